@@ -1,1 +1,71 @@
-fn main(){}
+//! `payer-sandbox`: parse the flags, build the application, announce it, serve until SIGTERM or
+//! SIGINT.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+use payer_sandbox::settings::{LogFormat, Settings};
+use payer_sandbox::startup::Application;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let settings = Settings::parse();
+    init_logging(settings.log_format);
+    let app = match Application::build(settings).await {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("payer-sandbox: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    for warning in &app.warnings {
+        tracing::warn!("{warning}");
+    }
+    // CI scripts wait for this exact line; the socket is already accepting connections.
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(stdout, "payer-sandbox listening on {}", app.public_url());
+    let _ = stdout.flush();
+    match app.run_until_stopped(shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("payer-sandbox: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("payer_sandbox=info,warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,83 @@
+//! The one source of "now" for everything that expires: authorization codes, tokens, email
+//! verification attempts. The sandbox clock is the wall clock plus an offset that tests and
+//! `POST /sandbox/api/clock/advance` move forward, so expiry is tested without sleeping.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use time::{Duration, OffsetDateTime};
+
+#[derive(Debug, Default)]
+pub struct Clock {
+    offset_seconds: AtomicI64,
+}
+
+impl Clock {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The sandbox's current time, UTC.
+    #[allow(clippy::disallowed_methods)] // the single permitted read of the wall clock
+    pub fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc() + Duration::seconds(self.offset())
+    }
+
+    /// The sandbox's current time as seconds since the Unix epoch.
+    pub fn now_unix(&self) -> i64 {
+        self.now().unix_timestamp()
+    }
+
+    /// How far the sandbox clock runs ahead of the wall clock.
+    pub fn offset(&self) -> i64 {
+        self.offset_seconds.load(Ordering::Relaxed)
+    }
+
+    /// Move the clock forward (a negative value moves it back). Saturates instead of overflowing.
+    pub fn advance(&self, seconds: i64) -> i64 {
+        let mut current = self.offset();
+        loop {
+            let next = current
+                .saturating_add(seconds)
+                .clamp(-MAX_OFFSET, MAX_OFFSET);
+            match self.offset_seconds.compare_exchange(
+                current,
+                next,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return next,
+                Err(actual) => current = actual,
+            }
+        }
+    }
+
+    pub fn reset(&self) {
+        self.offset_seconds.store(0, Ordering::Relaxed);
+    }
+}
+
+/// About 100 years: far enough for any expiry test, near enough that date arithmetic never overflows.
+const MAX_OFFSET: i64 = 100 * 366 * 24 * 3600;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn advance_moves_now_and_reset_restores_it() {
+        let clock = Clock::new();
+        let before = clock.now_unix();
+        assert_eq!(clock.advance(301), 301);
+        assert!(clock.now_unix() >= before + 301);
+        clock.reset();
+        assert!(clock.now_unix() < before + 301);
+    }
+
+    #[test]
+    fn advance_saturates() {
+        let clock = Clock::new();
+        clock.advance(i64::MAX);
+        clock.advance(i64::MAX);
+        assert_eq!(clock.offset(), MAX_OFFSET);
+        let _ = clock.now();
+    }
+}

@@ -1,0 +1,219 @@
+//! Test members, derived from the data rather than kept in a second list (SPEC §8): a Patient is a
+//! member when it has a name, a postal code and a member ID (a Patient identifier typed `MB`, else
+//! a Coverage `identifier` typed `MB` or `subscriberId` for which the Patient is beneficiary).
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+const V2_0203: &str = "http://terminology.hl7.org/CodeSystem/v2-0203";
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Member {
+    pub member_id: String,
+    pub patient_id: String,
+    pub given: String,
+    pub family: String,
+    pub birth_date: Option<String>,
+    pub postal_code: String,
+}
+
+impl Member {
+    pub fn display_name(&self) -> String {
+        format!("{} {}", self.given, self.family)
+    }
+
+    /// The verification check of the create-account page (SPEC §5.2): names compare
+    /// case-insensitively after trimming; member ID and postal code must match the data.
+    pub fn matches(&self, given: &str, family: &str, postal_code: &str) -> bool {
+        eq_name(&self.given, given)
+            && eq_name(&self.family, family)
+            && same_postal_code(&self.postal_code, postal_code)
+    }
+}
+
+fn eq_name(a: &str, b: &str) -> bool {
+    a.trim().to_lowercase() == b.trim().to_lowercase()
+}
+
+/// A ZIP+4 on file also matches its five-digit ZIP, as payers' forms accept.
+fn same_postal_code(on_file: &str, entered: &str) -> bool {
+    let (on_file, entered) = (on_file.trim(), entered.trim());
+    on_file.eq_ignore_ascii_case(entered)
+        || (entered.len() == 5 && on_file.len() == 10 && on_file.starts_with(entered))
+}
+
+/// Normalised member-ID key: member IDs are typed by people, so case and spaces are forgiven.
+fn member_key(member_id: &str) -> String {
+    member_id.trim().to_lowercase()
+}
+
+#[derive(Debug, Default)]
+pub struct Members {
+    list: Vec<Member>,
+    by_member_id: HashMap<String, usize>,
+    by_patient_id: HashMap<String, usize>,
+}
+
+impl Members {
+    /// Derives the members; also returns warnings for member IDs claimed by two patients.
+    pub fn derive(resources: &[Value]) -> (Self, Vec<String>) {
+        let mut coverage_ids: HashMap<String, String> = HashMap::new();
+        for coverage in resources.iter().filter(|r| r["resourceType"] == "Coverage") {
+            let Some(patient) = coverage["beneficiary"]["reference"]
+                .as_str()
+                .and_then(|r| r.strip_prefix("Patient/"))
+            else {
+                continue;
+            };
+            let typed = typed_identifier(&coverage["identifier"], "MB");
+            let subscriber = coverage["subscriberId"].as_str();
+            if let Some(id) = typed.or(subscriber) {
+                coverage_ids
+                    .entry(patient.to_owned())
+                    .or_insert_with(|| id.to_owned());
+            }
+        }
+        let mut members = Members::default();
+        let mut warnings = Vec::new();
+        for patient in resources.iter().filter(|r| r["resourceType"] == "Patient") {
+            let Some(patient_id) = patient["id"].as_str() else {
+                continue;
+            };
+            let member_id = typed_identifier(&patient["identifier"], "MB")
+                .map(str::to_owned)
+                .or_else(|| coverage_ids.get(patient_id).cloned());
+            let (Some(member_id), Some((given, family)), Some(postal_code)) =
+                (member_id, name_of(patient), postal_code_of(patient))
+            else {
+                continue;
+            };
+            let key = member_key(&member_id);
+            if let Some(&first) = members.by_member_id.get(&key) {
+                warnings.push(format!(
+                    "Patient/{patient_id} has member ID {member_id} already used by Patient/{}; \
+                     it is not a test member",
+                    members.list[first].patient_id
+                ));
+                continue;
+            }
+            let index = members.list.len();
+            members.by_member_id.insert(key, index);
+            members.by_patient_id.insert(patient_id.to_owned(), index);
+            members.list.push(Member {
+                member_id,
+                patient_id: patient_id.to_owned(),
+                given,
+                family,
+                birth_date: patient["birthDate"].as_str().map(str::to_owned),
+                postal_code,
+            });
+        }
+        (members, warnings)
+    }
+
+    pub fn all(&self) -> &[Member] {
+        &self.list
+    }
+
+    pub fn by_member_id(&self, member_id: &str) -> Option<&Member> {
+        self.by_member_id
+            .get(&member_key(member_id))
+            .map(|&i| &self.list[i])
+    }
+
+    pub fn by_patient_id(&self, patient_id: &str) -> Option<&Member> {
+        self.by_patient_id.get(patient_id).map(|&i| &self.list[i])
+    }
+}
+
+fn typed_identifier<'a>(identifiers: &'a Value, code: &str) -> Option<&'a str> {
+    identifiers.as_array()?.iter().find_map(|identifier| {
+        let typed = identifier["type"]["coding"]
+            .as_array()?
+            .iter()
+            .any(|coding| {
+                coding["code"] == code && coding["system"].as_str().is_none_or(|s| s == V2_0203)
+            });
+        typed.then(|| identifier["value"].as_str()).flatten()
+    })
+}
+
+/// First given name and family of the official name (else the first name).
+fn name_of(patient: &Value) -> Option<(String, String)> {
+    let names = patient["name"].as_array()?;
+    let name = names
+        .iter()
+        .find(|n| n["use"] == "official")
+        .or_else(|| names.first())?;
+    let given = name["given"].as_array()?.first()?.as_str()?.trim();
+    let family = name["family"].as_str()?.trim();
+    (!given.is_empty() && !family.is_empty()).then(|| (given.to_owned(), family.to_owned()))
+}
+
+fn postal_code_of(patient: &Value) -> Option<String> {
+    patient["address"]
+        .as_array()?
+        .iter()
+        .find_map(|a| a["postalCode"].as_str())
+        .map(|p| p.trim().to_owned())
+        .filter(|p| !p.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn patient(id: &str, identifiers: Value) -> Value {
+        json!({"resourceType":"Patient","id":id,"identifier":identifiers,
+            "name":[{"family":"Argonaut","given":["Jason"]}],"birthDate":"1986-01-01",
+            "address":[{"postalCode":"02114"}]})
+    }
+
+    fn mb(value: &str) -> Value {
+        json!([{"type":{"coding":[{"system":V2_0203,"code":"MB"}]},"value":value}])
+    }
+
+    #[test]
+    fn member_from_patient_identifier() {
+        let (members, warnings) = Members::derive(&[patient("p1", mb("08-testmemid"))]);
+        assert!(warnings.is_empty());
+        let m = members.by_member_id(" 08-TESTMEMID ").unwrap();
+        assert_eq!(m.patient_id, "p1");
+        assert_eq!(m.birth_date.as_deref(), Some("1986-01-01"));
+        assert!(m.matches(" jason", "ARGONAUT ", "02114"));
+        assert!(!m.matches("jason", "argonaut", "02115"));
+    }
+
+    #[test]
+    fn member_from_coverage_subscriber_id() {
+        let coverage = json!({"resourceType":"Coverage","id":"c1",
+            "beneficiary":{"reference":"Patient/p2"},"subscriberId":"SUB-2"});
+        let (members, _) = Members::derive(&[patient("p2", json!([])), coverage]);
+        assert_eq!(members.by_patient_id("p2").unwrap().member_id, "SUB-2");
+    }
+
+    #[test]
+    fn patients_without_member_id_or_postal_code_are_not_members() {
+        let mut no_zip = patient("p3", mb("X"));
+        no_zip["address"] = json!([]);
+        let (members, _) = Members::derive(&[patient("p4", json!([])), no_zip]);
+        assert!(members.all().is_empty());
+    }
+
+    #[test]
+    fn duplicate_member_ids_warn() {
+        let (members, warnings) =
+            Members::derive(&[patient("a", mb("M1")), patient("b", mb("m1"))]);
+        assert_eq!(members.all().len(), 1);
+        assert_eq!(warnings.len(), 1);
+    }
+
+    #[test]
+    fn zip_plus_four_matches_five_digit_zip() {
+        assert!(same_postal_code("02114-1234", "02114"));
+        assert!(!same_postal_code("02114", "02114-1234"));
+    }
+}

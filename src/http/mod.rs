@@ -1,0 +1,75 @@
+//! The only place that knows axum: the router, the extractors, and the mapping of each
+//! boundary's errors to responses.
+
+pub mod bearer;
+pub mod csrf;
+pub mod fhir;
+pub mod form;
+pub mod oauth;
+pub mod oauth_error;
+pub mod pages;
+pub mod portal;
+pub mod routes;
+pub mod sandbox;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Method, StatusCode, header};
+use axum::routing::{get, post};
+use tower_http::cors::{Any, CorsLayer};
+
+use crate::state::AppState;
+
+/// Largest request body any endpoint reads: forms and searches are small.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Browser apps are first-class (SPEC §6): discovery, token and FHIR responses allow any origin.
+/// No credentials are involved (bearer tokens travel in a header), so `*` is safe.
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::IF_NONE_MATCH,
+            header::IF_MODIFIED_SINCE,
+            HeaderName::from_static("prefer"),
+            HeaderName::from_static("x-requested-with"),
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LAST_MODIFIED,
+            header::LOCATION,
+            header::CONTENT_LOCATION,
+            header::WWW_AUTHENTICATE,
+        ])
+        .max_age(Duration::from_secs(86_400))
+}
+
+pub fn router(state: AppState) -> Router {
+    let api = oauth::api_router()
+        .nest(routes::FHIR_BASE, fhir::router())
+        .layer(cors());
+    let mut app = Router::new()
+        .route(routes::HOME, get(portal::landing))
+        .route(routes::HEALTHZ, get(|| async { "ok" }))
+        .route(routes::STYLESHEET, get(pages::stylesheet))
+        .route(routes::PORTAL, get(portal::portal))
+        .route(routes::PORTAL_APPS, post(portal::register))
+        .route(routes::SANDBOX_OUTBOX_PAGE, get(sandbox::outbox_page))
+        .merge(oauth::page_router())
+        .merge(api);
+    if state.control_api {
+        app = app.nest(
+            routes::SANDBOX_API,
+            sandbox::control::router().layer(cors()),
+        );
+    }
+    app.fallback(|| async { (StatusCode::NOT_FOUND, "not found\n") })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}

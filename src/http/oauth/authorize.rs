@@ -1,0 +1,87 @@
+//! `GET`/`POST /oauth2/authorize[/{system}]` (SPEC §5.1): the protocol decision comes from
+//! `oauth::authorize`; here it becomes an error page, an error redirect, or the sign-in pages.
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use crate::http::pages::error_page;
+use crate::http::{form, routes};
+use crate::oauth::authorize::{AuthorizeDecision, AuthorizeParams, error_redirect};
+use crate::state::AppState;
+
+pub async fn get(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    authorize(&state, query.unwrap_or_default().as_bytes())
+}
+
+pub async fn post(State(state): State<AppState>, body: Bytes) -> Response {
+    authorize(&state, &body)
+}
+
+/// `{system}` (`test`, `demoplan`, …) names the plan in 1upHealth's URLs; all serve the one plan.
+pub async fn get_system(
+    State(state): State<AppState>,
+    Path(_system): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    authorize(&state, query.unwrap_or_default().as_bytes())
+}
+
+pub async fn post_system(
+    State(state): State<AppState>,
+    Path(_system): Path<String>,
+    body: Bytes,
+) -> Response {
+    authorize(&state, &body)
+}
+
+fn authorize(state: &AppState, query: &[u8]) -> Response {
+    let params: AuthorizeParams = match form::parse(query) {
+        Ok(params) => params,
+        Err(e) => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "Malformed authorization request",
+                &format!(
+                    "The app sent a request this server cannot read ({e}). Each parameter may appear once."
+                ),
+                None,
+            );
+        }
+    };
+    match state.oauth.decide(&params) {
+        AuthorizeDecision::Proceed(request) => {
+            let restart = String::from_utf8_lossy(query).into_owned();
+            let attempt = state.oauth.logins.start(request, restart, state.now());
+            Redirect::to(&routes::login_path(routes::LOGIN, &attempt.id)).into_response()
+        }
+        AuthorizeDecision::ErrorPage { title, detail } => {
+            error_page(StatusCode::BAD_REQUEST, &title, &detail, None)
+        }
+        AuthorizeDecision::Redirect {
+            redirect_uri,
+            error,
+            description,
+            state: app_state,
+        } => found(&error_redirect(
+            &redirect_uri,
+            error,
+            &description,
+            app_state.as_deref(),
+        )),
+    }
+}
+
+/// `302 Found` to an app's redirect URI, as RFC 6749 §4.1.2 shows.
+pub fn found(location: &str) -> Response {
+    match HeaderValue::from_str(location) {
+        Ok(value) => (StatusCode::FOUND, [(header::LOCATION, value)]).into_response(),
+        Err(_) => error_page(
+            StatusCode::BAD_REQUEST,
+            "Invalid redirect URI",
+            "The app's redirect URI cannot be used in a redirect.",
+            None,
+        ),
+    }
+}

@@ -1,0 +1,430 @@
+//! The member sign-in pages (SPEC §5.2): plain HTML forms, driveable by `curl`. Each handler reads
+//! the form, calls `oauth::login`, and maps the outcome to the next page, a redirect, or the same
+//! page with a message.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::authorize::found;
+use crate::http::pages::{error_page, render};
+use crate::http::{form, routes};
+use crate::oauth::authorize::{error_redirect, redirect_with};
+use crate::oauth::login::{AccountDetails, Attempt, LoginError, Stage};
+use crate::oauth::{ErrorCode, scopes};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "sign_in_start.html")]
+struct StartPage<'a> {
+    attempt: &'a str,
+    app_name: &'a str,
+}
+
+#[derive(Template, Default)]
+#[template(path = "create_account.html")]
+struct CreatePage<'a> {
+    attempt: &'a str,
+    csrf: &'a str,
+    error: Option<String>,
+    first_name: &'a str,
+    last_name: &'a str,
+    member_id: &'a str,
+    postal_code: &'a str,
+    email: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+struct SignInPage<'a> {
+    attempt: &'a str,
+    csrf: &'a str,
+    error: Option<String>,
+    email: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "verify.html")]
+struct VerifyPage<'a> {
+    attempt: &'a str,
+    csrf: &'a str,
+    error: Option<String>,
+    email: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "consent.html")]
+struct ConsentPage<'a> {
+    attempt: &'a str,
+    csrf: &'a str,
+    app_name: &'a str,
+    member_name: &'a str,
+    scopes: Vec<(String, String)>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct CreateForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    first_name: String,
+    #[serde(default)]
+    last_name: String,
+    #[serde(default)]
+    member_id: String,
+    #[serde(default)]
+    postal_code: String,
+    #[serde(default)]
+    email: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct EmailForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    email: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct CodeForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    code: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ConsentForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    decision: String,
+}
+
+/// The page for an attempt that cannot go on.
+fn failure(state: &AppState, attempt: &str, error: LoginError) -> Response {
+    match error {
+        LoginError::Unknown => error_page(
+            StatusCode::NOT_FOUND,
+            "This sign-in link is no longer valid",
+            "The sign-in attempt was finished, has expired, or never existed. Return to the app and connect again.",
+            None,
+        ),
+        LoginError::Ended(reason) => error_page(
+            StatusCode::BAD_REQUEST,
+            "Sign-in ended",
+            &format!("This sign-in attempt has ended: {reason}."),
+            None,
+        ),
+        LoginError::Csrf => error_page(
+            StatusCode::FORBIDDEN,
+            "Form expired",
+            "The form was not sent from this sign-in page (its security token is missing or wrong). Go back, reload the page and try again.",
+            None,
+        ),
+        LoginError::WrongStep | LoginError::Retry(_) => {
+            match state.oauth.logins.get(attempt, state.now()) {
+                Ok(current) => Redirect::to(&stage_path(&current)).into_response(),
+                Err(e) => failure(state, attempt, e),
+            }
+        }
+    }
+}
+
+/// Where an attempt's member should be now.
+fn stage_path(attempt: &Attempt) -> String {
+    let template = match attempt.stage {
+        Stage::Start => routes::LOGIN,
+        Stage::Code { .. } => routes::LOGIN_VERIFY,
+        Stage::Consent { .. } => routes::LOGIN_CONSENT,
+    };
+    routes::login_path(template, &attempt.id)
+}
+
+/// An "ended" page offers to start again with the app's original request.
+fn ended(state: &AppState, attempt: &Attempt, error: LoginError) -> Response {
+    match error {
+        LoginError::Ended(reason) => error_page(
+            StatusCode::BAD_REQUEST,
+            "Sign-in ended",
+            &format!("This sign-in attempt has ended: {reason}."),
+            Some(format!("{}?{}", routes::AUTHORIZE, attempt.restart_query)),
+        ),
+        other => failure(state, &attempt.id, other),
+    }
+}
+
+fn open(state: &AppState, attempt: &str) -> Result<Attempt, Response> {
+    state
+        .oauth
+        .logins
+        .get(attempt, state.now())
+        .map_err(|e| failure(state, attempt, e))
+}
+
+fn malformed(e: String) -> Response {
+    error_page(StatusCode::BAD_REQUEST, "Malformed form", &e, None)
+}
+
+pub async fn start(State(state): State<AppState>, Path(attempt): Path<String>) -> Response {
+    match open(&state, &attempt) {
+        Ok(a) => render(
+            StatusCode::OK,
+            &StartPage {
+                attempt: &a.id,
+                app_name: &a.request.app_name,
+            },
+        ),
+        Err(response) => response,
+    }
+}
+
+pub async fn create_form(State(state): State<AppState>, Path(attempt): Path<String>) -> Response {
+    match open(&state, &attempt) {
+        Ok(a) => render(
+            StatusCode::OK,
+            &CreatePage {
+                attempt: &a.id,
+                csrf: &a.csrf,
+                ..Default::default()
+            },
+        ),
+        Err(response) => response,
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Path(attempt): Path<String>,
+    body: Bytes,
+) -> Response {
+    let a = match open(&state, &attempt) {
+        Ok(a) => a,
+        Err(response) => return response,
+    };
+    let f: CreateForm = match form::parse(&body) {
+        Ok(f) => f,
+        Err(e) => return malformed(e),
+    };
+    let details = AccountDetails {
+        given: f.first_name.clone(),
+        family: f.last_name.clone(),
+        member_id: f.member_id.clone(),
+        postal_code: f.postal_code.clone(),
+        email: f.email.clone(),
+    };
+    let now = state.now();
+    match state.oauth.logins.create_account(
+        &a.id,
+        &f.csrf_token,
+        &details,
+        &state.members,
+        now,
+        form::rfc3339(now),
+    ) {
+        Ok(email) => {
+            tracing::info!(to = %email.to, code = %email.code, "verification email sent (sandbox outbox)");
+            Redirect::to(&routes::login_path(routes::LOGIN_VERIFY, &a.id)).into_response()
+        }
+        Err(LoginError::Retry(message)) => render(
+            StatusCode::BAD_REQUEST,
+            &CreatePage {
+                attempt: &a.id,
+                csrf: &a.csrf,
+                error: Some(message),
+                first_name: &f.first_name,
+                last_name: &f.last_name,
+                member_id: &f.member_id,
+                postal_code: &f.postal_code,
+                email: &f.email,
+            },
+        ),
+        Err(e) => ended(&state, &a, e),
+    }
+}
+
+pub async fn sign_in_form(State(state): State<AppState>, Path(attempt): Path<String>) -> Response {
+    match open(&state, &attempt) {
+        Ok(a) => render(
+            StatusCode::OK,
+            &SignInPage {
+                attempt: &a.id,
+                csrf: &a.csrf,
+                error: None,
+                email: "",
+            },
+        ),
+        Err(response) => response,
+    }
+}
+
+pub async fn sign_in(
+    State(state): State<AppState>,
+    Path(attempt): Path<String>,
+    body: Bytes,
+) -> Response {
+    let a = match open(&state, &attempt) {
+        Ok(a) => a,
+        Err(response) => return response,
+    };
+    let f: EmailForm = match form::parse(&body) {
+        Ok(f) => f,
+        Err(e) => return malformed(e),
+    };
+    let now = state.now();
+    match state
+        .oauth
+        .logins
+        .sign_in(&a.id, &f.csrf_token, &f.email, now, form::rfc3339(now))
+    {
+        Ok(email) => {
+            tracing::info!(to = %email.to, code = %email.code, "verification email sent (sandbox outbox)");
+            Redirect::to(&routes::login_path(routes::LOGIN_VERIFY, &a.id)).into_response()
+        }
+        Err(LoginError::Retry(message)) => render(
+            StatusCode::BAD_REQUEST,
+            &SignInPage {
+                attempt: &a.id,
+                csrf: &a.csrf,
+                error: Some(message),
+                email: &f.email,
+            },
+        ),
+        Err(e) => ended(&state, &a, e),
+    }
+}
+
+pub async fn verify_form(State(state): State<AppState>, Path(attempt): Path<String>) -> Response {
+    match open(&state, &attempt) {
+        Ok(a) => match &a.stage {
+            Stage::Code { email, .. } => render(
+                StatusCode::OK,
+                &VerifyPage {
+                    attempt: &a.id,
+                    csrf: &a.csrf,
+                    error: None,
+                    email,
+                },
+            ),
+            _ => Redirect::to(&stage_path(&a)).into_response(),
+        },
+        Err(response) => response,
+    }
+}
+
+pub async fn verify(
+    State(state): State<AppState>,
+    Path(attempt): Path<String>,
+    body: Bytes,
+) -> Response {
+    let a = match open(&state, &attempt) {
+        Ok(a) => a,
+        Err(response) => return response,
+    };
+    let f: CodeForm = match form::parse(&body) {
+        Ok(f) => f,
+        Err(e) => return malformed(e),
+    };
+    match state
+        .oauth
+        .logins
+        .verify_code(&a.id, &f.csrf_token, &f.code, state.now())
+    {
+        Ok(new_link) => {
+            if new_link.is_some() {
+                // The link lives in memory either way; a failed save is logged by the persister.
+                let _ = state.oauth.save();
+            }
+            Redirect::to(&routes::login_path(routes::LOGIN_CONSENT, &a.id)).into_response()
+        }
+        Err(LoginError::Retry(message)) => {
+            let email = match &a.stage {
+                Stage::Code { email, .. } => email.as_str(),
+                _ => "",
+            };
+            render(
+                StatusCode::BAD_REQUEST,
+                &VerifyPage {
+                    attempt: &a.id,
+                    csrf: &a.csrf,
+                    error: Some(message),
+                    email,
+                },
+            )
+        }
+        Err(e) => ended(&state, &a, e),
+    }
+}
+
+pub async fn consent_form(State(state): State<AppState>, Path(attempt): Path<String>) -> Response {
+    let a = match open(&state, &attempt) {
+        Ok(a) => a,
+        Err(response) => return response,
+    };
+    let Stage::Consent { member_id } = &a.stage else {
+        return Redirect::to(&stage_path(&a)).into_response();
+    };
+    let member_name = state
+        .members
+        .by_member_id(member_id)
+        .map(|m| m.display_name())
+        .unwrap_or_default();
+    let scopes = a
+        .request
+        .scopes
+        .iter()
+        .map(|s| (scopes::describe(s), s.to_owned()))
+        .collect();
+    render(
+        StatusCode::OK,
+        &ConsentPage {
+            attempt: &a.id,
+            csrf: &a.csrf,
+            app_name: &a.request.app_name,
+            member_name: &member_name,
+            scopes,
+        },
+    )
+}
+
+pub async fn consent(
+    State(state): State<AppState>,
+    Path(attempt): Path<String>,
+    body: Bytes,
+) -> Response {
+    let f: ConsentForm = match form::parse(&body) {
+        Ok(f) => f,
+        Err(e) => return malformed(e),
+    };
+    let allow = match f.decision.as_str() {
+        "allow" => true,
+        "deny" => false,
+        _ => return malformed("decision must be allow or deny".to_owned()),
+    };
+    let now = state.now();
+    let (request, member_id) = match state.oauth.logins.decide(&attempt, &f.csrf_token, now) {
+        Ok(decided) => decided,
+        Err(e) => return failure(&state, &attempt, e),
+    };
+    if !allow {
+        return found(&error_redirect(
+            &request.redirect_uri,
+            ErrorCode::AccessDenied,
+            "the member denied access",
+            request.state.as_deref(),
+        ));
+    }
+    let Some(member) = state.members.by_member_id(&member_id) else {
+        return failure(&state, &attempt, LoginError::Unknown);
+    };
+    let code = state.oauth.issue_code(&request, member, now);
+    let mut params = vec![("code", code.as_str())];
+    if let Some(app_state) = request.state.as_deref() {
+        params.push(("state", app_state));
+    }
+    found(&redirect_with(&request.redirect_uri, &params))
+}

@@ -1,0 +1,85 @@
+//! `POST /oauth2/register`: RFC 7591 dynamic client registration. Accepts the RFC's metadata
+//! (`client_name`, `redirect_uris`, `token_endpoint_auth_method: none` for public apps, `scope`)
+//! and answers 201 with the credentials, or 400 with an RFC 7591 §3.2.2 error.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::oauth::apps::{App, NewApp};
+use crate::oauth::{ErrorCode, OAuthError};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+struct Registration {
+    client_name: Option<String>,
+    #[serde(default)]
+    redirect_uris: Vec<String>,
+    token_endpoint_auth_method: Option<String>,
+    scope: Option<String>,
+}
+
+pub async fn register(State(state): State<AppState>, body: Bytes) -> Response {
+    let registration: Registration = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return OAuthError::new(
+                ErrorCode::InvalidClientMetadata,
+                format!("the body must be a JSON object of client metadata: {e}"),
+            )
+            .into_response();
+        }
+    };
+    let public = match registration.token_endpoint_auth_method.as_deref() {
+        None | Some("client_secret_basic") | Some("client_secret_post") => false,
+        Some("none") => true,
+        Some(other) => {
+            return OAuthError::new(
+                ErrorCode::InvalidClientMetadata,
+                format!("token_endpoint_auth_method {other:?} is not supported: use client_secret_basic, client_secret_post or none"),
+            )
+            .into_response();
+        }
+    };
+    let new = NewApp {
+        name: registration.client_name.unwrap_or_default(),
+        redirect_uris: registration.redirect_uris,
+        public,
+        scopes: registration
+            .scope
+            .map(|s| s.split_ascii_whitespace().map(str::to_owned).collect()),
+    };
+    match state.oauth.register(new) {
+        Ok(app) => (StatusCode::CREATED, Json(metadata(&app, state.now()))).into_response(),
+        Err(mut e) => {
+            if e.description.contains("redirect URI") {
+                e.code = ErrorCode::InvalidRedirectUri;
+            }
+            e.into_response()
+        }
+    }
+}
+
+fn metadata(app: &App, now: i64) -> serde_json::Value {
+    let mut body = json!({
+        "client_id": app.client_id,
+        "client_id_issued_at": now,
+        "client_name": app.name,
+        "redirect_uris": app.redirect_uris,
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": if app.public { "none" } else { "client_secret_basic" },
+    });
+    if let Some(secret) = &app.client_secret {
+        body["client_secret"] = json!(secret);
+        body["client_secret_expires_at"] = json!(0);
+    }
+    if let Some(scopes) = &app.scopes {
+        body["scope"] = json!(scopes.join(" "));
+    }
+    body
+}

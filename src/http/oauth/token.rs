@@ -1,0 +1,143 @@
+//! `POST /oauth2/token` (RFC 6749 §3.2, SPEC §5.4), `POST /oauth2/introspect` (RFC 7662) and
+//! `POST /oauth2/revoke` (RFC 7009). Bodies are read as forms here so that any malformed input
+//! is answered with an RFC 6749 §5.2 error, never a framework rejection.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::http::form;
+use crate::oauth::OAuthError;
+use crate::oauth::error::invalid_request;
+use crate::oauth::grant::{
+    ClientCredentials, TokenRequest, authenticate, client_credentials, exchange, parse_basic,
+};
+use crate::state::AppState;
+
+fn read_form<T: for<'de> Deserialize<'de>>(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<T, OAuthError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type
+        .to_ascii_lowercase()
+        .starts_with("application/x-www-form-urlencoded")
+    {
+        return Err(invalid_request(
+            "the body must be application/x-www-form-urlencoded",
+        ));
+    }
+    form::parse(body).map_err(invalid_request)
+}
+
+fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OAuthError> {
+    match headers.get(header::AUTHORIZATION) {
+        None => Ok(None),
+        Some(value) => {
+            let value = value
+                .to_str()
+                .map_err(|_| invalid_request("malformed Authorization header"))?;
+            if value.len() > 6 && value[..6].eq_ignore_ascii_case("basic ") {
+                parse_basic(value).map(Some)
+            } else {
+                Err(invalid_request(
+                    "the token endpoint accepts HTTP Basic client authentication only",
+                ))
+            }
+        }
+    }
+}
+
+fn no_store(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}
+
+pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let result = (|| {
+        let request: TokenRequest = read_form(&headers, &body)?;
+        let creds = client_credentials(&request, basic_credentials(&headers)?)?;
+        exchange(&state.oauth, &request, &creds, state.now()).map_err(|e| OAuthError {
+            basic_auth: creds.basic,
+            ..e
+        })
+    })();
+    match result {
+        Ok(response) => no_store(Json(response).into_response()),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct TokenForm {
+    token: Option<String>,
+    #[allow(dead_code)] // accepted and ignored: RFC 7662 §2.1, RFC 7009 §2.1
+    token_type_hint: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}
+
+fn authenticated_token(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(String, ClientCredentials), OAuthError> {
+    let f: TokenForm = read_form(headers, body)?;
+    let as_request = TokenRequest {
+        client_id: f.client_id,
+        client_secret: f.client_secret,
+        ..Default::default()
+    };
+    let creds = client_credentials(&as_request, basic_credentials(headers)?)?;
+    authenticate(&state.oauth, &creds)?;
+    let token = f
+        .token
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| invalid_request("token is required"))?;
+    Ok((token, creds))
+}
+
+pub async fn introspect(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (token, _) = match authenticated_token(&state, &headers, &body) {
+        Ok(t) => t,
+        Err(e) => return e.into_response(),
+    };
+    let now = state.now();
+    let grants = &state.oauth.grants;
+    let body = if let Some(g) = grants.access(&token, now) {
+        json!({"active": true, "token_type": "Bearer", "scope": g.scopes.to_string(),
+            "client_id": g.client_id, "sub": g.patient_id, "patient": g.patient_id,
+            "fhirUser": state.oauth.fhir_user(&g.patient_id),
+            "iat": g.issued_at, "exp": g.expires_at, "iss": state.oauth.config.issuer})
+    } else if let Some(g) = grants.refresh(&token, now) {
+        json!({"active": true, "token_type": "refresh_token", "scope": g.scopes.to_string(),
+            "client_id": g.client_id, "sub": g.patient_id, "patient": g.patient_id,
+            "iat": g.issued_at, "exp": g.expires_at, "iss": state.oauth.config.issuer})
+    } else {
+        json!({"active": false})
+    };
+    no_store(Json(body).into_response())
+}
+
+pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    match authenticated_token(&state, &headers, &body) {
+        Ok((token, creds)) => {
+            state.oauth.grants.revoke_token(&token, &creds.client_id);
+            no_store(StatusCode::OK.into_response())
+        }
+        Err(e) => e.into_response(),
+    }
+}

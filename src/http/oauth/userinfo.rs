@@ -1,0 +1,54 @@
+//! `GET`/`POST /oauth2/userinfo` (OpenID Connect Core §5.3): the member's claims for a token that
+//! was granted `openid`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::http::bearer;
+use crate::state::AppState;
+
+pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let grant = match bearer::grant(&state, &headers) {
+        Ok(grant) => grant,
+        Err(problem) => {
+            return challenge(
+                StatusCode::UNAUTHORIZED,
+                problem.challenge(),
+                "invalid_token",
+            );
+        }
+    };
+    if !grant.scopes.contains("openid") {
+        return challenge(
+            StatusCode::FORBIDDEN,
+            "Bearer realm=\"payer-sandbox\", error=\"insufficient_scope\", scope=\"openid\"",
+            "insufficient_scope",
+        );
+    }
+    let mut claims = json!({
+        "sub": grant.patient_id,
+        "fhirUser": state.oauth.fhir_user(&grant.patient_id),
+        "patient": grant.patient_id,
+    });
+    if let Some(member) = state.members.by_patient_id(&grant.patient_id) {
+        claims["name"] = json!(member.display_name());
+        claims["given_name"] = json!(member.given);
+        claims["family_name"] = json!(member.family);
+        if let Some(birth_date) = &member.birth_date {
+            claims["birthdate"] = json!(birth_date);
+        }
+    }
+    Json(claims).into_response()
+}
+
+fn challenge(status: StatusCode, www_authenticate: &'static str, error: &str) -> Response {
+    let mut response = (status, Json(json!({"error": error}))).into_response();
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static(www_authenticate),
+    );
+    response
+}

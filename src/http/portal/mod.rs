@@ -1,0 +1,111 @@
+//! The pages for people: the landing page with the test members, and the developer portal where
+//! apps are registered (SPEC §3, §4).
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+
+use crate::data::Member;
+use crate::http::form;
+use crate::http::pages::{error_page, render};
+use crate::oauth::apps::{App, NewApp, split_redirect_list};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "landing.html")]
+struct LandingPage<'a> {
+    public_url: &'a str,
+    fhir_base: &'a str,
+    members: &'a [Member],
+}
+
+#[derive(Template)]
+#[template(path = "portal.html")]
+struct PortalPage<'a> {
+    csrf: &'a str,
+    apps: Vec<App>,
+    created: Option<App>,
+    error: Option<String>,
+    form_name: &'a str,
+    form_redirects: &'a str,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RegisterForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    redirect_uris: String,
+    #[serde(default)]
+    app_type: String,
+}
+
+pub async fn landing(State(state): State<AppState>) -> Response {
+    render(
+        StatusCode::OK,
+        &LandingPage {
+            public_url: &state.public_url,
+            fhir_base: &state.fhir_base(),
+            members: state.members.all(),
+        },
+    )
+}
+
+pub async fn portal(State(state): State<AppState>) -> Response {
+    let csrf = state.csrf.issue(state.now());
+    render(
+        StatusCode::OK,
+        &PortalPage {
+            csrf: &csrf,
+            apps: state.oauth.apps.all(),
+            created: None,
+            error: None,
+            form_name: "",
+            form_redirects: "",
+        },
+    )
+}
+
+pub async fn register(State(state): State<AppState>, body: Bytes) -> Response {
+    let f: RegisterForm = match form::parse(&body) {
+        Ok(f) => f,
+        Err(e) => return error_page(StatusCode::BAD_REQUEST, "Malformed form", &e, None),
+    };
+    let now = state.now();
+    if !state.csrf.check(&f.csrf_token, now) {
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "Form expired",
+            "The form was not sent from the portal page (its security token is missing or wrong). Reload the portal and try again.",
+            None,
+        );
+    }
+    let result = state.oauth.register(NewApp {
+        name: f.name.clone(),
+        redirect_uris: split_redirect_list(&f.redirect_uris),
+        public: f.app_type == "public",
+        scopes: None,
+    });
+    let csrf = state.csrf.issue(now);
+    let (status, created, error) = match result {
+        Ok(app) => (StatusCode::CREATED, Some(app), None),
+        Err(e) => (StatusCode::BAD_REQUEST, None, Some(e.description)),
+    };
+    let keep = error.is_some();
+    render(
+        status,
+        &PortalPage {
+            csrf: &csrf,
+            apps: state.oauth.apps.all(),
+            created,
+            error,
+            form_name: if keep { &f.name } else { "" },
+            form_redirects: if keep { &f.redirect_uris } else { "" },
+        },
+    )
+}

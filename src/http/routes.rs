@@ -1,0 +1,37 @@
+//! Every path the server answers, named once: the router and the discovery documents both read
+//! these, so a document can never advertise a URL the router does not serve.
+
+pub const HOME: &str = "/";
+pub const HEALTHZ: &str = "/healthz";
+pub const STYLESHEET: &str = "/static/site.css";
+
+pub const AUTHORIZE: &str = "/oauth2/authorize";
+pub const AUTHORIZE_SYSTEM: &str = "/oauth2/authorize/{system}";
+pub const LOGIN: &str = "/oauth2/login/{attempt}";
+pub const LOGIN_CREATE: &str = "/oauth2/login/{attempt}/create";
+pub const LOGIN_SIGN_IN: &str = "/oauth2/login/{attempt}/signin";
+pub const LOGIN_VERIFY: &str = "/oauth2/login/{attempt}/verify";
+pub const LOGIN_CONSENT: &str = "/oauth2/login/{attempt}/consent";
+pub const TOKEN: &str = "/oauth2/token";
+pub const REGISTER: &str = "/oauth2/register";
+pub const INTROSPECT: &str = "/oauth2/introspect";
+pub const REVOKE: &str = "/oauth2/revoke";
+pub const USERINFO: &str = "/oauth2/userinfo";
+
+pub const JWKS: &str = "/.well-known/jwks.json";
+pub const OPENID_CONFIGURATION: &str = "/.well-known/openid-configuration";
+pub const SMART_CONFIGURATION: &str = "/.well-known/smart-configuration";
+pub const FHIR_SMART_CONFIGURATION: &str = "/r4/.well-known/smart-configuration";
+
+pub const FHIR_BASE: &str = "/r4";
+
+pub const PORTAL: &str = "/portal";
+pub const PORTAL_APPS: &str = "/portal/apps";
+
+pub const SANDBOX_OUTBOX_PAGE: &str = "/sandbox/outbox";
+pub const SANDBOX_API: &str = "/sandbox/api";
+
+/// A login page's path for one attempt.
+pub fn login_path(template: &str, attempt: &str) -> String {
+    template.replace("{attempt}", attempt)
+}

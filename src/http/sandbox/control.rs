@@ -1,0 +1,173 @@
+//! `/sandbox/api/**`: members, outbox, headless authorize, the clock, grant expiry and reset.
+//! Errors are JSON `{"error","error_description"}` like the OAuth endpoints'.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::oauth::authorize::{AuthorizeDecision, AuthorizeParams, redirect_with};
+use crate::oauth::{ErrorCode, OAuthError};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/members", get(members))
+        .route("/members/{member_id}/expire-grants", post(expire_grants))
+        .route("/outbox", get(outbox))
+        .route("/authorize", post(authorize))
+        .route("/clock", get(clock))
+        .route("/clock/advance", post(advance_clock))
+        .route("/clock/reset", post(reset_clock))
+        .route("/reset", post(reset))
+}
+
+fn bad_request(description: impl Into<String>) -> Response {
+    OAuthError::new(ErrorCode::InvalidRequest, description).into_response()
+}
+
+fn json_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, Response> {
+    let body = if body.iter().all(u8::is_ascii_whitespace) {
+        b"{}".as_slice()
+    } else {
+        body
+    };
+    serde_json::from_slice(body)
+        .map_err(|e| bad_request(format!("the body must be a JSON object: {e}")))
+}
+
+async fn members(State(state): State<AppState>) -> Response {
+    Json(state.members.all()).into_response()
+}
+
+async fn outbox(State(state): State<AppState>) -> Response {
+    Json(state.oauth.logins.outbox()).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct HeadlessAuthorize {
+    client_id: Option<String>,
+    member_id: Option<String>,
+    scope: Option<String>,
+    redirect_uri: Option<String>,
+    state: Option<String>,
+    code_challenge: Option<String>,
+    code_challenge_method: Option<String>,
+    nonce: Option<String>,
+    aud: Option<String>,
+}
+
+/// A code exactly as if the member had approved in the browser (same checks, TTL, binding).
+async fn authorize(State(state): State<AppState>, body: Bytes) -> Response {
+    let request: HeadlessAuthorize = match json_body(&body) {
+        Ok(r) => r,
+        Err(response) => return response,
+    };
+    let Some(member) = request
+        .member_id
+        .as_deref()
+        .and_then(|m| state.members.by_member_id(m))
+    else {
+        return bad_request("member_id must name a test member (GET /sandbox/api/members)");
+    };
+    let app = request
+        .client_id
+        .as_deref()
+        .and_then(|c| state.oauth.apps.get(c));
+    let redirect_uri = request.redirect_uri.clone().or_else(|| {
+        app.as_ref()
+            .and_then(|a| a.default_redirect().map(str::to_owned))
+    });
+    let params = AuthorizeParams {
+        client_id: request.client_id,
+        redirect_uri,
+        response_type: Some("code".to_owned()),
+        scope: request.scope,
+        state: request.state,
+        aud: request.aud.or_else(|| Some(state.fhir_base())),
+        code_challenge: request.code_challenge,
+        code_challenge_method: request.code_challenge_method,
+        nonce: request.nonce,
+    };
+    match state.oauth.decide(&params) {
+        AuthorizeDecision::Proceed(mut authorized) => {
+            // Headless: the token request need not repeat a redirect the caller never sent.
+            authorized.redirect_uri_sent = false;
+            let code = state.oauth.issue_code(&authorized, member, state.now());
+            let mut query = vec![("code", code.as_str())];
+            if let Some(s) = authorized.state.as_deref() {
+                query.push(("state", s));
+            }
+            let redirect_url = redirect_with(&authorized.redirect_uri, &query);
+            Json(json!({"code": code, "redirect_url": redirect_url})).into_response()
+        }
+        AuthorizeDecision::ErrorPage { title, detail } => {
+            let code = if title.contains("app") || title.contains("client") {
+                ErrorCode::InvalidClient
+            } else {
+                ErrorCode::InvalidRequest
+            };
+            let mut response = OAuthError::new(code, format!("{title}: {detail}")).into_response();
+            *response.status_mut() = StatusCode::BAD_REQUEST;
+            response
+        }
+        AuthorizeDecision::Redirect {
+            error, description, ..
+        } => OAuthError::new(error, description).into_response(),
+    }
+}
+
+fn clock_json(state: &AppState) -> Response {
+    Json(json!({
+        "now": crate::http::form::rfc3339(state.now()),
+        "offset_seconds": state.clock.offset(),
+    }))
+    .into_response()
+}
+
+async fn clock(State(state): State<AppState>) -> Response {
+    clock_json(&state)
+}
+
+#[derive(Debug, Deserialize)]
+struct Advance {
+    seconds: i64,
+}
+
+async fn advance_clock(State(state): State<AppState>, body: Bytes) -> Response {
+    let advance: Advance = match json_body(&body) {
+        Ok(a) => a,
+        Err(response) => return response,
+    };
+    state.clock.advance(advance.seconds);
+    clock_json(&state)
+}
+
+async fn reset_clock(State(state): State<AppState>) -> Response {
+    state.clock.reset();
+    clock_json(&state)
+}
+
+async fn expire_grants(State(state): State<AppState>, Path(member_id): Path<String>) -> Response {
+    let Some(member) = state.members.by_member_id(&member_id) else {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": "not_found", "error_description": "no test member has that member ID"})),
+        )
+            .into_response();
+    };
+    let revoked = state.oauth.grants.revoke_member(&member.member_id);
+    Json(json!({"member_id": member.member_id, "revoked": revoked})).into_response()
+}
+
+async fn reset(State(state): State<AppState>) -> Response {
+    state.clock.reset();
+    match state.oauth.reset() {
+        Ok(()) => Json(json!({"reset": true})).into_response(),
+        Err(e) => OAuthError::new(ErrorCode::TemporarilyUnavailable, e).into_response(),
+    }
+}

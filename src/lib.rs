@@ -1,0 +1,11 @@
+//! payer-sandbox: an offline emulator of a health plan's CMS Patient Access API sandbox.
+//! `startup::Application` builds the whole server; `main` and the integration tests share it.
+
+pub mod clock;
+pub mod data;
+pub mod fhir;
+pub mod http;
+pub mod oauth;
+pub mod settings;
+pub mod startup;
+pub mod state;

@@ -1,0 +1,326 @@
+//! The token endpoint's grants (RFC 6749 §4.1.3 and §6, SPEC §5.4): client authentication by
+//! body secret (1upHealth's shape) or HTTP Basic, the authorization-code exchange with PKCE
+//! (RFC 7636 §4.6) and redirect binding, and refresh with rotation for public apps.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde::{Deserialize, Serialize};
+
+use super::apps::App;
+use super::error::{ErrorCode, OAuthError, invalid_client, invalid_grant, invalid_request};
+use super::grants::{AccessGrant, Redeem, RefreshGrant};
+use super::pkce;
+use super::scopes::GrantedScopes;
+use super::server::OAuthServer;
+
+/// The token request form. Unknown fields are ignored, as RFC 6749 §3.2 requires.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct TokenRequest {
+    pub grant_type: Option<String>,
+    pub code: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub code_verifier: Option<String>,
+    pub refresh_token: Option<String>,
+    pub scope: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+}
+
+/// How the client presented itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientCredentials {
+    pub client_id: String,
+    pub secret: Option<String>,
+    pub basic: bool,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    pub scope: String,
+    pub patient: String,
+    pub refresh_token: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+}
+
+/// Parses `Authorization: Basic` (RFC 6749 §2.3.1: the id and secret are form-urlencoded first).
+pub fn parse_basic(header: &str) -> Result<(String, String), OAuthError> {
+    let bad = || OAuthError {
+        basic_auth: true,
+        ..invalid_client("malformed HTTP Basic credentials")
+    };
+    let encoded = header
+        .strip_prefix("Basic ")
+        .or_else(|| header.strip_prefix("basic "))
+        .ok_or_else(bad)?;
+    let decoded = STANDARD.decode(encoded.trim()).map_err(|_| bad())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| bad())?;
+    let (id, secret) = decoded.split_once(':').ok_or_else(bad)?;
+    let unescape = |s: &str| -> Result<String, OAuthError> {
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(&format!("v={s}")).map_err(|_| bad())?;
+        Ok(pairs.into_iter().next().map(|(_, v)| v).unwrap_or_default())
+    };
+    Ok((unescape(id)?, unescape(secret)?))
+}
+
+/// Combines Basic and body credentials; using both with different ids is refused.
+pub fn client_credentials(
+    form: &TokenRequest,
+    basic: Option<(String, String)>,
+) -> Result<ClientCredentials, OAuthError> {
+    match basic {
+        Some((id, secret)) => {
+            if form.client_id.as_deref().is_some_and(|body| body != id) {
+                return Err(invalid_request(
+                    "client_id in the body differs from HTTP Basic",
+                ));
+            }
+            Ok(ClientCredentials {
+                client_id: id,
+                secret: Some(secret),
+                basic: true,
+            })
+        }
+        None => {
+            let client_id = form
+                .client_id
+                .clone()
+                .filter(|c| !c.is_empty())
+                .ok_or_else(|| invalid_client("client authentication is required: client_id and client_secret in the body, or HTTP Basic"))?;
+            Ok(ClientCredentials {
+                client_id,
+                secret: form.client_secret.clone(),
+                basic: false,
+            })
+        }
+    }
+}
+
+/// RFC 6749 §3.2.1: confidential apps prove their secret; public apps identify themselves.
+pub fn authenticate(server: &OAuthServer, creds: &ClientCredentials) -> Result<App, OAuthError> {
+    let fail = |description: &str| OAuthError {
+        basic_auth: creds.basic,
+        ..invalid_client(description)
+    };
+    let app = server
+        .apps
+        .get(&creds.client_id)
+        .ok_or_else(|| fail("unknown client"))?;
+    if app.public {
+        return Ok(app);
+    }
+    match creds.secret.as_deref() {
+        Some(secret) if app.secret_matches(secret) => Ok(app),
+        Some(_) => Err(fail("client authentication failed")),
+        None => Err(fail("client_secret is required for a confidential app")),
+    }
+}
+
+pub fn exchange(
+    server: &OAuthServer,
+    request: &TokenRequest,
+    creds: &ClientCredentials,
+    now: i64,
+) -> Result<TokenResponse, OAuthError> {
+    match request.grant_type.as_deref() {
+        None | Some("") => Err(invalid_request("grant_type is required")),
+        Some("authorization_code") => {
+            let app = authenticate(server, creds)?;
+            authorization_code(server, request, &app, now)
+        }
+        Some("refresh_token") => {
+            let app = authenticate(server, creds)?;
+            refresh(server, request, &app, now)
+        }
+        Some(other) => Err(OAuthError::new(
+            ErrorCode::UnsupportedGrantType,
+            format!(
+                "grant_type {other:?} is not supported: use authorization_code or refresh_token"
+            ),
+        )),
+    }
+}
+
+fn authorization_code(
+    server: &OAuthServer,
+    request: &TokenRequest,
+    app: &App,
+    now: i64,
+) -> Result<TokenResponse, OAuthError> {
+    let code = request
+        .code
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| invalid_request("code is required"))?;
+    let grant = match server.grants.redeem_code(code, now) {
+        Redeem::Ok(grant) => grant,
+        Redeem::Unknown => return Err(invalid_grant("the authorization code is not valid")),
+        Redeem::Expired => return Err(invalid_grant("the authorization code has expired")),
+        Redeem::Replayed => {
+            return Err(invalid_grant(
+                "the authorization code was already used; the tokens issued from it are revoked",
+            ));
+        }
+    };
+    if grant.client_id != app.client_id {
+        return Err(invalid_grant(
+            "the authorization code was issued to another client",
+        ));
+    }
+    match (&grant.redirect_uri, request.redirect_uri.as_deref()) {
+        (Some(bound), Some(sent)) if bound != sent => {
+            return Err(invalid_grant(
+                "redirect_uri does not match the authorization request",
+            ));
+        }
+        (Some(_), None) if server.config.strict => {
+            return Err(invalid_request(
+                "redirect_uri is required: the authorization request carried one",
+            ));
+        }
+        _ => {}
+    }
+    match (&grant.code_challenge, request.code_verifier.as_deref()) {
+        (Some(challenge), Some(verifier)) => {
+            if !pkce::verify(verifier, challenge) {
+                return Err(invalid_grant(
+                    "code_verifier does not match the code_challenge",
+                ));
+            }
+        }
+        (Some(_), None) => return Err(invalid_grant("code_verifier is required")),
+        (None, Some(_)) => {
+            return Err(invalid_grant(
+                "code_verifier sent, but the authorization request had no code_challenge",
+            ));
+        }
+        (None, None) => {}
+    }
+    let refresh = RefreshGrant {
+        client_id: grant.client_id.clone(),
+        patient_id: grant.patient_id.clone(),
+        member_id: grant.member_id.clone(),
+        scopes: grant.scopes.clone(),
+        nonce: grant.nonce.clone(),
+        issued_at: now,
+        expires_at: now + server.config.refresh_token_ttl,
+        family: code.to_owned(),
+    };
+    let refresh_token = server.grants.issue_refresh(refresh.clone());
+    respond(
+        server,
+        &refresh,
+        grant.scopes,
+        refresh_token,
+        grant.nonce.as_deref(),
+        now,
+    )
+}
+
+fn refresh(
+    server: &OAuthServer,
+    request: &TokenRequest,
+    app: &App,
+    now: i64,
+) -> Result<TokenResponse, OAuthError> {
+    let token = request
+        .refresh_token
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| invalid_request("refresh_token is required"))?;
+    let grant = server
+        .grants
+        .refresh(token, now)
+        .filter(|g| g.client_id == app.client_id)
+        .ok_or_else(|| invalid_grant("the refresh token is not valid"))?;
+    let scopes = match request.scope.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(requested) => grant
+            .scopes
+            .narrow(requested)
+            .map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e))?,
+        None => grant.scopes.clone(),
+    };
+    let refresh_token = if app.public {
+        server.grants.remove_refresh(token);
+        server.grants.issue_refresh(RefreshGrant {
+            issued_at: now,
+            expires_at: now + server.config.refresh_token_ttl,
+            ..grant.clone()
+        })
+    } else {
+        token.to_owned()
+    };
+    respond(server, &grant, scopes, refresh_token, None, now)
+}
+
+fn respond(
+    server: &OAuthServer,
+    grant: &RefreshGrant,
+    scopes: GrantedScopes,
+    refresh_token: String,
+    nonce: Option<&str>,
+    now: i64,
+) -> Result<TokenResponse, OAuthError> {
+    let id_token = if scopes.contains("openid") {
+        let claims = server.id_token_claims(&grant.client_id, &grant.patient_id, nonce, now);
+        Some(server.keys.sign(&claims).map_err(|e| {
+            tracing::error!("signing an id_token failed: {e}");
+            OAuthError::new(ErrorCode::ServerError, "the id_token could not be signed")
+        })?)
+    } else {
+        None
+    };
+    let access_token = server.grants.issue_access(AccessGrant {
+        client_id: grant.client_id.clone(),
+        patient_id: grant.patient_id.clone(),
+        member_id: grant.member_id.clone(),
+        scopes: scopes.clone(),
+        issued_at: now,
+        expires_at: now + server.config.access_token_ttl,
+        family: grant.family.clone(),
+    });
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: server.config.access_token_ttl,
+        scope: scopes.to_string(),
+        patient: grant.patient_id.clone(),
+        refresh_token,
+        id_token,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_credentials_are_form_decoded() {
+        let header = format!("Basic {}", STANDARD.encode("my%20app:s%3Acret"));
+        assert_eq!(
+            parse_basic(&header).unwrap(),
+            ("my app".into(), "s:cret".into())
+        );
+        assert!(parse_basic("Basic !!!").unwrap_err().basic_auth);
+        assert!(parse_basic("Bearer x").is_err());
+    }
+
+    #[test]
+    fn conflicting_client_ids_are_refused() {
+        let form = TokenRequest {
+            client_id: Some("a".into()),
+            ..Default::default()
+        };
+        assert!(client_credentials(&form, Some(("b".into(), "s".into()))).is_err());
+        assert!(
+            client_credentials(&form, Some(("a".into(), "s".into())))
+                .unwrap()
+                .basic
+        );
+        assert!(client_credentials(&TokenRequest::default(), None).is_err());
+    }
+}

@@ -1,0 +1,268 @@
+//! Authorization codes, access tokens and refresh tokens (SPEC §5.3–§5.4, RFC 6749 §4.1.2 and
+//! §10.5): codes are single-use and bound to client, redirect URI, PKCE challenge, member and
+//! scope; a second use revokes every token issued from the code. Every token remembers the code
+//! it descends from (its "family") so that replay, member-wide expiry and revocation reach it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+
+use super::random::hex128;
+use super::scopes::GrantedScopes;
+
+/// Sweep expired entries after this many insertions, so that a long soak does not grow memory.
+const SWEEP_EVERY: usize = 4096;
+
+#[derive(Debug, Clone)]
+pub struct CodeGrant {
+    pub client_id: String,
+    /// The `redirect_uri` the authorization request carried, if it carried one (RFC 6749 §4.1.3).
+    pub redirect_uri: Option<String>,
+    pub code_challenge: Option<String>,
+    pub patient_id: String,
+    pub member_id: String,
+    pub scopes: GrantedScopes,
+    pub nonce: Option<String>,
+    pub auth_time: i64,
+    pub expires_at: i64,
+}
+
+/// What a bearer token proves: which app acts for which member, with what scopes, until when.
+#[derive(Debug, Clone)]
+pub struct AccessGrant {
+    pub client_id: String,
+    pub patient_id: String,
+    pub member_id: String,
+    pub scopes: GrantedScopes,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub family: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct RefreshGrant {
+    pub client_id: String,
+    pub patient_id: String,
+    pub member_id: String,
+    pub scopes: GrantedScopes,
+    pub nonce: Option<String>,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub family: String,
+}
+
+/// How redeeming a code went.
+#[derive(Debug)]
+pub enum Redeem {
+    Ok(CodeGrant),
+    Unknown,
+    Expired,
+    /// Second use: the tokens issued from it have been revoked.
+    Replayed,
+}
+
+#[derive(Debug)]
+struct CodeEntry {
+    grant: CodeGrant,
+    used: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct Grants {
+    codes: Mutex<HashMap<String, CodeEntry>>,
+    access: RwLock<HashMap<String, Arc<AccessGrant>>>,
+    refresh: Mutex<HashMap<String, RefreshGrant>>,
+    inserts: Mutex<usize>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Grants {
+    pub fn issue_code(&self, grant: CodeGrant, now: i64) -> String {
+        let code = hex128();
+        lock(&self.codes).insert(code.clone(), CodeEntry { grant, used: false });
+        self.maybe_sweep(now);
+        code
+    }
+
+    /// Single use: the first redemption takes the grant; any later one revokes its family.
+    /// A used code is kept until it would have expired so that replay is recognised.
+    pub fn redeem_code(&self, code: &str, now: i64) -> Redeem {
+        let mut codes = lock(&self.codes);
+        let Some(entry) = codes.get_mut(code) else {
+            return Redeem::Unknown;
+        };
+        if entry.used {
+            drop(codes);
+            self.revoke_family(code);
+            return Redeem::Replayed;
+        }
+        if now >= entry.grant.expires_at {
+            codes.remove(code);
+            return Redeem::Expired;
+        }
+        entry.used = true;
+        Redeem::Ok(entry.grant.clone())
+    }
+
+    pub fn issue_access(&self, grant: AccessGrant) -> String {
+        let token = hex128();
+        let now = grant.issued_at;
+        self.access
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(token.clone(), Arc::new(grant));
+        self.maybe_sweep(now);
+        token
+    }
+
+    pub fn issue_refresh(&self, grant: RefreshGrant) -> String {
+        let token = hex128();
+        let now = grant.issued_at;
+        lock(&self.refresh).insert(token.clone(), grant);
+        self.maybe_sweep(now);
+        token
+    }
+
+    /// A live access token's grant: unknown, expired and revoked tokens all give `None`.
+    pub fn access(&self, token: &str, now: i64) -> Option<Arc<AccessGrant>> {
+        let access = self.access.read().unwrap_or_else(|p| p.into_inner());
+        access.get(token).filter(|g| now < g.expires_at).cloned()
+    }
+
+    pub fn refresh(&self, token: &str, now: i64) -> Option<RefreshGrant> {
+        lock(&self.refresh)
+            .get(token)
+            .filter(|g| now < g.expires_at)
+            .cloned()
+    }
+
+    /// Public apps' refresh tokens rotate: the used one stops working (RFC 9700 §4.14.2).
+    pub fn remove_refresh(&self, token: &str) {
+        lock(&self.refresh).remove(token);
+    }
+
+    /// RFC 7009: revoking either kind of token revokes it; a refresh token takes its family along.
+    pub fn revoke_token(&self, token: &str, client_id: &str) {
+        let family = lock(&self.refresh)
+            .get(token)
+            .filter(|g| g.client_id == client_id)
+            .map(|g| g.family.clone());
+        if let Some(family) = family {
+            self.revoke_family(&family);
+            return;
+        }
+        let mut access = self.access.write().unwrap_or_else(|p| p.into_inner());
+        if access.get(token).is_some_and(|g| g.client_id == client_id) {
+            access.remove(token);
+        }
+    }
+
+    pub fn revoke_family(&self, family: &str) {
+        self.access
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|_, g| g.family != family);
+        lock(&self.refresh).retain(|_, g| g.family != family);
+    }
+
+    /// SPEC §7 `expire-grants`: every token of one member stops working. Returns how many.
+    pub fn revoke_member(&self, member_id: &str) -> usize {
+        let mut access = self.access.write().unwrap_or_else(|p| p.into_inner());
+        let before = access.len();
+        access.retain(|_, g| g.member_id != member_id);
+        let mut revoked = before - access.len();
+        drop(access);
+        let mut refresh = lock(&self.refresh);
+        let before = refresh.len();
+        refresh.retain(|_, g| g.member_id != member_id);
+        revoked += before - refresh.len();
+        revoked
+    }
+
+    pub fn clear(&self) {
+        lock(&self.codes).clear();
+        self.access
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        lock(&self.refresh).clear();
+    }
+
+    fn maybe_sweep(&self, now: i64) {
+        let mut inserts = lock(&self.inserts);
+        *inserts += 1;
+        if *inserts % SWEEP_EVERY != 0 {
+            return;
+        }
+        drop(inserts);
+        lock(&self.codes).retain(|_, e| now < e.grant.expires_at);
+        self.access
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|_, g| now < g.expires_at);
+        lock(&self.refresh).retain(|_, g| now < g.expires_at);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code_grant(expires_at: i64) -> CodeGrant {
+        CodeGrant {
+            client_id: "c".into(),
+            redirect_uri: None,
+            code_challenge: None,
+            patient_id: "p".into(),
+            member_id: "m".into(),
+            scopes: GrantedScopes::grant("patient/*.read", None),
+            nonce: None,
+            auth_time: 0,
+            expires_at,
+        }
+    }
+
+    fn access(family: &str, member: &str) -> AccessGrant {
+        AccessGrant {
+            client_id: "c".into(),
+            patient_id: "p".into(),
+            member_id: member.into(),
+            scopes: GrantedScopes::default(),
+            issued_at: 0,
+            expires_at: 100,
+            family: family.into(),
+        }
+    }
+
+    #[test]
+    fn code_is_single_use_and_replay_revokes() {
+        let grants = Grants::default();
+        let code = grants.issue_code(code_grant(300), 0);
+        assert!(matches!(grants.redeem_code(&code, 10), Redeem::Ok(_)));
+        let token = grants.issue_access(access(&code, "m"));
+        assert!(grants.access(&token, 10).is_some());
+        assert!(matches!(grants.redeem_code(&code, 11), Redeem::Replayed));
+        assert!(grants.access(&token, 12).is_none());
+    }
+
+    #[test]
+    fn code_expires() {
+        let grants = Grants::default();
+        let code = grants.issue_code(code_grant(300), 0);
+        assert!(matches!(grants.redeem_code(&code, 300), Redeem::Expired));
+        assert!(matches!(grants.redeem_code("nope", 0), Redeem::Unknown));
+    }
+
+    #[test]
+    fn token_expiry_and_member_revocation() {
+        let grants = Grants::default();
+        let a = grants.issue_access(access("f1", "m1"));
+        let b = grants.issue_access(access("f2", "m2"));
+        assert!(grants.access(&a, 100).is_none());
+        assert_eq!(grants.revoke_member("m1"), 1);
+        assert!(grants.access(&a, 1).is_none());
+        assert!(grants.access(&b, 1).is_some());
+    }
+}

@@ -1,0 +1,554 @@
+//! Member verification (SPEC §5.2), the pages between the authorization request and the consent:
+//! create an account (first name, last name, member ID, postal code, email) or sign in with a
+//! linked email, then a 6-digit code "sent" to the sandbox outbox. Each attempt is a transaction
+//! with its own anti-CSRF token; wrong codes and wrong member details are counted, and 5 of either
+//! or 10 minutes end the attempt.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, RwLock};
+
+use serde::Serialize;
+use subtle::ConstantTimeEq;
+
+use super::authorize::AuthorizeRequest;
+use super::random::{hex128, six_digits};
+use crate::data::Members;
+
+pub const MAX_CODE_TRIES: u32 = 5;
+pub const MAX_DETAIL_TRIES: u32 = 5;
+pub const CODE_LIFETIME_SECS: i64 = 600;
+/// A sign-in attempt left open this long is dropped.
+pub const ATTEMPT_LIFETIME_SECS: i64 = 3600;
+const OUTBOX_LIMIT: usize = 1000;
+const MAX_EMAIL_LEN: usize = 254;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stage {
+    Start,
+    Code {
+        member_id: String,
+        email: String,
+        code: String,
+        sent_at: i64,
+        tries: u32,
+        /// A new account: link the email to the member once the code proves it.
+        link: bool,
+    },
+    Consent {
+        member_id: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub id: String,
+    pub csrf: String,
+    pub request: AuthorizeRequest,
+    /// The original authorization query, to offer "start again" when the attempt ends.
+    pub restart_query: String,
+    pub created_at: i64,
+    pub stage: Stage,
+    pub detail_failures: u32,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Email {
+    pub to: String,
+    pub code: String,
+    pub sent_at: String,
+    #[serde(skip)]
+    pub member_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginError {
+    /// No such attempt (never started, finished, or dropped).
+    Unknown,
+    /// The attempt is over; the message says why.
+    Ended(String),
+    /// The form's anti-CSRF token is missing or wrong.
+    Csrf,
+    /// The step cannot be taken now (e.g. entering a code before one was sent).
+    WrongStep,
+    /// Try again on the same page with this message.
+    Retry(String),
+}
+
+/// Create-account form fields.
+#[derive(Debug, Clone, Default)]
+pub struct AccountDetails {
+    pub given: String,
+    pub family: String,
+    pub member_id: String,
+    pub postal_code: String,
+    pub email: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Logins {
+    attempts: Mutex<HashMap<String, Attempt>>,
+    email_links: RwLock<HashMap<String, String>>,
+    outbox: Mutex<Vec<Email>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+pub fn normalize_email(email: &str) -> Option<String> {
+    let email = email.trim().to_lowercase();
+    let (local, domain) = email.split_once('@')?;
+    let ok = email.len() <= MAX_EMAIL_LEN
+        && !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>\"'(),;:\\[]".contains(c))
+        && !domain.contains('@');
+    ok.then_some(email)
+}
+
+impl Logins {
+    pub fn start(&self, request: AuthorizeRequest, restart_query: String, now: i64) -> Attempt {
+        let attempt = Attempt {
+            id: hex128(),
+            csrf: hex128(),
+            request,
+            restart_query,
+            created_at: now,
+            stage: Stage::Start,
+            detail_failures: 0,
+        };
+        let mut attempts = lock(&self.attempts);
+        attempts.retain(|_, a| now - a.created_at < ATTEMPT_LIFETIME_SECS);
+        attempts.insert(attempt.id.clone(), attempt.clone());
+        attempt
+    }
+
+    /// The attempt, if it is still open.
+    pub fn get(&self, id: &str, now: i64) -> Result<Attempt, LoginError> {
+        let mut attempts = lock(&self.attempts);
+        let attempt = attempts.get(id).ok_or(LoginError::Unknown)?;
+        if now - attempt.created_at >= ATTEMPT_LIFETIME_SECS {
+            attempts.remove(id);
+            return Err(LoginError::Ended(
+                "the sign-in attempt timed out".to_owned(),
+            ));
+        }
+        Ok(attempt.clone())
+    }
+
+    /// Runs `step` on the open attempt after checking its CSRF token. A step that returns
+    /// `Ended` removes the attempt.
+    fn with_attempt<T>(
+        &self,
+        id: &str,
+        csrf: &str,
+        now: i64,
+        step: impl FnOnce(&mut Attempt) -> Result<T, LoginError>,
+    ) -> Result<T, LoginError> {
+        let mut attempts = lock(&self.attempts);
+        let attempt = attempts.get_mut(id).ok_or(LoginError::Unknown)?;
+        if !bool::from(attempt.csrf.as_bytes().ct_eq(csrf.as_bytes())) {
+            return Err(LoginError::Csrf);
+        }
+        if now - attempt.created_at >= ATTEMPT_LIFETIME_SECS {
+            attempts.remove(id);
+            return Err(LoginError::Ended(
+                "the sign-in attempt timed out".to_owned(),
+            ));
+        }
+        let result = step(attempt);
+        if matches!(result, Err(LoginError::Ended(_))) {
+            attempts.remove(id);
+        }
+        result
+    }
+
+    /// Create an account: the details must match a member, and the email must not belong to
+    /// another member. On success a code is sent to the email.
+    pub fn create_account(
+        &self,
+        id: &str,
+        csrf: &str,
+        details: &AccountDetails,
+        members: &Members,
+        now: i64,
+        sent_at: String,
+    ) -> Result<Email, LoginError> {
+        let email = normalize_email(&details.email);
+        let linked = email.as_ref().and_then(|e| self.linked_member(e));
+        self.with_attempt(id, csrf, now, |attempt| {
+            let member = members
+                .by_member_id(&details.member_id)
+                .filter(|m| m.matches(&details.given, &details.family, &details.postal_code));
+            let Some(member) = member else {
+                attempt.detail_failures += 1;
+                if attempt.detail_failures >= MAX_DETAIL_TRIES {
+                    return Err(LoginError::Ended(format!(
+                        "{MAX_DETAIL_TRIES} tries did not match a member"
+                    )));
+                }
+                return Err(LoginError::Retry(
+                    "We could not find a member with those details. Check your name, member ID \
+                     and postal code exactly as they appear on your member ID card."
+                        .to_owned(),
+                ));
+            };
+            let Some(email) = email else {
+                return Err(LoginError::Retry("Enter a valid email address.".to_owned()));
+            };
+            if linked.as_deref().is_some_and(|m| m != member.member_id) {
+                return Err(LoginError::Retry(
+                    "This email is already linked to another member. Each email can belong to one \
+                     member only: use a different email, or sign in as that member."
+                        .to_owned(),
+                ));
+            }
+            Ok(self.send_code(attempt, &member.member_id, email, true, now, sent_at))
+        })
+    }
+
+    /// Returning member: the email must already be linked.
+    pub fn sign_in(
+        &self,
+        id: &str,
+        csrf: &str,
+        email: &str,
+        now: i64,
+        sent_at: String,
+    ) -> Result<Email, LoginError> {
+        let email = normalize_email(email);
+        let linked = email.as_ref().and_then(|e| self.linked_member(e));
+        self.with_attempt(id, csrf, now, |attempt| {
+            let (Some(email), Some(member_id)) = (email, linked) else {
+                return Err(LoginError::Retry(
+                    "No account uses this email. Create an account first.".to_owned(),
+                ));
+            };
+            Ok(self.send_code(attempt, &member_id, email, false, now, sent_at))
+        })
+    }
+
+    fn send_code(
+        &self,
+        attempt: &mut Attempt,
+        member_id: &str,
+        email: String,
+        link: bool,
+        now: i64,
+        sent_at: String,
+    ) -> Email {
+        let code = six_digits();
+        attempt.stage = Stage::Code {
+            member_id: member_id.to_owned(),
+            email: email.clone(),
+            code: code.clone(),
+            sent_at: now,
+            tries: 0,
+            link,
+        };
+        let message = Email {
+            to: email,
+            code,
+            sent_at,
+            member_id: member_id.to_owned(),
+        };
+        let mut outbox = lock(&self.outbox);
+        if outbox.len() >= OUTBOX_LIMIT {
+            outbox.remove(0);
+        }
+        outbox.push(message.clone());
+        message
+    }
+
+    /// Checks the emailed code. Returns `Some((email, member_id))` when a new link was made (the
+    /// caller persists it), `None` for a returning member.
+    pub fn verify_code(
+        &self,
+        id: &str,
+        csrf: &str,
+        entered: &str,
+        now: i64,
+    ) -> Result<Option<(String, String)>, LoginError> {
+        self.with_attempt(id, csrf, now, |attempt| {
+            let Stage::Code {
+                member_id,
+                email,
+                code,
+                sent_at,
+                tries,
+                link,
+            } = &mut attempt.stage
+            else {
+                return Err(LoginError::WrongStep);
+            };
+            if now - *sent_at >= CODE_LIFETIME_SECS {
+                return Err(LoginError::Ended(
+                    "the verification code expired after 10 minutes".to_owned(),
+                ));
+            }
+            if !bool::from(code.as_bytes().ct_eq(entered.trim().as_bytes())) {
+                *tries += 1;
+                if *tries >= MAX_CODE_TRIES {
+                    return Err(LoginError::Ended(format!(
+                        "{MAX_CODE_TRIES} wrong verification codes"
+                    )));
+                }
+                let left = MAX_CODE_TRIES - *tries;
+                return Err(LoginError::Retry(format!(
+                    "That code is not right. {left} {} left.",
+                    if left == 1 { "try" } else { "tries" }
+                )));
+            }
+            let new_link = if *link {
+                let mut links = self.email_links.write().unwrap_or_else(|p| p.into_inner());
+                match links.get(email.as_str()) {
+                    Some(other) if other != member_id => {
+                        return Err(LoginError::Ended(
+                            "this email was linked to another member meanwhile".to_owned(),
+                        ));
+                    }
+                    Some(_) => None,
+                    None => {
+                        links.insert(email.clone(), member_id.clone());
+                        Some((email.clone(), member_id.clone()))
+                    }
+                }
+            } else {
+                None
+            };
+            attempt.stage = Stage::Consent {
+                member_id: member_id.clone(),
+            };
+            Ok(new_link)
+        })
+    }
+
+    /// The member's decision. Either way the attempt is over; `Ok` carries the request and the
+    /// member for the code (Allow) or the denial redirect (Deny).
+    pub fn decide(
+        &self,
+        id: &str,
+        csrf: &str,
+        now: i64,
+    ) -> Result<(AuthorizeRequest, String), LoginError> {
+        let result = self.with_attempt(id, csrf, now, |attempt| match &attempt.stage {
+            Stage::Consent { member_id } => Ok((attempt.request.clone(), member_id.clone())),
+            _ => Err(LoginError::WrongStep),
+        });
+        if result.is_ok() {
+            lock(&self.attempts).remove(id);
+        }
+        result
+    }
+
+    pub fn linked_member(&self, email: &str) -> Option<String> {
+        self.email_links
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(email)
+            .cloned()
+    }
+
+    pub fn email_links(&self) -> HashMap<String, String> {
+        self.email_links
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn restore_links(&self, links: impl IntoIterator<Item = (String, String)>) {
+        self.email_links
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(links);
+    }
+
+    pub fn outbox(&self) -> Vec<Email> {
+        lock(&self.outbox).clone()
+    }
+
+    /// SPEC §7 reset: attempts, outbox and email links are forgotten.
+    pub fn clear(&self) {
+        lock(&self.attempts).clear();
+        lock(&self.outbox).clear();
+        self.email_links
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oauth::scopes::GrantedScopes;
+    use serde_json::json;
+
+    fn members() -> Members {
+        let patient = |id: &str, given: &str, mb: &str| {
+            json!({"resourceType":"Patient","id":id,
+                "identifier":[{"type":{"coding":[{"code":"MB"}]},"value":mb}],
+                "name":[{"family":"Argonaut","given":[given]}],"address":[{"postalCode":"02114"}]})
+        };
+        Members::derive(&[patient("p1", "Jason", "M1"), patient("p2", "Jessie", "M2")]).0
+    }
+
+    fn request() -> AuthorizeRequest {
+        AuthorizeRequest {
+            client_id: "c".into(),
+            app_name: "App".into(),
+            redirect_uri: "http://localhost/cb".into(),
+            redirect_uri_sent: true,
+            scopes: GrantedScopes::grant("patient/*.read", None),
+            state: None,
+            code_challenge: None,
+            nonce: None,
+        }
+    }
+
+    fn details(given: &str, member_id: &str, email: &str) -> AccountDetails {
+        AccountDetails {
+            given: given.into(),
+            family: "argonaut".into(),
+            member_id: member_id.into(),
+            postal_code: "02114".into(),
+            email: email.into(),
+        }
+    }
+
+    #[test]
+    fn create_verify_consent() {
+        let logins = Logins::default();
+        let m = members();
+        let a = logins.start(request(), String::new(), 0);
+        assert_eq!(
+            logins.create_account(
+                &a.id,
+                "bad",
+                &details("Jason", "M1", "j@x.example"),
+                &m,
+                1,
+                "t".into()
+            ),
+            Err(LoginError::Csrf)
+        );
+        let mail = logins
+            .create_account(
+                &a.id,
+                &a.csrf,
+                &details(" jason ", "M1", "J@X.example"),
+                &m,
+                1,
+                "t".into(),
+            )
+            .unwrap();
+        assert_eq!(mail.to, "j@x.example");
+        assert!(matches!(
+            logins.verify_code(&a.id, &a.csrf, "abcdef", 2),
+            Err(LoginError::Retry(_))
+        ));
+        let link = logins.verify_code(&a.id, &a.csrf, &mail.code, 3).unwrap();
+        assert_eq!(link, Some(("j@x.example".into(), "M1".into())));
+        let (_, member) = logins.decide(&a.id, &a.csrf, 4).unwrap();
+        assert_eq!(member, "M1");
+        assert_eq!(logins.get(&a.id, 5).unwrap_err(), LoginError::Unknown);
+    }
+
+    #[test]
+    fn email_of_another_member_is_refused() {
+        let logins = Logins::default();
+        let m = members();
+        logins.restore_links([("j@x.example".to_owned(), "M1".to_owned())]);
+        let a = logins.start(request(), String::new(), 0);
+        let err = logins.create_account(
+            &a.id,
+            &a.csrf,
+            &details("Jessie", "M2", "j@x.example"),
+            &m,
+            1,
+            "t".into(),
+        );
+        assert!(matches!(err, Err(LoginError::Retry(msg)) if msg.contains("already linked")));
+    }
+
+    #[test]
+    fn five_wrong_codes_or_ten_minutes_end_the_attempt() {
+        let logins = Logins::default();
+        let m = members();
+        let a = logins.start(request(), String::new(), 0);
+        logins
+            .create_account(
+                &a.id,
+                &a.csrf,
+                &details("Jason", "M1", "j@x.example"),
+                &m,
+                0,
+                "t".into(),
+            )
+            .unwrap();
+        for _ in 0..4 {
+            assert!(matches!(
+                logins.verify_code(&a.id, &a.csrf, "x", 1),
+                Err(LoginError::Retry(_))
+            ));
+        }
+        assert!(matches!(
+            logins.verify_code(&a.id, &a.csrf, "x", 1),
+            Err(LoginError::Ended(_))
+        ));
+        let b = logins.start(request(), String::new(), 0);
+        let mail = logins
+            .create_account(
+                &b.id,
+                &b.csrf,
+                &details("Jason", "M1", "j@x.example"),
+                &m,
+                0,
+                "t".into(),
+            )
+            .unwrap();
+        assert!(matches!(
+            logins.verify_code(&b.id, &b.csrf, &mail.code, 600),
+            Err(LoginError::Ended(_))
+        ));
+    }
+
+    #[test]
+    fn member_detail_guesses_are_limited() {
+        let logins = Logins::default();
+        let m = members();
+        let a = logins.start(request(), String::new(), 0);
+        for _ in 0..4 {
+            let r = logins.create_account(
+                &a.id,
+                &a.csrf,
+                &details("Jason", "M9", "j@x.example"),
+                &m,
+                0,
+                "t".into(),
+            );
+            assert!(matches!(r, Err(LoginError::Retry(_))));
+        }
+        let r = logins.create_account(
+            &a.id,
+            &a.csrf,
+            &details("Jason", "M9", "j@x.example"),
+            &m,
+            0,
+            "t".into(),
+        );
+        assert!(matches!(r, Err(LoginError::Ended(_))));
+    }
+
+    #[test]
+    fn email_normalisation() {
+        assert_eq!(normalize_email(" A@B.example "), Some("a@b.example".into()));
+        assert_eq!(normalize_email("nope"), None);
+        assert_eq!(normalize_email("a@b"), None);
+        assert_eq!(normalize_email("<script>@x.example"), None);
+    }
+}

@@ -1,0 +1,20 @@
+//! The OAuth 2.0 / SMART App Launch protocol core (RFC 6749, RFC 7636, SMART App Launch 2.x,
+//! OpenID Connect Core): apps, authorize decisions, member sign-in, codes, tokens, scopes, PKCE,
+//! signing keys. No HTTP types here: functions take plain values, including `now`, and return
+//! decisions that `crate::http` turns into redirects, pages or JSON.
+
+pub mod apps;
+pub mod authorize;
+pub mod error;
+pub mod grant;
+pub mod grants;
+pub mod keys;
+pub mod login;
+pub mod persist;
+pub mod pkce;
+pub mod random;
+pub mod scopes;
+pub mod server;
+
+pub use error::{ErrorCode, OAuthError};
+pub use server::{OAuthConfig, OAuthServer};

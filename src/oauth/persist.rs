@@ -1,0 +1,154 @@
+//! `--state-dir` persistence of what a person would hate to lose: registered apps and member
+//! email links. Every save writes the whole state to a temporary file, fsyncs it, renames it over
+//! `state.json` and fsyncs the directory, so a crash or SIGKILL at any instant leaves either the
+//! old or the new state on disk, never a torn one.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+use super::apps::App;
+
+const STATE_FILE: &str = "state.json";
+const TEMP_PREFIX: &str = ".state.json.tmp-";
+
+#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PersistedState {
+    #[serde(default)]
+    pub apps: Vec<App>,
+    /// Verified email (lowercase) → member ID.
+    #[serde(default)]
+    pub email_links: BTreeMap<String, String>,
+}
+
+#[derive(Debug)]
+pub struct Persister {
+    dir: Option<PathBuf>,
+    /// Serialises writers; each takes its snapshot inside the lock, so the last write is newest.
+    lock: Mutex<()>,
+}
+
+impl Persister {
+    pub fn in_memory() -> Self {
+        Self {
+            dir: None,
+            lock: Mutex::new(()),
+        }
+    }
+
+    /// Opens (creating) the state directory, proves it writable, removes temporary files a
+    /// crash left behind, and reads the saved state.
+    pub fn open(dir: &Path) -> Result<(Self, PersistedState), String> {
+        let shown = dir.display();
+        fs::create_dir_all(dir).map_err(|e| format!("state dir {shown}: cannot create: {e}"))?;
+        if let Ok(entries) = fs::read_dir(dir) {
+            for entry in entries.flatten() {
+                if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+                    let _ = fs::remove_file(entry.path());
+                }
+            }
+        }
+        let path = dir.join(STATE_FILE);
+        let state = match fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|e| format!("{}: not a payer-sandbox state file: {e}", path.display()))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => PersistedState::default(),
+            Err(e) => return Err(format!("{}: cannot read: {e}", path.display())),
+        };
+        let persister = Self {
+            dir: Some(dir.to_owned()),
+            lock: Mutex::new(()),
+        };
+        persister
+            .write_file(&state)
+            .map_err(|e| format!("state dir {shown}: not writable: {e}"))?;
+        Ok((persister, state))
+    }
+
+    pub fn is_persistent(&self) -> bool {
+        self.dir.is_some()
+    }
+
+    /// Saves the snapshot `take` returns; a no-op without a state directory.
+    pub fn save(&self, take: impl FnOnce() -> PersistedState) -> Result<(), String> {
+        if self.dir.is_none() {
+            return Ok(());
+        }
+        let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+        let state = take();
+        self.write_file(&state).map_err(|e| {
+            let message = format!("could not save the state directory: {e}");
+            tracing::error!("{message}");
+            message
+        })
+    }
+
+    fn write_file(&self, state: &PersistedState) -> std::io::Result<()> {
+        let Some(dir) = &self.dir else {
+            return Ok(());
+        };
+        let bytes = serde_json::to_vec_pretty(state).map_err(std::io::Error::other)?;
+        let temp = dir.join(format!("{TEMP_PREFIX}{}", super::random::hex128()));
+        let result = (|| {
+            let mut file = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&temp)?;
+            file.write_all(&bytes)?;
+            file.sync_all()?;
+            fs::rename(&temp, dir.join(STATE_FILE))?;
+            // The rename is durable only once the directory entry is.
+            File::open(dir)?.sync_all()
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&temp);
+        }
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "payer-sandbox-{name}-{}",
+            super::super::random::hex128()
+        ));
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn round_trip_and_leftover_temp_files() {
+        let dir = temp_dir("persist");
+        fs::write(dir.join(format!("{TEMP_PREFIX}junk")), b"{half").unwrap();
+        let (p, state) = Persister::open(&dir).unwrap();
+        assert_eq!(state, PersistedState::default());
+        let mut saved = PersistedState::default();
+        saved.email_links.insert("a@b.example".into(), "M1".into());
+        p.save(|| saved.clone()).unwrap();
+        let (_, loaded) = Persister::open(&dir).unwrap();
+        assert_eq!(loaded, saved);
+        let leftovers = fs::read_dir(&dir).unwrap().count();
+        assert_eq!(leftovers, 1, "only state.json remains");
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn corrupt_state_is_a_clear_error() {
+        let dir = temp_dir("corrupt");
+        fs::write(dir.join(STATE_FILE), b"{not json").unwrap();
+        let err = Persister::open(&dir).unwrap_err();
+        assert!(
+            err.contains("state.json: not a payer-sandbox state file"),
+            "{err}"
+        );
+        fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,0 +1,338 @@
+//! SMART App Launch scopes (v1 `.read`, v2 `.rs`/`.r`/`.s`) and OpenID Connect scopes: parsing a
+//! request into the granted set (unknown scopes dropped, SPEC §5.1), answering "may this token
+//! read or search this type", and narrowing on refresh. Granted scopes keep the syntax they were
+//! requested in.
+
+use std::fmt;
+
+use crate::fhir::resource_types::is_supported;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interaction {
+    Read,
+    Search,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    Patient,
+    User,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Kind {
+    /// `patient/Type.read`, `user/*.rs`, …; `resource_type` `None` is `*`.
+    Resource {
+        context: Context,
+        resource_type: Option<String>,
+        read: bool,
+        search: bool,
+    },
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    text: String,
+    kind: Kind,
+}
+
+/// Non-resource scopes the server grants as asked.
+const KNOWN_OTHER: &[&str] = &[
+    "openid",
+    "fhirUser",
+    "profile",
+    "launch/patient",
+    "offline_access",
+    "online_access",
+];
+
+impl Scope {
+    /// The granted form of one requested scope, or `None` when it is dropped. Read-only server:
+    /// v2 permissions keep their `r`/`s` letters, v1 `.*` becomes `.read`, write-only is dropped.
+    pub fn parse(text: &str) -> Option<Scope> {
+        if KNOWN_OTHER.contains(&text) {
+            return Some(Scope {
+                text: text.to_owned(),
+                kind: Kind::Other,
+            });
+        }
+        let (context, rest) = if let Some(rest) = text.strip_prefix("patient/") {
+            (Context::Patient, rest)
+        } else if let Some(rest) = text.strip_prefix("user/") {
+            (Context::User, rest)
+        } else {
+            return None;
+        };
+        let (resource_type, permissions) = rest.split_once('.')?;
+        let resource_type = match resource_type {
+            "*" => None,
+            t if is_supported(t) => Some(t.to_owned()),
+            _ => return None,
+        };
+        let prefix = &text[..text.len() - permissions.len()];
+        let (read, search, granted) = match permissions {
+            "read" | "*" => (true, true, format!("{prefix}read")),
+            v2 if is_v2_permissions(v2) => {
+                let read = v2.contains('r');
+                let search = v2.contains('s');
+                let letters: String = v2.chars().filter(|c| matches!(c, 'r' | 's')).collect();
+                (read, search, format!("{prefix}{letters}"))
+            }
+            _ => return None,
+        };
+        if !read && !search {
+            return None;
+        }
+        Some(Scope {
+            text: granted,
+            kind: Kind::Resource {
+                context,
+                resource_type,
+                read,
+                search,
+            },
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+/// SMART v2: letters of `cruds`, each at most once, in that order.
+fn is_v2_permissions(p: &str) -> bool {
+    let mut last = None;
+    !p.is_empty()
+        && p.chars().all(|c| {
+            let rank = "cruds".find(c);
+            let ok = rank.is_some() && rank > last;
+            last = rank;
+            ok
+        })
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GrantedScopes(Vec<Scope>);
+
+impl GrantedScopes {
+    /// The granted set for a space-separated request: unknown scopes dropped, duplicates folded,
+    /// and, when the app was registered with a scope list, only scopes within it.
+    pub fn grant(requested: &str, allowed: Option<&[String]>) -> GrantedScopes {
+        let mut granted: Vec<Scope> = Vec::new();
+        for scope in requested.split_ascii_whitespace().filter_map(Scope::parse) {
+            let permitted = allowed.is_none_or(|allowed| {
+                let allowed =
+                    GrantedScopes(allowed.iter().filter_map(|a| Scope::parse(a)).collect());
+                allowed.covers(&scope)
+            });
+            if permitted && !granted.iter().any(|g| g.text == scope.text) {
+                granted.push(scope);
+            }
+        }
+        GrantedScopes(granted)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn contains(&self, scope: &str) -> bool {
+        self.0.iter().any(|s| s.text == scope)
+    }
+
+    pub fn has_resource_access(&self) -> bool {
+        self.0
+            .iter()
+            .any(|s| matches!(s.kind, Kind::Resource { .. }))
+    }
+
+    /// Whether a token with these scopes may perform `interaction` on `resource_type`. Patient
+    /// and user scopes both confine the token to its member's compartment (SPEC §6.1).
+    pub fn permits(&self, resource_type: &str, interaction: Interaction) -> bool {
+        self.0.iter().any(|scope| match &scope.kind {
+            Kind::Resource {
+                resource_type: t,
+                read,
+                search,
+                ..
+            } => {
+                t.as_deref().is_none_or(|t| t == resource_type)
+                    && match interaction {
+                        Interaction::Read => *read,
+                        Interaction::Search => *search,
+                    }
+            }
+            Kind::Other => false,
+        })
+    }
+
+    /// Whether `scope` asks for nothing beyond this grant.
+    fn covers(&self, scope: &Scope) -> bool {
+        match &scope.kind {
+            Kind::Other => self.contains(&scope.text),
+            Kind::Resource {
+                context,
+                resource_type,
+                read,
+                search,
+            } => self.0.iter().any(|g| match &g.kind {
+                Kind::Resource {
+                    context: gc,
+                    resource_type: gt,
+                    read: gr,
+                    search: gs,
+                } => {
+                    gc == context
+                        && (gt.is_none() || gt == resource_type)
+                        && (!read || *gr)
+                        && (!search || *gs)
+                }
+                Kind::Other => false,
+            }),
+        }
+    }
+
+    /// A refresh request's `scope` (RFC 6749 §6): every scope must lie within this grant.
+    pub fn narrow(&self, requested: &str) -> Result<GrantedScopes, String> {
+        let mut narrowed = Vec::new();
+        for text in requested.split_ascii_whitespace() {
+            let scope = Scope::parse(text)
+                .ok_or_else(|| format!("scope {text} is not one this server grants"))?;
+            if !self.covers(&scope) {
+                return Err(format!("scope {text} exceeds the original grant"));
+            }
+            if !narrowed.iter().any(|s: &Scope| s.text == scope.text) {
+                narrowed.push(scope);
+            }
+        }
+        if narrowed.is_empty() {
+            return Err("scope is empty".to_owned());
+        }
+        Ok(GrantedScopes(narrowed))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|s| s.text.as_str())
+    }
+}
+
+impl fmt::Display for GrantedScopes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, scope) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            f.write_str(&scope.text)?;
+        }
+        Ok(())
+    }
+}
+
+/// Plain words for the consent page (SPEC §5.2).
+pub fn describe(scope: &str) -> String {
+    let Some(parsed) = Scope::parse(scope) else {
+        return scope.to_owned();
+    };
+    match parsed.kind {
+        Kind::Other => match scope {
+            "openid" | "fhirUser" | "profile" => {
+                "Know who you are (your name and member record)".to_owned()
+            }
+            "launch/patient" => "Know which member record you chose".to_owned(),
+            "offline_access" => {
+                "Keep access when you are not using the app (until you revoke it)".to_owned()
+            }
+            "online_access" => "Keep access while you are using the app".to_owned(),
+            other => other.to_owned(),
+        },
+        Kind::Resource {
+            resource_type,
+            read,
+            search,
+            ..
+        } => {
+            let what = match resource_type.as_deref() {
+                None => "all of your health plan records".to_owned(),
+                Some(t) => format!("your {}", plain_type(t)),
+            };
+            let verb = match (read, search) {
+                (true, true) => "Read and search",
+                (true, false) => "Read",
+                _ => "Search",
+            };
+            format!("{verb} {what} (read-only)")
+        }
+    }
+}
+
+fn plain_type(resource_type: &str) -> &str {
+    match resource_type {
+        "ExplanationOfBenefit" => "claims and explanations of benefits",
+        "Coverage" => "coverage and plan details",
+        "Patient" => "member demographics",
+        "Organization" => "plan and provider organizations",
+        "Practitioner" | "PractitionerRole" => "providers",
+        "RelatedPerson" => "related persons",
+        "Location" => "care locations",
+        "Observation" => "observations and lab results",
+        "Encounter" => "visits",
+        "Condition" => "conditions",
+        "AllergyIntolerance" => "allergies",
+        "Immunization" => "immunizations",
+        "MedicationRequest" => "prescriptions",
+        "Procedure" => "procedures",
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_scopes_are_dropped_and_syntax_kept() {
+        let g = GrantedScopes::grant(
+            "patient/*.read foo user/Coverage.r openid patient/Nope.read",
+            None,
+        );
+        assert_eq!(g.to_string(), "patient/*.read user/Coverage.r openid");
+    }
+
+    #[test]
+    fn v2_write_letters_are_dropped() {
+        let g = GrantedScopes::grant("patient/*.cruds patient/Observation.cud user/*.*", None);
+        assert_eq!(g.to_string(), "patient/*.rs user/*.read");
+        assert!(Scope::parse("patient/*.sr").is_none(), "out of order");
+        assert!(Scope::parse("patient/*.rr").is_none(), "repeated");
+    }
+
+    #[test]
+    fn permits_by_type_and_interaction() {
+        let g = GrantedScopes::grant("patient/Patient.read user/Coverage.r", None);
+        assert!(g.permits("Patient", Interaction::Search));
+        assert!(g.permits("Coverage", Interaction::Read));
+        assert!(!g.permits("Coverage", Interaction::Search));
+        assert!(!g.permits("ExplanationOfBenefit", Interaction::Read));
+    }
+
+    #[test]
+    fn narrowing_refuses_wider_scopes() {
+        let g = GrantedScopes::grant("patient/ExplanationOfBenefit.read openid", None);
+        assert!(g.narrow("patient/ExplanationOfBenefit.rs").is_ok());
+        assert!(g.narrow("patient/*.read").is_err());
+        assert!(g.narrow("user/ExplanationOfBenefit.read").is_err());
+        let wide = GrantedScopes::grant("patient/*.read", None);
+        assert_eq!(
+            wide.narrow("patient/Coverage.read").unwrap().to_string(),
+            "patient/Coverage.read"
+        );
+    }
+
+    #[test]
+    fn app_scope_list_limits_the_grant() {
+        let allowed = vec!["patient/Patient.read".to_owned()];
+        let g = GrantedScopes::grant("patient/*.read patient/Patient.read", Some(&allowed));
+        assert_eq!(g.to_string(), "patient/Patient.read");
+    }
+}

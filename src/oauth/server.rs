@@ -1,0 +1,152 @@
+//! The authorization server's state in one place: apps, sign-in attempts and email links, codes
+//! and tokens, the signing key, and persistence. Handlers call these methods with `now` from the
+//! sandbox clock.
+
+use serde_json::json;
+
+use super::apps::{App, AppRegistry, NewApp};
+use super::authorize::{
+    AuthorizeDecision, AuthorizeParams, AuthorizePolicy, AuthorizeRequest, decide,
+};
+use super::error::{ErrorCode, OAuthError};
+use super::grants::{CodeGrant, Grants};
+use super::keys::SigningKey;
+use super::login::Logins;
+use super::persist::{PersistedState, Persister};
+use crate::data::Member;
+
+#[derive(Debug, Clone)]
+pub struct OAuthConfig {
+    /// The public URL, without a trailing slash: `iss` of id_tokens.
+    pub issuer: String,
+    /// `{issuer}/r4`: what `aud` must name.
+    pub fhir_base: String,
+    pub code_ttl: i64,
+    pub access_token_ttl: i64,
+    pub refresh_token_ttl: i64,
+    pub default_scope: String,
+    pub strict: bool,
+}
+
+#[derive(Debug)]
+pub struct OAuthServer {
+    pub config: OAuthConfig,
+    pub apps: AppRegistry,
+    pub grants: Grants,
+    pub logins: Logins,
+    pub keys: SigningKey,
+    persister: Persister,
+}
+
+impl OAuthServer {
+    pub fn new(
+        config: OAuthConfig,
+        keys: SigningKey,
+        persister: Persister,
+        restored: PersistedState,
+        preregistered: Vec<App>,
+    ) -> Self {
+        let apps = AppRegistry::new();
+        for app in restored.apps.into_iter().chain(preregistered) {
+            apps.insert(app);
+        }
+        let logins = Logins::default();
+        logins.restore_links(restored.email_links);
+        Self {
+            config,
+            apps,
+            grants: Grants::default(),
+            logins,
+            keys,
+            persister,
+        }
+    }
+
+    pub fn policy(&self) -> AuthorizePolicy<'_> {
+        AuthorizePolicy {
+            strict: self.config.strict,
+            fhir_base: &self.config.fhir_base,
+            default_scope: &self.config.default_scope,
+        }
+    }
+
+    pub fn decide(&self, params: &AuthorizeParams) -> AuthorizeDecision<AuthorizeRequest> {
+        let app = params.client_id.as_deref().and_then(|id| self.apps.get(id));
+        decide(params, app.as_ref(), &self.policy())
+    }
+
+    /// Registers an app and persists it before answering, so an acknowledged app is never lost.
+    pub fn register(&self, new: NewApp) -> Result<App, OAuthError> {
+        let app = self
+            .apps
+            .register(new, self.config.strict)
+            .map_err(|e| OAuthError::new(ErrorCode::InvalidClientMetadata, e))?;
+        self.save()
+            .map_err(|e| OAuthError::new(ErrorCode::TemporarilyUnavailable, e))?;
+        Ok(app)
+    }
+
+    /// The code the member's approval (or headless authorize) produces.
+    pub fn issue_code(&self, request: &AuthorizeRequest, member: &Member, now: i64) -> String {
+        self.grants.issue_code(
+            CodeGrant {
+                client_id: request.client_id.clone(),
+                redirect_uri: request
+                    .redirect_uri_sent
+                    .then(|| request.redirect_uri.clone()),
+                code_challenge: request.code_challenge.clone(),
+                patient_id: member.patient_id.clone(),
+                member_id: member.member_id.clone(),
+                scopes: request.scopes.clone(),
+                nonce: request.nonce.clone(),
+                auth_time: now,
+                expires_at: now + self.config.code_ttl,
+            },
+            now,
+        )
+    }
+
+    pub fn save(&self) -> Result<(), String> {
+        self.persister.save(|| PersistedState {
+            apps: self.apps.registered(),
+            email_links: self.logins.email_links().into_iter().collect(),
+        })
+    }
+
+    /// SPEC §7 reset: codes, tokens, attempts, outbox and email links go; apps stay.
+    pub fn reset(&self) -> Result<(), String> {
+        self.grants.clear();
+        self.logins.clear();
+        self.save()
+    }
+
+    pub fn jwks(&self) -> serde_json::Value {
+        self.keys.jwks().clone()
+    }
+
+    pub fn fhir_user(&self, patient_id: &str) -> String {
+        format!("{}/Patient/{patient_id}", self.config.fhir_base)
+    }
+
+    pub fn id_token_claims(
+        &self,
+        client_id: &str,
+        patient_id: &str,
+        nonce: Option<&str>,
+        now: i64,
+    ) -> serde_json::Value {
+        let mut claims = json!({
+            "iss": self.config.issuer,
+            "sub": patient_id,
+            "aud": client_id,
+            "iat": now,
+            "exp": now + self.config.access_token_ttl,
+            "auth_time": now,
+            "fhirUser": self.fhir_user(patient_id),
+        });
+        if let Some(nonce) = nonce {
+            claims["nonce"] = json!(nonce);
+        }
+        claims
+    }
+}

@@ -1,0 +1,190 @@
+//! Builds the whole server from `Settings`, the same way for `main` and the integration tests:
+//! bind first (so port 0 works and the public URL is known), then load and check the data,
+//! restore persisted state, and assemble the router. Any problem stops start-up with a message
+//! naming the file and the problem: nothing is served half-loaded.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use url::Url;
+
+use crate::clock::Clock;
+use crate::data::{self, DataSource, Members};
+use crate::fhir::Store;
+use crate::http;
+use crate::http::csrf::CsrfTokens;
+use crate::oauth::apps::{App, check_redirect_uri};
+use crate::oauth::keys::SigningKey;
+use crate::oauth::persist::{PersistedState, Persister};
+use crate::oauth::{OAuthConfig, OAuthServer};
+use crate::settings::Settings;
+use crate::state::{AppState, Inner};
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    public_url: String,
+    address: SocketAddr,
+    pub warnings: Vec<String>,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Self, String> {
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
+        let address = listener
+            .local_addr()
+            .map_err(|e| format!("cannot read the bound address: {e}"))?;
+        let public_url = public_url(settings.public_url.as_deref(), address)?;
+        let state = build_state(&settings, public_url.clone())?;
+        Ok(Self {
+            listener,
+            router: http::router(state.0),
+            public_url,
+            address,
+            warnings: state.1,
+        })
+    }
+
+    /// The URL the server announces, without a trailing slash.
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+/// `--public-url`, else `http://<bound address>` (a wildcard bind is announced as loopback,
+/// the one address a browser on this machine can use).
+fn public_url(configured: Option<&str>, bound: SocketAddr) -> Result<String, String> {
+    match configured {
+        Some(url) => {
+            let parsed = Url::parse(url).map_err(|e| format!("--public-url {url:?}: {e}"))?;
+            if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+                return Err(format!(
+                    "--public-url {url:?}: must be an absolute http(s) URL"
+                ));
+            }
+            if parsed.query().is_some() || parsed.fragment().is_some() {
+                return Err(format!(
+                    "--public-url {url:?}: must not have a query or fragment"
+                ));
+            }
+            Ok(url.trim_end_matches('/').to_owned())
+        }
+        None => {
+            let mut shown = bound;
+            if shown.ip().is_unspecified() {
+                shown.set_ip(if bound.is_ipv4() {
+                    [127, 0, 0, 1].into()
+                } else {
+                    std::net::Ipv6Addr::LOCALHOST.into()
+                });
+            }
+            Ok(format!("http://{shown}"))
+        }
+    }
+}
+
+fn build_state(settings: &Settings, public_url: String) -> Result<(AppState, Vec<String>), String> {
+    let source = match &settings.data {
+        Some(dir) => DataSource::Directory(dir.clone()),
+        None => DataSource::Embedded,
+    };
+    let dataset = data::load(&source).map_err(|e| e.to_string())?;
+    let mut warnings = dataset.warnings;
+    let (members, member_warnings) = Members::derive(&dataset.resources);
+    warnings.extend(member_warnings);
+    if members.all().is_empty() {
+        warnings.push(
+            "no test members: no Patient has a name, a postal code and a member ID".to_owned(),
+        );
+    }
+    let preregistered = match &settings.clients {
+        Some(path) => load_clients(path, settings.strict)?,
+        None => Vec::new(),
+    };
+    let (persister, restored) = match &settings.state_dir {
+        Some(dir) => Persister::open(dir)?,
+        None => (Persister::in_memory(), PersistedState::default()),
+    };
+    let keys = SigningKey::sandbox()?;
+    let config = OAuthConfig {
+        issuer: public_url.clone(),
+        fhir_base: format!("{public_url}{}", http::routes::FHIR_BASE),
+        code_ttl: settings.code_ttl as i64,
+        access_token_ttl: settings.access_token_ttl as i64,
+        refresh_token_ttl: settings.refresh_token_ttl as i64,
+        default_scope: settings.default_scope.clone(),
+        strict: settings.strict,
+    };
+    let oauth = OAuthServer::new(config, keys, persister, restored, preregistered);
+    let state = AppState::new(Inner {
+        public_url,
+        clock: Arc::new(Clock::new()),
+        store: Arc::new(Store::new(dataset.resources)),
+        members,
+        oauth,
+        control_api: !settings.no_control_api,
+        csrf: CsrfTokens::default(),
+    });
+    Ok((state, warnings))
+}
+
+/// `--clients FILE` (SPEC §4): every app checked as a registration would be.
+fn load_clients(path: &Path, strict: bool) -> Result<Vec<App>, String> {
+    let shown = path.display();
+    let bytes = std::fs::read(path).map_err(|e| format!("{shown}: cannot read: {e}"))?;
+    let apps: Vec<App> = serde_json::from_slice(&bytes)
+        .map_err(|e| format!("{shown}: line {}, column {}: {e}", e.line(), e.column()))?;
+    for (i, app) in apps.iter().enumerate() {
+        let at = format!("{shown}: app {i} ({:?})", app.client_id);
+        if app.client_id.trim().is_empty() {
+            return Err(format!("{at}: client_id is empty"));
+        }
+        if !app.public && app.client_secret.as_deref().is_none_or(str::is_empty) {
+            return Err(format!(
+                "{at}: a confidential app needs a client_secret (or set \"public\": true)"
+            ));
+        }
+        if app.redirect_uris.is_empty() {
+            return Err(format!("{at}: redirect_uris is empty"));
+        }
+        for uri in &app.redirect_uris {
+            check_redirect_uri(uri, strict).map_err(|e| format!("{at}: {e}"))?;
+        }
+    }
+    Ok(apps)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_url_defaults_and_checks() {
+        let bound: SocketAddr = "0.0.0.0:8080".parse().unwrap();
+        assert_eq!(public_url(None, bound).unwrap(), "http://127.0.0.1:8080");
+        assert_eq!(
+            public_url(Some("https://sb.example/"), bound).unwrap(),
+            "https://sb.example"
+        );
+        assert!(public_url(Some("sb.example"), bound).is_err());
+    }
+}
