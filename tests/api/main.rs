@@ -1,1 +1,11 @@
+//! The integration suite: one binary, each test spawning the whole application on port 0 and
+//! driving it over HTTP with reqwest, exactly as a client app would.
 
+mod helpers;
+
+mod oauth_authorize;
+mod oauth_flow;
+mod oauth_token;
+mod persistence;
+mod sandbox_control;
+mod startup;

@@ -1,0 +1,281 @@
+//! Spawning the app and the steps every test repeats: headless login, token exchange, walking
+//! the sign-in pages by plain form posts.
+
+#![allow(dead_code)]
+
+use payer_sandbox::settings::Settings;
+use payer_sandbox::startup::Application;
+use reqwest::redirect::Policy;
+use serde_json::{Value, json};
+
+pub const JASON: &str = "08-testmemid";
+
+pub struct TestApp {
+    pub url: String,
+    pub client: reqwest::Client,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_with(|_| {}).await
+}
+
+pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let mut settings = Settings::for_tests();
+    configure(&mut settings);
+    let app = Application::build(settings).await.expect("the app builds");
+    let url = app.public_url().to_owned();
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    TestApp {
+        url,
+        client: reqwest::Client::builder()
+            .redirect(Policy::none())
+            .build()
+            .expect("client"),
+    }
+}
+
+/// The value of `name` in a URL's query.
+pub fn query_param(url: &str, name: &str) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    parsed
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// The `value` of the hidden input `name` in an HTML page.
+pub fn hidden_input(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_owned())
+}
+
+impl TestApp {
+    pub fn at(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+
+    pub fn fhir_base(&self) -> String {
+        self.at("/r4")
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.at(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post_json(&self, path: &str, body: Value) -> reqwest::Response {
+        self.client
+            .post(self.at(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.at(path))
+            .form(form)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Headless authorize (SPEC §7): a code for `member_id` from `client_id`.
+    pub async fn headless_code(&self, client_id: &str, member_id: &str, extra: Value) -> String {
+        let mut body = json!({"client_id": client_id, "member_id": member_id});
+        if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+            body.extend(extra.clone());
+        }
+        let response = self.post_json("/sandbox/api/authorize", body).await;
+        assert_eq!(response.status(), 200, "headless authorize");
+        let json: Value = response.json().await.expect("json");
+        json["code"].as_str().expect("code").to_owned()
+    }
+
+    pub async fn exchange_code(&self, code: &str) -> reqwest::Response {
+        self.post_form(
+            "/oauth2/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("client_id", "sandbox-app"),
+                ("client_secret", "sandbox-secret"),
+            ],
+        )
+        .await
+    }
+
+    /// A token response for the built-in confidential app and `member_id`.
+    pub async fn login(&self, member_id: &str, scope: &str) -> Value {
+        let code = self
+            .headless_code("sandbox-app", member_id, json!({"scope": scope}))
+            .await;
+        let response = self.exchange_code(&code).await;
+        assert_eq!(response.status(), 200, "token exchange");
+        response.json().await.expect("json")
+    }
+
+    /// An access token for `member_id` with `scope`.
+    pub async fn token(&self, member_id: &str, scope: &str) -> String {
+        self.login(member_id, scope).await["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned()
+    }
+
+    pub async fn get_with_token(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .get(self.at(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn advance_clock(&self, seconds: i64) {
+        let response = self
+            .post_json("/sandbox/api/clock/advance", json!({"seconds": seconds}))
+            .await;
+        assert_eq!(response.status(), 200);
+    }
+
+    pub async fn members(&self) -> Vec<Value> {
+        self.get("/sandbox/api/members")
+            .await
+            .json()
+            .await
+            .expect("json")
+    }
+
+    pub async fn last_email_code(&self, to: &str) -> String {
+        let outbox: Vec<Value> = self
+            .get("/sandbox/api/outbox")
+            .await
+            .json()
+            .await
+            .expect("json");
+        outbox
+            .iter()
+            .rev()
+            .find(|e| e["to"] == to)
+            .and_then(|e| e["code"].as_str())
+            .expect("an email to that address")
+            .to_owned()
+    }
+}
+
+/// A sign-in attempt walked through the pages by plain form posts, as curl would.
+pub struct Attempt<'a> {
+    pub app: &'a TestApp,
+    pub path: String,
+    pub csrf: String,
+}
+
+impl<'a> Attempt<'a> {
+    /// Follows the authorize URL to the sign-in start page.
+    pub async fn start(app: &'a TestApp, authorize_query: &str) -> Attempt<'a> {
+        let response = app
+            .get(&format!("/oauth2/authorize/test?{authorize_query}"))
+            .await;
+        assert_eq!(
+            response.status(),
+            303,
+            "authorize redirects to the sign-in pages"
+        );
+        let location = response.headers()["location"]
+            .to_str()
+            .expect("location")
+            .to_owned();
+        let start = app.get(&location).await;
+        assert_eq!(start.status(), 200);
+        let html = start.text().await.expect("html");
+        assert!(html.contains("Sign in to Demo Health Plan"));
+        let create = app
+            .get(&format!("{location}/create"))
+            .await
+            .text()
+            .await
+            .expect("html");
+        let csrf = hidden_input(&create, "csrf_token").expect("csrf token");
+        Attempt {
+            app,
+            path: location,
+            csrf,
+        }
+    }
+
+    pub async fn create_account(
+        &self,
+        first: &str,
+        last: &str,
+        member_id: &str,
+        zip: &str,
+        email: &str,
+    ) -> reqwest::Response {
+        self.app
+            .post_form(
+                &format!("{}/create", self.path),
+                &[
+                    ("csrf_token", &self.csrf),
+                    ("first_name", first),
+                    ("last_name", last),
+                    ("member_id", member_id),
+                    ("postal_code", zip),
+                    ("email", email),
+                ],
+            )
+            .await
+    }
+
+    pub async fn sign_in(&self, email: &str) -> reqwest::Response {
+        self.app
+            .post_form(
+                &format!("{}/signin", self.path),
+                &[("csrf_token", &self.csrf), ("email", email)],
+            )
+            .await
+    }
+
+    pub async fn enter_code(&self, code: &str) -> reqwest::Response {
+        self.app
+            .post_form(
+                &format!("{}/verify", self.path),
+                &[("csrf_token", &self.csrf), ("code", code)],
+            )
+            .await
+    }
+
+    pub async fn decide(&self, decision: &str) -> reqwest::Response {
+        self.app
+            .post_form(
+                &format!("{}/consent", self.path),
+                &[("csrf_token", &self.csrf), ("decision", decision)],
+            )
+            .await
+    }
+
+    /// Create account for Jason, verify, allow: returns the redirect URL with the code.
+    pub async fn approve_as_jason(&self, email: &str) -> String {
+        let r = self
+            .create_account("Jason", "Argonaut", JASON, "02114", email)
+            .await;
+        assert_eq!(r.status(), 303, "account details accepted");
+        let code = self.app.last_email_code(email).await;
+        let r = self.enter_code(&code).await;
+        assert_eq!(r.status(), 303, "code accepted");
+        let consent = self.app.get(&format!("{}/consent", self.path)).await;
+        assert_eq!(consent.status(), 200);
+        let r = self.decide("allow").await;
+        assert_eq!(r.status(), 302);
+        r.headers()["location"]
+            .to_str()
+            .expect("location")
+            .to_owned()
+    }
+}
