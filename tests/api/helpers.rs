@@ -163,7 +163,7 @@ impl TestApp {
         outbox
             .iter()
             .rev()
-            .find(|e| e["to"] == to)
+            .find(|e| e["to"] == to.to_lowercase().as_str())
             .and_then(|e| e["code"].as_str())
             .expect("an email to that address")
             .to_owned()

@@ -1,1 +1,622 @@
-//! placeholder
+//! The token endpoint (SPEC §5.3–§5.4): code binding, PKCE, replay, expiry on the sandbox clock,
+//! client authentication, refresh, id_token, and the introspection/revocation/userinfo endpoints.
+
+use base64::Engine;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode};
+use serde_json::{Value, json};
+
+use crate::helpers::{JASON, TestApp, spawn_app};
+
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+async fn error_of(response: reqwest::Response) -> (u16, String) {
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap();
+    assert!(body["error_description"].is_string());
+    (status, body["error"].as_str().unwrap().to_owned())
+}
+
+async fn pkce_code(app: &TestApp) -> String {
+    app.headless_code(
+        "sandbox-public-app",
+        JASON,
+        json!({"code_challenge": CHALLENGE, "code_challenge_method": "S256"}),
+    )
+    .await
+}
+
+async fn public_exchange(app: &TestApp, code: &str, verifier: Option<&str>) -> reqwest::Response {
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("client_id", "sandbox-public-app"),
+    ];
+    if let Some(v) = verifier {
+        form.push(("code_verifier", v));
+    }
+    app.post_form("/oauth2/token", &form).await
+}
+
+#[tokio::test]
+async fn missing_and_wrong_verifiers_are_invalid_grant() {
+    let app = spawn_app().await;
+    let code = pkce_code(&app).await;
+    assert_eq!(
+        error_of(public_exchange(&app, &code, None).await).await,
+        (400, "invalid_grant".into())
+    );
+    let code = pkce_code(&app).await;
+    let wrong = "x".repeat(43);
+    assert_eq!(
+        error_of(public_exchange(&app, &code, Some(&wrong)).await).await,
+        (400, "invalid_grant".into())
+    );
+    let code = pkce_code(&app).await;
+    assert_eq!(
+        public_exchange(&app, &code, Some(VERIFIER)).await.status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn a_verifier_without_a_challenge_is_refused() {
+    let app = spawn_app().await;
+    let code = app.headless_code("sandbox-app", JASON, json!({})).await;
+    let response = app
+        .post_form(
+            "/oauth2/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("client_id", "sandbox-app"),
+                ("client_secret", "sandbox-secret"),
+                ("code_verifier", VERIFIER),
+            ],
+        )
+        .await;
+    assert_eq!(error_of(response).await.1, "invalid_grant");
+}
+
+#[tokio::test]
+async fn code_replay_fails_and_revokes_the_tokens_it_issued() {
+    let app = spawn_app().await;
+    let code = app
+        .headless_code("sandbox-app", JASON, json!({"scope": "patient/*.read"}))
+        .await;
+    let first: Value = app.exchange_code(&code).await.json().await.unwrap();
+    let access = first["access_token"].as_str().unwrap();
+    let patient = format!("/r4/Patient/{}", first["patient"].as_str().unwrap());
+    assert_eq!(app.get_with_token(&patient, access).await.status(), 200);
+
+    assert_eq!(
+        error_of(app.exchange_code(&code).await).await,
+        (400, "invalid_grant".into())
+    );
+    assert_eq!(
+        app.get_with_token(&patient, access).await.status(),
+        401,
+        "revoked by the replay"
+    );
+    let refresh = app
+        .post_form(
+            "/oauth2/token",
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", first["refresh_token"].as_str().unwrap()),
+                ("client_id", "sandbox-app"),
+                ("client_secret", "sandbox-secret"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        error_of(refresh).await.1,
+        "invalid_grant",
+        "the refresh token went too"
+    );
+}
+
+#[tokio::test]
+async fn a_code_used_after_301_seconds_has_expired() {
+    let app = spawn_app().await;
+    let code = app.headless_code("sandbox-app", JASON, json!({})).await;
+    app.advance_clock(301).await;
+    assert_eq!(
+        error_of(app.exchange_code(&code).await).await,
+        (400, "invalid_grant".into())
+    );
+    let fresh = app.headless_code("sandbox-app", JASON, json!({})).await;
+    app.advance_clock(299).await;
+    assert_eq!(
+        app.exchange_code(&fresh).await.status(),
+        200,
+        "still alive at 299 s"
+    );
+}
+
+#[tokio::test]
+async fn access_tokens_expire_on_the_sandbox_clock() {
+    let app = spawn_app().await;
+    let token = app.login(JASON, "patient/*.read").await;
+    let patient = format!("/r4/Patient/{}", token["patient"].as_str().unwrap());
+    let access = token["access_token"].as_str().unwrap();
+    app.advance_clock(3599).await;
+    assert_eq!(app.get_with_token(&patient, access).await.status(), 200);
+    app.advance_clock(1).await;
+    assert_eq!(app.get_with_token(&patient, access).await.status(), 401);
+}
+
+#[tokio::test]
+async fn wrong_client_secret_in_body_or_basic_is_invalid_client() {
+    let app = spawn_app().await;
+    let code = app.headless_code("sandbox-app", JASON, json!({})).await;
+    let body = app
+        .post_form(
+            "/oauth2/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("client_id", "sandbox-app"),
+                ("client_secret", "wrong"),
+            ],
+        )
+        .await;
+    assert!(body.headers().get("www-authenticate").is_none());
+    assert_eq!(error_of(body).await, (401, "invalid_client".into()));
+
+    let basic = app
+        .client
+        .post(app.at("/oauth2/token"))
+        .basic_auth("sandbox-app", Some("wrong"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        basic.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Basic")
+    );
+    assert_eq!(error_of(basic).await, (401, "invalid_client".into()));
+
+    let missing = app
+        .post_form(
+            "/oauth2/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("client_id", "sandbox-app"),
+            ],
+        )
+        .await;
+    assert_eq!(error_of(missing).await.1, "invalid_client");
+}
+
+#[tokio::test]
+async fn http_basic_client_authentication_works() {
+    let app = spawn_app().await;
+    let code = app.headless_code("sandbox-app", JASON, json!({})).await;
+    let response = app
+        .client
+        .post(app.at("/oauth2/token"))
+        .basic_auth("sandbox-app", Some("sandbox-secret"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["access-control-allow-origin"], "*");
+}
+
+#[tokio::test]
+async fn codes_are_bound_to_client_and_redirect_uri() {
+    let app = spawn_app().await;
+    let code = pkce_code(&app).await;
+    let stolen = app.exchange_code(&code).await;
+    assert_eq!(
+        error_of(stolen).await.1,
+        "invalid_grant",
+        "issued to another client"
+    );
+
+    let code = app
+        .headless_code(
+            "sandbox-app",
+            JASON,
+            json!({"redirect_uri": "http://localhost:8000/cb"}),
+        )
+        .await;
+    let response = app
+        .post_form(
+            "/oauth2/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("client_id", "sandbox-app"),
+                ("client_secret", "sandbox-secret"),
+                ("redirect_uri", "http://localhost:8000/other"),
+            ],
+        )
+        .await;
+    assert_eq!(error_of(response).await.1, "invalid_grant");
+}
+
+#[tokio::test]
+async fn redirect_uri_sent_at_authorize_must_match_if_sent_again() {
+    let app = spawn_app().await;
+    let attempt = crate::helpers::Attempt::start(
+        &app,
+        "client_id=sandbox-app&redirect_uri=http://localhost:7000/cb",
+    )
+    .await;
+    let location = attempt.approve_as_jason("bind@example.com").await;
+    let code = crate::helpers::query_param(&location, "code").unwrap();
+    let response = app
+        .post_form(
+            "/oauth2/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("client_id", "sandbox-app"),
+                ("client_secret", "sandbox-secret"),
+                ("redirect_uri", "http://localhost:7001/cb"),
+            ],
+        )
+        .await;
+    assert_eq!(error_of(response).await.1, "invalid_grant");
+}
+
+#[tokio::test]
+async fn unsupported_grant_types_and_malformed_requests() {
+    let app = spawn_app().await;
+    let password = app
+        .post_form(
+            "/oauth2/token",
+            &[
+                ("grant_type", "password"),
+                ("client_id", "sandbox-app"),
+                ("client_secret", "sandbox-secret"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        error_of(password).await,
+        (400, "unsupported_grant_type".into())
+    );
+    let json_body = app
+        .post_json("/oauth2/token", json!({"grant_type": "authorization_code"}))
+        .await;
+    assert_eq!(error_of(json_body).await, (400, "invalid_request".into()));
+    let no_grant = app
+        .post_form("/oauth2/token", &[("client_id", "sandbox-app")])
+        .await;
+    assert_eq!(error_of(no_grant).await.1, "invalid_request");
+    let unknown = app
+        .post_form(
+            "/oauth2/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", "0123"),
+                ("client_id", "sandbox-app"),
+                ("client_secret", "sandbox-secret"),
+            ],
+        )
+        .await;
+    assert_eq!(error_of(unknown).await.1, "invalid_grant");
+}
+
+async fn refresh(app: &TestApp, form: &[(&str, &str)]) -> reqwest::Response {
+    let mut full = vec![("grant_type", "refresh_token")];
+    full.extend_from_slice(form);
+    app.post_form("/oauth2/token", &full).await
+}
+
+#[tokio::test]
+async fn public_refresh_tokens_rotate_confidential_ones_do_not() {
+    let app = spawn_app().await;
+    let code = pkce_code(&app).await;
+    let token: Value = public_exchange(&app, &code, Some(VERIFIER))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let first = token["refresh_token"].as_str().unwrap();
+    let rotated: Value = refresh(
+        &app,
+        &[
+            ("refresh_token", first),
+            ("client_id", "sandbox-public-app"),
+        ],
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let second = rotated["refresh_token"].as_str().unwrap();
+    assert_ne!(first, second);
+    assert_eq!(
+        error_of(
+            refresh(
+                &app,
+                &[
+                    ("refresh_token", first),
+                    ("client_id", "sandbox-public-app")
+                ]
+            )
+            .await
+        )
+        .await
+        .1,
+        "invalid_grant"
+    );
+    assert_eq!(
+        refresh(
+            &app,
+            &[
+                ("refresh_token", second),
+                ("client_id", "sandbox-public-app")
+            ]
+        )
+        .await
+        .status(),
+        200
+    );
+
+    let confidential = app.login(JASON, "patient/*.read").await;
+    let rt = confidential["refresh_token"].as_str().unwrap();
+    let creds = [
+        ("client_id", "sandbox-app"),
+        ("client_secret", "sandbox-secret"),
+    ];
+    for _ in 0..2 {
+        let mut form = vec![("refresh_token", rt)];
+        form.extend_from_slice(&creds);
+        let again: Value = refresh(&app, &form).await.json().await.unwrap();
+        assert_eq!(again["refresh_token"], rt);
+        assert_eq!(again["patient"], confidential["patient"]);
+    }
+}
+
+#[tokio::test]
+async fn refresh_may_narrow_but_not_widen_scope_and_is_bound_to_its_client() {
+    let app = spawn_app().await;
+    let token = app
+        .login(
+            JASON,
+            "patient/ExplanationOfBenefit.read patient/Patient.read",
+        )
+        .await;
+    let rt = token["refresh_token"].as_str().unwrap();
+    let creds = [
+        ("refresh_token", rt),
+        ("client_id", "sandbox-app"),
+        ("client_secret", "sandbox-secret"),
+    ];
+    let mut wider = creds.to_vec();
+    wider.push(("scope", "patient/*.read"));
+    assert_eq!(
+        error_of(refresh(&app, &wider).await).await,
+        (400, "invalid_scope".into())
+    );
+    let mut narrower = creds.to_vec();
+    narrower.push(("scope", "patient/Patient.read"));
+    let narrowed: Value = refresh(&app, &narrower).await.json().await.unwrap();
+    assert_eq!(narrowed["scope"], "patient/Patient.read");
+
+    let other: Value = app
+        .post_json(
+            "/oauth2/register",
+            json!({"client_name": "Other", "redirect_uris": ["https://o.example/cb"]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let stolen = refresh(
+        &app,
+        &[
+            ("refresh_token", rt),
+            ("client_id", other["client_id"].as_str().unwrap()),
+            ("client_secret", other["client_secret"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(error_of(stolen).await.1, "invalid_grant");
+}
+
+#[tokio::test]
+async fn id_token_verifies_against_the_published_jwks() {
+    let app = spawn_app().await;
+    let code = app
+        .headless_code(
+            "sandbox-app",
+            JASON,
+            json!({"scope": "openid fhirUser patient/*.read", "nonce": "n-0S6_WzA2Mj"}),
+        )
+        .await;
+    let token: Value = app.exchange_code(&code).await.json().await.unwrap();
+    let id_token = token["id_token"].as_str().unwrap();
+
+    let config: Value = app
+        .get("/.well-known/openid-configuration")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let jwks_uri = config["jwks_uri"].as_str().unwrap();
+    assert!(jwks_uri.starts_with(&app.url));
+    let jwks: Value = app
+        .client
+        .get(jwks_uri)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let header = jsonwebtoken::decode_header(id_token).unwrap();
+    let jwk = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"].as_str() == header.kid.as_deref())
+        .unwrap();
+    let key =
+        DecodingKey::from_rsa_components(jwk["n"].as_str().unwrap(), jwk["e"].as_str().unwrap())
+            .unwrap();
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.set_audience(&["sandbox-app"]);
+    validation.set_issuer(&[config["issuer"].as_str().unwrap()]);
+    let claims = decode::<Value>(id_token, &key, &validation).unwrap().claims;
+    assert_eq!(claims["nonce"], "n-0S6_WzA2Mj");
+    assert_eq!(
+        claims["fhirUser"],
+        format!(
+            "{}/Patient/{}",
+            app.fhir_base(),
+            token["patient"].as_str().unwrap()
+        )
+    );
+    assert_eq!(claims["iss"], app.url);
+    assert!(claims["iat"].is_i64() && claims["exp"].is_i64() && claims["sub"].is_string());
+
+    let forged = format!("{}x", &id_token[..id_token.len() - 1]);
+    assert!(decode::<Value>(&forged, &key, &validation).is_err());
+    let payload = id_token.split('.').nth(1).unwrap();
+    let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    assert!(String::from_utf8(decoded).unwrap().contains("fhirUser"));
+}
+
+#[tokio::test]
+async fn introspection_revocation_and_userinfo() {
+    let app = spawn_app().await;
+    let token = app.login(JASON, "openid fhirUser patient/*.read").await;
+    let access = token["access_token"].as_str().unwrap();
+    let creds = [
+        ("client_id", "sandbox-app"),
+        ("client_secret", "sandbox-secret"),
+    ];
+    let mut form = vec![("token", access)];
+    form.extend_from_slice(&creds);
+    let active: Value = app
+        .post_form("/oauth2/introspect", &form)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(active["active"], true);
+    assert_eq!(active["patient"], token["patient"]);
+    assert_eq!(active["scope"], "openid fhirUser patient/*.read");
+
+    let info = app.get_with_token("/oauth2/userinfo", access).await;
+    assert_eq!(info.status(), 200);
+    let info: Value = info.json().await.unwrap();
+    assert_eq!(info["family_name"], "Argonaut");
+
+    let unauthenticated = app
+        .post_form("/oauth2/introspect", &[("token", access)])
+        .await;
+    assert_eq!(unauthenticated.status(), 401);
+
+    assert_eq!(app.post_form("/oauth2/revoke", &form).await.status(), 200);
+    let inactive: Value = app
+        .post_form("/oauth2/introspect", &form)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(inactive, json!({"active": false}));
+    let gone = app.get_with_token("/oauth2/userinfo", access).await;
+    assert_eq!(gone.status(), 401);
+    assert!(
+        gone.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("invalid_token")
+    );
+
+    let no_openid = app.token(JASON, "patient/*.read").await;
+    assert_eq!(
+        app.get_with_token("/oauth2/userinfo", &no_openid)
+            .await
+            .status(),
+        403
+    );
+}
+
+#[tokio::test]
+async fn discovery_documents_are_absolute_and_complete() {
+    let app = spawn_app().await;
+    for path in [
+        "/.well-known/smart-configuration",
+        "/r4/.well-known/smart-configuration",
+    ] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 200);
+        let doc: Value = response.json().await.unwrap();
+        for key in [
+            "authorization_endpoint",
+            "token_endpoint",
+            "registration_endpoint",
+            "jwks_uri",
+            "introspection_endpoint",
+            "revocation_endpoint",
+        ] {
+            let url = doc[key].as_str().unwrap();
+            assert!(url.starts_with(&app.url), "{key}: {url}");
+            let probe = app.client.get(url).send().await.unwrap();
+            assert_ne!(probe.status(), 404, "{key} is served");
+        }
+        assert_eq!(doc["code_challenge_methods_supported"], json!(["S256"]));
+        let capabilities: Vec<&str> = doc["capabilities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect();
+        for c in [
+            "launch-standalone",
+            "client-public",
+            "client-confidential-symmetric",
+            "sso-openid-connect",
+            "context-standalone-patient",
+            "permission-offline",
+            "permission-patient",
+            "permission-user",
+            "permission-v1",
+            "permission-v2",
+        ] {
+            assert!(capabilities.contains(&c), "{c}");
+        }
+        let scopes = doc["scopes_supported"].as_array().unwrap();
+        for s in [
+            "openid",
+            "fhirUser",
+            "launch/patient",
+            "offline_access",
+            "patient/ExplanationOfBenefit.read",
+            "patient/Coverage.read",
+            "patient/Patient.read",
+        ] {
+            assert!(scopes.contains(&json!(s)), "{s}");
+        }
+    }
+    let preflight = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.at("/oauth2/token"))
+        .header("origin", "https://app.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+}

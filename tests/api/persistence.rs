@@ -1,1 +1,160 @@
-//! placeholder
+//! `--state-dir` (SPEC §2, §4): registered apps and email links survive a restart, and a process
+//! killed with SIGKILL in the middle of writes leaves a state that loads.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Attempt, JASON, spawn_with};
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("payer-sandbox-test-{name}-{}", rand_suffix()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn rand_suffix() -> String {
+    format!("{}-{:?}", std::process::id(), std::time::Instant::now())
+        .replace(|c: char| !c.is_ascii_alphanumeric(), "")
+}
+
+#[tokio::test]
+async fn apps_and_email_links_survive_a_restart() {
+    let dir = temp_dir("restart");
+    let first = spawn_with(|s| s.state_dir = Some(dir.clone())).await;
+    let client: Value = first
+        .post_json(
+            "/oauth2/register",
+            json!({"client_name": "Durable", "redirect_uris": ["https://d.example/cb"]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    Attempt::start(
+        &first,
+        "client_id=sandbox-app&redirect_uri=http://localhost/cb",
+    )
+    .await
+    .approve_as_jason("durable@example.com")
+    .await;
+
+    let second = spawn_with(|s| s.state_dir = Some(dir.clone())).await;
+    let id = client["client_id"].as_str().unwrap();
+    let secret = client["client_secret"].as_str().unwrap();
+    let code = second.headless_code(id, JASON, json!({})).await;
+    let token = second
+        .post_form(
+            "/oauth2/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("client_id", id),
+                ("client_secret", secret),
+            ],
+        )
+        .await;
+    assert_eq!(token.status(), 200, "the app and its secret were restored");
+    let attempt = Attempt::start(
+        &second,
+        "client_id=sandbox-app&redirect_uri=http://localhost/cb",
+    )
+    .await;
+    assert_eq!(
+        attempt.sign_in("durable@example.com").await.status(),
+        303,
+        "the email link was restored"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+fn start_binary(state_dir: &Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_payer-sandbox"))
+        .args(["--listen", "127.0.0.1:0", "--state-dir"])
+        .arg(state_dir)
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("payer-sandbox listening on ")
+        .unwrap_or_else(|| panic!("{line}"))
+        .to_owned();
+    (child, url)
+}
+
+#[tokio::test]
+async fn sigkill_during_writes_leaves_a_readable_state() {
+    let dir = temp_dir("sigkill");
+    let client = reqwest::Client::new();
+    let mut acknowledged: Vec<String> = Vec::new();
+    for round in 0..8 {
+        let (mut child, url) = start_binary(&dir);
+        // The restarted server knows every app a previous run acknowledged.
+        let state: Value =
+            serde_json::from_slice(&std::fs::read(dir.join("state.json")).unwrap()).unwrap();
+        let on_disk: Vec<&str> = state["apps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["client_id"].as_str().unwrap())
+            .collect();
+        for id in &acknowledged {
+            assert!(
+                on_disk.contains(&id.as_str()),
+                "round {round}: acknowledged app {id} lost"
+            );
+        }
+        let writers: Vec<_> = (0..4)
+            .map(|w| {
+                let client = client.clone();
+                let url = url.clone();
+                tokio::spawn(async move {
+                    let mut ids = Vec::new();
+                    for i in 0..1000 {
+                        let body = json!({"client_name": format!("r{round}w{w}i{i}"), "redirect_uris": ["https://k.example/cb"]});
+                        match client.post(format!("{url}/oauth2/register")).json(&body).send().await {
+                            Ok(r) if r.status() == 201 => {
+                                let v: Value = match r.json().await {
+                                    Ok(v) => v,
+                                    Err(_) => break,
+                                };
+                                ids.push(v["client_id"].as_str().unwrap_or_default().to_owned());
+                            }
+                            _ => break,
+                        }
+                    }
+                    ids
+                })
+            })
+            .collect();
+        tokio::time::sleep(std::time::Duration::from_millis(150 + 37 * round)).await;
+        child.kill().unwrap();
+        child.wait().unwrap();
+        for writer in writers {
+            acknowledged.extend(writer.await.unwrap());
+        }
+    }
+    assert!(acknowledged.len() > 8, "writes happened before the kills");
+    let (mut child, url) = start_binary(&dir);
+    assert_eq!(
+        client
+            .get(format!("{url}/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -1,1 +1,249 @@
-//! placeholder
+//! Start-up and the command line (SPEC §2, §8): the listening line, health, data loading errors
+//! that name the file, `--clients`, graceful shutdown, and no 5xx on junk.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use payer_sandbox::settings::Settings;
+use payer_sandbox::startup::Application;
+use serde_json::json;
+
+use crate::helpers::{JASON, spawn_app, spawn_with};
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "payer-sandbox-{name}-{}-{}",
+        std::process::id(),
+        line!()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn build_error(configure: impl FnOnce(&mut Settings)) -> String {
+    let mut settings = Settings::for_tests();
+    configure(&mut settings);
+    match Application::build(settings).await {
+        Ok(_) => panic!("start-up should fail"),
+        Err(e) => e,
+    }
+}
+
+#[tokio::test]
+async fn healthz_and_landing_page() {
+    let app = spawn_app().await;
+    let health = app.get("/healthz").await;
+    assert_eq!(health.status(), 200);
+    assert_eq!(health.text().await.unwrap(), "ok");
+    let home = app.get("/").await.text().await.unwrap();
+    assert!(home.contains(JASON) && home.contains("Argonaut") && home.contains("/portal"));
+}
+
+#[tokio::test]
+async fn data_errors_name_the_file_and_the_problem() {
+    let dir = temp_dir("bad-json");
+    std::fs::write(
+        dir.join("ok.json"),
+        json!({"resourceType":"Patient","id":"a"}).to_string(),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("broken.json"),
+        "{\n  \"resourceType\": \"Patient\",\n  \"id\": \n}",
+    )
+    .unwrap();
+    let error = build_error(|s| s.data = Some(dir.clone())).await;
+    assert!(
+        error.contains("broken.json: invalid JSON at line 4"),
+        "{error}"
+    );
+
+    std::fs::write(
+        dir.join("broken.json"),
+        json!({"resourceType":"Patient","id":"a"}).to_string(),
+    )
+    .unwrap();
+    let error = build_error(|s| s.data = Some(dir.clone())).await;
+    assert!(error.contains("duplicate Patient/a"), "{error}");
+
+    std::fs::write(dir.join("broken.json"), json!({"id":"b"}).to_string()).unwrap();
+    let error = build_error(|s| s.data = Some(dir.clone())).await;
+    assert!(
+        error.contains("broken.json: missing resourceType"),
+        "{error}"
+    );
+
+    let error = build_error(|s| s.data = Some(dir.join("missing"))).await;
+    assert!(error.contains("missing"), "{error}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn custom_data_with_ndjson_derives_members() {
+    let dir = temp_dir("ndjson");
+    let patient = json!({"resourceType":"Patient","id":"p9","identifier":[{"type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0203","code":"MB"}]},"value":"M-9"}],
+        "name":[{"family":"Nine","given":["Nina"]}],"birthDate":"2001-02-03","address":[{"postalCode":"10001"}]});
+    let coverage = json!({"resourceType":"Coverage","id":"c9","beneficiary":{"reference":"Patient/p9"},"payor":[{"reference":"Organization/nowhere"}]});
+    std::fs::write(
+        dir.join("data.ndjson"),
+        format!("{patient}\n\n{coverage}\n"),
+    )
+    .unwrap();
+    let app = spawn_with(|s| s.data = Some(dir.clone())).await;
+    let members = app.members().await;
+    assert_eq!(
+        members,
+        vec![
+            json!({"member_id":"M-9","patient_id":"p9","given":"Nina","family":"Nine","birth_date":"2001-02-03","postal_code":"10001"})
+        ]
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn preregistered_clients_work_and_bad_files_stop_start_up() {
+    let dir = temp_dir("clients");
+    let file = dir.join("clients.json");
+    std::fs::write(&file, json!([{"client_id":"ci-app","client_secret":"ci-secret","name":"CI App","redirect_uris":["https://ci.example/cb"]}]).to_string()).unwrap();
+    let app = spawn_with(|s| s.clients = Some(file.clone())).await;
+    let code = app.headless_code("ci-app", JASON, json!({})).await;
+    let token = app
+        .post_form(
+            "/oauth2/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("client_id", "ci-app"),
+                ("client_secret", "ci-secret"),
+            ],
+        )
+        .await;
+    assert_eq!(token.status(), 200);
+
+    std::fs::write(
+        &file,
+        json!([{"client_id":"x","name":"X","redirect_uris":["https://ci.example/cb"]}]).to_string(),
+    )
+    .unwrap();
+    let error = build_error(|s| s.clients = Some(file.clone())).await;
+    assert!(
+        error.contains("clients.json") && error.contains("client_secret"),
+        "{error}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn the_binary_prints_the_listening_line_and_stops_on_sigterm() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_payer-sandbox"))
+        .args(["--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("payer-sandbox listening on http://127.0.0.1:")
+        .map(|port| format!("http://127.0.0.1:{port}"));
+    let url = url.unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+    let health = reqwest::get(format!("{url}/healthz")).await.unwrap();
+    assert_eq!(health.status(), 200);
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    assert!(
+        child.wait().unwrap().success(),
+        "graceful exit with status 0"
+    );
+}
+
+#[tokio::test]
+async fn bad_flags_exit_non_zero_with_a_message() {
+    let output = Command::new(env!("CARGO_BIN_EXE_payer-sandbox"))
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--data",
+            "/nonexistent/payer-sandbox-data",
+        ])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("/nonexistent/payer-sandbox-data"));
+    let output = Command::new(env!("CARGO_BIN_EXE_payer-sandbox"))
+        .args(["--code-ttl", "soon"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+}
+
+#[tokio::test]
+async fn junk_input_never_yields_a_server_error() {
+    let app = spawn_app().await;
+    let long = "a".repeat(30_000);
+    let paths = [
+        "/oauth2/authorize?%zz".to_owned(),
+        format!("/oauth2/authorize?client_id={long}"),
+        "/oauth2/authorize/test?client_id=sandbox-app&redirect_uri=%FF%FE".to_owned(),
+        "/oauth2/login/nope".to_owned(),
+        "/oauth2/login/nope/verify".to_owned(),
+        "/oauth2/login/%2e%2e%2f/consent".to_owned(),
+        "/oauth2/userinfo".to_owned(),
+        "/sandbox/api/members/%00/expire-grants".to_owned(),
+    ];
+    for path in &paths {
+        let status = app.get(path).await.status();
+        assert!(
+            status.is_client_error() || status.is_success() || status.is_redirection(),
+            "GET {path}: {status}"
+        );
+    }
+    let bodies: [&[u8]; 5] = [
+        b"%%%",
+        b"\xff\xfe",
+        b"grant_type=authorization_code&code=1&code=2",
+        b"a=b&a=c",
+        &[b'x'; 70_000],
+    ];
+    for path in [
+        "/oauth2/token",
+        "/oauth2/register",
+        "/oauth2/introspect",
+        "/oauth2/revoke",
+        "/sandbox/api/authorize",
+        "/sandbox/api/clock/advance",
+        "/portal/apps",
+        "/oauth2/authorize",
+        "/oauth2/login/x/create",
+    ] {
+        for body in bodies {
+            for content_type in [
+                "application/x-www-form-urlencoded",
+                "application/json",
+                "text/plain",
+            ] {
+                let status = app
+                    .client
+                    .post(app.at(path))
+                    .header("content-type", content_type)
+                    .body(body.to_vec())
+                    .send()
+                    .await
+                    .unwrap()
+                    .status();
+                assert!(
+                    status.is_client_error() || status.is_redirection(),
+                    "POST {path} {content_type}: {status}"
+                );
+            }
+        }
+    }
+    assert_eq!(app.get("/healthz").await.status(), 200);
+}

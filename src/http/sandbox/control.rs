@@ -78,6 +78,7 @@ async fn authorize(State(state): State<AppState>, body: Bytes) -> Response {
         .client_id
         .as_deref()
         .and_then(|c| state.oauth.apps.get(c));
+    let redirect_sent = request.redirect_uri.is_some();
     let redirect_uri = request.redirect_uri.clone().or_else(|| {
         app.as_ref()
             .and_then(|a| a.default_redirect().map(str::to_owned))
@@ -96,7 +97,7 @@ async fn authorize(State(state): State<AppState>, body: Bytes) -> Response {
     match state.oauth.decide(&params) {
         AuthorizeDecision::Proceed(mut authorized) => {
             // Headless: the token request need not repeat a redirect the caller never sent.
-            authorized.redirect_uri_sent = false;
+            authorized.redirect_uri_sent = redirect_sent;
             let code = state.oauth.issue_code(&authorized, member, state.now());
             let mut query = vec![("code", code.as_str())];
             if let Some(s) = authorized.state.as_deref() {
