@@ -1,6 +1,9 @@
 //! The integration suite: one binary, each test spawning the whole application on port 0 and
 //! driving it over HTTP with reqwest, exactly as a client app would.
 
+// Tests and their helpers fail loudly; the production code's ban does not apply here.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod helpers;
 
 mod oauth_authorize;
