@@ -1,6 +1,7 @@
 //! The only place that knows axum: the router, the extractors, and the mapping of each
 //! boundary's errors to responses.
 
+pub mod access_log;
 pub mod bearer;
 pub mod csrf;
 pub mod fhir;
@@ -71,5 +72,6 @@ pub fn router(state: AppState) -> Router {
     }
     app.fallback(|| async { (StatusCode::NOT_FOUND, "not found\n") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(access_log::log))
         .with_state(state)
 }
