@@ -10,6 +10,79 @@ use serde_json::{Value, json};
 
 pub const JASON: &str = "08-testmemid";
 
+/// The real binary, running on a free port; its stderr (the log) is collected as it is written.
+pub struct Running {
+    pub child: std::process::Child,
+    pub url: String,
+    log: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl Running {
+    pub fn log(&self) -> String {
+        self.log.lock().expect("log").clone()
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Starts the real binary on a free port with `args`, once it has printed the listening line.
+pub fn spawn_binary(args: &[&str]) -> Running {
+    use std::io::{BufRead, BufReader, Read};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_payer-sandbox"))
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let mut stderr = child.stderr.take().expect("stderr");
+    let sink = log.clone();
+    std::thread::spawn(move || {
+        let mut buffer = [0u8; 8192];
+        while let Ok(n) = stderr.read(&mut buffer) {
+            if n == 0 {
+                break;
+            }
+            sink.lock()
+                .expect("log")
+                .push_str(&String::from_utf8_lossy(&buffer[..n]));
+        }
+    });
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("the listening line");
+    let url = line
+        .trim()
+        .strip_prefix("payer-sandbox listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    Running { child, url, log }
+}
+
+impl TestApp {
+    /// A test client for a server started elsewhere (e.g. by `spawn_binary`).
+    pub fn at_url(url: &str) -> TestApp {
+        TestApp {
+            url: url.to_owned(),
+            client: reqwest::Client::builder()
+                .redirect(Policy::none())
+                .build()
+                .expect("client"),
+        }
+    }
+}
+
 pub struct TestApp {
     pub url: String,
     pub client: reqwest::Client,

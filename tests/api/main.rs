@@ -11,4 +11,5 @@ mod oauth_flow;
 mod oauth_token;
 mod persistence;
 mod sandbox_control;
+mod security_logs;
 mod startup;

@@ -1,13 +1,11 @@
 //! `--state-dir` (SPEC §2, §4): registered apps and email links survive a restart, and a process
 //! killed with SIGKILL in the middle of writes leaves a state that loads.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Attempt, JASON, spawn_with};
+use crate::helpers::{Attempt, JASON, spawn_binary, spawn_with};
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("payer-sandbox-test-{name}-{}", rand_suffix()));
@@ -70,34 +68,14 @@ async fn apps_and_email_links_survive_a_restart() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-fn start_binary(state_dir: &Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_payer-sandbox"))
-        .args(["--listen", "127.0.0.1:0", "--state-dir"])
-        .arg(state_dir)
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("payer-sandbox listening on ")
-        .unwrap_or_else(|| panic!("{line}"))
-        .to_owned();
-    (child, url)
-}
-
 #[tokio::test]
 async fn sigkill_during_writes_leaves_a_readable_state() {
     let dir = temp_dir("sigkill");
     let client = reqwest::Client::new();
     let mut acknowledged: Vec<String> = Vec::new();
     for round in 0..8 {
-        let (mut child, url) = start_binary(&dir);
+        let mut server = spawn_binary(&["--state-dir", dir.to_str().unwrap()]);
+        let url = server.url.clone();
         // The restarted server knows every app a previous run acknowledged.
         let state: Value =
             serde_json::from_slice(&std::fs::read(dir.join("state.json")).unwrap()).unwrap();
@@ -137,24 +115,19 @@ async fn sigkill_during_writes_leaves_a_readable_state() {
             })
             .collect();
         tokio::time::sleep(std::time::Duration::from_millis(150 + 37 * round)).await;
-        child.kill().unwrap();
-        child.wait().unwrap();
+        server.kill();
         for writer in writers {
             acknowledged.extend(writer.await.unwrap());
         }
     }
     assert!(acknowledged.len() > 8, "writes happened before the kills");
-    let (mut child, url) = start_binary(&dir);
-    assert_eq!(
-        client
-            .get(format!("{url}/healthz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
-    child.kill().unwrap();
-    child.wait().unwrap();
+    let server = spawn_binary(&["--state-dir", dir.to_str().unwrap()]);
+    let health = client
+        .get(format!("{}/healthz", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    drop(server);
     std::fs::remove_dir_all(dir).unwrap();
 }
