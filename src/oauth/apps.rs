@@ -341,3 +341,49 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn accepted_redirects_are_absolute_http_without_fragment(uri in "(https?|ftp|javascript)://[a-z0-9.:@\\[\\]-]{0,20}(/[ -~]{0,20})?") {
+            if check_redirect_uri(&uri, false).is_ok() {
+                let url = Url::parse(&uri).unwrap();
+                prop_assert!(matches!(url.scheme(), "http" | "https"));
+                prop_assert!(url.fragment().is_none() && !uri.contains('#'));
+                prop_assert!(url.host().is_some());
+            }
+        }
+
+        #[test]
+        fn only_the_registered_uri_or_its_loopback_port_variants_match(candidate in "[ -~]{0,40}") {
+            let app = App {
+                client_id: "c".into(),
+                client_secret: None,
+                name: "n".into(),
+                redirect_uris: vec!["https://app.example/cb".into()],
+                public: true,
+                scopes: None,
+                builtin: false,
+            };
+            prop_assert_eq!(app.accepts_redirect(&candidate), candidate == "https://app.example/cb");
+        }
+
+        #[test]
+        fn secrets_match_only_themselves(secret in "[ -~]{1,40}", presented in "[ -~]{0,40}") {
+            let app = App {
+                client_id: "c".into(),
+                client_secret: Some(secret.clone()),
+                name: "n".into(),
+                redirect_uris: vec![],
+                public: false,
+                scopes: None,
+                builtin: false,
+            };
+            prop_assert_eq!(app.secret_matches(&presented), presented == secret);
+        }
+    }
+}

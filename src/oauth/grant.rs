@@ -324,3 +324,25 @@ mod tests {
         assert!(client_credentials(&TokenRequest::default(), None).is_err());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn basic_credentials_round_trip(id in "[ -~]{1,30}", secret in "[ -~]{0,30}") {
+            let encode = |s: &str| serde_urlencoded::to_string([("v", s)]).unwrap()[2..].to_owned();
+            let header = format!("Basic {}", STANDARD.encode(format!("{}:{}", encode(&id), encode(&secret))));
+            prop_assert_eq!(parse_basic(&header).unwrap(), (id, secret));
+        }
+
+        #[test]
+        fn any_header_or_form_is_handled(header in "\\PC{0,80}", body in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let _ = parse_basic(&header);
+            let _ = crate::http::form::parse::<TokenRequest>(&body);
+            let _ = crate::http::form::parse::<crate::oauth::authorize::AuthorizeParams>(&body);
+        }
+    }
+}

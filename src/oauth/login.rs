@@ -552,3 +552,21 @@ mod tests {
         assert_eq!(normalize_email("<script>@x.example"), None);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn normalised_emails_are_lowercase_single_at_and_safe(input in "\\PC{0,60}") {
+            if let Some(email) = normalize_email(&input) {
+                prop_assert_eq!(email.matches('@').count(), 1);
+                prop_assert_eq!(email.to_lowercase(), email.clone());
+                prop_assert!(!email.contains(['<', '>', '"', '\'']));
+                prop_assert!(email.len() <= MAX_EMAIL_LEN);
+            }
+        }
+    }
+}

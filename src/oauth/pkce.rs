@@ -54,3 +54,25 @@ mod tests {
         assert!(!is_valid_verifier("short"));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn a_valid_verifier_verifies_against_its_own_challenge_only(verifier in "[A-Za-z0-9._~-]{43,128}", other in "[A-Za-z0-9._~-]{43,128}") {
+            let challenge = s256(&verifier);
+            prop_assert!(is_valid_challenge(&challenge));
+            prop_assert!(verify(&verifier, &challenge));
+            prop_assert_eq!(verify(&other, &challenge), other == verifier);
+        }
+
+        #[test]
+        fn arbitrary_input_never_panics(verifier in "\\PC{0,200}", challenge in "\\PC{0,60}") {
+            let _ = verify(&verifier, &challenge);
+            let _ = is_valid_challenge(&challenge);
+        }
+    }
+}

@@ -336,3 +336,46 @@ mod tests {
         assert_eq!(g.to_string(), "patient/Patient.read");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn scope_word() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("openid".to_owned()),
+            Just("offline_access".to_owned()),
+            "(patient|user|system)/(\\*|Patient|Coverage|ExplanationOfBenefit|Nope)\\.(read|write|\\*|[cruds]{1,5}|x)",
+            "[ -~]{0,20}",
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn granting_is_total_and_idempotent(words in proptest::collection::vec(scope_word(), 0..8)) {
+            let requested = words.join(" ");
+            let granted = GrantedScopes::grant(&requested, None);
+            let again = GrantedScopes::grant(&granted.to_string(), None);
+            prop_assert_eq!(&again, &granted);
+            if !granted.is_empty() {
+                prop_assert_eq!(granted.narrow(&granted.to_string()), Ok(granted.clone()));
+            }
+            for scope in granted.iter() {
+                prop_assert!(Scope::parse(scope).is_some());
+            }
+        }
+
+        #[test]
+        fn narrowing_never_widens(words in proptest::collection::vec(scope_word(), 1..6), asked in proptest::collection::vec(scope_word(), 1..6)) {
+            let granted = GrantedScopes::grant(&words.join(" "), None);
+            if let Ok(narrowed) = granted.narrow(&asked.join(" ")) {
+                for t in crate::fhir::resource_types::RESOURCE_TYPES {
+                    for i in [Interaction::Read, Interaction::Search] {
+                        prop_assert!(!narrowed.permits(t, i) || granted.permits(t, i));
+                    }
+                }
+            }
+        }
+    }
+}
