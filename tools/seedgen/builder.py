@@ -212,18 +212,32 @@ class Member:
         }, received
 
     @staticmethod
-    def _dx(entries, types):
-        """entries: (code, display[, poa]); types: list of type tuples for first, then rest."""
+    def _dx(entries, types, institutional=False):
+        """entries: (code, display[, poa[, type code]]); types: type tuples for the first
+        diagnosis, then the rest. On institutional claims, external causes (V00-Y99) are
+        typed externalcauseofinjury."""
         out = []
         for i, e in enumerate(entries):
             t = types[min(i, len(types) - 1)]
-            if e[0][0] in "VWXY":
+            if institutional and e[0][0] in "VWXY":
                 t = ("c4bb-dx", "externalcauseofinjury")
+            if len(e) > 3 and e[3]:
+                t = ("c4bb-dx", e[3])
             d = {"code": e[0], "display": e[1], "type": t}
             if len(e) > 2 and e[2]:
                 d["poa"] = e[2]
             out.append(d)
         return out
+
+    def corrected(self, method, cov, original, replacement):
+        """An EOB later replaced by a corrected claim, and the corrected claim. The
+        replaced claim is cancelled and does not count towards the deductible."""
+        saved = dict(cov.cost.met)
+        first = method(cov, status="cancelled", **original)
+        cov.cost.met = saved
+        second = method(cov, **replacement)
+        link_replacement(first, second)
+        return first, second
 
     def _payee(self, payee, provider):
         if payee is None:
@@ -233,7 +247,8 @@ class Member:
     # ----------------------------------------------------------- inpatient
     def inpatient(self, cov, *, start, end, facility, attending, dx, px, drg, lines, operating=None,
                   referring=None, admtype="1", origin="1", discharge="01", header_amounts=True,
-                  header_adjustment=None, notes=(), lag=3, payee=None, related=(), network="innetwork"):
+                  header_adjustment=None, notes=(), lag=3, payee=None, related=(), network="innetwork",
+                  status="active"):
         year = start[:4]
         common, received = self._common("inpatient", cov, start, end, lag)
         fac_name = catalog.org_name(facility)
@@ -276,18 +291,19 @@ class Member:
             built_lines.append(item)
         eob = build_eob(
             kind="inpatient", provider=("Organization", facility, fac_name), care_team=team,
-            diagnoses=self._dx(dx, [("dx", "principal"), ("dx", "admitting"), ("c4bb-dx", "other")]),
+            diagnoses=self._dx(dx, [("dx", "principal"), ("dx", "admitting"), ("c4bb-dx", "other")], True),
             procedures=[{"type": "principal" if i == 0 else "other", "code": p[0], "display": p[1],
                          "date": p[2] if len(p) > 2 else start} for i, p in enumerate(px)],
             supporting=supporting, lines=built_lines, header_amounts=header_amounts,
             header_adjustment=header_adjustment, notes=notes, related=related, network=network,
-            payee=self._payee(payee, ("Organization", facility)), **common)
+            status=status, payee=self._payee(payee, ("Organization", facility)), **common)
         return self.add(eob)
 
     # ----------------------------------------------------------- outpatient
     def outpatient(self, cov, *, date, facility, attending, dx, lines, referring=None, admtype="3",
                    origin="1", discharge="01", notes=(), lag=2, payee=None, end=None, related=(),
-                   network="innetwork", header_adjustment=None, copay=0):
+                   network="innetwork", header_adjustment=None, copay=0, header_amounts=False,
+                   status="active"):
         end = end or date
         year = date[:4]
         common, received = self._common("outpatient", cov, date, end, lag)
@@ -317,21 +333,23 @@ class Member:
                                     copay=copay if i == 0 else 0)
             item = {"revenue": rev, "product": product, "quantity": q,
                     "servicedDate": extra.get("date", date), "amounts": amounts,
-                    "careTeamSequence": [1], "diagnosisSequence": [1], "allowedunits": q}
+                    "careTeamSequence": [1], "diagnosisSequence": [1]}
             if extra.get("modifier"):
                 item["modifier"] = extra["modifier"]
-            if amounts["noncovered"]:
-                item["adjustment"] = ("96", amounts["noncovered"])
-            elif amounts["discount"]:
-                item["adjustment"] = ("45", amounts["discount"])
+            if not header_amounts:
+                item["allowedunits"] = q
+                if amounts["noncovered"]:
+                    item["adjustment"] = ("96", amounts["noncovered"])
+                elif amounts["discount"]:
+                    item["adjustment"] = ("45", amounts["discount"])
             if extra.get("noteNumber"):
                 item["noteNumber"] = extra["noteNumber"]
             built_lines.append(item)
         eob = build_eob(
             kind="outpatient", provider=("Organization", facility, fac_name), care_team=team,
-            diagnoses=self._dx(dx, [("dx", "principal"), ("c4bb-dx", "other")]),
+            diagnoses=self._dx(dx, [("dx", "principal"), ("c4bb-dx", "other")], True),
             supporting=supporting, lines=built_lines, notes=notes, related=related, network=network,
-            header_adjustment=header_adjustment,
+            header_adjustment=header_adjustment, header_amounts=header_amounts, status=status,
             payee=self._payee(payee, ("Organization", facility)), **common)
         return self.add(eob)
 
@@ -403,7 +421,8 @@ class Member:
     # ----------------------------------------------------------- pharmacy
     def pharmacy(self, cov, *, date, pharmacy, prescriber, drug, quantity, days, submitted,
                  refill=0, refills_authorized=0, daw="0", brand=False, origin="3", copay=None,
-                 compound=None, reject=None, notes=(), lag=0, payee=None, network="innetwork"):
+                 compound=None, reject=None, notes=(), lag=0, payee=None, network="innetwork",
+                 status="active"):
         """drug: (ndc, display) or None with compound=[((ndc, display), qty-dict), ...]."""
         year = date[:4]
         common, received = self._common("pharmacy", cov, date, date, lag)
@@ -441,13 +460,13 @@ class Member:
             item["noteNumber"] = [1]
         eob = build_eob(
             kind="pharmacy", provider=("Organization", pharmacy, catalog.org_name(pharmacy)), care_team=team,
-            supporting=supporting, lines=[item], notes=notes, network=network,
+            supporting=supporting, lines=[item], notes=notes, network=network, status=status,
             payee=self._payee(payee, ("Organization", pharmacy)), **common)
         return self.add(eob)
 
     # ----------------------------------------------------------- oral
     def oral(self, cov, *, date, office, dentist, lines, dx=(), extra_supporting=(), notes=(),
-             lag=2, payee=None, network="innetwork", pos=("11", "Office"), primary=None):
+             lag=2, payee=None, network="innetwork", pos=("11", "Office"), primary=None, status="active"):
         """lines: (cdt (code, display), body site tuple or None, surfaces list, submitted, extra)."""
         year = date[:4]
         common, received = self._common("oral", cov, date, date, lag)
@@ -494,9 +513,33 @@ class Member:
         eob = build_eob(
             kind="oral", provider=("Practitioner", dentist, catalog.pract_name(dentist)), care_team=team,
             diagnoses=self._dx(dx, [("dx", "principal"), ("c4bb-dx", "secondary")]),
-            supporting=supporting, lines=built_lines, notes=notes, network=network,
+            supporting=supporting, lines=built_lines, notes=notes, network=network, status=status,
             payee=self._payee(payee, ("Practitioner", dentist)), **common)
         return self.add(eob)
+
+
+EOB_ORDER = ["resourceType", "id", "meta", "identifier", "status", "type", "subType", "use", "patient",
+             "billablePeriod", "created", "insurer", "provider", "related", "payee", "outcome", "careTeam",
+             "supportingInfo", "diagnosis", "procedure", "insurance", "item", "adjudication", "total",
+             "payment", "processNote"]
+
+
+def link_replacement(original, replacement):
+    """original.related = replacedby -> replacement; replacement.related = prior -> original."""
+    oid, rid = original["identifier"][0], replacement["identifier"][0]
+    original["related"] = [{"relationship": cc("c4bb-related", "replacedby", "Replaced by claim number"),
+                            "reference": {"type": cc("c4bb-id", "uc", "Unique Claim ID"),
+                                          "system": rid["system"], "value": rid["value"]}}]
+    replacement["related"] = [{"relationship": cc("related", "prior", "Prior Claim"),
+                               "reference": {"type": cc("c4bb-id", "uc", "Unique Claim ID"),
+                                             "system": oid["system"], "value": oid["value"]}}]
+    for eob in (original, replacement):
+        items = dict(eob)
+        eob.clear()
+        for k in EOB_ORDER:
+            if k in items:
+                eob[k] = items.pop(k)
+        eob.update(items)
 
 
 def tooth(n):

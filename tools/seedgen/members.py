@@ -74,7 +74,9 @@ def jason_argonaut(numbers):
                  lines=[(rev("0450", "Emergency room - general"), cpt("99283", "Emergency department visit, moderate severity"), 1, 98000),
                         (rev("0320", "Radiology - diagnostic - general"), cpt("73610", "Radiologic examination, ankle; complete, minimum of 3 views"), 1, 41000,
                          {"modifier": [("cpt", "RT", "Right side")]}),
-                        (rev("0270", "Medical/surgical supplies and devices - general"), hcpcs("L1906", "Ankle foot orthosis, multiligamentous ankle support, prefabricated"), 1, 12500)])
+                        (rev("0270", "Medical/surgical supplies and devices - general"), hcpcs("L1906", "Ankle foot orthosis, multiligamentous ankle support, prefabricated"), 1, 12500,
+                         {"noteNumber": [1]})],
+                 notes=[(1, "Ankle brace supplied in the emergency department; no separate DME claim is needed.")])
     m.professional(med, date="2020-02-09", billing="org-beacon-hill-general", rendering="pract-priya-raman",
                    facility="org-beacon-hill-general", pos=("23", "Emergency Room - Hospital"),
                    dx=[("S93.401A", "Sprain of unspecified ligament of right ankle, initial encounter"),
@@ -120,13 +122,17 @@ def jason_argonaut(numbers):
                   (("D1110", "Prophylaxis - adult"), area("00", "Entire oral cavity"), None, 11000),
                   (("D0274", "Bitewings - four radiographic images"), None, None, 7800)])
     # ---- 2023: labs, filling, compounded cream
-    m.outpatient(med, date="2023-02-14", facility="org-beacon-hill-general", attending="pract-amelia-chen",
-                 dx=[("Z13.220", "Encounter for screening for lipoid disorders"), ("Z13.1", "Encounter for screening for diabetes mellitus")],
-                 admtype="3", origin="2",
-                 lines=[(rev("0300", "Laboratory - general"), cpt("80061", "Lipid panel"), 1, 9800),
-                        (rev("0300", "Laboratory - general"), cpt("83036", "Hemoglobin; glycosylated (A1C)"), 1, 6400),
-                        (rev("0300", "Laboratory - general"), cpt("80053", "Comprehensive metabolic panel"), 1, 8900),
-                        (rev("0300", "Laboratory - general"), cpt("36415", "Collection of venous blood by venipuncture"), 1, 1500)])
+    labs = [(rev("0300", "Laboratory - general"), cpt("80061", "Lipid panel"), 1, 9800),
+            (rev("0300", "Laboratory - general"), cpt("83036", "Hemoglobin; glycosylated (A1C)"), 1, 6400),
+            (rev("0300", "Laboratory - general"), cpt("80053", "Comprehensive metabolic panel"), 1, 8900),
+            (rev("0300", "Laboratory - general"), cpt("36415", "Collection of venous blood by venipuncture"), 1, 1500)]
+    lab_claim = dict(date="2023-02-14", facility="org-beacon-hill-general", attending="pract-amelia-chen",
+                     dx=[("Z13.220", "Encounter for screening for lipoid disorders"),
+                         ("Z13.1", "Encounter for screening for diabetes mellitus")], admtype="3", origin="2")
+    m.corrected(m.outpatient, med,
+                dict(lab_claim, lines=labs[:2] + labs[3:], lag=0,
+                     notes=[(1, "Replaced by a corrected claim that adds the metabolic panel.")]),
+                dict(lab_claim, lines=labs, lag=4))
     m.oral(dental, date="2023-06-06", office="org-back-bay-dental", dentist="pract-samuel-ortiz",
            dx=[("K02.52", "Dental caries on pit and fissure surface penetrating into dentin")],
            lines=[(("D0120", "Periodic oral evaluation - established patient"), None, None, 6500),
@@ -158,7 +164,8 @@ def jason_argonaut(numbers):
     m.oral(dental, date="2024-09-12", office="org-back-bay-dental", dentist="pract-samuel-ortiz",
            dx=[("K02.62", "Dental caries on smooth surface penetrating into dentin")],
            lines=[(("D2740", "Crown - porcelain/ceramic"), tooth(19), ["M", "O", "D"], 145000),
-                  (("D0220", "Intraoral - periapical first radiographic image"), tooth(19), None, 3900)],
+                  (("D0220", "Intraoral - periapical first radiographic image"), tooth(19), None, 3900,
+                   {"modifier": [("cpt", "59", "Distinct procedural service")]})],
            notes=[(1, "Major services are covered at 50% after the deductible under Bright Smile PPO Plus.")])
     # ---- 2025
     m.outpatient(med, date="2025-03-04", facility="org-beacon-hill-general", attending="pract-marcus-reed",
@@ -325,15 +332,19 @@ def rosa_delgado(numbers):
                            rendering="pract-david-okonkwo", referring="pract-helen-kowalski", dx=[dm, hld],
                            pos=("22", "On Campus-Outpatient Hospital"), copay=4000, lag=i % 4,
                            lines=[(cpt("99204", "Office or other outpatient visit, new or established patient, moderate MDM"), 1, 32000)])
-    m.inpatient(cov, start="2025-02-17", end="2025-02-20", facility="org-lakeshore-medical-center",
-                attending="pract-david-okonkwo", referring="pract-helen-kowalski",
-                dx=[("E11.65", "Type 2 diabetes mellitus with hyperglycemia", "Y"), ("E86.0", "Dehydration", "Y"),
-                    htn + ("Y",), hld + ("Y",)],
-                px=[("3E033VJ", "Introduction of Other Hormone into Peripheral Vein, Percutaneous Approach", "2025-02-17")],
-                drg=("638", "Diabetes with CC"), admtype="2", origin="2", discharge="06", header_amounts=True,
-                lines=[(rev("0120", "Room & board - semi-private (two beds) - general"), not_applicable(), 3, 720000, {"date": "2025-02-17"}),
-                       (rev("0250", "Pharmacy - general"), not_applicable(), 1, 64000, {"date": "2025-02-17"}),
-                       (rev("0300", "Laboratory - general"), cpt("80048", "Basic metabolic panel"), 4, 31000, {"date": "2025-02-17"})])
+    stay = [(rev("0120", "Room & board - semi-private (two beds) - general"), not_applicable(), 3, 720000, {"date": "2025-02-17"}),
+            (rev("0250", "Pharmacy - general"), not_applicable(), 1, 64000, {"date": "2025-02-17"}),
+            (rev("0300", "Laboratory - general"), cpt("80048", "Basic metabolic panel"), 4, 31000, {"date": "2025-02-17"})]
+    admission = dict(start="2025-02-17", end="2025-02-20", facility="org-lakeshore-medical-center",
+                     attending="pract-david-okonkwo", referring="pract-helen-kowalski",
+                     dx=[("E11.65", "Type 2 diabetes mellitus with hyperglycemia", "Y"), ("E86.0", "Dehydration", "Y"),
+                         htn + ("Y",), hld + ("Y",)],
+                     px=[("3E033VJ", "Introduction of Other Hormone into Peripheral Vein, Percutaneous Approach", "2025-02-17")],
+                     drg=("638", "Diabetes with CC"), admtype="2", origin="2", discharge="06", header_amounts=True)
+    m.corrected(m.inpatient, cov,
+                dict(admission, lines=stay[:2], lag=0,
+                     notes=[(1, "Replaced by a corrected claim that adds the laboratory charges.")]),
+                dict(admission, lines=stay, lag=4))
 
     # ---- clinical record
     m.add(clinical.condition(cid="cond-rosa-delgado-diabetes", patient_id=pid,
@@ -424,14 +435,18 @@ def ethan_nakamura(numbers):
                         (rev("0320", "Radiology - diagnostic - general"), cpt("73110", "Radiologic examination, wrist; complete, minimum of 3 views"), 1, 29000,
                          {"modifier": [("cpt", "RT", "Right side")]}),
                         (rev("0270", "Medical/surgical supplies and devices - general"), hcpcs("Q4012", "Cast supplies, short arm cast, pediatric (0-10 years), fiberglass"), 1, 14000)])
-    m.oral(cov, date="2025-03-18", office="org-fremont-kids-dental", dentist="pract-tomas-alvarez", payee=payee,
-           lines=[(("D0120", "Periodic oral evaluation - established patient"), None, None, 5800),
-                  (("D1120", "Prophylaxis - child"), area("00", "Entire oral cavity"), None, 7600),
-                  (("D1206", "Topical application of fluoride varnish"), area("00", "Entire oral cavity"), None, 4200),
-                  (("D1351", "Sealant - per tooth"), tooth(3), ["O"], 5200),
-                  (("D1351", "Sealant - per tooth"), tooth(14), ["O"], 5200),
-                  (("D1351", "Sealant - per tooth"), tooth(19), ["O"], 5200),
-                  (("D1351", "Sealant - per tooth"), tooth(30), ["O"], 5200)])
+    sealants = [(("D0120", "Periodic oral evaluation - established patient"), None, None, 5800),
+                (("D1120", "Prophylaxis - child"), area("00", "Entire oral cavity"), None, 7600),
+                (("D1206", "Topical application of fluoride varnish"), area("00", "Entire oral cavity"), None, 4200),
+                (("D1351", "Sealant - per tooth"), tooth(3), ["O"], 5200),
+                (("D1351", "Sealant - per tooth"), tooth(14), ["O"], 5200),
+                (("D1351", "Sealant - per tooth"), tooth(19), ["O"], 5200),
+                (("D1351", "Sealant - per tooth"), tooth(30), ["O"], 5200)]
+    visit = dict(date="2025-03-18", office="org-fremont-kids-dental", dentist="pract-tomas-alvarez", payee=payee)
+    m.corrected(m.oral, cov,
+                dict(visit, lines=sealants[:6], lag=0,
+                     notes=[(1, "Replaced by a corrected claim that adds the sealant on tooth 30.")]),
+                dict(visit, lines=sealants, lag=5))
     m.professional(cov, date="2025-08-26", billing="org-puget-sound-childrens-clinic", rendering="pract-grace-liu",
                    dx=[well], payee=payee,
                    lines=[(cpt("99393", "Periodic comprehensive preventive medicine, established patient, 5-11 years"), 1, 22000,
@@ -500,7 +515,8 @@ def carin_bluebutton(numbers):
                            {"info": ["weight", "reason", "pickup", "dropoff"]}),
                           (hcpcs("A0425", "Ground mileage, per statute mile"), 7, 12600, {"info": ["distance"]})])
     m.outpatient(cov, date="2024-03-09", facility="org-front-range-hospital", attending="pract-ruth-mensah",
-                 dx=[fx, ("M25.571", "Pain in right ankle and joints of right foot"), ("W19.XXXA", "Unspecified fall, initial encounter")],
+                 dx=[fx, ("M25.571", "Pain in right ankle and joints of right foot", None, "patientreasonforvisit"),
+                     ("W19.XXXA", "Unspecified fall, initial encounter")],
                  admtype="1", origin="1", copay=15000, header_adjustment=("45",),
                  lines=[(rev("0450", "Emergency room - general"), cpt("99284", "Emergency department visit, high severity"), 1, 128000),
                         (rev("0320", "Radiology - diagnostic - general"), cpt("73610", "Radiologic examination, ankle; complete, minimum of 3 views"), 1, 39000,
@@ -508,7 +524,9 @@ def carin_bluebutton(numbers):
                         (rev("0270", "Medical/surgical supplies and devices - general"), hcpcs("L4361", "Walking boot, pneumatic and/or vacuum, prefabricated"), 1, 31000)])
     m.outpatient(cov, date="2024-03-09", facility="org-front-range-hospital", attending="pract-ruth-mensah",
                  dx=[("M25.571", "Pain in right ankle and joints of right foot"), fx], admtype="1", origin="1",
-                 lines=[(rev("0250", "Pharmacy - general"), not_applicable(), 1, 4800)])
+                 header_amounts=True,
+                 notes=[(1, "Take-home medication from the emergency department, paid as a single case rate.")],
+                 lines=[(rev("0250", "Pharmacy - general"), not_applicable(), 1, 4800, {"noteNumber": [1]})])
     m.professional(cov, date="2024-03-26", billing="org-mile-high-ambulance", rendering="pract-ana-sousa",
                    dx=[("S82.61XD", "Displaced fracture of lateral malleolus of right fibula, subsequent encounter for closed fracture with routine healing")],
                    pos=("41", "Ambulance - Land"),
@@ -537,24 +555,16 @@ def carin_bluebutton(numbers):
                            {"modifier": [("hcpcs", "RT", "Right side"), ("hcpcs", "LT", "Left side")]})],
                    notes=[(1, "Refraction is not a covered benefit under this plan.")])
     # ---- 2025: a claim and its corrected replacement
-    original = m.professional(cov, date="2025-04-15", billing="org-front-range-hospital", rendering="pract-ruth-mensah",
-                              dx=[("I10", "Essential (primary) hypertension")], copay=3000, status="cancelled",
-                              lines=[(cpt("99215", "Office or other outpatient visit, established patient, high MDM"), 1, 32000)],
-                              notes=[(1, "This claim was replaced by a corrected claim.")], lag=0)
-    replacement = m.professional(cov, date="2025-04-15", billing="org-front-range-hospital", rendering="pract-ruth-mensah",
-                                 dx=[("I10", "Essential (primary) hypertension"), ("R51.9", "Headache, unspecified")],
-                                 copay=3000, lag=4,
-                                 lines=[(cpt("99214", "Office or other outpatient visit, established patient, moderate MDM"), 1, 24000)],
-                                 notes=[(1, "Corrected claim: the visit level was changed from 99215 to 99214.")])
-    orig_id = original["identifier"][0]["value"]
-    repl_id = replacement["identifier"][0]["value"]
-    system = original["identifier"][0]["system"]
-    original["related"] = [{"relationship": cc("c4bb-related", "replacedby"),
-                            "reference": {"type": cc("c4bb-id", "uc"), "system": system, "value": repl_id}}]
-    replacement["related"] = [{"relationship": cc("related", "prior"),
-                               "reference": {"type": cc("c4bb-id", "uc"), "system": system, "value": orig_id}}]
-    _reorder(original)
-    _reorder(replacement)
+    m.corrected(m.professional, cov,
+                dict(date="2025-04-15", billing="org-front-range-hospital", rendering="pract-ruth-mensah",
+                     dx=[("I10", "Essential (primary) hypertension")], copay=3000, lag=0,
+                     lines=[(cpt("99215", "Office or other outpatient visit, established patient, high MDM"), 1, 32000)],
+                     notes=[(1, "This claim was replaced by a corrected claim.")]),
+                dict(date="2025-04-15", billing="org-front-range-hospital", rendering="pract-ruth-mensah",
+                     dx=[("I10", "Essential (primary) hypertension"), ("R51.9", "Headache, unspecified")],
+                     copay=3000, lag=4,
+                     lines=[(cpt("99214", "Office or other outpatient visit, established patient, moderate MDM"), 1, 24000)],
+                     notes=[(1, "Corrected claim: the visit level was changed from 99215 to 99214.")]))
     # ---- 2025: an out-of-network visit paid to the member
     m.professional(cov, date="2025-07-08", billing="org-peachtree-medical-group", rendering="pract-leah-goldberg",
                    dx=[("J06.9", "Acute upper respiratory infection, unspecified")], network="outofnetwork",
@@ -594,21 +604,6 @@ def carin_bluebutton(numbers):
                    dx=[("I10", "Essential (primary) hypertension")], copay=3000,
                    lines=[(cpt("99214", "Office or other outpatient visit, established patient, moderate MDM"), 1, 25000)])
     return "member-04-carin-bluebutton", m
-
-
-_EOB_ORDER = ["resourceType", "id", "meta", "identifier", "status", "type", "subType", "use", "patient",
-              "billablePeriod", "created", "insurer", "provider", "related", "payee", "outcome", "careTeam",
-              "supportingInfo", "diagnosis", "procedure", "insurance", "item", "adjudication", "total",
-              "payment", "processNote"]
-
-
-def _reorder(eob):
-    items = dict(eob)
-    eob.clear()
-    for k in _EOB_ORDER:
-        if k in items:
-            eob[k] = items.pop(k)
-    eob.update(items)
 
 
 # ========================================================================== 5
@@ -656,9 +651,12 @@ def walter_okafor(numbers):
                    facility="org-midtown-atlanta-hospital", pos=("22", "On Campus-Outpatient Hospital"),
                    referring="pract-leah-goldberg", dx=[cad], copay=4000,
                    lines=[(cpt("99214", "Office or other outpatient visit, established patient, moderate MDM"), 1, 26000)])
-    m.pharmacy(cov, date="2025-07-21", pharmacy="org-ansley-pharmacy", prescriber="pract-kevin-brandt",
-               drug=CLOPIDOGREL, quantity=qty(90, "tablet", "{tablet}"), days=90, submitted=2400, refill=1,
-               refills_authorized=3)
+    refill = dict(date="2025-07-21", pharmacy="org-ansley-pharmacy", prescriber="pract-kevin-brandt",
+                  drug=CLOPIDOGREL, days=90, refill=1, refills_authorized=3)
+    m.corrected(m.pharmacy, cov,
+                dict(refill, quantity=qty(30, "tablet", "{tablet}"), submitted=800, lag=0,
+                     notes=[(1, "Reversed and re-billed: the quantity dispensed was corrected to 90 tablets.")]),
+                dict(refill, quantity=qty(90, "tablet", "{tablet}"), submitted=2400, lag=2))
     m.pharmacy(cov, date="2025-07-21", pharmacy="org-ansley-pharmacy", prescriber="pract-kevin-brandt",
                drug=METOPROLOL, quantity=qty(90, "tablet", "{tablet}"), days=90, submitted=3100, refill=1,
                refills_authorized=3)
@@ -669,3 +667,34 @@ def walter_okafor(numbers):
 
 
 ALL = [jason_argonaut, rosa_delgado, ethan_nakamura, carin_bluebutton, walter_okafor]
+
+# For seed-data/README.md: file slug -> (role, what is special about the member).
+NOTES = {
+    "member-01-jason-argonaut": (
+        "Test Member 1",
+        "The richest member: EOBs of all five CARIN types from 2019 to 2026; two coverages from different "
+        "payors (medical from Demo Health Plan, dental from Bright Smile Dental Insurance); a rejected "
+        "pharmacy claim, a compound drug, an inpatient stay paid at the header level and one paid per "
+        "line, a corrected claim; a clinical record of every type (Encounter, Condition, "
+        "AllergyIntolerance, Immunization, MedicationRequest, Procedure, Observation)."),
+    "member-02-rosa-delgado": (
+        "Test Member 2",
+        "Many claims: monthly pharmacy fills and quarterly visits, more than 120 EOBs, so a search at "
+        "the default page size of 50 returns three pages. Chronic conditions with clinical resources "
+        "(Condition, Observation, MedicationRequest, Immunization, Encounter, AllergyIntolerance)."),
+    "member-03-ethan-nakamura": (
+        "Test Member 3",
+        "A minor covered as a dependent: his mother Keiko Nakamura (RelatedPerson) is the Coverage "
+        "subscriber (subscriberId 08-testsub3) and the payee on his EOBs; includes an out-of-network "
+        "visit reimbursed to her."),
+    "member-04-carin-bluebutton": (
+        "CARIN STU2 Test Member",
+        "Exercises the rarer must-support elements: emergency and stretcher ambulance transports, a "
+        "vision claim, orthodontics, a partial denture with missing teeth, a corrected (replaced) "
+        "claim, an out-of-network claim paid to the member, the unique member ID."),
+    "member-05-walter-okafor": (
+        "Unlinked coverage",
+        "EOBs that do not link to a Coverage resource: insurance.coverage carries only the member "
+        "identifier and a display, as some payers' claim feeds do. A current Coverage exists but no "
+        "EOB points to it."),
+}
