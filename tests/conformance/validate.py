@@ -221,7 +221,8 @@ def run_profiles(sources, ds, checker, report):
                 continue
             errs, seen = prof.validate(r)
             problems.extend(errs)
-            seen_by_profile.setdefault(url, set()).update(seen)
+            if s.seed:
+                seen_by_profile.setdefault(url, set()).update(seen)
             if rtype == "ExplanationOfBenefit":
                 kind = business.EOB_KINDS.get(url)
                 if kind:

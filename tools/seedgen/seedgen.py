@@ -6,9 +6,12 @@
         shared.json). The output is byte-identical from run to run.
 
     python3 tools/seedgen/seedgen.py --members N --out DIR [--seed S] [--format ndjson|bundle]
-        Writes N synthetic members for benchmarks: shared.json plus Patient.ndjson,
-        Coverage.ndjson and ExplanationOfBenefit.ndjson (or one Bundle per member with
-        --format bundle). Deterministic for a given N and seed.
+        Writes N synthetic members for benchmarks: shared.json plus, per 500 members,
+        Patient-NNNNN.ndjson, Coverage-NNNNN.ndjson and ExplanationOfBenefit-NNNNN.ndjson
+        (or members/bench-NNNNNN.json, one Bundle per member, with --format bundle). Each
+        member has a Patient with a member ID (08-benchNNNNNN) and postal code, a Coverage and
+        10-20 EOBs of mixed CARIN types. Compact JSON without display texts. Deterministic
+        for a given N and seed, whatever the number of --jobs.
 """
 
 import argparse
