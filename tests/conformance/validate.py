@@ -16,6 +16,7 @@ failure.
 """
 
 import argparse
+import datetime
 import json
 import os
 import subprocess
@@ -277,6 +278,10 @@ def run_dataset(sources, ds, report, has_seed):
             if ds.resolve(ref) is None:
                 problems.append(f"{path}: {ref} does not resolve")
         report.rule("references resolve", f"{r['resourceType']}/{r['id']}", problems, warning=not seed)
+        updated = r.get("meta", {}).get("lastUpdated", "")[:10]
+        if seed:
+            report.rule("meta.lastUpdated is not in the future", f"{r['resourceType']}/{r['id']}",
+                        [f"{updated} is after today"] if updated > datetime.date.today().isoformat() else [])
     business.run(ds, report, seed_mode=has_seed)
 
 
@@ -306,6 +311,40 @@ def run_must_support(checker, seen_by_profile, report):
 
 
 # ---------------------------------------------------------------------- main
+def validate(seed_dir, dirs, node=True, quiet=False):
+    """Runs every validator; returns (report, notes, checker)."""
+    notes = []
+    sources = []
+    if seed_dir:
+        sources += read_dir(seed_dir, True, notes)
+    for d in dirs:
+        sources += read_dir(d, False, notes)
+    if not sources:
+        raise SystemExit("conformance: nothing to validate")
+
+    ig = json.load(open(IG_FILE))
+    ds = Dataset(sources)
+    checker = ProfileChecker(ig, ds.resolve)
+    report = Report()
+
+    if not quiet:
+        n_files = len({s.origin.split("#")[0].split(":")[0] for s in sources})
+        n_res = sum(1 for s in sources if s.in_bundle is not None or s.resource.get("resourceType") != "Bundle")
+        print(f"payer-sandbox conformance: {n_files} files, {len(sources)} resources to validate "
+              f"({n_res} resources plus {len(sources) - n_res} Bundles); IG {ig['package']}")
+        for kind, msg in notes:
+            print(f"  {kind}: {msg}")
+
+    run_fhirclient(sources, report)
+    if node:
+        run_schema(sources, report)
+    seen = run_profiles(sources, ds, checker, report)
+    run_dataset(sources, ds, report, has_seed=bool(seed_dir))
+    if seed_dir:
+        run_must_support(checker, seen, report)
+    return report, notes, checker
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed-data", help="the seed-data directory (validated in full, with must-support coverage)")
@@ -313,37 +352,10 @@ def main(argv=None):
     ap.add_argument("--verbose", "-v", action="store_true", help="print every failure and warning")
     ap.add_argument("--skip-node", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-
-    notes = []
-    sources = []
-    if args.seed_data:
-        sources += read_dir(args.seed_data, True, notes)
     for d in args.dirs:
         if not os.path.isdir(d):
             ap.error(f"not a directory: {d}")
-        sources += read_dir(d, False, notes)
-    if not sources:
-        ap.error("nothing to validate")
-
-    ig = json.load(open(IG_FILE))
-    ds = Dataset(sources)
-    checker = ProfileChecker(ig, ds.resolve)
-    report = Report()
-
-    n_files = len({s.origin.split("#")[0].split(":")[0] for s in sources})
-    n_res = sum(1 for s in sources if s.in_bundle is not None or s.resource.get("resourceType") != "Bundle")
-    print(f"payer-sandbox conformance: {n_files} files, {len(sources)} resources to validate "
-          f"({n_res} resources plus {len(sources) - n_res} Bundles); IG {ig['package']}")
-    for kind, msg in notes:
-        print(f"  {kind}: {msg}")
-
-    run_fhirclient(sources, report)
-    if not args.skip_node:
-        run_schema(sources, report)
-    seen = run_profiles(sources, ds, checker, report)
-    run_dataset(sources, ds, report, has_seed=bool(args.seed_data))
-    if args.seed_data:
-        run_must_support(checker, seen, report)
+    report, notes, checker = validate(args.seed_data, args.dirs, node=not args.skip_node)
 
     total_pass = total_fail = 0
     limit = None if args.verbose else 40
