@@ -153,7 +153,10 @@ the subscriber of a Demo Health Plan coverage, `Coverage.subscriberId` holds the
 
 - Every EOB has `outcome` `complete`; its `insurer` is the `payor` of its focal Coverage, the
   Coverage's `beneficiary` is the EOB's patient and its `period` contains the billable period.
-- Claim identifiers (`identifier` of type `uc`) are unique across all EOBs.
+- Claim identifiers (`identifier` of type `uc`) are unique across all EOBs. A claim that was
+  corrected is kept with `status` `cancelled` and `related` `replacedby` pointing to the
+  corrected claim's identifier, which in turn has `related` `prior` pointing back; there is
+  one such pair for each of the five EOB types.
 - Amounts add up on every line and in the totals: eligible = submitted - noncovered - discount;
   member liability = deductible + coinsurance + copay + noncovered; benefit (= paid) = eligible -
   deductible - coinsurance - copay; totals are the sums of the lines (or of the header amounts for
