@@ -104,8 +104,11 @@ class Dataset:
                 continue
             key = (r["resourceType"], r.get("id"))
             if key in self.index:
-                if self.index[key][0] != r:
+                if self.index[key][0] != r and all(r != v.resource for _, _, v in self.conflicts):
+                    # A differing copy (e.g. the API's version of a seed resource): reported, and
+                    # checked by the data set rules as well; references resolve to the first copy.
                     self.conflicts.append((key, self.index[key][1], s))
+                    self.resources.append(r)
                 continue
             self.index[key] = (r, s)
             self.resources.append(r)
@@ -270,7 +273,7 @@ def run_dataset(sources, ds, report, has_seed):
                     [f"{first.origin} and {other.origin} differ"], warning=not (first.seed and other.seed))
     for r in ds.resources:
         problems = []
-        seed = ds.index[(r["resourceType"], r["id"])][1].seed
+        seed = ds.index[(r["resourceType"], r["id"])][1].seed and ds.index[(r["resourceType"], r["id"])][0] is r
         for path, ref in iter_references(r, r["resourceType"]):
             if ref.startswith("#") or ref.startswith("urn:") or ref.startswith("http") and not ref.startswith(
                     SEED_FULL_URL):

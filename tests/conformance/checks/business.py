@@ -100,7 +100,9 @@ def run(ds, report, seed_mode, today=None):
     for eob in eobs:
         ident = [i for i in eob.get("identifier", []) if "uc" in {c.get("code") for c in codings_of(i.get("type"))}]
         for i in ident:
-            claim_ids.setdefault((i.get("system"), i.get("value")), []).append(eob["id"])
+            ids = claim_ids.setdefault((i.get("system"), i.get("value")), [])
+            if eob["id"] not in ids:
+                ids.append(eob["id"])
     for eob in eobs:
         subj = f"ExplanationOfBenefit/{eob['id']}"
         report.rule("outcome is complete", subj,
@@ -224,7 +226,8 @@ def run(ds, report, seed_mode, today=None):
         if seed_mode:
             report.rule("patient is a test member (name, postal code, member ID)", subj, problems)
         if mid:
-            ids_seen.setdefault(mid, []).append(p["id"])
+            if p["id"] not in ids_seen.setdefault(mid, []):
+                ids_seen[mid].append(p["id"])
             mb = next(i for i in p["identifier"] if i.get("value") == mid)
             assigner = (mb.get("assigner") or {}).get("reference")
             for cov in covs_by_patient.get(p["id"], []):
