@@ -5,8 +5,8 @@ a payer's adjudication system would."""
 import datetime
 
 import catalog
-from claims import CostShare, build_eob, qty, si
-from fhirkit import CS, cc, coding, meta, ref, timestamp, us_core_birthsex, us_core_ethnicity, us_core_race
+from claims import build_eob, qty, si
+from fhirkit import cc, meta, ref, timestamp, us_core_birthsex, us_core_ethnicity, us_core_race
 
 
 def add_days(day, n):

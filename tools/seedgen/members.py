@@ -5,7 +5,7 @@ Coverage(s), ExplanationOfBenefit and clinical resources.
 """
 
 import clinical
-from builder import (CoverageRef, Member, add_days, area, coverage_resource, cpt, hcpcs,
+from builder import (CoverageRef, Member, area, coverage_resource, cpt, hcpcs,
                      not_applicable, patient_resource, related_person_resource, rev, tooth)
 from claims import CostShare, qty, si
 from fhirkit import cc, coding
@@ -252,7 +252,7 @@ def jason_argonaut(numbers):
                            recorded="2019-04-16", manifestation=cc("snomed", "247472004", "Wheal"), criticality="high"))
     m.add(clinical.immunization(iid="imm-jason-argonaut-flu-2026", patient_id=pid, day="2026-03-10",
                                 cvx=("150", "Influenza, injectable, quadrivalent, preservative free"), lot="FLU26A117",
-                                performer="pract-amelia-chen", encounter_id=enc_phys["id"]))
+                                performer_role="role-amelia-chen", encounter_id=enc_phys["id"]))
     m.add(clinical.immunization(iid="imm-jason-argonaut-tdap-2019", patient_id=pid, day="2019-04-16",
                                 cvx=("115", "Tdap"), lot="TD19C442", performer="pract-amelia-chen"))
     m.add(clinical.medication_request(mid="medrx-jason-argonaut-albuterol", patient_id=pid, day="2019-04-16",
@@ -261,7 +261,7 @@ def jason_argonaut(numbers):
                                       dosage="Inhale 2 puffs every 4 to 6 hours as needed for wheezing."))
     m.add(clinical.medication_request(mid="medrx-jason-argonaut-omeprazole", patient_id=pid, day="2025-05-15",
                                       rxnorm=("198053", "omeprazole 20 MG Delayed Release Oral Capsule"),
-                                      requester="pract-amelia-chen", refills=3, supply_days=30, status="completed",
+                                      requester="role-amelia-chen", refills=3, supply_days=30, status="completed",
                                       dosage="Take 1 capsule by mouth once daily before breakfast."))
     m.add(clinical.procedure(pid="proc-jason-argonaut-appendectomy", patient_id=pid, day="2021-07-11",
                              code={"coding": [{"system": "http://snomed.info/sct", "code": "80146002", "display": "Appendectomy"},
@@ -382,7 +382,7 @@ def rosa_delgado(numbers):
     for y in (2023, 2024, 2025):
         m.add(clinical.immunization(iid=f"imm-rosa-delgado-flu-{y}", patient_id=pid, day=f"{y}-10-05",
                                     cvx=("197", "Influenza, high-dose, quadrivalent"), lot=f"HD{y % 100}F{305 + y % 7}",
-                                    performer="pract-helen-kowalski"))
+                                    performer_role="role-helen-kowalski"))
     return "member-02-rosa-delgado", m
 
 
