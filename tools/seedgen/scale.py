@@ -84,7 +84,7 @@ def member_resources(seed, i):
     female = rng.random() < 0.5
     given = rng.choice(GIVEN_F if female else GIVEN_M)
     family = rng.choice(FAMILY)
-    birth = add_days("1940-01-01", rng.randrange(0, 29200))
+    birth = add_days("1940-01-01", rng.randrange(0, 23700))  # adults: born 1940-2004
     mid = f"08-bench{i:06d}"
     address = (f"{rng.randrange(1, 9900)} {rng.choice(STREETS)}", region["city"], region["state"],
                rng.choice(region["zips"]))
