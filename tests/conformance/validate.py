@@ -314,6 +314,31 @@ def run_must_support(checker, seen_by_profile, report):
 
 
 # ---------------------------------------------------------------------- main
+def run_regeneration(seed_dir, report):
+    """seed-data/ must be exactly what tools/seedgen/seedgen.py writes."""
+    gen = os.path.join(os.path.dirname(os.path.dirname(HERE)), "tools", "seedgen", "seedgen.py")
+    report.section("Seed data is generated: tools/seedgen/seedgen.py reproduces seed-data/ byte for byte")
+    if not os.path.exists(gen):
+        report.check("tools/seedgen/seedgen.py", ["generator not found"])
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = subprocess.run([sys.executable, gen, "--out", tmp], capture_output=True, text=True)
+        if proc.returncode != 0:
+            report.check("tools/seedgen/seedgen.py", [f"generator failed: {proc.stderr.strip()[-500:]}"])
+            return
+        names = sorted(set(os.listdir(tmp)) | {n for n in os.listdir(seed_dir) if n.endswith((".json", ".md"))})
+        for name in names:
+            a, b = os.path.join(tmp, name), os.path.join(seed_dir, name)
+            if not os.path.exists(b):
+                problem = ["generated but missing from seed-data/"]
+            elif not os.path.exists(a):
+                problem = ["in seed-data/ but not produced by the generator"]
+            else:
+                problem = [] if open(a, "rb").read() == open(b, "rb").read() else \
+                    ["differs from the generator's output: edit tools/seedgen/, re-run it and commit both"]
+            report.check(f"seed-data/{name}", problem)
+
+
 def validate(seed_dir, dirs, node=True, quiet=False):
     """Runs every validator; returns (report, notes, checker)."""
     notes = []
@@ -345,6 +370,7 @@ def validate(seed_dir, dirs, node=True, quiet=False):
     run_dataset(sources, ds, report, has_seed=bool(seed_dir))
     if seed_dir:
         run_must_support(checker, seen, report)
+        run_regeneration(seed_dir, report)
     return report, notes, checker
 
 
