@@ -525,8 +525,11 @@ EOB_ORDER = ["resourceType", "id", "meta", "identifier", "status", "type", "subT
 
 
 def link_replacement(original, replacement):
-    """original.related = replacedby -> replacement; replacement.related = prior -> original."""
+    """original.related = replacedby -> replacement; replacement.related = prior -> original.
+    The original was last updated when the correction was processed (cancelled)."""
     oid, rid = original["identifier"][0], replacement["identifier"][0]
+    if replacement["created"] > original["meta"]["lastUpdated"]:
+        original["meta"]["lastUpdated"] = replacement["created"]
     original["related"] = [{"relationship": cc("c4bb-related", "replacedby", "Replaced by claim number"),
                             "reference": {"type": cc("c4bb-id", "uc", "Unique Claim ID"),
                                           "system": rid["system"], "value": rid["value"]}}]
