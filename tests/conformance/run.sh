@@ -2,6 +2,7 @@
 # payer-sandbox conformance suite.
 #
 #   tests/conformance/run.sh [DIR ...]
+#   tests/conformance/run.sh --self-test    # check that the validators catch deliberate errors
 #
 # Validates every resource in seed-data/ and, when given, in each DIR (JSON resources,
 # Bundles and NDJSON files, e.g. dumped API responses). Installs its own dependencies on
@@ -30,6 +31,10 @@ if [ ! -f "$here/node_modules/.package-lock.json" ] || ! cmp -s "$here/package-l
   echo "conformance: installing npm dependencies (npm ci)" >&2
   (cd "$here" && npm ci --no-audit --no-fund --loglevel=error >&2)
   cp "$here/package-lock.json" "$here/node_modules/.package-lock.copy"
+fi
+
+if [ "${1:-}" = "--self-test" ]; then
+  exec "$venv/bin/python" "$here/selftest.py"
 fi
 
 dirs=()

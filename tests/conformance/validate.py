@@ -16,6 +16,7 @@ failure.
 """
 
 import argparse
+import datetime
 import json
 import os
 import subprocess
@@ -103,8 +104,11 @@ class Dataset:
                 continue
             key = (r["resourceType"], r.get("id"))
             if key in self.index:
-                if self.index[key][0] != r:
+                if self.index[key][0] != r and all(r != v.resource for _, _, v in self.conflicts):
+                    # A differing copy (e.g. the API's version of a seed resource): reported, and
+                    # checked by the data set rules as well; references resolve to the first copy.
                     self.conflicts.append((key, self.index[key][1], s))
+                    self.resources.append(r)
                 continue
             self.index[key] = (r, s)
             self.resources.append(r)
@@ -221,7 +225,8 @@ def run_profiles(sources, ds, checker, report):
                 continue
             errs, seen = prof.validate(r)
             problems.extend(errs)
-            seen_by_profile.setdefault(url, set()).update(seen)
+            if s.seed:
+                seen_by_profile.setdefault(url, set()).update(seen)
             if rtype == "ExplanationOfBenefit":
                 kind = business.EOB_KINDS.get(url)
                 if kind:
@@ -268,7 +273,7 @@ def run_dataset(sources, ds, report, has_seed):
                     [f"{first.origin} and {other.origin} differ"], warning=not (first.seed and other.seed))
     for r in ds.resources:
         problems = []
-        seed = ds.index[(r["resourceType"], r["id"])][1].seed
+        seed = ds.index[(r["resourceType"], r["id"])][1].seed and ds.index[(r["resourceType"], r["id"])][0] is r
         for path, ref in iter_references(r, r["resourceType"]):
             if ref.startswith("#") or ref.startswith("urn:") or ref.startswith("http") and not ref.startswith(
                     SEED_FULL_URL):
@@ -276,6 +281,10 @@ def run_dataset(sources, ds, report, has_seed):
             if ds.resolve(ref) is None:
                 problems.append(f"{path}: {ref} does not resolve")
         report.rule("references resolve", f"{r['resourceType']}/{r['id']}", problems, warning=not seed)
+        updated = r.get("meta", {}).get("lastUpdated", "")[:10]
+        if seed:
+            report.rule("meta.lastUpdated is not in the future", f"{r['resourceType']}/{r['id']}",
+                        [f"{updated} is after today"] if updated > datetime.date.today().isoformat() else [])
     business.run(ds, report, seed_mode=has_seed)
 
 
@@ -305,6 +314,66 @@ def run_must_support(checker, seen_by_profile, report):
 
 
 # ---------------------------------------------------------------------- main
+def run_regeneration(seed_dir, report):
+    """seed-data/ must be exactly what tools/seedgen/seedgen.py writes."""
+    gen = os.path.join(os.path.dirname(os.path.dirname(HERE)), "tools", "seedgen", "seedgen.py")
+    report.section("Seed data is generated: tools/seedgen/seedgen.py reproduces seed-data/ byte for byte")
+    if not os.path.exists(gen):
+        report.check("tools/seedgen/seedgen.py", ["generator not found"])
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = subprocess.run([sys.executable, gen, "--out", tmp], capture_output=True, text=True)
+        if proc.returncode != 0:
+            report.check("tools/seedgen/seedgen.py", [f"generator failed: {proc.stderr.strip()[-500:]}"])
+            return
+        names = sorted(set(os.listdir(tmp)) | {n for n in os.listdir(seed_dir) if n.endswith((".json", ".md"))})
+        for name in names:
+            a, b = os.path.join(tmp, name), os.path.join(seed_dir, name)
+            if not os.path.exists(b):
+                problem = ["generated but missing from seed-data/"]
+            elif not os.path.exists(a):
+                problem = ["in seed-data/ but not produced by the generator"]
+            else:
+                problem = [] if open(a, "rb").read() == open(b, "rb").read() else \
+                    ["differs from the generator's output: edit tools/seedgen/, re-run it and commit both"]
+            report.check(f"seed-data/{name}", problem)
+
+
+def validate(seed_dir, dirs, node=True, quiet=False):
+    """Runs every validator; returns (report, notes, checker)."""
+    notes = []
+    sources = []
+    if seed_dir:
+        sources += read_dir(seed_dir, True, notes)
+    for d in dirs:
+        sources += read_dir(d, False, notes)
+    if not sources:
+        raise SystemExit("conformance: nothing to validate")
+
+    ig = json.load(open(IG_FILE))
+    ds = Dataset(sources)
+    checker = ProfileChecker(ig, ds.resolve)
+    report = Report()
+
+    if not quiet:
+        n_files = len({s.origin.split("#")[0].split(":")[0] for s in sources})
+        n_res = sum(1 for s in sources if s.in_bundle is not None or s.resource.get("resourceType") != "Bundle")
+        print(f"payer-sandbox conformance: {n_files} files, {len(sources)} resources to validate "
+              f"({n_res} resources plus {len(sources) - n_res} Bundles); IG {ig['package']}")
+        for kind, msg in notes:
+            print(f"  {kind}: {msg}")
+
+    run_fhirclient(sources, report)
+    if node:
+        run_schema(sources, report)
+    seen = run_profiles(sources, ds, checker, report)
+    run_dataset(sources, ds, report, has_seed=bool(seed_dir))
+    if seed_dir:
+        run_must_support(checker, seen, report)
+        run_regeneration(seed_dir, report)
+    return report, notes, checker
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed-data", help="the seed-data directory (validated in full, with must-support coverage)")
@@ -312,37 +381,10 @@ def main(argv=None):
     ap.add_argument("--verbose", "-v", action="store_true", help="print every failure and warning")
     ap.add_argument("--skip-node", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-
-    notes = []
-    sources = []
-    if args.seed_data:
-        sources += read_dir(args.seed_data, True, notes)
     for d in args.dirs:
         if not os.path.isdir(d):
             ap.error(f"not a directory: {d}")
-        sources += read_dir(d, False, notes)
-    if not sources:
-        ap.error("nothing to validate")
-
-    ig = json.load(open(IG_FILE))
-    ds = Dataset(sources)
-    checker = ProfileChecker(ig, ds.resolve)
-    report = Report()
-
-    n_files = len({s.origin.split("#")[0].split(":")[0] for s in sources})
-    n_res = sum(1 for s in sources if s.in_bundle is not None or s.resource.get("resourceType") != "Bundle")
-    print(f"payer-sandbox conformance: {n_files} files, {len(sources)} resources to validate "
-          f"({n_res} resources plus {len(sources) - n_res} Bundles); IG {ig['package']}")
-    for kind, msg in notes:
-        print(f"  {kind}: {msg}")
-
-    run_fhirclient(sources, report)
-    if not args.skip_node:
-        run_schema(sources, report)
-    seen = run_profiles(sources, ds, checker, report)
-    run_dataset(sources, ds, report, has_seed=bool(args.seed_data))
-    if args.seed_data:
-        run_must_support(checker, seen, report)
+    report, notes, checker = validate(args.seed_data, args.dirs, node=not args.skip_node)
 
     total_pass = total_fail = 0
     limit = None if args.verbose else 40

@@ -5,8 +5,8 @@ a payer's adjudication system would."""
 import datetime
 
 import catalog
-from claims import CostShare, build_eob, qty, si
-from fhirkit import CS, cc, coding, meta, ref, timestamp, us_core_birthsex, us_core_ethnicity, us_core_race
+from claims import build_eob, qty, si
+from fhirkit import cc, meta, ref, timestamp, us_core_birthsex, us_core_ethnicity, us_core_race
 
 
 def add_days(day, n):
@@ -168,6 +168,7 @@ class Member:
         self.resources = []
         self.eob_ids = set()
         self.mrn_counter = 0
+        self.resubmission_delay = 0
 
     def add(self, resource):
         self.resources.append(resource)
@@ -185,7 +186,7 @@ class Member:
 
     def _dates(self, end, lag):
         """Claim received, created, paid and last-updated dates after the service end."""
-        received = add_days(end, 2 + lag % 5)
+        received = add_days(end, 2 + lag % 5 + self.resubmission_delay)
         created_day = add_days(received, 1 + lag % 3)
         paid = add_days(created_day, 7 + lag % 9)
         updated = add_days(paid, 1 + lag % 2)
@@ -235,7 +236,11 @@ class Member:
         saved = dict(cov.cost.met)
         first = method(cov, status="cancelled", **original)
         cov.cost.met = saved
-        second = method(cov, **replacement)
+        self.resubmission_delay = 28  # the corrected claim arrives about four weeks later
+        try:
+            second = method(cov, **replacement)
+        finally:
+            self.resubmission_delay = 0
         link_replacement(first, second)
         return first, second
 
@@ -525,8 +530,11 @@ EOB_ORDER = ["resourceType", "id", "meta", "identifier", "status", "type", "subT
 
 
 def link_replacement(original, replacement):
-    """original.related = replacedby -> replacement; replacement.related = prior -> original."""
+    """original.related = replacedby -> replacement; replacement.related = prior -> original.
+    The original was last updated when the correction was processed (cancelled)."""
     oid, rid = original["identifier"][0], replacement["identifier"][0]
+    if replacement["created"] > original["meta"]["lastUpdated"]:
+        original["meta"]["lastUpdated"] = replacement["created"]
     original["related"] = [{"relationship": cc("c4bb-related", "replacedby", "Replaced by claim number"),
                             "reference": {"type": cc("c4bb-id", "uc", "Unique Claim ID"),
                                           "system": rid["system"], "value": rid["value"]}}]

@@ -8,7 +8,8 @@ and totals are the sums of the lines (or the header amounts, for an inpatient
 claim adjudicated at the header level).
 """
 
-from fhirkit import CS, cc, coding, meta, money, ref
+import fhirkit
+from fhirkit import CS, cc, meta, money, ref
 
 KINDS = ("inpatient", "outpatient", "professional", "pharmacy", "oral")
 
@@ -80,10 +81,13 @@ def check_amounts(a):
     assert a["benefit"] == a["eligible"] - a["deductible"] - a["coinsurance"] - a["copay"], a
 
 
+ALWAYS_SHOWN = ("submitted", "eligible", "benefit")
+
+
 def amount_adjudications(amounts):
     out = []
     for key in AMOUNT_ORDER:
-        if key in amounts:
+        if key in amounts and (amounts[key] or not fhirkit.LEAN or key in ALWAYS_SHOWN):
             out.append({
                 "category": cc(AMOUNT_SYSTEM.get(key, "c4bb-adj"), key, AMOUNT_DISPLAY[key]),
                 "amount": money(amounts[key]),
@@ -299,7 +303,7 @@ def build_eob(*, kind, eob_id, last_updated, claim_id, claim_system, patient_id,
 
     eob["total"] = [
         {"category": cc(AMOUNT_SYSTEM.get(k, "c4bb-adj"), k, AMOUNT_DISPLAY[k]), "amount": money(totals[k])}
-        for k in AMOUNT_ORDER if k in totals
+        for k in AMOUNT_ORDER if k in totals and (totals[k] or not fhirkit.LEAN or k in ALWAYS_SHOWN)
     ]
     paid = totals.get("benefit", 0)
     denied = [ln for ln in lines if ln.get("amounts") and ln["amounts"]["noncovered"] == ln["amounts"]["submitted"]]

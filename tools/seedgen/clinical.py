@@ -99,7 +99,8 @@ def allergy(*, aid, patient_id, code, recorded, manifestation, criticality="low"
     }
 
 
-def immunization(*, iid, patient_id, day, cvx, lot, performer=None, encounter_id=None, last_updated=None):
+def immunization(*, iid, patient_id, day, cvx, lot, performer=None, performer_role=None, encounter_id=None,
+                 last_updated=None):
     res = {
         "resourceType": "Immunization",
         "id": iid,
@@ -115,6 +116,10 @@ def immunization(*, iid, patient_id, day, cvx, lot, performer=None, encounter_id
     res["lotNumber"] = lot
     if performer:
         res["performer"] = [{"actor": ref("Practitioner", performer)}]
+    elif performer_role:
+        res["performer"] = [{"function": cc("http://terminology.hl7.org/CodeSystem/v2-0443", "AP",
+                                            "Administering Provider"),
+                             "actor": ref("PractitionerRole", performer_role)}]
     return res
 
 
@@ -134,7 +139,7 @@ def medication_request(*, mid, patient_id, day, rxnorm, requester, dosage, statu
     if encounter_id:
         res["encounter"] = ref("Encounter", encounter_id)
     res["authoredOn"] = timestamp(day, mid, "authored")
-    res["requester"] = ref("Practitioner", requester)
+    res["requester"] = ref("PractitionerRole" if requester.startswith("role-") else "Practitioner", requester)
     res["dosageInstruction"] = [{"text": dosage}]
     if refills is not None:
         res["dispenseRequest"] = {"numberOfRepeatsAllowed": refills,

@@ -106,14 +106,31 @@ CS = {
 }
 
 
+# Lean output (scale mode): no display strings on codings and no zero-valued amounts, to
+# keep benchmark data sets small. The curated seed data is never lean.
+LEAN = False
+
+
 def coding(system_key, code, display=None):
     c = {"system": CS.get(system_key, system_key), "code": code}
-    if display:
+    if display and not LEAN:
         c["display"] = display
     return c
 
 
+_CC_CACHE = {}
+
+
 def cc(system_key, code, display=None, text=None):
+    if LEAN:
+        # Lean mode shares identical CodeableConcepts between resources (nothing mutates them).
+        key = (system_key, code, text)
+        hit = _CC_CACHE.get(key)
+        if hit is None:
+            hit = _CC_CACHE[key] = {"coding": [coding(system_key, code)]}
+            if text:
+                hit["text"] = text
+        return hit
     out = {"coding": [coding(system_key, code, display)]}
     if text:
         out["text"] = text

@@ -5,7 +5,7 @@ Coverage(s), ExplanationOfBenefit and clinical resources.
 """
 
 import clinical
-from builder import (CoverageRef, Member, add_days, area, coverage_resource, cpt, hcpcs,
+from builder import (CoverageRef, Member, area, coverage_resource, cpt, hcpcs,
                      not_applicable, patient_resource, related_person_resource, rev, tooth)
 from claims import CostShare, qty, si
 from fhirkit import cc, coding
@@ -73,7 +73,7 @@ def jason_argonaut(numbers):
                  admtype="1", copay=15000,
                  lines=[(rev("0450", "Emergency room - general"), cpt("99283", "Emergency department visit, moderate severity"), 1, 98000),
                         (rev("0320", "Radiology - diagnostic - general"), cpt("73610", "Radiologic examination, ankle; complete, minimum of 3 views"), 1, 41000,
-                         {"modifier": [("cpt", "RT", "Right side")]}),
+                         {"modifier": [("hcpcs", "RT", "Right side")]}),
                         (rev("0270", "Medical/surgical supplies and devices - general"), hcpcs("L1906", "Ankle foot orthosis, multiligamentous ankle support, prefabricated"), 1, 12500,
                          {"noteNumber": [1]})],
                  notes=[(1, "Ankle brace supplied in the emergency department; no separate DME claim is needed.")])
@@ -105,10 +105,10 @@ def jason_argonaut(numbers):
                    dx=[("K35.80", "Unspecified acute appendicitis")],
                    lines=[(cpt("44970", "Laparoscopy, surgical, appendectomy"), 1, 185000)])
     m.professional(med, date="2021-07-11", billing="org-beacon-hill-general", rendering="pract-omar-haddad",
-                   facility="org-beacon-hill-general", pos=("21", "Inpatient Hospital"), supervisor="pract-marcus-reed",
+                   facility="org-beacon-hill-general", pos=("21", "Inpatient Hospital"), referring="pract-marcus-reed",
                    dx=[("K35.80", "Unspecified acute appendicitis")],
                    lines=[(cpt("00840", "Anesthesia for intraperitoneal procedures in lower abdomen including laparoscopy"), 1, 96000,
-                           {"modifier": [("cpt", "AA", "Anesthesia services performed personally by anesthesiologist")]})])
+                           {"modifier": [("hcpcs", "AA", "Anesthesia services performed personally by anesthesiologist")]})])
     # ---- 2022: asthma follow-up, dental
     m.professional(med, date="2022-03-22", billing="org-charles-river-family-medicine", rendering="pract-amelia-chen",
                    dx=[asthma], copay=2500,
@@ -173,7 +173,7 @@ def jason_argonaut(numbers):
                  dx=[("M25.561", "Pain in right knee"), ("S83.241A", "Other tear of medial meniscus, current injury, right knee, initial encounter")],
                  admtype="3", origin="2",
                  lines=[(rev("0610", "Magnetic resonance technology (MRT) - general"), cpt("73721", "MRI, any joint of lower extremity; without contrast"), 1, 182000,
-                         {"modifier": [("cpt", "RT", "Right side")]})])
+                         {"modifier": [("hcpcs", "RT", "Right side")]})])
     m.pharmacy(med, date="2025-03-05", pharmacy="org-harborview-pharmacy", prescriber="pract-marcus-reed",
                drug=NAPROXEN, quantity=qty(60, "tablet", "{tablet}"), days=30, submitted=1800, origin="3")
     m.pharmacy(med, date="2025-05-14", pharmacy="org-harborview-pharmacy", prescriber="pract-amelia-chen",
@@ -252,7 +252,7 @@ def jason_argonaut(numbers):
                            recorded="2019-04-16", manifestation=cc("snomed", "247472004", "Wheal"), criticality="high"))
     m.add(clinical.immunization(iid="imm-jason-argonaut-flu-2026", patient_id=pid, day="2026-03-10",
                                 cvx=("150", "Influenza, injectable, quadrivalent, preservative free"), lot="FLU26A117",
-                                performer="pract-amelia-chen", encounter_id=enc_phys["id"]))
+                                performer_role="role-amelia-chen", encounter_id=enc_phys["id"]))
     m.add(clinical.immunization(iid="imm-jason-argonaut-tdap-2019", patient_id=pid, day="2019-04-16",
                                 cvx=("115", "Tdap"), lot="TD19C442", performer="pract-amelia-chen"))
     m.add(clinical.medication_request(mid="medrx-jason-argonaut-albuterol", patient_id=pid, day="2019-04-16",
@@ -261,7 +261,7 @@ def jason_argonaut(numbers):
                                       dosage="Inhale 2 puffs every 4 to 6 hours as needed for wheezing."))
     m.add(clinical.medication_request(mid="medrx-jason-argonaut-omeprazole", patient_id=pid, day="2025-05-15",
                                       rxnorm=("198053", "omeprazole 20 MG Delayed Release Oral Capsule"),
-                                      requester="pract-amelia-chen", refills=3, supply_days=30, status="completed",
+                                      requester="role-amelia-chen", refills=3, supply_days=30, status="completed",
                                       dosage="Take 1 capsule by mouth once daily before breakfast."))
     m.add(clinical.procedure(pid="proc-jason-argonaut-appendectomy", patient_id=pid, day="2021-07-11",
                              code={"coding": [{"system": "http://snomed.info/sct", "code": "80146002", "display": "Appendectomy"},
@@ -382,7 +382,7 @@ def rosa_delgado(numbers):
     for y in (2023, 2024, 2025):
         m.add(clinical.immunization(iid=f"imm-rosa-delgado-flu-{y}", patient_id=pid, day=f"{y}-10-05",
                                     cvx=("197", "Influenza, high-dose, quadrivalent"), lot=f"HD{y % 100}F{305 + y % 7}",
-                                    performer="pract-helen-kowalski"))
+                                    performer_role="role-helen-kowalski"))
     return "member-02-rosa-delgado", m
 
 
@@ -424,7 +424,7 @@ def ethan_nakamura(numbers):
                    dx=[("J02.0", "Streptococcal pharyngitis")], copay=2000, payee=payee,
                    lines=[(cpt("99213", "Office or other outpatient visit, established patient, low MDM"), 1, 16500),
                           (cpt("87880", "Infectious agent antigen detection, Streptococcus, group A"), 1, 3500,
-                           {"modifier": [("cpt", "QW", "CLIA waived test")], "deductible": True, "coinsurance": True})])
+                           {"modifier": [("hcpcs", "QW", "CLIA waived test")], "deductible": True, "coinsurance": True})])
     m.pharmacy(cov, date="2024-02-20", pharmacy="org-greenlake-pharmacy", prescriber="pract-grace-liu",
                drug=AMOXICILLIN, quantity=qty(100, "mL"), days=10, submitted=1900, origin="3", payee=payee)
     m.outpatient(cov, date="2024-06-29", facility="org-cascade-urgent-care", attending="pract-grace-liu",
@@ -433,7 +433,7 @@ def ethan_nakamura(numbers):
                  admtype="2", origin="1", copay=7500, payee=payee,
                  lines=[(rev("0456", "Emergency room - urgent care"), cpt("99204", "Office or other outpatient visit, new patient, moderate MDM"), 1, 36000),
                         (rev("0320", "Radiology - diagnostic - general"), cpt("73110", "Radiologic examination, wrist; complete, minimum of 3 views"), 1, 29000,
-                         {"modifier": [("cpt", "RT", "Right side")]}),
+                         {"modifier": [("hcpcs", "RT", "Right side")]}),
                         (rev("0270", "Medical/surgical supplies and devices - general"), hcpcs("Q4012", "Cast supplies, short arm cast, pediatric (0-10 years), fiberglass"), 1, 14000)])
     sealants = [(("D0120", "Periodic oral evaluation - established patient"), None, None, 5800),
                 (("D1120", "Prophylaxis - child"), area("00", "Entire oral cavity"), None, 7600),
@@ -488,16 +488,15 @@ def carin_bluebutton(numbers):
     # ---- 2023: knee replacement, adjudicated per line
     m.inpatient(cov, start="2023-10-02", end="2023-10-04", facility="org-front-range-hospital",
                 attending="pract-nora-whitfield", operating="pract-nora-whitfield", referring="pract-ruth-mensah",
-                dx=[oa + ("Y",), ("Z96.651", "Presence of right artificial knee joint", "N"),
+                dx=[oa + ("Y",), ("E66.9", "Obesity, unspecified", "Y"),
                     ("I10", "Essential (primary) hypertension", "Y"), ("Z79.899", "Other long term (current) drug therapy", "1")],
-                px=[("0SRC0J9", "Replacement of Right Knee Joint with Synthetic Substitute, Cemented, Open Approach", "2023-10-02"),
-                    ("8E0W4CZ", "Robotic Assisted Procedure of Trunk Region, Percutaneous Endoscopic Approach", "2023-10-02")],
+                px=[("0SRC0J9", "Replacement of Right Knee Joint with Synthetic Substitute, Cemented, Open Approach", "2023-10-02")],
                 drg=("470", "Major hip and knee joint replacement or reattachment of lower extremity without MCC"),
                 admtype="3", origin="2", discharge="06", header_amounts=False,
                 header_adjustment=("45",),
                 lines=[(rev("0120", "Room & board - semi-private (two beds) - general"), not_applicable(), 2, 660000, {"date": "2023-10-02"}),
                        (rev("0360", "Operating room services - general"), cpt("27447", "Arthroplasty, knee, condyle and plateau; medial and lateral compartments"), 1, 2850000,
-                        {"date": "2023-10-02", "modifier": [("cpt", "RT", "Right side")]}),
+                        {"date": "2023-10-02", "modifier": [("hcpcs", "RT", "Right side")]}),
                        (rev("0278", "Medical/surgical supplies - other implants"), hcpcs("C1776", "Joint device (implantable)"), 1, 1240000, {"date": "2023-10-02"}),
                        (rev("0420", "Physical therapy - general"), cpt("97161", "Physical therapy evaluation, low complexity"), 1, 42000, {"date": "2023-10-03"}),
                        (rev("0250", "Pharmacy - general"), not_applicable(), 1, 118000, {"date": "2023-10-02"})])
@@ -520,7 +519,7 @@ def carin_bluebutton(numbers):
                  admtype="1", origin="1", copay=15000, header_adjustment=("45",),
                  lines=[(rev("0450", "Emergency room - general"), cpt("99284", "Emergency department visit, high severity"), 1, 128000),
                         (rev("0320", "Radiology - diagnostic - general"), cpt("73610", "Radiologic examination, ankle; complete, minimum of 3 views"), 1, 39000,
-                         {"modifier": [("cpt", "RT", "Right side")]}),
+                         {"modifier": [("hcpcs", "RT", "Right side")]}),
                         (rev("0270", "Medical/surgical supplies and devices - general"), hcpcs("L4361", "Walking boot, pneumatic and/or vacuum, prefabricated"), 1, 31000)])
     m.outpatient(cov, date="2024-03-09", facility="org-front-range-hospital", attending="pract-ruth-mensah",
                  dx=[("M25.571", "Pain in right ankle and joints of right foot"), fx], admtype="1", origin="1",
@@ -542,10 +541,10 @@ def carin_bluebutton(numbers):
                           (hcpcs("A0425", "Ground mileage, per statute mile"), 13, 23400, {"info": ["distance"]})])
     m.professional(cov, date="2024-03-26", billing="org-front-range-hospital", rendering="pract-nora-whitfield",
                    facility="org-front-range-hospital", pos=("22", "On Campus-Outpatient Hospital"),
-                   referring="pract-ruth-mensah", supervisor="pract-nora-whitfield", primary="pract-ruth-mensah",
+                   referring="pract-ruth-mensah", primary="pract-ruth-mensah",
                    dx=[fx, ("W19.XXXA", "Unspecified fall, initial encounter")],
                    lines=[(cpt("27792", "Open treatment of distal fibular fracture (lateral malleolus), includes internal fixation"), 1, 265000,
-                           {"modifier": [("cpt", "RT", "Right side")]})])
+                           {"modifier": [("hcpcs", "RT", "Right side")]})])
     # ---- 2025: vision exam and glasses (vision claim; refraction not covered)
     m.professional(cov, date="2025-01-21", billing="org-clearview-vision", rendering="pract-irene-park",
                    type_code="vision", dx=[("H52.13", "Myopia, bilateral"), ("H52.4", "Presbyopia")],

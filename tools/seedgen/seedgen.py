@@ -6,9 +6,12 @@
         shared.json). The output is byte-identical from run to run.
 
     python3 tools/seedgen/seedgen.py --members N --out DIR [--seed S] [--format ndjson|bundle]
-        Writes N synthetic members for benchmarks: shared.json plus Patient.ndjson,
-        Coverage.ndjson and ExplanationOfBenefit.ndjson (or one Bundle per member with
-        --format bundle). Deterministic for a given N and seed.
+        Writes N synthetic members for benchmarks: shared.json plus, per 500 members,
+        Patient-NNNNN.ndjson, Coverage-NNNNN.ndjson and ExplanationOfBenefit-NNNNN.ndjson
+        (or members/bench-NNNNNN.json, one Bundle per member, with --format bundle). Each
+        member has a Patient with a member ID (08-benchNNNNNN) and postal code, a Coverage and
+        10-20 EOBs of mixed CARIN types. Compact JSON without display texts. Deterministic
+        for a given N and seed, whatever the number of --jobs.
 """
 
 import argparse
@@ -150,7 +153,10 @@ the subscriber of a Demo Health Plan coverage, `Coverage.subscriberId` holds the
 
 - Every EOB has `outcome` `complete`; its `insurer` is the `payor` of its focal Coverage, the
   Coverage's `beneficiary` is the EOB's patient and its `period` contains the billable period.
-- Claim identifiers (`identifier` of type `uc`) are unique across all EOBs.
+- Claim identifiers (`identifier` of type `uc`) are unique across all EOBs. A claim that was
+  corrected is kept with `status` `cancelled` and `related` `replacedby` pointing to the
+  corrected claim's identifier, which in turn has `related` `prior` pointing back; there is
+  one such pair for each of the five EOB types.
 - Amounts add up on every line and in the totals: eligible = submitted - noncovered - discount;
   member liability = deductible + coinsurance + copay + noncovered; benefit (= paid) = eligible -
   deductible - coinsurance - copay; totals are the sums of the lines (or of the header amounts for

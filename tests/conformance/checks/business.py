@@ -100,7 +100,9 @@ def run(ds, report, seed_mode, today=None):
     for eob in eobs:
         ident = [i for i in eob.get("identifier", []) if "uc" in {c.get("code") for c in codings_of(i.get("type"))}]
         for i in ident:
-            claim_ids.setdefault((i.get("system"), i.get("value")), []).append(eob["id"])
+            ids = claim_ids.setdefault((i.get("system"), i.get("value")), [])
+            if eob["id"] not in ids:
+                ids.append(eob["id"])
     for eob in eobs:
         subj = f"ExplanationOfBenefit/{eob['id']}"
         report.rule("outcome is complete", subj,
@@ -136,6 +138,36 @@ def run(ds, report, seed_mode, today=None):
                             [f"billablePeriod {bp} outside coverage period {cov.get('period')}"])
         elif not cov_ref.get("identifier") and not cov_ref.get("display"):
             report.rule("focal coverage present", subj, ["insurance.coverage is empty"])
+
+        # dates: service <= received <= created <= paid <= lastUpdated; lines inside the claim
+        bp = eob.get("billablePeriod", {})
+        start, end = bp.get("start", "")[:10], (bp.get("end") or bp.get("start", ""))[:10]
+        problems = []
+        if end < start:
+            problems.append(f"billablePeriod ends ({end}) before it starts ({start})")
+        created = (eob.get("created") or "")[:10]
+        if created and created < start:
+            problems.append(f"created {created} before the service started {start}")
+        for si in eob.get("supportingInfo", []):
+            if "clmrecvddate" in {c.get("code") for c in codings_of(si.get("category"))}:
+                rec = si.get("timingDate", "")
+                if rec and rec < start:
+                    problems.append(f"claim received {rec} before the service started {start}")
+                if rec and created and rec > created:
+                    problems.append(f"claim received {rec} after the EOB was created {created}")
+        paid = (eob.get("payment") or {}).get("date")
+        if paid and created and paid < created:
+            problems.append(f"payment date {paid} before created {created}")
+        updated = eob.get("meta", {}).get("lastUpdated", "")[:10]
+        if updated and created and updated < created:
+            problems.append(f"meta.lastUpdated {updated} before created {created}")
+        for n, it in enumerate(eob.get("item", [])):
+            d = it.get("servicedDate") or (it.get("servicedPeriod") or {}).get("start")
+            if d and not (start <= d[:10] <= end):
+                problems.append(f"item {it.get('sequence', n + 1)} served {d} outside the billable period")
+        if seed_mode and updated and updated > today.isoformat():
+            problems.append(f"meta.lastUpdated {updated} is in the future")
+        report.rule("dates are consistent", subj, problems)
 
         # amounts
         kind = eob_kind(eob)
@@ -194,7 +226,8 @@ def run(ds, report, seed_mode, today=None):
         if seed_mode:
             report.rule("patient is a test member (name, postal code, member ID)", subj, problems)
         if mid:
-            ids_seen.setdefault(mid, []).append(p["id"])
+            if p["id"] not in ids_seen.setdefault(mid, []):
+                ids_seen[mid].append(p["id"])
             mb = next(i for i in p["identifier"] if i.get("value") == mid)
             assigner = (mb.get("assigner") or {}).get("reference")
             for cov in covs_by_patient.get(p["id"], []):
