@@ -1,6 +1,9 @@
 //! The integration suite: one binary, each test spawning the whole application on port 0 and
 //! driving it over HTTP with reqwest, exactly as a client app would.
 
+// Test code: a failed expectation should stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod helpers;
 
 mod oauth_authorize;
