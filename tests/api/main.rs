@@ -12,3 +12,6 @@ mod oauth_token;
 mod persistence;
 mod sandbox_control;
 mod startup;
+
+mod fhir_read;
+mod fhir_support;
