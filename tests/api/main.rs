@@ -13,5 +13,7 @@ mod persistence;
 mod sandbox_control;
 mod startup;
 
+mod fhir_dates;
 mod fhir_read;
+mod fhir_search;
 mod fhir_support;
