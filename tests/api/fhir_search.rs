@@ -56,8 +56,8 @@ async fn token_parameters_in_every_form() {
     let of_type = |codes: &[&str]| {
         keys(
             eobs.iter()
-                .cloned()
-                .filter(|e| codes.iter().any(|c| e["type"]["coding"][0]["code"] == *c)),
+                .filter(|e| codes.iter().any(|c| e["type"]["coding"][0]["code"] == *c))
+                .cloned(),
         )
     };
     check(&fhir, "type=pharmacy", &of_type(&["pharmacy"])).await;
@@ -124,7 +124,8 @@ async fn reference_parameters_by_id_type_and_url() {
     let fhir = Fhir::new(&app, ALICE, "patient/*.read").await;
     let oracle = Oracle::new(fixture());
     let eobs = alice_eobs(&oracle);
-    let params: &[(&str, fn(&Value) -> Vec<String>)] = &[
+    type Read = fn(&Value) -> Vec<String>;
+    let params: &[(&str, Read)] = &[
         ("provider", |e| refs(&e["provider"])),
         ("care-team", |e| {
             e["careTeam"]
@@ -143,7 +144,7 @@ async fn reference_parameters_by_id_type_and_url() {
         ("facility", |e| refs(&e["facility"])),
     ];
     for (param, read) in params {
-        let targets: BTreeSet<String> = eobs.iter().flat_map(|e| read(e)).collect();
+        let targets: BTreeSet<String> = eobs.iter().flat_map(read).collect();
         assert!(!targets.is_empty(), "{param}");
         for target in &targets {
             let want = keys(eobs.iter().filter(|e| read(e).contains(target)).cloned());
