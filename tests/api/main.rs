@@ -14,6 +14,9 @@ mod sandbox_control;
 mod startup;
 
 mod fhir_dates;
+mod fhir_include;
+mod fhir_isolation;
+mod fhir_paging;
 mod fhir_read;
 mod fhir_search;
 mod fhir_support;
