@@ -1,6 +1,17 @@
-//! The FHIR R4 side (SPEC §6): the in-memory store and what is served from it.
+//! The FHIR R4 side (SPEC §6): the in-memory store and its indexes, the search-parameter table,
+//! search, `$everything`, bundles, OperationOutcomes and the CapabilityStatement. Nothing here
+//! knows HTTP; `http::fhir` serves it.
 
+pub mod access;
+pub mod bundle;
+pub mod capability;
+pub mod date;
+pub mod everything;
+pub mod extract;
+pub mod outcome;
 pub mod resource_types;
+pub mod search;
+pub mod search_params;
 pub mod store;
 
 pub use store::Store;

@@ -13,3 +13,11 @@ mod persistence;
 mod sandbox_control;
 mod security_logs;
 mod startup;
+
+mod fhir_dates;
+mod fhir_include;
+mod fhir_isolation;
+mod fhir_paging;
+mod fhir_read;
+mod fhir_search;
+mod fhir_support;

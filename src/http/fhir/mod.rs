@@ -1,42 +1,62 @@
-//! The FHIR R4 API under `/r4` (SPEC §6).
+//! The FHIR R4 API under `/r4` (SPEC §6): routes, and the fallbacks that make every unsupported
+//! method a 405 and every unknown path a 404, both as OperationOutcome.
 
-use axum::Json;
+mod access;
+mod error;
+mod everything;
+mod metadata;
+mod negotiate;
+mod read;
+mod reply;
+mod search;
+
 use axum::Router;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use serde_json::json;
+use axum::routing::{MethodRouter, get};
 
-use crate::http::bearer;
+use crate::fhir::search_params::{self, ResourceDef};
 use crate::state::AppState;
 
+pub use error::FhirError;
+
 pub fn router() -> Router<AppState> {
-    Router::new().route("/Patient/{id}", get(read_patient))
+    Router::new()
+        .route("/metadata", read_only(get(metadata::metadata)))
+        .route("/{type}", read_only(get(search::search_get)))
+        .route(
+            "/{type}/_search",
+            read_only(get(search::search_get).post(search::search_post)),
+        )
+        .route("/{type}/{id}", read_only(get(read::read)))
+        .route(
+            "/{type}/{id}/{operation}",
+            read_only(get(everything::operation)),
+        )
+        .route("/{type}/{id}/_history/{vid}", read_only(get(read::vread)))
+        .fallback(not_found)
 }
 
-async fn read_patient(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    let Ok(grant) = bearer::grant(&state, &headers) else {
-        return (
-            StatusCode::UNAUTHORIZED,
-            Json(json!({"resourceType":"OperationOutcome"})),
-        )
-            .into_response();
-    };
-    match state
-        .store
-        .get("Patient", &id)
-        .filter(|_| grant.patient_id == id)
-    {
-        Some(patient) => Json(patient.as_ref().clone()).into_response(),
-        None => (
-            StatusCode::NOT_FOUND,
-            Json(json!({"resourceType":"OperationOutcome"})),
-        )
-            .into_response(),
-    }
+/// Any method the route does not serve (POST, PUT, PATCH, DELETE…) is a write: 405.
+fn read_only(methods: MethodRouter<AppState>) -> MethodRouter<AppState> {
+    methods.fallback(method_not_allowed)
+}
+
+async fn method_not_allowed() -> FhirError {
+    FhirError::NotAllowed(
+        "this server is read-only: create, update, patch and delete are not supported".to_owned(),
+    )
+}
+
+async fn not_found() -> FhirError {
+    FhirError::NotFound("no FHIR endpoint at this path".to_owned())
+}
+
+/// The table row of a served type, else 404.
+fn served_type(name: &str) -> Result<(usize, &'static ResourceDef), FhirError> {
+    search_params::resource(name)
+        .ok_or_else(|| FhirError::NotFound(format!("resource type {name} is not served here")))
+}
+
+/// Path segments arrive percent-decoded; undecodable ones are the client's error.
+fn path_error(rejection: axum::extract::rejection::PathRejection) -> FhirError {
+    FhirError::Invalid(format!("malformed path: {rejection}"))
 }

@@ -1,0 +1,144 @@
+//! Bundles written straight from the stored bytes (SPEC §6): a `searchset` is assembled by
+//! concatenating each entry's already-serialised resource, so a page costs no re-serialisation
+//! unless `_elements` or `_summary=data` asks for a subset of a resource.
+
+use axum::body::Bytes;
+use serde_json::Value;
+
+use super::store::Entry;
+
+const SUBSETTED: &str = "http://terminology.hl7.org/CodeSystem/v3-ObservationValue";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Match,
+    Include,
+}
+
+impl Mode {
+    fn code(self) -> &'static str {
+        match self {
+            Self::Match => "match",
+            Self::Include => "include",
+        }
+    }
+}
+
+pub struct BundleWriter {
+    buf: Vec<u8>,
+    base: String,
+    entries: usize,
+}
+
+impl BundleWriter {
+    /// Opens a `searchset` Bundle; `base` is the absolute FHIR base for `fullUrl`s.
+    pub fn searchset(
+        base: &str,
+        last_updated: &str,
+        total: Option<usize>,
+        links: &[(&str, String)],
+    ) -> Self {
+        let mut buf = Vec::with_capacity(16 * 1024);
+        buf.extend_from_slice(b"{\"resourceType\":\"Bundle\",\"meta\":{\"lastUpdated\":");
+        push_str(&mut buf, last_updated);
+        buf.extend_from_slice(b"},\"type\":\"searchset\"");
+        if let Some(total) = total {
+            buf.extend_from_slice(format!(",\"total\":{total}").as_bytes());
+        }
+        if !links.is_empty() {
+            buf.extend_from_slice(b",\"link\":[");
+            for (i, (relation, url)) in links.iter().enumerate() {
+                if i > 0 {
+                    buf.push(b',');
+                }
+                buf.extend_from_slice(b"{\"relation\":");
+                push_str(&mut buf, relation);
+                buf.extend_from_slice(b",\"url\":");
+                push_str(&mut buf, url);
+                buf.push(b'}');
+            }
+            buf.push(b']');
+        }
+        BundleWriter {
+            buf,
+            base: base.to_owned(),
+            entries: 0,
+        }
+    }
+
+    fn open_entry(&mut self) {
+        if self.entries == 0 {
+            self.buf.extend_from_slice(b",\"entry\":[");
+        } else {
+            self.buf.push(b',');
+        }
+        self.entries += 1;
+    }
+
+    /// One stored resource; `json` replaces its bytes when the resource was subsetted.
+    pub fn entry(&mut self, entry: &Entry, mode: Mode, json: Option<&[u8]>) {
+        self.open_entry();
+        self.buf.extend_from_slice(b"{\"fullUrl\":");
+        let full_url = format!("{}/{}/{}", self.base, entry.resource_type(), entry.id);
+        push_str(&mut self.buf, &full_url);
+        self.buf.extend_from_slice(b",\"resource\":");
+        self.buf.extend_from_slice(json.unwrap_or(&entry.json));
+        self.buf.extend_from_slice(b",\"search\":{\"mode\":\"");
+        self.buf.extend_from_slice(mode.code().as_bytes());
+        self.buf.extend_from_slice(b"\"}}");
+    }
+
+    /// An OperationOutcome about the search itself (`search.mode` `outcome`).
+    pub fn outcome(&mut self, outcome: &Value) {
+        self.open_entry();
+        self.buf.extend_from_slice(b"{\"resource\":");
+        self.buf.extend_from_slice(outcome.to_string().as_bytes());
+        self.buf
+            .extend_from_slice(b",\"search\":{\"mode\":\"outcome\"}}");
+    }
+
+    pub fn finish(mut self) -> Bytes {
+        if self.entries > 0 {
+            self.buf.push(b']');
+        }
+        self.buf.push(b'}');
+        Bytes::from(self.buf)
+    }
+}
+
+fn push_str(buf: &mut Vec<u8>, text: &str) {
+    // Serialising a &str into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *buf, text);
+}
+
+/// A copy of a stored resource with only `elements` (plus `resourceType`, `id` and `meta`), or
+/// without its narrative, tagged SUBSETTED as FHIR requires.
+pub fn subset(json: &[u8], elements: Option<&[String]>, drop_text: bool) -> Option<Vec<u8>> {
+    if elements.is_none() && !drop_text {
+        return None;
+    }
+    let Ok(Value::Object(mut map)) = serde_json::from_slice::<Value>(json) else {
+        return None;
+    };
+    if let Some(elements) = elements {
+        map.retain(|key, _| {
+            matches!(key.as_str(), "resourceType" | "id" | "meta")
+                || elements.iter().any(|e| e == key)
+        });
+    }
+    if drop_text {
+        map.remove("text");
+    }
+    let meta = map
+        .entry("meta")
+        .or_insert_with(|| Value::Object(serde_json::Map::new()));
+    if let Value::Object(meta) = meta {
+        let tags = meta
+            .entry("tag")
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(tags) = tags {
+            tags.push(serde_json::json!({"system": SUBSETTED, "code": "SUBSETTED"}));
+        }
+    }
+    serde_json::to_vec(&Value::Object(map)).ok()
+}

@@ -1,0 +1,12 @@
+//! FHIR R4 search (SPEC §6): parsing a request, running it inside the caller's compartment, and
+//! the includes and paging links of the resulting page.
+
+pub mod engine;
+pub mod include;
+pub mod links;
+pub mod matching;
+pub mod query;
+pub mod render;
+
+pub use engine::{Page, run};
+pub use query::{QueryError, SearchRequest, Summary, parse};

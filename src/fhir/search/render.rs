@@ -1,0 +1,55 @@
+//! A search page as a `searchset` Bundle (SPEC §6): total, paging links, matches then includes
+//! with their `search.mode`, and an OperationOutcome entry listing what was ignored.
+
+use axum::body::Bytes;
+
+use crate::fhir::bundle::{BundleWriter, Mode, subset};
+use crate::fhir::outcome::{Severity, operation_outcome};
+use crate::fhir::store::Store;
+
+use super::engine::Page;
+use super::links::page_links;
+use super::query::{SearchRequest, Summary};
+
+pub struct Target<'a> {
+    /// Absolute FHIR base, for `fullUrl`.
+    pub base: &'a str,
+    /// Absolute URL the paging links repeat the search on (`{base}/{type}`).
+    pub search_url: &'a str,
+    /// `meta.lastUpdated` of the Bundle: the sandbox clock's now.
+    pub now: &'a str,
+}
+
+pub fn render(store: &Store, target: &Target, request: &SearchRequest, page: &Page) -> Bytes {
+    let count = if request.summary == Summary::Count {
+        0
+    } else {
+        request.count
+    };
+    let links = page_links(
+        target.search_url,
+        &request.echo,
+        count,
+        request.offset,
+        page.total,
+    );
+    let total = (request.total || count == 0).then_some(page.total);
+    let mut bundle = BundleWriter::searchset(target.base, target.now, total, &links);
+    let drop_text = request.summary == Summary::Data;
+    for &n in &page.matches {
+        let entry = store.entry(n);
+        let shaped = subset(&entry.json, request.elements.as_deref(), drop_text);
+        bundle.entry(entry, Mode::Match, shaped.as_deref());
+    }
+    for &n in &page.included {
+        bundle.entry(store.entry(n), Mode::Include, None);
+    }
+    if !request.ignored.is_empty() {
+        bundle.outcome(&operation_outcome(
+            Severity::Warning,
+            "not-supported",
+            &request.ignored,
+        ));
+    }
+    bundle.finish()
+}

@@ -1,0 +1,726 @@
+//! The search parameters, as data (SPEC §6): one table per resource type naming each parameter,
+//! its type, the element paths it reads and, for references, the types it may point to. The same
+//! table drives query parsing, matching, `_include`/`_revinclude` and the CapabilityStatement,
+//! so the three cannot disagree. Paths are FHIRPath-like: dot-separated element names from the
+//! resource root, `[x]` for a choice element (`item.serviced[x]` reads `servicedDate` and
+//! `servicedPeriod`). The CARIN BB 2.0.0 parameters follow its SearchParameter resources.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamType {
+    Token,
+    Date,
+    Reference,
+    String,
+    Uri,
+}
+
+impl ParamType {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Token => "token",
+            Self::Date => "date",
+            Self::Reference => "reference",
+            Self::String => "string",
+            Self::Uri => "uri",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct ParamDef {
+    pub name: &'static str,
+    pub kind: ParamType,
+    pub paths: &'static [&'static str],
+    /// Reference parameters: the resource types the reference may point to.
+    pub targets: &'static [&'static str],
+    /// The canonical SearchParameter this one implements ("" when none is claimed).
+    pub definition: &'static str,
+}
+
+#[derive(Debug)]
+pub struct ResourceDef {
+    pub name: &'static str,
+    /// Type-specific parameters; `COMMON` ones come first for every type (see `params`).
+    pub params: &'static [ParamDef],
+    /// Parameters whose Patient reference puts a resource in that Patient's compartment
+    /// (SPEC §6.1). Empty for types that are shared (readable when referenced).
+    pub compartment: &'static [&'static str],
+    /// CARIN BB profiles the server declares for the type.
+    pub profiles: &'static [&'static str],
+}
+
+const fn p(
+    name: &'static str,
+    kind: ParamType,
+    paths: &'static [&'static str],
+    definition: &'static str,
+) -> ParamDef {
+    ParamDef {
+        name,
+        kind,
+        paths,
+        targets: &[],
+        definition,
+    }
+}
+
+const fn r(
+    name: &'static str,
+    paths: &'static [&'static str],
+    targets: &'static [&'static str],
+    definition: &'static str,
+) -> ParamDef {
+    ParamDef {
+        name,
+        kind: ParamType::Reference,
+        paths,
+        targets,
+        definition,
+    }
+}
+
+use ParamType::{Date, String as Str, Token, Uri};
+
+macro_rules! base {
+    ($name:literal) => {
+        concat!("http://hl7.org/fhir/SearchParameter/", $name)
+    };
+}
+macro_rules! carin {
+    ($name:literal) => {
+        concat!("http://hl7.org/fhir/us/carin-bb/SearchParameter/", $name)
+    };
+}
+macro_rules! profile {
+    ($name:literal) => {
+        concat!(
+            "http://hl7.org/fhir/us/carin-bb/StructureDefinition/",
+            $name
+        )
+    };
+}
+
+/// Every type has these: the resource id, `meta.lastUpdated` and `meta.profile`.
+pub const COMMON: &[ParamDef] = &[
+    p("_id", Token, &["id"], base!("Resource-id")),
+    p(
+        "_lastUpdated",
+        Date,
+        &["meta.lastUpdated"],
+        base!("Resource-lastUpdated"),
+    ),
+    p(
+        "_profile",
+        Uri,
+        &["meta.profile"],
+        base!("Resource-profile"),
+    ),
+];
+
+const PROVIDERS: &[&str] = &["Practitioner", "Organization", "PractitionerRole"];
+const PATIENT: &[&str] = &["Patient"];
+
+const EXPLANATION_OF_BENEFIT: &[ParamDef] = &[
+    r(
+        "patient",
+        &["patient"],
+        PATIENT,
+        carin!("explanationofbenefit-patient"),
+    ),
+    p(
+        "type",
+        Token,
+        &["type"],
+        carin!("explanationofbenefit-type"),
+    ),
+    p(
+        "identifier",
+        Token,
+        &["identifier"],
+        carin!("explanationofbenefit-identifier"),
+    ),
+    p(
+        "service-date",
+        Date,
+        &["billablePeriod", "item.serviced[x]"],
+        carin!("explanationofbenefit-service-date"),
+    ),
+    p(
+        "service-start-date",
+        Date,
+        &[
+            "billablePeriod.start",
+            "item.servicedDate",
+            "item.servicedPeriod.start",
+        ],
+        carin!("explanationofbenefit-service-start-date"),
+    ),
+    p(
+        "billable-period-start",
+        Date,
+        &["billablePeriod.start"],
+        carin!("explanationofbenefit-billable-period-start"),
+    ),
+    r(
+        "provider",
+        &["provider"],
+        PROVIDERS,
+        carin!("explanationofbenefit-provider"),
+    ),
+    r(
+        "care-team",
+        &["careTeam.provider"],
+        PROVIDERS,
+        carin!("explanationofbenefit-care-team"),
+    ),
+    r(
+        "coverage",
+        &["insurance.coverage"],
+        &["Coverage"],
+        carin!("explanationofbenefit-coverage"),
+    ),
+    r(
+        "insurer",
+        &["insurer"],
+        &["Organization"],
+        carin!("explanationofbenefit-insurer"),
+    ),
+    r(
+        "payee",
+        &["payee.party"],
+        &[
+            "Practitioner",
+            "PractitionerRole",
+            "Organization",
+            "Patient",
+            "RelatedPerson",
+        ],
+        base!("ExplanationOfBenefit-payee"),
+    ),
+    r(
+        "facility",
+        &["facility"],
+        &["Location"],
+        base!("ExplanationOfBenefit-facility"),
+    ),
+    p(
+        "created",
+        Date,
+        &["created"],
+        base!("ExplanationOfBenefit-created"),
+    ),
+    p(
+        "status",
+        Token,
+        &["status"],
+        base!("ExplanationOfBenefit-status"),
+    ),
+];
+
+const COVERAGE: &[ParamDef] = &[
+    r(
+        "patient",
+        &["beneficiary"],
+        PATIENT,
+        base!("Coverage-patient"),
+    ),
+    r(
+        "beneficiary",
+        &["beneficiary"],
+        PATIENT,
+        base!("Coverage-beneficiary"),
+    ),
+    r(
+        "payor",
+        &["payor"],
+        &["Organization", "Patient", "RelatedPerson"],
+        carin!("coverage-payor"),
+    ),
+    r(
+        "subscriber",
+        &["subscriber"],
+        &["Patient", "RelatedPerson"],
+        base!("Coverage-subscriber"),
+    ),
+    r(
+        "policy-holder",
+        &["policyHolder"],
+        &["Patient", "RelatedPerson", "Organization"],
+        base!("Coverage-policy-holder"),
+    ),
+    p(
+        "identifier",
+        Token,
+        &["identifier"],
+        base!("Coverage-identifier"),
+    ),
+    p("status", Token, &["status"], base!("Coverage-status")),
+    p("type", Token, &["type"], base!("Coverage-type")),
+];
+
+const PATIENT_PARAMS: &[ParamDef] = &[
+    p(
+        "identifier",
+        Token,
+        &["identifier"],
+        base!("Patient-identifier"),
+    ),
+    p("name", Str, &["name"], base!("Patient-name")),
+    p("family", Str, &["name.family"], base!("individual-family")),
+    p("given", Str, &["name.given"], base!("individual-given")),
+    p(
+        "birthdate",
+        Date,
+        &["birthDate"],
+        base!("individual-birthdate"),
+    ),
+    p("gender", Token, &["gender"], base!("individual-gender")),
+    p(
+        "address-postalcode",
+        Str,
+        &["address.postalCode"],
+        base!("individual-address-postalcode"),
+    ),
+];
+
+const ORGANIZATION: &[ParamDef] = &[
+    p(
+        "identifier",
+        Token,
+        &["identifier"],
+        base!("Organization-identifier"),
+    ),
+    p("name", Str, &["name", "alias"], base!("Organization-name")),
+    p("type", Token, &["type"], base!("Organization-type")),
+];
+
+const PRACTITIONER: &[ParamDef] = &[
+    p(
+        "identifier",
+        Token,
+        &["identifier"],
+        base!("Practitioner-identifier"),
+    ),
+    p("name", Str, &["name"], base!("Practitioner-name")),
+    p("family", Str, &["name.family"], base!("individual-family")),
+    p("given", Str, &["name.given"], base!("individual-given")),
+];
+
+const PRACTITIONER_ROLE: &[ParamDef] = &[
+    r(
+        "practitioner",
+        &["practitioner"],
+        &["Practitioner"],
+        carin!("practitionerrole-practitioner"),
+    ),
+    r(
+        "organization",
+        &["organization"],
+        &["Organization"],
+        carin!("practitionerrole-organization"),
+    ),
+    r(
+        "location",
+        &["location"],
+        &["Location"],
+        base!("PractitionerRole-location"),
+    ),
+    p(
+        "specialty",
+        Token,
+        &["specialty"],
+        base!("PractitionerRole-specialty"),
+    ),
+    p(
+        "identifier",
+        Token,
+        &["identifier"],
+        base!("PractitionerRole-identifier"),
+    ),
+];
+
+const LOCATION: &[ParamDef] = &[
+    p(
+        "identifier",
+        Token,
+        &["identifier"],
+        base!("Location-identifier"),
+    ),
+    p("name", Str, &["name", "alias"], base!("Location-name")),
+    r(
+        "organization",
+        &["managingOrganization"],
+        &["Organization"],
+        base!("Location-organization"),
+    ),
+];
+
+const RELATED_PERSON: &[ParamDef] = &[
+    r(
+        "patient",
+        &["patient"],
+        PATIENT,
+        base!("RelatedPerson-patient"),
+    ),
+    p(
+        "identifier",
+        Token,
+        &["identifier"],
+        base!("RelatedPerson-identifier"),
+    ),
+    p("name", Str, &["name"], base!("RelatedPerson-name")),
+];
+
+const OBSERVATION: &[ParamDef] = &[
+    r("patient", &["subject"], PATIENT, base!("clinical-patient")),
+    r(
+        "subject",
+        &["subject"],
+        PATIENT,
+        base!("Observation-subject"),
+    ),
+    p(
+        "category",
+        Token,
+        &["category"],
+        base!("Observation-category"),
+    ),
+    p("code", Token, &["code"], base!("clinical-code")),
+    p("date", Date, &["effective[x]"], base!("clinical-date")),
+    p("status", Token, &["status"], base!("Observation-status")),
+    r(
+        "encounter",
+        &["encounter"],
+        &["Encounter"],
+        base!("clinical-encounter"),
+    ),
+];
+
+const ENCOUNTER: &[ParamDef] = &[
+    r("patient", &["subject"], PATIENT, base!("clinical-patient")),
+    r("subject", &["subject"], PATIENT, base!("Encounter-subject")),
+    p("class", Token, &["class"], base!("Encounter-class")),
+    p("type", Token, &["type"], base!("clinical-type")),
+    p("date", Date, &["period"], base!("clinical-date")),
+    p("status", Token, &["status"], base!("Encounter-status")),
+];
+
+const CONDITION: &[ParamDef] = &[
+    r("patient", &["subject"], PATIENT, base!("clinical-patient")),
+    r("subject", &["subject"], PATIENT, base!("Condition-subject")),
+    p(
+        "category",
+        Token,
+        &["category"],
+        base!("Condition-category"),
+    ),
+    p("code", Token, &["code"], base!("clinical-code")),
+    p(
+        "clinical-status",
+        Token,
+        &["clinicalStatus"],
+        base!("Condition-clinical-status"),
+    ),
+    p(
+        "onset-date",
+        Date,
+        &["onset[x]"],
+        base!("Condition-onset-date"),
+    ),
+    p(
+        "recorded-date",
+        Date,
+        &["recordedDate"],
+        base!("Condition-recorded-date"),
+    ),
+];
+
+const ALLERGY_INTOLERANCE: &[ParamDef] = &[
+    r("patient", &["patient"], PATIENT, base!("clinical-patient")),
+    p(
+        "category",
+        Token,
+        &["category"],
+        base!("AllergyIntolerance-category"),
+    ),
+    p(
+        "code",
+        Token,
+        &["code", "reaction.substance"],
+        base!("clinical-code"),
+    ),
+    p("date", Date, &["recordedDate"], base!("clinical-date")),
+    p(
+        "clinical-status",
+        Token,
+        &["clinicalStatus"],
+        base!("AllergyIntolerance-clinical-status"),
+    ),
+];
+
+const IMMUNIZATION: &[ParamDef] = &[
+    r("patient", &["patient"], PATIENT, base!("clinical-patient")),
+    p("date", Date, &["occurrence[x]"], base!("clinical-date")),
+    p(
+        "vaccine-code",
+        Token,
+        &["vaccineCode"],
+        base!("Immunization-vaccine-code"),
+    ),
+    p("status", Token, &["status"], base!("Immunization-status")),
+];
+
+const MEDICATION_REQUEST: &[ParamDef] = &[
+    r("patient", &["subject"], PATIENT, base!("clinical-patient")),
+    r(
+        "subject",
+        &["subject"],
+        PATIENT,
+        base!("MedicationRequest-subject"),
+    ),
+    p(
+        "category",
+        Token,
+        &["category"],
+        base!("MedicationRequest-category"),
+    ),
+    p("code", Token, &["medication[x]"], base!("clinical-code")),
+    p(
+        "authoredon",
+        Date,
+        &["authoredOn"],
+        base!("MedicationRequest-authoredon"),
+    ),
+    p("status", Token, &["status"], base!("medications-status")),
+    p(
+        "intent",
+        Token,
+        &["intent"],
+        base!("MedicationRequest-intent"),
+    ),
+];
+
+const PROCEDURE: &[ParamDef] = &[
+    r("patient", &["subject"], PATIENT, base!("clinical-patient")),
+    r("subject", &["subject"], PATIENT, base!("Procedure-subject")),
+    p(
+        "category",
+        Token,
+        &["category"],
+        base!("Procedure-category"),
+    ),
+    p("code", Token, &["code"], base!("clinical-code")),
+    p("date", Date, &["performed[x]"], base!("clinical-date")),
+    p("status", Token, &["status"], base!("Procedure-status")),
+];
+
+/// One row per served type, in `resource_types::RESOURCE_TYPES` order.
+pub const RESOURCES: &[ResourceDef] = &[
+    ResourceDef {
+        name: "AllergyIntolerance",
+        params: ALLERGY_INTOLERANCE,
+        compartment: &["patient"],
+        profiles: &[],
+    },
+    ResourceDef {
+        name: "Condition",
+        params: CONDITION,
+        compartment: &["patient"],
+        profiles: &[],
+    },
+    ResourceDef {
+        name: "Coverage",
+        params: COVERAGE,
+        compartment: &["beneficiary", "subscriber"],
+        profiles: &[profile!("C4BB-Coverage")],
+    },
+    ResourceDef {
+        name: "Encounter",
+        params: ENCOUNTER,
+        compartment: &["patient"],
+        profiles: &[],
+    },
+    ResourceDef {
+        name: "ExplanationOfBenefit",
+        params: EXPLANATION_OF_BENEFIT,
+        compartment: &["patient"],
+        profiles: &[
+            profile!("C4BB-ExplanationOfBenefit"),
+            profile!("C4BB-ExplanationOfBenefit-Inpatient-Institutional"),
+            profile!("C4BB-ExplanationOfBenefit-Outpatient-Institutional"),
+            profile!("C4BB-ExplanationOfBenefit-Oral"),
+            profile!("C4BB-ExplanationOfBenefit-Pharmacy"),
+            profile!("C4BB-ExplanationOfBenefit-Professional-NonClinician"),
+        ],
+    },
+    ResourceDef {
+        name: "Immunization",
+        params: IMMUNIZATION,
+        compartment: &["patient"],
+        profiles: &[],
+    },
+    ResourceDef {
+        name: "Location",
+        params: LOCATION,
+        compartment: &[],
+        profiles: &[],
+    },
+    ResourceDef {
+        name: "MedicationRequest",
+        params: MEDICATION_REQUEST,
+        compartment: &["patient"],
+        profiles: &[],
+    },
+    ResourceDef {
+        name: "Observation",
+        params: OBSERVATION,
+        compartment: &["patient"],
+        profiles: &[],
+    },
+    ResourceDef {
+        name: "Organization",
+        params: ORGANIZATION,
+        compartment: &[],
+        profiles: &[profile!("C4BB-Organization")],
+    },
+    ResourceDef {
+        name: "Patient",
+        params: PATIENT_PARAMS,
+        compartment: &["_id"],
+        profiles: &[profile!("C4BB-Patient")],
+    },
+    ResourceDef {
+        name: "Practitioner",
+        params: PRACTITIONER,
+        compartment: &[],
+        profiles: &[profile!("C4BB-Practitioner")],
+    },
+    ResourceDef {
+        name: "PractitionerRole",
+        params: PRACTITIONER_ROLE,
+        compartment: &[],
+        profiles: &[],
+    },
+    ResourceDef {
+        name: "Procedure",
+        params: PROCEDURE,
+        compartment: &["patient"],
+        profiles: &[],
+    },
+    ResourceDef {
+        name: "RelatedPerson",
+        params: RELATED_PERSON,
+        compartment: &["patient"],
+        profiles: &[profile!("C4BB-RelatedPerson")],
+    },
+];
+
+/// A parameter's position: the common ones first, then the type's own.
+pub type ParamIndex = usize;
+
+impl ResourceDef {
+    pub fn param_count(&self) -> usize {
+        COMMON.len() + self.params.len()
+    }
+
+    pub fn param(&self, index: ParamIndex) -> Option<&'static ParamDef> {
+        match index.checked_sub(COMMON.len()) {
+            None => COMMON.get(index),
+            Some(own) => self.params.get(own),
+        }
+    }
+
+    pub fn params(&self) -> impl Iterator<Item = (ParamIndex, &'static ParamDef)> + '_ {
+        COMMON.iter().chain(self.params.iter()).enumerate()
+    }
+
+    pub fn find(&self, name: &str) -> Option<(ParamIndex, &'static ParamDef)> {
+        self.params().find(|(_, def)| def.name == name)
+    }
+
+    /// Whether the type lives in a Patient compartment (else it is shared and readable when a
+    /// member's resource references it). RelatedPerson is both.
+    pub fn in_compartment(&self) -> bool {
+        !self.compartment.is_empty()
+    }
+
+    pub fn reference_params(&self) -> impl Iterator<Item = (ParamIndex, &'static ParamDef)> + '_ {
+        self.params()
+            .filter(|(_, def)| def.kind == ParamType::Reference)
+    }
+}
+
+/// The row of a served type.
+pub fn resource(name: &str) -> Option<(usize, &'static ResourceDef)> {
+    RESOURCES
+        .binary_search_by(|def| def.name.cmp(name))
+        .ok()
+        .map(|i| (i, &RESOURCES[i]))
+}
+
+/// A type slot's row (slots are positions in `RESOURCES`).
+pub fn by_slot(slot: usize) -> Option<&'static ResourceDef> {
+    RESOURCES.get(slot)
+}
+
+/// Every `(source type, parameter)` whose references may point at `target`: the
+/// `_revinclude` values a search of `target` supports.
+pub fn referring_params(target: &str) -> Vec<(&'static ResourceDef, &'static ParamDef)> {
+    RESOURCES
+        .iter()
+        .flat_map(|def| def.reference_params().map(move |(_, p)| (def, p)))
+        .filter(|(_, p)| p.targets.contains(&target))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fhir::resource_types::RESOURCE_TYPES;
+
+    #[test]
+    fn one_row_per_served_type_in_order() {
+        let names: Vec<_> = RESOURCES.iter().map(|d| d.name).collect();
+        assert_eq!(names, RESOURCE_TYPES);
+    }
+
+    #[test]
+    fn names_are_unique_and_compartment_params_exist() {
+        for def in RESOURCES {
+            let mut names: Vec<_> = def.params().map(|(_, p)| p.name).collect();
+            names.sort();
+            let before = names.len();
+            names.dedup();
+            assert_eq!(before, names.len(), "{}", def.name);
+            for c in def.compartment {
+                assert!(def.find(c).is_some(), "{}:{c}", def.name);
+            }
+            for (_, p) in def.reference_params() {
+                assert!(!p.targets.is_empty(), "{}:{}", def.name, p.name);
+            }
+        }
+    }
+
+    #[test]
+    fn carin_parameters_are_present() {
+        let (_, eob) = resource("ExplanationOfBenefit").unwrap();
+        for name in [
+            "_id",
+            "patient",
+            "_lastUpdated",
+            "type",
+            "identifier",
+            "service-date",
+            "service-start-date",
+            "billable-period-start",
+            "provider",
+            "care-team",
+            "coverage",
+            "insurer",
+            "payee",
+            "created",
+        ] {
+            assert!(eob.find(name).is_some(), "{name}");
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! `GET /r4/metadata` (SPEC §6): the CapabilityStatement, without a token. Its `oauth-uris`
+//! extension takes the same URLs as the SMART discovery document.
+
+use axum::extract::State;
+use axum::response::Response;
+use time::macros::format_description;
+
+use crate::fhir::capability::{SecurityUris, capability_statement};
+use crate::http::oauth::discovery::oauth_uris;
+use crate::state::AppState;
+
+use super::negotiate::JsonOnly;
+use super::reply;
+
+pub async fn metadata(State(state): State<AppState>, _json: JsonOnly) -> Response {
+    let uris = oauth_uris(&state.public_url);
+    let date = state
+        .clock
+        .now()
+        .format(format_description!("[year]-[month]-[day]"))
+        .unwrap_or_default();
+    let statement = capability_statement(
+        &state.fhir_base(),
+        &date,
+        &SecurityUris {
+            authorize: &uris.authorize,
+            token: &uris.token,
+            register: &uris.register,
+            introspect: &uris.introspect,
+            revoke: &uris.revoke,
+        },
+    );
+    reply::ok(statement.to_string().into_bytes().into())
+}

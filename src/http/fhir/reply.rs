@@ -1,0 +1,70 @@
+//! FHIR JSON responses (SPEC §6): the `application/fhir+json` content type, and the validators
+//! of a read — `ETag` from `meta.versionId`, `Last-Modified` from `meta.lastUpdated`, and 304
+//! for a matching `If-None-Match` (or a not-newer `If-Modified-Since`).
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::fhir::date::unix_seconds;
+use crate::fhir::store::Entry;
+
+pub const FHIR_JSON: &str = "application/fhir+json; charset=utf-8";
+
+pub fn json(status: StatusCode, body: Bytes) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON))],
+        Body::from(body),
+    )
+        .into_response()
+}
+
+pub fn ok(body: Bytes) -> Response {
+    json(StatusCode::OK, body)
+}
+
+/// A read or vread of a stored resource, honouring conditional-read headers.
+pub fn resource(entry: &Entry, request: &HeaderMap) -> Response {
+    let etag = format!("W/\"{}\"", entry.version_id);
+    let last_modified = entry.last_updated.map(|lu| {
+        httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(unix_seconds(lu).max(0) as u64))
+    });
+    let not_modified = match request.get(header::IF_NONE_MATCH) {
+        Some(value) => value
+            .to_str()
+            .is_ok_and(|v| etag_matches(v, &entry.version_id)),
+        None => match (request.get(header::IF_MODIFIED_SINCE), entry.last_updated) {
+            (Some(since), Some(lu)) => since
+                .to_str()
+                .ok()
+                .and_then(|s| httpdate::parse_http_date(s).ok())
+                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                .is_some_and(|since| unix_seconds(lu) <= since.as_secs() as i64),
+            _ => false,
+        },
+    };
+    let mut response = if not_modified {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        ok(entry.json.clone())
+    };
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, value);
+    }
+    if let Some(value) = last_modified.and_then(|v| HeaderValue::from_str(&v).ok()) {
+        headers.insert(header::LAST_MODIFIED, value);
+    }
+    response
+}
+
+/// `If-None-Match`: `*`, or a list of strong or weak tags one of which names the version.
+fn etag_matches(header_value: &str, version_id: &str) -> bool {
+    header_value
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.trim_start_matches("W/").trim_matches('"') == version_id)
+}
