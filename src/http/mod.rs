@@ -53,6 +53,7 @@ fn cors() -> CorsLayer {
 
 pub fn router(state: AppState) -> Router {
     let api = oauth::api_router()
+        .method_not_allowed_fallback(json_method_not_allowed)
         .nest(routes::FHIR_BASE, fhir::router())
         .layer(cors());
     let mut app = Router::new()
@@ -63,15 +64,34 @@ pub fn router(state: AppState) -> Router {
         .route(routes::PORTAL_APPS, post(portal::register))
         .route(routes::SANDBOX_OUTBOX_PAGE, get(sandbox::outbox_page))
         .merge(oauth::page_router())
+        .method_not_allowed_fallback(page_method_not_allowed)
         .merge(api);
     if state.control_api {
         app = app.nest(
             routes::SANDBOX_API,
-            sandbox::control::router().layer(cors()),
+            sandbox::control::router()
+                .method_not_allowed_fallback(json_method_not_allowed)
+                .layer(cors()),
         );
     }
     app.fallback(|| async { (StatusCode::NOT_FOUND, "not found\n") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(access_log::log))
         .with_state(state)
+}
+
+/// A route that exists, asked with a method it does not serve: JSON APIs answer in their format.
+async fn json_method_not_allowed() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let body = serde_json::json!({"error": "invalid_request", "error_description": "this endpoint does not support that HTTP method"});
+    (StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response()
+}
+
+async fn page_method_not_allowed() -> axum::response::Response {
+    pages::error_page(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Method not allowed",
+        "This page does not support that HTTP method.",
+        None,
+    )
 }

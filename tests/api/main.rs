@@ -6,6 +6,7 @@
 
 mod helpers;
 
+mod hostile_input;
 mod oauth_authorize;
 mod oauth_flow;
 mod oauth_token;
