@@ -226,7 +226,7 @@ def write(path, text):
 
 def save_body(root, url_path, body):
     path = os.path.join(root, url_path.lstrip("/").split("?")[0])
-    os.makedirs(os.path.dirname(path), exist_ok=True)
+    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
     with open(path, "wb") as f:
         f.write(body)
 
@@ -259,6 +259,7 @@ def eob_pages(server, patient, token):
 def run_http_workloads(args, wanted):
     server = Server()
     nginx_root = tempfile.mkdtemp(prefix="payer-sandbox-bytes-")
+    os.chmod(nginx_root, 0o755)  # nginx's workers run unprivileged
     rows = []
     try:
         token = server.token(JASON)
@@ -278,8 +279,15 @@ def run_http_workloads(args, wanted):
         nginx = Nginx(nginx_root)
         try:
             for name, path, _ in cases:
+                _, _, served = http("GET", nginx.url + path)
+                _, _, ours_body = http("GET", server.url + path, headers={"Authorization": f"Bearer {token['access_token']}"})
+                # A searchset carries its own id and timestamp: the same size, not the same bytes.
+                if len(served) != len(ours_body):
+                    raise SystemExit(f"nginx does not serve the same bytes for {path}: {len(served)} vs {len(ours_body)}")
                 ours = wrk(server.url + path, args.duration, headers=[bearer])
                 ref = wrk(nginx.url + path, args.duration, headers=[bearer])
+                if ref["errors"]:
+                    raise SystemExit(f"nginx answered {ref['errors']} errors for {path}")
                 rows.append([name, f"{ours['rps']:.0f}", fmt_ms(ours["p50"]), fmt_ms(ours["p99"]), ours["errors"],
                              f"{ref['rps']:.0f}", fmt_ms(ref["p99"]), f"{100 * ours['rps'] / ref['rps']:.0f}%"])
             if 3 in wanted:
