@@ -12,6 +12,7 @@ mod oauth_flow;
 mod oauth_token;
 mod persistence;
 mod sandbox_control;
+mod security_headers;
 mod security_logs;
 mod startup;
 
