@@ -7,6 +7,7 @@
 mod helpers;
 
 mod hostile_input;
+mod isolation_all_members;
 mod oauth_authorize;
 mod oauth_flow;
 mod oauth_token;

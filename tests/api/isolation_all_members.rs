@@ -1,0 +1,275 @@
+//! Isolation at scale (SPEC §6.1): for every test member, every resource type, every search form
+//! and include, every read of every other member's resources and `$everything`, no response ever
+//! carries a resource that belongs to another member. The oracle is computed here from the data,
+//! independently of the server's compartment index.
+
+use std::collections::{HashMap, HashSet};
+
+use payer_sandbox::data::{DataSource, load};
+use serde_json::Value;
+
+use crate::helpers::{TestApp, spawn_app};
+
+const TYPES: &[&str] = &[
+    "Patient",
+    "Coverage",
+    "ExplanationOfBenefit",
+    "Organization",
+    "Practitioner",
+    "PractitionerRole",
+    "Location",
+    "RelatedPerson",
+    "Observation",
+    "Encounter",
+    "Condition",
+    "AllergyIntolerance",
+    "Immunization",
+    "MedicationRequest",
+    "Procedure",
+];
+
+/// `Type/id` → the Patient id it belongs to, for every resource that belongs to one member.
+fn owners() -> HashMap<String, String> {
+    let data = load(&DataSource::Embedded).unwrap();
+    let patient_of = |v: &Value| {
+        v["reference"]
+            .as_str()
+            .and_then(|r| r.strip_prefix("Patient/"))
+            .map(str::to_owned)
+    };
+    let mut owners = HashMap::new();
+    for r in &data.resources {
+        let t = r["resourceType"].as_str().unwrap();
+        let id = r["id"].as_str().unwrap();
+        let owner = match t {
+            "Patient" => Some(id.to_owned()),
+            "Coverage" => patient_of(&r["beneficiary"]),
+            "ExplanationOfBenefit" | "AllergyIntolerance" | "Immunization" => {
+                patient_of(&r["patient"])
+            }
+            "Observation" | "Encounter" | "Condition" | "MedicationRequest" | "Procedure" => {
+                patient_of(&r["subject"])
+            }
+            _ => None,
+        };
+        if let Some(owner) = owner {
+            owners.insert(format!("{t}/{id}"), owner);
+        }
+    }
+    owners
+}
+
+/// Every `Type/id` a response carries: the resource itself, or a Bundle's entries.
+fn carried(body: &Value) -> Vec<String> {
+    if body["resourceType"] == "Bundle" {
+        body["entry"]
+            .as_array()
+            .map(|entries| {
+                entries
+                    .iter()
+                    .filter_map(|e| {
+                        Some(format!(
+                            "{}/{}",
+                            e["resource"]["resourceType"].as_str()?,
+                            e["resource"]["id"].as_str()?
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    } else if let (Some(t), Some(id)) = (body["resourceType"].as_str(), body["id"].as_str()) {
+        vec![format!("{t}/{id}")]
+    } else {
+        Vec::new()
+    }
+}
+
+struct Checker<'a> {
+    app: &'a TestApp,
+    owners: &'a HashMap<String, String>,
+    requests: usize,
+    /// Resources of the calling member seen: proof the searches return data at all.
+    own_seen: usize,
+}
+
+impl Checker<'_> {
+    /// GETs `path` (and every `next` page) as `patient`; fails on any resource of another member.
+    async fn get(&mut self, path: &str, token: &str, patient: &str) -> u16 {
+        let mut url = self.app.at(path);
+        let mut first_status = 0;
+        for _ in 0..20 {
+            let response = self
+                .app
+                .client
+                .get(&url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            self.requests += 1;
+            let status = response.status().as_u16();
+            if first_status == 0 {
+                first_status = status;
+            }
+            assert!(status < 500, "{path}: {status}");
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            for reference in carried(&body) {
+                if let Some(owner) = self.owners.get(&reference) {
+                    assert_eq!(
+                        owner, patient,
+                        "{patient}'s token received {reference} (of {owner}) from {path}"
+                    );
+                    self.own_seen += 1;
+                }
+            }
+            match body["link"]
+                .as_array()
+                .and_then(|l| l.iter().find(|l| l["relation"] == "next"))
+            {
+                Some(next) => url = next["url"].as_str().unwrap().to_owned(),
+                None => break,
+            }
+        }
+        first_status
+    }
+
+    async fn post_search(
+        &mut self,
+        resource_type: &str,
+        form: &[(&str, &str)],
+        token: &str,
+        patient: &str,
+    ) {
+        let response = self
+            .app
+            .client
+            .post(self.app.at(&format!("/r4/{resource_type}/_search")))
+            .bearer_auth(token)
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        self.requests += 1;
+        assert!(response.status().as_u16() < 500);
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        for reference in carried(&body) {
+            if let Some(owner) = self.owners.get(&reference) {
+                assert_eq!(
+                    owner, patient,
+                    "{patient}'s token received {reference} from POST {resource_type}/_search {form:?}"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn no_member_ever_receives_another_members_resources() {
+    let app = spawn_app().await;
+    let owners = owners();
+    let members = app.members().await;
+    assert!(members.len() >= 4);
+    let mut by_patient: HashMap<String, Vec<String>> = HashMap::new();
+    for (reference, owner) in &owners {
+        by_patient
+            .entry(owner.clone())
+            .or_default()
+            .push(reference.clone());
+    }
+    let mut checker = Checker {
+        app: &app,
+        owners: &owners,
+        requests: 0,
+        own_seen: 0,
+    };
+    let mut pairs = HashSet::new();
+    for member in &members {
+        let token = app
+            .token(member["member_id"].as_str().unwrap(), "patient/*.read")
+            .await;
+        let me = member["patient_id"].as_str().unwrap();
+        for other in &members {
+            let them = other["patient_id"].as_str().unwrap();
+            if them == me {
+                continue;
+            }
+            pairs.insert((me.to_owned(), them.to_owned()));
+            for reference in by_patient.get(them).into_iter().flatten() {
+                let status = checker.get(&format!("/r4/{reference}"), &token, me).await;
+                assert_eq!(status, 404, "{me} read {reference}");
+            }
+            assert_eq!(
+                checker
+                    .get(&format!("/r4/Patient/{them}/$everything"), &token, me)
+                    .await,
+                404
+            );
+            for t in TYPES {
+                for query in [
+                    format!("patient={them}"),
+                    format!("patient=Patient/{them}"),
+                    format!("subject={them}"),
+                    format!("beneficiary={them}"),
+                ] {
+                    checker.get(&format!("/r4/{t}?{query}"), &token, me).await;
+                }
+            }
+            let their_eob = by_patient
+                .get(them)
+                .into_iter()
+                .flatten()
+                .find(|r| r.starts_with("ExplanationOfBenefit/"));
+            if let Some(eob) = their_eob {
+                let id = eob.trim_start_matches("ExplanationOfBenefit/");
+                checker
+                    .get(&format!("/r4/ExplanationOfBenefit?_id={id}"), &token, me)
+                    .await;
+                checker
+                    .post_search("ExplanationOfBenefit", &[("_id", id)], &token, me)
+                    .await;
+            }
+            checker
+                .post_search(
+                    "Coverage",
+                    &[("patient", them), ("_include", "Coverage:payor")],
+                    &token,
+                    me,
+                )
+                .await;
+        }
+        let seen_before = checker.own_seen;
+        for t in TYPES {
+            checker
+                .get(&format!("/r4/{t}?_count=200"), &token, me)
+                .await;
+            checker
+                .get(&format!("/r4/{t}?_include={t}:*&_revinclude=*"), &token, me)
+                .await;
+        }
+        for path in [
+            format!(
+                "/r4/ExplanationOfBenefit?_include=ExplanationOfBenefit:*&_include:iterate=Coverage:payor&_include:iterate=Coverage:beneficiary"
+            ),
+            format!(
+                "/r4/Patient?_revinclude=ExplanationOfBenefit:patient&_revinclude=Coverage:beneficiary&_revinclude=Observation:patient&_revinclude=Condition:patient"
+            ),
+            format!("/r4/Coverage?_include=Coverage:beneficiary&_include=Coverage:payor"),
+            format!(
+                "/r4/Organization?_revinclude=ExplanationOfBenefit:insurer&_revinclude=Coverage:payor"
+            ),
+            format!(
+                "/r4/Practitioner?_revinclude=ExplanationOfBenefit:care-team&_revinclude=PractitionerRole:practitioner"
+            ),
+            format!("/r4/Patient/{me}/$everything?_count=50"),
+        ] {
+            checker.get(&path, &token, me).await;
+        }
+        let own = by_patient.get(me).map_or(0, Vec::len);
+        assert!(
+            checker.own_seen - seen_before >= own,
+            "{me}'s own {own} resources were all served to {me}"
+        );
+    }
+    assert_eq!(pairs.len(), members.len() * (members.len() - 1));
+    assert!(checker.requests > 500, "only {} requests", checker.requests);
+}
