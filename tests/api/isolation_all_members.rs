@@ -247,19 +247,11 @@ async fn no_member_ever_receives_another_members_resources() {
                 .await;
         }
         for path in [
-            format!(
-                "/r4/ExplanationOfBenefit?_include=ExplanationOfBenefit:*&_include:iterate=Coverage:payor&_include:iterate=Coverage:beneficiary"
-            ),
-            format!(
-                "/r4/Patient?_revinclude=ExplanationOfBenefit:patient&_revinclude=Coverage:beneficiary&_revinclude=Observation:patient&_revinclude=Condition:patient"
-            ),
-            format!("/r4/Coverage?_include=Coverage:beneficiary&_include=Coverage:payor"),
-            format!(
-                "/r4/Organization?_revinclude=ExplanationOfBenefit:insurer&_revinclude=Coverage:payor"
-            ),
-            format!(
-                "/r4/Practitioner?_revinclude=ExplanationOfBenefit:care-team&_revinclude=PractitionerRole:practitioner"
-            ),
+            "/r4/ExplanationOfBenefit?_include=ExplanationOfBenefit:*&_include:iterate=Coverage:payor&_include:iterate=Coverage:beneficiary".to_owned(),
+            "/r4/Patient?_revinclude=ExplanationOfBenefit:patient&_revinclude=Coverage:beneficiary&_revinclude=Observation:patient&_revinclude=Condition:patient".to_owned(),
+            "/r4/Coverage?_include=Coverage:beneficiary&_include=Coverage:payor".to_owned(),
+            "/r4/Organization?_revinclude=ExplanationOfBenefit:insurer&_revinclude=Coverage:payor".to_owned(),
+            "/r4/Practitioner?_revinclude=ExplanationOfBenefit:care-team&_revinclude=PractitionerRole:practitioner".to_owned(),
             format!("/r4/Patient/{me}/$everything?_count=50"),
         ] {
             checker.get(&path, &token, me).await;
