@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""Self-test of the conformance suite: breaks copies of seed-data resources in known ways
+and checks that every break is reported. Run it with `tests/conformance/run.sh --self-test`.
+
+Each mutated copy gets a fresh id (and claim identifier), so it is validated as an extra
+directory next to the untouched seed data; a mutation counts as detected when a failure
+mentioning the copy's id contains the expected text.
+"""
+
+import copy
+import json
+import os
+import re
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import validate  # noqa: E402
+
+
+def load_seed(seed_dir):
+    out = {}
+    for name in sorted(os.listdir(seed_dir)):
+        if name.endswith(".json"):
+            for e in json.load(open(os.path.join(seed_dir, name)))["entry"]:
+                out[(e["resource"]["resourceType"], e["resource"]["id"])] = e["resource"]
+    return out
+
+
+def first(seed, rtype, pred=lambda r: True):
+    return copy.deepcopy(next(r for (t, _), r in sorted(seed.items()) if t == rtype and pred(r)))
+
+
+def kind(r, k):
+    return any(k in p for p in r.get("meta", {}).get("profile", []))
+
+
+def si(r, code):
+    return [s for s in r.get("supportingInfo", []) if s["category"]["coding"][0]["code"] == code]
+
+
+def adj(adjudications, code):
+    return next(a for a in adjudications if a["category"]["coding"][0]["code"] == code)
+
+
+def mutations(seed):
+    """-> list of (description, resource, expected text)."""
+    m = []
+    inpatient = lambda: first(seed, "ExplanationOfBenefit", lambda r: kind(r, "Inpatient") and "adjudication" in r["item"][0])
+    inpatient_header = lambda: first(seed, "ExplanationOfBenefit", lambda r: kind(r, "Inpatient") and "adjudication" not in r["item"][0])
+    prof = lambda: first(seed, "ExplanationOfBenefit", lambda r: kind(r, "Professional") and r["status"] == "active")
+    pharm = lambda: first(seed, "ExplanationOfBenefit", lambda r: kind(r, "Pharmacy"))
+    oral = lambda: first(seed, "ExplanationOfBenefit", lambda r: kind(r, "Oral") and any(i.get("subSite") for i in r["item"]))
+    linked = lambda: first(seed, "ExplanationOfBenefit", lambda r: "reference" in r["insurance"][0]["coverage"])
+
+    r = first(seed, "Patient")
+    r["identifier"] = [i for i in r["identifier"] if i["type"]["coding"][0]["code"] != "MB"]
+    m.append(("patient without a member ID", r, "identifier:memberid: minimum cardinality 1"))
+    r = first(seed, "Patient")
+    r["meta"]["profile"] = [r["meta"]["profile"][0].split("|")[0]]
+    m.append(("unversioned meta.profile", r, "not a versioned canonical"))
+    r = first(seed, "Patient")
+    r["meta"]["profile"] = [r["meta"]["profile"][0].split("|")[0] + "|1.0.0"]
+    m.append(("wrong profile version", r, "should be version 2.0.0"))
+    r = prof()
+    del r["meta"]["lastUpdated"]
+    m.append(("no meta.lastUpdated", r, "meta.lastUpdated: missing"))
+    r = prof()
+    r["outcome"] = "partial"
+    m.append(("outcome partial", r, "outcome is 'partial'"))
+    r = linked()
+    r["insurer"] = {"reference": "Organization/org-beacon-hill-general"}
+    m.append(("insurer is not the coverage's payor", r, "is not the payor"))
+    r = linked()
+    r["billablePeriod"] = {"start": "2001-01-01", "end": "2001-01-02"}
+    m.append(("service before the coverage period", r, "outside coverage period"))
+    r = linked()
+    r["patient"] = {"reference": "Patient/rosa-delgado" if "jason" not in r["patient"]["reference"] else
+                    "Patient/ethan-nakamura"}
+    m.append(("EOB patient is not the coverage beneficiary", r, "!= patient"))
+    r = prof()
+    m.append(("duplicate claim identifier", r, "also used by"))
+    r = prof()
+    adj(r["item"][0]["adjudication"], "eligible")["amount"]["value"] += 1
+    m.append(("line eligible amount does not add up", r, "eligible"))
+    r = prof()
+    adj(r["item"][0]["adjudication"], "memberliability")["amount"]["value"] += 5
+    m.append(("line member liability does not add up", r, "memberliability"))
+    r = prof()
+    r["total"][0]["amount"]["value"] += 10
+    m.append(("total does not match the lines", r, "sum of items"))
+    r = inpatient()
+    r["supportingInfo"] = [s for s in r["supportingInfo"] if s["category"]["coding"][0]["code"] != "admissionperiod"]
+    m.append(("inpatient without admission period", r, "supportingInfo:admissionperiod: minimum cardinality"))
+    r = inpatient()
+    period = si(r, "admissionperiod")[0]
+    period["timingDate"] = period.pop("timingPeriod")["start"]
+    m.append(("admission period as a date", r, "matches no slice of closed slicing"))
+    r = inpatient_header()
+    r["item"][0]["adjudication"] = [{"category": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/adjudication", "code": "submitted"}]},
+                                     "amount": {"value": 1, "currency": "USD"}}]
+    m.append(("amounts on both header and lines", r, "EOB-institutional-item-or-header-adjudication"))
+    r = pharm()
+    r["supportingInfo"] = [s for s in r["supportingInfo"] if s["category"]["coding"][0]["code"] != "dawcode"]
+    m.append(("pharmacy without DAW code", r, "dawcode: minimum cardinality 1"))
+    r = pharm()
+    r["type"]["coding"][0]["code"] = "oral"
+    m.append(("pharmacy EOB typed oral", r, "does not match the profile's patternCodeableConcept"))
+    r = prof()
+    r["item"][0]["locationCodeableConcept"]["coding"][0]["system"] = "http://example.org/place-of-service"
+    m.append(("place of service from the wrong code system", r, "is not in the required value set"))
+    r = prof()
+    r["item"][0]["adjudication"] = [a for a in r["item"][0]["adjudication"]
+                                    if a["category"]["coding"][0]["code"] != "benefitpaymentstatus"]
+    m.append(("professional line without benefit payment status", r, "adjudication:benefitpaymentstatus: minimum"))
+    r = prof()
+    r["careTeam"][0]["provider"] = {"reference": "Organization/org-charles-river-family-medicine"}
+    m.append(("rendering care team member is an organization", r, "EOB-prof-careTeam-practitioner"))
+    r = prof()
+    r["provider"] = {"reference": "Patient/jason-argonaut"}
+    m.append(("provider is a Patient", r, "must point to Organization or Practitioner"))
+    r = prof()
+    r["item"][0]["careTeamSequence"] = [9]
+    m.append(("line points to a missing care team member", r, "does not refer to an entry"))
+    r = prof()
+    r["diagnosis"][0]["diagnosisCodeableConcept"]["coding"][0]["code"] = "XYZ"
+    m.append(("malformed ICD-10-CM code", r, "not a well-formed code"))
+    r = prof()
+    r["careTeam"][0]["role"]["coding"][0]["display"] = "Renderer"
+    m.append(("wrong display of a CARIN code", r, "should be 'Rendering provider'"))
+    r = prof()
+    r["patient"]["reference"] += "/_history/1"
+    m.append(("versioned reference", r, "versionless"))
+    r = oral()
+    for it in r["item"]:
+        if it.get("subSite"):
+            it["bodySite"] = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/ADAAreaOralCavitySystem", "code": "10"}]}
+    m.append(("tooth surface without a tooth number", r, "Oral-EOB-surface-subsite-requires-tooth-number"))
+    r = prof()
+    r["colour"] = "blue"
+    m.append(("unknown element (fhirclient)", r, "Superfluous entry"))
+    r = prof()
+    r["colour"] = "blue"
+    m.append(("unknown element (JSON schema)", r, "should NOT have additional properties"))
+    r = prof()
+    r["use"] = 7
+    m.append(("wrong JSON type", r, "Wrong type"))
+    r = first(seed, "Coverage")
+    r["class"].append(copy.deepcopy(r["class"][0]))
+    m.append(("two group classes on a coverage", r, "class:group: maximum cardinality 1"))
+    r = first(seed, "Coverage")
+    del r["subscriberId"]
+    m.append(("coverage without subscriberId", r, "Coverage.subscriberId: minimum cardinality 1"))
+    r = first(seed, "Practitioner")
+    r["identifier"] = [i for i in r["identifier"] if i["type"]["coding"][0]["code"] not in ("NPI", "TAX")]
+    m.append(("practitioner without NPI or tax ID", r, "Practitioner-identifier"))
+    r = first(seed, "Condition")
+    del r["code"]
+    m.append(("condition without code", r, "code: required by US Core"))
+    r = first(seed, "Immunization")
+    r["meta"]["profile"] = []
+    m.append(("immunization without its US Core profile", r, "expected http://hl7.org/fhir/us/core"))
+    return m
+
+
+def main():
+    seed_dir = os.path.join(os.path.dirname(os.path.dirname(HERE)), "seed-data")
+    seed = load_seed(seed_dir)
+    cases = mutations(seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        for n, (desc, r, _) in enumerate(cases, start=1):
+            r["id"] = f"selftest-{n:02d}"
+            if r["resourceType"] == "ExplanationOfBenefit" and desc != "duplicate claim identifier":
+                r["identifier"][0]["value"] = f"SELFTEST-{n:02d}"
+            with open(os.path.join(tmp, f"selftest-{n:02d}.json"), "w") as f:
+                json.dump(r, f)
+        report, _, _ = validate.validate(seed_dir, [tmp], quiet=True)
+    failures = [line for s in report.sections for line in s.failures]
+    missed = 0
+    for n, (desc, r, expected) in enumerate(cases, start=1):
+        rid = f"selftest-{n:02d}"
+        hit = any(re.search(rf"/{rid}\b", line) and expected in line for line in failures)
+        print(f"{'ok  ' if hit else 'MISS'} {rid}: {desc} (expects '{expected}')")
+        missed += not hit
+    print(f"\n{len(cases) - missed} of {len(cases)} deliberate errors detected")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""payer-sandbox seed data generator (standard library only).
+
+    python3 tools/seedgen/seedgen.py
+        Regenerates the curated data set in seed-data/ (one Bundle per test member plus
+        shared.json). The output is byte-identical from run to run.
+
+    python3 tools/seedgen/seedgen.py --members N --out DIR [--seed S] [--format ndjson|bundle]
+        Writes N synthetic members for benchmarks: shared.json plus, per 500 members,
+        Patient-NNNNN.ndjson, Coverage-NNNNN.ndjson and ExplanationOfBenefit-NNNNN.ndjson
+        (or members/bench-NNNNNN.json, one Bundle per member, with --format bundle). Each
+        member has a Patient with a member ID (08-benchNNNNNN) and postal code, a Coverage and
+        10-20 EOBs of mixed CARIN types. Compact JSON without display texts. Deterministic
+        for a given N and seed, whatever the number of --jobs.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import catalog  # noqa: E402
+import members  # noqa: E402
+from builder import ClaimNumbers  # noqa: E402
+
+REPO = os.path.dirname(os.path.dirname(HERE))
+FULL_URL_BASE = "https://example.org/fhir/"
+
+
+def full_url(resource):
+    return f"{FULL_URL_BASE}{resource['resourceType']}/{resource['id']}"
+
+
+def bundle(bundle_id, resources):
+    newest = max(r["meta"]["lastUpdated"] for r in resources)
+    return {
+        "resourceType": "Bundle",
+        "id": bundle_id,
+        "meta": {"lastUpdated": newest},
+        "type": "collection",
+        "timestamp": newest,
+        "entry": [{"fullUrl": full_url(r), "resource": r} for r in resources],
+    }
+
+
+def dump_pretty(obj):
+    return json.dumps(obj, indent=2, ensure_ascii=False) + "\n"
+
+
+def write(path, text):
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.write(text)
+
+
+TYPE_ORDER = ["Patient", "RelatedPerson", "Coverage", "ExplanationOfBenefit", "Encounter", "Condition",
+              "AllergyIntolerance", "Immunization", "MedicationRequest", "Procedure", "Observation"]
+
+
+def _sort_member(resources):
+    """Patient first, then by type; EOBs and clinical resources in date order (stable)."""
+    return sorted(resources, key=lambda r: TYPE_ORDER.index(r["resourceType"]))
+
+
+def curated(out_dir):
+    os.makedirs(out_dir, exist_ok=True)
+    numbers = ClaimNumbers()
+    written = []
+    shared = catalog.shared_resources()
+    write(os.path.join(out_dir, "shared.json"), dump_pretty(bundle("seed-shared", shared)))
+    written.append("shared.json")
+    table = []
+    for fn in members.ALL:
+        slug, m = fn(numbers)
+        resources = _sort_member(m.resources)
+        table.append((slug, resources))
+        name = slug + ".json"
+        write(os.path.join(out_dir, name), dump_pretty(bundle("seed-" + slug, resources)))
+        written.append(name)
+    write(os.path.join(out_dir, "README.md"), readme(table))
+    # Remove stale generated member files (renamed or dropped members).
+    for name in sorted(os.listdir(out_dir)):
+        if name.endswith(".json") and name not in written and (name.startswith("member-") or name == "shared.json"):
+            os.remove(os.path.join(out_dir, name))
+    return written
+
+
+def _member_row(slug, resources):
+    p = next(r for r in resources if r["resourceType"] == "Patient")
+    name = p["name"][0]
+    mid = next(i["value"] for i in p["identifier"] if i["type"]["coding"][0]["code"] == "MB")
+    counts = {}
+    for r in resources:
+        counts[r["resourceType"]] = counts.get(r["resourceType"], 0) + 1
+    role, note = members.NOTES[slug]
+    return (f"| {role} | {name['given'][0]} {name['family']} | {p['birthDate']} | `{mid}` | "
+            f"{p['address'][0]['postalCode']} | `{p['id']}` | {counts.get('ExplanationOfBenefit', 0)} | {note} |")
+
+
+def readme(table):
+    rows = "\n".join(_member_row(slug, res) for slug, res in table)
+    files = "\n".join(f"- `{slug}.json`: {members.NOTES[slug][0]}, {len(res)} resources" for slug, res in table)
+    return README_TEMPLATE.format(rows=rows, files=files)
+
+
+README_TEMPLATE = """# seed-data
+
+The default data set of payer-sandbox: synthetic members of the "Demo Health Plan", served by
+the FHIR API and used to derive the test members that can sign in. Every name, address,
+identifier, NPI and amount is invented. Code values (ICD-10, CPT/HCPCS, NDC, CDT, NUBC, NUCC,
+RxNorm, LOINC, SNOMED CT, CVX) are used to make the data realistic; NDC product codes are
+illustrative.
+
+**These files are generated. Do not edit them by hand**: change `tools/seedgen/` (the member
+scripts are in `tools/seedgen/members.py`, the shared directory in `tools/seedgen/catalog.py`),
+run
+
+    python3 tools/seedgen/seedgen.py
+
+and commit the generator and the regenerated files together. The output is byte-identical
+from run to run. Check the result with `tests/conformance/run.sh`.
+
+## Files
+
+Each file is a FHIR R4 `Bundle` of type `collection`, pretty-printed. Entry `fullUrl`s are
+`https://example.org/fhir/{{type}}/{{id}}`; references inside resources are relative and
+versionless (`Patient/jason-argonaut`). Resource ids are unique per type across all files.
+
+- `shared.json`: the payers, provider organizations, practitioners, practitioner roles and
+  locations that the members' claims reference
+{files}
+
+Every resource has `meta.lastUpdated` (fixed timestamps, so newest-first ordering is
+meaningful) and a versioned `meta.profile`: the CARIN Blue Button 2.0.0 profile
+(`http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-...|2.0.0`) for Patient, Coverage,
+ExplanationOfBenefit, Organization, Practitioner and RelatedPerson, and the US Core 3.1.1 profile
+(`http://hl7.org/fhir/us/core/StructureDefinition/us-core-...|3.1.1`) for PractitionerRole,
+Location and the clinical resources.
+
+## Test members
+
+A Patient is a test member when it has a name, an address postal code and a member ID (an
+identifier whose type is `http://terminology.hl7.org/CodeSystem/v2-0203|MB`). When the member is
+the subscriber of a Demo Health Plan coverage, `Coverage.subscriberId` holds the same value.
+
+| | Name | Birth date | Member ID | Postal code | Patient id | EOBs | What is special |
+|---|---|---|---|---|---|---|---|
+{rows}
+
+## Rules the data follows
+
+- Every EOB has `outcome` `complete`; its `insurer` is the `payor` of its focal Coverage, the
+  Coverage's `beneficiary` is the EOB's patient and its `period` contains the billable period.
+- Claim identifiers (`identifier` of type `uc`) are unique across all EOBs. A claim that was
+  corrected is kept with `status` `cancelled` and `related` `replacedby` pointing to the
+  corrected claim's identifier, which in turn has `related` `prior` pointing back; there is
+  one such pair for each of the five EOB types.
+- Amounts add up on every line and in the totals: eligible = submitted - noncovered - discount;
+  member liability = deductible + coinsurance + copay + noncovered; benefit (= paid) = eligible -
+  deductible - coinsurance - copay; totals are the sums of the lines (or of the header amounts for
+  claims adjudicated at the header level). A member's deductible accumulates over a plan year.
+- Each member's newest EOB carries careTeam, payee, provider, insurer and coverage.
+- Across the members, every must-support element of every CARIN BB 2.0.0 EOB, Patient,
+  Coverage, Organization, Practitioner and RelatedPerson profile appears at least once.
+
+## Benchmark data
+
+The same generator writes any number of synthetic members for load tests (not committed):
+
+    python3 tools/seedgen/seedgen.py --members 10000 --out /path/to/dir
+
+See `python3 tools/seedgen/seedgen.py --help`.
+"""
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--members", type=int, help="scale mode: number of synthetic members to write")
+    ap.add_argument("--out", help="output directory (default: seed-data/ for the curated set)")
+    ap.add_argument("--seed", default="payer-sandbox", help="scale mode: seed for the random choices")
+    ap.add_argument("--format", choices=("ndjson", "bundle"), default="ndjson", help="scale mode: output layout")
+    ap.add_argument("--jobs", type=int, default=0, help="scale mode: worker processes (default: CPU count, max 8)")
+    args = ap.parse_args(argv)
+    if args.members is None:
+        out = args.out or os.path.join(REPO, "seed-data")
+        names = curated(out)
+        print(f"wrote {len(names)} files to {out}")
+        return 0
+    if not args.out:
+        ap.error("--members needs --out DIR")
+    if args.members < 1:
+        ap.error("--members must be at least 1")
+    import scale
+    stats = scale.generate(args.members, args.out, seed=args.seed, fmt=args.format, jobs=args.jobs)
+    print(f"wrote {stats['members']} members, {stats['eobs']} EOBs, {stats['resources']} resources to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
