@@ -82,7 +82,8 @@ impl BundleWriter {
         let full_url = format!("{}/{}/{}", self.base, entry.resource_type(), entry.id);
         push_str(&mut self.buf, &full_url);
         self.buf.extend_from_slice(b",\"resource\":");
-        self.buf.extend_from_slice(json.unwrap_or(&entry.json));
+        self.buf
+            .extend_from_slice(json.unwrap_or(entry.json_bytes()));
         self.buf.extend_from_slice(b",\"search\":{\"mode\":\"");
         self.buf.extend_from_slice(mode.code().as_bytes());
         self.buf.extend_from_slice(b"\"}}");

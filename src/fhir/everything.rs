@@ -82,7 +82,7 @@ pub fn everything(
     let links = page_links(target.search_url, &echo, count, offset, total);
     let mut bundle = BundleWriter::searchset(target.base, target.now, Some(total), &links);
     for &n in &all[start..end] {
-        bundle.entry(viewer.store.entry(n), Mode::Match, None);
+        bundle.entry(&viewer.store.entry(n), Mode::Match, None);
     }
     if !ignored.is_empty() {
         bundle.outcome(&operation_outcome(

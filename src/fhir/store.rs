@@ -11,12 +11,18 @@ use std::collections::{HashMap, HashSet};
 use axum::body::Bytes;
 use serde_json::Value;
 
-use super::date::{self, Nanos};
+use super::date::{self, DateRange, Nanos, OPEN_END, OPEN_START};
 use super::extract::{self, IndexValue, Reference};
 use super::search_params::{self, ParamIndex, RESOURCES};
 
 /// A resource's number in the store.
 pub type Idx = u32;
+
+/// A string in the store's string arena.
+pub type Sym = u32;
+
+/// `Indexed::Token::system` of a bare code.
+pub const NO_SYSTEM: Sym = Sym::MAX;
 
 /// Types a member may read when one of the member's resources references them (SPEC §6.1).
 const SHARED_WHEN_REFERENCED: &[&str] = &[
@@ -27,34 +33,127 @@ const SHARED_WHEN_REFERENCED: &[&str] = &[
     "RelatedPerson",
 ];
 
-#[derive(Debug)]
-pub struct Entry {
-    /// Position of the type in `search_params::RESOURCES`.
-    pub type_slot: usize,
-    pub id: Box<str>,
-    pub version_id: Box<str>,
-    pub last_updated: Option<Nanos>,
-    /// The resource as served, with `meta.versionId` filled in.
-    pub json: Bytes,
-    /// Per search parameter of the type (by `ParamIndex`), its values.
-    values: Box<[Box<[IndexValue]>]>,
-    /// Per search parameter, the store numbers its references resolve to.
-    targets: Box<[Box<[Idx]>]>,
-    /// Every resolved reference anywhere in the resource.
-    pub references: Box<[Idx]>,
+/// An indexed search value, compact: strings live once in the store's arena, and instants are
+/// nanoseconds in an `i64` (years 1678-2261; `i64::MIN`/`i64::MAX` stand for an open side), so
+/// that millions of values cost little memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Indexed {
+    Token { system: Sym, code: Sym },
+    Date { start: i64, end: i64 },
+    Reference { resource_type: Sym, id: Sym },
+    Text(Sym),
+    Uri(Sym),
 }
 
-impl Entry {
+impl Indexed {
+    pub fn date_range(&self) -> Option<DateRange> {
+        match *self {
+            Indexed::Date { start, end } => Some(DateRange {
+                start: if start == i64::MIN {
+                    OPEN_START
+                } else {
+                    Nanos::from(start)
+                },
+                end: if end == i64::MAX {
+                    OPEN_END
+                } else {
+                    Nanos::from(end)
+                },
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// Open sides map to the sentinels; real instants are clamped just inside them.
+fn narrow(n: Nanos, open: Nanos) -> i64 {
+    if n == open {
+        return if open == OPEN_START {
+            i64::MIN
+        } else {
+            i64::MAX
+        };
+    }
+    n.clamp(Nanos::from(i64::MIN + 1), Nanos::from(i64::MAX - 1)) as i64
+}
+
+#[derive(Debug)]
+struct Record {
+    type_slot: u8,
+    id: Sym,
+    version_id: Sym,
+    last_updated: Option<i64>,
+    /// The served JSON (with `meta.versionId` filled in) in `json`.
+    json_start: usize,
+    json_len: u32,
+    /// Where this resource's `param_count + 1` offsets start in `value_offsets` and
+    /// `target_offsets`.
+    offsets_at: u32,
+    /// Every resolved reference anywhere in the resource, in `references`.
+    references_start: u32,
+    references_len: u32,
+}
+
+/// One stored resource, as the search, include and read code sees it.
+#[derive(Clone, Copy)]
+pub struct Entry<'a> {
+    store: &'a Store,
+    record: &'a Record,
+    pub type_slot: usize,
+    pub id: &'a str,
+    pub version_id: &'a str,
+    pub last_updated: Option<Nanos>,
+}
+
+impl<'a> Entry<'a> {
     pub fn resource_type(&self) -> &'static str {
         RESOURCES[self.type_slot].name
     }
 
-    pub fn values(&self, param: ParamIndex) -> &[IndexValue] {
-        self.values.get(param).map_or(&[], |v| v)
+    /// The served JSON, shared without copying.
+    pub fn json(&self) -> Bytes {
+        let start = self.record.json_start;
+        self.store
+            .json
+            .slice(start..start + self.record.json_len as usize)
     }
 
-    pub fn targets(&self, param: ParamIndex) -> &[Idx] {
-        self.targets.get(param).map_or(&[], |v| v)
+    pub fn json_bytes(&self) -> &'a [u8] {
+        let start = self.record.json_start;
+        &self.store.json[start..start + self.record.json_len as usize]
+    }
+
+    /// The values of one search parameter of the type (by `ParamIndex`).
+    pub fn values(&self, param: ParamIndex) -> &'a [Indexed] {
+        let at = self.record.offsets_at as usize + param;
+        match (
+            self.store.value_offsets.get(at),
+            self.store.value_offsets.get(at + 1),
+        ) {
+            (Some(&a), Some(&b)) if param < RESOURCES[self.type_slot].param_count() => {
+                &self.store.values[a as usize..b as usize]
+            }
+            _ => &[],
+        }
+    }
+
+    /// The store numbers one reference parameter's values resolve to, sorted.
+    pub fn targets(&self, param: ParamIndex) -> &'a [Idx] {
+        let at = self.record.offsets_at as usize + param;
+        match (
+            self.store.target_offsets.get(at),
+            self.store.target_offsets.get(at + 1),
+        ) {
+            (Some(&a), Some(&b)) if param < RESOURCES[self.type_slot].param_count() => {
+                &self.store.targets[a as usize..b as usize]
+            }
+            _ => &[],
+        }
+    }
+
+    pub fn references(&self) -> &'a [Idx] {
+        let start = self.record.references_start as usize;
+        &self.store.references[start..start + self.record.references_len as usize]
     }
 }
 
@@ -64,9 +163,39 @@ struct Visible {
     by_type: Vec<Vec<Idx>>,
 }
 
+/// The string arena while it is being filled: each distinct string once.
+#[derive(Default)]
+struct Interner {
+    text: String,
+    spans: Vec<(u32, u32)>,
+    lookup: HashMap<Box<str>, Sym>,
+}
+
+impl Interner {
+    fn intern(&mut self, s: &str) -> Sym {
+        if let Some(&sym) = self.lookup.get(s) {
+            return sym;
+        }
+        let sym = self.spans.len() as Sym;
+        self.spans.push((self.text.len() as u32, s.len() as u32));
+        self.text.push_str(s);
+        self.lookup.insert(s.into(), sym);
+        sym
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Store {
-    entries: Vec<Entry>,
+    records: Vec<Record>,
+    /// Every served resource's JSON, back to back: one allocation, sliced per resource.
+    json: Bytes,
+    text: String,
+    spans: Vec<(u32, u32)>,
+    values: Vec<Indexed>,
+    value_offsets: Vec<u32>,
+    targets: Vec<Idx>,
+    target_offsets: Vec<u32>,
+    references: Vec<Idx>,
     by_id: Vec<HashMap<Box<str>, Idx>>,
     /// `(global parameter, target)` → the resources whose parameter references the target.
     reverse: HashMap<(u16, Idx), Vec<Idx>>,
@@ -111,13 +240,15 @@ impl Store {
             by_id[slot].get(&r.id).copied()
         };
 
-        let mut entries = Vec::with_capacity(keyed.len());
-        let mut reverse: HashMap<(u16, Idx), Vec<Idx>> = HashMap::new();
+        let mut strings = Interner::default();
+        let mut json = Vec::new();
+        let mut store = Store::default();
         for (n, (slot, id, last_updated, mut resource)) in keyed.into_iter().enumerate() {
             let def = &RESOURCES[slot];
-            let mut values = Vec::with_capacity(def.param_count());
-            let mut targets = Vec::with_capacity(def.param_count());
+            let offsets_at = store.value_offsets.len() as u32;
             for (index, param) in def.params() {
+                store.value_offsets.push(store.values.len() as u32);
+                store.target_offsets.push(store.targets.len() as u32);
                 let found = extract::values(&resource, param);
                 let mut resolved: Vec<Idx> = found
                     .iter()
@@ -131,38 +262,48 @@ impl Store {
                 resolved.sort_unstable();
                 resolved.dedup();
                 for &target in &resolved {
-                    reverse
+                    store
+                        .reverse
                         .entry((global_param(slot, index), target))
                         .or_default()
                         .push(n as Idx);
                 }
-                values.push(found.into_boxed_slice());
-                targets.push(resolved.into_boxed_slice());
+                store.targets.extend_from_slice(&resolved);
+                store
+                    .values
+                    .extend(found.iter().map(|v| compact(v, &mut strings)));
             }
+            store.value_offsets.push(store.values.len() as u32);
+            store.target_offsets.push(store.targets.len() as u32);
+
             let mut refs = Vec::new();
             extract::all_references(&resource, &mut refs);
             let mut references: Vec<Idx> = refs.iter().filter_map(resolve).collect();
             references.sort_unstable();
             references.dedup();
+            let references_start = store.references.len() as u32;
+            store.references.extend_from_slice(&references);
+
             let version_id = fill_version_id(&mut resource);
-            let json = serde_json::to_vec(&resource).unwrap_or_default();
-            entries.push(Entry {
-                type_slot: slot,
-                id: id.into(),
-                version_id: version_id.into(),
-                last_updated,
-                json: Bytes::from(json),
-                values: values.into_boxed_slice(),
-                targets: targets.into_boxed_slice(),
-                references: references.into_boxed_slice(),
+            let json_start = json.len();
+            // Writing a Value into a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut json, &resource);
+            store.records.push(Record {
+                type_slot: slot as u8,
+                id: strings.intern(&id),
+                version_id: strings.intern(&version_id),
+                last_updated: last_updated.map(|lu| narrow(lu, OPEN_END)),
+                json_start,
+                json_len: (json.len() - json_start) as u32,
+                offsets_at,
+                references_start,
+                references_len: references.len() as u32,
             });
         }
-        let mut store = Store {
-            entries,
-            by_id,
-            reverse,
-            visible: HashMap::new(),
-        };
+        store.json = Bytes::from(json);
+        store.text = strings.text;
+        store.spans = strings.spans;
+        store.by_id = by_id;
         store.visible = store.compartments();
         store
     }
@@ -180,8 +321,8 @@ impl Store {
             });
             v.by_type[slot].push(n);
         };
-        for (n, entry) in self.entries.iter().enumerate() {
-            let n = n as Idx;
+        for n in 0..self.records.len() as Idx {
+            let entry = self.entry(n);
             let def = &RESOURCES[entry.type_slot];
             if entry.type_slot == patient_slot {
                 add(n, n, patient_slot);
@@ -192,7 +333,7 @@ impl Store {
                 .iter()
                 .filter_map(|name| def.find(name))
                 .flat_map(|(index, _)| entry.targets(index).iter().copied())
-                .filter(|&t| self.entries[t as usize].type_slot == patient_slot)
+                .filter(|&t| self.entry(t).type_slot == patient_slot)
                 .collect();
             owners.sort_unstable();
             owners.dedup();
@@ -204,8 +345,8 @@ impl Store {
             let mut seen: HashSet<Idx> = v.by_type.iter().flatten().copied().collect();
             let mut queue: Vec<Idx> = seen.iter().copied().collect();
             while let Some(n) = queue.pop() {
-                for &target in self.entries[n as usize].references.iter() {
-                    let slot = self.entries[target as usize].type_slot;
+                for &target in self.entry(n).references() {
+                    let slot = self.entry(target).type_slot;
                     if SHARED_WHEN_REFERENCED.contains(&RESOURCES[slot].name) && seen.insert(target)
                     {
                         v.by_type[slot].push(target);
@@ -215,15 +356,31 @@ impl Store {
             }
             for list in &mut v.by_type {
                 list.sort_unstable();
+                list.shrink_to_fit();
             }
         }
         visible
     }
 
-    pub fn entry(&self, n: Idx) -> &Entry {
-        &self.entries[n as usize]
+    pub fn entry(&self, n: Idx) -> Entry<'_> {
+        let record = &self.records[n as usize];
+        Entry {
+            store: self,
+            record,
+            type_slot: usize::from(record.type_slot),
+            id: self.text(record.id),
+            version_id: self.text(record.version_id),
+            last_updated: record.last_updated.map(Nanos::from),
+        }
     }
 
+    /// A string of the arena.
+    pub fn text(&self, sym: Sym) -> &str {
+        self.spans
+            .get(sym as usize)
+            .and_then(|&(start, len)| self.text.get(start as usize..(start + len) as usize))
+            .unwrap_or_default()
+    }
     pub fn find(&self, type_slot: usize, id: &str) -> Option<Idx> {
         self.by_id.get(type_slot)?.get(id).copied()
     }
@@ -261,11 +418,32 @@ impl Store {
     }
 
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.records.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.records.is_empty()
+    }
+}
+
+
+/// An extracted value in the arena's terms.
+fn compact(value: &IndexValue, strings: &mut Interner) -> Indexed {
+    match value {
+        IndexValue::Token { system, code } => Indexed::Token {
+            system: system.as_deref().map_or(NO_SYSTEM, |s| strings.intern(s)),
+            code: strings.intern(code),
+        },
+        IndexValue::Date(range) => Indexed::Date {
+            start: narrow(range.start, OPEN_START),
+            end: narrow(range.end, OPEN_END),
+        },
+        IndexValue::Reference(r) => Indexed::Reference {
+            resource_type: strings.intern(&r.resource_type),
+            id: strings.intern(&r.id),
+        },
+        IndexValue::Text(t) => Indexed::Text(strings.intern(t)),
+        IndexValue::Uri(u) => Indexed::Uri(strings.intern(u)),
     }
 }
 
@@ -311,10 +489,10 @@ mod tests {
     #[test]
     fn default_order_is_newest_first_then_id() {
         let s = store();
-        let ids: Vec<_> = (0..s.len() as Idx).map(|n| &*s.entry(n).id).collect();
+        let ids: Vec<_> = (0..s.len() as Idx).map(|n| s.entry(n).id).collect();
         assert_eq!(&ids[..2], ["b", "a"]);
-        assert_eq!(s.entry(0).version_id.as_ref(), "1");
-        let served: Value = serde_json::from_slice(&s.entry(0).json).unwrap();
+        assert_eq!(s.entry(0).version_id, "1");
+        let served: Value = serde_json::from_slice(s.entry(0).json_bytes()).unwrap();
         assert_eq!(served["meta"]["versionId"], "1");
     }
 
@@ -325,7 +503,7 @@ mod tests {
         let b = s.patient("b").unwrap();
         let (org, _) = search_params::resource("Organization").unwrap();
         let (cov, _) = search_params::resource("Coverage").unwrap();
-        let id = |n: &Idx| s.entry(*n).id.to_string();
+        let id = |n: &Idx| s.entry(*n).id.to_owned();
         // Coverage belongs to its beneficiary and its subscriber.
         assert_eq!(s.visible_list(a, cov).len(), 1);
         assert_eq!(s.visible_list(b, cov).len(), 1);

@@ -8,7 +8,6 @@ use std::cmp::Ordering;
 
 use crate::fhir::access::Viewer;
 use crate::fhir::date::Nanos;
-use crate::fhir::extract::IndexValue;
 use crate::fhir::search_params::{self, ParamType};
 use crate::fhir::store::{Entry, Idx};
 
@@ -37,12 +36,13 @@ pub fn run(viewer: &Viewer, type_slot: usize, request: &SearchRequest) -> Page {
         .filter(|&n| from_compartment || viewer.sees(n))
         .filter(|&n| {
             let entry = store.entry(n);
-            entry.type_slot == type_slot && request.filters.iter().all(|f| matches(entry, f))
+            entry.type_slot == type_slot
+                && request.filters.iter().all(|f| matches(store, &entry, f))
         })
         .collect();
     if !request.sort.is_empty() {
         matched.sort_by(|&a, &b| {
-            compare(store.entry(a), store.entry(b), &request.sort).then(a.cmp(&b))
+            compare(&store.entry(a), &store.entry(b), &request.sort).then(a.cmp(&b))
         });
     }
     let total = matched.len();
@@ -170,10 +170,7 @@ fn compare(a: &Entry, b: &Entry, keys: &[SortKey]) -> Ordering {
 
 /// Ascending sorts by the earliest instant of any value, descending by the latest.
 fn date_key(entry: &Entry, param: usize, descending: bool) -> Option<Nanos> {
-    let ranges = entry.values(param).iter().filter_map(|v| match v {
-        IndexValue::Date(r) => Some(*r),
-        _ => None,
-    });
+    let ranges = entry.values(param).iter().filter_map(|v| v.date_range());
     if descending {
         ranges.map(|r| r.end).max()
     } else {

@@ -4,14 +4,14 @@
 //! resource's values.
 
 use crate::fhir::date::{DateRange, Nanos};
-use crate::fhir::extract::{IndexValue, normalise};
-use crate::fhir::store::Entry;
+use crate::fhir::extract::normalise;
+use crate::fhir::store::{Entry, Indexed, NO_SYSTEM, Store};
 
 use super::query::{Filter, FilterValue, Modifier, Prefix};
 
 const DAY: Nanos = 86_400 * 1_000_000_000;
 
-pub fn matches(entry: &Entry, filter: &Filter) -> bool {
+pub fn matches(store: &Store, entry: &Entry, filter: &Filter) -> bool {
     let values = entry.values(filter.param);
     match filter.modifier {
         Modifier::Missing => filter.values.iter().any(|v| match v {
@@ -22,43 +22,54 @@ pub fn matches(entry: &Entry, filter: &Filter) -> bool {
         Modifier::Not => !filter
             .values
             .iter()
-            .any(|f| values.iter().any(|v| value_matches(filter, f, v))),
+            .any(|f| values.iter().any(|v| value_matches(store, filter, f, v))),
         _ => filter
             .values
             .iter()
-            .any(|f| values.iter().any(|v| value_matches(filter, f, v))),
+            .any(|f| values.iter().any(|v| value_matches(store, filter, f, v))),
     }
 }
 
-fn value_matches(filter: &Filter, wanted: &FilterValue, have: &IndexValue) -> bool {
+fn value_matches(store: &Store, filter: &Filter, wanted: &FilterValue, have: &Indexed) -> bool {
     match (wanted, have) {
-        (FilterValue::Token { system, code }, IndexValue::Token { system: s, code: c }) => {
-            let code_ok = code.as_deref().is_none_or(|code| code == &**c);
+        (FilterValue::Token { system, code }, Indexed::Token { system: s, code: c }) => {
+            let code_ok = code.as_deref().is_none_or(|code| code == store.text(*c));
             let system_ok = match system {
                 None => true,
-                Some(None) => s.is_none(),
-                Some(Some(system)) => s.as_deref() == Some(system.as_str()),
+                Some(None) => *s == NO_SYSTEM,
+                Some(Some(system)) => *s != NO_SYSTEM && store.text(*s) == system,
             };
             code_ok && system_ok
         }
-        (FilterValue::Date(prefix, search), IndexValue::Date(value)) => {
-            date_matches(*prefix, search, value)
-        }
-        (FilterValue::Reference { resource_type, id }, IndexValue::Reference(r)) => {
-            *r.id == **id
+        (FilterValue::Date(prefix, search), Indexed::Date { .. }) => have
+            .date_range()
+            .is_some_and(|value| date_matches(*prefix, search, &value)),
+        (
+            FilterValue::Reference { resource_type, id },
+            Indexed::Reference {
+                resource_type: t,
+                id: i,
+            },
+        ) => {
+            let have_type = store.text(*t);
+            store.text(*i) == id
                 && match resource_type {
-                    Some(t) => *r.resource_type == **t,
-                    None => filter.def.targets.contains(&&*r.resource_type),
+                    Some(wanted) => have_type == wanted,
+                    None => filter.def.targets.contains(&have_type),
                 }
         }
-        (FilterValue::Text(text), IndexValue::Text(value)) => match filter.modifier {
-            Modifier::Exact => **value == **text,
-            Modifier::Contains => normalise(value).contains(text.as_str()),
-            _ => normalise(value).starts_with(text.as_str()),
-        },
-        (FilterValue::Uri(uri), IndexValue::Uri(value)) => {
+        (FilterValue::Text(text), Indexed::Text(value)) => {
+            let value = store.text(*value);
+            match filter.modifier {
+                Modifier::Exact => value == text,
+                Modifier::Contains => normalise(value).contains(text.as_str()),
+                _ => normalise(value).starts_with(text.as_str()),
+            }
+        }
+        (FilterValue::Uri(uri), Indexed::Uri(value)) => {
+            let value = store.text(*value);
             // A canonical without `|version` matches every version of it.
-            **value == **uri || value.split_once('|').is_some_and(|(bare, _)| bare == uri)
+            value == uri || value.split_once('|').is_some_and(|(bare, _)| bare == uri)
         }
         _ => false,
     }

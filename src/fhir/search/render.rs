@@ -38,11 +38,11 @@ pub fn render(store: &Store, target: &Target, request: &SearchRequest, page: &Pa
     let drop_text = request.summary == Summary::Data;
     for &n in &page.matches {
         let entry = store.entry(n);
-        let shaped = subset(&entry.json, request.elements.as_deref(), drop_text);
-        bundle.entry(entry, Mode::Match, shaped.as_deref());
+        let shaped = subset(entry.json_bytes(), request.elements.as_deref(), drop_text);
+        bundle.entry(&entry, Mode::Match, shaped.as_deref());
     }
     for &n in &page.included {
-        bundle.entry(store.entry(n), Mode::Include, None);
+        bundle.entry(&store.entry(n), Mode::Include, None);
     }
     if !request.ignored.is_empty() {
         bundle.outcome(&operation_outcome(

@@ -56,9 +56,17 @@ impl IntoResponse for FhirError {
         let headers = response.headers_mut();
         match self {
             Self::Unauthorized(problem) => {
+                // SPEC §6 asks for error="invalid_token" on every FHIR 401, a missing token
+                // included (clients key their re-authorization on it).
+                let challenge = match problem {
+                    BearerProblem::Missing => {
+                        "Bearer realm=\"payer-sandbox\", error=\"invalid_token\", error_description=\"an access token is required\""
+                    }
+                    BearerProblem::Invalid => problem.challenge(),
+                };
                 headers.insert(
                     header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static(problem.challenge()),
+                    HeaderValue::from_static(challenge),
                 );
             }
             Self::Forbidden(_) => {

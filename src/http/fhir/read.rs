@@ -24,7 +24,7 @@ pub async fn read(
 ) -> Result<Response, FhirError> {
     let Path((resource_type, id)) = path.map_err(path_error)?;
     let n = visible(&state, &access, &resource_type, &id)?;
-    Ok(reply::resource(state.store.entry(n), &headers))
+    Ok(reply::resource(&state.store.entry(n), &headers))
 }
 
 pub async fn vread(
@@ -43,7 +43,7 @@ pub async fn vread(
             entry.version_id
         )));
     }
-    Ok(reply::resource(entry, &headers))
+    Ok(reply::resource(&entry, &headers))
 }
 
 /// The resource, if the type is served, the scopes allow reading it, and it is in the caller's

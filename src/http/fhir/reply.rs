@@ -35,7 +35,7 @@ pub fn resource(entry: &Entry, request: &HeaderMap) -> Response {
     let not_modified = match request.get(header::IF_NONE_MATCH) {
         Some(value) => value
             .to_str()
-            .is_ok_and(|v| etag_matches(v, &entry.version_id)),
+            .is_ok_and(|v| etag_matches(v, entry.version_id)),
         None => match (request.get(header::IF_MODIFIED_SINCE), entry.last_updated) {
             (Some(since), Some(lu)) => since
                 .to_str()
@@ -49,7 +49,7 @@ pub fn resource(entry: &Entry, request: &HeaderMap) -> Response {
     let mut response = if not_modified {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        ok(entry.json.clone())
+        ok(entry.json())
     };
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&etag) {
