@@ -144,6 +144,7 @@ fn build_state(settings: &Settings, public_url: String) -> Result<(AppState, Vec
         oauth,
         control_api: !settings.no_control_api,
         csrf: CsrfTokens::default(),
+        capability: std::sync::OnceLock::new(),
     });
     Ok((state, warnings))
 }

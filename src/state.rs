@@ -20,6 +20,8 @@ pub struct Inner {
     pub oauth: OAuthServer,
     pub control_api: bool,
     pub csrf: CsrfTokens,
+    /// The CapabilityStatement's bytes, rendered on first request.
+    pub capability: std::sync::OnceLock<axum::body::Bytes>,
 }
 
 impl AppState {

@@ -1,5 +1,6 @@
 //! `GET /r4/metadata` (SPEC §6): the CapabilityStatement, without a token. Its `oauth-uris`
-//! extension takes the same URLs as the SMART discovery document.
+//! extension takes the same URLs as the SMART discovery document. It never changes while the
+//! server runs, so it is rendered once, on first request, and served as bytes after that.
 
 use axum::extract::State;
 use axum::response::Response;
@@ -13,6 +14,12 @@ use super::negotiate::JsonOnly;
 use super::reply;
 
 pub async fn metadata(State(state): State<AppState>, _json: JsonOnly) -> Response {
+    let bytes = state.capability.get_or_init(|| render(&state)).clone();
+    reply::ok(bytes)
+}
+
+/// Dated the day the server first served it: the day this instance's capabilities were published.
+fn render(state: &AppState) -> axum::body::Bytes {
     let uris = oauth_uris(&state.public_url);
     let date = state
         .clock
@@ -30,5 +37,5 @@ pub async fn metadata(State(state): State<AppState>, _json: JsonOnly) -> Respons
             revoke: &uris.revoke,
         },
     );
-    reply::ok(statement.to_string().into_bytes().into())
+    statement.to_string().into_bytes().into()
 }
