@@ -426,7 +426,6 @@ impl Store {
     }
 }
 
-
 /// An extracted value in the arena's terms.
 fn compact(value: &IndexValue, strings: &mut Interner) -> Indexed {
     match value {
