@@ -7,6 +7,7 @@ use crate::data::Members;
 use crate::fhir::Store;
 use crate::http::csrf::CsrfTokens;
 use crate::oauth::OAuthServer;
+use crate::sandbox::Tools;
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -20,6 +21,8 @@ pub struct Inner {
     pub oauth: OAuthServer,
     pub control_api: bool,
     pub csrf: CsrfTokens,
+    /// Faults and the request log (SPEC §7).
+    pub tools: Tools,
 }
 
 impl AppState {

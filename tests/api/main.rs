@@ -11,4 +11,8 @@ mod oauth_flow;
 mod oauth_token;
 mod persistence;
 mod sandbox_control;
+mod sandbox_faults;
+mod sandbox_page;
+mod sandbox_report;
+mod sandbox_requests;
 mod startup;
