@@ -289,6 +289,16 @@ fn error_check(h: &Handled, expectation: &'static str, what: &str) -> Check {
     )
 }
 
+/// `a, b` or `none`, for check details.
+fn list<'a>(items: impl Iterator<Item = &'a String>) -> String {
+    let items: Vec<&str> = items.map(String::as_str).collect();
+    if items.is_empty() {
+        "none".to_owned()
+    } else {
+        items.join(", ")
+    }
+}
+
 fn checks(
     oauth: &OAuthUse,
     fhir: &FhirUse,
@@ -331,12 +341,16 @@ fn checks(
         check(
             eob.search > 0,
             "Searches ExplanationOfBenefit (CARIN BB: SHALL support search by patient)",
-            format!("{} searches with {:?}", eob.search, eob.search_params),
+            format!(
+                "{} searches, parameters used: {}",
+                eob.search,
+                list(eob.search_params.iter())
+            ),
         ),
     );
     checks.insert("eob_include", check(!eob_includes.is_empty(),
         "Uses _include on ExplanationOfBenefit searches (ExplanationOfBenefit:* or a named reference) to get referenced resources with the claims",
-        format!("includes used: {eob_includes:?}")));
+        format!("includes used: {}", list(eob_includes.iter().copied()))));
     checks.insert(
         "coverage",
         check(
