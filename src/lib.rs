@@ -4,8 +4,10 @@
 pub mod clock;
 pub mod data;
 pub mod fhir;
+pub mod healthcheck;
 pub mod http;
 pub mod oauth;
+pub mod sandbox;
 pub mod settings;
 pub mod startup;
 pub mod state;

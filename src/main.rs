@@ -1,5 +1,5 @@
 //! `payer-sandbox`: parse the flags, build the application, announce it, serve until SIGTERM or
-//! SIGINT.
+//! SIGINT. `--healthcheck URL` instead checks a running server and exits.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -12,6 +12,15 @@ use tracing_subscriber::EnvFilter;
 #[tokio::main]
 async fn main() -> ExitCode {
     let settings = Settings::parse();
+    if let Some(url) = &settings.healthcheck {
+        return match payer_sandbox::healthcheck::check(url) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("payer-sandbox: healthcheck: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     init_logging(settings.log_format);
     let app = match Application::build(settings).await {
         Ok(app) => app,

@@ -69,9 +69,18 @@ pub struct Settings {
     #[arg(long, env = "PAYER_SANDBOX_NO_CONTROL_API")]
     pub no_control_api: bool,
 
+    /// How many requests GET /sandbox/api/requests keeps (the oldest are dropped).
+    #[arg(long, env = "PAYER_SANDBOX_REQUEST_LOG_SIZE", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub request_log_size: u64,
+
     /// Request log format on stderr.
     #[arg(long, env = "PAYER_SANDBOX_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+
+    /// Check that the server at URL answers 200 and exit 0 (else 1), then stop: a container
+    /// HEALTHCHECK with no shell. A mode, not a setting, so it reads no environment variable.
+    #[arg(long, value_name = "URL")]
+    pub healthcheck: Option<String>,
 }
 
 impl Settings {

@@ -21,6 +21,7 @@ use crate::oauth::apps::{App, check_redirect_uri};
 use crate::oauth::keys::SigningKey;
 use crate::oauth::persist::{PersistedState, Persister};
 use crate::oauth::{OAuthConfig, OAuthServer};
+use crate::sandbox::Tools;
 use crate::settings::Settings;
 use crate::state::{AppState, Inner};
 
@@ -145,6 +146,7 @@ fn build_state(settings: &Settings, public_url: String) -> Result<(AppState, Vec
         control_api: !settings.no_control_api,
         csrf: CsrfTokens::default(),
         capability: std::sync::OnceLock::new(),
+        tools: Tools::new(usize::try_from(settings.request_log_size).unwrap_or(usize::MAX)),
     });
     Ok((state, warnings))
 }

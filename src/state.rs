@@ -7,6 +7,7 @@ use crate::data::Members;
 use crate::fhir::Store;
 use crate::http::csrf::CsrfTokens;
 use crate::oauth::OAuthServer;
+use crate::sandbox::Tools;
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -22,6 +23,8 @@ pub struct Inner {
     pub csrf: CsrfTokens,
     /// The CapabilityStatement's bytes, rendered on first request.
     pub capability: std::sync::OnceLock<axum::body::Bytes>,
+    /// Faults and the request log (SPEC §7).
+    pub tools: Tools,
 }
 
 impl AppState {

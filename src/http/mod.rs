@@ -28,7 +28,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Browser apps are first-class (SPEC §6): discovery, token and FHIR responses allow any origin.
 /// No credentials are involved (bearer tokens travel in a header), so `*` is safe.
-fn cors() -> CorsLayer {
+pub(crate) fn cors() -> CorsLayer {
     CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
@@ -63,19 +63,29 @@ pub fn router(state: AppState) -> Router {
         .route(routes::PORTAL, get(portal::portal))
         .route(routes::PORTAL_APPS, post(portal::register))
         .route(routes::SANDBOX_OUTBOX_PAGE, get(sandbox::outbox_page))
+        .route(routes::SANDBOX_PAGE, get(sandbox::page::page))
         .merge(oauth::page_router())
         .method_not_allowed_fallback(page_method_not_allowed)
         .merge(api);
     if state.control_api {
-        app = app.nest(
-            routes::SANDBOX_API,
-            sandbox::control::router()
-                .method_not_allowed_fallback(json_method_not_allowed)
-                .layer(cors()),
-        );
+        // The control API also deletes (faults, the request log).
+        let control_cors =
+            cors().allow_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS]);
+        app = app
+            .nest(
+                routes::SANDBOX_API,
+                sandbox::control::router()
+                    .method_not_allowed_fallback(json_method_not_allowed)
+                    .layer(control_cors),
+            )
+            .route(routes::SANDBOX_ACTIONS, post(sandbox::page::action));
     }
     app.fallback(|| async { (StatusCode::NOT_FOUND, "not found\n") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            sandbox::recorder::record,
+        ))
         .layer(axum::middleware::from_fn(access_log::log))
         .with_state(state)
 }

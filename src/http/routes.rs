@@ -28,6 +28,8 @@ pub const FHIR_BASE: &str = "/r4";
 pub const PORTAL: &str = "/portal";
 pub const PORTAL_APPS: &str = "/portal/apps";
 
+pub const SANDBOX_PAGE: &str = "/sandbox";
+pub const SANDBOX_ACTIONS: &str = "/sandbox/actions";
 pub const SANDBOX_OUTBOX_PAGE: &str = "/sandbox/outbox";
 pub const SANDBOX_API: &str = "/sandbox/api";
 

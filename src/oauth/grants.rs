@@ -131,6 +131,13 @@ impl Grants {
         access.get(token).filter(|g| now < g.expires_at).cloned()
     }
 
+    /// The app an access token was issued to, expired or not: the request log attributes a
+    /// request that failed with an expired token to its client.
+    pub fn client_of(&self, token: &str) -> Option<String> {
+        let access = self.access.read().unwrap_or_else(|p| p.into_inner());
+        access.get(token).map(|g| g.client_id.clone())
+    }
+
     pub fn refresh(&self, token: &str, now: i64) -> Option<RefreshGrant> {
         lock(&self.refresh)
             .get(token)

@@ -140,6 +140,13 @@ impl Logins {
         Ok(attempt.clone())
     }
 
+    /// The app a sign-in attempt is for, without touching the attempt (for the request log).
+    pub fn attempt_client(&self, id: &str) -> Option<String> {
+        lock(&self.attempts)
+            .get(id)
+            .map(|a| a.request.client_id.clone())
+    }
+
     /// Runs `step` on the open attempt after checking its CSRF token. A step that returns
     /// `Ended` removes the attempt.
     fn with_attempt<T>(

@@ -1,4 +1,5 @@
-//! `/sandbox/api/**`: members, outbox, headless authorize, the clock, grant expiry and reset.
+//! `/sandbox/api/**`: members, outbox, headless authorize, the clock, grant expiry and reset;
+//! faults, the request log and the report come from `contract`.
 //! Errors are JSON `{"error","error_description"}` like the OAuth endpoints'.
 
 use axum::body::Bytes;
@@ -24,13 +25,14 @@ pub fn router() -> Router<AppState> {
         .route("/clock/advance", post(advance_clock))
         .route("/clock/reset", post(reset_clock))
         .route("/reset", post(reset))
+        .merge(super::contract::router())
 }
 
-fn bad_request(description: impl Into<String>) -> Response {
+pub(super) fn bad_request(description: impl Into<String>) -> Response {
     OAuthError::new(ErrorCode::InvalidRequest, description).into_response()
 }
 
-fn json_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, Response> {
+pub(super) fn json_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, Response> {
     let body = if body.iter().all(u8::is_ascii_whitespace) {
         b"{}".as_slice()
     } else {
@@ -166,8 +168,7 @@ async fn expire_grants(State(state): State<AppState>, Path(member_id): Path<Stri
 }
 
 async fn reset(State(state): State<AppState>) -> Response {
-    state.clock.reset();
-    match state.oauth.reset() {
+    match super::reset_all(&state) {
         Ok(()) => Json(json!({"reset": true})).into_response(),
         Err(e) => OAuthError::new(ErrorCode::TemporarilyUnavailable, e).into_response(),
     }

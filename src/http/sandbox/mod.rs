@@ -1,7 +1,12 @@
-//! Sandbox tools (SPEC §7): the outbox page for people, and the JSON control API for CI and
-//! contract tests (off with `--no-control-api`).
+//! Sandbox tools (SPEC §7): the outbox page and the sandbox page for people, the JSON control
+//! API for CI and contract tests (off with `--no-control-api`), and the layer that fires faults
+//! and keeps the request log.
 
+pub mod contract;
 pub mod control;
+pub mod fault_response;
+pub mod page;
+pub mod recorder;
 
 use askama::Template;
 use axum::extract::State;
@@ -22,4 +27,12 @@ pub async fn outbox_page(State(state): State<AppState>) -> Response {
     let mut emails = state.oauth.logins.outbox();
     emails.reverse();
     render(StatusCode::OK, &OutboxPage { emails })
+}
+
+/// SPEC §7 reset: codes, tokens, sign-in attempts, email links, the outbox, faults, the request
+/// log and the clock offset go; registered apps stay.
+pub fn reset_all(state: &AppState) -> Result<(), String> {
+    state.clock.reset();
+    state.tools.reset();
+    state.oauth.reset()
 }

@@ -1,0 +1,146 @@
+//! `/sandbox`: the sandbox at a glance for people (members, apps, outbox, faults, recent
+//! requests) with plain-form buttons for the clock, reset and clearing faults or the log. No
+//! JavaScript; every form carries an anti-CSRF token. With `--no-control-api` the page only
+//! shows, and its actions are not routed.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use crate::data::Member;
+use crate::http::form;
+use crate::http::pages::{error_page, render};
+use crate::http::routes;
+use crate::oauth::apps::App;
+use crate::oauth::login::Email;
+use crate::sandbox::faults::Fault;
+use crate::sandbox::request_log::Entry;
+use crate::state::AppState;
+
+/// The page shows this many of the newest emails and requests; the JSON API has them all.
+const SHOWN: usize = 50;
+
+#[derive(Template)]
+#[template(path = "sandbox.html")]
+struct SandboxPage<'a> {
+    notice: Option<&'static str>,
+    control: bool,
+    csrf: String,
+    now: String,
+    offset: i64,
+    members: &'a [Member],
+    apps: Vec<App>,
+    emails: Vec<Email>,
+    faults: Vec<Fault>,
+    requests: Vec<Entry>,
+    logged: usize,
+    capacity: usize,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Done {
+    done: Option<String>,
+}
+
+fn notice(done: &str) -> Option<&'static str> {
+    Some(match done {
+        "advance" => "The sandbox clock moved.",
+        "clock-reset" => "The sandbox clock is back on the wall clock.",
+        "reset" => {
+            "The sandbox was reset: codes, tokens, email links, the outbox, faults, the request log and the clock offset are gone. Registered apps stay."
+        }
+        "clear-faults" => "Every injected fault was removed.",
+        "clear-requests" => "The request log was emptied.",
+        _ => return None,
+    })
+}
+
+fn newest_first<T>(mut items: Vec<T>) -> Vec<T> {
+    items.reverse();
+    items.truncate(SHOWN);
+    items
+}
+
+pub async fn page(State(state): State<AppState>, Query(done): Query<Done>) -> Response {
+    let requests = state.tools.requests.entries();
+    let logged = requests.len();
+    render(
+        StatusCode::OK,
+        &SandboxPage {
+            notice: done.done.as_deref().and_then(notice),
+            control: state.control_api,
+            csrf: state.csrf.issue(state.now()),
+            now: crate::http::form::rfc3339(state.now()),
+            offset: state.clock.offset(),
+            members: state.members.all(),
+            apps: state.oauth.apps.all(),
+            emails: newest_first(state.oauth.logins.outbox()),
+            faults: state.tools.faults.active(),
+            requests: newest_first(requests),
+            logged,
+            capacity: state.tools.requests.capacity(),
+        },
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ActionForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    action: String,
+    seconds: Option<String>,
+}
+
+/// `POST /sandbox/actions`: one form per button, then back to the page (Post/Redirect/Get).
+pub async fn action(State(state): State<AppState>, body: Bytes) -> Response {
+    let f: ActionForm = match form::parse(&body) {
+        Ok(f) => f,
+        Err(e) => return error_page(StatusCode::BAD_REQUEST, "Malformed form", &e, None),
+    };
+    if !state.csrf.check(&f.csrf_token, state.now()) {
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "Form expired",
+            "The form was not sent from the sandbox page (its security token is missing or wrong). Reload the page and try again.",
+            None,
+        );
+    }
+    match f.action.as_str() {
+        "advance" => {
+            let Some(seconds) = f.seconds.as_deref().and_then(|s| s.trim().parse().ok()) else {
+                return error_page(
+                    StatusCode::BAD_REQUEST,
+                    "Not a number of seconds",
+                    "Enter a whole number of seconds, such as 301 to expire a fresh authorization code.",
+                    None,
+                );
+            };
+            state.clock.advance(seconds);
+        }
+        "clock-reset" => state.clock.reset(),
+        "reset" => {
+            if let Err(e) = super::reset_all(&state) {
+                return error_page(StatusCode::SERVICE_UNAVAILABLE, "Reset failed", &e, None);
+            }
+        }
+        "clear-faults" => {
+            state.tools.faults.clear();
+        }
+        "clear-requests" => {
+            state.tools.requests.clear();
+        }
+        _ => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "Unknown action",
+                "The sandbox page has no such button.",
+                None,
+            );
+        }
+    }
+    Redirect::to(&format!("{}?done={}", routes::SANDBOX_PAGE, f.action)).into_response()
+}

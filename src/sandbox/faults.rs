@@ -1,0 +1,411 @@
+//! Injected failures (SPEC §7 `POST /sandbox/api/faults`): what a fault matches (a target, and
+//! optionally a path prefix, a method and a client), what it does (an OAuth error, an HTTP status,
+//! a `Retry-After`, a delay), and for how many more requests. The HTTP layer turns a fired fault
+//! into the response format of the path it hit.
+
+use std::sync::{Mutex, MutexGuard};
+
+use serde::{Deserialize, Serialize};
+
+use crate::http::routes;
+use crate::oauth::ErrorCode;
+
+/// At most this many faults wait at once: a runaway test loop gets a clear error.
+const MAX_ACTIVE: usize = 100;
+const MAX_COUNT: u32 = 10_000;
+const MAX_DELAY_MS: u64 = 60_000;
+const MAX_RETRY_AFTER: u32 = 86_400;
+
+/// Which requests a fault is aimed at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    /// Every request the sandbox logs (not the sandbox tools themselves).
+    Any,
+    Token,
+    /// `/oauth2/authorize` and `/oauth2/authorize/{system}`, not the sign-in pages after it.
+    Authorize,
+    Register,
+    Introspect,
+    Revoke,
+    Userinfo,
+    /// `/.well-known/**` and `/r4/.well-known/**`.
+    Discovery,
+    /// `/r4` and everything under it, whichever handler serves it.
+    Fhir,
+}
+
+impl Target {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Any => "any",
+            Self::Token => "token",
+            Self::Authorize => "authorize",
+            Self::Register => "register",
+            Self::Introspect => "introspect",
+            Self::Revoke => "revoke",
+            Self::Userinfo => "userinfo",
+            Self::Discovery => "discovery",
+            Self::Fhir => "fhir",
+        }
+    }
+
+    pub fn matches(self, path: &str) -> bool {
+        match self {
+            Self::Any => true,
+            Self::Token => path == routes::TOKEN,
+            Self::Authorize => {
+                path == routes::AUTHORIZE
+                    || path
+                        .strip_prefix(routes::AUTHORIZE)
+                        .and_then(|rest| rest.strip_prefix('/'))
+                        .is_some_and(|system| !system.is_empty() && !system.contains('/'))
+            }
+            Self::Register => path == routes::REGISTER,
+            Self::Introspect => path == routes::INTROSPECT,
+            Self::Revoke => path == routes::REVOKE,
+            Self::Userinfo => path == routes::USERINFO,
+            Self::Discovery => {
+                path.starts_with("/.well-known/")
+                    || path.starts_with(&format!("{}/.well-known/", routes::FHIR_BASE))
+            }
+            Self::Fhir => {
+                path == routes::FHIR_BASE
+                    || path
+                        .strip_prefix(routes::FHIR_BASE)
+                        .is_some_and(|rest| rest.starts_with('/'))
+            }
+        }
+    }
+
+    /// The endpoints that answer errors in RFC 6749 form, where `error` names one.
+    fn speaks_oauth(self) -> bool {
+        matches!(
+            self,
+            Self::Token
+                | Self::Authorize
+                | Self::Register
+                | Self::Introspect
+                | Self::Revoke
+                | Self::Userinfo
+        )
+    }
+}
+
+/// The body of `POST /sandbox/api/faults`. Unknown fields are refused so that a typo
+/// (`retry-after`) is an error rather than a fault that silently does less.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSpec {
+    pub target: Target,
+    pub path: Option<String>,
+    pub method: Option<String>,
+    pub client_id: Option<String>,
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+    pub status: Option<u16>,
+    pub retry_after: Option<u32>,
+    pub delay_ms: Option<u64>,
+    pub count: Option<u32>,
+}
+
+/// An active fault as `GET /sandbox/api/faults` shows it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Fault {
+    pub id: u64,
+    pub target: Target,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delay_ms: Option<u64>,
+    pub count: u32,
+    /// How many more matching requests it fires for.
+    pub remaining: u32,
+}
+
+impl Fault {
+    /// The OAuth error code, already checked at creation.
+    pub fn error_code(&self) -> Option<ErrorCode> {
+        self.error.as_deref().and_then(ErrorCode::parse)
+    }
+
+    /// A delay-only fault lets the request through once the delay is over.
+    pub fn answers(&self) -> bool {
+        self.error.is_some() || self.status.is_some()
+    }
+
+    /// What the fault does, in words, for the sandbox page.
+    pub fn effect(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(ms) = self.delay_ms {
+            parts.push(format!("delay {ms} ms"));
+        }
+        if let Some(status) = self.status {
+            parts.push(format!("status {status}"));
+        }
+        if let Some(error) = &self.error {
+            parts.push(format!("error {error}"));
+        }
+        if let Some(seconds) = self.retry_after {
+            parts.push(format!("Retry-After {seconds}"));
+        }
+        parts.join(", ")
+    }
+
+    fn matches(&self, request: &RequestFacts<'_>) -> bool {
+        self.target.matches(request.path)
+            && self
+                .path
+                .as_deref()
+                .is_none_or(|prefix| request.path.starts_with(prefix))
+            && self
+                .method
+                .as_deref()
+                .is_none_or(|m| m.eq_ignore_ascii_case(request.method))
+            && self
+                .client_id
+                .as_deref()
+                .is_none_or(|c| request.client_id == Some(c))
+    }
+}
+
+/// What a fault is matched against.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestFacts<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub client_id: Option<&'a str>,
+}
+
+/// Checks a spec and gives the fault it describes (`id` 0 until registered).
+pub fn validate(spec: FaultSpec) -> Result<Fault, String> {
+    if spec.error.is_none() && spec.status.is_none() && spec.delay_ms.is_none() {
+        return Err("a fault needs at least one of error, status and delay_ms".to_owned());
+    }
+    if let Some(error) = spec.error.as_deref() {
+        if ErrorCode::parse(error).is_none() {
+            return Err(format!("error {error:?} is not an OAuth 2.0 error code"));
+        }
+        if !spec.target.speaks_oauth() {
+            return Err("error is for the OAuth targets (token, authorize, register, introspect, revoke, userinfo); use status for the others".to_owned());
+        }
+    }
+    if spec.status.is_some_and(|s| !(400..=599).contains(&s)) {
+        return Err("status must be an HTTP error status, 400 to 599".to_owned());
+    }
+    if spec.retry_after.is_some() && spec.error.is_none() && spec.status.is_none() {
+        return Err("retry_after needs an error or a status to travel with".to_owned());
+    }
+    if spec.retry_after.is_some_and(|s| s > MAX_RETRY_AFTER) {
+        return Err(format!("retry_after is at most {MAX_RETRY_AFTER} seconds"));
+    }
+    if spec.delay_ms.is_some_and(|d| d > MAX_DELAY_MS) {
+        return Err(format!("delay_ms is at most {MAX_DELAY_MS}"));
+    }
+    let count = spec.count.unwrap_or(1);
+    if !(1..=MAX_COUNT).contains(&count) {
+        return Err(format!("count must be 1 to {MAX_COUNT}"));
+    }
+    if spec.path.as_deref().is_some_and(|p| !p.starts_with('/')) {
+        return Err("path is a path prefix and starts with /".to_owned());
+    }
+    let method = match spec.method {
+        Some(m) if m.is_empty() || !m.bytes().all(|b| b.is_ascii_alphabetic()) => {
+            return Err("method must be an HTTP method such as GET".to_owned());
+        }
+        m => m.map(|m| m.to_ascii_uppercase()),
+    };
+    Ok(Fault {
+        id: 0,
+        target: spec.target,
+        path: spec.path,
+        method,
+        client_id: spec.client_id,
+        error: spec.error,
+        error_description: spec.error_description,
+        status: spec.status,
+        retry_after: spec.retry_after,
+        delay_ms: spec.delay_ms,
+        count,
+        remaining: count,
+    })
+}
+
+#[derive(Debug, Default)]
+struct Active {
+    next_id: u64,
+    faults: Vec<Fault>,
+}
+
+/// The active faults, oldest first. The first one that matches a request fires for it.
+#[derive(Debug, Default)]
+pub struct Faults {
+    active: Mutex<Active>,
+}
+
+impl Faults {
+    fn lock(&self) -> MutexGuard<'_, Active> {
+        self.active.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn add(&self, spec: FaultSpec) -> Result<Fault, String> {
+        let mut fault = validate(spec)?;
+        let mut active = self.lock();
+        if active.faults.len() >= MAX_ACTIVE {
+            return Err(format!(
+                "{MAX_ACTIVE} faults are already waiting; DELETE /sandbox/api/faults first"
+            ));
+        }
+        active.next_id += 1;
+        fault.id = active.next_id;
+        active.faults.push(fault.clone());
+        Ok(fault)
+    }
+
+    pub fn active(&self) -> Vec<Fault> {
+        self.lock().faults.clone()
+    }
+
+    /// Removes every fault; returns how many there were.
+    pub fn clear(&self) -> usize {
+        let mut active = self.lock();
+        let n = active.faults.len();
+        active.faults.clear();
+        n
+    }
+
+    pub fn remove(&self, id: u64) -> bool {
+        let mut active = self.lock();
+        let before = active.faults.len();
+        active.faults.retain(|f| f.id != id);
+        active.faults.len() != before
+    }
+
+    /// The fault that fires for this request, if any: its count goes down under the lock, so
+    /// concurrent requests never fire a fault more than `count` times.
+    pub fn fire(&self, request: &RequestFacts<'_>) -> Option<Fault> {
+        let mut active = self.lock();
+        let index = active.faults.iter().position(|f| f.matches(request))?;
+        let fault = &mut active.faults[index];
+        fault.remaining -= 1;
+        let fired = fault.clone();
+        if fired.remaining == 0 {
+            active.faults.remove(index);
+        }
+        Some(fired)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(json: serde_json::Value) -> FaultSpec {
+        serde_json::from_value(json).unwrap()
+    }
+
+    fn facts<'a>(method: &'a str, path: &'a str, client_id: Option<&'a str>) -> RequestFacts<'a> {
+        RequestFacts {
+            method,
+            path,
+            client_id,
+        }
+    }
+
+    #[test]
+    fn targets_match_their_paths() {
+        assert!(Target::Fhir.matches("/r4/ExplanationOfBenefit"));
+        assert!(Target::Fhir.matches("/r4"));
+        assert!(!Target::Fhir.matches("/r4x"));
+        assert!(Target::Authorize.matches("/oauth2/authorize/test"));
+        assert!(!Target::Authorize.matches("/oauth2/authorize/test/x"));
+        assert!(Target::Discovery.matches("/r4/.well-known/smart-configuration"));
+        assert!(Target::Token.matches("/oauth2/token"));
+        assert!(!Target::Token.matches("/oauth2/tokens"));
+    }
+
+    #[test]
+    fn fires_exactly_count_times() {
+        let faults = Faults::default();
+        faults
+            .add(spec(
+                serde_json::json!({"target": "fhir", "status": 503, "count": 2}),
+            ))
+            .unwrap();
+        let r = facts("GET", "/r4/Patient/1", None);
+        assert!(faults.fire(&r).is_some());
+        assert_eq!(faults.active()[0].remaining, 1);
+        assert!(faults.fire(&r).is_some());
+        assert!(faults.fire(&r).is_none());
+        assert!(faults.active().is_empty());
+    }
+
+    #[test]
+    fn path_method_and_client_narrow_the_match() {
+        let faults = Faults::default();
+        faults
+            .add(spec(serde_json::json!({"target": "fhir", "status": 429,
+                "path": "/r4/ExplanationOfBenefit", "method": "get", "client_id": "a"})))
+            .unwrap();
+        assert!(
+            faults
+                .fire(&facts("GET", "/r4/Patient/1", Some("a")))
+                .is_none()
+        );
+        assert!(
+            faults
+                .fire(&facts("POST", "/r4/ExplanationOfBenefit", Some("a")))
+                .is_none()
+        );
+        assert!(
+            faults
+                .fire(&facts("GET", "/r4/ExplanationOfBenefit", Some("b")))
+                .is_none()
+        );
+        assert!(
+            faults
+                .fire(&facts("GET", "/r4/ExplanationOfBenefit", None))
+                .is_none()
+        );
+        assert!(
+            faults
+                .fire(&facts("GET", "/r4/ExplanationOfBenefit", Some("a")))
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn bad_specs_are_refused() {
+        for bad in [
+            serde_json::json!({"target": "fhir"}),
+            serde_json::json!({"target": "fhir", "error": "invalid_grant"}),
+            serde_json::json!({"target": "token", "error": "nope"}),
+            serde_json::json!({"target": "token", "status": 200}),
+            serde_json::json!({"target": "token", "delay_ms": 1, "retry_after": 1}),
+            serde_json::json!({"target": "token", "status": 503, "count": 0}),
+            serde_json::json!({"target": "token", "status": 503, "path": "oauth2"}),
+            serde_json::json!({"target": "any", "delay_ms": 600_000}),
+        ] {
+            assert!(validate(spec(bad.clone())).is_err(), "{bad}");
+        }
+        assert!(
+            serde_json::from_value::<FaultSpec>(
+                serde_json::json!({"target": "fhir", "status": 429, "retry-after": 2})
+            )
+            .is_err()
+        );
+        assert!(serde_json::from_value::<FaultSpec>(serde_json::json!({"target": "x"})).is_err());
+    }
+}

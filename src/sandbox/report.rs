@@ -1,0 +1,501 @@
+//! `GET /sandbox/api/report` (SPEC §7): what a client did, computed from the request log, set
+//! against what the CARIN Blue Button client CapabilityStatement and SMART App Launch expect of a
+//! client: reads and searches per resource type, the `_include`s it used, whether it followed
+//! `next` links, refreshed its token, and repeated a request after a 401, 429 or 5xx (no sooner
+//! than `Retry-After`). Each expectation ends in a check that a contract test can assert on.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use super::interaction::{Interaction, classify};
+use super::request_log::Entry;
+use crate::http::routes;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    Met,
+    NotMet,
+    /// Nothing happened that the expectation is about (no 429 was answered, no `next` offered).
+    NotApplicable,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub status: CheckStatus,
+    pub expectation: &'static str,
+    pub detail: String,
+}
+
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct OAuthUse {
+    pub discovery: usize,
+    pub authorize: usize,
+    pub code_exchanges: usize,
+    pub refreshes: usize,
+    pub token_errors: usize,
+}
+
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct ResourceUse {
+    pub read: usize,
+    pub vread: usize,
+    pub search: usize,
+    pub history: usize,
+    pub operations: BTreeMap<String, usize>,
+    pub writes: usize,
+    /// Names of the search parameters used, as sent (`patient`, `_include`, `service-date`).
+    pub search_params: BTreeSet<String>,
+}
+
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct FhirUse {
+    pub requests: usize,
+    pub capability_statement: usize,
+    pub resources: BTreeMap<String, ResourceUse>,
+    pub includes: BTreeSet<String>,
+    pub revincludes: BTreeSet<String>,
+    pub next_links_offered: usize,
+    pub next_links_followed: usize,
+    pub statuses: BTreeMap<u16, usize>,
+}
+
+/// How a client dealt with one kind of error response.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Handled {
+    pub received: usize,
+    /// Followed later by the same request (method, path and query) from the same client.
+    pub retried: usize,
+    /// Repeated before the `Retry-After` the error carried had passed (on the sandbox clock).
+    pub retried_too_early: usize,
+    /// A later repeat succeeded (after a 401: with a token obtained after the error).
+    pub recovered: usize,
+}
+
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct ErrorHandling {
+    pub unauthorized: Handled,
+    pub throttled: Handled,
+    pub unavailable: Handled,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub client_id: Option<String>,
+    pub requests: usize,
+    pub first: Option<String>,
+    pub last: Option<String>,
+    pub oauth: OAuthUse,
+    pub fhir: FhirUse,
+    pub error_handling: ErrorHandling,
+    pub checks: BTreeMap<&'static str, Check>,
+}
+
+fn params(query: &str) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+fn is_discovery(path: &str) -> bool {
+    path == routes::SMART_CONFIGURATION
+        || path == routes::FHIR_SMART_CONFIGURATION
+        || path == routes::OPENID_CONFIGURATION
+}
+
+fn is_metadata(path: &str) -> bool {
+    path.strip_prefix(routes::FHIR_BASE) == Some("/metadata")
+}
+
+/// The report over `entries` (oldest first), limited to one client when `client_id` is given.
+/// Discovery requests carry no credentials, so anonymous ones count for every client.
+pub fn report(entries: &[Entry], client_id: Option<&str>) -> Report {
+    let entries: Vec<&Entry> = entries
+        .iter()
+        .filter(|e| match (client_id, e.client_id.as_deref()) {
+            (None, _) => true,
+            (Some(c), Some(from)) => c == from,
+            (Some(_), None) => {
+                is_discovery(&e.path) || is_metadata(&e.path) || e.path == routes::JWKS
+            }
+        })
+        .collect();
+    let mut oauth = OAuthUse::default();
+    let mut fhir = FhirUse::default();
+    for e in &entries {
+        tally_oauth(&mut oauth, e);
+        tally_fhir(&mut fhir, e);
+    }
+    let error_handling = ErrorHandling {
+        unauthorized: handled(&entries, |e| e.status == 401 && bearer_protected(&e.path)),
+        throttled: handled(&entries, |e| e.status == 429),
+        unavailable: handled(&entries, |e| e.status >= 500),
+    };
+    let checks = checks(&oauth, &fhir, &error_handling);
+    Report {
+        client_id: client_id.map(str::to_owned),
+        requests: entries.len(),
+        first: entries.first().map(|e| e.time.clone()),
+        last: entries.last().map(|e| e.time.clone()),
+        oauth,
+        fhir,
+        error_handling,
+        checks,
+    }
+}
+
+fn bearer_protected(path: &str) -> bool {
+    path == routes::USERINFO || classify("GET", path).is_some()
+}
+
+fn tally_oauth(oauth: &mut OAuthUse, e: &Entry) {
+    if is_discovery(&e.path) || is_metadata(&e.path) {
+        oauth.discovery += 1;
+    }
+    if e.path == routes::AUTHORIZE || e.path.starts_with(&format!("{}/", routes::AUTHORIZE)) {
+        oauth.authorize += 1;
+    }
+    if e.path == routes::TOKEN {
+        if e.status >= 400 {
+            oauth.token_errors += 1;
+        } else {
+            match e.grant_type.as_deref() {
+                Some("authorization_code") => oauth.code_exchanges += 1,
+                Some("refresh_token") => oauth.refreshes += 1,
+                _ => {}
+            }
+        }
+    }
+}
+
+fn tally_fhir(fhir: &mut FhirUse, e: &Entry) {
+    let Some(interaction) = classify(&e.method, &e.path) else {
+        return;
+    };
+    fhir.requests += 1;
+    *fhir.statuses.entry(e.status).or_default() += 1;
+    if e.offered_next {
+        fhir.next_links_offered += 1;
+    }
+    if e.followed_next {
+        fhir.next_links_followed += 1;
+    }
+    if interaction == Interaction::Capabilities {
+        fhir.capability_statement += 1;
+    }
+    let Some(resource_type) = interaction.resource_type() else {
+        return;
+    };
+    let usage = fhir.resources.entry(resource_type.to_owned()).or_default();
+    match &interaction {
+        Interaction::Read(_) => usage.read += 1,
+        Interaction::Vread(_) => usage.vread += 1,
+        Interaction::History(_) => usage.history += 1,
+        Interaction::Write(_) => usage.writes += 1,
+        Interaction::Operation(_, op) => *usage.operations.entry(op.clone()).or_default() += 1,
+        Interaction::Search(_) => {
+            usage.search += 1;
+            for (name, value) in params(&e.query) {
+                match name.as_str() {
+                    "_include" | "_include:iterate" => {
+                        fhir.includes.insert(value);
+                    }
+                    "_revinclude" | "_revinclude:iterate" => {
+                        fhir.revincludes.insert(value);
+                    }
+                    _ => {}
+                }
+                usage.search_params.insert(name);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn same_request(a: &Entry, b: &Entry) -> bool {
+    a.client_id == b.client_id && a.method == b.method && a.path == b.path && a.query == b.query
+}
+
+fn new_token(e: &Entry) -> bool {
+    e.path == routes::TOKEN && e.status == 200
+}
+
+fn handled(entries: &[&Entry], is_error: impl Fn(&Entry) -> bool) -> Handled {
+    let mut h = Handled::default();
+    for (i, error) in entries.iter().enumerate() {
+        if !is_error(error) {
+            continue;
+        }
+        h.received += 1;
+        let later = &entries[i + 1..];
+        let Some(retry) = later.iter().find(|e| same_request(error, e)) else {
+            continue;
+        };
+        h.retried += 1;
+        let waited_ms = retry.at_ms.saturating_sub(error.at_ms);
+        if error
+            .retry_after
+            .is_some_and(|s| waited_ms < i64::from(s) * 1000)
+        {
+            h.retried_too_early += 1;
+        }
+        let recovered = later.iter().enumerate().any(|(j, e)| {
+            same_request(error, e)
+                && e.status < 400
+                && (error.status != 401
+                    || later[..j]
+                        .iter()
+                        .any(|t| new_token(t) && t.client_id == error.client_id))
+        });
+        if recovered {
+            h.recovered += 1;
+        }
+    }
+    h
+}
+
+fn check(met: bool, expectation: &'static str, detail: String) -> Check {
+    Check {
+        status: if met {
+            CheckStatus::Met
+        } else {
+            CheckStatus::NotMet
+        },
+        expectation,
+        detail,
+    }
+}
+
+fn not_applicable(expectation: &'static str, detail: &str) -> Check {
+    Check {
+        status: CheckStatus::NotApplicable,
+        expectation,
+        detail: detail.to_owned(),
+    }
+}
+
+fn error_check(h: &Handled, expectation: &'static str, what: &str) -> Check {
+    if h.received == 0 {
+        return not_applicable(expectation, &format!("no {what} was answered"));
+    }
+    check(
+        h.recovered == h.received && h.retried_too_early == 0,
+        expectation,
+        format!(
+            "{} received, {} repeated ({} too early), {} recovered",
+            h.received, h.retried, h.retried_too_early, h.recovered
+        ),
+    )
+}
+
+/// `a, b` or `none`, for check details.
+fn list<'a>(items: impl Iterator<Item = &'a String>) -> String {
+    let items: Vec<&str> = items.map(String::as_str).collect();
+    if items.is_empty() {
+        "none".to_owned()
+    } else {
+        items.join(", ")
+    }
+}
+
+fn checks(
+    oauth: &OAuthUse,
+    fhir: &FhirUse,
+    errors: &ErrorHandling,
+) -> BTreeMap<&'static str, Check> {
+    let uses = |t: &str| fhir.resources.get(t).cloned().unwrap_or_default();
+    let (patient, eob, coverage) = (
+        uses("Patient"),
+        uses("ExplanationOfBenefit"),
+        uses("Coverage"),
+    );
+    let eob_includes: Vec<&String> = fhir
+        .includes
+        .iter()
+        .filter(|i| i.starts_with("ExplanationOfBenefit:"))
+        .collect();
+    let referenced: usize = [
+        "Organization",
+        "Practitioner",
+        "PractitionerRole",
+        "Location",
+    ]
+    .iter()
+    .map(|t| uses(t).read + uses(t).search)
+    .sum();
+    let mut checks = BTreeMap::new();
+    checks.insert("discovery", check(oauth.discovery > 0,
+        "Discovers the endpoints: GET /.well-known/smart-configuration (or /r4/.well-known/smart-configuration, or /r4/metadata)",
+        format!("{} discovery requests", oauth.discovery)));
+    checks.insert(
+        "patient_read",
+        check(
+            patient.read + patient.search > 0,
+            "Reads the member's Patient (the token response's `patient`)",
+            format!("{} reads, {} searches", patient.read, patient.search),
+        ),
+    );
+    checks.insert(
+        "eob_search",
+        check(
+            eob.search > 0,
+            "Searches ExplanationOfBenefit (CARIN BB: SHALL support search by patient)",
+            format!(
+                "{} searches, parameters used: {}",
+                eob.search,
+                list(eob.search_params.iter())
+            ),
+        ),
+    );
+    checks.insert("eob_include", check(!eob_includes.is_empty(),
+        "Uses _include on ExplanationOfBenefit searches (ExplanationOfBenefit:* or a named reference) to get referenced resources with the claims",
+        format!("includes used: {}", list(eob_includes.iter().copied()))));
+    checks.insert(
+        "coverage",
+        check(
+            coverage.read + coverage.search > 0,
+            "Reads or searches Coverage",
+            format!("{} reads, {} searches", coverage.read, coverage.search),
+        ),
+    );
+    checks.insert("references", check(referenced > 0 || !eob_includes.is_empty(),
+        "Gets the resources claims reference (Organization, Practitioner, PractitionerRole, Location) by _include or read",
+        format!("{referenced} reads or searches of them, {} EOB includes", eob_includes.len())));
+    checks.insert(
+        "paging",
+        if fhir.next_links_offered == 0 {
+            not_applicable(
+                "Follows a searchset Bundle's next link",
+                "no response offered a next link",
+            )
+        } else {
+            check(
+                fhir.next_links_followed > 0,
+                "Follows a searchset Bundle's next link",
+                format!(
+                    "{} responses offered a next link, {} followed",
+                    fhir.next_links_offered, fhir.next_links_followed
+                ),
+            )
+        },
+    );
+    checks.insert(
+        "token_refresh",
+        check(
+            oauth.refreshes > 0,
+            "Gets a new access token with its refresh token (grant_type=refresh_token)",
+            format!("{} successful refreshes", oauth.refreshes),
+        ),
+    );
+    checks.insert(
+        "handles_401",
+        error_check(
+            &errors.unauthorized,
+            "After a 401, gets a new token and repeats the request",
+            "401",
+        ),
+    );
+    checks.insert(
+        "handles_429",
+        error_check(
+            &errors.throttled,
+            "After a 429, repeats the request no sooner than Retry-After",
+            "429",
+        ),
+    );
+    checks.insert(
+        "handles_5xx",
+        error_check(
+            &errors.unavailable,
+            "After a 5xx, repeats the request later (no sooner than Retry-After when sent)",
+            "5xx",
+        ),
+    );
+    checks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e(at_ms: i64, method: &str, path: &str, query: &str, status: u16) -> Entry {
+        Entry {
+            seq: 0,
+            time: String::new(),
+            at_ms,
+            method: method.into(),
+            path: path.into(),
+            query: query.into(),
+            client_id: Some("app".into()),
+            status,
+            duration_ms: 0,
+            grant_type: None,
+            retry_after: None,
+            fault: None,
+            followed_next: false,
+            offered_next: false,
+        }
+    }
+
+    #[test]
+    fn a_well_behaved_client_meets_every_check() {
+        let eob = "/r4/ExplanationOfBenefit";
+        let mut throttled = e(3_000, "GET", eob, "patient=1", 429);
+        throttled.retry_after = Some(2);
+        let mut first_page = e(5_000, "GET", eob, "patient=1", 200);
+        first_page.offered_next = true;
+        let mut second_page = e(6_000, "GET", eob, "patient=1&_page=2", 200);
+        second_page.followed_next = true;
+        let mut refresh = e(8_000, "POST", "/oauth2/token", "", 200);
+        refresh.grant_type = Some("refresh_token".into());
+        let log = vec![
+            e(0, "GET", "/.well-known/smart-configuration", "", 200),
+            e(
+                1_000,
+                "GET",
+                eob,
+                "patient=1&_include=ExplanationOfBenefit:*",
+                200,
+            ),
+            e(2_000, "GET", "/r4/Patient/1", "", 200),
+            e(2_500, "GET", "/r4/Coverage", "patient=1", 200),
+            throttled,
+            first_page,
+            second_page,
+            e(7_000, "GET", "/r4/Patient/1", "", 401),
+            refresh,
+            e(9_000, "GET", "/r4/Patient/1", "", 200),
+            e(9_500, "GET", "/r4/Patient/1", "", 503),
+            e(9_800, "GET", "/r4/Patient/1", "", 200),
+        ];
+        let report = report(&log, Some("app"));
+        for (id, check) in &report.checks {
+            assert_eq!(check.status, CheckStatus::Met, "{id}: {}", check.detail);
+        }
+        let eob = &report.fhir.resources["ExplanationOfBenefit"];
+        assert_eq!(eob.search, 4);
+        assert!(eob.search_params.contains("_include"));
+        assert_eq!(report.oauth.refreshes, 1);
+        assert_eq!(report.error_handling.unauthorized.recovered, 1);
+    }
+
+    #[test]
+    fn an_impatient_client_is_caught_and_other_clients_are_left_out() {
+        let mut throttled = e(0, "GET", "/r4/Patient/1", "", 429);
+        throttled.retry_after = Some(2);
+        let mut other = e(0, "GET", "/r4/Coverage", "", 200);
+        other.client_id = Some("other".into());
+        let log = vec![throttled, e(500, "GET", "/r4/Patient/1", "", 200), other];
+        let report = report(&log, Some("app"));
+        assert_eq!(report.requests, 2);
+        assert_eq!(report.error_handling.throttled.retried_too_early, 1);
+        assert_eq!(report.checks["handles_429"].status, CheckStatus::NotMet);
+        assert_eq!(report.checks["paging"].status, CheckStatus::NotApplicable);
+        assert_eq!(
+            report.checks["handles_401"].status,
+            CheckStatus::NotApplicable
+        );
+        assert_eq!(report.checks["coverage"].status, CheckStatus::NotMet);
+    }
+}

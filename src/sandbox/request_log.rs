@@ -1,0 +1,286 @@
+//! The request log (SPEC §7 `GET /sandbox/api/requests`): a bounded ring buffer of the requests
+//! the sandbox answered, newest last, with secrets redacted from the query before it is stored.
+//! It also remembers the `next` links the FHIR API handed out, so that following one is
+//! recognised whatever the paging format, and which client a bearer token belonged to, so that a
+//! request with a revoked token is still attributed.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Mutex, MutexGuard};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::http::routes;
+
+pub const DEFAULT_CAPACITY: usize = 1000;
+/// Remembered `next` links and token owners: bounded so that a long soak does not grow memory.
+const MAX_NEXT_LINKS: usize = 1000;
+const MAX_BEARERS: usize = 10_000;
+const REDACTED: &str = "[redacted]";
+
+/// One answered request as the control API shows it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Entry {
+    /// Increases by one per logged request and is never reused, not even after a reset.
+    pub seq: u64,
+    /// RFC 3339, from the sandbox clock, to the millisecond.
+    pub time: String,
+    #[serde(skip)]
+    pub at_ms: i64,
+    pub method: String,
+    pub path: String,
+    /// The query with secrets redacted; for `POST …/_search` the form body's parameters follow.
+    pub query: String,
+    pub client_id: Option<String>,
+    pub status: u16,
+    pub duration_ms: u64,
+    /// The token endpoint's `grant_type`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grant_type: Option<String>,
+    /// The `Retry-After` the response carried, in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u32>,
+    /// The id of the injected fault that delayed or answered this request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault: Option<u64>,
+    /// The request was a `next` link of an earlier searchset Bundle.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub followed_next: bool,
+    /// The response offered a `next` link.
+    #[serde(skip)]
+    pub offered_next: bool,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    entries: VecDeque<Entry>,
+    next_seq: u64,
+    next_links: VecDeque<String>,
+    next_link_set: HashSet<String>,
+    bearers: HashMap<[u8; 32], String>,
+}
+
+#[derive(Debug)]
+pub struct RequestLog {
+    inner: Mutex<Inner>,
+    capacity: usize,
+}
+
+impl RequestLog {
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            inner: Mutex::default(),
+            capacity: capacity.max(1),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Appends an entry (its `seq` is assigned here), dropping the oldest beyond the bound.
+    pub fn record(&self, mut entry: Entry) -> u64 {
+        let mut inner = self.lock();
+        inner.next_seq += 1;
+        entry.seq = inner.next_seq;
+        inner.entries.push_back(entry);
+        while inner.entries.len() > self.capacity {
+            inner.entries.pop_front();
+        }
+        inner.next_seq
+    }
+
+    /// Oldest first.
+    pub fn entries(&self) -> Vec<Entry> {
+        self.lock().entries.iter().cloned().collect()
+    }
+
+    /// Forgets the entries, the remembered links and token owners; returns how many entries.
+    pub fn clear(&self) -> usize {
+        let mut inner = self.lock();
+        let n = inner.entries.len();
+        inner.entries.clear();
+        inner.next_links.clear();
+        inner.next_link_set.clear();
+        inner.bearers.clear();
+        n
+    }
+
+    pub fn remember_next_link(&self, path: &str, query: &str) {
+        let key = link_key(path, query);
+        let mut inner = self.lock();
+        if !inner.next_link_set.insert(key.clone()) {
+            return;
+        }
+        inner.next_links.push_back(key);
+        while inner.next_links.len() > MAX_NEXT_LINKS {
+            if let Some(old) = inner.next_links.pop_front() {
+                inner.next_link_set.remove(&old);
+            }
+        }
+    }
+
+    pub fn is_next_link(&self, path: &str, query: &str) -> bool {
+        self.lock().next_link_set.contains(&link_key(path, query))
+    }
+
+    /// Remembers the client a bearer token was issued to (only a hash of the token is kept).
+    pub fn remember_bearer(&self, token: &str, client_id: &str) {
+        let mut inner = self.lock();
+        if inner.bearers.len() >= MAX_BEARERS {
+            inner.bearers.clear();
+        }
+        inner.bearers.insert(
+            Sha256::digest(token.as_bytes()).into(),
+            client_id.to_owned(),
+        );
+    }
+
+    pub fn bearer_client(&self, token: &str) -> Option<String> {
+        let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        self.lock().bearers.get(&hash).cloned()
+    }
+}
+
+/// A link compared by path and decoded, sorted parameters, so that a client that re-encodes the
+/// query (`%7C` for `|`, another parameter order) still counts as following it.
+fn link_key(path: &str, query: &str) -> String {
+    let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    pairs.sort();
+    let mut key = path.to_owned();
+    for (k, v) in pairs {
+        key.push('\n');
+        key.push_str(&k);
+        key.push('=');
+        key.push_str(&v);
+    }
+    key
+}
+
+/// Parameter names whose values are secrets: codes, credentials and tokens. `code` is a FHIR
+/// search parameter (a clinical code) under the FHIR base and stays visible there.
+fn is_secret(name: &str, fhir: bool) -> bool {
+    let name = name.to_ascii_lowercase();
+    let exact = [
+        "code_verifier",
+        "client_secret",
+        "client_assertion",
+        "assertion",
+        "refresh_token",
+        "access_token",
+        "id_token",
+        "token",
+        "csrf_token",
+        "subject_token",
+        "actor_token",
+        "device_code",
+    ];
+    (name == "code" && !fhir)
+        || exact.contains(&name.as_str())
+        || ["password", "passwd", "secret", "pwd"]
+            .iter()
+            .any(|s| name.contains(s))
+}
+
+/// The query with every secret value replaced by `[redacted]`; everything else is kept exactly
+/// as sent.
+pub fn redact_query(path: &str, query: &str) -> String {
+    let fhir = path == routes::FHIR_BASE || path.starts_with(&format!("{}/", routes::FHIR_BASE));
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (raw_name, _) = pair.split_once('=').unwrap_or((pair, ""));
+            let name: String = url::form_urlencoded::parse(raw_name.as_bytes())
+                .next()
+                .map(|(k, _)| k.into_owned())
+                .unwrap_or_default();
+            if is_secret(&name, fhir) {
+                format!("{raw_name}={REDACTED}")
+            } else {
+                pair.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(path: &str) -> Entry {
+        Entry {
+            seq: 0,
+            time: String::new(),
+            at_ms: 0,
+            method: "GET".into(),
+            path: path.into(),
+            query: String::new(),
+            client_id: None,
+            status: 200,
+            duration_ms: 0,
+            grant_type: None,
+            retry_after: None,
+            fault: None,
+            followed_next: false,
+            offered_next: false,
+        }
+    }
+
+    #[test]
+    fn redacts_secrets_and_keeps_the_rest_verbatim() {
+        assert_eq!(
+            redact_query(
+                "/oauth2/authorize/test",
+                "client_id=a&code=123&state=x%20y&client_secret=s&refresh_token=r&Password=p&user_password=q"
+            ),
+            "client_id=a&code=[redacted]&state=x%20y&client_secret=[redacted]&refresh_token=[redacted]&Password=[redacted]&user_password=[redacted]"
+        );
+        assert_eq!(
+            redact_query(
+                "/r4/Observation",
+                "code=http://loinc.org|1234-5&access_token=t"
+            ),
+            "code=http://loinc.org|1234-5&access_token=[redacted]"
+        );
+        assert_eq!(redact_query("/x", ""), "");
+        assert_eq!(redact_query("/x", "code"), "code=[redacted]");
+    }
+
+    #[test]
+    fn the_ring_buffer_keeps_the_newest() {
+        let log = RequestLog::new(3);
+        for i in 0..5 {
+            log.record(entry(&format!("/{i}")));
+        }
+        let entries = log.entries();
+        let paths: Vec<&str> = entries.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, ["/2", "/3", "/4"]);
+        assert_eq!(entries[2].seq, 5);
+        assert_eq!(log.clear(), 3);
+        assert_eq!(log.record(entry("/5")), 6, "seq survives a clear");
+    }
+
+    #[test]
+    fn next_links_match_after_reencoding() {
+        let log = RequestLog::new(10);
+        log.remember_next_link("/r4/ExplanationOfBenefit", "patient=1&_page=2&type=a%7Cb");
+        assert!(log.is_next_link("/r4/ExplanationOfBenefit", "type=a|b&_page=2&patient=1"));
+        assert!(!log.is_next_link("/r4/ExplanationOfBenefit", "patient=1&_page=3&type=a|b"));
+    }
+
+    #[test]
+    fn bearer_owners_are_remembered_by_hash() {
+        let log = RequestLog::new(10);
+        log.remember_bearer("tok", "app");
+        assert_eq!(log.bearer_client("tok").as_deref(), Some("app"));
+        assert_eq!(log.bearer_client("other"), None);
+    }
+}

@@ -1,0 +1,152 @@
+//! `GET /sandbox/api/report` (SPEC §7): a scripted client's behaviour, set against what CARIN
+//! expects of a client, as a contract test would assert on it.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{JASON, TestApp, spawn_app};
+
+async fn report(app: &TestApp, client_id: &str) -> Value {
+    let response = app
+        .get(&format!("/sandbox/api/report?client_id={client_id}"))
+        .await;
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+fn status(report: &Value, check: &str) -> String {
+    report["checks"][check]["status"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no check {check} in {report}"))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_well_behaved_client_meets_the_expectations_it_was_tested_on() {
+    let app = spawn_app().await;
+    // Discovery carries no credentials: the report counts it for every client.
+    app.get("/.well-known/smart-configuration").await;
+    let token = app.login(JASON, "patient/*.read").await;
+    let patient_id = token["patient"].as_str().unwrap();
+    let mut access = token["access_token"].as_str().unwrap().to_owned();
+    let patient = format!("/r4/Patient/{patient_id}");
+    app.get_with_token(&patient, &access).await;
+    app.get_with_token(
+        &format!("/r4/ExplanationOfBenefit?patient={patient_id}&_include=ExplanationOfBenefit:*"),
+        &access,
+    )
+    .await;
+    app.get_with_token(&format!("/r4/Coverage?patient={patient_id}"), &access)
+        .await;
+
+    // A 429 with Retry-After: 2, honoured on the sandbox clock instead of sleeping.
+    app.post_json(
+        "/sandbox/api/faults",
+        json!({"target": "fhir", "status": 429, "retry_after": 2, "client_id": "sandbox-app"}),
+    )
+    .await;
+    assert_eq!(app.get_with_token(&patient, &access).await.status(), 429);
+    app.advance_clock(2).await;
+    assert_eq!(app.get_with_token(&patient, &access).await.status(), 200);
+
+    // The token expires: 401, refresh, repeat.
+    app.advance_clock(3601).await;
+    assert_eq!(app.get_with_token(&patient, &access).await.status(), 401);
+    let refreshed: Value = app
+        .post_form(
+            "/oauth2/token",
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", token["refresh_token"].as_str().unwrap()),
+                ("client_id", "sandbox-app"),
+                ("client_secret", "sandbox-secret"),
+            ],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    access = refreshed["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(app.get_with_token(&patient, &access).await.status(), 200);
+
+    let report = report(&app, "sandbox-app").await;
+    assert_eq!(report["client_id"], "sandbox-app");
+    for check in [
+        "discovery",
+        "patient_read",
+        "eob_search",
+        "eob_include",
+        "coverage",
+        "references",
+        "token_refresh",
+        "handles_401",
+        "handles_429",
+    ] {
+        assert_eq!(status(&report, check), "met", "{check}: {report}");
+    }
+    for check in ["paging", "handles_5xx"] {
+        assert_eq!(status(&report, check), "not_applicable", "{check}");
+    }
+    let fhir = &report["fhir"];
+    assert_eq!(fhir["resources"]["Patient"]["read"], 5);
+    assert_eq!(fhir["resources"]["ExplanationOfBenefit"]["search"], 1);
+    assert_eq!(
+        fhir["resources"]["ExplanationOfBenefit"]["search_params"],
+        json!(["_include", "patient"])
+    );
+    assert_eq!(fhir["includes"], json!(["ExplanationOfBenefit:*"]));
+    assert_eq!(fhir["statuses"]["429"], 1);
+    assert_eq!(report["oauth"]["code_exchanges"], 1);
+    assert_eq!(report["oauth"]["refreshes"], 1);
+    let throttled = &report["error_handling"]["throttled"];
+    assert_eq!(throttled["received"], 1);
+    assert_eq!(throttled["retried_too_early"], 0);
+    assert_eq!(report["error_handling"]["unauthorized"]["recovered"], 1);
+    for check in report["checks"].as_object().unwrap().values() {
+        assert!(check["expectation"].is_string() && check["detail"].is_string());
+    }
+}
+
+#[tokio::test]
+async fn an_impatient_client_that_skips_the_claims_is_caught() {
+    let app = spawn_app().await;
+    let token = app.login(JASON, "patient/*.read").await;
+    let access = token["access_token"].as_str().unwrap();
+    let patient = format!("/r4/Patient/{}", token["patient"].as_str().unwrap());
+    app.post_json(
+        "/sandbox/api/faults",
+        json!({"target": "fhir", "status": 429, "retry_after": 2}),
+    )
+    .await;
+    app.get_with_token(&patient, access).await;
+    app.get_with_token(&patient, access).await;
+    app.post_json(
+        "/sandbox/api/faults",
+        json!({"target": "fhir", "status": 503}),
+    )
+    .await;
+    app.get_with_token(&patient, access).await;
+
+    let report = report(&app, "sandbox-app").await;
+    assert_eq!(status(&report, "handles_429"), "not_met");
+    assert_eq!(
+        report["error_handling"]["throttled"]["retried_too_early"],
+        1
+    );
+    assert_eq!(status(&report, "handles_5xx"), "not_met", "never repeated");
+    for check in [
+        "eob_search",
+        "eob_include",
+        "coverage",
+        "token_refresh",
+        "discovery",
+    ] {
+        assert_eq!(status(&report, check), "not_met", "{check}");
+    }
+    assert_eq!(status(&report, "handles_401"), "not_applicable");
+
+    let nobody = self::report(&app, "someone-else").await;
+    assert_eq!(nobody["requests"], 0);
+    let everyone: Value = app.get("/sandbox/api/report").await.json().await.unwrap();
+    assert!(everyone["client_id"].is_null());
+    assert_eq!(everyone["requests"], 4);
+}
