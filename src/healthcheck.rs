@@ -39,11 +39,13 @@ pub fn check(url: &str) -> Result<(), String> {
         target = format!("{target}?{query}");
     }
     let host = url.host_str().unwrap_or("localhost");
-    write!(
-        stream,
-        "GET {target} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n"
-    )
-    .map_err(|e| format!("{address}: {e}"))?;
+    // One write: `write!` on a socket would send the request in pieces, and a server that
+    // answers after the first piece and closes would break the pipe for the rest.
+    let request =
+        format!("GET {target} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n");
+    stream
+        .write_all(request.as_bytes())
+        .map_err(|e| format!("{address}: {e}"))?;
     let mut head = [0u8; 64];
     let mut read = 0;
     while read < 12 {
@@ -75,8 +77,14 @@ mod tests {
         let port = listener.local_addr().unwrap().port();
         std::thread::spawn(move || {
             let (mut s, _) = listener.accept().unwrap();
+            let mut request = Vec::new();
             let mut buf = [0u8; 1024];
-            let _ = s.read(&mut buf);
+            while !request.ends_with(b"\r\n\r\n") {
+                match s.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
             let _ = s.write_all(answer.as_bytes());
         });
         port

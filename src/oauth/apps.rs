@@ -180,6 +180,10 @@ impl AppRegistry {
         self.write().insert(app.client_id.clone(), app);
     }
 
+    pub fn remove(&self, client_id: &str) {
+        self.write().remove(client_id);
+    }
+
     /// Checks a registration and stores it with fresh credentials.
     pub fn register(&self, new: NewApp, strict: bool) -> Result<App, String> {
         let app = validate_new(new, strict)?;

@@ -81,8 +81,11 @@ impl OAuthServer {
             .apps
             .register(new, self.config.strict)
             .map_err(|e| OAuthError::new(ErrorCode::InvalidClientMetadata, e))?;
-        self.save()
-            .map_err(|e| OAuthError::new(ErrorCode::TemporarilyUnavailable, e))?;
+        if let Err(e) = self.save() {
+            // Not acknowledged, so not kept: the app must not exist after an error answer.
+            self.apps.remove(&app.client_id);
+            return Err(OAuthError::new(ErrorCode::TemporarilyUnavailable, e));
+        }
         Ok(app)
     }
 

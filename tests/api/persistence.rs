@@ -131,3 +131,52 @@ async fn sigkill_during_writes_leaves_a_readable_state() {
     drop(server);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[tokio::test]
+async fn an_unwritable_state_dir_stops_start_up_with_a_clear_message() {
+    let blocker = temp_dir("blocker").join("a-file");
+    std::fs::write(&blocker, b"not a directory").unwrap();
+    let mut settings = payer_sandbox::settings::Settings::for_tests();
+    settings.state_dir = Some(blocker.join("state"));
+    let error = match payer_sandbox::startup::Application::build(settings).await {
+        Ok(_) => panic!("start-up should fail"),
+        Err(e) => e,
+    };
+    assert!(
+        error.contains("state dir") && error.contains("a-file"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_state_dir_that_fails_later_gives_a_clear_error_not_a_crash() {
+    let dir = temp_dir("vanishing");
+    let app = spawn_with(|s| s.state_dir = Some(dir.clone())).await;
+    // As root, permission bits do not stop writes; a file where the directory was does.
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::write(&dir, b"the state directory is gone").unwrap();
+    let response = app
+        .post_json(
+            "/oauth2/register",
+            json!({"client_name": "Unsaved", "redirect_uris": ["https://u.example/cb"]}),
+        )
+        .await;
+    assert_eq!(response.status(), 503);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "temporarily_unavailable");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("could not save")
+    );
+    assert_eq!(app.get("/healthz").await.status(), 200, "still serving");
+    let portal = app.get("/portal").await.text().await.unwrap();
+    assert!(
+        !portal.contains("Unsaved"),
+        "an app whose registration failed does not exist"
+    );
+    let token = app.token(JASON, "patient/*.read").await;
+    assert_eq!(token.len(), 32, "logins still work");
+    std::fs::remove_file(dir).unwrap();
+}
