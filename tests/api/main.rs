@@ -6,6 +6,7 @@
 
 mod helpers;
 
+mod fuzz_corpus;
 mod hostile_input;
 mod isolation_all_members;
 mod oauth_authorize;
