@@ -13,7 +13,7 @@ use super::authorize::found;
 use crate::http::pages::{error_page, render};
 use crate::http::{form, routes};
 use crate::oauth::authorize::{error_redirect, redirect_with};
-use crate::oauth::login::{AccountDetails, Attempt, LoginError, Stage};
+use crate::oauth::login::{AccountDetails, Attempt, Email, LoginError, Stage};
 use crate::oauth::{ErrorCode, scopes};
 use crate::state::AppState;
 
@@ -170,6 +170,23 @@ fn malformed(e: String) -> Response {
     error_page(StatusCode::BAD_REQUEST, "Malformed form", &e, None)
 }
 
+/// The open attempt and its posted form, or the page that says why not.
+fn open_with_form<F: for<'de> serde::Deserialize<'de>>(
+    state: &AppState,
+    attempt: &str,
+    body: &[u8],
+) -> Result<(Attempt, F), Response> {
+    let a = open(state, attempt)?;
+    let f = form::parse(body).map_err(malformed)?;
+    Ok((a, f))
+}
+
+/// A code went to the outbox (and, as SPEC §5.2 says, to the log): on to the code page.
+fn code_sent(attempt: &str, email: &Email) -> Response {
+    tracing::info!(to = %email.to, code = %email.code, "verification email sent (sandbox outbox)");
+    Redirect::to(&routes::login_path(routes::LOGIN_VERIFY, attempt)).into_response()
+}
+
 pub async fn start(State(state): State<AppState>, Path(attempt): Path<String>) -> Response {
     match open(&state, &attempt) {
         Ok(a) => render(
@@ -202,13 +219,9 @@ pub async fn create(
     Path(attempt): Path<String>,
     body: Bytes,
 ) -> Response {
-    let a = match open(&state, &attempt) {
-        Ok(a) => a,
+    let (a, f): (Attempt, CreateForm) = match open_with_form(&state, &attempt, &body) {
+        Ok(opened) => opened,
         Err(response) => return response,
-    };
-    let f: CreateForm = match form::parse(&body) {
-        Ok(f) => f,
-        Err(e) => return malformed(e),
     };
     let details = AccountDetails {
         given: f.first_name.clone(),
@@ -226,10 +239,7 @@ pub async fn create(
         now,
         form::rfc3339(now),
     ) {
-        Ok(email) => {
-            tracing::info!(to = %email.to, code = %email.code, "verification email sent (sandbox outbox)");
-            Redirect::to(&routes::login_path(routes::LOGIN_VERIFY, &a.id)).into_response()
-        }
+        Ok(email) => code_sent(&a.id, &email),
         Err(LoginError::Retry(message)) => render(
             StatusCode::BAD_REQUEST,
             &CreatePage {
@@ -267,13 +277,9 @@ pub async fn sign_in(
     Path(attempt): Path<String>,
     body: Bytes,
 ) -> Response {
-    let a = match open(&state, &attempt) {
-        Ok(a) => a,
+    let (a, f): (Attempt, EmailForm) = match open_with_form(&state, &attempt, &body) {
+        Ok(opened) => opened,
         Err(response) => return response,
-    };
-    let f: EmailForm = match form::parse(&body) {
-        Ok(f) => f,
-        Err(e) => return malformed(e),
     };
     let now = state.now();
     match state
@@ -281,10 +287,7 @@ pub async fn sign_in(
         .logins
         .sign_in(&a.id, &f.csrf_token, &f.email, now, form::rfc3339(now))
     {
-        Ok(email) => {
-            tracing::info!(to = %email.to, code = %email.code, "verification email sent (sandbox outbox)");
-            Redirect::to(&routes::login_path(routes::LOGIN_VERIFY, &a.id)).into_response()
-        }
+        Ok(email) => code_sent(&a.id, &email),
         Err(LoginError::Retry(message)) => render(
             StatusCode::BAD_REQUEST,
             &SignInPage {
@@ -321,13 +324,9 @@ pub async fn verify(
     Path(attempt): Path<String>,
     body: Bytes,
 ) -> Response {
-    let a = match open(&state, &attempt) {
-        Ok(a) => a,
+    let (a, f): (Attempt, CodeForm) = match open_with_form(&state, &attempt, &body) {
+        Ok(opened) => opened,
         Err(response) => return response,
-    };
-    let f: CodeForm = match form::parse(&body) {
-        Ok(f) => f,
-        Err(e) => return malformed(e),
     };
     match state
         .oauth
