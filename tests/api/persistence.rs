@@ -73,6 +73,7 @@ async fn sigkill_during_writes_leaves_a_readable_state() {
     let dir = temp_dir("sigkill");
     let client = reqwest::Client::new();
     let mut acknowledged: Vec<String> = Vec::new();
+    let mut linked: Vec<String> = Vec::new();
     for round in 0..8 {
         let mut server = spawn_binary(&["--state-dir", dir.to_str().unwrap()]);
         let url = server.url.clone();
@@ -91,6 +92,22 @@ async fn sigkill_during_writes_leaves_a_readable_state() {
                 "round {round}: acknowledged app {id} lost"
             );
         }
+        for email in &linked {
+            assert_eq!(
+                state["email_links"][email], JASON,
+                "round {round}: email link {email} lost"
+            );
+        }
+        // A member links an email (verified by its code) while the registrations below run.
+        let email = format!("round{round}@example.com");
+        let test_app = crate::helpers::TestApp::at_url(&url);
+        let attempt = Attempt::start(
+            &test_app,
+            "client_id=sandbox-app&redirect_uri=http://localhost/cb",
+        )
+        .await;
+        attempt.approve_as_jason(&email).await;
+        linked.push(email);
         let writers: Vec<_> = (0..4)
             .map(|w| {
                 let client = client.clone();
