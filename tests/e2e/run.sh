@@ -52,13 +52,15 @@ if [ ! -f "$js/node_modules/.package-lock.json" ] || ! cmp -s "$js/package-lock.
   cp "$js/package-lock.json" "$js/node_modules/.package-lock.copy"
 fi
 
+# CHROMIUM may name another Chromium build; the default is Debian's, installed when missing.
 chromium="${CHROMIUM:-/usr/bin/chromium}"
 if wants fhirclient-js-chromium && [ ! -x "$chromium" ]; then
-  say "installing Debian's chromium"
-  if [ "$(id -u)" -ne 0 ]; then say "chromium is missing and installing it needs root"; exit 2; fi
+  if [ -n "${CHROMIUM:-}" ]; then say "CHROMIUM=$CHROMIUM is not an executable"; exit 2; fi
+  if [ "$(id -u)" -ne 0 ]; then say "/usr/bin/chromium is missing and installing it needs root"; exit 2; fi
+  say "installing Debian's chromium (apt-get install chromium)"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >&2
-  apt-get install -y -qq --no-install-recommends chromium >&2
+  apt-get install -y -qq chromium >&2
 fi
 
 # ---- the server ------------------------------------------------------------------------------
