@@ -63,6 +63,15 @@ def test_callback_gives_patient_context_and_ready_client(jason, members):
     assert saved["server"]["auth"]["refresh_token"], "state saved with the refresh token"
 
 
+def test_saved_state_restores_a_working_client(jason):
+    smart, _, _, saved = jason
+    # A web app keeps `state` in its session between requests and rebuilds the client from it.
+    restored = client.FHIRClient(state=dict(saved), save_func=lambda _: None)
+    assert restored.ready
+    assert restored.patient_id == smart.patient_id
+    assert Patient.read(restored.patient_id, restored.server).id == smart.patient_id
+
+
 def test_patient_read(jason):
     smart, *_ = jason
     patient = smart.patient

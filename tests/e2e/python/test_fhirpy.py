@@ -83,6 +83,17 @@ def test_sort_newest_first(rosa):
     assert stamps == sorted(stamps)
 
 
+def test_elements_and_summary_subsets(rosa):
+    _, fhir = rosa
+    rows = fhir.resources("ExplanationOfBenefit").elements("billablePeriod").limit(5).fetch()
+    assert len(rows) == 5
+    for row in rows:
+        assert set(row) <= {"resourceType", "id", "meta", "billablePeriod"}, set(row)
+        assert any(t.get("code") == "SUBSETTED" for t in row["meta"].get("tag", []))
+    raw = fhir.resources("ExplanationOfBenefit").search(_summary="count").fetch_raw()
+    assert raw["total"] == 137 and not [e for e in raw.get("entry", []) if e.get("search", {}).get("mode") == "match"]
+
+
 def test_include_and_iterate(jason):
     token, fhir = jason
     raw = (
