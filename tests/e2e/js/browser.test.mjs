@@ -107,6 +107,16 @@ describe('JS fhirclient in headless Chromium', () => {
         await page.getByRole('link', { name: /Create an account/ }).click();
         await page.waitForURL(/\/create$/);
         await shot(page, `${size}-02-create-account`);
+        // A mistyped postal code first: the page says so and keeps what was typed.
+        await page.getByLabel('First Name').fill(jason.given);
+        await page.getByLabel('Last Name').fill(jason.family);
+        await page.getByLabel('Member ID').fill(jason.member_id);
+        await page.getByLabel('Postal Code').fill('99999');
+        await page.getByLabel('Email').fill(email);
+        await page.getByRole('button', { name: 'Continue' }).click();
+        await page.getByRole('alert').waitFor();
+        assert.equal(await page.getByLabel('Member ID').inputValue(), jason.member_id);
+        await shot(page, `${size}-02c-create-account-error`);
         await page.getByLabel('First Name').fill(jason.given);
         await page.getByLabel('Last Name').fill(jason.family);
         await page.getByLabel('Member ID').fill(jason.member_id);
@@ -210,8 +220,25 @@ describe('JS fhirclient in headless Chromium', () => {
     }
   });
 
+  test('an unknown app gets an error page, never a redirect', async () => {
+    for (const size of Object.keys(VIEWPORTS)) {
+      const { page, close } = await openBrowser(size, log);
+      try {
+        const redirect = `${app.url}/index.html`;
+        const response = await page.goto(`${SANDBOX}/oauth2/authorize?client_id=no-such-app&response_type=code&redirect_uri=${encodeURIComponent(redirect)}&state=x`);
+        assert.equal(response.status(), 400);
+        assert.ok(page.url().startsWith(SANDBOX), 'stayed on the sandbox');
+        await page.getByRole('alert').waitFor();
+        await shot(page, `${size}-08-error-unknown-app`);
+      } finally {
+        await close();
+      }
+    }
+  });
+
   test('no script errors, CSP violations or failed loads on any page', () => {
-    const expected = /status of 400 \(Bad Request\) \(http:\/\/[^)]*\/oauth2\/login\/[0-9a-f]+\/verify\)/;
+    // The wrong code, the wrong postal code and the unknown app were answered 400 on purpose.
+    const expected = /status of 400 \(Bad Request\) \(http:\/\/[^)]*\/oauth2\/(login\/[0-9a-f]+\/(verify|create)|authorize\?client_id=no-such-app[^)]*)\)/;
     const problems = log.filter((line) => !expected.test(line) && /pageerror|requestfailed|console\.error|Refused to/.test(line));
     assert.deepEqual(problems, []);
   });
