@@ -100,6 +100,39 @@ pub fn client_credentials(
     }
 }
 
+/// The caller of the token endpoint. A public app refreshing may leave out `client_id`: its
+/// refresh token names the client (RFC 6749 §6 requires authentication of confidential clients
+/// only, SMART App Launch lists no `client_id` for a public app's refresh, and SMART client-js
+/// sends none). Everything else goes through `client_credentials`.
+pub fn token_client(
+    server: &OAuthServer,
+    request: &TokenRequest,
+    basic: Option<(String, String)>,
+    now: i64,
+) -> Result<ClientCredentials, OAuthError> {
+    let anonymous = basic.is_none() && request.client_id.as_deref().is_none_or(str::is_empty);
+    if anonymous && request.grant_type.as_deref() == Some("refresh_token") {
+        let public_owner = request
+            .refresh_token
+            .as_deref()
+            .and_then(|token| server.grants.refresh(token, now))
+            .filter(|grant| {
+                server
+                    .apps
+                    .get(&grant.client_id)
+                    .is_some_and(|app| app.public)
+            });
+        if let Some(grant) = public_owner {
+            return Ok(ClientCredentials {
+                client_id: grant.client_id,
+                secret: None,
+                basic: false,
+            });
+        }
+    }
+    client_credentials(request, basic)
+}
+
 /// RFC 6749 §3.2.1: confidential apps prove their secret; public apps identify themselves.
 pub fn authenticate(server: &OAuthServer, creds: &ClientCredentials) -> Result<App, OAuthError> {
     let fail = |description: &str| OAuthError {

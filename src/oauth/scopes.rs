@@ -236,9 +236,9 @@ pub fn describe(scope: &str) -> String {
     };
     match parsed.kind {
         Kind::Other => match scope {
-            "openid" | "fhirUser" | "profile" => {
-                "Know who you are (your name and member record)".to_owned()
-            }
+            "openid" => "Confirm that it is you who signed in".to_owned(),
+            "fhirUser" => "Know which member record is yours".to_owned(),
+            "profile" => "See your name and date of birth".to_owned(),
             "launch/patient" => "Know which member record you chose".to_owned(),
             "offline_access" => {
                 "Keep access when you are not using the app (until you revoke it)".to_owned()

@@ -384,6 +384,39 @@ async fn public_refresh_tokens_rotate_confidential_ones_do_not() {
     }
 }
 
+/// SMART client-js refreshes a public app's token with `grant_type` and `refresh_token` alone:
+/// the refresh token names its client. A confidential app must still authenticate.
+#[tokio::test]
+async fn a_public_app_may_refresh_without_client_id() {
+    let app = spawn_app().await;
+    let code = pkce_code(&app).await;
+    let token: Value = public_exchange(&app, &code, Some(VERIFIER))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let first = token["refresh_token"].as_str().unwrap();
+    let response = refresh(&app, &[("refresh_token", first)]).await;
+    assert_eq!(response.status(), 200);
+    let rotated: Value = response.json().await.unwrap();
+    assert_eq!(rotated["patient"], token["patient"]);
+    assert_ne!(rotated["refresh_token"], first, "still rotates");
+    assert_eq!(
+        error_of(refresh(&app, &[("refresh_token", first)]).await)
+            .await
+            .1,
+        "invalid_client",
+        "a used refresh token names no client"
+    );
+
+    let confidential = app.login(JASON, "patient/*.read").await;
+    let rt = confidential["refresh_token"].as_str().unwrap();
+    assert_eq!(
+        error_of(refresh(&app, &[("refresh_token", rt)]).await).await,
+        (401, "invalid_client".into())
+    );
+}
+
 #[tokio::test]
 async fn refresh_may_narrow_but_not_widen_scope_and_is_bound_to_its_client() {
     let app = spawn_app().await;

@@ -15,6 +15,7 @@ use crate::oauth::OAuthError;
 use crate::oauth::error::invalid_request;
 use crate::oauth::grant::{
     ClientCredentials, TokenRequest, authenticate, client_credentials, exchange, parse_basic,
+    token_client,
 };
 use crate::state::AppState;
 
@@ -65,7 +66,12 @@ fn no_store(mut response: Response) -> Response {
 pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let result = (|| {
         let request: TokenRequest = read_form(&headers, &body)?;
-        let creds = client_credentials(&request, basic_credentials(&headers)?)?;
+        let creds = token_client(
+            &state.oauth,
+            &request,
+            basic_credentials(&headers)?,
+            state.now(),
+        )?;
         exchange(&state.oauth, &request, &creds, state.now()).map_err(|e| OAuthError {
             basic_auth: creds.basic,
             ..e

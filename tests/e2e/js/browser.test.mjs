@@ -1,0 +1,245 @@
+// SMART client-js in headless Chromium (playwright-core driving the system's Chromium): a
+// two-page app served from another origin launches against the sandbox, the test fills the
+// real sign-in pages as a person would, and the app shows the member's name and EOB count.
+// Along the way every page is photographed at desktop and phone sizes.
+
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+import { ARTIFACTS, FHIR_BASE, JASON, SANDBOX, eobCount, latestCode, members, serve, uniqueEmail } from './lib/sandbox.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+const BUNDLE = join(dirname(require.resolve('fhirclient/package.json')), 'build', 'fhir-client.js');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+const SHOTS = join(ARTIFACTS, 'screenshots');
+const VIEWPORTS = {
+  desktop: { viewport: { width: 1280, height: 800 } },
+  phone: { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 1 },
+};
+
+/** The app's origin: a static server on its own port, different from the sandbox's. */
+async function startApp() {
+  const files = {
+    '/launch.html': ['text/html', join(here, 'app', 'launch.html')],
+    '/index.html': ['text/html', join(here, 'app', 'index.html')],
+    '/app.css': ['text/css', join(here, 'app', 'app.css')],
+    '/fhir-client.js': ['text/javascript', BUNDLE],
+  };
+  return serve((req, res) => {
+    const file = files[new URL(req.url, 'http://app').pathname];
+    if (!file) { res.writeHead(404); return res.end(); }
+    res.writeHead(200, { 'content-type': `${file[0]}; charset=utf-8`, 'cache-control': 'no-store' });
+    res.end(readFileSync(file[1]));
+  });
+}
+
+/** A fresh Chromium profile at one of the two sizes; records console output and page errors. */
+async function openBrowser(size, log) {
+  const profile = mkdtempSync(join(tmpdir(), 'payer-sandbox-e2e-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM, headless: true, args: ARGS, ...VIEWPORTS[size],
+  });
+  const page = context.pages()[0] || await context.newPage();
+  page.on('console', (m) => log.push(`[${size}] console.${m.type()}: ${m.text()} (${page.url()})`));
+  page.on('pageerror', (e) => log.push(`[${size}] pageerror: ${e.message} (${page.url()})`));
+  page.on('requestfailed', (r) => log.push(`[${size}] requestfailed: ${r.url()} ${r.failure()?.errorText}`));
+  return {
+    page,
+    async close() { await context.close(); rmSync(profile, { recursive: true, force: true }); },
+  };
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+async function waitForApp(page) {
+  await page.waitForFunction(() => document.body && document.body.dataset.state, null, { timeout: 20_000 });
+  const state = await page.evaluate(() => document.body.dataset.state);
+  assert.equal(state, 'ready', await page.locator('#status').textContent());
+}
+
+describe('JS fhirclient in headless Chromium', () => {
+  let app, jason, expectedEobs;
+  const log = [];
+  before(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    app = await startApp();
+    jason = (await members())[JASON];
+    expectedEobs = await eobCount(JASON);
+    assert.notEqual(new URL(app.url).origin, new URL(SANDBOX).origin);
+  });
+  after(async () => {
+    await app?.close();
+    writeFileSync(join(ARTIFACTS, 'browser-console.log'), log.join('\n') + '\n');
+  });
+
+  for (const size of Object.keys(VIEWPORTS)) {
+    test(`${size}: new member creates an account, verifies, allows; the app shows name and EOB count`, async () => {
+      const { page, close } = await openBrowser(size, log);
+      try {
+        const email = uniqueEmail(`chromium-${size}`);
+        const sandboxRequests = [];
+        page.on('request', (r) => { if (r.url().startsWith(SANDBOX)) sandboxRequests.push(`${r.method()} ${r.url()}`); });
+
+        await page.goto(`${app.url}/launch.html?iss=${encodeURIComponent(FHIR_BASE)}`);
+        await page.waitForURL(/\/oauth2\/login\/[0-9a-f]+$/);
+        await assert.doesNotReject(page.getByRole('heading', { name: 'Sign in to Demo Health Plan' }).waitFor());
+        const authorize = sandboxRequests.find((r) => r.includes('/oauth2/authorize'));
+        assert.ok(authorize, 'the app went to the authorize endpoint');
+        const params = new URL(authorize.split(' ')[1]).searchParams;
+        assert.equal(params.get('code_challenge_method'), 'S256', 'PKCE S256 from SMART discovery');
+        assert.equal(params.get('aud'), FHIR_BASE);
+        assert.ok(sandboxRequests.some((r) => r.endsWith('/r4/.well-known/smart-configuration')));
+        await shot(page, `${size}-01-start`);
+
+        await page.getByRole('link', { name: /Create an account/ }).click();
+        await page.waitForURL(/\/create$/);
+        await shot(page, `${size}-02-create-account`);
+        // A mistyped postal code first: the page says so and keeps what was typed.
+        await page.getByLabel('First Name').fill(jason.given);
+        await page.getByLabel('Last Name').fill(jason.family);
+        await page.getByLabel('Member ID').fill(jason.member_id);
+        await page.getByLabel('Postal Code').fill('99999');
+        await page.getByLabel('Email').fill(email);
+        await page.getByRole('button', { name: 'Continue' }).click();
+        await page.getByRole('alert').waitFor();
+        assert.equal(await page.getByLabel('Member ID').inputValue(), jason.member_id);
+        await shot(page, `${size}-02c-create-account-error`);
+        await page.getByLabel('First Name').fill(jason.given);
+        await page.getByLabel('Last Name').fill(jason.family);
+        await page.getByLabel('Member ID').fill(jason.member_id);
+        await page.getByLabel('Postal Code').fill(jason.postal_code);
+        await page.getByLabel('Email').fill(email);
+        await shot(page, `${size}-02b-create-account-filled`);
+        await page.getByRole('button', { name: 'Continue' }).click();
+
+        await page.waitForURL(/\/verify$/);
+        await shot(page, `${size}-03-verify`);
+        if (size === 'desktop') {
+          await page.getByLabel('Verification code').fill('000000' === (await latestCode(email)) ? '111111' : '000000');
+          await page.getByRole('button', { name: 'Verify' }).click();
+          await page.getByRole('alert').waitFor();
+          await shot(page, `${size}-03b-verify-wrong-code`);
+        }
+        await page.getByLabel('Verification code').fill(await latestCode(email));
+        await page.getByRole('button', { name: 'Verify' }).click();
+
+        await page.waitForURL(/\/consent$/);
+        await page.getByText(`${jason.given} ${jason.family}`).first().waitFor();
+        await shot(page, `${size}-04-consent`);
+        await page.getByRole('button', { name: 'Allow' }).click();
+
+        await page.waitForURL((u) => u.href.startsWith(`${app.url}/index.html`));
+        await waitForApp(page);
+        assert.equal(await page.locator('#member-name').textContent(), `${jason.given} ${jason.family}`);
+        assert.equal(Number(await page.locator('#eob-count').textContent()), expectedEobs);
+        await shot(page, `${size}-05-app`);
+
+        // The token exchange and the FHIR reads crossed origins: CORS let them through.
+        assert.ok(sandboxRequests.some((r) => r.startsWith('POST') && r.endsWith('/oauth2/token')));
+        assert.ok(sandboxRequests.some((r) => r.includes('/r4/ExplanationOfBenefit')));
+      } finally {
+        await close();
+      }
+    });
+  }
+
+  test('desktop: a returning member signs in with their email', async () => {
+    // First visit creates the account (over the pages, in one browser) ...
+    const email = uniqueEmail('chromium-returning');
+    let { page, close } = await openBrowser('desktop', log);
+    try {
+      await page.goto(`${app.url}/launch.html?iss=${encodeURIComponent(FHIR_BASE)}`);
+      await page.getByRole('link', { name: /Create an account/ }).click();
+      await page.getByLabel('First Name').fill(jason.given);
+      await page.getByLabel('Last Name').fill(jason.family);
+      await page.getByLabel('Member ID').fill(jason.member_id);
+      await page.getByLabel('Postal Code').fill(jason.postal_code);
+      await page.getByLabel('Email').fill(email);
+      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.getByLabel('Verification code').fill(await latestCode(email));
+      await page.getByRole('button', { name: 'Verify' }).click();
+      await page.getByRole('button', { name: 'Allow' }).click();
+      await waitForApp(page);
+    } finally {
+      await close();
+    }
+    // ... the next visit, in a fresh profile, signs in with the email alone.
+    ({ page, close } = await openBrowser('desktop', log));
+    try {
+      await page.goto(`${app.url}/launch.html?iss=${encodeURIComponent(FHIR_BASE)}`);
+      await page.getByRole('link', { name: /Sign in/ }).click();
+      await page.waitForURL(/\/signin$/);
+      await shot(page, 'desktop-06-sign-in');
+      await page.getByLabel('Email').fill(email);
+      await page.getByRole('button', { name: 'Send me a code' }).click();
+      await page.waitForURL(/\/verify$/);
+      await page.getByLabel('Verification code').fill(await latestCode(email));
+      await page.getByRole('button', { name: 'Verify' }).click();
+      await page.getByRole('button', { name: 'Allow' }).click();
+      await waitForApp(page);
+      assert.equal(Number(await page.locator('#eob-count').textContent()), expectedEobs);
+    } finally {
+      await close();
+    }
+  });
+
+  test('denying access sends the app an access_denied error', async () => {
+    const email = uniqueEmail('chromium-deny');
+    const { page, close } = await openBrowser('phone', log);
+    try {
+      await page.goto(`${app.url}/launch.html?iss=${encodeURIComponent(FHIR_BASE)}`);
+      await page.getByRole('link', { name: /Create an account/ }).click();
+      await page.getByLabel('First Name').fill(jason.given);
+      await page.getByLabel('Last Name').fill(jason.family);
+      await page.getByLabel('Member ID').fill(jason.member_id);
+      await page.getByLabel('Postal Code').fill(jason.postal_code);
+      await page.getByLabel('Email').fill(email);
+      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.getByLabel('Verification code').fill(await latestCode(email));
+      await page.getByRole('button', { name: 'Verify' }).click();
+      await page.getByRole('button', { name: 'Deny' }).click();
+      await page.waitForFunction(() => document.body && document.body.dataset.state, null, { timeout: 20_000 });
+      assert.equal(await page.evaluate(() => document.body.dataset.state), 'error');
+      assert.match(await page.locator('#status').textContent(), /access_denied/);
+      await shot(page, 'phone-07-app-denied');
+    } finally {
+      await close();
+    }
+  });
+
+  test('an unknown app gets an error page, never a redirect', async () => {
+    for (const size of Object.keys(VIEWPORTS)) {
+      const { page, close } = await openBrowser(size, log);
+      try {
+        const redirect = `${app.url}/index.html`;
+        const response = await page.goto(`${SANDBOX}/oauth2/authorize?client_id=no-such-app&response_type=code&redirect_uri=${encodeURIComponent(redirect)}&state=x`);
+        assert.equal(response.status(), 400);
+        assert.ok(page.url().startsWith(SANDBOX), 'stayed on the sandbox');
+        await page.getByRole('alert').waitFor();
+        await shot(page, `${size}-08-error-unknown-app`);
+      } finally {
+        await close();
+      }
+    }
+  });
+
+  test('no script errors, CSP violations or failed loads on any page', () => {
+    // The wrong code, the wrong postal code and the unknown app were answered 400 on purpose.
+    const expected = /status of 400 \(Bad Request\) \(http:\/\/[^)]*\/oauth2\/(login\/[0-9a-f]+\/(verify|create)|authorize\?client_id=no-such-app[^)]*)\)/;
+    const problems = log.filter((line) => !expected.test(line) && /pageerror|requestfailed|console\.error|Refused to/.test(line));
+    assert.deepEqual(problems, []);
+  });
+});

@@ -1,0 +1,172 @@
+// SMART client-js (`fhirclient`), unmodified, with its Node adapter: a small web app on its
+// own port launches against the sandbox (discovery from .well-known/smart-configuration, PKCE
+// S256), a member signs in on the real pages over HTTP, the app's redirect page calls
+// `ready()`, and the client reads, searches, pages and refreshes.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import smart from 'fhirclient';
+
+import { FHIR_BASE, JASON, ROSA, SANDBOX, approveOverHttp, eobCount, members, serve } from './lib/sandbox.mjs';
+
+const SCOPE = 'launch/patient openid fhirUser offline_access patient/*.read';
+
+/** Sessions keyed by a cookie, as express-session would keep them. */
+function sessionStorage(sessions, req) {
+  const sid = /sid=([\w-]+)/.exec(req.headers.cookie || '')?.[1] || 'none';
+  const data = (sessions[sid] ??= {});
+  return {
+    async get(key) { return data[key]; },
+    async set(key, value) { data[key] = value; return value; },
+    async unset(key) { const had = key in data; delete data[key]; return had; },
+  };
+}
+
+/**
+ * The app: GET /launch starts the SMART flow; GET /app is the redirect page, where `ready()`
+ * completes it. `ready` resolves with the client for the tests to use.
+ */
+async function startApp(options) {
+  const sessions = {};
+  let settle;
+  const ready = new Promise((resolve, reject) => { settle = { resolve, reject }; });
+  const app = await serve(async (req, res) => {
+    const storage = sessionStorage(sessions, req);
+    const path = new URL(req.url, 'http://app').pathname;
+    if (path === '/launch') {
+      return smart(req, res, storage).authorize({ iss: FHIR_BASE, redirectUri: '/app', scope: SCOPE, ...options });
+    }
+    if (path === '/app') {
+      try {
+        const client = await smart(req, res, storage).ready();
+        settle.resolve(client);
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        return res.end('signed in');
+      } catch (e) {
+        settle.reject(e);
+        throw e;
+      }
+    }
+    res.writeHead(404);
+    res.end();
+  });
+  return { ...app, ready };
+}
+
+/** Launches `app` for `member` with a fresh session; returns the authorize URL and the client. */
+async function launch(app, member) {
+  const sid = `sid=${Math.random().toString(36).slice(2)}`;
+  const r = await fetch(`${app.url}/launch`, { redirect: 'manual', headers: { cookie: sid } });
+  assert.equal(r.status, 302, await r.text());
+  const authorizeUrl = r.headers.get('location');
+  const callback = await approveOverHttp(authorizeUrl, member);
+  assert.ok(callback.startsWith(`${app.url}/app?`), callback);
+  const done = await fetch(callback, { headers: { cookie: sid } });
+  assert.equal(done.status, 200, await done.text());
+  return { authorizeUrl, client: await app.ready };
+}
+
+async function advance(seconds) {
+  const r = await fetch(`${SANDBOX}/sandbox/api/clock/advance`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seconds }),
+  });
+  assert.equal(r.status, 200);
+}
+
+describe('public app (sandbox-public-app, PKCE)', () => {
+  let app, who, authorizeUrl, client;
+  before(async () => {
+    who = await members();
+    app = await startApp({ clientId: 'sandbox-public-app' });
+    ({ authorizeUrl, client } = await launch(app, who[JASON]));
+  });
+  after(() => app.close());
+
+  test('authorize URL comes from SMART discovery, with PKCE S256 and aud', () => {
+    const u = new URL(authorizeUrl);
+    assert.equal(`${u.origin}${u.pathname}`, `${SANDBOX}/oauth2/authorize`);
+    assert.equal(u.searchParams.get('code_challenge_method'), 'S256');
+    assert.ok(u.searchParams.get('code_challenge'));
+    assert.equal(u.searchParams.get('aud'), FHIR_BASE);
+    assert.equal(u.searchParams.get('scope'), SCOPE);
+  });
+
+  test('ready() gives patient context, the fhirUser from the id_token, and scopes', () => {
+    assert.equal(client.getPatientId(), who[JASON].patient_id);
+    assert.equal(client.getFhirUser(), `Patient/${who[JASON].patient_id}`);
+    assert.equal(client.getUserType(), 'Patient');
+    assert.match(client.getState('tokenResponse.scope'), /patient\/\*\.read/);
+  });
+
+  test('patient.read() and user.read()', async () => {
+    const patient = await client.patient.read();
+    assert.equal(patient.name[0].family, 'Argonaut');
+    const user = await client.user.read();
+    assert.equal(user.id, patient.id);
+  });
+
+  test('patient.request() finds the patient search parameter from the CapabilityStatement', async () => {
+    const coverages = await client.patient.request('Coverage', { flat: true });
+    assert.equal(coverages.length, 2);
+    const eobs = await client.patient.request('ExplanationOfBenefit', { pageLimit: 0, flat: true });
+    assert.equal(eobs.length, await eobCount(JASON));
+  });
+
+  test('request() with _include and resolveReferences', async () => {
+    const bundle = await client.request('ExplanationOfBenefit?_count=5&_include=ExplanationOfBenefit:insurer', {
+      resolveReferences: ['provider'],
+    });
+    assert.equal(bundle.resourceType, 'Bundle');
+    const matches = bundle.entry.filter((e) => e.search.mode === 'match');
+    assert.ok(matches.length > 0 && matches.length <= 5);
+    assert.ok(bundle.entry.some((e) => e.search.mode === 'include' && e.resource.resourceType === 'Organization'));
+    // graph mode: each resolved reference is replaced by the resource it points to
+    const resolved = matches.map((e) => e.resource.provider).filter((p) => p && p.resourceType);
+    assert.equal(resolved.length, matches.length, 'provider references resolved by follow-up reads');
+  });
+
+  test('refresh() with a rotating refresh token', async () => {
+    const before = client.getState('tokenResponse');
+    await client.refresh();
+    const afterwards = client.getState('tokenResponse');
+    assert.notEqual(afterwards.access_token, before.access_token);
+    assert.notEqual(afterwards.refresh_token, before.refresh_token, 'public refresh tokens rotate');
+    assert.equal((await client.patient.read()).id, who[JASON].patient_id);
+  });
+});
+
+describe('confidential app (sandbox-app, client secret)', () => {
+  let app, who, client;
+  before(async () => {
+    who = await members();
+    app = await startApp({ clientId: 'sandbox-app', clientSecret: 'sandbox-secret' });
+    ({ client } = await launch(app, who[ROSA]));
+  });
+  after(() => app.close());
+
+  test('pages through every EOB with pageLimit 0', async () => {
+    const pages = [];
+    await client.request('ExplanationOfBenefit?_count=50', { pageLimit: 0, onPage: (b) => pages.push(b) });
+    assert.equal(pages.length, 3);
+    const ids = pages.flatMap((b) => b.entry.map((e) => e.resource.id));
+    assert.equal(new Set(ids).size, pages[0].total);
+    assert.equal(ids.length, await eobCount(ROSA));
+  });
+
+  test('an hour later the client refreshes before its request (HTTP Basic)', async (t) => {
+    const old = client.getState('tokenResponse.access_token');
+    const refreshToken = client.getState('tokenResponse.refresh_token');
+    // Move both clocks past the access token's hour: the sandbox's and the app's.
+    await advance(3700);
+    t.mock.timers.enable({ apis: ['Date'], now: Date.now() + 3700 * 1000 });
+    try {
+      const patient = await client.request(`Patient/${client.getPatientId()}`);
+      assert.equal(patient.name[0].family, 'Delgado');
+      assert.notEqual(client.getState('tokenResponse.access_token'), old);
+      assert.equal(client.getState('tokenResponse.refresh_token'), refreshToken, 'confidential refresh tokens stay');
+    } finally {
+      t.mock.timers.reset();
+      await fetch(`${SANDBOX}/sandbox/api/clock/reset`, { method: 'POST' });
+    }
+  });
+});

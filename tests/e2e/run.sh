@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# payer-sandbox end-to-end suites: real client libraries, unmodified, against the real binary.
+#
+#   tests/e2e/run.sh              # every suite
+#   tests/e2e/run.sh SUITE...     # some of: fhirclient-py fhirpy fhirclient-js-node fhirclient-js-chromium
+#
+# Installs its own dependencies on first use: a Python venv in target/e2e/venv (pinned packages
+# of requirements.txt), the npm packages of js/package-lock.json, and Debian's chromium when
+# /usr/bin/chromium is missing. Builds payer-sandbox (cargo build --locked; PAYER_SANDBOX_BIN
+# names a prebuilt binary instead), starts it on 127.0.0.1 at a free port, runs the suites,
+# stops it. Artifacts go to target/e2e/: JUnit reports, the server log, screenshots of every
+# sign-in page at desktop and phone sizes. Prints `N passed, N failed` last and exits non-zero
+# on any failure.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+out="$root/target/e2e"
+venv="$out/venv"
+js="$here/js"
+python="${PYTHON:-python3}"
+started=$(date +%s)
+
+all_suites=(fhirclient-py fhirpy fhirclient-js-node fhirclient-js-chromium)
+suites=("$@")
+[ ${#suites[@]} -gt 0 ] || suites=("${all_suites[@]}")
+for s in "${suites[@]}"; do
+  case " ${all_suites[*]} " in *" $s "*) ;; *) echo "e2e: unknown suite '$s' (${all_suites[*]})" >&2; exit 2 ;; esac
+done
+wants() { case " ${suites[*]} " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+say() { echo "e2e: $*" >&2; }
+
+for tool in "$python" node npm; do
+  command -v "$tool" >/dev/null 2>&1 || { say "'$tool' is required"; exit 2; }
+done
+mkdir -p "$out"
+rm -rf "$out/screenshots" "$out"/junit-*.xml "$out/browser-console.log"
+
+# ---- dependencies ----------------------------------------------------------------------------
+
+if [ ! -x "$venv/bin/python" ] || ! cmp -s "$here/requirements.txt" "$venv/.requirements.txt"; then
+  say "installing Python dependencies into target/e2e/venv"
+  rm -rf "$venv"
+  "$python" -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input -r "$here/requirements.txt"
+  cp "$here/requirements.txt" "$venv/.requirements.txt"
+fi
+
+if [ ! -f "$js/node_modules/.package-lock.json" ] || ! cmp -s "$js/package-lock.json" "$js/node_modules/.package-lock.copy"; then
+  say "installing npm dependencies (npm ci)"
+  (cd "$js" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2)
+  cp "$js/package-lock.json" "$js/node_modules/.package-lock.copy"
+fi
+
+# CHROMIUM may name another Chromium build; the default is Debian's, installed when missing.
+chromium="${CHROMIUM:-/usr/bin/chromium}"
+if wants fhirclient-js-chromium && [ ! -x "$chromium" ]; then
+  if [ -n "${CHROMIUM:-}" ]; then say "CHROMIUM=$CHROMIUM is not an executable"; exit 2; fi
+  if [ "$(id -u)" -ne 0 ]; then say "/usr/bin/chromium is missing and installing it needs root"; exit 2; fi
+  say "installing Debian's chromium (apt-get install chromium)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  apt-get install -y -qq chromium >&2
+fi
+
+# ---- the server ------------------------------------------------------------------------------
+
+bin="${PAYER_SANDBOX_BIN:-}"
+if [ -z "$bin" ]; then
+  say "building payer-sandbox (cargo build --locked)"
+  (cd "$root" && cargo build --locked --quiet >&2)
+  bin="$root/target/debug/payer-sandbox"
+fi
+
+server_pid=""
+stop_server() {
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  server_pid=""
+}
+trap stop_server EXIT
+trap 'stop_server; exit 130' INT TERM
+
+: >"$out/server.stdout"
+NO_COLOR=1 "$bin" --listen 127.0.0.1:0 >"$out/server.stdout" 2>"$out/server.log" &
+server_pid=$!
+url=""
+for _ in $(seq 1 300); do
+  url="$(sed -n 's/^payer-sandbox listening on //p' "$out/server.stdout" | head -n1)"
+  [ -n "$url" ] && break
+  kill -0 "$server_pid" 2>/dev/null || { say "payer-sandbox exited during start-up:"; cat "$out/server.log" >&2; exit 1; }
+  sleep 0.1
+done
+[ -n "$url" ] || { say "payer-sandbox did not print its listening line within 30 s"; exit 1; }
+say "payer-sandbox listening on $url"
+say "node $(node --version), $("$venv/bin/python" --version), $("$chromium" --version 2>/dev/null || echo 'chromium: not used')"
+
+# ---- the suites ------------------------------------------------------------------------------
+
+export PAYER_SANDBOX_URL="$url" E2E_ARTIFACTS="$out" CHROMIUM="$chromium"
+reports=()
+run_suite() { # name, command...
+  local name="$1"; shift
+  local t0=$(date +%s)
+  echo "== $name"
+  timeout 600 "$@" || true
+  echo "   ($(( $(date +%s) - t0 )) s)"
+}
+
+pytest_suite() { # name, file
+  reports+=("$1=$out/junit-$1.xml")
+  (cd "$here/python" && run_suite "$1" "$venv/bin/python" -m pytest -q -p no:cacheprovider \
+    -o junit_suite_name="$1" --junitxml="$out/junit-$1.xml" "$2")
+}
+
+node_suite() { # name, file
+  reports+=("$1=$out/junit-$1.xml")
+  (cd "$js" && run_suite "$1" node --disable-warning=ExperimentalWarning --test \
+    --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=junit --test-reporter-destination="$out/junit-$1.xml" "$2")
+}
+
+wants fhirclient-py && pytest_suite fhirclient-py test_fhirclient.py
+wants fhirpy && pytest_suite fhirpy test_fhirpy.py
+wants fhirclient-js-node && node_suite fhirclient-js-node node-adapter.test.mjs
+wants fhirclient-js-chromium && node_suite fhirclient-js-chromium browser.test.mjs
+
+stop_server
+trap - EXIT
+
+echo "== summary (artifacts in target/e2e/, run time $(( $(date +%s) - started )) s)"
+[ -d "$out/screenshots" ] && echo "  screenshots: $(ls "$out/screenshots" | wc -l) in target/e2e/screenshots/"
+exec "$venv/bin/python" "$here/summary.py" "${reports[@]}"
