@@ -5,6 +5,7 @@ pub mod clock;
 pub mod data;
 pub mod fhir;
 pub mod http;
+pub mod json_tree;
 pub mod oauth;
 pub mod settings;
 pub mod startup;

@@ -13,8 +13,7 @@ use tokio::net::TcpListener;
 use url::Url;
 
 use crate::clock::Clock;
-use crate::data::{self, DataSource, Members};
-use crate::fhir::Store;
+use crate::data::{self, DataSource};
 use crate::http;
 use crate::http::csrf::CsrfTokens;
 use crate::oauth::apps::{App, check_redirect_uri};
@@ -110,8 +109,7 @@ fn build_state(settings: &Settings, public_url: String) -> Result<(AppState, Vec
     };
     let dataset = data::load(&source).map_err(|e| e.to_string())?;
     let mut warnings = dataset.warnings;
-    let (members, member_warnings) = Members::derive(&dataset.resources);
-    warnings.extend(member_warnings);
+    let members = dataset.members;
     if members.all().is_empty() {
         warnings.push(
             "no test members: no Patient has a name, a postal code and a member ID".to_owned(),
@@ -139,7 +137,7 @@ fn build_state(settings: &Settings, public_url: String) -> Result<(AppState, Vec
     let state = AppState::new(Inner {
         public_url,
         clock: Arc::new(Clock::new()),
-        store: Arc::new(Store::new(dataset.resources)),
+        store: Arc::new(dataset.store),
         members,
         oauth,
         control_api: !settings.no_control_api,
