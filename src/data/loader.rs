@@ -157,7 +157,13 @@ fn load_files(files: &[InputFile]) -> Result<Dataset, LoadError> {
                     };
                     let Some((seq, unit)) = next else { break };
                     let parsed = match unit {
-                        Ok(unit) => parse_unit(&unit, names),
+                        Ok(unit) => {
+                            let parsed = parse_unit(&unit, names);
+                            if let Ok(mut units) = units.lock() {
+                                units.1.recycle(unit);
+                            }
+                            parsed
+                        }
                         Err(e) => Parsed {
                             error: Some(e),
                             ..Parsed::default()

@@ -8,6 +8,7 @@ pub mod capability;
 pub mod date;
 pub mod everything;
 pub mod extract;
+mod fx_hash;
 pub mod outcome;
 pub mod resource_types;
 pub mod search;

@@ -11,6 +11,7 @@ use std::collections::{HashMap, HashSet};
 use axum::body::Bytes;
 
 use super::date::{DateRange, Nanos, OPEN_END, OPEN_START};
+use super::fx_hash::FxHashMap;
 use super::search_params::{self, ParamIndex, RESOURCES};
 
 /// A resource's number in the store.
@@ -193,7 +194,7 @@ pub struct Store {
     /// Per type slot, the resources sorted by id.
     pub(super) by_id: Vec<Vec<Idx>>,
     /// `(global parameter, target)` → the resources whose parameter references the target.
-    pub(super) reverse: HashMap<(u16, Idx), Vec<Idx>>,
+    pub(super) reverse: FxHashMap<(u16, Idx), Vec<Idx>>,
     /// Patient number → what a token for that Patient may see.
     pub(super) visible: HashMap<Idx, Visible>,
 }

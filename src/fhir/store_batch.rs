@@ -62,6 +62,8 @@ impl Batch {
     pub fn with_capacity(json_bytes: usize) -> Batch {
         Batch {
             json: Vec::with_capacity(json_bytes),
+            // About one distinct string per 300 bytes of claims data.
+            strings: Interner::with_capacity(json_bytes / 300),
             ..Batch::default()
         }
     }
@@ -141,11 +143,25 @@ impl Batch {
         fn served<'s>((t, id): (&str, &'s str)) -> Option<(usize, &'s str)> {
             search_params::resource(t).map(|(slot, _)| (slot, id))
         }
-        let follow = split_reference(text).and_then(served);
-        let check = text
+        let follow = split_reference(text);
+        let written = text
             .split_once('/')
-            .filter(|(_, id)| checked && !id.contains('/'))
-            .and_then(served);
+            .filter(|(_, id)| checked && !id.contains('/'));
+        if follow.is_some() && follow == written {
+            // The usual `Type/id`: one lookup of the type.
+            if let Some(f) = follow.and_then(served) {
+                let id = self.strings.intern(f.1);
+                self.refs.push(RawRef {
+                    slot: f.0 as u8,
+                    id,
+                    follow: true,
+                    check: true,
+                });
+            }
+            return;
+        }
+        let follow = follow.and_then(served);
+        let check = written.and_then(served);
         let mut push = |(slot, id): (usize, &str), follow, check| {
             let id = self.strings.intern(id);
             self.refs.push(RawRef {

@@ -4,11 +4,10 @@
 //! `meta.lastUpdated` first, undated last, ties by id, then type), resolves references, and
 //! builds the id lookup, the reverse index and each Patient's compartment.
 
-use std::collections::HashMap;
-
 use axum::body::Bytes;
 
 use super::date::{Nanos, OPEN_END};
+use super::fx_hash::FxHashMap;
 use super::search_params::RESOURCES;
 use super::store::{Idx, Indexed, NO_SYSTEM, Record, Store, Sym, global_param, narrow};
 use super::store_batch::{Batch, Prepared, RawRef};
@@ -46,7 +45,7 @@ pub struct StoreBuilder {
     candidate_offsets: Vec<u32>,
     refs: Vec<RawRef>,
     /// `(type slot, id)` → position in `resources`.
-    by_id: HashMap<(u8, Sym), u32>,
+    by_id: FxHashMap<(u8, Sym), u32>,
 }
 
 impl StoreBuilder {
@@ -274,21 +273,27 @@ fn renumber(value: Indexed, sym: &impl Fn(Sym) -> Sym) -> Indexed {
 /// Per type slot, the store numbers sorted by id: `Store::find` searches them.
 fn id_lists(store: &Store) -> Vec<Vec<Idx>> {
     let mut lists: Vec<Vec<Idx>> = vec![Vec::new(); RESOURCES.len()];
-    for n in 0..store.len() as Idx {
-        if let Some(list) = lists.get_mut(store.entry(n).type_slot) {
-            list.push(n);
+    for (n, record) in store.records.iter().enumerate() {
+        if let Some(list) = lists.get_mut(usize::from(record.type_slot)) {
+            list.push(n as Idx);
         }
     }
+    let id = |n: Idx| {
+        store
+            .records
+            .get(n as usize)
+            .map_or("", |r| store.text(r.id))
+    };
     for list in &mut lists {
-        list.sort_unstable_by(|&a, &b| store.entry(a).id.cmp(store.entry(b).id));
+        list.sort_unstable_by(|&a, &b| id(a).cmp(id(b)));
     }
     lists
 }
 
 /// `(global parameter, target)` → the resources whose parameter references the target, in
 /// store order.
-fn reverse_index(store: &Store) -> HashMap<(u16, Idx), Vec<Idx>> {
-    let mut reverse: HashMap<(u16, Idx), Vec<Idx>> = HashMap::new();
+fn reverse_index(store: &Store) -> FxHashMap<(u16, Idx), Vec<Idx>> {
+    let mut reverse: FxHashMap<(u16, Idx), Vec<Idx>> = FxHashMap::default();
     for n in 0..store.len() as Idx {
         let entry = store.entry(n);
         let Some(def) = RESOURCES.get(entry.type_slot) else {

@@ -1,18 +1,26 @@
 //! The string arena of the store while it is being filled: each distinct string once, named by
 //! its number (`Sym`). Batches fill their own and the store builder renumbers them into one.
 
-use std::collections::HashMap;
-
+use super::fx_hash::FxHashMap;
 use super::store::Sym;
 
 #[derive(Debug, Default)]
 pub(super) struct Interner {
     text: String,
     spans: Vec<(u32, u32)>,
-    lookup: HashMap<Box<str>, Sym>,
+    lookup: FxHashMap<Box<str>, Sym>,
 }
 
 impl Interner {
+    /// An interner expecting about `strings` distinct strings.
+    pub(super) fn with_capacity(strings: usize) -> Interner {
+        Interner {
+            text: String::with_capacity(strings * 16),
+            spans: Vec::with_capacity(strings),
+            lookup: FxHashMap::with_capacity_and_hasher(strings, Default::default()),
+        }
+    }
+
     pub(super) fn intern(&mut self, s: &str) -> Sym {
         if let Some(&sym) = self.lookup.get(s) {
             return sym;

@@ -3,13 +3,15 @@
 //! that parsing a resource allocates a few buffers (reused from one resource to the next) rather
 //! than one allocation per object, array and string.
 //!
-//! serde_json does the parsing ([`parse`]), so syntax errors, numbers and the nesting limit are
-//! exactly serde_json's; [`write`] writes a node back as compact JSON byte for byte as
-//! serde_json writes the same `Value` (keys in the document's order: `preserve_order`). A key
-//! given twice in one object behaves as in a `Value`: one entry, at the first one's place, with
-//! the last one's value.
+//! Text already in serde_json's compact form is read by a fast scanner (`scan`), which can then
+//! serve the text itself; anything else is parsed by serde_json (`parse`), so syntax errors,
+//! numbers and the nesting limit are exactly serde_json's. [`write`] writes a node back as
+//! compact JSON byte for byte as serde_json writes the same `Value` (keys in the document's
+//! order: `preserve_order`). A key given twice in one object behaves as in a `Value`: one
+//! entry, at the first one's place, with the last one's value.
 
 mod parse;
+mod scan;
 mod write;
 
 pub use write::{Edits, write};
@@ -21,6 +23,8 @@ pub use write::{Edits, write};
 struct Slot<'a> {
     kind: Kind<'a>,
     end: u32,
+    /// Containers read by `scan`: the position of the closing bracket in the text.
+    close: u32,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -38,8 +42,10 @@ enum Kind<'a> {
     Owned(u32),
     Array,
     /// `repeats`: some key occurs more than once (rare; lookups then take the last value).
+    /// `keys`: the `key_bit`s of the keys, so that most lookups of an absent key scan nothing.
     Object {
         repeats: bool,
+        keys: u64,
     },
 }
 
@@ -48,6 +54,11 @@ enum Kind<'a> {
 pub struct Tree<'a> {
     slots: Vec<Slot<'a>>,
     owned: Vec<Box<str>>,
+    /// The text, when it is exactly what writing the root back would give.
+    canonical: Option<&'a str>,
+    /// Read by `scan`: every string that is the value of a `reference` key, in order, and
+    /// whether no `reference` that is not a string encloses it.
+    references: Vec<(u32, bool)>,
 }
 
 impl<'a> Tree<'a> {
@@ -60,9 +71,41 @@ impl<'a> Tree<'a> {
 
     /// Parses another document into the same buffers (for many small documents in a row).
     pub fn reparse(&mut self, bytes: &'a [u8]) -> Result<(), serde_json::Error> {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => self.reparse_str(text),
+            Err(_) => {
+                self.clear();
+                parse::document_bytes(self, bytes)
+            }
+        }
+    }
+
+    /// `reparse` of text known to be UTF-8.
+    pub fn reparse_str(&mut self, text: &'a str) -> Result<(), serde_json::Error> {
+        self.clear();
+        // JSON's whitespace only: serde_json rejects any other.
+        let trimmed = text.trim_matches([' ', '\t', '\n', '\r']);
+        if trimmed.len() < u32::MAX as usize && scan::canonical(self, trimmed) {
+            self.canonical = Some(trimmed);
+            return Ok(());
+        }
+        self.clear();
+        parse::document_str(self, text)
+    }
+
+    fn clear(&mut self) {
         self.slots.clear();
         self.owned.clear();
-        parse::document(self, bytes)
+        self.canonical = None;
+        self.references.clear();
+    }
+
+    /// Parses with serde_json even where the scanner would do (tests compare the two).
+    #[cfg(test)]
+    fn parse_slow(text: &'a str) -> Result<Tree<'a>, serde_json::Error> {
+        let mut tree = Tree::default();
+        parse::document_str(&mut tree, text)?;
+        Ok(tree)
     }
 
     pub fn root(&self) -> Node<'_, 'a> {
@@ -126,12 +169,16 @@ impl<'t, 'a> Node<'t, 'a> {
 
     /// An object's value for `key` (the last one if the key repeats).
     pub fn get(&self, key: &str) -> Option<Node<'t, 'a>> {
-        let Kind::Object { repeats } = self.kind() else {
+        let Kind::Object { repeats, keys } = self.kind() else {
             return None;
         };
+        if keys & key_bit(key) == 0 {
+            return None;
+        }
         let mut found = None;
         for (k, value) in self.pairs() {
-            if k == key {
+            // Most keys differ in length or first byte: no call to compare the rest.
+            if k.len() == key.len() && k.as_bytes().first() == key.as_bytes().first() && k == key {
                 found = Some(value);
                 if !repeats {
                     break;
@@ -164,7 +211,7 @@ impl<'t, 'a> Node<'t, 'a> {
 
     /// An object's entries in order, each key once (at its first place, with its last value).
     pub fn entries(&self) -> impl Iterator<Item = (&'t str, Node<'t, 'a>)> + use<'t, 'a> {
-        let repeats = matches!(self.kind(), Kind::Object { repeats: true });
+        let repeats = matches!(self.kind(), Kind::Object { repeats: true, .. });
         let node = *self;
         self.pairs()
             .enumerate()
@@ -199,12 +246,62 @@ impl<'t, 'a> Node<'t, 'a> {
         })
     }
 
+    /// The text of the root, when it is exactly what writing it would give.
+    fn canonical(&self) -> Option<&'a str> {
+        if self.at == 0 {
+            self.tree.canonical
+        } else {
+            None
+        }
+    }
+
+    /// For a root read by `scan`: each string value of a `reference` key in document order,
+    /// and whether no `reference` that is not a string encloses it. `None` elsewhere, where
+    /// the caller walks the tree instead.
+    pub fn reference_strings(&self) -> Option<impl Iterator<Item = (&'t str, bool)> + use<'t, 'a>> {
+        self.canonical()?;
+        let node = *self;
+        Some(self.tree.references.iter().map(move |&(at, checked)| {
+            (node.at(at as usize).as_str().unwrap_or_default(), checked)
+        }))
+    }
+
+    /// Read by `scan`: the position of a container's closing bracket.
+    fn close(&self) -> Option<usize> {
+        self.tree.slots.get(self.at).map(|slot| slot.close as usize)
+    }
+
     /// The node as a `serde_json::Value` (for tests and tools; the loader never builds one).
     pub fn to_value(&self) -> serde_json::Value {
         let mut bytes = Vec::new();
         write(&mut bytes, *self, &Edits::default());
         serde_json::from_slice(&bytes).unwrap_or_default()
     }
+}
+
+/// A cheap fingerprint of an object key: one bit of 64. Two keys with different bits differ,
+/// so only a shared bit costs comparing a new key with the object's earlier ones.
+fn key_bit(key: &str) -> u64 {
+    let bytes = key.as_bytes();
+    let mix = bytes.len() as u64 * 31
+        + u64::from(bytes.first().copied().unwrap_or(0)) * 7
+        + u64::from(bytes.last().copied().unwrap_or(0));
+    1 << (mix % 64)
+}
+
+/// Whether the key just added at `key` repeats one of the earlier keys of the object at
+/// `object` (whose earlier values are complete).
+fn repeats(tree: &Tree<'_>, object: usize, key: usize) -> bool {
+    let text = |at: usize| Node { tree, at }.as_str();
+    let new = text(key);
+    let mut at = object + 1;
+    while at < key {
+        if text(at) == new {
+            return true;
+        }
+        at = tree.slots.get(at + 1).map_or(key, |slot| slot.end as usize);
+    }
+    false
 }
 
 #[cfg(test)]
@@ -268,6 +365,110 @@ mod tests {
             root.to_value(),
             serde_json::from_str::<Value>(&text).unwrap()
         );
+    }
+
+    /// Both parsers give the same tree: same value, same bytes written, with or without edits.
+    fn same_both_ways(text: &str) -> bool {
+        let fast = Tree::parse(text.as_bytes()).unwrap();
+        let slow = Tree::parse_slow(text).unwrap();
+        assert_eq!(fast.root().to_value(), slow.root().to_value(), "{text}");
+        for edits in [
+            Edits::default(),
+            Edits {
+                version_id: true,
+                ..Edits::default()
+            },
+        ] {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            write(&mut a, fast.root(), &edits);
+            write(&mut b, slow.root(), &edits);
+            assert_eq!(String::from_utf8(a), String::from_utf8(b), "{text}");
+        }
+        let references = |tree: &Tree<'_>| {
+            let mut found = Vec::new();
+            crate::fhir::extract::reference_strings(tree.root(), &mut |s, c| {
+                found.push((s.to_owned(), c))
+            });
+            found
+        };
+        assert_eq!(references(&fast), references(&slow), "{text}");
+        fast.canonical.is_some()
+    }
+
+    #[test]
+    fn the_fast_path_takes_only_what_serde_json_would_write_the_same() {
+        for text in [
+            r#"{"resourceType":"Patient","id":"a","meta":{"lastUpdated":"2020"},"n":[1,-2,0.5,1.0,-0.0,1e-7]}"#,
+            r#"{"meta":{}}"#,
+            r#"{"meta":{"versionId":"3"}}"#,
+            r#"{"meta":5}"#,
+            r#"{"meta":{"versionId":7}}"#,
+            "{}",
+            "[]",
+            r#"[{"a":[]},{"b":{}},null,true,false,"é"]"#,
+        ] {
+            assert!(same_both_ways(text), "{text} should be read by the scanner");
+        }
+        for text in [
+            r#"{"a":1 }"#,
+            r#" {"a":1}"#,
+            r#"{"a":"\n"}"#,
+            r#"{"a":1.50}"#,
+            r#"{"a":1e2}"#,
+            r#"{"a":-0}"#,
+            r#"{"a":18446744073709551616}"#,
+            r#"{"a":1,"b":2,"a":3}"#,
+        ] {
+            assert!(
+                !same_both_ways(text) || text.starts_with(' '),
+                "{text} needs serde_json"
+            );
+        }
+        for bad in [
+            r#"{"a":01}"#,
+            r#"{"a":1,}"#,
+            "[1,]",
+            r#"{"a" :1"#,
+            "tru",
+            "\"\u{1}\"",
+        ] {
+            assert!(Tree::parse(bad.as_bytes()).is_err(), "{bad}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_value_reads_the_same_both_ways(value in json_value()) {
+            // Canonical unless a float does not survive serde_json's own round trip.
+            same_both_ways(&value.to_string());
+            let pretty = serde_json::to_string_pretty(&value).unwrap();
+            same_both_ways(&pretty);
+        }
+    }
+
+    fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Value::from),
+            "[a-zé\"\\\n/]{0,6}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
+                proptest::collection::btree_map(
+                    "(meta|versionId|reference|[a-d]{1,2})",
+                    inner,
+                    0..6
+                )
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
     }
 
     #[test]

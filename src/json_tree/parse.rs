@@ -5,9 +5,22 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
-use super::{Kind, Slot, Tree};
+use super::{Kind, Slot, Tree, key_bit, repeats};
 
-pub(super) fn document<'a>(tree: &mut Tree<'a>, bytes: &'a [u8]) -> Result<(), serde_json::Error> {
+/// Text known to be UTF-8: serde_json then skips checking each string again.
+pub(super) fn document_str<'a>(
+    tree: &mut Tree<'a>,
+    text: &'a str,
+) -> Result<(), serde_json::Error> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    Value { tree }.deserialize(&mut deserializer)?;
+    deserializer.end()
+}
+
+pub(super) fn document_bytes<'a>(
+    tree: &mut Tree<'a>,
+    bytes: &'a [u8],
+) -> Result<(), serde_json::Error> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     Value { tree }.deserialize(&mut deserializer)?;
     deserializer.end()
@@ -21,7 +34,11 @@ struct Value<'t, 'a> {
 impl<'t, 'a> Value<'t, 'a> {
     fn leaf(self, kind: Kind<'a>) {
         let end = self.tree.slots.len() as u32 + 1;
-        self.tree.slots.push(Slot { kind, end });
+        self.tree.slots.push(Slot {
+            kind,
+            end,
+            close: 0,
+        });
     }
 
     fn owned(self, s: &str) {
@@ -32,7 +49,11 @@ impl<'t, 'a> Value<'t, 'a> {
 
     /// Opens a container; `close` sets its end once its contents are in.
     fn open(&mut self, kind: Kind<'a>) -> usize {
-        self.tree.slots.push(Slot { kind, end: 0 });
+        self.tree.slots.push(Slot {
+            kind,
+            end: 0,
+            close: 0,
+        });
         self.tree.slots.len() - 1
     }
 
@@ -42,41 +63,6 @@ impl<'t, 'a> Value<'t, 'a> {
             slot.end = end;
         }
     }
-
-    fn text(&self, at: usize) -> &str {
-        match self.tree.slots.get(at).map(|slot| slot.kind) {
-            Some(Kind::Str(s)) => s,
-            Some(Kind::Owned(i)) => self.tree.owned.get(i as usize).map_or("", |s| s),
-            _ => "",
-        }
-    }
-
-    /// Whether the key just added at `key` repeats one of the object's earlier keys.
-    fn repeats(&self, object: usize, key: usize) -> bool {
-        let new = self.text(key);
-        let mut at = object + 1;
-        while at < key {
-            if self.text(at) == new {
-                return true;
-            }
-            at = self
-                .tree
-                .slots
-                .get(at + 1)
-                .map_or(key, |slot| slot.end as usize);
-        }
-        false
-    }
-}
-
-/// A cheap fingerprint of a key: one bit of 64. Two keys of an object with different bits
-/// differ, so only a shared bit costs a comparison with the earlier keys.
-fn key_bit(key: &str) -> u64 {
-    let bytes = key.as_bytes();
-    let mix = bytes.len() as u64 * 31
-        + u64::from(bytes.first().copied().unwrap_or(0)) * 7
-        + u64::from(bytes.last().copied().unwrap_or(0));
-    1 << (mix % 64)
 }
 
 impl<'de, 't> DeserializeSeed<'de> for Value<'t, 'de> {
@@ -152,9 +138,12 @@ impl<'de, 't> Visitor<'de> for Value<'t, 'de> {
     }
 
     fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
-        let at = self.open(Kind::Object { repeats: false });
+        let at = self.open(Kind::Object {
+            repeats: false,
+            keys: 0,
+        });
         let mut bits = 0u64;
-        let mut repeats = false;
+        let mut repeated = false;
         loop {
             let key = self.tree.slots.len();
             let more = map.next_key_seed(Value {
@@ -163,19 +152,27 @@ impl<'de, 't> Visitor<'de> for Value<'t, 'de> {
             if more.is_none() {
                 break;
             }
-            let bit = key_bit(self.text(key));
-            if bits & bit != 0 && !repeats {
-                repeats = self.repeats(at, key);
+            let bit = key_bit(
+                super::Node {
+                    tree: self.tree,
+                    at: key,
+                }
+                .as_str()
+                .unwrap_or(""),
+            );
+            if bits & bit != 0 && !repeated {
+                repeated = repeats(self.tree, at, key);
             }
             bits |= bit;
             map.next_value_seed(Value {
                 tree: &mut *self.tree,
             })?;
         }
-        if repeats {
-            if let Some(slot) = self.tree.slots.get_mut(at) {
-                slot.kind = Kind::Object { repeats: true };
-            }
+        if let Some(slot) = self.tree.slots.get_mut(at) {
+            slot.kind = Kind::Object {
+                repeats: repeated,
+                keys: bits,
+            };
         }
         self.close(at);
         Ok(())

@@ -20,6 +20,11 @@ pub struct Edits<'e> {
 
 /// Appends `node` as compact JSON.
 pub fn write(out: &mut Vec<u8>, node: Node<'_, '_>, edits: &Edits<'_>) {
+    if let Some(text) = node.canonical() {
+        if edits.id.is_none() && edits.aliases.is_none() && splice(out, node, text, edits) {
+            return;
+        }
+    }
     if !node.is_object() || (!edits.version_id && edits.id.is_none()) {
         value(out, node, edits.aliases);
         return;
@@ -56,6 +61,39 @@ pub fn write(out: &mut Vec<u8>, node: Node<'_, '_>, edits: &Edits<'_>) {
         out.extend_from_slice(br#""meta":{"versionId":"1"}"#);
     }
     out.push(b'}');
+}
+
+/// A root whose text is what writing it gives: the text, with `meta.versionId` inserted
+/// where `write` would put it. False (nothing written) where only `write` can do it.
+fn splice(out: &mut Vec<u8>, root: Node<'_, '_>, text: &str, edits: &Edits<'_>) -> bool {
+    let text = text.as_bytes();
+    if !edits.version_id || !root.is_object() {
+        out.extend_from_slice(text);
+        return true;
+    }
+    let (at, insert): (usize, &[u8]) = match root.get("meta") {
+        None => (text.len() - 1, br#""meta":{"versionId":"1"}"#),
+        Some(meta) if !meta.is_object() => (text.len(), b""),
+        Some(meta) => match meta.get("versionId") {
+            Some(v) if v.as_str().is_some() => (text.len(), b""),
+            Some(_) => return false,
+            None => match meta.close() {
+                Some(close) if close > 0 && close < text.len() => (close, br#""versionId":"1""#),
+                _ => return false,
+            },
+        },
+    };
+    let Some((before, after)) = text.split_at_checked(at) else {
+        return false;
+    };
+    out.reserve(text.len() + insert.len() + 1);
+    out.extend_from_slice(before);
+    if !insert.is_empty() && !before.ends_with(b"{") {
+        out.push(b',');
+    }
+    out.extend_from_slice(insert);
+    out.extend_from_slice(after);
+    true
 }
 
 /// `meta` with `versionId` "1" put in place of a non-string one or added at the end.
@@ -122,7 +160,9 @@ fn value(out: &mut Vec<u8>, node: Node<'_, '_>, aliases: Option<&HashMap<String,
         Kind::F64(n) => {
             let _ = serde_json::to_writer(&mut *out, &n);
         }
-        Kind::Str(_) | Kind::Owned(_) => string(out, node.as_str().unwrap_or_default()),
+        // Borrowed strings had no escapes in the text, so they need none.
+        Kind::Str(s) => raw_string(out, s),
+        Kind::Owned(_) => string(out, node.as_str().unwrap_or_default()),
         Kind::Array => {
             out.push(b'[');
             for (i, item) in node.items().enumerate() {
@@ -146,13 +186,17 @@ fn value(out: &mut Vec<u8>, node: Node<'_, '_>, aliases: Option<&HashMap<String,
     }
 }
 
+fn raw_string(out: &mut Vec<u8>, s: &str) {
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(s.as_bytes());
+    out.push(b'"');
+}
+
 /// A JSON string as serde_json escapes it; most strings need no escape and are copied as is.
 fn string(out: &mut Vec<u8>, s: &str) {
     if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-        out.reserve(s.len() + 2);
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
+        raw_string(out, s);
     } else {
         // Writing a string into a Vec cannot fail.
         let _ = serde_json::to_writer(&mut *out, s);
