@@ -96,6 +96,8 @@ struct Joined {
     patients: Vec<PatientFacts>,
     coverages: Vec<CoverageFacts>,
     skipped: BTreeMap<String, usize>,
+    /// Time spent joining, for the debug log.
+    busy: std::time::Duration,
 }
 
 impl Joined {
@@ -187,10 +189,12 @@ fn load_files(files: &[InputFile]) -> Result<Dataset, LoadError> {
             waiting.insert(seq, parsed);
             while let Some(parsed) = waiting.remove(&next) {
                 next += 1;
+                let joining = Instant::now();
                 if let Err(e) = joined.add(parsed, &names) {
                     stop.store(true, Ordering::Relaxed);
                     return Err(e);
                 }
+                joined.busy += joining.elapsed();
             }
         }
         Ok(joined)
@@ -203,6 +207,7 @@ fn load_files(files: &[InputFile]) -> Result<Dataset, LoadError> {
         coverages,
         skipped,
         origins,
+        busy,
     } = joined;
     drop(origins);
     let resources = builder.len();
@@ -215,6 +220,7 @@ fn load_files(files: &[InputFile]) -> Result<Dataset, LoadError> {
         resources,
         threads,
         parse_ms = parsed_in.as_millis() as u64,
+        join_ms = busy.as_millis() as u64,
         index_ms = (started.elapsed() - parsed_in).as_millis() as u64,
         "data loaded"
     );

@@ -60,14 +60,27 @@ pub fn split_reference(text: &str) -> Option<(&str, &str)> {
         Some(i) => &text[..i],
         None => text,
     };
-    let mut segments = text.trim_end_matches('/').rsplit('/');
-    let id = segments.next()?;
-    let resource_type = segments.next()?;
+    let text = text.trim_end_matches('/');
+    let (rest, id) = split_last(text, b'/')?;
+    let resource_type = split_last(rest, b'/').map_or(rest, |(_, t)| t);
     let starts_upper = resource_type
         .chars()
         .next()
         .is_some_and(|c| c.is_ascii_uppercase());
     (starts_upper && !id.is_empty()).then_some((resource_type, id))
+}
+
+/// `text` around its last `byte` (ASCII), found without the generic substring search, which
+/// costs more than the search itself on strings this short.
+fn split_last(text: &str, byte: u8) -> Option<(&str, &str)> {
+    let at = text.bytes().rposition(|b| b == byte)?;
+    Some((text.get(..at)?, text.get(at + 1..)?))
+}
+
+/// `text` around its first `byte` (ASCII).
+pub fn split_first(text: &str, byte: u8) -> Option<(&str, &str)> {
+    let at = text.bytes().position(|b| b == byte)?;
+    Some((text.get(..at)?, text.get(at + 1..)?))
 }
 
 /// Appends every value `def` finds in `resource` to `out`.
@@ -91,7 +104,7 @@ pub fn values<'t>(resource: Node<'t, '_>, def: &ParamDef, out: &mut Vec<IndexVal
 /// Calls `found` with each node a dotted path reaches, in document order; arrays are flattened
 /// at every step.
 pub fn walk<'t, 'a>(node: Node<'t, 'a>, path: &str, found: &mut impl FnMut(Node<'t, 'a>)) {
-    let (step, rest) = match path.split_once('.') {
+    let (step, rest) = match split_first(path, b'.') {
         Some((step, rest)) => (step, Some(rest)),
         None => (path, None),
     };

@@ -7,6 +7,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 pub type FxBuildHasher = BuildHasherDefault<FxHasher>;
 pub type FxHashMap<K, V> = std::collections::HashMap<K, V, FxBuildHasher>;
+pub type FxHashSet<K> = std::collections::HashSet<K, FxBuildHasher>;
 
 const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
 
@@ -57,7 +58,15 @@ impl Hasher for FxHasher {
         self.add(n as u64);
     }
 
+    /// Rotated so that the well-mixed high bits also reach the low bits tables index by.
     fn finish(&self) -> u64 {
-        self.hash
+        self.hash.rotate_left(26)
     }
+}
+
+/// The hash of a string as the store's tables compute it.
+pub fn hash_str(s: &str) -> u64 {
+    let mut hasher = FxHasher::default();
+    hasher.write(s.as_bytes());
+    hasher.finish()
 }

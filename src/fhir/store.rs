@@ -6,12 +6,11 @@
 //! Resources are numbered in the default result order (newest `meta.lastUpdated` first, ties by
 //! id), so any list of numbers kept sorted is already in that order. `StoreBuilder` builds it.
 
-use std::collections::{HashMap, HashSet};
-
 use axum::body::Bytes;
+use hashbrown::HashTable;
 
 use super::date::{DateRange, Nanos, OPEN_END, OPEN_START};
-use super::fx_hash::FxHashMap;
+use super::fx_hash::{FxHashMap, FxHashSet, hash_str};
 use super::search_params::{self, ParamIndex, RESOURCES};
 
 /// A resource's number in the store.
@@ -191,12 +190,19 @@ pub struct Store {
     pub(super) targets: Vec<Idx>,
     pub(super) target_offsets: Vec<u32>,
     pub(super) references: Vec<Idx>,
-    /// Per type slot, the resources sorted by id.
-    pub(super) by_id: Vec<Vec<Idx>>,
+    /// Every resource, found by the hash of its type slot and id (`id_hash`).
+    pub(super) by_id: HashTable<Idx>,
+    /// How many resources of each type slot.
+    pub(super) counts: Vec<usize>,
     /// `(global parameter, target)` → the resources whose parameter references the target.
     pub(super) reverse: FxHashMap<(u16, Idx), Vec<Idx>>,
     /// Patient number → what a token for that Patient may see.
-    pub(super) visible: HashMap<Idx, Visible>,
+    pub(super) visible: FxHashMap<Idx, Visible>,
+}
+
+/// The hash `by_id` files a resource under.
+pub(super) fn id_hash(type_slot: usize, id: &str) -> u64 {
+    hash_str(id) ^ (type_slot as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
 /// A parameter's number across all types, for the reverse index.
@@ -207,11 +213,11 @@ pub(super) fn global_param(type_slot: usize, param: ParamIndex) -> u16 {
 impl Store {
     /// Each Patient's compartment (SPEC §6.1): the Patient; resources whose compartment
     /// parameters reference it; and, transitively, the shared resources those reference.
-    pub(super) fn compartments(&self) -> HashMap<Idx, Visible> {
+    pub(super) fn compartments(&self) -> FxHashMap<Idx, Visible> {
         let Some((patient_slot, _)) = search_params::resource("Patient") else {
-            return HashMap::new();
+            return FxHashMap::default();
         };
-        let mut visible: HashMap<Idx, Visible> = HashMap::new();
+        let mut visible: FxHashMap<Idx, Visible> = FxHashMap::default();
         let mut add = |patient: Idx, n: Idx, slot: usize| {
             let v = visible.entry(patient).or_insert_with(|| Visible {
                 by_type: vec![Vec::new(); RESOURCES.len()],
@@ -219,7 +225,7 @@ impl Store {
             v.by_type[slot].push(n);
         };
         for n in 0..self.records.len() as Idx {
-            let entry = self.entry(n);
+            let entry = self.numbers_of(n);
             let def = &RESOURCES[entry.type_slot];
             if entry.type_slot == patient_slot {
                 add(n, n, patient_slot);
@@ -230,7 +236,7 @@ impl Store {
                 .iter()
                 .filter_map(|name| def.find(name))
                 .flat_map(|(index, _)| entry.targets(index).iter().copied())
-                .filter(|&t| self.entry(t).type_slot == patient_slot)
+                .filter(|&t| self.numbers_of(t).type_slot == patient_slot)
                 .collect();
             owners.sort_unstable();
             owners.dedup();
@@ -239,11 +245,11 @@ impl Store {
             }
         }
         for v in visible.values_mut() {
-            let mut seen: HashSet<Idx> = v.by_type.iter().flatten().copied().collect();
+            let mut seen: FxHashSet<Idx> = v.by_type.iter().flatten().copied().collect();
             let mut queue: Vec<Idx> = seen.iter().copied().collect();
             while let Some(n) = queue.pop() {
-                for &target in self.entry(n).references() {
-                    let slot = self.entry(target).type_slot;
+                for &target in self.numbers_of(n).references() {
+                    let slot = self.numbers_of(target).type_slot;
                     if SHARED_WHEN_REFERENCED.contains(&RESOURCES[slot].name) && seen.insert(target)
                     {
                         v.by_type[slot].push(target);
@@ -257,6 +263,21 @@ impl Store {
             }
         }
         visible
+    }
+
+    /// `entry` without looking up its id and version (left empty): for the load-time passes
+    /// over every resource, which read only numbers and would otherwise touch the string arena
+    /// at random twice per resource.
+    pub(super) fn numbers_of(&self, n: Idx) -> Entry<'_> {
+        let record = &self.records[n as usize];
+        Entry {
+            store: self,
+            record,
+            type_slot: usize::from(record.type_slot),
+            id: "",
+            version_id: "",
+            last_updated: None,
+        }
     }
 
     pub fn entry(&self, n: Idx) -> Entry<'_> {
@@ -280,9 +301,13 @@ impl Store {
     }
 
     pub fn find(&self, type_slot: usize, id: &str) -> Option<Idx> {
-        let list = self.by_id.get(type_slot)?;
-        let at = list.binary_search_by(|&n| self.entry(n).id.cmp(id)).ok()?;
-        list.get(at).copied()
+        self.by_id
+            .find(id_hash(type_slot, id), |&n| {
+                self.records
+                    .get(n as usize)
+                    .is_some_and(|r| usize::from(r.type_slot) == type_slot && self.text(r.id) == id)
+            })
+            .copied()
     }
 
     /// The store number of a Patient, which is how a token's member is named here.
@@ -313,8 +338,9 @@ impl Store {
 
     pub fn count(&self, resource_type: &str) -> usize {
         search_params::resource(resource_type)
-            .and_then(|(slot, _)| self.by_id.get(slot))
-            .map_or(0, Vec::len)
+            .and_then(|(slot, _)| self.counts.get(slot))
+            .copied()
+            .unwrap_or(0)
     }
 
     pub fn len(&self) -> usize {

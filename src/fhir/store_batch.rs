@@ -144,9 +144,8 @@ impl Batch {
             search_params::resource(t).map(|(slot, _)| (slot, id))
         }
         let follow = split_reference(text);
-        let written = text
-            .split_once('/')
-            .filter(|(_, id)| checked && !id.contains('/'));
+        let written = extract::split_first(text, b'/')
+            .filter(|(_, id)| checked && !id.as_bytes().contains(&b'/'));
         if follow.is_some() && follow == written {
             // The usual `Type/id`: one lookup of the type.
             if let Some(f) = follow.and_then(served) {

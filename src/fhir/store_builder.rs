@@ -4,12 +4,15 @@
 //! `meta.lastUpdated` first, undated last, ties by id, then type), resolves references, and
 //! builds the id lookup, the reverse index and each Patient's compartment.
 
+use std::time::Instant;
+
 use axum::body::Bytes;
+use hashbrown::HashTable;
 
 use super::date::{Nanos, OPEN_END};
 use super::fx_hash::FxHashMap;
 use super::search_params::RESOURCES;
-use super::store::{Idx, Indexed, NO_SYSTEM, Record, Store, Sym, global_param, narrow};
+use super::store::{Idx, Indexed, NO_SYSTEM, Record, Store, Sym, global_param, id_hash, narrow};
 use super::store_batch::{Batch, Prepared, RawRef};
 use super::strings::Interner;
 
@@ -134,26 +137,37 @@ impl StoreBuilder {
             by_id,
         } = self;
 
+        let started = Instant::now();
         // Default order: newest first (undated last), then id, then type (SPEC §6).
-        let mut order: Vec<u32> = (0..resources.len() as u32).collect();
-        let key = |i: u32| {
-            let (_, r) = &resources[i as usize];
-            (r.last_updated, strings.get(r.id), r.slot)
-        };
-        order.sort_unstable_by(|&a, &b| {
-            let (a_lu, a_id, a_slot) = key(a);
-            let (b_lu, b_id, b_slot) = key(b);
-            b_lu.is_some()
-                .cmp(&a_lu.is_some())
-                .then(b_lu.cmp(&a_lu))
-                .then_with(|| a_id.cmp(b_id))
-                .then(a_slot.cmp(&b_slot))
+        // The keys side by side, so that sorting reads memory in order; undated sorts as the
+        // oldest possible instant, which no date reaches.
+        let mut keys: Vec<SortKey> = resources
+            .iter()
+            .enumerate()
+            .map(|(i, (_, r))| SortKey {
+                last_updated: r.last_updated.unwrap_or(Nanos::MIN),
+                id: r.id,
+                slot: r.slot,
+                position: i as u32,
+            })
+            .collect();
+        keys.sort_unstable_by(|a, b| {
+            b.last_updated
+                .cmp(&a.last_updated)
+                .then_with(|| match a.id == b.id {
+                    true => std::cmp::Ordering::Equal,
+                    false => strings.get(a.id).cmp(strings.get(b.id)),
+                })
+                .then(a.slot.cmp(&b.slot))
         });
+        let order: Vec<u32> = keys.iter().map(|k| k.position).collect();
+        drop(keys);
         let mut rank = vec![0 as Idx; resources.len()];
         for (n, &i) in order.iter().enumerate() {
             rank[i as usize] = n as Idx;
         }
         let resolve = |slot: u8, id: Sym| by_id.get(&(slot, id)).map(|&i| rank[i as usize]);
+        let sorted_at = started.elapsed();
 
         // Targets of reference parameters, laid out like the values (same offsets).
         let mut targets = Vec::new();
@@ -242,11 +256,44 @@ impl StoreBuilder {
             references,
             ..Store::default()
         };
-        store.by_id = id_lists(&store);
-        store.reverse = reverse_index(&store);
-        store.visible = store.compartments();
+        let resolved_at = started.elapsed();
+        // Three passes that only read the store: the id table on a second thread.
+        let mut reverse = FxHashMap::default();
+        let mut visible = FxHashMap::default();
+        let (ids, reverse_ms, compartments_ms) = std::thread::scope(|scope| {
+            let ids = scope.spawn(|| id_table(&store));
+            let pass = Instant::now();
+            reverse = reverse_index(&store);
+            let reverse_ms = pass.elapsed().as_millis() as u64;
+            let pass = Instant::now();
+            visible = store.compartments();
+            let compartments_ms = pass.elapsed().as_millis() as u64;
+            let ids = ids.join().unwrap_or_else(|_| id_table(&store));
+            (ids, reverse_ms, compartments_ms)
+        });
+        (store.by_id, store.counts) = ids;
+        store.reverse = reverse;
+        store.visible = visible;
+        tracing::debug!(
+            resources = store.len(),
+            sort_ms = sorted_at.as_millis() as u64,
+            resolve_ms = (resolved_at - sorted_at).as_millis() as u64,
+            reverse_ms,
+            compartments_ms,
+            total_ms = started.elapsed().as_millis() as u64,
+            "store built"
+        );
         (store, dangling)
     }
+}
+
+/// What the default order compares, for one resource.
+struct SortKey {
+    last_updated: Nanos,
+    id: Sym,
+    slot: u8,
+    /// In the order added.
+    position: u32,
 }
 
 /// The builder's string numbers for a batch's.
@@ -270,24 +317,23 @@ fn renumber(value: Indexed, sym: &impl Fn(Sym) -> Sym) -> Indexed {
     }
 }
 
-/// Per type slot, the store numbers sorted by id: `Store::find` searches them.
-fn id_lists(store: &Store) -> Vec<Vec<Idx>> {
-    let mut lists: Vec<Vec<Idx>> = vec![Vec::new(); RESOURCES.len()];
-    for (n, record) in store.records.iter().enumerate() {
-        if let Some(list) = lists.get_mut(usize::from(record.type_slot)) {
-            list.push(n as Idx);
-        }
-    }
-    let id = |n: Idx| {
+/// Every resource by type and id, for `Store::find`; and how many of each type.
+fn id_table(store: &Store) -> (HashTable<Idx>, Vec<usize>) {
+    let hash = |n: Idx| {
         store
             .records
             .get(n as usize)
-            .map_or("", |r| store.text(r.id))
+            .map_or(0, |r| id_hash(usize::from(r.type_slot), store.text(r.id)))
     };
-    for list in &mut lists {
-        list.sort_unstable_by(|&a, &b| id(a).cmp(id(b)));
+    let mut table = HashTable::with_capacity(store.records.len());
+    let mut counts = vec![0; RESOURCES.len()];
+    for (n, record) in store.records.iter().enumerate() {
+        table.insert_unique(hash(n as Idx), n as Idx, |&n| hash(n));
+        if let Some(count) = counts.get_mut(usize::from(record.type_slot)) {
+            *count += 1;
+        }
     }
-    lists
+    (table, counts)
 }
 
 /// `(global parameter, target)` → the resources whose parameter references the target, in
@@ -295,7 +341,7 @@ fn id_lists(store: &Store) -> Vec<Vec<Idx>> {
 fn reverse_index(store: &Store) -> FxHashMap<(u16, Idx), Vec<Idx>> {
     let mut reverse: FxHashMap<(u16, Idx), Vec<Idx>> = FxHashMap::default();
     for n in 0..store.len() as Idx {
-        let entry = store.entry(n);
+        let entry = store.numbers_of(n);
         let Some(def) = RESOURCES.get(entry.type_slot) else {
             continue;
         };
