@@ -53,7 +53,8 @@ pub fn split_reference(text: &str) -> Option<(&str, &str)> {
     }
     // Most references have no `_`: no substring search.
     let text = match text
-        .contains('_')
+        .as_bytes()
+        .contains(&b'_')
         .then(|| text.find("/_history/"))
         .flatten()
     {

@@ -218,6 +218,17 @@ impl Store {
             return FxHashMap::default();
         };
         let mut visible: FxHashMap<Idx, Visible> = FxHashMap::default();
+        // Each type's compartment parameters, found by name once rather than per resource.
+        let compartment_params: Vec<Vec<ParamIndex>> = RESOURCES
+            .iter()
+            .map(|def| {
+                def.compartment
+                    .iter()
+                    .filter_map(|name| def.find(name))
+                    .map(|(index, _)| index)
+                    .collect()
+            })
+            .collect();
         let mut add = |patient: Idx, n: Idx, slot: usize| {
             let v = visible.entry(patient).or_insert_with(|| Visible {
                 by_type: vec![Vec::new(); RESOURCES.len()],
@@ -226,16 +237,13 @@ impl Store {
         };
         for n in 0..self.records.len() as Idx {
             let entry = self.numbers_of(n);
-            let def = &RESOURCES[entry.type_slot];
             if entry.type_slot == patient_slot {
                 add(n, n, patient_slot);
                 continue;
             }
-            let mut owners: Vec<Idx> = def
-                .compartment
+            let mut owners: Vec<Idx> = compartment_params[entry.type_slot]
                 .iter()
-                .filter_map(|name| def.find(name))
-                .flat_map(|(index, _)| entry.targets(index).iter().copied())
+                .flat_map(|&index| entry.targets(index).iter().copied())
                 .filter(|&t| self.numbers_of(t).type_slot == patient_slot)
                 .collect();
             owners.sort_unstable();

@@ -60,10 +60,16 @@ pub struct Batch {
 impl Batch {
     /// A batch expecting about `json_bytes` of served JSON.
     pub fn with_capacity(json_bytes: usize) -> Batch {
+        // Rough densities of claims data, so that the lists rarely grow (each growth copies
+        // and touches fresh pages); room not used is never touched.
         Batch {
             json: Vec::with_capacity(json_bytes),
-            // About one distinct string per 300 bytes of claims data.
             strings: Interner::with_capacity(json_bytes / 300),
+            values: Vec::with_capacity(json_bytes / 128),
+            value_offsets: Vec::with_capacity(json_bytes / 128),
+            candidates: Vec::with_capacity(json_bytes / 512),
+            candidate_offsets: Vec::with_capacity(json_bytes / 128),
+            refs: Vec::with_capacity(json_bytes / 256),
             ..Batch::default()
         }
     }

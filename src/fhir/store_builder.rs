@@ -48,7 +48,7 @@ pub struct StoreBuilder {
     candidate_offsets: Vec<u32>,
     refs: Vec<RawRef>,
     /// `(type slot, id)` → position in `resources`.
-    by_id: FxHashMap<(u8, Sym), u32>,
+    by_id: Positions,
 }
 
 impl StoreBuilder {
@@ -98,7 +98,7 @@ impl StoreBuilder {
         for resource in resources {
             let id = sym(resource.id);
             let again = self.resources.len();
-            if let Some(&first) = self.by_id.get(&(resource.slot, id)) {
+            if let Some(first) = self.by_id.get(resource.slot, id) {
                 let name = RESOURCES
                     .get(usize::from(resource.slot))
                     .map_or("", |d| d.name);
@@ -108,7 +108,7 @@ impl StoreBuilder {
                     again,
                 });
             }
-            self.by_id.insert((resource.slot, id), again as u32);
+            self.by_id.insert(resource.slot, id, again as u32);
             self.resources.push((
                 segment,
                 Prepared {
@@ -166,7 +166,7 @@ impl StoreBuilder {
         for (n, &i) in order.iter().enumerate() {
             rank[i as usize] = n as Idx;
         }
-        let resolve = |slot: u8, id: Sym| by_id.get(&(slot, id)).map(|&i| rank[i as usize]);
+        let resolve = |slot: u8, id: Sym| by_id.get(slot, id).map(|i| rank[i as usize]);
         let sorted_at = started.elapsed();
 
         // Targets of reference parameters, laid out like the values (same offsets).
@@ -287,6 +287,48 @@ impl StoreBuilder {
     }
 }
 
+/// Positions of resources by type slot and id. Almost every id string names one resource, so
+/// the first is kept in a list indexed by the string's number (one memory access, no hashing),
+/// and only a second type with the same id goes to a map.
+#[derive(Debug, Default)]
+struct Positions {
+    /// `slot << SLOT_SHIFT | position`, or `NONE`.
+    first: Vec<u32>,
+    others: FxHashMap<(u8, Sym), u32>,
+}
+
+const SLOT_SHIFT: u32 = 27;
+const NONE: u32 = u32::MAX;
+
+impl Positions {
+    fn get(&self, slot: u8, id: Sym) -> Option<u32> {
+        match self.first.get(id as usize) {
+            Some(&packed) if packed != NONE && packed >> SLOT_SHIFT == u32::from(slot) => {
+                Some(packed & ((1 << SLOT_SHIFT) - 1))
+            }
+            _ => self.others.get(&(slot, id)).copied(),
+        }
+    }
+
+    /// For a type and id not yet present.
+    fn insert(&mut self, slot: u8, id: Sym, position: u32) {
+        let at = id as usize;
+        if at >= self.first.len() {
+            self.first.resize((at + 1).next_power_of_two(), NONE);
+        }
+        // Slots below 16 keep every packed value below `NONE`.
+        let fits = position < 1 << SLOT_SHIFT && slot < 16;
+        match self.first.get_mut(at) {
+            Some(packed) if *packed == NONE && fits => {
+                *packed = u32::from(slot) << SLOT_SHIFT | position;
+            }
+            _ => {
+                self.others.insert((slot, id), position);
+            }
+        }
+    }
+}
+
 /// What the default order compares, for one resource.
 struct SortKey {
     last_updated: Nanos,
@@ -355,6 +397,27 @@ fn reverse_index(store: &Store) -> FxHashMap<(u16, Idx), Vec<Idx>> {
         }
     }
     reverse
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_by_slot_and_id() {
+        let mut positions = Positions::default();
+        positions.insert(3, 7, 0);
+        positions.insert(4, 7, 1);
+        positions.insert(3, 100, 2);
+        positions.insert(20, 5, 3);
+        assert_eq!(positions.get(3, 7), Some(0));
+        assert_eq!(positions.get(4, 7), Some(1));
+        assert_eq!(positions.get(3, 100), Some(2));
+        assert_eq!(positions.get(20, 5), Some(3));
+        assert_eq!(positions.get(5, 7), None);
+        assert_eq!(positions.get(3, 8), None);
+        assert_eq!(positions.get(3, 1000), None);
+    }
 }
 
 #[cfg(test)]
