@@ -147,9 +147,10 @@ fn build_state(settings: &Settings, public_url: String) -> Result<(AppState, Vec
     Ok((state, warnings))
 }
 
-/// Loading parses every resource into JSON trees that are dropped once the store holds their
-/// bytes and indexes; glibc keeps that freed heap mapped unless asked to return it. Returning it
-/// once after start-up keeps a fixture server's idle footprint to what it really uses.
+/// Loading fills parse buffers, per-batch tables and the builder's lookup tables that are all
+/// dropped once the store is built, on several threads (each with its own malloc arena); glibc
+/// keeps that freed heap mapped unless asked to return it. Returning it once after start-up
+/// keeps a fixture server's idle footprint to what it really uses.
 fn release_load_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only returns free heap pages to the kernel; it touches no live data.
