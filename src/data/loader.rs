@@ -336,6 +336,27 @@ mod tests {
         assert!(data.warnings[1].contains("Patient/gone"));
     }
 
+    /// A file of several units: lines are numbered across them.
+    #[test]
+    fn errors_in_later_units_name_the_line() {
+        let mut lines = String::new();
+        for i in 0..30_000 {
+            let patient =
+                json!({"resourceType":"Patient","id":format!("p{i}"),"pad":"x".repeat(300)});
+            lines.push_str(&patient.to_string());
+            lines.push('\n');
+        }
+        lines.push_str("{\"resourceType\":\"Patient\",\"id\":\"p1\"}\n");
+        let err = load_texts(&[("a.ndjson", lines.clone())]).unwrap_err();
+        assert_eq!(
+            err.0,
+            "a.ndjson:30001: duplicate Patient/p1 (first defined in a.ndjson:2)"
+        );
+        lines.push_str("{oops\n");
+        let err = load_texts(&[("a.ndjson", lines.replace("\"p1\"}\n", "\"q\"}\n"))]).unwrap_err();
+        assert!(err.0.starts_with("a.ndjson:30002: invalid JSON"), "{err}");
+    }
+
     /// Many units on several threads: the result is the same as one file read in order.
     #[test]
     fn units_are_joined_in_order() {
