@@ -133,71 +133,96 @@ impl Joined {
     }
 }
 
+/// The units, numbered in the order handed out.
+struct Numbered<'f> {
+    handed_out: usize,
+    units: Units<'f>,
+}
+
+/// One thread's work: units taken in turn and parsed, each result sent with its number, until
+/// there are no more or one has failed (later units are then not needed).
+fn parse_units(
+    units: &Mutex<Numbered<'_>>,
+    stop: &AtomicBool,
+    names: &[String],
+    results: &mpsc::Sender<(usize, Parsed)>,
+) {
+    while !stop.load(Ordering::Relaxed) {
+        let next = match units.lock() {
+            Ok(mut numbered) => numbered.units.next_unit().map(|unit| {
+                numbered.handed_out += 1;
+                (numbered.handed_out - 1, unit)
+            }),
+            Err(_) => None,
+        };
+        let Some((seq, unit)) = next else { break };
+        let parsed = match unit {
+            Ok(unit) => {
+                let parsed = parse_unit(&unit, names);
+                if let Ok(mut numbered) = units.lock() {
+                    numbered.units.recycle(unit);
+                }
+                parsed
+            }
+            Err(e) => Parsed {
+                error: Some(e),
+                ..Parsed::default()
+            },
+        };
+        if parsed.error.is_some() {
+            stop.store(true, Ordering::Relaxed);
+        }
+        if results.send((seq, parsed)).is_err() {
+            break;
+        }
+    }
+}
+
+/// The threads' results joined in their numbers' order, whatever order they arrive in; the
+/// first problem in that order is the one reported.
+fn join_in_order(
+    received: mpsc::Receiver<(usize, Parsed)>,
+    names: &[String],
+) -> Result<Joined, LoadError> {
+    let mut joined = Joined::default();
+    let mut waiting = BTreeMap::new();
+    let mut next = 0;
+    for (seq, parsed) in received {
+        waiting.insert(seq, parsed);
+        while let Some(parsed) = waiting.remove(&next) {
+            next += 1;
+            let joining = Instant::now();
+            joined.add(parsed, names)?;
+            joined.busy += joining.elapsed();
+        }
+    }
+    Ok(joined)
+}
+
 fn load_files(files: &[InputFile]) -> Result<Dataset, LoadError> {
     let started = Instant::now();
     let names: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .clamp(1, MAX_THREADS);
-    let units = Mutex::new((0usize, Units::new(files)));
+    let units = Mutex::new(Numbered {
+        handed_out: 0,
+        units: Units::new(files),
+    });
     let stop = AtomicBool::new(false);
     let joined = std::thread::scope(|scope| {
-        let (results, received) = mpsc::channel::<(usize, Parsed)>();
+        let (results, received) = mpsc::channel();
         for _ in 0..threads {
             let results = results.clone();
             let (units, stop, names) = (&units, &stop, &names);
-            scope.spawn(move || {
-                while !stop.load(Ordering::Relaxed) {
-                    let next = match units.lock() {
-                        Ok(mut units) => {
-                            let (count, source) = &mut *units;
-                            let unit = source.next_unit();
-                            *count += 1;
-                            unit.map(|u| (*count - 1, u))
-                        }
-                        Err(_) => None,
-                    };
-                    let Some((seq, unit)) = next else { break };
-                    let parsed = match unit {
-                        Ok(unit) => {
-                            let parsed = parse_unit(&unit, names);
-                            if let Ok(mut units) = units.lock() {
-                                units.1.recycle(unit);
-                            }
-                            parsed
-                        }
-                        Err(e) => Parsed {
-                            error: Some(e),
-                            ..Parsed::default()
-                        },
-                    };
-                    // Later units are not needed once one fails.
-                    if parsed.error.is_some() {
-                        stop.store(true, Ordering::Relaxed);
-                    }
-                    if results.send((seq, parsed)).is_err() {
-                        break;
-                    }
-                }
-            });
+            scope.spawn(move || parse_units(units, stop, names, &results));
         }
         drop(results);
-        let mut joined = Joined::default();
-        let mut waiting = BTreeMap::new();
-        let mut next = 0;
-        for (seq, parsed) in received {
-            waiting.insert(seq, parsed);
-            while let Some(parsed) = waiting.remove(&next) {
-                next += 1;
-                let joining = Instant::now();
-                if let Err(e) = joined.add(parsed, &names) {
-                    stop.store(true, Ordering::Relaxed);
-                    return Err(e);
-                }
-                joined.busy += joining.elapsed();
-            }
+        let joined = join_in_order(received, &names);
+        if joined.is_err() {
+            stop.store(true, Ordering::Relaxed);
         }
-        Ok(joined)
+        joined
     })?;
     let parsed_in = started.elapsed();
 
