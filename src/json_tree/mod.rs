@@ -273,9 +273,21 @@ impl<'t, 'a> Node<'t, 'a> {
 
     /// The node as a `serde_json::Value` (for tests and tools; the loader never builds one).
     pub fn to_value(&self) -> serde_json::Value {
-        let mut bytes = Vec::new();
-        write(&mut bytes, *self, &Edits::default());
-        serde_json::from_slice(&bytes).unwrap_or_default()
+        use serde_json::Value;
+        match self.kind() {
+            Kind::Null => Value::Null,
+            Kind::Bool(b) => Value::Bool(b),
+            Kind::U64(n) => Value::from(n),
+            Kind::I64(n) => Value::from(n),
+            Kind::F64(n) => serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number),
+            Kind::Str(_) | Kind::Owned(_) => Value::from(self.as_str().unwrap_or_default()),
+            Kind::Array => Value::Array(self.items().map(|item| item.to_value()).collect()),
+            Kind::Object { .. } => Value::Object(
+                self.entries()
+                    .map(|(key, value)| (key.to_owned(), value.to_value()))
+                    .collect(),
+            ),
+        }
     }
 }
 
@@ -444,6 +456,109 @@ mod tests {
             let pretty = serde_json::to_string_pretty(&value).unwrap();
             same_both_ways(&pretty);
         }
+    }
+
+    /// Whatever the text, valid or not, the tree parser agrees with serde_json: the same
+    /// verdict, the same error, the same value, the same bytes written back.
+    fn judged_as_serde_json_judges(text: &str) {
+        let ours = Tree::parse(text.as_bytes());
+        let theirs = serde_json::from_str::<Value>(text);
+        match (ours, theirs) {
+            (Ok(tree), Ok(value)) => {
+                assert_eq!(tree.root().to_value(), value, "{text}");
+                let mut out = Vec::new();
+                write(&mut out, tree.root(), &Edits::default());
+                assert_eq!(
+                    String::from_utf8(out).ok(),
+                    serde_json::to_string(&value).ok()
+                );
+            }
+            (Err(ours), Err(theirs)) => assert_eq!(ours.to_string(), theirs.to_string()),
+            (ours, theirs) => panic!("{text:?}: ours {:?}, serde_json {theirs:?}", ours.is_ok()),
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn mutated_text_is_judged_as_serde_json_judges_it(
+            value in json_value(),
+            edits in proptest::collection::vec(
+                (proptest::prelude::any::<usize>(), 0u8..3, proptest::sample::select(
+                    "{}[]\",: -+.019eEtrufalsn\\\u{1}\u{e9}".chars().collect::<Vec<_>>(),
+                )),
+                1..4,
+            ),
+        ) {
+            let mut text: Vec<char> = value.to_string().chars().collect();
+            for (at, op, c) in edits {
+                let at = at % (text.len() + 1);
+                match op {
+                    0 if at < text.len() => text[at] = c,
+                    1 => text.insert(at, c),
+                    _ if at < text.len() => {
+                        text.remove(at);
+                    }
+                    _ => {}
+                }
+            }
+            judged_as_serde_json_judges(&text.into_iter().collect::<String>());
+        }
+    }
+
+    #[test]
+    fn edge_cases_are_judged_as_serde_json_judges_them() {
+        for text in [
+            "",
+            " ",
+            "{",
+            "}",
+            "{}",
+            "[]",
+            "[1]",
+            "[1,]",
+            "[,1]",
+            "{\"a\"}",
+            "{\"a\":}",
+            "{\"a\":1,}",
+            "{,}",
+            "\"",
+            "\"\\\"",
+            "\"\\u00\"",
+            "\"\\ud800\"",
+            "-",
+            "-0",
+            "-0.0",
+            "0.",
+            ".5",
+            "1e",
+            "1e+",
+            "1e400",
+            "-1e400",
+            "01",
+            "00",
+            "1.5e-7",
+            "1E2",
+            "18446744073709551615",
+            "18446744073709551616",
+            "-9223372036854775809",
+            "tru",
+            "truex",
+            "nul",
+            "null",
+            "[null,true,false]",
+            "{\"a\":1}x",
+            "{\"a\":1} ",
+            "\u{feff}{}",
+            "{\"\u{1}\":1}",
+            "[\"\t\"]",
+            "{\"a\":1,\"a\":2}",
+        ] {
+            judged_as_serde_json_judges(text);
+        }
+        let deep = "[".repeat(127) + &"]".repeat(127);
+        judged_as_serde_json_judges(&deep);
+        let deeper = "[".repeat(128) + &"]".repeat(128);
+        judged_as_serde_json_judges(&deeper);
     }
 
     fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
