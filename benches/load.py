@@ -15,7 +15,7 @@ Workloads:
   4  headless login + token exchange pairs (POST /sandbox/api/authorize, POST /oauth2/token, with openid)
   5  GET /r4/metadata
   6  start-up: exec to the listening line, to the first 200, idle RSS (20 starts)
-  7  scale: generated data sets loaded with --data: load time, RSS, workload 1-2 latency
+  7  scale: generated data sets loaded with --data: load time and CPU, RSS serving and peak, workload 1-2 latency
 Reference: nginx serving the identical response bytes of workloads 1, 2, 3 and 5 as static files.
 
 Needs: wrk and nginx (apt-get install wrk nginx-light), python3, cargo.
@@ -59,12 +59,20 @@ def http(method, url, body=None, headers=None, form=None):
         return response.status, dict(response.headers), response.read()
 
 
-def rss_mib(pid):
+def rss_mib(pid, field="VmRSS"):
+    """A memory figure of /proc/PID/status in MiB: VmRSS now, VmHWM the peak."""
     with open(f"/proc/{pid}/status") as status:
         for line in status:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     return 0.0
+
+
+def cpu_seconds(pid):
+    """User and system CPU time the process has used."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class Server:
@@ -363,8 +371,10 @@ def run_scale(args):
         server = Server("--data", data)
         try:
             load_s = server.ready_after
+            load_cpu = cpu_seconds(server.proc.pid)
             time.sleep(0.5)
             rss = rss_mib(server.proc.pid)
+            peak = rss_mib(server.proc.pid, "VmHWM")
             _, _, body = http("GET", server.url + "/sandbox/api/members")
             members = json.loads(body)
             member = members[len(members) // 2]
@@ -377,14 +387,15 @@ def run_scale(args):
             json_mib = dir_size_mib(data)
             if base is None:
                 base = (w1["p50"], w2["p50"])
-            rows.append([size, f"{json_mib:.0f}", f"{load_s:.2f}", f"{rss:.0f}", f"{rss / json_mib:.2f}",
+            rows.append([size, f"{json_mib:.0f}", f"{load_s:.2f}", f"{load_cpu:.1f}", f"{rss:.0f}",
+                         f"{rss / json_mib:.2f}", f"{peak:.0f}",
                          fmt_ms(w1["p50"]), fmt_ms(w1["p99"]), fmt_ms(w2["p50"]), fmt_ms(w2["p99"]),
                          f"{w1['p50'] / base[0]:.2f} / {w2['p50'] / base[1]:.2f}"])
         finally:
             server.stop()
     print(f"\n7 scale: generated members loaded with --data; latency with wrk -t1 -c4 -d{args.scale_duration}s\n")
-    table(rows, ["members", "JSON MiB", "load s", "RSS MiB", "RSS/JSON", "W1 p50 ms", "W1 p99 ms", "W2 p50 ms",
-                 "W2 p99 ms", "p50 vs smallest (W1 / W2)"])
+    table(rows, ["members", "JSON MiB", "load s", "load CPU s", "RSS MiB", "RSS/JSON", "peak MiB", "W1 p50 ms",
+                 "W1 p99 ms", "W2 p50 ms", "W2 p99 ms", "p50 vs smallest (W1 / W2)"])
 
 
 def main():

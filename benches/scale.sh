@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
-# Scale benchmark for the FHIR search path (SPEC §6): does one member's search cost the same
+# Scale benchmark for loading and for the FHIR search path (SPEC §6): how long does a data set
+# take to load and how much memory does it hold, and does one member's search cost the same
 # whatever the size of the data set?
 #
 #   benches/scale.sh [WORK_DIR]
+#   SIZES="1000 10000" benches/scale.sh
 #
-# Builds the release binary once, generates data sets of 1,000 and 10,000 members with
-# tools/seedgen (cached in WORK_DIR, default target/bench-data), starts one server per data set
-# on loopback with --data, and times `ExplanationOfBenefit?patient=…&_include=
-# ExplanationOfBenefit:*` for the same member on both (its claims are identical in both sets),
-# alternating batches between the servers so background load falls on both alike. Prints
-# median and p99 latency at both sizes and the 10k/1k ratio of the medians (target: below
-# 1.5). Bounded in time: measuring stops after REQUESTS requests per server or MAX_SECONDS
-# seconds, and the whole run is killed after TIME_LIMIT seconds. Needs python3 and coreutils'
-# timeout; the 10,000-member server needs about 20 GB of memory while it loads (the parsed
-# JSON), under 3 GB once serving.
+# Builds the release binary once, generates data sets of 1,000, 10,000 and 50,000 members
+# (SIZES) with tools/seedgen (cached in WORK_DIR, default target/bench-data; 50,000 members
+# take a few minutes and 5.2 GB), starts one server per data set on loopback with --data, one
+# at a time, and prints for each: time to the listening line, CPU time used by then, RSS
+# serving and peak RSS (VmHWM). Then it times `ExplanationOfBenefit?patient=…&_include=
+# ExplanationOfBenefit:*` for the same member on every server (its claims are identical in
+# every set), alternating batches between the servers so background load falls on all alike.
+# Prints median and p99 latency per size and the ratio of the largest's median to the
+# smallest's (target: below 1.5). Bounded in time: measuring stops after REQUESTS requests per
+# server or MAX_SECONDS seconds, and the whole run is killed after TIME_LIMIT seconds. Needs
+# python3 and coreutils' timeout; the servers together hold a little more memory than the JSON
+# they load (about 7.5 GB for the three default sizes).
 set -euo pipefail
 
 if [ -z "${SCALE_SH_LIMITED:-}" ]; then
@@ -26,7 +30,8 @@ REQUESTS=${REQUESTS:-2000}
 MAX_SECONDS=${MAX_SECONDS:-120}
 # Member 42 exists in both data sets with the same claims: the search result is identical.
 MEMBER=${MEMBER:-08-bench000042}
-SIZES=(1000 10000)
+read -r -a SIZES <<<"${SIZES:-1000 10000 50000}"
+TICKS=$(getconf CLK_TCK)
 
 cargo build --release --quiet
 BIN=target/release/payer-sandbox
@@ -38,6 +43,7 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 urls=()
+labels=()
 for n in "${SIZES[@]}"; do
   data="$WORK/members-$n"
   if [ ! -f "$data/.complete" ]; then
@@ -59,11 +65,17 @@ for n in "${SIZES[@]}"; do
     url=$(sed -n 's/^payer-sandbox listening on //p' "$log")
   done
   ready=$(date +%s%N)
+  # CPU time (user + system) to the listening line: on a shared machine, steadier than the
+  # wall clock.
+  cpu=$(awk -v t="$TICKS" '{printf "%.1f", ($14 + $15) / t}' "/proc/$pid/stat")
+  json=$(du -sm --apparent-size "$data" | cut -f1)
+  sleep 1
   rss=$(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$pid/status")
   peak=$(awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$pid/status")
-  echo "$n members: loaded in $(( (ready - started) / 1000000 )) ms, RSS $rss MiB (peak while loading $peak MiB), $url"
+  echo "$n members ($json MiB of JSON): loaded in $(( (ready - started) / 1000000 )) ms ($cpu s of CPU), RSS $rss MiB serving, peak $peak MiB, $url"
   urls+=("$url")
+  labels+=("$((n / 1000))k")
 done
 
-python3 benches/measure.py "$MEMBER" "${urls[@]}" --labels 1k,10k \
+python3 benches/measure.py "$MEMBER" "${urls[@]}" --labels "$(IFS=,; echo "${labels[*]}")" \
   --requests "$REQUESTS" --max-seconds "$MAX_SECONDS"

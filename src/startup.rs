@@ -13,8 +13,7 @@ use tokio::net::TcpListener;
 use url::Url;
 
 use crate::clock::Clock;
-use crate::data::{self, DataSource, Members};
-use crate::fhir::Store;
+use crate::data::{self, DataSource};
 use crate::http;
 use crate::http::csrf::CsrfTokens;
 use crate::oauth::apps::{App, check_redirect_uri};
@@ -111,8 +110,7 @@ fn build_state(settings: &Settings, public_url: String) -> Result<(AppState, Vec
     };
     let dataset = data::load(&source).map_err(|e| e.to_string())?;
     let mut warnings = dataset.warnings;
-    let (members, member_warnings) = Members::derive(&dataset.resources);
-    warnings.extend(member_warnings);
+    let members = dataset.members;
     if members.all().is_empty() {
         warnings.push(
             "no test members: no Patient has a name, a postal code and a member ID".to_owned(),
@@ -140,7 +138,7 @@ fn build_state(settings: &Settings, public_url: String) -> Result<(AppState, Vec
     let state = AppState::new(Inner {
         public_url,
         clock: Arc::new(Clock::new()),
-        store: Arc::new(Store::new(dataset.resources)),
+        store: Arc::new(dataset.store),
         members,
         oauth,
         control_api: !settings.no_control_api,
@@ -151,9 +149,10 @@ fn build_state(settings: &Settings, public_url: String) -> Result<(AppState, Vec
     Ok((state, warnings))
 }
 
-/// Loading parses every resource into JSON trees that are dropped once the store holds their
-/// bytes and indexes; glibc keeps that freed heap mapped unless asked to return it. Returning it
-/// once after start-up keeps a fixture server's idle footprint to what it really uses.
+/// Loading fills parse buffers, per-batch tables and the builder's lookup tables that are all
+/// dropped once the store is built, on several threads (each with its own malloc arena); glibc
+/// keeps that freed heap mapped unless asked to return it. Returning it once after start-up
+/// keeps a fixture server's idle footprint to what it really uses.
 fn release_load_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only returns free heap pages to the kernel; it touches no live data.

@@ -1,19 +1,29 @@
-//! Reads FHIR JSON from the embedded seed data or a directory: Bundles of any type (their entries'
-//! resources are taken, `urn:uuid:` and absolute fullUrl references rewritten to `Type/id`),
-//! single resources, and NDJSON. Errors name the file (and line) and the problem; nothing is
-//! served half-loaded.
+//! Loading the data: every file's resources parsed, checked and turned into what the store keeps
+//! one at a time (never the whole data set as parsed JSON), on as many threads as there are
+//! cores, then indexed. Units of input (`sources`) are handed out in order and their results
+//! joined in that same order, so what is loaded, which of two duplicates is reported and every
+//! message are the same whatever the threads' timing. Errors name the file (and line) and the
+//! problem; nothing is served half-loaded.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, mpsc};
+use std::time::Instant;
 
-use include_dir::{Dir, include_dir};
 use serde_json::Value;
 
-use super::Dataset;
-use super::validate;
+use super::members::{CoverageFacts, Members, PatientFacts};
+use super::parse::{self, Origin};
+use super::sources::{self, InputFile, Unit, Units};
+use super::{Dataset, validate};
+use crate::fhir::resource_types::is_supported;
+use crate::fhir::search_params;
+use crate::fhir::{Batch, StoreBuilder};
 
-static SEED_DATA: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/seed-data");
+/// At most this many parsing threads, however many cores.
+const MAX_THREADS: usize = 8;
 
 #[derive(Debug, Clone)]
 pub enum DataSource {
@@ -33,201 +43,250 @@ impl fmt::Display for LoadError {
 
 impl std::error::Error for LoadError {}
 
-/// One resource and where it came from, for messages.
-pub(super) struct Sourced {
-    pub resource: Value,
-    pub origin: String,
-}
-
 pub fn load(source: &DataSource) -> Result<Dataset, LoadError> {
-    let files = match source {
-        DataSource::Embedded => embedded_files(),
-        DataSource::Directory(dir) => directory_files(dir)?,
+    load_files(&sources::list(source)?)
+}
+
+/// What one unit of input became. `error` is the first problem in the unit: what comes
+/// before it is kept, so that an earlier duplicate is still reported first.
+#[derive(Default)]
+struct Parsed {
+    batch: Batch,
+    origins: Vec<Origin>,
+    patients: Vec<PatientFacts>,
+    coverages: Vec<CoverageFacts>,
+    skipped: BTreeMap<String, usize>,
+    error: Option<LoadError>,
+}
+
+fn parse_unit(unit: &Unit, names: &[String]) -> Parsed {
+    let mut parsed = Parsed {
+        batch: Batch::with_capacity(unit.bytes.len() + unit.bytes.len() / 16),
+        ..Parsed::default()
     };
-    let mut sourced = Vec::new();
-    for (name, bytes) in &files {
-        parse_file(name, bytes, &mut sourced)?;
-    }
-    validate::check(sourced)
-}
-
-fn is_data_file(name: &str) -> bool {
-    name.ends_with(".json") || name.ends_with(".ndjson")
-}
-
-fn embedded_files() -> Vec<(String, Vec<u8>)> {
-    let mut files = Vec::new();
-    collect_embedded(&SEED_DATA, &mut files);
-    files.sort_by(|a, b| a.0.cmp(&b.0));
-    files
-}
-
-fn collect_embedded(dir: &Dir<'static>, out: &mut Vec<(String, Vec<u8>)>) {
-    for file in dir.files() {
-        let name = file.path().display().to_string();
-        if is_data_file(&name) {
-            out.push((format!("seed-data/{name}"), file.contents().to_vec()));
-        }
-    }
-    for sub in dir.dirs() {
-        collect_embedded(sub, out);
-    }
-}
-
-fn directory_files(root: &Path) -> Result<Vec<(String, Vec<u8>)>, LoadError> {
-    let mut paths = Vec::new();
-    walk(root, &mut paths)?;
-    paths.sort();
-    if paths.is_empty() {
-        return Err(LoadError(format!(
-            "{}: no .json or .ndjson files found",
-            root.display()
-        )));
-    }
-    paths
-        .into_iter()
-        .map(|path| {
-            std::fs::read(&path)
-                .map(|bytes| (path.display().to_string(), bytes))
-                .map_err(|e| LoadError(format!("{}: cannot read: {e}", path.display())))
-        })
-        .collect()
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| LoadError(format!("{}: cannot read directory: {e}", dir.display())))?;
-    for entry in entries {
-        let entry = entry
-            .map_err(|e| LoadError(format!("{}: cannot read directory: {e}", dir.display())))?;
-        let path = entry.path();
-        if path.is_dir() {
-            walk(&path, out)?;
-        } else if is_data_file(&path.to_string_lossy()) {
-            out.push(path);
-        }
-    }
-    Ok(())
-}
-
-fn parse_file(name: &str, bytes: &[u8], out: &mut Vec<Sourced>) -> Result<(), LoadError> {
-    if name.ends_with(".ndjson") {
-        let text =
-            std::str::from_utf8(bytes).map_err(|e| LoadError(format!("{name}: not UTF-8: {e}")))?;
-        for (index, line) in text.lines().enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let origin = format!("{name}:{}", index + 1);
-            let value: Value = serde_json::from_str(line).map_err(|e| {
-                LoadError(format!(
-                    "{origin}: invalid JSON at column {}: {e}",
-                    e.column()
-                ))
-            })?;
-            take_resource(value, &origin, out)?;
-        }
-        return Ok(());
-    }
-    let value: Value = serde_json::from_slice(bytes).map_err(|e| {
-        LoadError(format!(
-            "{name}: invalid JSON at line {}, column {}: {e}",
-            e.line(),
-            e.column()
-        ))
-    })?;
-    take_resource(value, name, out)
-}
-
-/// A Bundle contributes its entries' resources; anything else is one resource.
-fn take_resource(value: Value, origin: &str, out: &mut Vec<Sourced>) -> Result<(), LoadError> {
-    let resource_type = value
-        .get("resourceType")
-        .and_then(Value::as_str)
-        .ok_or_else(|| LoadError(format!("{origin}: missing resourceType")))?;
-    if resource_type != "Bundle" {
-        out.push(Sourced {
-            resource: value,
-            origin: origin.to_owned(),
-        });
-        return Ok(());
-    }
-    let Value::Object(mut bundle) = value else {
-        return Err(LoadError(format!(
-            "{origin}: a Bundle must be a JSON object"
-        )));
-    };
-    let entries = match bundle.remove("entry") {
-        None => return Ok(()),
-        Some(Value::Array(entries)) => entries,
-        Some(_) => {
-            return Err(LoadError(format!(
-                "{origin}: Bundle.entry must be an array"
-            )));
-        }
-    };
-    let mut resources = Vec::with_capacity(entries.len());
-    let mut aliases = HashMap::new();
-    for (index, mut entry) in entries.into_iter().enumerate() {
-        let entry_origin = format!("{origin} entry {index}");
-        let Some(mut resource) = entry.get_mut("resource").map(Value::take) else {
-            return Err(LoadError(format!("{entry_origin}: entry has no resource")));
+    let result = parse::resources(unit, names, &mut |resource, origin| {
+        let (resource_type, id) = validate::identify(resource, || origin.describe(names))?;
+        let Some((slot, _)) = search_params::resource(resource_type) else {
+            *parsed.skipped.entry(resource_type.to_owned()).or_default() += 1;
+            return Ok(());
         };
-        let full_url = entry.get("fullUrl").and_then(Value::as_str).unwrap_or("");
-        let resource_type = resource
-            .get("resourceType")
-            .and_then(Value::as_str)
-            .ok_or_else(|| LoadError(format!("{entry_origin}: missing resourceType")))?
-            .to_owned();
-        // Transaction bundles (e.g. Synthea's) identify resources by urn:uuid only.
-        if resource.get("id").is_none() {
-            if let Some(uuid) = full_url.strip_prefix("urn:uuid:") {
-                resource["id"] = Value::String(uuid.to_owned());
-            }
+        match resource_type {
+            "Patient" => parsed.patients.extend(PatientFacts::of(resource)),
+            "Coverage" => parsed.coverages.extend(CoverageFacts::of(resource)),
+            _ => {}
         }
-        if let Some(id) = resource.get("id").and_then(Value::as_str) {
-            if !full_url.is_empty() {
-                aliases.insert(full_url.to_owned(), format!("{resource_type}/{id}"));
-            }
-        }
-        resources.push((resource, entry_origin));
-    }
-    for (mut resource, entry_origin) in resources {
-        if !aliases.is_empty() {
-            rewrite_references(&mut resource, &aliases);
-        }
-        if resource.get("resourceType").and_then(Value::as_str) == Some("Bundle") {
-            take_resource(resource, &entry_origin, out)?;
-        } else {
-            out.push(Sourced {
-                resource,
-                origin: entry_origin,
-            });
-        }
-    }
-    Ok(())
+        parsed.batch.add(resource, slot, id).map_err(|_| {
+            LoadError(format!(
+                "{}: more than 4 GiB of JSON in one file",
+                origin.describe(names)
+            ))
+        })?;
+        parsed.origins.push(origin.clone());
+        Ok(())
+    });
+    parsed.error = result.err();
+    parsed
 }
 
-fn rewrite_references(value: &mut Value, aliases: &HashMap<String, String>) {
-    match value {
-        Value::Object(map) => {
-            for (key, child) in map.iter_mut() {
-                if key == "reference" {
-                    if let Value::String(reference) = child {
-                        if let Some(local) = aliases.get(reference.as_str()) {
-                            *reference = local.clone();
-                        }
-                    }
-                } else {
-                    rewrite_references(child, aliases);
-                }
-            }
+/// The units' results joined in order.
+#[derive(Default)]
+struct Joined {
+    builder: StoreBuilder,
+    origins: Vec<Origin>,
+    patients: Vec<PatientFacts>,
+    coverages: Vec<CoverageFacts>,
+    skipped: BTreeMap<String, usize>,
+    /// Time spent joining, for the debug log.
+    busy: std::time::Duration,
+}
+
+impl Joined {
+    fn add(&mut self, parsed: Parsed, names: &[String]) -> Result<(), LoadError> {
+        let Parsed {
+            batch,
+            origins,
+            patients,
+            coverages,
+            skipped,
+            error,
+        } = parsed;
+        self.origins.extend(origins);
+        if let Err(duplicate) = self.builder.append(batch) {
+            let describe = |at: usize| {
+                self.origins
+                    .get(at)
+                    .map(|o| o.describe(names))
+                    .unwrap_or_default()
+            };
+            return Err(validate::duplicate(
+                &duplicate.resource,
+                &describe(duplicate.again),
+                &describe(duplicate.first),
+            ));
         }
-        Value::Array(items) => items
-            .iter_mut()
-            .for_each(|item| rewrite_references(item, aliases)),
-        _ => {}
+        self.patients.extend(patients);
+        self.coverages.extend(coverages);
+        for (resource_type, count) in skipped {
+            *self.skipped.entry(resource_type).or_default() += count;
+        }
+        error.map_or(Ok(()), Err)
     }
+}
+
+/// The units, numbered in the order handed out.
+struct Numbered<'f> {
+    handed_out: usize,
+    units: Units<'f>,
+}
+
+/// One thread's work: units taken in turn and parsed, each result sent with its number, until
+/// there are no more or one has failed (later units are then not needed).
+fn parse_units(
+    units: &Mutex<Numbered<'_>>,
+    stop: &AtomicBool,
+    names: &[String],
+    results: &mpsc::Sender<(usize, Parsed)>,
+) {
+    while !stop.load(Ordering::Relaxed) {
+        let next = match units.lock() {
+            Ok(mut numbered) => numbered.units.next_unit().map(|unit| {
+                numbered.handed_out += 1;
+                (numbered.handed_out - 1, unit)
+            }),
+            Err(_) => None,
+        };
+        let Some((seq, unit)) = next else { break };
+        let parsed = match unit {
+            Ok(unit) => {
+                let parsed = parse_unit(&unit, names);
+                if let Ok(mut numbered) = units.lock() {
+                    numbered.units.recycle(unit);
+                }
+                parsed
+            }
+            Err(e) => Parsed {
+                error: Some(e),
+                ..Parsed::default()
+            },
+        };
+        if parsed.error.is_some() {
+            stop.store(true, Ordering::Relaxed);
+        }
+        if results.send((seq, parsed)).is_err() {
+            break;
+        }
+    }
+}
+
+/// The threads' results joined in their numbers' order, whatever order they arrive in; the
+/// first problem in that order is the one reported.
+fn join_in_order(
+    received: mpsc::Receiver<(usize, Parsed)>,
+    names: &[String],
+) -> Result<Joined, LoadError> {
+    let mut joined = Joined::default();
+    let mut waiting = BTreeMap::new();
+    let mut next = 0;
+    for (seq, parsed) in received {
+        waiting.insert(seq, parsed);
+        while let Some(parsed) = waiting.remove(&next) {
+            next += 1;
+            let joining = Instant::now();
+            joined.add(parsed, names)?;
+            joined.busy += joining.elapsed();
+        }
+    }
+    Ok(joined)
+}
+
+fn load_files(files: &[InputFile]) -> Result<Dataset, LoadError> {
+    let started = Instant::now();
+    let names: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .clamp(1, MAX_THREADS);
+    let units = Mutex::new(Numbered {
+        handed_out: 0,
+        units: Units::new(files),
+    });
+    let stop = AtomicBool::new(false);
+    let joined = std::thread::scope(|scope| {
+        let (results, received) = mpsc::channel();
+        for _ in 0..threads {
+            let results = results.clone();
+            let (units, stop, names) = (&units, &stop, &names);
+            scope.spawn(move || parse_units(units, stop, names, &results));
+        }
+        drop(results);
+        let joined = join_in_order(received, &names);
+        if joined.is_err() {
+            stop.store(true, Ordering::Relaxed);
+        }
+        joined
+    })?;
+    let parsed_in = started.elapsed();
+
+    let Joined {
+        builder,
+        patients,
+        coverages,
+        skipped,
+        origins,
+        busy,
+    } = joined;
+    drop(origins);
+    let resources = builder.len();
+    let (store, dangling) = builder.finish();
+    let mut warnings = validate::warnings(&skipped, &dangling);
+    let (members, member_warnings) = Members::from_facts(patients, coverages);
+    warnings.extend(member_warnings);
+    tracing::debug!(
+        files = files.len(),
+        resources,
+        threads,
+        parse_ms = parsed_in.as_millis() as u64,
+        join_ms = busy.as_millis() as u64,
+        index_ms = (started.elapsed() - parsed_in).as_millis() as u64,
+        "data loaded"
+    );
+    Ok(Dataset {
+        store,
+        members,
+        warnings,
+    })
+}
+
+/// The data's resources as JSON values, in file order, checked as `load` checks them (ids,
+/// duplicates; unserved types left out) but not indexed: for tests and tools that compare what
+/// is served with the data. Every resource is held at once: small data only.
+pub fn resources(source: &DataSource) -> Result<Vec<Value>, LoadError> {
+    let files = sources::list(source)?;
+    let names: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
+    let mut units = Units::new(&files);
+    let mut seen: HashMap<(String, String), String> = HashMap::new();
+    let mut out = Vec::new();
+    while let Some(unit) = units.next_unit() {
+        parse::resources(&unit?, &names, &mut |resource, origin| {
+            let (resource_type, id) =
+                validate::identify(resource, || origin.describe(names.as_slice()))?;
+            if !is_supported(resource_type) {
+                return Ok(());
+            }
+            let here = origin.describe(&names);
+            let key = (resource_type.to_owned(), id.to_owned());
+            if let Some(first) = seen.get(&key) {
+                return Err(validate::duplicate(
+                    &format!("{resource_type}/{id}"),
+                    &here,
+                    first,
+                ));
+            }
+            seen.insert(key, here);
+            out.push(resource.to_value());
+            Ok(())
+        })?;
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -235,48 +294,113 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn parse(name: &str, text: &str) -> Result<Vec<Value>, LoadError> {
-        let mut out = Vec::new();
-        parse_file(name, text.as_bytes(), &mut out)?;
-        Ok(out.into_iter().map(|s| s.resource).collect())
-    }
-
-    #[test]
-    fn syntax_errors_name_file_and_line() {
-        let err = parse("bad.json", "{\n \"resourceType\": \"Patient\",\n oops\n}").unwrap_err();
-        assert!(
-            err.0.starts_with("bad.json: invalid JSON at line 3"),
-            "{err}"
-        );
-        let err = parse(
-            "x.ndjson",
-            "{\"resourceType\":\"Patient\",\"id\":\"a\"}\n{nope",
-        )
-        .unwrap_err();
-        assert!(err.0.starts_with("x.ndjson:2: invalid JSON"), "{err}");
-    }
-
-    #[test]
-    fn missing_resource_type_is_an_error() {
-        let err = parse("p.json", r#"{"id":"a"}"#).unwrap_err();
-        assert_eq!(err.0, "p.json: missing resourceType");
-    }
-
-    #[test]
-    fn transaction_bundles_get_ids_and_local_references() {
-        let bundle = json!({"resourceType":"Bundle","type":"transaction","entry":[
-            {"fullUrl":"urn:uuid:p1","resource":{"resourceType":"Patient"}},
-            {"fullUrl":"urn:uuid:c1","resource":{"resourceType":"Coverage",
-              "beneficiary":{"reference":"urn:uuid:p1"}}}
-        ]});
-        let resources = parse("t.json", &bundle.to_string()).unwrap();
-        assert_eq!(resources[0]["id"], "p1");
-        assert_eq!(resources[1]["beneficiary"]["reference"], "Patient/p1");
+    fn load_texts(files: &[(&str, String)]) -> Result<Dataset, LoadError> {
+        let files: Vec<InputFile> = files
+            .iter()
+            .map(|(name, text)| InputFile::in_memory(name, text.clone()))
+            .collect();
+        load_files(&files)
     }
 
     #[test]
     fn embedded_seed_data_loads_cleanly() {
         let data = load(&DataSource::Embedded).expect("embedded data loads");
-        assert!(!data.resources.is_empty());
+        assert!(!data.store.is_empty());
+        assert!(!data.members.all().is_empty());
+        assert!(data.warnings.is_empty(), "{:?}", data.warnings);
+        let values = resources(&DataSource::Embedded).unwrap();
+        assert_eq!(values.len(), data.store.len());
+    }
+
+    #[test]
+    fn duplicates_are_errors_naming_both_files() {
+        let patient = json!({"resourceType":"Patient","id":"a"}).to_string();
+        let err =
+            load_texts(&[("f0.json", patient.clone()), ("f1.json", patient.clone())]).unwrap_err();
+        assert_eq!(
+            err.0,
+            "f1.json: duplicate Patient/a (first defined in f0.json)"
+        );
+        let lines = format!("{patient}\n{patient}\n");
+        let err = load_texts(&[("p.ndjson", lines)]).unwrap_err();
+        assert_eq!(
+            err.0,
+            "p.ndjson:2: duplicate Patient/a (first defined in p.ndjson:1)"
+        );
+    }
+
+    #[test]
+    fn the_first_problem_in_file_order_is_reported() {
+        let ok = json!({"resourceType":"Patient","id":"a"}).to_string();
+        let err = load_texts(&[
+            ("a.json", ok.clone()),
+            ("b.json", "{oops".to_owned()),
+            ("c.json", ok),
+        ])
+        .unwrap_err();
+        assert!(err.0.starts_with("b.json: invalid JSON"), "{err}");
+        let err =
+            load_texts(&[("p.json", json!({"resourceType":"Patient"}).to_string())]).unwrap_err();
+        assert_eq!(err.0, "p.json: Patient has no id");
+    }
+
+    #[test]
+    fn dangling_references_and_unserved_types_warn() {
+        let data = load_texts(&[
+            (
+                "c.json",
+                json!({"resourceType":"Coverage","id":"c","beneficiary":{"reference":"Patient/gone"}})
+                    .to_string(),
+            ),
+            ("x.json", json!({"resourceType":"Claim","id":"x"}).to_string()),
+        ])
+        .unwrap();
+        assert_eq!(data.store.len(), 1);
+        assert_eq!(data.warnings.len(), 2, "{:?}", data.warnings);
+        assert!(data.warnings[0].contains("Claim"));
+        assert!(data.warnings[1].contains("Patient/gone"));
+    }
+
+    /// A file of several units: lines are numbered across them.
+    #[test]
+    fn errors_in_later_units_name_the_line() {
+        let mut lines = String::new();
+        for i in 0..30_000 {
+            let patient =
+                json!({"resourceType":"Patient","id":format!("p{i}"),"pad":"x".repeat(300)});
+            lines.push_str(&patient.to_string());
+            lines.push('\n');
+        }
+        lines.push_str("{\"resourceType\":\"Patient\",\"id\":\"p1\"}\n");
+        let err = load_texts(&[("a.ndjson", lines.clone())]).unwrap_err();
+        assert_eq!(
+            err.0,
+            "a.ndjson:30001: duplicate Patient/p1 (first defined in a.ndjson:2)"
+        );
+        lines.push_str("{oops\n");
+        let err = load_texts(&[("a.ndjson", lines.replace("\"p1\"}\n", "\"q\"}\n"))]).unwrap_err();
+        assert!(err.0.starts_with("a.ndjson:30002: invalid JSON"), "{err}");
+    }
+
+    /// Many units on several threads: the result is the same as one file read in order.
+    #[test]
+    fn units_are_joined_in_order() {
+        let mut lines = String::new();
+        for i in 0..20_000 {
+            let patient = json!({"resourceType":"Patient","id":format!("p{i}"),
+                "meta":{"lastUpdated":format!("2020-01-01T00:00:{:02}Z", i % 60)},
+                "identifier":[{"type":{"coding":[{"code":"MB"}]},"value":format!("M{}", i % 15_000)}],
+                "name":[{"family":"F","given":["G"]}],"address":[{"postalCode":"02114"}],
+                "pad":"x".repeat(300)});
+            lines.push_str(&patient.to_string());
+            lines.push('\n');
+        }
+        let data = load_texts(&[("a.ndjson", lines)]).unwrap();
+        assert_eq!(data.store.len(), 20_000);
+        assert_eq!(data.members.all().len(), 15_000);
+        assert_eq!(data.members.all()[0].patient_id, "p0");
+        assert_eq!(data.members.by_member_id("M1").unwrap().patient_id, "p1");
+        assert_eq!(data.warnings.len(), 5_000);
+        assert!(data.warnings[0].starts_with("Patient/p15000 has member ID M0"));
     }
 }

@@ -7,6 +7,8 @@ use std::collections::HashMap;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::json_tree::{Node, Tree};
+
 const V2_0203: &str = "http://terminology.hl7.org/CodeSystem/v2-0203";
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -56,58 +58,114 @@ pub struct Members {
     by_patient_id: HashMap<String, usize>,
 }
 
+/// What derivation reads of a Patient that has a name and a postal code (no other can be a
+/// member): kept while loading, after the Patient's JSON is gone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct PatientFacts {
+    patient_id: String,
+    member_id: Option<String>,
+    given: String,
+    family: String,
+    birth_date: Option<String>,
+    postal_code: String,
+}
+
+impl PatientFacts {
+    pub(super) fn of(patient: Node<'_, '_>) -> Option<PatientFacts> {
+        let (given, family) = name_of(patient)?;
+        Some(PatientFacts {
+            patient_id: str_at(patient, &["id"])?.to_owned(),
+            member_id: typed_identifier(patient.get("identifier"), "MB").map(str::to_owned),
+            given,
+            family,
+            birth_date: str_at(patient, &["birthDate"]).map(str::to_owned),
+            postal_code: postal_code_of(patient)?,
+        })
+    }
+}
+
+/// A Coverage's member ID and the Patient it covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct CoverageFacts {
+    patient_id: String,
+    member_id: String,
+}
+
+impl CoverageFacts {
+    pub(super) fn of(coverage: Node<'_, '_>) -> Option<CoverageFacts> {
+        let patient_id =
+            str_at(coverage, &["beneficiary", "reference"])?.strip_prefix("Patient/")?;
+        let typed = typed_identifier(coverage.get("identifier"), "MB");
+        let member_id = typed.or_else(|| str_at(coverage, &["subscriberId"]))?;
+        Some(CoverageFacts {
+            patient_id: patient_id.to_owned(),
+            member_id: member_id.to_owned(),
+        })
+    }
+}
+
 impl Members {
-    /// Derives the members; also returns warnings for member IDs claimed by two patients.
+    /// Derives the members from resources (any types; Patients and Coverages are read), for
+    /// tests and tools; the loader collects the facts as it goes and calls `from_facts`.
     pub fn derive(resources: &[Value]) -> (Self, Vec<String>) {
-        let mut coverage_ids: HashMap<String, String> = HashMap::new();
-        for coverage in resources.iter().filter(|r| r["resourceType"] == "Coverage") {
-            let Some(patient) = coverage["beneficiary"]["reference"]
-                .as_str()
-                .and_then(|r| r.strip_prefix("Patient/"))
-            else {
+        let mut patients = Vec::new();
+        let mut coverages = Vec::new();
+        for resource in resources {
+            let text = resource.to_string();
+            let Ok(tree) = Tree::parse(text.as_bytes()) else {
                 continue;
             };
-            let typed = typed_identifier(&coverage["identifier"], "MB");
-            let subscriber = coverage["subscriberId"].as_str();
-            if let Some(id) = typed.or(subscriber) {
-                coverage_ids
-                    .entry(patient.to_owned())
-                    .or_insert_with(|| id.to_owned());
+            match resource["resourceType"].as_str() {
+                Some("Patient") => patients.extend(PatientFacts::of(tree.root())),
+                Some("Coverage") => coverages.extend(CoverageFacts::of(tree.root())),
+                _ => {}
             }
+        }
+        Members::from_facts(patients, coverages)
+    }
+
+    /// Patients and Coverages in data order; also returns warnings for member IDs claimed by
+    /// two patients (the first keeps it).
+    pub(super) fn from_facts(
+        patients: Vec<PatientFacts>,
+        coverages: Vec<CoverageFacts>,
+    ) -> (Self, Vec<String>) {
+        let mut coverage_ids: HashMap<String, String> = HashMap::new();
+        for coverage in coverages {
+            coverage_ids
+                .entry(coverage.patient_id)
+                .or_insert(coverage.member_id);
         }
         let mut members = Members::default();
         let mut warnings = Vec::new();
-        for patient in resources.iter().filter(|r| r["resourceType"] == "Patient") {
-            let Some(patient_id) = patient["id"].as_str() else {
-                continue;
-            };
-            let member_id = typed_identifier(&patient["identifier"], "MB")
-                .map(str::to_owned)
-                .or_else(|| coverage_ids.get(patient_id).cloned());
-            let (Some(member_id), Some((given, family)), Some(postal_code)) =
-                (member_id, name_of(patient), postal_code_of(patient))
-            else {
+        for patient in patients {
+            let member_id = patient
+                .member_id
+                .or_else(|| coverage_ids.get(&patient.patient_id).cloned());
+            let Some(member_id) = member_id else {
                 continue;
             };
             let key = member_key(&member_id);
             if let Some(&first) = members.by_member_id.get(&key) {
                 warnings.push(format!(
-                    "Patient/{patient_id} has member ID {member_id} already used by Patient/{}; \
+                    "Patient/{} has member ID {member_id} already used by Patient/{}; \
                      it is not a test member",
-                    members.list[first].patient_id
+                    patient.patient_id, members.list[first].patient_id
                 ));
                 continue;
             }
             let index = members.list.len();
             members.by_member_id.insert(key, index);
-            members.by_patient_id.insert(patient_id.to_owned(), index);
+            members
+                .by_patient_id
+                .insert(patient.patient_id.clone(), index);
             members.list.push(Member {
                 member_id,
-                patient_id: patient_id.to_owned(),
-                given,
-                family,
-                birth_date: patient["birthDate"].as_str().map(str::to_owned),
-                postal_code,
+                patient_id: patient.patient_id,
+                given: patient.given,
+                family: patient.family,
+                birth_date: patient.birth_date,
+                postal_code: patient.postal_code,
             });
         }
         (members, warnings)
@@ -128,35 +186,50 @@ impl Members {
     }
 }
 
-fn typed_identifier<'a>(identifiers: &'a Value, code: &str) -> Option<&'a str> {
-    identifiers.as_array()?.iter().find_map(|identifier| {
-        let typed = identifier["type"]["coding"]
-            .as_array()?
-            .iter()
-            .any(|coding| {
-                coding["code"] == code && coding["system"].as_str().is_none_or(|s| s == V2_0203)
-            });
-        typed.then(|| identifier["value"].as_str()).flatten()
+fn str_at<'t>(node: Node<'t, '_>, path: &[&str]) -> Option<&'t str> {
+    node.path(path).and_then(|n| n.as_str())
+}
+
+fn typed_identifier<'t>(identifiers: Option<Node<'t, '_>>, code: &str) -> Option<&'t str> {
+    identifiers?.items().find_map(|identifier| {
+        let codings = identifier
+            .path(&["type", "coding"])
+            .filter(|c| c.is_array())?;
+        let typed = codings.items().any(|coding| {
+            str_at(coding, &["code"]) == Some(code)
+                && coding
+                    .get("system")
+                    .and_then(|s| s.as_str())
+                    .is_none_or(|s| s == V2_0203)
+        });
+        typed.then(|| str_at(identifier, &["value"])).flatten()
     })
 }
 
 /// First given name and family of the official name (else the first name).
-fn name_of(patient: &Value) -> Option<(String, String)> {
-    let names = patient["name"].as_array()?;
+fn name_of(patient: Node<'_, '_>) -> Option<(String, String)> {
+    let names = patient.get("name").filter(|n| n.is_array())?;
     let name = names
-        .iter()
-        .find(|n| n["use"] == "official")
-        .or_else(|| names.first())?;
-    let given = name["given"].as_array()?.first()?.as_str()?.trim();
-    let family = name["family"].as_str()?.trim();
+        .items()
+        .find(|n| str_at(*n, &["use"]) == Some("official"))
+        .or_else(|| names.items().next())?;
+    let given = name
+        .get("given")
+        .filter(|g| g.is_array())?
+        .items()
+        .next()?
+        .as_str()?
+        .trim();
+    let family = str_at(name, &["family"])?.trim();
     (!given.is_empty() && !family.is_empty()).then(|| (given.to_owned(), family.to_owned()))
 }
 
-fn postal_code_of(patient: &Value) -> Option<String> {
-    patient["address"]
-        .as_array()?
-        .iter()
-        .find_map(|a| a["postalCode"].as_str())
+fn postal_code_of(patient: Node<'_, '_>) -> Option<String> {
+    patient
+        .get("address")
+        .filter(|a| a.is_array())?
+        .items()
+        .find_map(|a| str_at(a, &["postalCode"]))
         .map(|p| p.trim().to_owned())
         .filter(|p| !p.is_empty())
 }

@@ -1,18 +1,23 @@
 //! The data the sandbox serves (SPEC §8): the embedded `seed-data/` or a user's `--data DIR`,
-//! loaded once at start-up, checked, and turned into the list of test members.
+//! loaded once at start-up, checked, indexed into the FHIR store and turned into the list of
+//! test members.
 
 mod loader;
 mod members;
+mod parse;
+mod sources;
 mod validate;
 
-pub use loader::{DataSource, LoadError, load};
+pub use loader::{DataSource, LoadError, load, resources};
 pub use members::{Member, Members};
 
-use serde_json::Value;
+use crate::fhir::Store;
 
-/// Everything loaded and checked: the resources to serve and the warnings to print at start-up.
+/// Everything loaded and checked: the store to serve, the test members, and the warnings to
+/// print at start-up.
 #[derive(Debug, Default)]
 pub struct Dataset {
-    pub resources: Vec<Value>,
+    pub store: Store,
+    pub members: Members,
     pub warnings: Vec<String>,
 }

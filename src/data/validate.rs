@@ -2,74 +2,41 @@
 //! share a type and id (errors); references that resolve to nothing and resource types the server
 //! does not serve are warnings, and unserved resources are left out.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::BTreeMap;
 
-use serde_json::Value;
+use crate::fhir::Dangling;
+use crate::json_tree::Node;
 
-use super::Dataset;
-use super::loader::{LoadError, Sourced};
-use crate::fhir::resource_types::is_supported;
+use super::loader::LoadError;
 
-/// How many unresolved references are spelled out before the rest are only counted.
-const SHOWN_DANGLING: usize = 5;
-
-pub(super) fn check(sourced: Vec<Sourced>) -> Result<Dataset, LoadError> {
-    let mut seen: HashMap<(String, String), String> = HashMap::new();
-    let mut skipped: HashMap<String, usize> = HashMap::new();
-    let mut resources = Vec::with_capacity(sourced.len());
-    for Sourced { resource, origin } in sourced {
-        let resource_type = resource
-            .get("resourceType")
-            .and_then(Value::as_str)
-            .ok_or_else(|| LoadError(format!("{origin}: missing resourceType")))?
-            .to_owned();
-        let id = match resource.get("id") {
-            None => return Err(LoadError(format!("{origin}: {resource_type} has no id"))),
-            Some(Value::String(id)) if is_valid_id(id) => id.clone(),
-            Some(other) => {
-                return Err(LoadError(format!(
-                    "{origin}: {resource_type} id {other} is not a valid FHIR id \
-                     (1-64 of A-Z a-z 0-9 - .)"
-                )));
-            }
-        };
-        if !is_supported(&resource_type) {
-            *skipped.entry(resource_type).or_default() += 1;
-            continue;
-        }
-        if let Some(first) = seen.insert((resource_type.clone(), id.clone()), origin.clone()) {
-            return Err(LoadError(format!(
-                "{origin}: duplicate {resource_type}/{id} (first defined in {first})"
-            )));
-        }
-        resources.push(resource);
+/// The type and id of a resource, or why it cannot be loaded. `origin` names it in messages.
+pub(super) fn identify<'t>(
+    resource: Node<'t, '_>,
+    origin: impl Fn() -> String,
+) -> Result<(&'t str, &'t str), LoadError> {
+    let Some(resource_type) = resource.get("resourceType").and_then(|t| t.as_str()) else {
+        return Err(LoadError(format!("{}: missing resourceType", origin())));
+    };
+    match resource.get("id") {
+        None => Err(LoadError(format!(
+            "{}: {resource_type} has no id",
+            origin()
+        ))),
+        Some(id) => match id.as_str() {
+            Some(id) if is_valid_id(id) => Ok((resource_type, id)),
+            _ => Err(LoadError(format!(
+                "{}: {resource_type} id {} is not a valid FHIR id (1-64 of A-Z a-z 0-9 - .)",
+                origin(),
+                id.to_value()
+            ))),
+        },
     }
+}
 
-    let mut warnings = Vec::new();
-    let mut skipped: Vec<_> = skipped.into_iter().collect();
-    skipped.sort();
-    for (resource_type, count) in skipped {
-        warnings.push(format!(
-            "{count} {resource_type} resource(s) skipped: payer-sandbox does not serve {resource_type}"
-        ));
-    }
-    let known: HashSet<(&str, &str)> = seen.keys().map(|(t, i)| (t.as_str(), i.as_str())).collect();
-    let mut dangling = Vec::new();
-    for resource in &resources {
-        collect_dangling(resource, &known, &mut dangling);
-    }
-    if !dangling.is_empty() {
-        let shown: Vec<_> = dangling.iter().take(SHOWN_DANGLING).cloned().collect();
-        warnings.push(format!(
-            "{} reference(s) resolve to no loaded resource, e.g. {}",
-            dangling.len(),
-            shown.join(", ")
-        ));
-    }
-    Ok(Dataset {
-        resources,
-        warnings,
-    })
+pub(super) fn duplicate(resource: &str, again: &str, first: &str) -> LoadError {
+    LoadError(format!(
+        "{again}: duplicate {resource} (first defined in {first})"
+    ))
 }
 
 /// FHIR R4 `id`: `[A-Za-z0-9\-\.]{1,64}`.
@@ -80,76 +47,50 @@ pub fn is_valid_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
 }
 
-/// Relative `Type/id` references whose target is a served type but is not loaded.
-fn collect_dangling(value: &Value, known: &HashSet<(&str, &str)>, out: &mut Vec<String>) {
-    match value {
-        Value::Object(map) => {
-            for (key, child) in map {
-                if key == "reference" {
-                    if let Some((t, i)) = child.as_str().and_then(|r| r.split_once('/')) {
-                        if is_supported(t) && !i.contains('/') && !known.contains(&(t, i)) {
-                            out.push(format!("{t}/{i}"));
-                        }
-                    }
-                } else {
-                    collect_dangling(child, known, out);
-                }
-            }
-        }
-        Value::Array(items) => items
-            .iter()
-            .for_each(|item| collect_dangling(item, known, out)),
-        _ => {}
+/// The warnings about what was loaded: unserved types left out, then dangling references.
+pub(super) fn warnings(skipped: &BTreeMap<String, usize>, dangling: &Dangling) -> Vec<String> {
+    let mut warnings: Vec<String> = skipped
+        .iter()
+        .map(|(resource_type, count)| {
+            format!(
+                "{count} {resource_type} resource(s) skipped: payer-sandbox does not serve {resource_type}"
+            )
+        })
+        .collect();
+    if dangling.count > 0 {
+        warnings.push(format!(
+            "{} reference(s) resolve to no loaded resource, e.g. {}",
+            dangling.count,
+            dangling.examples.join(", ")
+        ));
     }
+    warnings
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json_tree::Tree;
+    use serde_json::{Value, json};
 
-    fn sourced(values: Vec<Value>) -> Vec<Sourced> {
-        values
-            .into_iter()
-            .enumerate()
-            .map(|(i, resource)| Sourced {
-                resource,
-                origin: format!("f{i}.json"),
-            })
-            .collect()
-    }
-
-    #[test]
-    fn duplicates_are_errors_naming_both_files() {
-        let err = check(sourced(vec![
-            json!({"resourceType":"Patient","id":"a"}),
-            json!({"resourceType":"Patient","id":"a"}),
-        ]))
-        .unwrap_err();
-        assert_eq!(
-            err.0,
-            "f1.json: duplicate Patient/a (first defined in f0.json)"
-        );
+    fn identified(resource: Value) -> Result<(String, String), LoadError> {
+        let text = resource.to_string();
+        let tree = Tree::parse(text.as_bytes()).unwrap();
+        identify(tree.root(), || "f0.json".to_owned()).map(|(t, i)| (t.to_owned(), i.to_owned()))
     }
 
     #[test]
     fn missing_or_bad_ids_are_errors() {
-        let err = check(sourced(vec![json!({"resourceType":"Patient"})])).unwrap_err();
+        let err = identified(json!({"resourceType":"Patient"})).unwrap_err();
         assert_eq!(err.0, "f0.json: Patient has no id");
-        let err = check(sourced(vec![json!({"resourceType":"Patient","id":"a/b"})])).unwrap_err();
+        let err = identified(json!({"resourceType":"Patient","id":"a/b"})).unwrap_err();
         assert!(err.0.contains("not a valid FHIR id"), "{err}");
-    }
-
-    #[test]
-    fn dangling_references_and_unserved_types_warn() {
-        let data = check(sourced(vec![
-            json!({"resourceType":"Coverage","id":"c","beneficiary":{"reference":"Patient/gone"}}),
-            json!({"resourceType":"Claim","id":"x"}),
-        ]))
-        .unwrap();
-        assert_eq!(data.resources.len(), 1);
-        assert_eq!(data.warnings.len(), 2);
-        assert!(data.warnings[0].contains("Claim"));
-        assert!(data.warnings[1].contains("Patient/gone"));
+        assert!(err.0.contains("\"a/b\""), "{err}");
+        let err = identified(json!({"resourceType":"Patient","id":7})).unwrap_err();
+        assert!(err.0.contains("id 7 is not"), "{err}");
+        assert_eq!(
+            identified(json!({"resourceType":"Patient","id":"a-1.B"})).unwrap(),
+            ("Patient".to_owned(), "a-1.B".to_owned())
+        );
     }
 }

@@ -1,26 +1,30 @@
 //! Reading a search parameter's values out of a resource, once, at load time (SPEC §6): the
-//! paths of `search_params` evaluated on the JSON and turned into comparable index values
-//! (tokens, date ranges, references, normalised strings, URIs).
+//! paths of `search_params` evaluated on the parsed JSON and turned into comparable index values
+//! (tokens, date ranges, references, normalised strings, URIs), borrowed from the resource.
 
-use serde_json::Value;
+use crate::json_tree::Node;
 
 use super::date::{self, DateRange, OPEN_END, OPEN_START};
 use super::search_params::{ParamDef, ParamType};
 
 /// One indexed value of one search parameter.
-#[derive(Debug, Clone, PartialEq)]
-pub enum IndexValue {
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum IndexValue<'a> {
     /// A code, Coding, CodeableConcept coding, Identifier or boolean: `system` is absent for
     /// bare codes.
     Token {
-        system: Option<Box<str>>,
-        code: Box<str>,
+        system: Option<&'a str>,
+        code: &'a str,
     },
     Date(DateRange),
-    Reference(Reference),
+    /// A literal reference reduced to type and id (see `Reference::parse`).
+    Reference {
+        resource_type: &'a str,
+        id: &'a str,
+    },
     /// As written (trimmed); string search folds case when it compares.
-    Text(Box<str>),
-    Uri(Box<str>),
+    Text(&'a str),
+    Uri(&'a str),
 }
 
 /// A literal reference reduced to `type/id` (absolute URLs and `_history` suffixes dropped).
@@ -34,168 +38,184 @@ impl Reference {
     /// `Type/id`, `Type/id/_history/v` or `http…/Type/id[/_history/v]`; `#contained`, `urn:`
     /// and bare ids are not literal references to a served resource.
     pub fn parse(text: &str) -> Option<Reference> {
-        let text = text.trim();
-        if text.starts_with('#') || text.starts_with("urn:") {
-            return None;
-        }
-        let text = match text.find("/_history/") {
-            Some(i) => &text[..i],
-            None => text,
-        };
-        let mut segments = text.trim_end_matches('/').rsplit('/');
-        let id = segments.next()?;
-        let resource_type = segments.next()?;
-        let starts_upper = resource_type
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_uppercase());
-        (starts_upper && !id.is_empty()).then(|| Reference {
+        split_reference(text).map(|(resource_type, id)| Reference {
             resource_type: resource_type.into(),
             id: id.into(),
         })
     }
 }
 
-/// Every value `def` finds in `resource`.
-pub fn values(resource: &Value, def: &ParamDef) -> Vec<IndexValue> {
-    let mut nodes = Vec::new();
-    for path in def.paths {
-        walk(resource, path, &mut nodes);
+/// `Reference::parse` without copying: the type and id within `text`.
+pub fn split_reference(text: &str) -> Option<(&str, &str)> {
+    let text = text.trim();
+    if text.starts_with('#') || text.starts_with("urn:") {
+        return None;
     }
-    let mut out = Vec::new();
-    for node in nodes {
-        match def.kind {
-            ParamType::Token => tokens(node, &mut out),
+    // Most references have no `_`: no substring search.
+    let text = match text
+        .as_bytes()
+        .contains(&b'_')
+        .then(|| text.find("/_history/"))
+        .flatten()
+    {
+        Some(i) => &text[..i],
+        None => text,
+    };
+    let text = text.trim_end_matches('/');
+    let (rest, id) = split_last(text, b'/')?;
+    let resource_type = split_last(rest, b'/').map_or(rest, |(_, t)| t);
+    let starts_upper = resource_type
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_uppercase());
+    (starts_upper && !id.is_empty()).then_some((resource_type, id))
+}
+
+/// `text` around its last `byte` (ASCII), found without the generic substring search, which
+/// costs more than the search itself on strings this short.
+fn split_last(text: &str, byte: u8) -> Option<(&str, &str)> {
+    let at = text.bytes().rposition(|b| b == byte)?;
+    Some((text.get(..at)?, text.get(at + 1..)?))
+}
+
+/// `text` around its first `byte` (ASCII).
+pub fn split_first(text: &str, byte: u8) -> Option<(&str, &str)> {
+    let at = text.bytes().position(|b| b == byte)?;
+    Some((text.get(..at)?, text.get(at + 1..)?))
+}
+
+/// Appends every value `def` finds in `resource` to `out`.
+pub fn values<'t>(resource: Node<'t, '_>, def: &ParamDef, out: &mut Vec<IndexValue<'t>>) {
+    for path in def.paths {
+        walk(resource, path, &mut |node| match def.kind {
+            ParamType::Token => tokens(node, out),
             ParamType::Date => out.extend(date_range(node).map(IndexValue::Date)),
             ParamType::Reference => out.extend(
                 node.get("reference")
-                    .and_then(Value::as_str)
-                    .and_then(Reference::parse)
-                    .map(IndexValue::Reference),
+                    .and_then(|r| r.as_str())
+                    .and_then(split_reference)
+                    .map(|(resource_type, id)| IndexValue::Reference { resource_type, id }),
             ),
-            ParamType::String => texts(node, &mut out),
-            ParamType::Uri => out.extend(node.as_str().map(|s| IndexValue::Uri(s.into()))),
-        }
-    }
-    out
-}
-
-/// The nodes a dotted path reaches; arrays are flattened at every step.
-pub fn walk<'a>(resource: &'a Value, path: &str, out: &mut Vec<&'a Value>) {
-    let mut current = vec![resource];
-    for step in path.split('.') {
-        let mut next = Vec::new();
-        for node in current {
-            let Value::Object(map) = node else { continue };
-            match step.strip_suffix("[x]") {
-                Some(prefix) => {
-                    for (key, child) in map {
-                        let typed = key
-                            .strip_prefix(prefix)
-                            .and_then(|rest| rest.chars().next())
-                            .is_some_and(|c| c.is_ascii_uppercase());
-                        if typed {
-                            push_flat(child, &mut next);
-                        }
-                    }
-                }
-                None => {
-                    if let Some(child) = map.get(step) {
-                        push_flat(child, &mut next);
-                    }
-                }
-            }
-        }
-        current = next;
-    }
-    out.extend(current);
-}
-
-fn push_flat<'a>(value: &'a Value, out: &mut Vec<&'a Value>) {
-    match value {
-        Value::Array(items) => out.extend(items.iter()),
-        other => out.push(other),
+            ParamType::String => texts(node, out),
+            ParamType::Uri => out.extend(node.as_str().map(IndexValue::Uri)),
+        });
     }
 }
 
-fn tokens(node: &Value, out: &mut Vec<IndexValue>) {
-    let token = |system: Option<&str>, code: &str| IndexValue::Token {
-        system: system.map(Into::into),
-        code: code.into(),
+/// Calls `found` with each node a dotted path reaches, in document order; arrays are flattened
+/// at every step.
+pub fn walk<'t, 'a>(node: Node<'t, 'a>, path: &str, found: &mut impl FnMut(Node<'t, 'a>)) {
+    let (step, rest) = match split_first(path, b'.') {
+        Some((step, rest)) => (step, Some(rest)),
+        None => (path, None),
     };
-    match node {
-        Value::String(code) => out.push(token(None, code)),
-        Value::Bool(b) => out.push(token(None, if *b { "true" } else { "false" })),
-        Value::Object(map) => {
-            if let Some(Value::Array(codings)) = map.get("coding") {
-                for coding in codings {
-                    if let Some(code) = coding.get("code").and_then(Value::as_str) {
-                        out.push(token(coding.get("system").and_then(Value::as_str), code));
-                    }
+    let mut reach = |child: Node<'t, 'a>| {
+        let mut each = |item: Node<'t, 'a>| match rest {
+            Some(rest) => walk(item, rest, found),
+            None => found(item),
+        };
+        if child.is_array() {
+            child.items().for_each(&mut each);
+        } else {
+            each(child);
+        }
+    };
+    match step.strip_suffix("[x]") {
+        Some(prefix) => {
+            for (key, child) in node.entries() {
+                let typed = key
+                    .strip_prefix(prefix)
+                    .and_then(|rest| rest.chars().next())
+                    .is_some_and(|c| c.is_ascii_uppercase());
+                if typed {
+                    reach(child);
                 }
-            } else if let Some(value) = map.get("value").and_then(Value::as_str) {
-                out.push(token(map.get("system").and_then(Value::as_str), value));
-            } else if let Some(code) = map.get("code").and_then(Value::as_str) {
-                out.push(token(map.get("system").and_then(Value::as_str), code));
             }
         }
-        _ => {}
+        None => {
+            if let Some(child) = node.get(step) {
+                reach(child);
+            }
+        }
+    }
+}
+
+fn tokens<'t>(node: Node<'t, '_>, out: &mut Vec<IndexValue<'t>>) {
+    let text = |node: Node<'t, '_>, key: &str| node.get(key).and_then(|n| n.as_str());
+    if let Some(code) = node.as_str() {
+        out.push(IndexValue::Token { system: None, code });
+    } else if let Some(b) = node.as_bool() {
+        let code = if b { "true" } else { "false" };
+        out.push(IndexValue::Token { system: None, code });
+    } else if node.is_object() {
+        match node.get("coding").filter(|c| c.is_array()) {
+            Some(codings) => {
+                for coding in codings.items() {
+                    if let Some(code) = text(coding, "code") {
+                        let system = text(coding, "system");
+                        out.push(IndexValue::Token { system, code });
+                    }
+                }
+            }
+            None => {
+                if let Some(code) = text(node, "value").or_else(|| text(node, "code")) {
+                    let system = text(node, "system");
+                    out.push(IndexValue::Token { system, code });
+                }
+            }
+        }
     }
 }
 
 /// A date, dateTime or instant; a Period from its start's start to its end's end (an open side
 /// reaches forever).
-pub fn date_range(node: &Value) -> Option<DateRange> {
-    match node {
-        Value::String(text) => date::parse(text),
-        Value::Object(map) => {
-            let start = map.get("start").and_then(Value::as_str);
-            let end = map.get("end").and_then(Value::as_str);
-            if start.is_none() && end.is_none() {
-                return None;
-            }
-            let start = match start {
-                Some(s) => date::parse(s)?.start,
-                None => OPEN_START,
-            };
-            let end = match end {
-                Some(e) => date::parse(e)?.end,
-                None => OPEN_END,
-            };
-            Some(DateRange { start, end })
-        }
-        _ => None,
+pub fn date_range(node: Node<'_, '_>) -> Option<DateRange> {
+    if let Some(text) = node.as_str() {
+        return date::parse(text);
     }
+    if !node.is_object() {
+        return None;
+    }
+    let start = node.get("start").and_then(|n| n.as_str());
+    let end = node.get("end").and_then(|n| n.as_str());
+    if start.is_none() && end.is_none() {
+        return None;
+    }
+    let start = match start {
+        Some(s) => date::parse(s)?.start,
+        None => OPEN_START,
+    };
+    let end = match end {
+        Some(e) => date::parse(e)?.end,
+        None => OPEN_END,
+    };
+    Some(DateRange { start, end })
 }
 
-fn texts(node: &Value, out: &mut Vec<IndexValue>) {
-    let mut push = |s: &str| out.push(IndexValue::Text(s.trim().into()));
-    match node {
-        Value::String(s) => push(s),
-        Value::Object(map) => {
-            for key in [
-                "text",
-                "family",
-                "given",
-                "prefix",
-                "suffix",
-                "line",
-                "city",
-                "district",
-                "state",
-                "postalCode",
-                "country",
-            ] {
-                match map.get(key) {
-                    Some(Value::String(s)) => push(s),
-                    Some(Value::Array(items)) => {
-                        items.iter().filter_map(Value::as_str).for_each(&mut push)
-                    }
-                    _ => {}
-                }
-            }
+fn texts<'t>(node: Node<'t, '_>, out: &mut Vec<IndexValue<'t>>) {
+    let mut push = |s: &'t str| out.push(IndexValue::Text(s.trim()));
+    if let Some(s) = node.as_str() {
+        push(s);
+        return;
+    }
+    for key in [
+        "text",
+        "family",
+        "given",
+        "prefix",
+        "suffix",
+        "line",
+        "city",
+        "district",
+        "state",
+        "postalCode",
+        "country",
+    ] {
+        let Some(child) = node.get(key) else { continue };
+        match child.as_str() {
+            Some(s) => push(s),
+            None => child.items().filter_map(|n| n.as_str()).for_each(&mut push),
         }
-        _ => {}
     }
 }
 
@@ -204,20 +224,30 @@ pub fn normalise(text: &str) -> String {
     text.trim().to_lowercase()
 }
 
-/// Every literal reference anywhere in the resource, for compartment reachability and
-/// `$everything`.
-pub fn all_references(value: &Value, out: &mut Vec<Reference>) {
-    match value {
-        Value::Object(map) => {
-            for (key, child) in map {
-                match (key.as_str(), child) {
-                    ("reference", Value::String(text)) => out.extend(Reference::parse(text)),
-                    _ => all_references(child, out),
-                }
-            }
+/// Calls `found` with every `reference` string anywhere in the resource, in document order, for
+/// compartment reachability, `$everything` and the load-time check of dangling references.
+/// `checked` is false for strings below a `reference` that is not itself a string: they are
+/// followed but, being malformed references, not reported as dangling.
+pub fn reference_strings<'t>(node: Node<'t, '_>, found: &mut impl FnMut(&'t str, bool)) {
+    match node.reference_strings() {
+        // Noted while the text was read: the same strings in the same order, without a walk.
+        Some(noted) => noted.for_each(|(text, checked)| found(text, checked)),
+        None => strings_below(node, true, found),
+    }
+}
+
+fn strings_below<'t>(node: Node<'t, '_>, checked: bool, found: &mut impl FnMut(&'t str, bool)) {
+    if node.is_array() {
+        node.items()
+            .for_each(|item| strings_below(item, checked, found));
+        return;
+    }
+    for (key, child) in node.entries() {
+        match (key, child.as_str()) {
+            ("reference", Some(text)) => found(text, checked),
+            ("reference", None) => strings_below(child, false, found),
+            _ => strings_below(child, checked, found),
         }
-        Value::Array(items) => items.iter().for_each(|item| all_references(item, out)),
-        _ => {}
     }
 }
 
@@ -225,11 +255,17 @@ pub fn all_references(value: &Value, out: &mut Vec<Reference>) {
 mod tests {
     use super::*;
     use crate::fhir::search_params::resource;
-    use serde_json::json;
+    use crate::json_tree::Tree;
+    use serde_json::{Value, json};
 
-    fn eob_values(name: &str, eob: &Value) -> Vec<IndexValue> {
+    /// Calls `check` with what the EOB parameter `name` finds in `eob`.
+    fn eob_values(name: &str, eob: &Value, check: impl FnOnce(&[IndexValue<'_>])) {
         let (_, def) = resource("ExplanationOfBenefit").unwrap();
-        values(eob, def.find(name).unwrap().1)
+        let text = eob.to_string();
+        let tree = Tree::parse(text.as_bytes()).unwrap();
+        let mut out = Vec::new();
+        values(tree.root(), def.find(name).unwrap().1, &mut out);
+        check(&out);
     }
 
     #[test]
@@ -246,38 +282,40 @@ mod tests {
         let eob = json!({"resourceType":"ExplanationOfBenefit",
             "billablePeriod":{"start":"2020-01-01"},
             "item":[{"servicedDate":"2020-02-03"},{"servicedPeriod":{"start":"2020-03-01","end":"2020-03-02"}}]});
-        let all = eob_values("service-date", &eob);
-        assert_eq!(all.len(), 3);
-        assert!(matches!(all[0], IndexValue::Date(r) if r.end == OPEN_END));
-        let start = eob_values("billable-period-start", &eob);
-        assert_eq!(start.len(), 1);
-        assert_eq!(eob_values("service-start-date", &eob).len(), 3);
+        eob_values("service-date", &eob, |all| {
+            assert_eq!(all.len(), 3);
+            assert!(matches!(all[0], IndexValue::Date(r) if r.end == OPEN_END));
+        });
+        eob_values("billable-period-start", &eob, |v| assert_eq!(v.len(), 1));
+        eob_values("service-start-date", &eob, |v| assert_eq!(v.len(), 3));
     }
 
     #[test]
     fn tokens_from_codings_identifiers_and_codes() {
         let eob = json!({"type":{"coding":[{"system":"s","code":"c"},{"display":"no code"}]},
             "identifier":[{"system":"i","value":"v"}],"status":"active"});
-        assert_eq!(
-            eob_values("type", &eob),
-            vec![IndexValue::Token {
-                system: Some("s".into()),
-                code: "c".into()
-            }]
-        );
-        assert_eq!(
-            eob_values("identifier", &eob),
-            vec![IndexValue::Token {
-                system: Some("i".into()),
-                code: "v".into()
-            }]
-        );
-        assert_eq!(
-            eob_values("status", &eob),
-            vec![IndexValue::Token {
-                system: None,
-                code: "active".into()
-            }]
-        );
+        let token = |system, code| IndexValue::Token { system, code };
+        eob_values("type", &eob, |v| assert_eq!(v, [token(Some("s"), "c")]));
+        eob_values("identifier", &eob, |v| {
+            assert_eq!(v, [token(Some("i"), "v")])
+        });
+        eob_values("status", &eob, |v| assert_eq!(v, [token(None, "active")]));
+    }
+
+    #[test]
+    fn reference_strings_note_which_are_checked() {
+        let text = json!({"a":{"reference":"Patient/1"},"b":[{"reference":{"reference":"X/2"}}]})
+            .to_string();
+        let tree = Tree::parse(text.as_bytes()).unwrap();
+        let mut found = Vec::new();
+        reference_strings(tree.root(), &mut |s, checked| found.push((s, checked)));
+        assert_eq!(found, [("Patient/1", true), ("X/2", false)]);
+        // The same from a walk (text not in serde_json's form).
+        let pretty =
+            serde_json::to_string_pretty(&serde_json::from_str::<Value>(&text).unwrap()).unwrap();
+        let tree = Tree::parse(pretty.as_bytes()).unwrap();
+        let mut walked = Vec::new();
+        reference_strings(tree.root(), &mut |s, checked| walked.push((s, checked)));
+        assert_eq!(walked, found);
     }
 }

@@ -8,10 +8,16 @@ pub mod capability;
 pub mod date;
 pub mod everything;
 pub mod extract;
+mod fx_hash;
 pub mod outcome;
 pub mod resource_types;
 pub mod search;
 pub mod search_params;
 pub mod store;
+pub mod store_batch;
+pub mod store_builder;
+mod strings;
 
 pub use store::Store;
+pub use store_batch::Batch;
+pub use store_builder::{Dangling, Duplicate, StoreBuilder};

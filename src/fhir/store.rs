@@ -4,15 +4,13 @@
 //! type, so that a search costs time in proportion to one member's data, never to the data set.
 //!
 //! Resources are numbered in the default result order (newest `meta.lastUpdated` first, ties by
-//! id), so any list of numbers kept sorted is already in that order.
-
-use std::collections::{HashMap, HashSet};
+//! id), so any list of numbers kept sorted is already in that order. `StoreBuilder` builds it.
 
 use axum::body::Bytes;
-use serde_json::Value;
+use hashbrown::HashTable;
 
-use super::date::{self, DateRange, Nanos, OPEN_END, OPEN_START};
-use super::extract::{self, IndexValue, Reference};
+use super::date::{DateRange, Nanos, OPEN_END, OPEN_START};
+use super::fx_hash::{FxHashMap, FxHashSet, hash_str};
 use super::search_params::{self, ParamIndex, RESOURCES};
 
 /// A resource's number in the store.
@@ -46,6 +44,13 @@ pub enum Indexed {
 }
 
 impl Indexed {
+    pub fn date(range: DateRange) -> Indexed {
+        Indexed::Date {
+            start: narrow(range.start, OPEN_START),
+            end: narrow(range.end, OPEN_END),
+        }
+    }
+
     pub fn date_range(&self) -> Option<DateRange> {
         match *self {
             Indexed::Date { start, end } => Some(DateRange {
@@ -66,7 +71,7 @@ impl Indexed {
 }
 
 /// Open sides map to the sentinels; real instants are clamped just inside them.
-fn narrow(n: Nanos, open: Nanos) -> i64 {
+pub(super) fn narrow(n: Nanos, open: Nanos) -> i64 {
     if n == open {
         return if open == OPEN_START {
             i64::MIN
@@ -78,20 +83,21 @@ fn narrow(n: Nanos, open: Nanos) -> i64 {
 }
 
 #[derive(Debug)]
-struct Record {
-    type_slot: u8,
-    id: Sym,
-    version_id: Sym,
-    last_updated: Option<i64>,
-    /// The served JSON (with `meta.versionId` filled in) in `json`.
-    json_start: usize,
-    json_len: u32,
+pub(super) struct Record {
+    pub type_slot: u8,
+    pub id: Sym,
+    pub version_id: Sym,
+    pub last_updated: Option<i64>,
+    /// The served JSON (with `meta.versionId` filled in): a span of `segments[segment]`.
+    pub segment: u32,
+    pub json_start: u32,
+    pub json_len: u32,
     /// Where this resource's `param_count + 1` offsets start in `value_offsets` and
     /// `target_offsets`.
-    offsets_at: u32,
+    pub offsets_at: u32,
     /// Every resolved reference anywhere in the resource, in `references`.
-    references_start: u32,
-    references_len: u32,
+    pub references_start: u32,
+    pub references_len: u32,
 }
 
 /// One stored resource, as the search, include and read code sees it.
@@ -112,15 +118,23 @@ impl<'a> Entry<'a> {
 
     /// The served JSON, shared without copying.
     pub fn json(&self) -> Bytes {
-        let start = self.record.json_start;
-        self.store
-            .json
-            .slice(start..start + self.record.json_len as usize)
+        match self.store.segments.get(self.record.segment as usize) {
+            Some(segment) => segment.slice(self.json_range()),
+            None => Bytes::new(),
+        }
     }
 
     pub fn json_bytes(&self) -> &'a [u8] {
-        let start = self.record.json_start;
-        &self.store.json[start..start + self.record.json_len as usize]
+        self.store
+            .segments
+            .get(self.record.segment as usize)
+            .and_then(|segment| segment.get(self.json_range()))
+            .unwrap_or_default()
+    }
+
+    fn json_range(&self) -> std::ops::Range<usize> {
+        let start = self.record.json_start as usize;
+        start..start + self.record.json_len as usize
     }
 
     /// The values of one search parameter of the type (by `ParamIndex`).
@@ -159,162 +173,62 @@ impl<'a> Entry<'a> {
 
 /// What one Patient's token may see, per type slot, each list sorted (so in default order).
 #[derive(Debug, Default)]
-struct Visible {
+pub(super) struct Visible {
     by_type: Vec<Vec<Idx>>,
-}
-
-/// The string arena while it is being filled: each distinct string once.
-#[derive(Default)]
-struct Interner {
-    text: String,
-    spans: Vec<(u32, u32)>,
-    lookup: HashMap<Box<str>, Sym>,
-}
-
-impl Interner {
-    fn intern(&mut self, s: &str) -> Sym {
-        if let Some(&sym) = self.lookup.get(s) {
-            return sym;
-        }
-        let sym = self.spans.len() as Sym;
-        self.spans.push((self.text.len() as u32, s.len() as u32));
-        self.text.push_str(s);
-        self.lookup.insert(s.into(), sym);
-        sym
-    }
 }
 
 #[derive(Debug, Default)]
 pub struct Store {
-    records: Vec<Record>,
-    /// Every served resource's JSON, back to back: one allocation, sliced per resource.
-    json: Bytes,
-    text: String,
-    spans: Vec<(u32, u32)>,
-    values: Vec<Indexed>,
-    value_offsets: Vec<u32>,
-    targets: Vec<Idx>,
-    target_offsets: Vec<u32>,
-    references: Vec<Idx>,
-    by_id: Vec<HashMap<Box<str>, Idx>>,
+    pub(super) records: Vec<Record>,
+    /// The served resources' JSON, back to back in a few large allocations (one per batch the
+    /// loader made), sliced per resource.
+    pub(super) segments: Vec<Bytes>,
+    pub(super) text: String,
+    pub(super) spans: Vec<(u32, u32)>,
+    pub(super) values: Vec<Indexed>,
+    pub(super) value_offsets: Vec<u32>,
+    pub(super) targets: Vec<Idx>,
+    pub(super) target_offsets: Vec<u32>,
+    pub(super) references: Vec<Idx>,
+    /// Every resource, found by the hash of its type slot and id (`id_hash`).
+    pub(super) by_id: HashTable<Idx>,
+    /// How many resources of each type slot.
+    pub(super) counts: Vec<usize>,
     /// `(global parameter, target)` → the resources whose parameter references the target.
-    reverse: HashMap<(u16, Idx), Vec<Idx>>,
+    pub(super) reverse: FxHashMap<(u16, Idx), Vec<Idx>>,
     /// Patient number → what a token for that Patient may see.
-    visible: HashMap<Idx, Visible>,
+    pub(super) visible: FxHashMap<Idx, Visible>,
+}
+
+/// The hash `by_id` files a resource under.
+pub(super) fn id_hash(type_slot: usize, id: &str) -> u64 {
+    hash_str(id) ^ (type_slot as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
 /// A parameter's number across all types, for the reverse index.
-fn global_param(type_slot: usize, param: ParamIndex) -> u16 {
+pub(super) fn global_param(type_slot: usize, param: ParamIndex) -> u16 {
     (type_slot * 64 + param) as u16
 }
 
 impl Store {
-    pub fn new(resources: Vec<Value>) -> Self {
-        let mut keyed: Vec<(usize, String, Option<Nanos>, Value)> = resources
-            .into_iter()
-            .filter_map(|resource| {
-                let (slot, _) = search_params::resource(resource["resourceType"].as_str()?)?;
-                let id = resource["id"].as_str()?.to_owned();
-                let last_updated = resource["meta"]["lastUpdated"]
-                    .as_str()
-                    .and_then(date::parse)
-                    .map(|r| r.start);
-                Some((slot, id, last_updated, resource))
-            })
-            .collect();
-        // Newest first (undated last), then id, then type: the default order of SPEC §6.
-        keyed.sort_by(|a, b| {
-            b.2.is_some()
-                .cmp(&a.2.is_some())
-                .then(b.2.cmp(&a.2))
-                .then_with(|| a.1.cmp(&b.1))
-                .then(a.0.cmp(&b.0))
-        });
-
-        let mut by_id: Vec<HashMap<Box<str>, Idx>> = vec![HashMap::new(); RESOURCES.len()];
-        for (n, (slot, id, _, _)) in keyed.iter().enumerate() {
-            by_id[*slot].insert(id.as_str().into(), n as Idx);
-        }
-        let resolve = |r: &Reference| -> Option<Idx> {
-            let (slot, _) = search_params::resource(&r.resource_type)?;
-            by_id[slot].get(&r.id).copied()
-        };
-
-        let mut strings = Interner::default();
-        let mut json = Vec::new();
-        let mut store = Store::default();
-        for (n, (slot, id, last_updated, mut resource)) in keyed.into_iter().enumerate() {
-            let def = &RESOURCES[slot];
-            let offsets_at = store.value_offsets.len() as u32;
-            for (index, param) in def.params() {
-                store.value_offsets.push(store.values.len() as u32);
-                store.target_offsets.push(store.targets.len() as u32);
-                let found = extract::values(&resource, param);
-                let mut resolved: Vec<Idx> = found
-                    .iter()
-                    .filter_map(|v| match v {
-                        IndexValue::Reference(r) if param.targets.contains(&&*r.resource_type) => {
-                            resolve(r)
-                        }
-                        _ => None,
-                    })
-                    .collect();
-                resolved.sort_unstable();
-                resolved.dedup();
-                for &target in &resolved {
-                    store
-                        .reverse
-                        .entry((global_param(slot, index), target))
-                        .or_default()
-                        .push(n as Idx);
-                }
-                store.targets.extend_from_slice(&resolved);
-                store
-                    .values
-                    .extend(found.iter().map(|v| compact(v, &mut strings)));
-            }
-            store.value_offsets.push(store.values.len() as u32);
-            store.target_offsets.push(store.targets.len() as u32);
-
-            let mut refs = Vec::new();
-            extract::all_references(&resource, &mut refs);
-            let mut references: Vec<Idx> = refs.iter().filter_map(resolve).collect();
-            references.sort_unstable();
-            references.dedup();
-            let references_start = store.references.len() as u32;
-            store.references.extend_from_slice(&references);
-
-            let version_id = fill_version_id(&mut resource);
-            let json_start = json.len();
-            // Writing a Value into a Vec cannot fail.
-            let _ = serde_json::to_writer(&mut json, &resource);
-            store.records.push(Record {
-                type_slot: slot as u8,
-                id: strings.intern(&id),
-                version_id: strings.intern(&version_id),
-                last_updated: last_updated.map(|lu| narrow(lu, OPEN_END)),
-                json_start,
-                json_len: (json.len() - json_start) as u32,
-                offsets_at,
-                references_start,
-                references_len: references.len() as u32,
-            });
-        }
-        store.json = Bytes::from(json);
-        store.text = strings.text;
-        store.spans = strings.spans;
-        store.by_id = by_id;
-        store.visible = store.compartments();
-        store
-    }
-
     /// Each Patient's compartment (SPEC §6.1): the Patient; resources whose compartment
     /// parameters reference it; and, transitively, the shared resources those reference.
-    fn compartments(&self) -> HashMap<Idx, Visible> {
+    pub(super) fn compartments(&self) -> FxHashMap<Idx, Visible> {
         let Some((patient_slot, _)) = search_params::resource("Patient") else {
-            return HashMap::new();
+            return FxHashMap::default();
         };
-        let mut visible: HashMap<Idx, Visible> = HashMap::new();
+        let mut visible: FxHashMap<Idx, Visible> = FxHashMap::default();
+        // Each type's compartment parameters, found by name once rather than per resource.
+        let compartment_params: Vec<Vec<ParamIndex>> = RESOURCES
+            .iter()
+            .map(|def| {
+                def.compartment
+                    .iter()
+                    .filter_map(|name| def.find(name))
+                    .map(|(index, _)| index)
+                    .collect()
+            })
+            .collect();
         let mut add = |patient: Idx, n: Idx, slot: usize| {
             let v = visible.entry(patient).or_insert_with(|| Visible {
                 by_type: vec![Vec::new(); RESOURCES.len()],
@@ -322,18 +236,15 @@ impl Store {
             v.by_type[slot].push(n);
         };
         for n in 0..self.records.len() as Idx {
-            let entry = self.entry(n);
-            let def = &RESOURCES[entry.type_slot];
+            let entry = self.numbers_of(n);
             if entry.type_slot == patient_slot {
                 add(n, n, patient_slot);
                 continue;
             }
-            let mut owners: Vec<Idx> = def
-                .compartment
+            let mut owners: Vec<Idx> = compartment_params[entry.type_slot]
                 .iter()
-                .filter_map(|name| def.find(name))
-                .flat_map(|(index, _)| entry.targets(index).iter().copied())
-                .filter(|&t| self.entry(t).type_slot == patient_slot)
+                .flat_map(|&index| entry.targets(index).iter().copied())
+                .filter(|&t| self.numbers_of(t).type_slot == patient_slot)
                 .collect();
             owners.sort_unstable();
             owners.dedup();
@@ -342,11 +253,11 @@ impl Store {
             }
         }
         for v in visible.values_mut() {
-            let mut seen: HashSet<Idx> = v.by_type.iter().flatten().copied().collect();
+            let mut seen: FxHashSet<Idx> = v.by_type.iter().flatten().copied().collect();
             let mut queue: Vec<Idx> = seen.iter().copied().collect();
             while let Some(n) = queue.pop() {
-                for &target in self.entry(n).references() {
-                    let slot = self.entry(target).type_slot;
+                for &target in self.numbers_of(n).references() {
+                    let slot = self.numbers_of(target).type_slot;
                     if SHARED_WHEN_REFERENCED.contains(&RESOURCES[slot].name) && seen.insert(target)
                     {
                         v.by_type[slot].push(target);
@@ -360,6 +271,21 @@ impl Store {
             }
         }
         visible
+    }
+
+    /// `entry` without looking up its id and version (left empty): for the load-time passes
+    /// over every resource, which read only numbers and would otherwise touch the string arena
+    /// at random twice per resource.
+    pub(super) fn numbers_of(&self, n: Idx) -> Entry<'_> {
+        let record = &self.records[n as usize];
+        Entry {
+            store: self,
+            record,
+            type_slot: usize::from(record.type_slot),
+            id: "",
+            version_id: "",
+            last_updated: None,
+        }
     }
 
     pub fn entry(&self, n: Idx) -> Entry<'_> {
@@ -381,8 +307,15 @@ impl Store {
             .and_then(|&(start, len)| self.text.get(start as usize..(start + len) as usize))
             .unwrap_or_default()
     }
+
     pub fn find(&self, type_slot: usize, id: &str) -> Option<Idx> {
-        self.by_id.get(type_slot)?.get(id).copied()
+        self.by_id
+            .find(id_hash(type_slot, id), |&n| {
+                self.records
+                    .get(n as usize)
+                    .is_some_and(|r| usize::from(r.type_slot) == type_slot && self.text(r.id) == id)
+            })
+            .copied()
     }
 
     /// The store number of a Patient, which is how a token's member is named here.
@@ -413,8 +346,9 @@ impl Store {
 
     pub fn count(&self, resource_type: &str) -> usize {
         search_params::resource(resource_type)
-            .and_then(|(slot, _)| self.by_id.get(slot))
-            .map_or(0, HashMap::len)
+            .and_then(|(slot, _)| self.counts.get(slot))
+            .copied()
+            .unwrap_or(0)
     }
 
     pub fn len(&self) -> usize {
@@ -426,49 +360,14 @@ impl Store {
     }
 }
 
-/// An extracted value in the arena's terms.
-fn compact(value: &IndexValue, strings: &mut Interner) -> Indexed {
-    match value {
-        IndexValue::Token { system, code } => Indexed::Token {
-            system: system.as_deref().map_or(NO_SYSTEM, |s| strings.intern(s)),
-            code: strings.intern(code),
-        },
-        IndexValue::Date(range) => Indexed::Date {
-            start: narrow(range.start, OPEN_START),
-            end: narrow(range.end, OPEN_END),
-        },
-        IndexValue::Reference(r) => Indexed::Reference {
-            resource_type: strings.intern(&r.resource_type),
-            id: strings.intern(&r.id),
-        },
-        IndexValue::Text(t) => Indexed::Text(strings.intern(t)),
-        IndexValue::Uri(u) => Indexed::Uri(strings.intern(u)),
-    }
-}
-
-/// `meta.versionId` as served: the data's, else "1" (the sandbox never changes a resource).
-fn fill_version_id(resource: &mut Value) -> String {
-    if let Some(existing) = resource["meta"]["versionId"].as_str() {
-        return existing.to_owned();
-    }
-    if let Value::Object(map) = resource {
-        let meta = map
-            .entry("meta")
-            .or_insert_with(|| Value::Object(serde_json::Map::new()));
-        if let Value::Object(meta) = meta {
-            meta.insert("versionId".to_owned(), Value::String("1".to_owned()));
-        }
-    }
-    "1".to_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::fhir::store_builder::testing::store_of;
+    use serde_json::{Value, json};
 
     fn store() -> Store {
-        Store::new(vec![
+        store_of(&[
             json!({"resourceType":"Patient","id":"a","meta":{"lastUpdated":"2020-01-01T00:00:00Z"}}),
             json!({"resourceType":"Patient","id":"b","meta":{"lastUpdated":"2021-01-01T00:00:00Z"}}),
             json!({"resourceType":"Organization","id":"payer"}),
@@ -483,6 +382,7 @@ mod tests {
             json!({"resourceType":"ExplanationOfBenefit","id":"eob-b","patient":{"reference":"Patient/b"},
                 "provider":{"reference":"PractitionerRole/role"}}),
         ])
+        .0
     }
 
     #[test]

@@ -526,7 +526,7 @@ async fn post_search_takes_a_form_body() {
 #[tokio::test]
 async fn embedded_data_searches_match_the_oracle() {
     let app = spawn_app().await;
-    let resources = data::load(&DataSource::Embedded).unwrap().resources;
+    let resources = data::resources(&DataSource::Embedded).unwrap();
     let (members, _) = Members::derive(&resources);
     let oracle = Oracle::new(resources);
     assert!(!members.all().is_empty());

@@ -21,9 +21,7 @@ pub async fn spawn_fixture() -> TestApp {
 }
 
 pub fn fixture() -> Vec<Value> {
-    data::load(&DataSource::Directory(FIXTURE.into()))
-        .expect("fixture loads")
-        .resources
+    data::resources(&DataSource::Directory(FIXTURE.into())).expect("fixture loads")
 }
 
 /// A FHIR client for one member's token.

@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use payer_sandbox::data::{DataSource, load};
+use payer_sandbox::data::{DataSource, resources};
 use serde_json::Value;
 
 use crate::helpers::{TestApp, spawn_app};
@@ -30,7 +30,7 @@ const TYPES: &[&str] = &[
 
 /// `Type/id` → the Patient id it belongs to, for every resource that belongs to one member.
 fn owners() -> HashMap<String, String> {
-    let data = load(&DataSource::Embedded).unwrap();
+    let data = resources(&DataSource::Embedded).unwrap();
     let patient_of = |v: &Value| {
         v["reference"]
             .as_str()
@@ -38,7 +38,7 @@ fn owners() -> HashMap<String, String> {
             .map(str::to_owned)
     };
     let mut owners = HashMap::new();
-    for r in &data.resources {
+    for r in &data {
         let t = r["resourceType"].as_str().unwrap();
         let id = r["id"].as_str().unwrap();
         let owner = match t {

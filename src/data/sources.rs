@@ -1,0 +1,308 @@
+//! The input files (the embedded `seed-data/` or a `--data` directory, in name order) and how
+//! they are cut into units of work for the loader's threads: a `.json` file is one unit, an
+//! `.ndjson` file is read a few MiB at a time, cut after a newline, so that no file is ever
+//! held whole and a large file still keeps every thread busy.
+
+use std::borrow::Cow;
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use include_dir::{Dir, include_dir};
+
+use super::loader::{DataSource, LoadError};
+
+static SEED_DATA: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/seed-data");
+
+/// About how much of an NDJSON file one unit holds.
+const NDJSON_UNIT: usize = 4 << 20;
+
+/// Buffers kept for reuse: enough for every thread's next unit.
+const SPARE_BUFFERS: usize = 16;
+
+pub(super) struct InputFile {
+    pub name: String,
+    content: Content,
+}
+
+enum Content {
+    Embedded(&'static [u8]),
+    Path(PathBuf),
+}
+
+impl InputFile {
+    /// A file that is not on disk (tests).
+    #[cfg(test)]
+    pub fn in_memory(name: &str, text: String) -> InputFile {
+        InputFile {
+            name: name.to_owned(),
+            content: Content::Embedded(Box::leak(text.into_boxed_str()).as_bytes()),
+        }
+    }
+
+    fn is_ndjson(&self) -> bool {
+        self.name.ends_with(".ndjson")
+    }
+}
+
+/// Some resources to parse: a whole JSON file or whole lines of an NDJSON file.
+pub(super) struct Unit {
+    pub file: u32,
+    /// NDJSON: the line number of the first line; 0 for a JSON file.
+    pub first_line: u32,
+    pub bytes: Cow<'static, [u8]>,
+}
+
+impl Unit {
+    pub fn is_ndjson(&self) -> bool {
+        self.first_line > 0
+    }
+}
+
+fn is_data_file(name: &str) -> bool {
+    name.ends_with(".json") || name.ends_with(".ndjson")
+}
+
+pub(super) fn list(source: &DataSource) -> Result<Vec<InputFile>, LoadError> {
+    match source {
+        DataSource::Embedded => {
+            let mut files = Vec::new();
+            collect_embedded(&SEED_DATA, &mut files);
+            files.sort_by(|a, b| a.name.cmp(&b.name));
+            Ok(files)
+        }
+        DataSource::Directory(root) => {
+            let mut paths = Vec::new();
+            walk(root, &mut paths)?;
+            paths.sort();
+            if paths.is_empty() {
+                return Err(LoadError(format!(
+                    "{}: no .json or .ndjson files found",
+                    root.display()
+                )));
+            }
+            Ok(paths
+                .into_iter()
+                .map(|path| InputFile {
+                    name: path.display().to_string(),
+                    content: Content::Path(path),
+                })
+                .collect())
+        }
+    }
+}
+
+fn collect_embedded(dir: &Dir<'static>, out: &mut Vec<InputFile>) {
+    for file in dir.files() {
+        let name = file.path().display().to_string();
+        if is_data_file(&name) {
+            out.push(InputFile {
+                name: format!("seed-data/{name}"),
+                content: Content::Embedded(file.contents()),
+            });
+        }
+    }
+    for sub in dir.dirs() {
+        collect_embedded(sub, out);
+    }
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| LoadError(format!("{}: cannot read directory: {e}", dir.display())))?;
+    for entry in entries {
+        let entry = entry
+            .map_err(|e| LoadError(format!("{}: cannot read directory: {e}", dir.display())))?;
+        let path = entry.path();
+        if path.is_dir() {
+            walk(&path, out)?;
+        } else if is_data_file(&path.to_string_lossy()) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Hands out the units of all files in order.
+pub(super) struct Units<'f> {
+    files: &'f [InputFile],
+    next_file: usize,
+    ndjson: Option<Ndjson>,
+    /// Buffers of units already parsed, to read the next ones into: fresh memory costs a page
+    /// fault per page.
+    spare: Vec<Vec<u8>>,
+}
+
+/// An NDJSON file being read: the bytes after the last whole line read so far.
+struct Ndjson {
+    file: u32,
+    name: String,
+    reader: Box<dyn Read + Send>,
+    carry: Vec<u8>,
+    line: u32,
+}
+
+impl<'f> Units<'f> {
+    pub fn new(files: &'f [InputFile]) -> Self {
+        Units {
+            files,
+            next_file: 0,
+            ndjson: None,
+            spare: Vec::new(),
+        }
+    }
+
+    /// Takes back a unit's buffer for reuse.
+    pub fn recycle(&mut self, unit: Unit) {
+        if let Cow::Owned(bytes) = unit.bytes {
+            if self.spare.len() < SPARE_BUFFERS {
+                self.spare.push(bytes);
+            }
+        }
+    }
+
+    /// The next unit; `None` when every file is done.
+    pub fn next_unit(&mut self) -> Option<Result<Unit, LoadError>> {
+        loop {
+            if let Some(ndjson) = &mut self.ndjson {
+                match ndjson.next_unit(&mut self.spare) {
+                    Ok(Some(unit)) => return Some(Ok(unit)),
+                    Ok(None) => self.ndjson = None,
+                    Err(e) => {
+                        self.ndjson = None;
+                        return Some(Err(e));
+                    }
+                }
+            }
+            let index = self.next_file;
+            let file = self.files.get(index)?;
+            self.next_file += 1;
+            let opened: Result<Box<dyn Read + Send>, LoadError> = match &file.content {
+                Content::Embedded(bytes) if !file.is_ndjson() => {
+                    return Some(Ok(Unit {
+                        file: index as u32,
+                        first_line: 0,
+                        bytes: Cow::Borrowed(bytes),
+                    }));
+                }
+                Content::Embedded(bytes) => Ok(Box::new(*bytes)),
+                Content::Path(path) if !file.is_ndjson() => {
+                    return Some(
+                        std::fs::read(path)
+                            .map(|bytes| Unit {
+                                file: index as u32,
+                                first_line: 0,
+                                bytes: Cow::Owned(bytes),
+                            })
+                            .map_err(|e| cannot_read(&file.name, &e)),
+                    );
+                }
+                Content::Path(path) => File::open(path)
+                    .map(|f| Box::new(f) as Box<dyn Read + Send>)
+                    .map_err(|e| cannot_read(&file.name, &e)),
+            };
+            match opened {
+                Ok(reader) => {
+                    self.ndjson = Some(Ndjson {
+                        file: index as u32,
+                        name: file.name.clone(),
+                        reader,
+                        carry: Vec::new(),
+                        line: 1,
+                    })
+                }
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+}
+
+fn cannot_read(name: &str, e: &std::io::Error) -> LoadError {
+    LoadError(format!("{name}: cannot read: {e}"))
+}
+
+impl Ndjson {
+    /// About `NDJSON_UNIT` bytes of whole lines (more if one line is longer), or the rest of
+    /// the file.
+    fn next_unit(&mut self, spare: &mut Vec<Vec<u8>>) -> Result<Option<Unit>, LoadError> {
+        let mut bytes = spare.pop().unwrap_or_default();
+        bytes.clear();
+        bytes.reserve(NDJSON_UNIT + NDJSON_UNIT / 8);
+        bytes.append(&mut self.carry);
+        let mut at_end = false;
+        let mut searched = 0;
+        let cut = loop {
+            let before = bytes.len();
+            // Up to a unit, then (for a line longer than that) doubling.
+            let want = NDJSON_UNIT.saturating_sub(before).max(before);
+            (&mut self.reader)
+                .take(want as u64)
+                .read_to_end(&mut bytes)
+                .map_err(|e| cannot_read(&self.name, &e))?;
+            if bytes.len() == before {
+                at_end = true;
+                break bytes.len();
+            }
+            if bytes.len() >= NDJSON_UNIT {
+                if let Some(newline) = bytes[searched..].iter().rposition(|&b| b == b'\n') {
+                    break searched + newline + 1;
+                }
+                searched = bytes.len();
+            }
+        };
+        if at_end && bytes.is_empty() {
+            return Ok(None);
+        }
+        self.carry
+            .extend_from_slice(bytes.get(cut..).unwrap_or_default());
+        bytes.truncate(cut);
+        let first_line = self.line;
+        self.line = self.line.saturating_add(count_newlines(&bytes) as u32);
+        Ok(Some(Unit {
+            file: self.file,
+            first_line,
+            bytes: Cow::Owned(bytes),
+        }))
+    }
+}
+
+/// Counted in runs of 255 bytes into a byte-sized counter, which the compiler turns into wide
+/// vector compares (a plain `filter().count()` does a few bytes at a time).
+fn count_newlines(bytes: &[u8]) -> usize {
+    bytes
+        .chunks(255)
+        .map(|run| run.iter().fold(0u8, |n, &b| n + u8::from(b == b'\n')))
+        .map(usize::from)
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ndjson_is_cut_after_newlines_and_lines_are_counted() {
+        let line = format!(
+            "{{\"resourceType\":\"Patient\",\"pad\":\"{}\"}}\n",
+            "x".repeat(1000)
+        );
+        let text = line.repeat(10_000);
+        let files = [InputFile {
+            name: "big.ndjson".to_owned(),
+            content: Content::Embedded(Box::leak(text.clone().into_boxed_str()).as_bytes()),
+        }];
+        let mut units = Units::new(&files);
+        let mut joined = Vec::new();
+        let mut expected_line = 1;
+        while let Some(unit) = units.next_unit() {
+            let unit = unit.unwrap();
+            assert_eq!(unit.first_line, expected_line);
+            assert!(unit.bytes.ends_with(b"\n"));
+            let newlines = unit.bytes.iter().filter(|&&b| b == b'\n').count();
+            assert_eq!(count_newlines(&unit.bytes), newlines);
+            expected_line += newlines as u32;
+            joined.extend_from_slice(&unit.bytes);
+        }
+        assert!(expected_line > 1 && joined == text.as_bytes());
+    }
+}

@@ -1,0 +1,446 @@
+//! Building the store from batches (SPEC §6, §6.1, §8): batches are joined in the order given
+//! (which decides nothing but which of two resources with the same type and id is the
+//! duplicate), then `finish` numbers the resources in the default order (newest
+//! `meta.lastUpdated` first, undated last, ties by id, then type), resolves references, and
+//! builds the id lookup, the reverse index and each Patient's compartment.
+
+use std::time::Instant;
+
+use axum::body::Bytes;
+use hashbrown::HashTable;
+
+use super::date::{Nanos, OPEN_END};
+use super::fx_hash::FxHashMap;
+use super::search_params::RESOURCES;
+use super::store::{Idx, Indexed, NO_SYSTEM, Record, Store, Sym, global_param, id_hash, narrow};
+use super::store_batch::{Batch, Prepared, RawRef};
+use super::strings::Interner;
+
+/// How many unresolved references are named in `Dangling::examples`.
+const EXAMPLES: usize = 5;
+
+/// A resource whose type and id were already added: both as positions in the order added.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Duplicate {
+    /// `Type/id`.
+    pub resource: String,
+    pub first: usize,
+    pub again: usize,
+}
+
+/// `Type/id` references to served types that match no loaded resource.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Dangling {
+    pub count: usize,
+    /// The first few, in the order the resources were added.
+    pub examples: Vec<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct StoreBuilder {
+    strings: Interner,
+    segments: Vec<Bytes>,
+    /// In the order added; `segment` is the batch's JSON in `segments`.
+    resources: Vec<(u32, Prepared)>,
+    values: Vec<Indexed>,
+    value_offsets: Vec<u32>,
+    candidates: Vec<(u8, Sym)>,
+    candidate_offsets: Vec<u32>,
+    refs: Vec<RawRef>,
+    /// `(type slot, id)` → position in `resources`.
+    by_id: Positions,
+}
+
+impl StoreBuilder {
+    pub fn len(&self) -> usize {
+        self.resources.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.resources.is_empty()
+    }
+
+    /// Adds a batch's resources after those already added. On a duplicate, the resources of
+    /// the batch before it are in and the builder should be dropped.
+    pub fn append(&mut self, batch: Batch) -> Result<(), Duplicate> {
+        let Batch {
+            strings,
+            mut json,
+            resources,
+            values,
+            value_offsets,
+            candidates,
+            candidate_offsets,
+            refs,
+        } = batch;
+        let syms: Vec<Sym> = strings.iter().map(|s| self.strings.intern(s)).collect();
+        let sym = |s: Sym| syms.get(s as usize).copied().unwrap_or(NO_SYSTEM);
+
+        let segment = self.segments.len() as u32;
+        json.shrink_to_fit();
+        self.segments.push(Bytes::from(json));
+        let values_base = self.values.len() as u32;
+        let offsets_base = self.value_offsets.len() as u32;
+        let candidates_base = self.candidates.len() as u32;
+        let refs_base = self.refs.len() as u32;
+        self.values
+            .extend(values.iter().map(|v| renumber(*v, &sym)));
+        self.value_offsets
+            .extend(value_offsets.iter().map(|o| o + values_base));
+        self.candidates
+            .extend(candidates.iter().map(|&(slot, id)| (slot, sym(id))));
+        self.candidate_offsets
+            .extend(candidate_offsets.iter().map(|o| o + candidates_base));
+        self.refs.extend(refs.iter().map(|r| RawRef {
+            id: sym(r.id),
+            ..*r
+        }));
+        for resource in resources {
+            let id = sym(resource.id);
+            let again = self.resources.len();
+            if let Some(first) = self.by_id.get(resource.slot, id) {
+                let name = RESOURCES
+                    .get(usize::from(resource.slot))
+                    .map_or("", |d| d.name);
+                return Err(Duplicate {
+                    resource: format!("{name}/{}", self.strings.get(id)),
+                    first: first as usize,
+                    again,
+                });
+            }
+            self.by_id.insert(resource.slot, id, again as u32);
+            self.resources.push((
+                segment,
+                Prepared {
+                    id,
+                    version_id: sym(resource.version_id),
+                    offsets_at: resource.offsets_at + offsets_base,
+                    refs_start: resource.refs_start + refs_base,
+                    ..resource
+                },
+            ));
+        }
+        Ok(())
+    }
+
+    /// The store, and the references that resolved to nothing.
+    pub fn finish(self) -> (Store, Dangling) {
+        let StoreBuilder {
+            strings,
+            segments,
+            resources,
+            values,
+            value_offsets,
+            candidates,
+            candidate_offsets,
+            refs,
+            by_id,
+        } = self;
+
+        let started = Instant::now();
+        // Default order: newest first (undated last), then id, then type (SPEC §6).
+        // The keys side by side, so that sorting reads memory in order; undated sorts as the
+        // oldest possible instant, which no date reaches.
+        let mut keys: Vec<SortKey> = resources
+            .iter()
+            .enumerate()
+            .map(|(i, (_, r))| SortKey {
+                last_updated: r.last_updated.unwrap_or(Nanos::MIN),
+                id: r.id,
+                slot: r.slot,
+                position: i as u32,
+            })
+            .collect();
+        keys.sort_unstable_by(|a, b| {
+            b.last_updated
+                .cmp(&a.last_updated)
+                .then_with(|| match a.id == b.id {
+                    true => std::cmp::Ordering::Equal,
+                    false => strings.get(a.id).cmp(strings.get(b.id)),
+                })
+                .then(a.slot.cmp(&b.slot))
+        });
+        let order: Vec<u32> = keys.iter().map(|k| k.position).collect();
+        drop(keys);
+        let mut rank = vec![0 as Idx; resources.len()];
+        for (n, &i) in order.iter().enumerate() {
+            rank[i as usize] = n as Idx;
+        }
+        let resolve = |slot: u8, id: Sym| by_id.get(slot, id).map(|i| rank[i as usize]);
+        let sorted_at = started.elapsed();
+
+        // Targets of reference parameters, laid out like the values (same offsets).
+        let mut targets = Vec::new();
+        let mut target_offsets = vec![0u32; candidate_offsets.len()];
+        let mut references = Vec::new();
+        let mut reference_spans = vec![(0u32, 0u32); resources.len()];
+        let mut dangling = Dangling::default();
+        let mut resolved = Vec::new();
+        for (i, (_, r)) in resources.iter().enumerate() {
+            let at = r.offsets_at as usize;
+            let params = RESOURCES
+                .get(usize::from(r.slot))
+                .map_or(0, |d| d.param_count());
+            for p in at..at + params {
+                target_offsets[p] = targets.len() as u32;
+                let range = candidate_offsets[p] as usize..candidate_offsets[p + 1] as usize;
+                resolved.clear();
+                resolved.extend(
+                    candidates[range]
+                        .iter()
+                        .filter_map(|&(slot, id)| resolve(slot, id)),
+                );
+                resolved.sort_unstable();
+                resolved.dedup();
+                targets.extend_from_slice(&resolved);
+            }
+            target_offsets[at + params] = targets.len() as u32;
+
+            resolved.clear();
+            let start = r.refs_start as usize;
+            for raw in &refs[start..start + r.refs_len as usize] {
+                let target = resolve(raw.slot, raw.id);
+                if raw.follow {
+                    resolved.extend(target);
+                }
+                if raw.check && target.is_none() {
+                    dangling.count += 1;
+                    if dangling.examples.len() < EXAMPLES {
+                        let name = RESOURCES.get(usize::from(raw.slot)).map_or("", |d| d.name);
+                        dangling
+                            .examples
+                            .push(format!("{name}/{}", strings.get(raw.id)));
+                    }
+                }
+            }
+            resolved.sort_unstable();
+            resolved.dedup();
+            reference_spans[i] = (references.len() as u32, resolved.len() as u32);
+            references.extend_from_slice(&resolved);
+        }
+        drop(candidates);
+        drop(refs);
+        drop(by_id);
+
+        let records: Vec<Record> = order
+            .iter()
+            .map(|&i| {
+                let (segment, r) = &resources[i as usize];
+                let (references_start, references_len) = reference_spans[i as usize];
+                Record {
+                    type_slot: r.slot,
+                    id: r.id,
+                    version_id: r.version_id,
+                    last_updated: r.last_updated.map(|lu: Nanos| narrow(lu, OPEN_END)),
+                    segment: *segment,
+                    json_start: r.json_start,
+                    json_len: r.json_len,
+                    offsets_at: r.offsets_at,
+                    references_start,
+                    references_len,
+                }
+            })
+            .collect();
+        drop(resources);
+
+        let (text, spans) = strings.into_parts();
+        let mut store = Store {
+            records,
+            segments,
+            text,
+            spans,
+            values,
+            value_offsets,
+            targets,
+            target_offsets,
+            references,
+            ..Store::default()
+        };
+        let resolved_at = started.elapsed();
+        // Three passes that only read the store: the id table on a second thread.
+        let mut reverse = FxHashMap::default();
+        let mut visible = FxHashMap::default();
+        let (ids, reverse_ms, compartments_ms) = std::thread::scope(|scope| {
+            let ids = scope.spawn(|| id_table(&store));
+            let pass = Instant::now();
+            reverse = reverse_index(&store);
+            let reverse_ms = pass.elapsed().as_millis() as u64;
+            let pass = Instant::now();
+            visible = store.compartments();
+            let compartments_ms = pass.elapsed().as_millis() as u64;
+            let ids = ids.join().unwrap_or_else(|_| id_table(&store));
+            (ids, reverse_ms, compartments_ms)
+        });
+        (store.by_id, store.counts) = ids;
+        store.reverse = reverse;
+        store.visible = visible;
+        tracing::debug!(
+            resources = store.len(),
+            sort_ms = sorted_at.as_millis() as u64,
+            resolve_ms = (resolved_at - sorted_at).as_millis() as u64,
+            reverse_ms,
+            compartments_ms,
+            total_ms = started.elapsed().as_millis() as u64,
+            "store built"
+        );
+        (store, dangling)
+    }
+}
+
+/// Positions of resources by type slot and id. Almost every id string names one resource, so
+/// the first is kept in a list indexed by the string's number (one memory access, no hashing),
+/// and only a second type with the same id goes to a map.
+#[derive(Debug, Default)]
+struct Positions {
+    /// `slot << SLOT_SHIFT | position`, or `NONE`.
+    first: Vec<u32>,
+    others: FxHashMap<(u8, Sym), u32>,
+}
+
+const SLOT_SHIFT: u32 = 27;
+const NONE: u32 = u32::MAX;
+
+impl Positions {
+    fn get(&self, slot: u8, id: Sym) -> Option<u32> {
+        match self.first.get(id as usize) {
+            Some(&packed) if packed != NONE && packed >> SLOT_SHIFT == u32::from(slot) => {
+                Some(packed & ((1 << SLOT_SHIFT) - 1))
+            }
+            _ => self.others.get(&(slot, id)).copied(),
+        }
+    }
+
+    /// For a type and id not yet present.
+    fn insert(&mut self, slot: u8, id: Sym, position: u32) {
+        let at = id as usize;
+        if at >= self.first.len() {
+            self.first.resize((at + 1).next_power_of_two(), NONE);
+        }
+        // Slots below 16 keep every packed value below `NONE`.
+        let fits = position < 1 << SLOT_SHIFT && slot < 16;
+        match self.first.get_mut(at) {
+            Some(packed) if *packed == NONE && fits => {
+                *packed = u32::from(slot) << SLOT_SHIFT | position;
+            }
+            _ => {
+                self.others.insert((slot, id), position);
+            }
+        }
+    }
+}
+
+/// What the default order compares, for one resource.
+struct SortKey {
+    last_updated: Nanos,
+    id: Sym,
+    slot: u8,
+    /// In the order added.
+    position: u32,
+}
+
+/// The builder's string numbers for a batch's.
+fn renumber(value: Indexed, sym: &impl Fn(Sym) -> Sym) -> Indexed {
+    match value {
+        Indexed::Token { system, code } => Indexed::Token {
+            system: if system == NO_SYSTEM {
+                NO_SYSTEM
+            } else {
+                sym(system)
+            },
+            code: sym(code),
+        },
+        Indexed::Date { .. } => value,
+        Indexed::Reference { resource_type, id } => Indexed::Reference {
+            resource_type: sym(resource_type),
+            id: sym(id),
+        },
+        Indexed::Text(t) => Indexed::Text(sym(t)),
+        Indexed::Uri(u) => Indexed::Uri(sym(u)),
+    }
+}
+
+/// Every resource by type and id, for `Store::find`; and how many of each type.
+fn id_table(store: &Store) -> (HashTable<Idx>, Vec<usize>) {
+    let hash = |n: Idx| {
+        store
+            .records
+            .get(n as usize)
+            .map_or(0, |r| id_hash(usize::from(r.type_slot), store.text(r.id)))
+    };
+    let mut table = HashTable::with_capacity(store.records.len());
+    let mut counts = vec![0; RESOURCES.len()];
+    for (n, record) in store.records.iter().enumerate() {
+        table.insert_unique(hash(n as Idx), n as Idx, |&n| hash(n));
+        if let Some(count) = counts.get_mut(usize::from(record.type_slot)) {
+            *count += 1;
+        }
+    }
+    (table, counts)
+}
+
+/// `(global parameter, target)` → the resources whose parameter references the target, in
+/// store order.
+fn reverse_index(store: &Store) -> FxHashMap<(u16, Idx), Vec<Idx>> {
+    let mut reverse: FxHashMap<(u16, Idx), Vec<Idx>> = FxHashMap::default();
+    for n in 0..store.len() as Idx {
+        let entry = store.numbers_of(n);
+        let Some(def) = RESOURCES.get(entry.type_slot) else {
+            continue;
+        };
+        for (index, _) in def.reference_params() {
+            for &target in entry.targets(index) {
+                reverse
+                    .entry((global_param(entry.type_slot, index), target))
+                    .or_default()
+                    .push(n);
+            }
+        }
+    }
+    reverse
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_by_slot_and_id() {
+        let mut positions = Positions::default();
+        positions.insert(3, 7, 0);
+        positions.insert(4, 7, 1);
+        positions.insert(3, 100, 2);
+        positions.insert(20, 5, 3);
+        assert_eq!(positions.get(3, 7), Some(0));
+        assert_eq!(positions.get(4, 7), Some(1));
+        assert_eq!(positions.get(3, 100), Some(2));
+        assert_eq!(positions.get(20, 5), Some(3));
+        assert_eq!(positions.get(5, 7), None);
+        assert_eq!(positions.get(3, 8), None);
+        assert_eq!(positions.get(3, 1000), None);
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+    use crate::fhir::search_params;
+    use crate::json_tree::Tree;
+    use serde_json::Value;
+
+    /// A store of the given resources (served types, distinct ids), for tests.
+    pub fn store_of(resources: &[Value]) -> (Store, Dangling) {
+        let mut batch = Batch::default();
+        for resource in resources {
+            let text = resource.to_string();
+            let tree = Tree::parse(text.as_bytes()).unwrap();
+            let (slot, _) =
+                search_params::resource(resource["resourceType"].as_str().unwrap()).unwrap();
+            batch
+                .add(tree.root(), slot, resource["id"].as_str().unwrap())
+                .unwrap();
+        }
+        let mut builder = StoreBuilder::default();
+        builder.append(batch).unwrap();
+        builder.finish()
+    }
+}
