@@ -26,6 +26,10 @@ use crate::state::AppState;
 /// Largest request body any endpoint reads: forms and searches are small.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// Longest a request may take, body included, before it is answered 408: longer than the
+/// longest delay a contract test may inject (60 s), so that only a stalled client hits it.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(90);
+
 /// Browser apps are first-class (SPEC §6): discovery, token and FHIR responses allow any origin.
 /// No credentials are involved (bearer tokens travel in a header), so `*` is safe.
 pub(crate) fn cors() -> CorsLayer {
@@ -85,6 +89,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             sandbox::recorder::record,
+        ))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
         ))
         .layer(axum::middleware::from_fn(access_log::log))
         .with_state(state)
