@@ -169,55 +169,57 @@ impl StoreBuilder {
         let resolve = |slot: u8, id: Sym| by_id.get(slot, id).map(|i| rank[i as usize]);
         let sorted_at = started.elapsed();
 
-        // Targets of reference parameters, laid out like the values (same offsets).
-        let mut targets = Vec::new();
+        // Targets of reference parameters, laid out like the values (same offsets), and every
+        // reference followed: resolved in two halves side by side, then put end to end.
         let mut target_offsets = vec![0u32; candidate_offsets.len()];
-        let mut references = Vec::new();
         let mut reference_spans = vec![(0u32, 0u32); resources.len()];
-        let mut dangling = Dangling::default();
-        let mut resolved = Vec::new();
-        for (i, (_, r)) in resources.iter().enumerate() {
-            let at = r.offsets_at as usize;
-            let params = RESOURCES
-                .get(usize::from(r.slot))
-                .map_or(0, |d| d.param_count());
-            for p in at..at + params {
-                target_offsets[p] = targets.len() as u32;
-                let range = candidate_offsets[p] as usize..candidate_offsets[p + 1] as usize;
-                resolved.clear();
-                resolved.extend(
-                    candidates[range]
-                        .iter()
-                        .filter_map(|&(slot, id)| resolve(slot, id)),
-                );
-                resolved.sort_unstable();
-                resolved.dedup();
-                targets.extend_from_slice(&resolved);
-            }
-            target_offsets[at + params] = targets.len() as u32;
-
-            resolved.clear();
-            let start = r.refs_start as usize;
-            for raw in &refs[start..start + r.refs_len as usize] {
-                let target = resolve(raw.slot, raw.id);
-                if raw.follow {
-                    resolved.extend(target);
-                }
-                if raw.check && target.is_none() {
-                    dangling.count += 1;
-                    if dangling.examples.len() < EXAMPLES {
-                        let name = RESOURCES.get(usize::from(raw.slot)).map_or("", |d| d.name);
-                        dangling
-                            .examples
-                            .push(format!("{name}/{}", strings.get(raw.id)));
-                    }
-                }
-            }
-            resolved.sort_unstable();
-            resolved.dedup();
-            reference_spans[i] = (references.len() as u32, resolved.len() as u32);
-            references.extend_from_slice(&resolved);
+        let half = resources.len() / 2;
+        let split = resources
+            .get(half)
+            .map_or(target_offsets.len(), |(_, r)| r.offsets_at as usize);
+        let lists = Lists {
+            candidates: &candidates,
+            candidate_offsets: &candidate_offsets,
+            refs: &refs,
+            strings: &strings,
+        };
+        let (first, second) = {
+            let (offsets_a, offsets_b) = target_offsets.split_at_mut(split);
+            let (spans_a, spans_b) = reference_spans.split_at_mut(half);
+            std::thread::scope(|scope| {
+                let second = scope.spawn(|| {
+                    lists.resolve(&resources[half..], offsets_b, split, spans_b, &resolve)
+                });
+                let first = lists.resolve(&resources[..half], offsets_a, 0, spans_a, &resolve);
+                (first, second.join().ok())
+            })
+        };
+        let second = match second {
+            Some(second) => second,
+            None => lists.resolve(
+                &resources[half..],
+                &mut target_offsets[split..],
+                split,
+                &mut reference_spans[half..],
+                &resolve,
+            ),
+        };
+        for offset in &mut target_offsets[split..] {
+            *offset += first.targets.len() as u32;
         }
+        for span in &mut reference_spans[half..] {
+            span.0 += first.references.len() as u32;
+        }
+        let mut targets = first.targets;
+        targets.extend_from_slice(&second.targets);
+        let mut references = first.references;
+        references.extend_from_slice(&second.references);
+        let mut dangling = first.dangling;
+        dangling.count += second.dangling.count;
+        let room = EXAMPLES.saturating_sub(dangling.examples.len());
+        dangling
+            .examples
+            .extend(second.dangling.examples.into_iter().take(room));
         drop(candidates);
         drop(refs);
         drop(by_id);
@@ -257,19 +259,14 @@ impl StoreBuilder {
             ..Store::default()
         };
         let resolved_at = started.elapsed();
-        // Three passes that only read the store: the id table on a second thread.
-        let mut reverse = FxHashMap::default();
-        let mut visible = FxHashMap::default();
-        let (ids, reverse_ms, compartments_ms) = std::thread::scope(|scope| {
+        // Three passes that only read the store, side by side.
+        let (ids, reverse, visible) = std::thread::scope(|scope| {
             let ids = scope.spawn(|| id_table(&store));
-            let pass = Instant::now();
-            reverse = reverse_index(&store);
-            let reverse_ms = pass.elapsed().as_millis() as u64;
-            let pass = Instant::now();
-            visible = store.compartments();
-            let compartments_ms = pass.elapsed().as_millis() as u64;
+            let visible = scope.spawn(|| store.compartments());
+            let reverse = reverse_index(&store);
             let ids = ids.join().unwrap_or_else(|_| id_table(&store));
-            (ids, reverse_ms, compartments_ms)
+            let visible = visible.join().unwrap_or_else(|_| store.compartments());
+            (ids, reverse, visible)
         });
         (store.by_id, store.counts) = ids;
         store.reverse = reverse;
@@ -278,8 +275,7 @@ impl StoreBuilder {
             resources = store.len(),
             sort_ms = sorted_at.as_millis() as u64,
             resolve_ms = (resolved_at - sorted_at).as_millis() as u64,
-            reverse_ms,
-            compartments_ms,
+            index_ms = (started.elapsed() - resolved_at).as_millis() as u64,
             total_ms = started.elapsed().as_millis() as u64,
             "store built"
         );
@@ -326,6 +322,91 @@ impl Positions {
                 self.others.insert((slot, id), position);
             }
         }
+    }
+}
+
+/// The builder's lists that resolving reads.
+#[derive(Clone, Copy)]
+struct Lists<'b> {
+    candidates: &'b [(u8, Sym)],
+    candidate_offsets: &'b [u32],
+    refs: &'b [RawRef],
+    strings: &'b Interner,
+}
+
+/// One part's resolved targets and references, numbered from the part's start.
+struct Resolved {
+    targets: Vec<Idx>,
+    references: Vec<Idx>,
+    dangling: Dangling,
+}
+
+impl Lists<'_> {
+    /// Resolves the reference-parameter values and the references of consecutive `resources`,
+    /// writing their target offsets into `target_offsets` (the part of the offsets that starts
+    /// at position `first_offset`) and their reference spans into `reference_spans`.
+    fn resolve(
+        &self,
+        resources: &[(u32, Prepared)],
+        target_offsets: &mut [u32],
+        first_offset: usize,
+        reference_spans: &mut [(u32, u32)],
+        resolve: &(impl Fn(u8, Sym) -> Option<Idx> + Sync),
+    ) -> Resolved {
+        let mut out = Resolved {
+            targets: Vec::new(),
+            references: Vec::new(),
+            dangling: Dangling::default(),
+        };
+        let mut resolved = Vec::new();
+        for ((_, r), span) in resources.iter().zip(reference_spans.iter_mut()) {
+            let at = r.offsets_at as usize;
+            let params = RESOURCES
+                .get(usize::from(r.slot))
+                .map_or(0, |d| d.param_count());
+            for p in at..=at + params {
+                if let Some(offset) = target_offsets.get_mut(p - first_offset) {
+                    *offset = out.targets.len() as u32;
+                }
+                if p == at + params {
+                    break;
+                }
+                let range =
+                    self.candidate_offsets[p] as usize..self.candidate_offsets[p + 1] as usize;
+                resolved.clear();
+                resolved.extend(
+                    self.candidates[range]
+                        .iter()
+                        .filter_map(|&(slot, id)| resolve(slot, id)),
+                );
+                resolved.sort_unstable();
+                resolved.dedup();
+                out.targets.extend_from_slice(&resolved);
+            }
+
+            resolved.clear();
+            let start = r.refs_start as usize;
+            for raw in &self.refs[start..start + r.refs_len as usize] {
+                let target = resolve(raw.slot, raw.id);
+                if raw.follow {
+                    resolved.extend(target);
+                }
+                if raw.check && target.is_none() {
+                    out.dangling.count += 1;
+                    if out.dangling.examples.len() < EXAMPLES {
+                        let name = RESOURCES.get(usize::from(raw.slot)).map_or("", |d| d.name);
+                        out.dangling
+                            .examples
+                            .push(format!("{name}/{}", self.strings.get(raw.id)));
+                    }
+                }
+            }
+            resolved.sort_unstable();
+            resolved.dedup();
+            *span = (out.references.len() as u32, resolved.len() as u32);
+            out.references.extend_from_slice(&resolved);
+        }
+        out
     }
 }
 
@@ -401,7 +482,38 @@ fn reverse_index(store: &Store) -> FxHashMap<(u16, Idx), Vec<Idx>> {
 
 #[cfg(test)]
 mod tests {
+    use super::testing::store_of;
     use super::*;
+    use serde_json::json;
+
+    /// Resolved in two halves, joined: the dangling references are counted and named in the
+    /// order the resources were added, and references resolve across the halves.
+    #[test]
+    fn dangling_references_in_order_and_targets_across_halves() {
+        let mut resources = vec![json!({"resourceType":"Patient","id":"p"})];
+        for i in 0..9 {
+            resources.push(json!({"resourceType":"Coverage","id":format!("c{i}"),
+                "beneficiary":{"reference":"Patient/p"},
+                "payor":[{"reference":format!("Organization/gone{i}")}]}));
+        }
+        let (store, dangling) = store_of(&resources);
+        assert_eq!(dangling.count, 9);
+        assert_eq!(
+            dangling.examples,
+            (0..5).map(|i| format!("Organization/gone{i}")).collect::<Vec<_>>()
+        );
+        let p = store.patient("p").unwrap();
+        let (coverage, def) = crate::fhir::search_params::resource("Coverage").unwrap();
+        let (beneficiary, _) = def.find("beneficiary").unwrap();
+        assert_eq!(store.referring(coverage, beneficiary, p).len(), 9);
+        for n in 0..store.len() as Idx {
+            let entry = store.entry(n);
+            if entry.type_slot == coverage {
+                assert_eq!(entry.targets(beneficiary), [p]);
+                assert_eq!(entry.references(), [p]);
+            }
+        }
+    }
 
     #[test]
     fn positions_by_slot_and_id() {
