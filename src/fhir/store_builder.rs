@@ -500,7 +500,9 @@ mod tests {
         assert_eq!(dangling.count, 9);
         assert_eq!(
             dangling.examples,
-            (0..5).map(|i| format!("Organization/gone{i}")).collect::<Vec<_>>()
+            (0..5)
+                .map(|i| format!("Organization/gone{i}"))
+                .collect::<Vec<_>>()
         );
         let p = store.patient("p").unwrap();
         let (coverage, def) = crate::fhir::search_params::resource("Coverage").unwrap();
