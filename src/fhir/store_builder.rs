@@ -52,6 +52,22 @@ pub struct StoreBuilder {
 }
 
 impl StoreBuilder {
+    /// A builder expecting about `json_bytes` of input. Its lists are reserved up front from
+    /// the densities of claims data, so that they rarely grow (growing the string table
+    /// rehashes every string so far); room never used is never touched.
+    pub fn with_capacity(json_bytes: usize) -> StoreBuilder {
+        StoreBuilder {
+            strings: Interner::with_capacity(json_bytes / 2048),
+            resources: Vec::with_capacity(json_bytes / 4096),
+            values: Vec::with_capacity(json_bytes / 256),
+            value_offsets: Vec::with_capacity(json_bytes / 256),
+            candidates: Vec::with_capacity(json_bytes / 1024),
+            candidate_offsets: Vec::with_capacity(json_bytes / 256),
+            refs: Vec::with_capacity(json_bytes / 512),
+            ..StoreBuilder::default()
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.resources.len()
     }
@@ -245,6 +261,7 @@ impl StoreBuilder {
             .collect();
         drop(resources);
 
+        let distinct_strings = strings.len();
         let (text, spans) = strings.into_parts();
         let mut store = Store {
             records,
@@ -273,6 +290,8 @@ impl StoreBuilder {
         store.visible = visible;
         tracing::debug!(
             resources = store.len(),
+            strings = distinct_strings,
+            text_bytes = store.text.len(),
             sort_ms = sorted_at.as_millis() as u64,
             resolve_ms = (resolved_at - sorted_at).as_millis() as u64,
             index_ms = (started.elapsed() - resolved_at).as_millis() as u64,
@@ -500,7 +519,9 @@ mod tests {
         assert_eq!(dangling.count, 9);
         assert_eq!(
             dangling.examples,
-            (0..5).map(|i| format!("Organization/gone{i}")).collect::<Vec<_>>()
+            (0..5)
+                .map(|i| format!("Organization/gone{i}"))
+                .collect::<Vec<_>>()
         );
         let p = store.patient("p").unwrap();
         let (coverage, def) = crate::fhir::search_params::resource("Coverage").unwrap();
