@@ -89,7 +89,6 @@ fn parse_unit(unit: &Unit, names: &[String]) -> Parsed {
 }
 
 /// The units' results joined in order.
-#[derive(Default)]
 struct Joined {
     builder: StoreBuilder,
     origins: Vec<Origin>,
@@ -183,8 +182,16 @@ fn parse_units(
 fn join_in_order(
     received: mpsc::Receiver<(usize, Parsed)>,
     names: &[String],
+    input_bytes: usize,
 ) -> Result<Joined, LoadError> {
-    let mut joined = Joined::default();
+    let mut joined = Joined {
+        builder: StoreBuilder::with_capacity(input_bytes),
+        origins: Vec::new(),
+        patients: Vec::new(),
+        coverages: Vec::new(),
+        skipped: BTreeMap::new(),
+        busy: std::time::Duration::ZERO,
+    };
     let mut waiting = BTreeMap::new();
     let mut next = 0;
     for (seq, parsed) in received {
@@ -218,7 +225,8 @@ fn load_files(files: &[InputFile]) -> Result<Dataset, LoadError> {
             scope.spawn(move || parse_units(units, stop, names, &results));
         }
         drop(results);
-        let joined = join_in_order(received, &names);
+        let input_bytes = files.iter().map(|f| f.len).sum();
+        let joined = join_in_order(received, &names, input_bytes);
         if joined.is_err() {
             stop.store(true, Ordering::Relaxed);
         }

@@ -22,6 +22,8 @@ const SPARE_BUFFERS: usize = 16;
 
 pub(super) struct InputFile {
     pub name: String,
+    /// The size in bytes, as listed.
+    pub len: usize,
     content: Content,
 }
 
@@ -36,6 +38,7 @@ impl InputFile {
     pub fn in_memory(name: &str, text: String) -> InputFile {
         InputFile {
             name: name.to_owned(),
+            len: text.len(),
             content: Content::Embedded(Box::leak(text.into_boxed_str()).as_bytes()),
         }
     }
@@ -85,6 +88,7 @@ pub(super) fn list(source: &DataSource) -> Result<Vec<InputFile>, LoadError> {
                 .into_iter()
                 .map(|path| InputFile {
                     name: path.display().to_string(),
+                    len: std::fs::metadata(&path).map_or(0, |m| m.len() as usize),
                     content: Content::Path(path),
                 })
                 .collect())
@@ -98,6 +102,7 @@ fn collect_embedded(dir: &Dir<'static>, out: &mut Vec<InputFile>) {
         if is_data_file(&name) {
             out.push(InputFile {
                 name: format!("seed-data/{name}"),
+                len: file.contents().len(),
                 content: Content::Embedded(file.contents()),
             });
         }
@@ -289,6 +294,7 @@ mod tests {
         let text = line.repeat(10_000);
         let files = [InputFile {
             name: "big.ndjson".to_owned(),
+            len: text.len(),
             content: Content::Embedded(Box::leak(text.clone().into_boxed_str()).as_bytes()),
         }];
         let mut units = Units::new(&files);

@@ -16,6 +16,7 @@ pub mod search_params;
 pub mod store;
 pub mod store_batch;
 pub mod store_builder;
+mod store_resolve;
 mod strings;
 
 pub use store::Store;

@@ -52,6 +52,10 @@ impl Interner {
         text_of(&self.text, &self.spans, sym)
     }
 
+    pub(super) fn len(&self) -> usize {
+        self.spans.len()
+    }
+
     /// Every string, in the order of their numbers.
     pub(super) fn iter(&self) -> impl Iterator<Item = &str> {
         (0..self.spans.len() as Sym).map(|sym| self.get(sym))
