@@ -172,13 +172,24 @@ impl TestApp {
     }
 
     pub async fn exchange_code(&self, code: &str) -> reqwest::Response {
+        self.exchange_code_as(code, "sandbox-app", "sandbox-secret")
+            .await
+    }
+
+    /// The authorization-code exchange with the client secret in the body (1upHealth's shape).
+    pub async fn exchange_code_as(
+        &self,
+        code: &str,
+        client_id: &str,
+        secret: &str,
+    ) -> reqwest::Response {
         self.post_form(
             "/oauth2/token",
             &[
                 ("grant_type", "authorization_code"),
                 ("code", code),
-                ("client_id", "sandbox-app"),
-                ("client_secret", "sandbox-secret"),
+                ("client_id", client_id),
+                ("client_secret", secret),
             ],
         )
         .await

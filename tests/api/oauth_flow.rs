@@ -49,17 +49,7 @@ async fn confidential_app_full_browser_flow_then_reads_the_member() {
             .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
     );
 
-    let response = app
-        .post_form(
-            "/oauth2/token",
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("client_id", client_id),
-                ("client_secret", secret),
-            ],
-        )
-        .await;
+    let response = app.exchange_code_as(&code, client_id, secret).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["cache-control"], "no-store");
     let token: Value = response.json().await.unwrap();

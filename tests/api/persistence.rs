@@ -43,17 +43,7 @@ async fn apps_and_email_links_survive_a_restart() {
     let id = client["client_id"].as_str().unwrap();
     let secret = client["client_secret"].as_str().unwrap();
     let code = second.headless_code(id, JASON, json!({})).await;
-    let token = second
-        .post_form(
-            "/oauth2/token",
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("client_id", id),
-                ("client_secret", secret),
-            ],
-        )
-        .await;
+    let token = second.exchange_code_as(&code, id, secret).await;
     assert_eq!(token.status(), 200, "the app and its secret were restored");
     let attempt = Attempt::start(
         &second,

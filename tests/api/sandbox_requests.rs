@@ -208,16 +208,6 @@ async fn reset_clears_faults_and_the_log_and_keeps_apps() {
     let id = client["client_id"].as_str().unwrap();
     let secret = client["client_secret"].as_str().unwrap();
     let code = app.headless_code(id, JASON, json!({})).await;
-    let exchanged = app
-        .post_form(
-            "/oauth2/token",
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("client_id", id),
-                ("client_secret", secret),
-            ],
-        )
-        .await;
+    let exchanged = app.exchange_code_as(&code, id, secret).await;
     assert_eq!(exchanged.status(), 200, "the registered app still works");
 }

@@ -29,15 +29,7 @@ async fn client_secrets_codes_and_tokens_never_appear_in_the_log() {
             .await;
         let code = query_param(&location, "code").unwrap();
         let token: serde_json::Value = app
-            .post_form(
-                "/oauth2/token",
-                &[
-                    ("grant_type", "authorization_code"),
-                    ("code", &code),
-                    ("client_id", id),
-                    ("client_secret", secret),
-                ],
-            )
+            .exchange_code_as(&code, id, secret)
             .await
             .json()
             .await
