@@ -262,6 +262,15 @@ pub struct Attempt<'a> {
 }
 
 impl<'a> Attempt<'a> {
+    /// A sign-in attempt for the built-in confidential app, the starting point of most page tests.
+    pub async fn for_sandbox_app(app: &'a TestApp) -> Attempt<'a> {
+        Self::start(
+            app,
+            "client_id=sandbox-app&redirect_uri=http://localhost/cb",
+        )
+        .await
+    }
+
     /// Follows the authorize URL to the sign-in start page.
     pub async fn start(app: &'a TestApp, authorize_query: &str) -> Attempt<'a> {
         let response = app

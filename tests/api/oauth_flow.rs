@@ -178,11 +178,7 @@ async fn deny_redirects_with_access_denied_and_state() {
 #[tokio::test]
 async fn wrong_member_details_are_refused_and_guessing_is_limited() {
     let app = spawn_app().await;
-    let attempt = Attempt::start(
-        &app,
-        "client_id=sandbox-app&redirect_uri=http://localhost/cb",
-    )
-    .await;
+    let attempt = Attempt::for_sandbox_app(&app).await;
     for (first, member_id, zip) in [
         ("Jason", "08-wrong", "02114"),
         ("Jason", JASON, "99999"),
@@ -217,11 +213,7 @@ async fn wrong_member_details_are_refused_and_guessing_is_limited() {
 #[tokio::test]
 async fn names_are_case_insensitive_and_trimmed() {
     let app = spawn_app().await;
-    let attempt = Attempt::start(
-        &app,
-        "client_id=sandbox-app&redirect_uri=http://localhost/cb",
-    )
-    .await;
+    let attempt = Attempt::for_sandbox_app(&app).await;
     let response = attempt
         .create_account("  jASON ", "argonaut", JASON, " 02114 ", "case@example.com")
         .await;
@@ -261,11 +253,7 @@ async fn an_email_linked_to_another_member_is_refused() {
 #[tokio::test]
 async fn wrong_codes_retry_then_end_the_attempt() {
     let app = spawn_app().await;
-    let attempt = Attempt::start(
-        &app,
-        "client_id=sandbox-app&redirect_uri=http://localhost/cb",
-    )
-    .await;
+    let attempt = Attempt::for_sandbox_app(&app).await;
     attempt
         .create_account("Jason", "Argonaut", JASON, "02114", "codes@example.com")
         .await;
@@ -294,11 +282,7 @@ async fn wrong_codes_retry_then_end_the_attempt() {
 #[tokio::test]
 async fn verification_codes_expire_after_ten_minutes() {
     let app = spawn_app().await;
-    let attempt = Attempt::start(
-        &app,
-        "client_id=sandbox-app&redirect_uri=http://localhost/cb",
-    )
-    .await;
+    let attempt = Attempt::for_sandbox_app(&app).await;
     attempt
         .create_account("Jason", "Argonaut", JASON, "02114", "late@example.com")
         .await;
@@ -318,11 +302,7 @@ async fn verification_codes_expire_after_ten_minutes() {
 #[tokio::test]
 async fn forms_need_their_csrf_token() {
     let app = spawn_app().await;
-    let attempt = Attempt::start(
-        &app,
-        "client_id=sandbox-app&redirect_uri=http://localhost/cb",
-    )
-    .await;
+    let attempt = Attempt::for_sandbox_app(&app).await;
     let response = app
         .post_form(
             &format!("{}/create", attempt.path),
@@ -348,11 +328,7 @@ async fn forms_need_their_csrf_token() {
 #[tokio::test]
 async fn pages_escape_what_they_echo_and_forbid_framing() {
     let app = spawn_app().await;
-    let attempt = Attempt::start(
-        &app,
-        "client_id=sandbox-app&redirect_uri=http://localhost/cb",
-    )
-    .await;
+    let attempt = Attempt::for_sandbox_app(&app).await;
     let response = attempt
         .create_account(
             "<script>alert(1)</script>",

@@ -31,13 +31,10 @@ async fn apps_and_email_links_survive_a_restart() {
         .json()
         .await
         .unwrap();
-    Attempt::start(
-        &first,
-        "client_id=sandbox-app&redirect_uri=http://localhost/cb",
-    )
-    .await
-    .approve_as_jason("durable@example.com")
-    .await;
+    Attempt::for_sandbox_app(&first)
+        .await
+        .approve_as_jason("durable@example.com")
+        .await;
 
     let second = spawn_with(|s| s.state_dir = Some(dir.clone())).await;
     let id = client["client_id"].as_str().unwrap();
@@ -45,11 +42,7 @@ async fn apps_and_email_links_survive_a_restart() {
     let code = second.headless_code(id, JASON, json!({})).await;
     let token = second.exchange_code_as(&code, id, secret).await;
     assert_eq!(token.status(), 200, "the app and its secret were restored");
-    let attempt = Attempt::start(
-        &second,
-        "client_id=sandbox-app&redirect_uri=http://localhost/cb",
-    )
-    .await;
+    let attempt = Attempt::for_sandbox_app(&second).await;
     assert_eq!(
         attempt.sign_in("durable@example.com").await.status(),
         303,
@@ -91,11 +84,7 @@ async fn sigkill_during_writes_leaves_a_readable_state() {
         // A member links an email (verified by its code) while the registrations below run.
         let email = format!("round{round}@example.com");
         let test_app = crate::helpers::TestApp::at_url(&url);
-        let attempt = Attempt::start(
-            &test_app,
-            "client_id=sandbox-app&redirect_uri=http://localhost/cb",
-        )
-        .await;
+        let attempt = Attempt::for_sandbox_app(&test_app).await;
         attempt.approve_as_jason(&email).await;
         linked.push(email);
         let writers: Vec<_> = (0..4)

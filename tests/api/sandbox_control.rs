@@ -178,13 +178,10 @@ async fn reset_forgets_codes_tokens_links_and_clock_but_keeps_apps() {
         .unwrap();
     let token = app.login(JASON, "patient/*.read").await;
     let code = app.headless_code("sandbox-app", JASON, json!({})).await;
-    Attempt::start(
-        &app,
-        "client_id=sandbox-app&redirect_uri=http://localhost/cb",
-    )
-    .await
-    .approve_as_jason("linked@example.com")
-    .await;
+    Attempt::for_sandbox_app(&app)
+        .await
+        .approve_as_jason("linked@example.com")
+        .await;
     app.advance_clock(100).await;
 
     assert_eq!(
@@ -206,11 +203,7 @@ async fn reset_forgets_codes_tokens_links_and_clock_but_keeps_apps() {
     assert!(outbox.is_empty());
     let clock: Value = app.get("/sandbox/api/clock").await.json().await.unwrap();
     assert_eq!(clock["offset_seconds"], 0);
-    let attempt = Attempt::start(
-        &app,
-        "client_id=sandbox-app&redirect_uri=http://localhost/cb",
-    )
-    .await;
+    let attempt = Attempt::for_sandbox_app(&app).await;
     assert_eq!(
         attempt.sign_in("linked@example.com").await.status(),
         400,

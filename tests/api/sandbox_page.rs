@@ -8,13 +8,10 @@ use crate::helpers::{Attempt, JASON, hidden_input, spawn_app, spawn_with};
 #[tokio::test]
 async fn the_page_shows_members_apps_outbox_faults_and_requests() {
     let app = spawn_app().await;
-    Attempt::start(
-        &app,
-        "client_id=sandbox-app&redirect_uri=http://localhost/cb",
-    )
-    .await
-    .create_account("Jason", "Argonaut", JASON, "02114", "page@example.com")
-    .await;
+    Attempt::for_sandbox_app(&app)
+        .await
+        .create_account("Jason", "Argonaut", JASON, "02114", "page@example.com")
+        .await;
     app.post_json(
         "/sandbox/api/faults",
         json!({"target": "fhir", "status": 429, "path": "/r4/Coverage", "retry_after": 2}),

@@ -37,11 +37,7 @@ async fn every_page_forbids_framing_scripts_caching_and_referrers() {
         let response = app.get(path).await;
         assert_page_headers(&response, path);
     }
-    let attempt = Attempt::start(
-        &app,
-        "client_id=sandbox-app&redirect_uri=http://localhost/cb",
-    )
-    .await;
+    let attempt = Attempt::for_sandbox_app(&app).await;
     for step in ["", "/create", "/signin"] {
         let response = app.get(&format!("{}{step}", attempt.path)).await;
         assert_page_headers(&response, step);
