@@ -8,47 +8,91 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
-use axum::Router;
 use tokio::net::TcpListener;
 use url::Url;
 
 use crate::clock::Clock;
-use crate::data::{self, DataSource};
+use crate::data::{self, DataSource, Dataset, LoadError};
+use crate::fhir::MemberData;
 use crate::http;
-use crate::http::csrf::CsrfTokens;
 use crate::oauth::apps::{App, check_redirect_uri};
 use crate::oauth::keys::SigningKey;
 use crate::oauth::persist::{PersistedState, Persister};
 use crate::oauth::{OAuthConfig, OAuthServer};
 use crate::sandbox::Tools;
 use crate::settings::Settings;
-use crate::state::{AppState, Inner};
+use crate::state::{self, AppState};
+
+/// Why the server could not start: each names the flag or file and the problem.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        address: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("--public-url {url:?}: {problem}")]
+    PublicUrl { url: String, problem: String },
+    #[error(transparent)]
+    Data(#[from] LoadError),
+    #[error("{0}")]
+    Clients(String),
+    #[error("--state-dir: {0}")]
+    State(String),
+    #[error("the signing key: {0}")]
+    SigningKey(String),
+}
+
+/// What `Application::build_with` may be handed instead of making it: a clock (so that a test
+/// can hold one and move it), and data already loaded (so that many servers share one load).
+#[derive(Default)]
+pub struct Dependencies {
+    pub clock: Option<Arc<Clock>>,
+    pub data: Option<Dataset>,
+}
 
 pub struct Application {
     listener: TcpListener,
-    router: Router,
+    router: http::AppRouter,
     public_url: String,
     address: SocketAddr,
     pub warnings: Vec<String>,
 }
 
 impl Application {
-    pub async fn build(settings: Settings) -> Result<Self, String> {
-        let listener = TcpListener::bind(settings.listen)
-            .await
-            .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        Self::build_with(settings, Dependencies::default()).await
+    }
+
+    pub async fn build_with(
+        settings: Settings,
+        dependencies: Dependencies,
+    ) -> Result<Self, StartupError> {
+        let listener =
+            TcpListener::bind(settings.listen)
+                .await
+                .map_err(|source| StartupError::Listen {
+                    address: settings.listen,
+                    source,
+                })?;
         let address = listener
             .local_addr()
-            .map_err(|e| format!("cannot read the bound address: {e}"))?;
+            .map_err(|source| StartupError::Listen {
+                address: settings.listen,
+                source,
+            })?;
         let public_url = public_url(settings.public_url.as_deref(), address)?;
-        let state = build_state(&settings, public_url.clone())?;
-        release_load_memory();
+        let loaded_here = dependencies.data.is_none();
+        let (state, warnings) = build_state(&settings, public_url.clone(), dependencies)?;
+        if loaded_here {
+            release_load_memory();
+        }
         Ok(Self {
             listener,
-            router: http::router(state.0),
+            router: http::router(state),
             public_url,
             address,
-            warnings: state.1,
+            warnings,
         })
     }
 
@@ -65,27 +109,25 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
+        http::serve(self.listener, self.router, shutdown).await
     }
 }
 
 /// `--public-url`, else `http://<bound address>` (a wildcard bind is announced as loopback,
 /// the one address a browser on this machine can use).
-fn public_url(configured: Option<&str>, bound: SocketAddr) -> Result<String, String> {
+fn public_url(configured: Option<&str>, bound: SocketAddr) -> Result<String, StartupError> {
     match configured {
         Some(url) => {
-            let parsed = Url::parse(url).map_err(|e| format!("--public-url {url:?}: {e}"))?;
+            let problem = |problem: String| StartupError::PublicUrl {
+                url: url.to_owned(),
+                problem,
+            };
+            let parsed = Url::parse(url).map_err(|e| problem(e.to_string()))?;
             if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
-                return Err(format!(
-                    "--public-url {url:?}: must be an absolute http(s) URL"
-                ));
+                return Err(problem("must be an absolute http(s) URL".to_owned()));
             }
             if parsed.query().is_some() || parsed.fragment().is_some() {
-                return Err(format!(
-                    "--public-url {url:?}: must not have a query or fragment"
-                ));
+                return Err(problem("must not have a query or fragment".to_owned()));
             }
             Ok(url.trim_end_matches('/').to_owned())
         }
@@ -103,31 +145,43 @@ fn public_url(configured: Option<&str>, bound: SocketAddr) -> Result<String, Str
     }
 }
 
-fn build_state(settings: &Settings, public_url: String) -> Result<(AppState, Vec<String>), String> {
+/// The data of `--data DIR`, or the embedded seed data.
+pub fn load_data(settings: &Settings) -> Result<Dataset, LoadError> {
     let source = match &settings.data {
         Some(dir) => DataSource::Directory(dir.clone()),
         None => DataSource::Embedded,
     };
-    let dataset = data::load(&source).map_err(|e| e.to_string())?;
+    data::load(&source)
+}
+
+fn build_state(
+    settings: &Settings,
+    public_url: String,
+    dependencies: Dependencies,
+) -> Result<(AppState, Vec<String>), StartupError> {
+    let dataset = match dependencies.data {
+        Some(data) => data,
+        None => load_data(settings)?,
+    };
     let mut warnings = dataset.warnings;
-    let members = dataset.members;
-    if members.all().is_empty() {
+    if dataset.members.all().is_empty() {
         warnings.push(
             "no test members: no Patient has a name, a postal code and a member ID".to_owned(),
         );
     }
     let preregistered = match &settings.clients {
-        Some(path) => load_clients(path, settings.strict)?,
+        Some(path) => load_clients(path, settings.strict).map_err(StartupError::Clients)?,
         None => Vec::new(),
     };
     let (persister, restored) = match &settings.state_dir {
-        Some(dir) => Persister::open(dir)?,
+        Some(dir) => Persister::open(dir).map_err(StartupError::State)?,
         None => (Persister::in_memory(), PersistedState::default()),
     };
-    let keys = SigningKey::sandbox()?;
+    let keys = SigningKey::sandbox().map_err(StartupError::SigningKey)?;
+    let fhir_base = format!("{public_url}{}", http::routes::FHIR_BASE);
     let config = OAuthConfig {
         issuer: public_url.clone(),
-        fhir_base: format!("{public_url}{}", http::routes::FHIR_BASE),
+        fhir_base: fhir_base.clone(),
         code_ttl: settings.code_ttl as i64,
         access_token_ttl: settings.access_token_ttl as i64,
         refresh_token_ttl: settings.refresh_token_ttl as i64,
@@ -135,15 +189,14 @@ fn build_state(settings: &Settings, public_url: String) -> Result<(AppState, Vec
         strict: settings.strict,
     };
     let oauth = OAuthServer::new(config, keys, persister, restored, preregistered);
-    let state = AppState::new(Inner {
+    let state = AppState::new(state::Parts {
         public_url,
-        clock: Arc::new(Clock::new()),
-        store: Arc::new(dataset.store),
-        members,
+        fhir_base,
+        clock: dependencies.clock.unwrap_or_default(),
+        member_data: MemberData::new(dataset.store),
+        members: dataset.members,
         oauth,
         control_api: !settings.no_control_api,
-        csrf: CsrfTokens::default(),
-        capability: std::sync::OnceLock::new(),
         tools: Tools::new(usize::try_from(settings.request_log_size).unwrap_or(usize::MAX)),
     });
     Ok((state, warnings))

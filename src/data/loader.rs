@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, mpsc};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Instant;
 
 use serde_json::Value;
@@ -18,7 +18,6 @@ use super::members::{CoverageFacts, Members, PatientFacts};
 use super::parse::{self, Origin};
 use super::sources::{self, InputFile, Unit, Units};
 use super::{Dataset, validate};
-use crate::fhir::resource_types::is_supported;
 use crate::fhir::search_params;
 use crate::fhir::{Batch, StoreBuilder};
 
@@ -258,8 +257,8 @@ fn load_files(files: &[InputFile]) -> Result<Dataset, LoadError> {
         "data loaded"
     );
     Ok(Dataset {
-        store,
-        members,
+        store: Arc::new(store),
+        members: Arc::new(members),
         warnings,
     })
 }
@@ -277,7 +276,7 @@ pub fn resources(source: &DataSource) -> Result<Vec<Value>, LoadError> {
         parse::resources(&unit?, &names, &mut |resource, origin| {
             let (resource_type, id) =
                 validate::identify(resource, || origin.describe(names.as_slice()))?;
-            if !is_supported(resource_type) {
+            if !search_params::is_served(resource_type) {
                 return Ok(());
             }
             let here = origin.describe(&names);

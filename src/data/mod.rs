@@ -11,13 +11,16 @@ mod validate;
 pub use loader::{DataSource, LoadError, load, resources};
 pub use members::{Member, Members};
 
+use std::sync::Arc;
+
 use crate::fhir::Store;
 
 /// Everything loaded and checked: the store to serve, the test members, and the warnings to
-/// print at start-up.
-#[derive(Debug, Default)]
+/// print at start-up. Cheap to clone, so that one load can serve several servers (the
+/// integration tests load the embedded data once for all of them).
+#[derive(Debug, Default, Clone)]
 pub struct Dataset {
-    pub store: Store,
-    pub members: Members,
+    pub store: Arc<Store>,
+    pub members: Arc<Members>,
     pub warnings: Vec<String>,
 }

@@ -2,10 +2,10 @@
 //! concatenating each entry's already-serialised resource, so a page costs no re-serialisation
 //! unless `_elements` or `_summary=data` asks for a subset of a resource.
 
-use axum::body::Bytes;
+use bytes::Bytes;
 use serde_json::Value;
 
-use super::store::Entry;
+use super::store::StoredResource;
 
 const SUBSETTED: &str = "http://terminology.hl7.org/CodeSystem/v3-ObservationValue";
 
@@ -76,7 +76,7 @@ impl BundleWriter {
     }
 
     /// One stored resource; `json` replaces its bytes when the resource was subsetted.
-    pub fn entry(&mut self, entry: &Entry, mode: Mode, json: Option<&[u8]>) {
+    pub fn entry(&mut self, entry: &StoredResource, mode: Mode, json: Option<&[u8]>) {
         self.open_entry();
         self.buf.extend_from_slice(b"{\"fullUrl\":");
         let full_url = format!("{}/{}/{}", self.base, entry.resource_type(), entry.id);

@@ -2,15 +2,13 @@
 //! search, `$everything`, bundles, OperationOutcomes and the CapabilityStatement. Nothing here
 //! knows HTTP; `http::fhir` serves it.
 
-pub mod access;
 pub mod bundle;
 pub mod capability;
+pub mod compartment;
 pub mod date;
-pub mod everything;
 pub mod extract;
 mod fx_hash;
 pub mod outcome;
-pub mod resource_types;
 pub mod search;
 pub mod search_params;
 pub mod store;
@@ -19,6 +17,10 @@ pub mod store_builder;
 mod store_resolve;
 mod strings;
 
+pub use compartment::{
+    AccessError, AccessRights, Compartment, Interaction, MemberData, SearchResult, Site,
+};
+pub use search::Handling;
 pub use store::Store;
 pub use store_batch::Batch;
 pub use store_builder::{Dangling, Duplicate, StoreBuilder};

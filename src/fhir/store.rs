@@ -6,7 +6,7 @@
 //! Resources are numbered in the default result order (newest `meta.lastUpdated` first, ties by
 //! id), so any list of numbers kept sorted is already in that order. `StoreBuilder` builds it.
 
-use axum::body::Bytes;
+use bytes::Bytes;
 use hashbrown::HashTable;
 
 use super::date::{DateRange, Nanos, OPEN_END, OPEN_START};
@@ -102,16 +102,22 @@ pub(super) struct Record {
 
 /// One stored resource, as the search, include and read code sees it.
 #[derive(Clone, Copy)]
-pub struct Entry<'a> {
+pub struct StoredResource<'a> {
     store: &'a Store,
     record: &'a Record,
+    number: Idx,
     pub type_slot: usize,
     pub id: &'a str,
     pub version_id: &'a str,
     pub last_updated: Option<Nanos>,
 }
 
-impl<'a> Entry<'a> {
+impl<'a> StoredResource<'a> {
+    /// The resource's number in the store.
+    pub(in crate::fhir) fn number(&self) -> Idx {
+        self.number
+    }
+
     pub fn resource_type(&self) -> &'static str {
         RESOURCES[self.type_slot].name
     }
@@ -138,7 +144,7 @@ impl<'a> Entry<'a> {
     }
 
     /// The values of one search parameter of the type (by `ParamIndex`).
-    pub fn values(&self, param: ParamIndex) -> &'a [Indexed] {
+    pub(in crate::fhir) fn values(&self, param: ParamIndex) -> &'a [Indexed] {
         let at = self.record.offsets_at as usize + param;
         match (
             self.store.value_offsets.get(at),
@@ -152,7 +158,7 @@ impl<'a> Entry<'a> {
     }
 
     /// The store numbers one reference parameter's values resolve to, sorted.
-    pub fn targets(&self, param: ParamIndex) -> &'a [Idx] {
+    pub(in crate::fhir) fn targets(&self, param: ParamIndex) -> &'a [Idx] {
         let at = self.record.offsets_at as usize + param;
         match (
             self.store.target_offsets.get(at),
@@ -165,7 +171,7 @@ impl<'a> Entry<'a> {
         }
     }
 
-    pub fn references(&self) -> &'a [Idx] {
+    pub(in crate::fhir) fn references(&self) -> &'a [Idx] {
         let start = self.record.references_start as usize;
         &self.store.references[start..start + self.record.references_len as usize]
     }
@@ -192,8 +198,6 @@ pub struct Store {
     pub(super) references: Vec<Idx>,
     /// Every resource, found by the hash of its type slot and id (`id_hash`).
     pub(super) by_id: HashTable<Idx>,
-    /// How many resources of each type slot.
-    pub(super) counts: Vec<usize>,
     /// `(global parameter, target)` → the resources whose parameter references the target.
     pub(super) reverse: FxHashMap<(u16, Idx), Vec<Idx>>,
     /// Patient number → what a token for that Patient may see.
@@ -276,11 +280,12 @@ impl Store {
     /// `entry` without looking up its id and version (left empty): for the load-time passes
     /// over every resource, which read only numbers and would otherwise touch the string arena
     /// at random twice per resource.
-    pub(super) fn numbers_of(&self, n: Idx) -> Entry<'_> {
+    pub(super) fn numbers_of(&self, n: Idx) -> StoredResource<'_> {
         let record = &self.records[n as usize];
-        Entry {
+        StoredResource {
             store: self,
             record,
+            number: n,
             type_slot: usize::from(record.type_slot),
             id: "",
             version_id: "",
@@ -288,11 +293,12 @@ impl Store {
         }
     }
 
-    pub fn entry(&self, n: Idx) -> Entry<'_> {
+    pub(in crate::fhir) fn entry(&self, n: Idx) -> StoredResource<'_> {
         let record = &self.records[n as usize];
-        Entry {
+        StoredResource {
             store: self,
             record,
+            number: n,
             type_slot: usize::from(record.type_slot),
             id: self.text(record.id),
             version_id: self.text(record.version_id),
@@ -301,14 +307,14 @@ impl Store {
     }
 
     /// A string of the arena.
-    pub fn text(&self, sym: Sym) -> &str {
+    pub(in crate::fhir) fn text(&self, sym: Sym) -> &str {
         self.spans
             .get(sym as usize)
             .and_then(|&(start, len)| self.text.get(start as usize..(start + len) as usize))
             .unwrap_or_default()
     }
 
-    pub fn find(&self, type_slot: usize, id: &str) -> Option<Idx> {
+    pub(in crate::fhir) fn find(&self, type_slot: usize, id: &str) -> Option<Idx> {
         self.by_id
             .find(id_hash(type_slot, id), |&n| {
                 self.records
@@ -319,36 +325,34 @@ impl Store {
     }
 
     /// The store number of a Patient, which is how a token's member is named here.
-    pub fn patient(&self, patient_id: &str) -> Option<Idx> {
+    pub(in crate::fhir) fn patient(&self, patient_id: &str) -> Option<Idx> {
         let (slot, _) = search_params::resource("Patient")?;
         self.find(slot, patient_id)
     }
 
     /// What the member whose Patient is `member` may see of one type, in default order.
-    pub fn visible_list(&self, member: Idx, type_slot: usize) -> &[Idx] {
+    pub(in crate::fhir) fn visible_list(&self, member: Idx, type_slot: usize) -> &[Idx] {
         self.visible
             .get(&member)
             .and_then(|v| v.by_type.get(type_slot))
             .map_or(&[], Vec::as_slice)
     }
 
-    pub fn is_visible(&self, member: Idx, n: Idx) -> bool {
+    pub(in crate::fhir) fn is_visible(&self, member: Idx, n: Idx) -> bool {
         let slot = self.entry(n).type_slot;
         self.visible_list(member, slot).binary_search(&n).is_ok()
     }
 
     /// The resources whose parameter `param` of `type_slot` references `target`, in default order.
-    pub fn referring(&self, type_slot: usize, param: ParamIndex, target: Idx) -> &[Idx] {
+    pub(in crate::fhir) fn referring(
+        &self,
+        type_slot: usize,
+        param: ParamIndex,
+        target: Idx,
+    ) -> &[Idx] {
         self.reverse
             .get(&(global_param(type_slot, param), target))
             .map_or(&[], Vec::as_slice)
-    }
-
-    pub fn count(&self, resource_type: &str) -> usize {
-        search_params::resource(resource_type)
-            .and_then(|(slot, _)| self.counts.get(slot))
-            .copied()
-            .unwrap_or(0)
     }
 
     pub fn len(&self) -> usize {

@@ -7,7 +7,7 @@
 
 use std::time::Instant;
 
-use axum::body::Bytes;
+use bytes::Bytes;
 use hashbrown::HashTable;
 
 use super::date::{Nanos, OPEN_END};
@@ -248,7 +248,7 @@ impl StoreBuilder {
             let visible = visible.join().unwrap_or_else(|_| store.compartments());
             (ids, reverse, visible)
         });
-        (store.by_id, store.counts) = ids;
+        store.by_id = ids;
         store.reverse = reverse;
         store.visible = visible;
         tracing::debug!(
@@ -295,8 +295,8 @@ fn renumber(value: Indexed, sym: &impl Fn(Sym) -> Sym) -> Indexed {
     }
 }
 
-/// Every resource by type and id, for `Store::find`; and how many of each type.
-fn id_table(store: &Store) -> (HashTable<Idx>, Vec<usize>) {
+/// Every resource by type and id, for `Store::find`.
+fn id_table(store: &Store) -> HashTable<Idx> {
     let hash = |n: Idx| {
         store
             .records
@@ -304,14 +304,10 @@ fn id_table(store: &Store) -> (HashTable<Idx>, Vec<usize>) {
             .map_or(0, |r| id_hash(usize::from(r.type_slot), store.text(r.id)))
     };
     let mut table = HashTable::with_capacity(store.records.len());
-    let mut counts = vec![0; RESOURCES.len()];
-    for (n, record) in store.records.iter().enumerate() {
+    for n in 0..store.records.len() {
         table.insert_unique(hash(n as Idx), n as Idx, |&n| hash(n));
-        if let Some(count) = counts.get_mut(usize::from(record.type_slot)) {
-            *count += 1;
-        }
     }
-    (table, counts)
+    table
 }
 
 /// `(global parameter, target)` → the resources whose parameter references the target, in

@@ -55,6 +55,20 @@ pub(crate) fn cors() -> CorsLayer {
         .max_age(Duration::from_secs(86_400))
 }
 
+/// The assembled server, as `startup` holds it until it serves.
+pub type AppRouter = Router;
+
+/// Serves `router` on `listener` until `shutdown` completes, then finishes the requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: AppRouter,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
 pub fn router(state: AppState) -> Router {
     let api = oauth::api_router()
         .method_not_allowed_fallback(json_method_not_allowed)

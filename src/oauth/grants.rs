@@ -38,6 +38,21 @@ pub struct AccessGrant {
     pub family: String,
 }
 
+/// A grant's member and scopes are what the FHIR core's compartment asks of a caller.
+impl crate::fhir::AccessRights for AccessGrant {
+    fn patient_id(&self) -> &str {
+        &self.patient_id
+    }
+
+    fn permits(&self, resource_type: &str, interaction: crate::fhir::Interaction) -> bool {
+        self.scopes.permits(resource_type, interaction)
+    }
+
+    fn describe(&self) -> String {
+        self.scopes.to_string()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct RefreshGrant {
     pub client_id: String,

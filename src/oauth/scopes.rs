@@ -5,13 +5,8 @@
 
 use std::fmt;
 
-use crate::fhir::resource_types::is_supported;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Interaction {
-    Read,
-    Search,
-}
+pub use crate::fhir::Interaction;
+use crate::fhir::search_params::is_served;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Context {
@@ -67,7 +62,7 @@ impl Scope {
         let (resource_type, permissions) = rest.split_once('.')?;
         let resource_type = match resource_type {
             "*" => None,
-            t if is_supported(t) => Some(t.to_owned()),
+            t if is_served(t) => Some(t.to_owned()),
             _ => return None,
         };
         let prefix = &text[..text.len() - permissions.len()];
@@ -370,7 +365,7 @@ mod properties {
         fn narrowing_never_widens(words in proptest::collection::vec(scope_word(), 1..6), asked in proptest::collection::vec(scope_word(), 1..6)) {
             let granted = GrantedScopes::grant(&words.join(" "), None);
             if let Ok(narrowed) = granted.narrow(&asked.join(" ")) {
-                for t in crate::fhir::resource_types::RESOURCE_TYPES {
+                for t in crate::fhir::search_params::RESOURCES.iter().map(|d| d.name) {
                     for i in [Interaction::Read, Interaction::Search] {
                         prop_assert!(!narrowed.permits(t, i) || granted.permits(t, i));
                     }

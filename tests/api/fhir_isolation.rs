@@ -4,7 +4,6 @@
 
 use std::collections::BTreeSet;
 
-use payer_sandbox::fhir::resource_types::RESOURCE_TYPES;
 use payer_sandbox::fhir::search_params;
 
 use crate::fhir_support::{ALICE, BOB, Fhir, Oracle, entries, fixture, key, spawn_fixture};
@@ -43,7 +42,7 @@ async fn a_member_never_sees_another_members_data() {
                 let (status, _) = fhir.get(&format!("{k}/_history/1")).await;
                 assert_eq!(status, expected, "{scope} {member} vread {k}");
             }
-            for t in RESOURCE_TYPES {
+            for t in search_params::RESOURCES.iter().map(|d| d.name) {
                 let prefix = format!("{t}/");
                 let want: BTreeSet<String> = mine
                     .iter()

@@ -387,8 +387,11 @@ async fn capability_statement_is_complete_and_needs_no_token() {
             r["type"].as_str().unwrap()
         })
         .collect();
-    for t in payer_sandbox::fhir::resource_types::RESOURCE_TYPES {
-        assert!(types.contains(t), "{t} missing");
+    for t in payer_sandbox::fhir::search_params::RESOURCES
+        .iter()
+        .map(|d| d.name)
+    {
+        assert!(types.contains(&t), "{t} missing");
     }
     let eob = rest["resource"]
         .as_array()

@@ -532,7 +532,10 @@ async fn embedded_data_searches_match_the_oracle() {
     assert!(!members.all().is_empty());
     for member in members.all() {
         let fhir = Fhir::new(&app, &member.member_id, "patient/*.read").await;
-        for t in payer_sandbox::fhir::resource_types::RESOURCE_TYPES {
+        for t in payer_sandbox::fhir::search_params::RESOURCES
+            .iter()
+            .map(|d| &d.name)
+        {
             let want = oracle.visible(&member.patient_id, t);
             let mut got = Vec::new();
             for page in fhir.all_pages(&format!("{t}?_count=200")).await {
@@ -560,5 +563,69 @@ async fn embedded_data_searches_match_the_oracle() {
                 assert_eq!(with, owned, "{} {t}?patient", member.member_id);
             }
         }
+    }
+}
+
+/// FHIR R4 search: the `self` link shows the parameters the server used, so an ignored unknown
+/// parameter, an ignored `_include` item or an unsupported `_sort` key is not in it.
+#[tokio::test]
+async fn self_link_shows_only_the_parameters_used() {
+    let app = spawn_fixture().await;
+    let fhir = Fhir::new(&app, ALICE, "patient/*.read").await;
+    let bundle = fhir
+        .search(
+            "ExplanationOfBenefit?foo=bar&type=oral&_include=Nope:thing,ExplanationOfBenefit:patient&_sort=nope,-service-date&_count=5",
+        )
+        .await;
+    let url = link(&bundle, "self").unwrap();
+    let query: Vec<(String, String)> = url::Url::parse(&url)
+        .unwrap()
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let names: Vec<&str> = query.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(names, ["type", "_include", "_sort", "_count"], "{url}");
+    assert_eq!(query[1].1, "ExplanationOfBenefit:patient");
+    assert_eq!(query[2].1, "-service-date");
+}
+
+/// `$everything` reports unknown parameters like a search, and refuses them under
+/// `Prefer: handling=strict`; its paging links leave them out.
+#[tokio::test]
+async fn everything_handles_unknown_parameters_like_a_search() {
+    let app = spawn_fixture().await;
+    let fhir = Fhir::new(&app, ALICE, "patient/*.read").await;
+    let path = "/r4/Patient/alice/$everything?foo=bar&_count=2";
+    let strict = app
+        .client
+        .get(app.at(path))
+        .bearer_auth(&fhir.token)
+        .header("Prefer", "handling=strict")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(strict.status(), 400);
+    let body: Value = strict.json().await.unwrap();
+    assert_eq!(body["issue"][0]["code"], "invalid");
+    assert!(
+        body["issue"][0]["diagnostics"]
+            .as_str()
+            .unwrap()
+            .contains("foo")
+    );
+
+    let lenient = fhir
+        .search("Patient/alice/$everything?foo=bar&_count=2")
+        .await;
+    let outcomes = lenient["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["search"]["mode"] == "outcome")
+        .count();
+    assert_eq!(outcomes, 1);
+    for relation in ["self", "next"] {
+        let url = link(&lenient, relation).unwrap();
+        assert!(!url.contains("foo"), "{relation}: {url}");
     }
 }

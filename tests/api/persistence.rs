@@ -136,7 +136,7 @@ async fn an_unwritable_state_dir_stops_start_up_with_a_clear_message() {
     settings.state_dir = Some(blocker.join("state"));
     let error = match payer_sandbox::startup::Application::build(settings).await {
         Ok(_) => panic!("start-up should fail"),
-        Err(e) => e,
+        Err(e) => e.to_string(),
     };
     assert!(
         error.contains("state dir") && error.contains("a-file"),

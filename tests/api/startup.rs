@@ -26,7 +26,7 @@ async fn build_error(configure: impl FnOnce(&mut Settings)) -> String {
     configure(&mut settings);
     match Application::build(settings).await {
         Ok(_) => panic!("start-up should fail"),
-        Err(e) => e,
+        Err(e) => e.to_string(),
     }
 }
 

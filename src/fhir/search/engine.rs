@@ -6,10 +6,10 @@
 
 use std::cmp::Ordering;
 
-use crate::fhir::access::Viewer;
+use crate::fhir::compartment::{Compartment, Interaction};
 use crate::fhir::date::Nanos;
-use crate::fhir::search_params::{self, ParamType};
-use crate::fhir::store::{Entry, Idx};
+use crate::fhir::search_params::{self, ParamType, RESOURCES};
+use crate::fhir::store::{Idx, StoredResource};
 
 use super::include;
 use super::matching::matches;
@@ -23,8 +23,9 @@ pub struct Page {
     pub included: Vec<Idx>,
 }
 
-pub fn run(viewer: &Viewer, type_slot: usize, request: &SearchRequest) -> Page {
-    let store = viewer.store;
+pub fn run(viewer: &Compartment, request: &SearchRequest) -> Page {
+    let store = viewer.store();
+    let type_slot = viewer.type_slot();
     let compartment = viewer.visible_list(type_slot);
     let (candidates, from_compartment) =
         match narrowest(viewer, type_slot, request, compartment.len()) {
@@ -45,6 +46,38 @@ pub fn run(viewer: &Viewer, type_slot: usize, request: &SearchRequest) -> Page {
             compare(&store.entry(a), &store.entry(b), &request.sort).then(a.cmp(&b))
         });
     }
+    let mut page = cut(matched, request);
+    page.included = include::collect(viewer, &page.matches, request);
+    page
+}
+
+/// `Patient/{id}/$everything`'s matches: the Patient, then the compartment type by type (each
+/// in default order), of the types the rights let the caller read and `_type` names, updated
+/// since `_since`; paged like a search.
+pub fn run_everything(viewer: &Compartment, patient: Idx, request: &SearchRequest) -> Page {
+    let store = viewer.store();
+    let wanted = |slot: usize| request.types.as_ref().is_none_or(|t| t.contains(&slot));
+    let recent = |n: &Idx| {
+        request
+            .since
+            .is_none_or(|s| store.entry(*n).last_updated.is_some_and(|lu| lu >= s))
+    };
+    let patient_slot = store.entry(patient).type_slot;
+    let mut all: Vec<Idx> = Vec::new();
+    if wanted(patient_slot) && recent(&patient) {
+        all.push(patient);
+    }
+    for (slot, def) in RESOURCES.iter().enumerate() {
+        if slot == patient_slot || !wanted(slot) || !viewer.permits(def.name, Interaction::Read) {
+            continue;
+        }
+        all.extend(viewer.visible_list(slot).iter().filter(|n| recent(n)));
+    }
+    cut(all, request)
+}
+
+/// The requested page of every match (none for `_summary=count`), and the total.
+fn cut(matched: Vec<Idx>, request: &SearchRequest) -> Page {
     let total = matched.len();
     let wanted = if request.summary == Summary::Count {
         0
@@ -53,24 +86,22 @@ pub fn run(viewer: &Viewer, type_slot: usize, request: &SearchRequest) -> Page {
     };
     let start = request.offset.min(total);
     let end = start.saturating_add(wanted).min(total);
-    let matches = matched[start..end].to_vec();
-    let included = include::collect(viewer, &matches, request);
     Page {
         total,
-        matches,
-        included,
+        matches: matched[start..end].to_vec(),
+        included: Vec::new(),
     }
 }
 
 /// A candidate list shorter than the compartment's, from an `_id` filter or a reference filter
 /// whose every value resolves; `None` when the compartment list is the best start.
 fn narrowest(
-    viewer: &Viewer,
+    viewer: &Compartment,
     type_slot: usize,
     request: &SearchRequest,
     compartment_len: usize,
 ) -> Option<Vec<Idx>> {
-    let store = viewer.store;
+    let store = viewer.store();
     let mut best: Option<(usize, &Filter)> = None;
     for filter in &request.filters {
         if !matches!(filter.modifier, Modifier::None | Modifier::Type(_)) {
@@ -119,8 +150,8 @@ fn narrowest(
 
 /// The store numbers a reference filter's values name, or `None` if any value does not resolve
 /// to a loaded resource (a textual match might still exist, so the index cannot answer alone).
-fn reference_targets(viewer: &Viewer, filter: &Filter) -> Option<Vec<Idx>> {
-    let store = viewer.store;
+fn reference_targets(viewer: &Compartment, filter: &Filter) -> Option<Vec<Idx>> {
+    let store = viewer.store();
     let mut targets = Vec::new();
     for value in &filter.values {
         let FilterValue::Reference { resource_type, id } = value else {
@@ -143,7 +174,7 @@ fn reference_targets(viewer: &Viewer, filter: &Filter) -> Option<Vec<Idx>> {
     Some(targets)
 }
 
-fn compare(a: &Entry, b: &Entry, keys: &[SortKey]) -> Ordering {
+fn compare(a: &StoredResource, b: &StoredResource, keys: &[SortKey]) -> Ordering {
     for key in keys {
         let (x, y, descending) = match *key {
             SortKey::LastUpdated { descending } => (a.last_updated, b.last_updated, descending),
@@ -169,7 +200,7 @@ fn compare(a: &Entry, b: &Entry, keys: &[SortKey]) -> Ordering {
 }
 
 /// Ascending sorts by the earliest instant of any value, descending by the latest.
-fn date_key(entry: &Entry, param: usize, descending: bool) -> Option<Nanos> {
+fn date_key(entry: &StoredResource, param: usize, descending: bool) -> Option<Nanos> {
     let ranges = entry.values(param).iter().filter_map(|v| v.date_range());
     if descending {
         ranges.map(|r| r.end).max()

@@ -6,7 +6,7 @@
 
 use std::collections::HashSet;
 
-use crate::fhir::access::Viewer;
+use crate::fhir::compartment::Compartment;
 use crate::fhir::search_params::{self, ParamIndex};
 use crate::fhir::store::Idx;
 
@@ -15,7 +15,7 @@ use super::query::{IncludeSpec, SearchRequest};
 /// Rounds of `:iterate` before giving up: reference chains in payer data are short.
 const MAX_ROUNDS: usize = 8;
 
-pub fn collect(viewer: &Viewer, matches: &[Idx], request: &SearchRequest) -> Vec<Idx> {
+pub fn collect(viewer: &Compartment, matches: &[Idx], request: &SearchRequest) -> Vec<Idx> {
     if request.includes.is_empty() && request.revincludes.is_empty() {
         return Vec::new();
     }
@@ -62,8 +62,8 @@ fn params(spec: &IncludeSpec) -> Vec<ParamIndex> {
 }
 
 /// What `n` references through the spec's parameters (when `n` is of the source type).
-fn forward(viewer: &Viewer, n: Idx, spec: &IncludeSpec) -> Vec<Idx> {
-    let entry = viewer.store.entry(n);
+fn forward(viewer: &Compartment, n: Idx, spec: &IncludeSpec) -> Vec<Idx> {
+    let entry = viewer.store().entry(n);
     if entry.type_slot != spec.source_slot {
         return Vec::new();
     }
@@ -72,7 +72,7 @@ fn forward(viewer: &Viewer, n: Idx, spec: &IncludeSpec) -> Vec<Idx> {
         .flat_map(|p| entry.targets(p).iter().copied())
         .filter(|&t| {
             spec.target
-                .is_none_or(|wanted| viewer.store.entry(t).resource_type() == wanted)
+                .is_none_or(|wanted| viewer.store().entry(t).resource_type() == wanted)
         })
         .collect()
 }
@@ -80,8 +80,8 @@ fn forward(viewer: &Viewer, n: Idx, spec: &IncludeSpec) -> Vec<Idx> {
 /// The resources of the spec's source type that reference `n` through its parameters. Reads
 /// whichever is shorter: the reverse index for `n`, or the member's resources of the source
 /// type (a payer Organization is referenced by every member's claims).
-fn reverse(viewer: &Viewer, n: Idx, spec: &IncludeSpec) -> Vec<Idx> {
-    let store = viewer.store;
+fn reverse(viewer: &Compartment, n: Idx, spec: &IncludeSpec) -> Vec<Idx> {
+    let store = viewer.store();
     if spec
         .target
         .is_some_and(|wanted| store.entry(n).resource_type() != wanted)

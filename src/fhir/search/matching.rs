@@ -5,13 +5,13 @@
 
 use crate::fhir::date::{DateRange, Nanos};
 use crate::fhir::extract::normalise;
-use crate::fhir::store::{Entry, Indexed, NO_SYSTEM, Store};
+use crate::fhir::store::{Indexed, NO_SYSTEM, Store, StoredResource};
 
 use super::query::{Filter, FilterValue, Modifier, Prefix};
 
 const DAY: Nanos = 86_400 * 1_000_000_000;
 
-pub fn matches(store: &Store, entry: &Entry, filter: &Filter) -> bool {
+pub fn matches(store: &Store, entry: &StoredResource, filter: &Filter) -> bool {
     let values = entry.values(filter.param);
     match filter.modifier {
         Modifier::Missing => filter.values.iter().any(|v| match v {

@@ -8,5 +8,5 @@ pub mod matching;
 pub mod query;
 pub mod render;
 
-pub use engine::{Page, run};
-pub use query::{QueryError, SearchRequest, Summary, parse};
+pub use engine::{Page, run, run_everything};
+pub use query::{Handling, QueryError, SearchRequest, Summary, parse, parse_everything};

@@ -4,7 +4,7 @@
 //! parameter is only noted, so the caller can report it or, under `Prefer: handling=strict`,
 //! refuse it.
 
-use crate::fhir::date::{self, DateRange};
+use crate::fhir::date::{self, DateRange, Nanos};
 use crate::fhir::extract::{Reference, normalise};
 use crate::fhir::search_params::{self, ParamDef, ParamIndex, ParamType, ResourceDef};
 
@@ -100,8 +100,56 @@ pub struct SearchRequest {
     pub elements: Option<Vec<String>>,
     /// Parameters ignored, each with the reason, for the OperationOutcome entry.
     pub ignored: Vec<String>,
-    /// The pairs paging links repeat (everything but `_count` and `_offset`).
+    /// The pairs paging links repeat: the parameters the server used, but `_count` and
+    /// `_offset` (FHIR R4 search: the `self` link shows what was actually applied).
     pub echo: Vec<(String, String)>,
+    /// `$everything`'s `_type`: only these type slots (`None`: every type).
+    pub types: Option<Vec<usize>>,
+    /// `$everything`'s `_since`: only resources updated at or after this instant.
+    pub since: Option<Nanos>,
+}
+
+/// `Prefer: handling` (FHIR R4 search §3.1.1.3.4 "Handling errors"): lenient, the default,
+/// ignores unknown parameters and says so in the Bundle; strict refuses them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Handling {
+    #[default]
+    Lenient,
+    Strict,
+}
+
+impl SearchRequest {
+    fn new() -> Self {
+        SearchRequest {
+            filters: Vec::new(),
+            count: DEFAULT_COUNT,
+            offset: 0,
+            includes: Vec::new(),
+            revincludes: Vec::new(),
+            sort: Vec::new(),
+            summary: Summary::Full,
+            total: true,
+            elements: None,
+            ignored: Vec::new(),
+            echo: Vec::new(),
+            types: None,
+            since: None,
+        }
+    }
+
+    /// Under strict handling, any ignored parameter is an error.
+    pub fn check(&self, handling: Handling) -> Result<(), QueryError> {
+        if handling == Handling::Strict && !self.ignored.is_empty() {
+            return Err(QueryError(self.ignored.join("; ")));
+        }
+        Ok(())
+    }
+
+    fn used(&mut self, name: &str, value: &str) {
+        if name != "_count" && name != "_offset" {
+            self.echo.push((name.to_owned(), value.to_owned()));
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,25 +162,14 @@ pub fn parse(
     def: &'static ResourceDef,
     pairs: &[(String, String)],
 ) -> Result<SearchRequest, QueryError> {
-    let mut request = SearchRequest {
-        filters: Vec::new(),
-        count: DEFAULT_COUNT,
-        offset: 0,
-        includes: Vec::new(),
-        revincludes: Vec::new(),
-        sort: Vec::new(),
-        summary: Summary::Full,
-        total: true,
-        elements: None,
-        ignored: Vec::new(),
-        echo: Vec::new(),
-    };
+    let mut request = SearchRequest::new();
     for (raw_name, value) in pairs {
         let name = raw_name.trim();
-        if name != "_count" && name != "_offset" {
-            request.echo.push((name.to_owned(), value.clone()));
+        if value.is_empty() {
+            continue;
         }
-        if value.is_empty() || NO_EFFECT.contains(&name) {
+        if NO_EFFECT.contains(&name) {
+            request.used(name, value);
             continue;
         }
         let (base, modifier) = match name.split_once(':') {
@@ -152,37 +189,68 @@ pub fn parse(
                         )));
                     }
                 };
+                let mut kept = Vec::new();
                 for item in value.split(',') {
                     match parse_include(item.trim(), iterate) {
-                        Ok(spec) if base == "_include" => request.includes.push(spec),
-                        Ok(spec) => request.revincludes.push(spec),
+                        Ok(spec) => {
+                            kept.push(item.trim());
+                            if base == "_include" {
+                                request.includes.push(spec);
+                            } else {
+                                request.revincludes.push(spec);
+                            }
+                        }
                         Err(why) => request.ignored.push(format!("{base}={item}: {why}")),
                     }
                 }
-            }
-            "_sort" => {
-                for key in value.split(',') {
-                    match parse_sort(def, key.trim()) {
-                        Some(k) => request.sort.push(k),
-                        None => request
-                            .ignored
-                            .push(format!("_sort={key}: not a sortable parameter of {}", def.name)),
-                    }
+                if !kept.is_empty() {
+                    request.used(name, &kept.join(","));
                 }
             }
-            "_summary" => match value.as_str() {
-                "count" => request.summary = Summary::Count,
-                "data" => request.summary = Summary::Data,
-                "false" => request.summary = Summary::Full,
-                other => request.ignored.push(format!(
-                    "_summary={other}: not supported (count, data and false are); full resources returned"
-                )),
-            },
-            "_total" => match value.as_str() {
-                "none" => request.total = false,
-                "estimate" | "accurate" => request.total = true,
-                other => return Err(QueryError(format!("_total={other}: use none, estimate or accurate"))),
-            },
+            "_sort" => {
+                let mut kept = Vec::new();
+                for key in value.split(',') {
+                    match parse_sort(def, key.trim()) {
+                        Some(k) => {
+                            kept.push(key.trim());
+                            request.sort.push(k);
+                        }
+                        None => request.ignored.push(format!(
+                            "_sort={key}: not a sortable parameter of {}",
+                            def.name
+                        )),
+                    }
+                }
+                if !kept.is_empty() {
+                    request.used(name, &kept.join(","));
+                }
+            }
+            "_summary" => {
+                match value.as_str() {
+                    "count" => request.summary = Summary::Count,
+                    "data" => request.summary = Summary::Data,
+                    "false" => request.summary = Summary::Full,
+                    other => {
+                        request.ignored.push(format!(
+                            "_summary={other}: not supported (count, data and false are); full resources returned"
+                        ));
+                        continue;
+                    }
+                }
+                request.used(name, value);
+            }
+            "_total" => {
+                match value.as_str() {
+                    "none" => request.total = false,
+                    "estimate" | "accurate" => request.total = true,
+                    other => {
+                        return Err(QueryError(format!(
+                            "_total={other}: use none, estimate or accurate"
+                        )));
+                    }
+                }
+                request.used(name, value);
+            }
             "_elements" => {
                 request.elements = Some(
                     value
@@ -190,17 +258,67 @@ pub fn parse(
                         .map(|e| e.trim().to_owned())
                         .filter(|e| !e.is_empty())
                         .collect(),
-                )
+                );
+                request.used(name, value);
             }
             _ => match def.find(base) {
                 Some((param, param_def)) => {
-                    request.filters.push(parse_filter(param, param_def, modifier, value)?)
+                    request
+                        .filters
+                        .push(parse_filter(param, param_def, modifier, value)?);
+                    request.used(name, value);
                 }
-                None => request.ignored.push(format!(
-                    "{name}: unknown search parameter for {}",
-                    def.name
-                )),
+                None => request
+                    .ignored
+                    .push(format!("{name}: unknown search parameter for {}", def.name)),
             },
+        }
+    }
+    Ok(request)
+}
+
+/// `Patient/{id}/$everything`'s parameters (FHIR R4 Patient-everything): `_count` and `_offset`
+/// page it like a search, `_type` (comma list) and `_since` (an instant) narrow it; anything
+/// else is noted as ignored, like an unknown search parameter.
+pub fn parse_everything(pairs: &[(String, String)]) -> Result<SearchRequest, QueryError> {
+    let mut request = SearchRequest::new();
+    for (raw_name, value) in pairs {
+        let name = raw_name.trim();
+        if value.is_empty() {
+            continue;
+        }
+        match name {
+            "_count" => request.count = parse_count(value)?,
+            "_offset" => request.offset = parse_number(name, value)?,
+            "_type" => {
+                let mut slots = Vec::new();
+                let mut kept = Vec::new();
+                for t in value.split(',').map(str::trim) {
+                    match search_params::resource(t) {
+                        Some((slot, _)) => {
+                            slots.push(slot);
+                            kept.push(t);
+                        }
+                        None => request
+                            .ignored
+                            .push(format!("_type={t}: not a type this server serves")),
+                    }
+                }
+                request.types.get_or_insert_with(Vec::new).extend(slots);
+                if !kept.is_empty() {
+                    request.used(name, &kept.join(","));
+                }
+            }
+            "_since" => {
+                let range = date::parse(&value.replace(' ', "+"))
+                    .ok_or_else(|| QueryError(format!("_since={value}: not a FHIR instant")))?;
+                request.since = Some(range.start);
+                request.used(name, value);
+            }
+            _ if NO_EFFECT.contains(&name) => request.used(name, value),
+            other => request
+                .ignored
+                .push(format!("{other}: not a parameter of $everything")),
         }
     }
     Ok(request)

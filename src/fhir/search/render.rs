@@ -1,7 +1,7 @@
 //! A search page as a `searchset` Bundle (SPEC §6): total, paging links, matches then includes
 //! with their `search.mode`, and an OperationOutcome entry listing what was ignored.
 
-use axum::body::Bytes;
+use bytes::Bytes;
 
 use crate::fhir::bundle::{BundleWriter, Mode, subset};
 use crate::fhir::outcome::{Severity, operation_outcome};
@@ -20,7 +20,13 @@ pub struct Target<'a> {
     pub now: &'a str,
 }
 
-pub fn render(store: &Store, target: &Target, request: &SearchRequest, page: &Page) -> Bytes {
+/// The Bundle's bytes, and its `next` link if it has one.
+pub fn render(
+    store: &Store,
+    target: &Target,
+    request: &SearchRequest,
+    page: &Page,
+) -> (Bytes, Option<String>) {
     let count = if request.summary == Summary::Count {
         0
     } else {
@@ -33,6 +39,10 @@ pub fn render(store: &Store, target: &Target, request: &SearchRequest, page: &Pa
         request.offset,
         page.total,
     );
+    let next = links
+        .iter()
+        .find(|(relation, _)| *relation == "next")
+        .map(|(_, url)| url.clone());
     let total = (request.total || count == 0).then_some(page.total);
     let mut bundle = BundleWriter::searchset(target.base, target.now, total, &links);
     let drop_text = request.summary == Summary::Data;
@@ -51,5 +61,5 @@ pub fn render(store: &Store, target: &Target, request: &SearchRequest, page: &Pa
             &request.ignored,
         ));
     }
-    bundle.finish()
+    (bundle.finish(), next)
 }

@@ -4,8 +4,8 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::fhir::AccessError;
 use crate::fhir::outcome::{Severity, operation_outcome};
-use crate::fhir::search::QueryError;
 use crate::http::bearer::BearerProblem;
 
 use super::reply;
@@ -26,9 +26,14 @@ pub enum FhirError {
     NotAcceptable(String),
 }
 
-impl From<QueryError> for FhirError {
-    fn from(e: QueryError) -> Self {
-        FhirError::Invalid(e.0)
+impl From<AccessError> for FhirError {
+    fn from(e: AccessError) -> Self {
+        let message = e.to_string();
+        match e {
+            AccessError::UnknownType(_) | AccessError::NotFound(_) => FhirError::NotFound(message),
+            AccessError::Forbidden { .. } => FhirError::Forbidden(message),
+            AccessError::Invalid(_) => FhirError::Invalid(message),
+        }
     }
 }
 

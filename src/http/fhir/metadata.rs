@@ -27,7 +27,7 @@ fn render(state: &AppState) -> axum::body::Bytes {
         .format(format_description!("[year]-[month]-[day]"))
         .unwrap_or_default();
     let statement = capability_statement(
-        &state.fhir_base(),
+        state.fhir_base(),
         &date,
         &SecurityUris {
             authorize: &uris.authorize,

@@ -13,7 +13,6 @@ mod search;
 use axum::Router;
 use axum::routing::{MethodRouter, get};
 
-use crate::fhir::search_params::{self, ResourceDef};
 use crate::state::AppState;
 
 pub use error::FhirError;
@@ -48,12 +47,6 @@ async fn method_not_allowed() -> FhirError {
 
 async fn not_found() -> FhirError {
     FhirError::NotFound("no FHIR endpoint at this path".to_owned())
-}
-
-/// The table row of a served type, else 404.
-fn served_type(name: &str) -> Result<(usize, &'static ResourceDef), FhirError> {
-    search_params::resource(name)
-        .ok_or_else(|| FhirError::NotFound(format!("resource type {name} is not served here")))
 }
 
 /// Path segments arrive percent-decoded; undecodable ones are the client's error.

@@ -7,6 +7,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use url::form_urlencoded;
 
+use crate::fhir::Handling;
 use crate::state::AppState;
 
 use super::error::FhirError;
@@ -65,14 +66,19 @@ fn accept_allows_json(accept: &str) -> bool {
         })
 }
 
-/// `Prefer: handling=strict` (FHIR R4 search §3.1.1.3.4 "Handling errors").
-pub fn strict(headers: &HeaderMap) -> bool {
-    headers.get_all("prefer").iter().any(|v| {
+/// `Prefer: handling=strict` (FHIR R4 search §3.1.1.3.4 "Handling errors"); lenient otherwise.
+pub fn handling(headers: &HeaderMap) -> Handling {
+    let strict = headers.get_all("prefer").iter().any(|v| {
         v.to_str().is_ok_and(|v| {
             v.split([',', ';'])
                 .any(|p| p.trim().eq_ignore_ascii_case("handling=strict"))
         })
-    })
+    });
+    if strict {
+        Handling::Strict
+    } else {
+        Handling::Lenient
+    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::fhir::date::unix_seconds;
-use crate::fhir::store::Entry;
+use crate::fhir::store::StoredResource;
 
 pub const FHIR_JSON: &str = "application/fhir+json; charset=utf-8";
 
@@ -27,7 +27,7 @@ pub fn ok(body: Bytes) -> Response {
 }
 
 /// A read or vread of a stored resource, honouring conditional-read headers.
-pub fn resource(entry: &Entry, request: &HeaderMap) -> Response {
+pub fn resource(entry: &StoredResource, request: &HeaderMap) -> Response {
     let etag = format!("W/\"{}\"", entry.version_id);
     let last_modified = entry.last_updated.map(|lu| {
         httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(unix_seconds(lu).max(0) as u64))

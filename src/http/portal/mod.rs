@@ -50,7 +50,7 @@ pub async fn landing(State(state): State<AppState>) -> Response {
         StatusCode::OK,
         &LandingPage {
             public_url: &state.public_url,
-            fhir_base: &state.fhir_base(),
+            fhir_base: state.fhir_base(),
             members: state.members.all(),
         },
     )

@@ -91,7 +91,7 @@ async fn authorize(State(state): State<AppState>, body: Bytes) -> Response {
         response_type: Some("code".to_owned()),
         scope: request.scope,
         state: request.state,
-        aud: request.aud.or_else(|| Some(state.fhir_base())),
+        aud: request.aud.or_else(|| Some(state.fhir_base().to_owned())),
         code_challenge: request.code_challenge,
         code_challenge_method: request.code_challenge_method,
         nonce: request.nonce,

@@ -1,0 +1,263 @@
+//! The only road from outside the FHIR core to member data (docs/access.md#scope-enforcement).
+//!
+//! `MemberData::open` answers the three questions every read, search and `$everything` asks, in
+//! one call: is the type served here (else 404), do the caller's rights cover this interaction
+//! on it (else 403), and whose compartment is it (the member's own, and nothing else). What it
+//! returns, a `Compartment`, has private fields and offers only reads, searches and
+//! `$everything` that are already confined to that member: a resource outside the compartment
+//! reads as one that does not exist, and a search, an `_include` or `$everything` never adds one.
+//! The raw store's read API is private to `crate::fhir`, so a handler cannot go around it.
+//!
+//! The caller's rights come in through `AccessRights`, which the OAuth core implements for its
+//! grants; this module knows nothing of tokens.
+
+use std::fmt;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::search::{self, Handling, QueryError, render};
+use super::search_params::{self, ResourceDef};
+use super::store::{Idx, Store, StoredResource};
+
+/// The FHIR RESTful interactions a read-only server offers (FHIR R4 http §3.1.0), as SMART
+/// scopes name them (`.read`/`.r` and `.search`/`.s`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interaction {
+    Read,
+    Search,
+}
+
+impl Interaction {
+    pub fn verb(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Search => "search",
+        }
+    }
+}
+
+/// What a caller proves about itself: the member it acts for and what it may do. The OAuth
+/// core's access grant implements it.
+pub trait AccessRights {
+    /// The member's Patient id.
+    fn patient_id(&self) -> &str;
+    /// Whether the rights cover `interaction` on `resource_type`.
+    fn permits(&self, resource_type: &str, interaction: Interaction) -> bool;
+    /// The rights in words, for a 403's diagnostics (e.g. the granted scopes).
+    fn describe(&self) -> String;
+}
+
+/// Why a compartment could not be opened, or a read or search in it failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccessError {
+    /// The type is not one this server serves: 404.
+    UnknownType(String),
+    /// The rights do not cover the interaction on the type: 403.
+    Forbidden {
+        resource_type: &'static str,
+        interaction: Interaction,
+        rights: String,
+    },
+    /// No such resource, or not in the member's compartment: 404 (existence is not disclosed).
+    NotFound(String),
+    /// A malformed request (a bad parameter value, or an unknown one under strict handling): 400.
+    Invalid(String),
+}
+
+impl From<QueryError> for AccessError {
+    fn from(e: QueryError) -> Self {
+        AccessError::Invalid(e.0)
+    }
+}
+
+impl fmt::Display for AccessError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::UnknownType(t) => write!(f, "resource type {t} is not served here"),
+            Self::Forbidden {
+                resource_type,
+                interaction,
+                rights,
+            } => write!(
+                f,
+                "the granted scopes ({rights}) do not allow {} of {resource_type}",
+                interaction.verb()
+            ),
+            Self::NotFound(m) | Self::Invalid(m) => f.write_str(m),
+        }
+    }
+}
+
+/// The loaded member data, as the rest of the server may reach it: through `open` only.
+#[derive(Clone)]
+pub struct MemberData {
+    store: Arc<Store>,
+}
+
+impl MemberData {
+    pub fn new(store: Arc<Store>) -> Self {
+        Self { store }
+    }
+
+    /// The member's compartment of one type, once the type is known to be served and the rights
+    /// cover the interaction on it.
+    pub fn open<'a>(
+        &'a self,
+        rights: &'a dyn AccessRights,
+        resource_type: &str,
+        interaction: Interaction,
+    ) -> Result<Compartment<'a>, AccessError> {
+        let (type_slot, def) = search_params::resource(resource_type)
+            .ok_or_else(|| AccessError::UnknownType(resource_type.to_owned()))?;
+        if !rights.permits(def.name, interaction) {
+            return Err(AccessError::Forbidden {
+                resource_type: def.name,
+                interaction,
+                rights: rights.describe(),
+            });
+        }
+        Ok(Compartment {
+            store: &self.store,
+            member: self.store.patient(rights.patient_id()),
+            rights,
+            type_slot,
+            def,
+        })
+    }
+
+    /// How many resources the data holds in all (for start-up figures, not for any caller).
+    pub fn len(&self) -> usize {
+        self.store.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.store.is_empty()
+    }
+}
+
+/// Where the server is and when it answers: what a Bundle's URLs and `meta.lastUpdated` need.
+#[derive(Debug, Clone, Copy)]
+pub struct Site<'a> {
+    /// The absolute FHIR base URL, without a trailing slash.
+    pub base: &'a str,
+    /// The request's one reading of the sandbox clock.
+    pub now: OffsetDateTime,
+}
+
+/// A searchset Bundle, and the `next` link it offers (for the request log).
+#[derive(Debug, Clone)]
+pub struct SearchResult {
+    pub body: Bytes,
+    pub next: Option<String>,
+}
+
+/// One member's resources of one type, as a caller with the given rights may see them.
+pub struct Compartment<'a> {
+    store: &'a Store,
+    /// The member's Patient; `None` when the member's Patient is not in the data (sees nothing).
+    member: Option<Idx>,
+    rights: &'a dyn AccessRights,
+    type_slot: usize,
+    def: &'static ResourceDef,
+}
+
+impl<'a> Compartment<'a> {
+    pub fn resource_type(&self) -> &'static str {
+        self.def.name
+    }
+
+    /// The resource with this id, if it is in the compartment.
+    pub fn read(&self, id: &str) -> Result<StoredResource<'a>, AccessError> {
+        self.store
+            .find(self.type_slot, id)
+            .filter(|&n| self.sees(n))
+            .map(|n| self.store.entry(n))
+            .ok_or_else(|| AccessError::NotFound(format!("{}/{id} is not known", self.def.name)))
+    }
+
+    /// A search of the type (FHIR R4 search), confined to the compartment before totals and
+    /// paging. Unknown parameters are reported in the Bundle, or refused under strict handling.
+    pub fn search(
+        &self,
+        pairs: &[(String, String)],
+        handling: Handling,
+        site: &Site,
+    ) -> Result<SearchResult, AccessError> {
+        let request = search::parse(self.def, pairs)?;
+        request.check(handling)?;
+        let page = search::run(self, &request);
+        let url = format!("{}/{}", site.base, self.def.name);
+        Ok(self.render(&url, &request, &page, site))
+    }
+
+    /// `Patient/{id}/$everything` (FHIR R4 Patient-everything): the member's Patient, then every
+    /// resource of the compartment the rights let the caller read, through the search pipeline
+    /// (its paging, links, strict handling and OperationOutcome note).
+    pub fn everything(
+        &self,
+        id: &str,
+        pairs: &[(String, String)],
+        handling: Handling,
+        site: &Site,
+    ) -> Result<SearchResult, AccessError> {
+        let patient = self.read(id)?;
+        let request = search::parse_everything(pairs)?;
+        request.check(handling)?;
+        let page = search::run_everything(self, patient.number(), &request);
+        let url = format!("{}/{}/{id}/$everything", site.base, self.def.name);
+        Ok(self.render(&url, &request, &page, site))
+    }
+
+    fn render(
+        &self,
+        url: &str,
+        request: &search::SearchRequest,
+        page: &search::Page,
+        site: &Site,
+    ) -> SearchResult {
+        let now = site.now.format(&Rfc3339).unwrap_or_default();
+        let target = render::Target {
+            base: site.base,
+            search_url: url,
+            now: &now,
+        };
+        let (body, next) = render::render(self.store, &target, request, page);
+        SearchResult { body, next }
+    }
+
+    // What the search engine, includes and `$everything` ask, inside the FHIR core only.
+
+    pub(in crate::fhir) fn store(&self) -> &'a Store {
+        self.store
+    }
+
+    pub(in crate::fhir) fn type_slot(&self) -> usize {
+        self.type_slot
+    }
+
+    pub(in crate::fhir) fn permits(&self, resource_type: &str, interaction: Interaction) -> bool {
+        self.rights.permits(resource_type, interaction)
+    }
+
+    /// Inside the member's compartment.
+    pub(in crate::fhir) fn sees(&self, n: Idx) -> bool {
+        self.member.is_some_and(|m| self.store.is_visible(m, n))
+    }
+
+    /// What `_include`, `_revinclude` and `$everything` may add: inside the compartment and of
+    /// a type the rights let the caller read.
+    pub(in crate::fhir) fn may_add(&self, n: Idx) -> bool {
+        self.sees(n) && self.permits(self.store.entry(n).resource_type(), Interaction::Read)
+    }
+
+    /// The member's resources of one type, in default order.
+    pub(in crate::fhir) fn visible_list(&self, type_slot: usize) -> &'a [Idx] {
+        match self.member {
+            Some(m) => self.store.visible_list(m, type_slot),
+            None => &[],
+        }
+    }
+}
