@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Scale benchmark for loading and for the FHIR search path (SPEC §6): how long does a data set
+# Scale benchmark for loading and for the FHIR search path (docs/fhir-api.md): how long does a data set
 # take to load and how much memory does it hold, and does one member's search cost the same
 # whatever the size of the data set?
 #

@@ -1,4 +1,4 @@
-//! Command-line flags and their `PAYER_SANDBOX_*` environment variables (SPEC §2), parsed by clap
+//! Command-line flags and their `PAYER_SANDBOX_*` environment variables (docs/command-line.md), parsed by clap
 //! into the `Settings` that `main` and the integration tests both hand to `Application::build`.
 
 use std::net::SocketAddr;

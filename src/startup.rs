@@ -214,7 +214,7 @@ fn release_load_memory() {
     }
 }
 
-/// `--clients FILE` (SPEC §4): every app checked as a registration would be.
+/// `--clients FILE` (docs/apps.md#pre-registered-apps): every app checked as a registration would be.
 fn load_clients(path: &Path, strict: bool) -> Result<Vec<App>, String> {
     let shown = path.display();
     let bytes = std::fs::read(path).map_err(|e| format!("{shown}: cannot read: {e}"))?;

@@ -1,4 +1,4 @@
-//! Test members, derived from the data rather than kept in a second list (SPEC §8): a Patient is a
+//! Test members, derived from the data rather than kept in a second list (docs/data.md#test-members): a Patient is a
 //! member when it has a name, a postal code and a member ID (a Patient identifier typed `MB`, else
 //! a Coverage `identifier` typed `MB` or `subscriberId` for which the Patient is beneficiary).
 
@@ -26,7 +26,7 @@ impl Member {
         format!("{} {}", self.given, self.family)
     }
 
-    /// The verification check of the create-account page (SPEC §5.2): names compare
+    /// The verification check of the create-account page (docs/oauth.md#create-an-account): names compare
     /// case-insensitively after trimming; member ID and postal code must match the data.
     pub fn matches(&self, given: &str, family: &str, postal_code: &str) -> bool {
         eq_name(&self.given, given)

@@ -1,4 +1,4 @@
-//! The data the sandbox serves (SPEC §8): the embedded `seed-data/` or a user's `--data DIR`,
+//! The data the sandbox serves (docs/data.md): the embedded `seed-data/` or a user's `--data DIR`,
 //! loaded once at start-up, checked, indexed into the FHIR store and turned into the list of
 //! test members.
 

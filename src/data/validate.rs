@@ -1,4 +1,4 @@
-//! Load-time checks (SPEC §8): every resource has a resourceType and a valid id, no two resources
+//! Load-time checks (docs/data.md#load-time-checks): every resource has a resourceType and a valid id, no two resources
 //! share a type and id (errors); references that resolve to nothing and resource types the server
 //! does not serve are warnings, and unserved resources are left out.
 

@@ -1,4 +1,4 @@
-//! Bundles written straight from the stored bytes (SPEC §6): a `searchset` is assembled by
+//! Bundles written straight from the stored bytes (docs/fhir-api.md): a `searchset` is assembled by
 //! concatenating each entry's already-serialised resource, so a page costs no re-serialisation
 //! unless `_elements` or `_summary=data` asks for a subset of a resource.
 

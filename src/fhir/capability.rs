@@ -1,4 +1,4 @@
-//! The CapabilityStatement of `GET /r4/metadata` (SPEC §6), generated from the search-parameter
+//! The CapabilityStatement of `GET /r4/metadata` (docs/fhir-api.md#capability-statement), generated from the search-parameter
 //! table so that it lists exactly the parameters, includes and revincludes the server runs. It
 //! is a strictly valid R4 (4.0.1) instance statement: no key outside the R4 definition.
 

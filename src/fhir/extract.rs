@@ -1,4 +1,4 @@
-//! Reading a search parameter's values out of a resource, once, at load time (SPEC §6): the
+//! Reading a search parameter's values out of a resource, once, at load time (docs/fhir-api.md): the
 //! paths of `search_params` evaluated on the parsed JSON and turned into comparable index values
 //! (tokens, date ranges, references, normalised strings, URIs), borrowed from the resource.
 

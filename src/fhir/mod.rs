@@ -1,4 +1,4 @@
-//! The FHIR R4 side (SPEC §6): the in-memory store and its indexes, the search-parameter table,
+//! The FHIR R4 side (docs/fhir-api.md): the in-memory store and its indexes, the search-parameter table,
 //! search, `$everything`, bundles, OperationOutcomes and the CapabilityStatement. Nothing here
 //! knows HTTP; `http::fhir` serves it.
 

@@ -1,4 +1,4 @@
-//! OperationOutcome resources (SPEC §6): every error the FHIR API returns, and the note a lenient
+//! OperationOutcome resources (docs/fhir-api.md#errors): every error the FHIR API returns, and the note a lenient
 //! search adds about the parameters it ignored. Issue codes are R4 `IssueType` codes.
 
 use serde_json::{Value, json};

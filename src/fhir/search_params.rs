@@ -1,4 +1,4 @@
-//! The search parameters, as data (SPEC §6): one table per resource type naming each parameter,
+//! The search parameters, as data (docs/fhir-api.md): one table per resource type naming each parameter,
 //! its type, the element paths it reads and, for references, the types it may point to. The same
 //! table drives query parsing, matching, `_include`/`_revinclude` and the CapabilityStatement,
 //! so the three cannot disagree. Paths are FHIRPath-like: dot-separated element names from the
@@ -43,7 +43,7 @@ pub struct ResourceDef {
     /// Type-specific parameters; `COMMON` ones come first for every type (see `params`).
     pub params: &'static [ParamDef],
     /// Parameters whose Patient reference puts a resource in that Patient's compartment
-    /// (SPEC §6.1). Empty for types that are shared (readable when referenced), and for Patient,
+    /// (docs/access.md#scope-enforcement). Empty for types that are shared (readable when referenced), and for Patient,
     /// which is the compartment itself.
     pub compartment: &'static [&'static str],
     /// CARIN BB profiles the server declares for the type.

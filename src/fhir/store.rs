@@ -1,4 +1,4 @@
-//! The in-memory resource store (SPEC §6, §6.1, §8), built once at start-up and read-only after:
+//! The in-memory resource store (docs/fhir-api.md, docs/access.md#member-compartment, docs/data.md), built once at start-up and read-only after:
 //! every resource serialised once (the bytes reads and bundles send), its search-parameter values
 //! indexed, references resolved in both directions, and each Patient's compartment listed per
 //! type, so that a search costs time in proportion to one member's data, never to the data set.
@@ -22,7 +22,7 @@ pub type Sym = u32;
 /// `Indexed::Token::system` of a bare code.
 pub const NO_SYSTEM: Sym = Sym::MAX;
 
-/// Types a member may read when one of the member's resources references them (SPEC §6.1).
+/// Types a member may read when one of the member's resources references them (docs/access.md#member-compartment).
 const SHARED_WHEN_REFERENCED: &[&str] = &[
     "Location",
     "Organization",
@@ -215,7 +215,7 @@ pub(super) fn global_param(type_slot: usize, param: ParamIndex) -> u16 {
 }
 
 impl Store {
-    /// Each Patient's compartment (SPEC §6.1): the Patient; resources whose compartment
+    /// Each Patient's compartment (docs/access.md#member-compartment): the Patient; resources whose compartment
     /// parameters reference it; and, transitively, the shared resources those reference.
     pub(super) fn compartments(&self) -> FxHashMap<Idx, Visible> {
         let Some((patient_slot, _)) = search_params::resource("Patient") else {

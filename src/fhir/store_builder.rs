@@ -1,4 +1,4 @@
-//! Building the store from batches (SPEC §6, §6.1, §8): batches are joined in the order given
+//! Building the store from batches (docs/fhir-api.md, docs/access.md#member-compartment, docs/data.md): batches are joined in the order given
 //! (which decides nothing but which of two resources with the same type and id is the
 //! duplicate), then `finish` numbers the resources in the default order (newest
 //! `meta.lastUpdated` first, undated last, ties by id, then type), resolves references
@@ -153,7 +153,7 @@ impl StoreBuilder {
         } = self;
 
         let started = Instant::now();
-        // Default order: newest first (undated last), then id, then type (SPEC §6).
+        // Default order: newest first (undated last), then id, then type (docs/fhir-api.md#order).
         // The keys side by side, so that sorting reads memory in order; undated sorts as the
         // oldest possible instant, which no date reaches.
         let mut keys: Vec<SortKey> = resources

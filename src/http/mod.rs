@@ -30,7 +30,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// longest delay a contract test may inject (60 s), so that only a stalled client hits it.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(90);
 
-/// Browser apps are first-class (SPEC §6): discovery, token and FHIR responses allow any origin.
+/// Browser apps are first-class (docs/endpoints.md#cors): discovery, token and FHIR responses allow any origin.
 /// No credentials are involved (bearer tokens travel in a header), so `*` is safe.
 pub(crate) fn cors() -> CorsLayer {
     CorsLayer::new()

@@ -1,5 +1,5 @@
 //! HTML pages: askama templates (auto-escaping every value) rendered into responses that carry
-//! the headers every page needs (SPEC §5.2): no framing, a restrictive CSP, no caching.
+//! the headers every page needs (docs/endpoints.md#page-security): no framing, a restrictive CSP, no caching.
 
 use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};

@@ -1,4 +1,4 @@
-//! Registered apps (clients), SPEC §4: registration rules for redirect URIs (RFC 6749 §3.1.2,
+//! Registered apps (clients), docs/apps.md: registration rules for redirect URIs (RFC 6749 §3.1.2,
 //! RFC 8252 §7.3 for loopback), redirect matching, client authentication with constant-time
 //! secret comparison, and the built-in `sandbox-app` / `sandbox-public-app`.
 
@@ -15,7 +15,7 @@ use super::random::hex128;
 pub const SANDBOX_APP_ID: &str = "sandbox-app";
 pub const SANDBOX_APP_SECRET: &str = "sandbox-secret";
 pub const SANDBOX_PUBLIC_APP_ID: &str = "sandbox-public-app";
-/// The built-in apps' default redirect (SPEC §7, headless authorize).
+/// The built-in apps' default redirect (docs/sandbox-tools.md#headless-authorize).
 pub const SANDBOX_DEFAULT_REDIRECT: &str = "http://localhost/callback";
 
 const MAX_REDIRECT_URIS: usize = 20;
@@ -79,7 +79,7 @@ impl App {
     }
 
     /// The redirect used when a request names none: the app's only one (RFC 6749 §3.1.2.3),
-    /// or its first for headless authorize (SPEC §7).
+    /// or its first for headless authorize (docs/sandbox-tools.md#headless-authorize).
     pub fn default_redirect(&self) -> Option<&str> {
         if self.builtin {
             return Some(SANDBOX_DEFAULT_REDIRECT);
@@ -110,7 +110,7 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
-/// SPEC §4: absolute `http`/`https` URLs without fragments; loopback refused in strict mode.
+/// docs/apps.md#redirect-uris: absolute `http`/`https` URLs without fragments; loopback refused in strict mode.
 pub fn check_redirect_uri(uri: &str, strict: bool) -> Result<(), String> {
     if uri.len() > MAX_URI_LEN {
         return Err(format!("redirect URI longer than {MAX_URI_LEN} characters"));
@@ -256,7 +256,7 @@ fn validate_new(new: NewApp, strict: bool) -> Result<App, String> {
     })
 }
 
-/// Splits the portal's comma-separated redirect list (SPEC §4).
+/// Splits the portal's comma-separated redirect list (docs/apps.md#registration).
 pub fn split_redirect_list(list: &str) -> Vec<String> {
     list.split([',', '\n'])
         .map(|s| s.trim().to_owned())

@@ -1,4 +1,4 @@
-//! The token endpoint's grants (RFC 6749 §4.1.3 and §6, SPEC §5.4): client authentication by
+//! The token endpoint's grants (RFC 6749 §4.1.3 and §6, docs/oauth.md#token-endpoint): client authentication by
 //! body secret (1upHealth's shape) or HTTP Basic, the authorization-code exchange with PKCE
 //! (RFC 7636 §4.6) and redirect binding, and refresh with rotation for public apps.
 

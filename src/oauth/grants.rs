@@ -1,4 +1,4 @@
-//! Authorization codes, access tokens and refresh tokens (SPEC §5.3–§5.4, RFC 6749 §4.1.2 and
+//! Authorization codes, access tokens and refresh tokens (docs/oauth.md#codes-and-tokens, RFC 6749 §4.1.2 and
 //! §10.5): codes are single-use and bound to client, redirect URI, PKCE challenge, member and
 //! scope; a second use revokes every token issued from the code. Every token remembers the code
 //! it descends from (its "family") so that replay, member-wide expiry and revocation reach it.
@@ -189,7 +189,7 @@ impl Grants {
         lock(&self.refresh).retain(|_, g| g.family != family);
     }
 
-    /// SPEC §7 `expire-grants`: every token of one member stops working. Returns how many.
+    /// `expire-grants` (docs/sandbox-tools.md#expire-grants): every token of one member stops working. Returns how many.
     pub fn revoke_member(&self, member_id: &str) -> usize {
         let mut access = self.access.write().unwrap_or_else(|p| p.into_inner());
         let before = access.len();

@@ -1,4 +1,4 @@
-//! Member verification (SPEC §5.2), the pages between the authorization request and the consent:
+//! Member verification (docs/oauth.md#member-verification), the pages between the authorization request and the consent:
 //! create an account (first name, last name, member ID, postal code, email) or sign in with a
 //! linked email, then a 6-digit code "sent" to the sandbox outbox. Each attempt is a transaction
 //! with its own anti-CSRF token; wrong codes and wrong member details are counted, and 5 of either
@@ -378,7 +378,7 @@ impl Logins {
         lock(&self.outbox).clone()
     }
 
-    /// SPEC §7 reset: attempts, outbox and email links are forgotten.
+    /// Reset (docs/sandbox-tools.md#reset): attempts, outbox and email links are forgotten.
     pub fn clear(&self) {
         lock(&self.attempts).clear();
         lock(&self.outbox).clear();

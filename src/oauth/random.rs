@@ -1,4 +1,4 @@
-//! Unguessable values: codes, tokens, client credentials, CSRF tokens (SPEC §5.3: at least 128
+//! Unguessable values: codes, tokens, client credentials, CSRF tokens (docs/oauth.md#codes-and-tokens: at least 128
 //! bits, 32 lowercase hex characters, as 1upHealth's are). `rand::random` draws from the
 //! thread-local CSPRNG seeded by the operating system.
 

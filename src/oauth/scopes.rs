@@ -1,5 +1,5 @@
 //! SMART App Launch scopes (v1 `.read`, v2 `.rs`/`.r`/`.s`) and OpenID Connect scopes: parsing a
-//! request into the granted set (unknown scopes dropped, SPEC §5.1), answering "may this token
+//! request into the granted set (unknown scopes dropped, docs/oauth.md#scopes), answering "may this token
 //! read or search this type", and narrowing on refresh. Granted scopes keep the syntax they were
 //! requested in.
 
@@ -143,7 +143,7 @@ impl GrantedScopes {
     }
 
     /// Whether a token with these scopes may perform `interaction` on `resource_type`. Patient
-    /// and user scopes both confine the token to its member's compartment (SPEC §6.1).
+    /// and user scopes both confine the token to its member's compartment (docs/access.md#member-compartment).
     pub fn permits(&self, resource_type: &str, interaction: Interaction) -> bool {
         self.0.iter().any(|scope| match &scope.kind {
             Kind::Resource {
@@ -224,7 +224,7 @@ impl fmt::Display for GrantedScopes {
     }
 }
 
-/// Plain words for the consent page (SPEC §5.2).
+/// Plain words for the consent page (docs/oauth.md#consent).
 pub fn describe(scope: &str) -> String {
     let Some(parsed) = Scope::parse(scope) else {
         return scope.to_owned();

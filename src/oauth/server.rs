@@ -116,7 +116,7 @@ impl OAuthServer {
         })
     }
 
-    /// SPEC §7 reset: codes, tokens, attempts, outbox and email links go; apps stay.
+    /// Reset (docs/sandbox-tools.md#reset): codes, tokens, attempts, outbox and email links go; apps stay.
     pub fn reset(&self) -> Result<(), String> {
         self.grants.clear();
         self.logins.clear();

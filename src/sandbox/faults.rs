@@ -1,4 +1,4 @@
-//! Injected failures (SPEC §7 `POST /sandbox/api/faults`): what a fault matches (a target, and
+//! Injected failures (`POST /sandbox/api/faults`, docs/sandbox-tools.md#faults): what a fault matches (a target, and
 //! optionally a path prefix, a method and a client), what it does (an OAuth error, an HTTP status,
 //! a `Retry-After`, a delay), and for how many more requests. The HTTP layer turns a fired fault
 //! into the response format of the path it hit.

@@ -1,4 +1,4 @@
-//! The contract-testing tools' core (SPEC §7): injected faults, the request log, and the report
+//! The contract-testing tools' core (docs/sandbox-tools.md): injected faults, the request log, and the report
 //! of a client's behaviour computed from that log. No HTTP types here: the middleware in
 //! `crate::http::sandbox::recorder` hands in plain facts about each request, with `now` from the
 //! sandbox clock.

@@ -1,4 +1,4 @@
-//! `GET /sandbox/api/report` (SPEC §7): what a client did, computed from the request log, set
+//! `GET /sandbox/api/report` (docs/sandbox-tools.md#report): what a client did, computed from the request log, set
 //! against what the CARIN Blue Button client CapabilityStatement and SMART App Launch expect of a
 //! client: reads and searches per resource type, the `_include`s it used, whether it followed
 //! `next` links, refreshed its token, and repeated a request after a 401, 429 or 5xx (no sooner

@@ -1,4 +1,4 @@
-//! The request log (SPEC §7 `GET /sandbox/api/requests`): a bounded ring buffer of the requests
+//! The request log (`GET /sandbox/api/requests`, docs/sandbox-tools.md#request-log): a bounded ring buffer of the requests
 //! the sandbox answered, newest last, with secrets redacted from the query before it is stored.
 //! It also remembers the `next` links the FHIR API handed out, so that following one is
 //! recognised whatever the paging format, and which client a bearer token belonged to, so that a

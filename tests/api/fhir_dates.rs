@@ -1,4 +1,4 @@
-//! Date search (SPEC §6): every prefix against partial dates, days, and instants, for each date
+//! Date search (docs/fhir-api.md#dates): every prefix against partial dates, days, and instants, for each date
 //! parameter of ExplanationOfBenefit, compared with a range oracle written here from the FHIR R4
 //! rules: a date stands for the whole range it covers; `eq` is containment, `ne` its negation,
 //! `gt`/`lt` an overlap with the range after/before, `ge`/`le` either, `sa`/`eb` entirely

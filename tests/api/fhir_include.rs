@@ -1,4 +1,4 @@
-//! `_include`, `_include:iterate` and `_revinclude` (SPEC §6): each required form, compared with
+//! `_include`, `_include:iterate` and `_revinclude` (docs/fhir-api.md#includes): each required form, compared with
 //! what the data says the page's matches reference, limited to the member's compartment.
 
 use std::collections::BTreeSet;

@@ -1,4 +1,4 @@
-//! Compartment isolation (SPEC §6.1) with two members: for every resource type and every search
+//! Compartment isolation (docs/access.md#scope-enforcement) with two members: for every resource type and every search
 //! shape, one member's token never sees the other's data — reads are 404, searches, includes,
 //! revincludes and `$everything` leave it out — and both patient/ and user/ scopes behave so.
 

@@ -1,4 +1,4 @@
-//! Paging (SPEC §6): a member with well over a hundred claims, walked forwards and backwards
+//! Paging (docs/fhir-api.md#paging): a member with well over a hundred claims, walked forwards and backwards
 //! through stateless links, with no duplicate and no gap; `$everything` paged the same way. The
 //! data set is generated here and served with `--data`.
 

@@ -1,5 +1,5 @@
 //! Reads, vreads, conditional reads, the CapabilityStatement, and every error path of the FHIR
-//! API (SPEC §6, §6.1): OperationOutcomes with R4 issue codes, never a 500.
+//! API (docs/fhir-api.md, docs/access.md#scope-enforcement): OperationOutcomes with R4 issue codes, never a 500.
 
 use serde_json::Value;
 

@@ -1,6 +1,6 @@
 //! Search by token, reference, string and uri parameters, their modifiers, OR and AND, every
 //! CARIN parameter alone and with `patient`, result controls, lenient and strict handling of
-//! unknown parameters, and POST `_search` (SPEC §6). Expected answers come from the data.
+//! unknown parameters, and POST `_search` (docs/fhir-api.md#search). Expected answers come from the data.
 
 use std::collections::BTreeSet;
 

@@ -154,7 +154,7 @@ impl Oracle {
             .filter(move |r| r["resourceType"] == resource_type)
     }
 
-    /// SPEC §6.1, written out: the Patient; Coverage by beneficiary or subscriber; claims and
+    /// docs/access.md#member-compartment, written out: the Patient; Coverage by beneficiary or subscriber; claims and
     /// clinical resources by patient or subject; then shared resources referenced, transitively.
     pub fn compartment(&self, patient_id: &str) -> BTreeSet<String> {
         let me = format!("Patient/{patient_id}");

@@ -159,7 +159,7 @@ impl TestApp {
             .expect("request")
     }
 
-    /// Headless authorize (SPEC §7): a code for `member_id` from `client_id`.
+    /// Headless authorize (docs/sandbox-tools.md#headless-authorize): a code for `member_id` from `client_id`.
     pub async fn headless_code(&self, client_id: &str, member_id: &str, extra: Value) -> String {
         let mut body = json!({"client_id": client_id, "member_id": member_id});
         if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {

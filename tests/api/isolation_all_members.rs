@@ -1,4 +1,4 @@
-//! Isolation at scale (SPEC §6.1): for every test member, every resource type, every search form
+//! Isolation at scale (docs/access.md#scope-enforcement): for every test member, every resource type, every search form
 //! and include, every read of every other member's resources and `$everything`, no response ever
 //! carries a resource that belongs to another member. The oracle is computed here from the data,
 //! independently of the server's compartment index.

@@ -1,4 +1,4 @@
-//! The member's whole journey through the pages (SPEC §5.2), by plain form posts as `curl` or a
+//! The member's whole journey through the pages (docs/oauth.md#member-verification), by plain form posts as `curl` or a
 //! browser without JavaScript would, for a confidential and a public (PKCE) app.
 
 use crate::helpers::{Attempt, JASON, TestApp, hidden_input, query_param, spawn_app};

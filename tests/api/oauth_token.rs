@@ -1,4 +1,4 @@
-//! The token endpoint (SPEC §5.3–§5.4): code binding, PKCE, replay, expiry on the sandbox clock,
+//! The token endpoint (docs/oauth.md#codes-and-tokens): code binding, PKCE, replay, expiry on the sandbox clock,
 //! client authentication, refresh, id_token, and the introspection/revocation/userinfo endpoints.
 
 use base64::Engine;

@@ -1,4 +1,4 @@
-//! `--state-dir` (SPEC §2, §4): registered apps and email links survive a restart, and a process
+//! `--state-dir` (docs/command-line.md#state-directory, docs/apps.md): registered apps and email links survive a restart, and a process
 //! killed with SIGKILL in the middle of writes leaves a state that loads.
 
 use std::path::PathBuf;

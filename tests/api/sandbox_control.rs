@@ -1,4 +1,4 @@
-//! The control API for CI and contract tests (SPEC §7): members, outbox, headless authorize,
+//! The control API for CI and contract tests (docs/sandbox-tools.md): members, outbox, headless authorize,
 //! the clock, grant expiry, reset, and `--no-control-api`.
 
 use serde_json::{Value, json};

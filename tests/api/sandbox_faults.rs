@@ -1,4 +1,4 @@
-//! Fault injection (SPEC §7 `POST /sandbox/api/faults`): every kind, fired exactly `count` times,
+//! Fault injection (`POST /sandbox/api/faults`, docs/sandbox-tools.md#faults): every kind, fired exactly `count` times,
 //! matched by target, path and client, answered in each path's own error format.
 
 use std::time::{Duration, Instant};

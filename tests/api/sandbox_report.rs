@@ -1,4 +1,4 @@
-//! `GET /sandbox/api/report` (SPEC §7): a scripted client's behaviour, set against what CARIN
+//! `GET /sandbox/api/report` (docs/sandbox-tools.md#report): a scripted client's behaviour, set against what CARIN
 //! expects of a client, as a contract test would assert on it.
 
 use serde_json::{Value, json};

@@ -1,4 +1,4 @@
-//! The request log (SPEC §7 `GET /sandbox/api/requests`): what it records, what it redacts, its
+//! The request log (`GET /sandbox/api/requests`, docs/sandbox-tools.md#request-log): what it records, what it redacts, its
 //! bound, its filters, and that the control API itself is not in it; and `reset`.
 
 use serde_json::{Value, json};

@@ -1,4 +1,4 @@
-//! Start-up and the command line (SPEC §2, §8): the listening line, health, data loading errors
+//! Start-up and the command line (docs/command-line.md, docs/data.md#load-time-checks): the listening line, health, data loading errors
 //! that name the file, `--clients`, graceful shutdown, and no 5xx on junk.
 
 use std::io::{BufRead, BufReader};

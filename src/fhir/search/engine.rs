@@ -1,4 +1,4 @@
-//! Running a parsed search inside one member's compartment (SPEC §6, §6.1): pick the smallest
+//! Running a parsed search inside one member's compartment (docs/fhir-api.md, docs/access.md#scope-enforcement): pick the smallest
 //! candidate list the indexes offer (the member's resources of the type, an `_id` lookup, or
 //! the reverse references of a reference parameter), keep the candidates every filter accepts
 //! and the member may see, order them, and cut the requested page. The compartment limit is

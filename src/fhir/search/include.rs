@@ -1,8 +1,8 @@
-//! `_include`, `_revinclude` and their `:iterate` forms (FHIR R4 search §3.1.1.5.4; SPEC §6):
+//! `_include`, `_revinclude` and their `:iterate` forms (FHIR R4 search §3.1.1.5.4; docs/fhir-api.md#includes):
 //! what a page's matches reference, or are referenced by, through the parameters the table
 //! declares. Plain forms apply to the page's matches; `:iterate` forms apply again to whatever
 //! was added until nothing new turns up. Nothing outside the member's compartment, nor of a
-//! type the token may not read, is ever added (SPEC §6.1).
+//! type the token may not read, is ever added (docs/access.md#includes-never-leak).
 
 use std::collections::HashSet;
 

@@ -1,4 +1,4 @@
-//! Paging links (SPEC §6): stateless URLs that repeat the search's own parameters with `_count`
+//! Paging links (docs/fhir-api.md#paging): stateless URLs that repeat the search's own parameters with `_count`
 //! and `_offset`, so every link keeps working for as long as the data is loaded (it never
 //! changes while the server runs).
 

@@ -1,4 +1,4 @@
-//! FHIR R4 search (SPEC §6): parsing a request, running it inside the caller's compartment, and
+//! FHIR R4 search (docs/fhir-api.md#search): parsing a request, running it inside the caller's compartment, and
 //! the includes and paging links of the resulting page.
 
 pub mod engine;

@@ -1,4 +1,4 @@
-//! Parsing a search request (FHIR R4 search; SPEC §6) from its decoded name/value pairs into
+//! Parsing a search request (FHIR R4 search; docs/fhir-api.md#search) from its decoded name/value pairs into
 //! filters (repeated parameter = AND, comma = OR) and result controls. A malformed value of a
 //! known parameter, or a modifier the server does not support, is an error (400); an unknown
 //! parameter is only noted, so the caller can report it or, under `Prefer: handling=strict`,
@@ -8,7 +8,7 @@ use crate::fhir::date::{self, DateRange, Nanos};
 use crate::fhir::extract::{Reference, normalise};
 use crate::fhir::search_params::{self, ParamDef, ParamIndex, ParamType, ResourceDef};
 
-/// `_count` when the request names none, and the most one page holds (SPEC §6).
+/// `_count` when the request names none, and the most one page holds (docs/fhir-api.md#result-controls).
 pub const DEFAULT_COUNT: usize = 50;
 pub const MAX_COUNT: usize = 200;
 

@@ -1,4 +1,4 @@
-//! A search page as a `searchset` Bundle (SPEC §6): total, paging links, matches then includes
+//! A search page as a `searchset` Bundle (docs/fhir-api.md#bundles): total, paging links, matches then includes
 //! with their `search.mode`, and an OperationOutcome entry listing what was ignored.
 
 use bytes::Bytes;

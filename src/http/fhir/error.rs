@@ -1,4 +1,4 @@
-//! The FHIR API's one error type and its one mapping to a response (SPEC §6, §6.1): always an
+//! The FHIR API's one error type and its one mapping to a response (docs/fhir-api.md, docs/access.md#scope-enforcement): always an
 //! OperationOutcome with an R4 issue code, and the RFC 6750 challenge on 401 and 403.
 
 use axum::http::{HeaderValue, StatusCode, header};
@@ -61,7 +61,7 @@ impl IntoResponse for FhirError {
         let headers = response.headers_mut();
         match self {
             Self::Unauthorized(problem) => {
-                // SPEC §6 asks for error="invalid_token" on every FHIR 401, a missing token
+                // docs/fhir-api.md#errors asks for error="invalid_token" on every FHIR 401, a missing token
                 // included (clients key their re-authorization on it).
                 let challenge = match problem {
                     BearerProblem::Missing => {

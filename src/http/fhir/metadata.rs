@@ -1,4 +1,4 @@
-//! `GET /r4/metadata` (SPEC §6): the CapabilityStatement, without a token. Its `oauth-uris`
+//! `GET /r4/metadata` (docs/fhir-api.md#capability-statement): the CapabilityStatement, without a token. Its `oauth-uris`
 //! extension takes the same URLs as the SMART discovery document. It never changes while the
 //! server runs, so it is rendered once, on first request, and served as bytes after that.
 

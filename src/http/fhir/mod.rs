@@ -1,4 +1,4 @@
-//! The FHIR R4 API under `/r4` (SPEC §6): routes, and the fallbacks that make every unsupported
+//! The FHIR R4 API under `/r4` (docs/fhir-api.md): routes, and the fallbacks that make every unsupported
 //! method a 405 and every unknown path a 404, both as OperationOutcome.
 
 mod access;

@@ -1,4 +1,4 @@
-//! Content negotiation (SPEC §6): JSON only. `_format` or an `Accept` header that asks for XML
+//! Content negotiation (docs/fhir-api.md#base-and-format): JSON only. `_format` or an `Accept` header that asks for XML
 //! (or anything but JSON, with no JSON or wildcard alternative) gets 406 before anything else.
 //! Also reads `Prefer: handling=strict`.
 

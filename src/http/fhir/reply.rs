@@ -1,4 +1,4 @@
-//! FHIR JSON responses (SPEC §6): the `application/fhir+json` content type, and the validators
+//! FHIR JSON responses (docs/fhir-api.md): the `application/fhir+json` content type, and the validators
 //! of a read — `ETag` from `meta.versionId`, `Last-Modified` from `meta.lastUpdated`, and 304
 //! for a matching `If-None-Match` (or a not-newer `If-Modified-Since`).
 

@@ -1,4 +1,4 @@
-//! `GET`/`POST /oauth2/authorize[/{system}]` (SPEC §5.1): the protocol decision comes from
+//! `GET`/`POST /oauth2/authorize[/{system}]` (docs/oauth.md#authorize): the protocol decision comes from
 //! `oauth::authorize`; here it becomes an error page, an error redirect, or the sign-in pages.
 
 use axum::body::Bytes;

@@ -1,4 +1,4 @@
-//! The member sign-in pages (SPEC §5.2): plain HTML forms, driveable by `curl`. Each handler reads
+//! The member sign-in pages (docs/oauth.md#member-verification): plain HTML forms, driveable by `curl`. Each handler reads
 //! the form, calls `oauth::login`, and maps the outcome to the next page, a redirect, or the same
 //! page with a message.
 
@@ -181,7 +181,7 @@ fn open_with_form<F: for<'de> serde::Deserialize<'de>>(
     Ok((a, f))
 }
 
-/// A code went to the outbox (and, as SPEC §5.2 says, to the log): on to the code page.
+/// A code went to the outbox (and, as docs/oauth.md#email-verification says, to the log): on to the code page.
 fn code_sent(attempt: &str, email: &Email) -> Response {
     tracing::info!(to = %email.to, code = %email.code, "verification email sent (sandbox outbox)");
     Redirect::to(&routes::login_path(routes::LOGIN_VERIFY, attempt)).into_response()

@@ -1,4 +1,4 @@
-//! `POST /oauth2/token` (RFC 6749 §3.2, SPEC §5.4), `POST /oauth2/introspect` (RFC 7662) and
+//! `POST /oauth2/token` (RFC 6749 §3.2, docs/oauth.md#token-endpoint), `POST /oauth2/introspect` (RFC 7662) and
 //! `POST /oauth2/revoke` (RFC 7009). Bodies are read as forms here so that any malformed input
 //! is answered with an RFC 6749 §5.2 error, never a framework rejection.
 

@@ -1,5 +1,5 @@
 //! The pages for people: the landing page with the test members, and the developer portal where
-//! apps are registered (SPEC §3, §4).
+//! apps are registered (docs/endpoints.md, docs/apps.md#registration).
 
 use askama::Template;
 use axum::body::Bytes;

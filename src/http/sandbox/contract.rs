@@ -1,4 +1,4 @@
-//! The contract-testing part of the control API (SPEC §7): `faults`, `requests` and `report`
+//! The contract-testing part of the control API (docs/sandbox-tools.md): `faults`, `requests` and `report`
 //! under `/sandbox/api`.
 
 use axum::body::Bytes;

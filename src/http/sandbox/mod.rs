@@ -1,4 +1,4 @@
-//! Sandbox tools (SPEC §7): the outbox page and the sandbox page for people, the JSON control
+//! Sandbox tools (docs/sandbox-tools.md): the outbox page and the sandbox page for people, the JSON control
 //! API for CI and contract tests (off with `--no-control-api`), and the layer that fires faults
 //! and keeps the request log.
 
@@ -29,7 +29,7 @@ pub async fn outbox_page(State(state): State<AppState>) -> Response {
     render(StatusCode::OK, &OutboxPage { emails })
 }
 
-/// SPEC §7 reset: codes, tokens, sign-in attempts, email links, the outbox, faults, the request
+/// Reset (docs/sandbox-tools.md#reset): codes, tokens, sign-in attempts, email links, the outbox, faults, the request
 /// log and the clock offset go; registered apps stay.
 pub fn reset_all(state: &AppState) -> Result<(), String> {
     state.clock.reset();

@@ -1,4 +1,4 @@
-//! The layer in front of every route (SPEC §7): it works out which client a request comes from,
+//! The layer in front of every route (docs/sandbox-tools.md): it works out which client a request comes from,
 //! fires a matching injected fault (a delay, or an answer in the path's own error format), notes
 //! the `next` links that FHIR searchsets hand out, and appends the request to the request log.
 //! The sandbox's own tools (`/sandbox/**`), `/healthz` and the stylesheet are the test harness,
