@@ -69,10 +69,6 @@ impl AppState {
     pub fn member_data(&self) -> &MemberData {
         &self.member_data
     }
-
-    pub fn now(&self) -> i64 {
-        self.clock.now_unix()
-    }
 }
 
 impl std::ops::Deref for AppState {

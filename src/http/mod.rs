@@ -2,14 +2,17 @@
 //! boundary's errors to responses.
 
 pub mod access_log;
-pub mod bearer;
+pub mod caller;
 pub mod csrf;
+pub mod endpoint;
+pub mod fault_answer;
 pub mod fhir;
 pub mod form;
 pub mod oauth;
 pub mod oauth_error;
 pub mod pages;
 pub mod portal;
+pub mod request_context;
 pub mod routes;
 pub mod sandbox;
 
@@ -18,9 +21,10 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Method, StatusCode, header};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use tower_http::cors::{Any, CorsLayer};
 
+use crate::sandbox::endpoint::Endpoint;
 use crate::state::AppState;
 
 /// Largest request body any endpoint reads: forms and searches are small.
@@ -70,19 +74,20 @@ pub async fn serve(
 }
 
 pub fn router(state: AppState) -> Router {
-    let api = oauth::api_router()
+    let page = |methods| endpoint::tagged(&state, endpoint::Tag::Fixed(Endpoint::Page), methods);
+    let api = oauth::api_router(&state)
         .method_not_allowed_fallback(json_method_not_allowed)
-        .nest(routes::FHIR_BASE, fhir::router())
+        .nest(routes::FHIR_BASE, fhir::router(&state))
         .layer(cors());
     let mut app = Router::new()
-        .route(routes::HOME, get(portal::landing))
+        .route(routes::HOME, page(get(portal::landing)))
         .route(routes::HEALTHZ, get(|| async { "ok" }))
         .route(routes::STYLESHEET, get(pages::stylesheet))
-        .route(routes::PORTAL, get(portal::portal))
-        .route(routes::PORTAL_APPS, post(portal::register))
+        .route(routes::PORTAL, page(get(portal::portal)))
+        .route(routes::PORTAL_APPS, page(post(portal::register)))
         .route(routes::SANDBOX_OUTBOX_PAGE, get(sandbox::outbox_page))
         .route(routes::SANDBOX_PAGE, get(sandbox::page::page))
-        .merge(oauth::page_router())
+        .merge(oauth::page_router(&state))
         .method_not_allowed_fallback(page_method_not_allowed)
         .merge(api);
     if state.control_api {
@@ -98,11 +103,16 @@ pub fn router(state: AppState) -> Router {
             )
             .route(routes::SANDBOX_ACTIONS, post(sandbox::page::action));
     }
-    app.fallback(|| async { (StatusCode::NOT_FOUND, "not found\n") })
+    let unrouted = endpoint::tagged(
+        &state,
+        endpoint::Tag::Fixed(Endpoint::Unrouted),
+        any(|| async { (StatusCode::NOT_FOUND, "not found\n") }),
+    );
+    app.fallback_service(unrouted.with_state(state.clone()))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            sandbox::recorder::record,
+            request_context::layer,
         ))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

@@ -33,6 +33,32 @@ pub const SANDBOX_ACTIONS: &str = "/sandbox/actions";
 pub const SANDBOX_OUTBOX_PAGE: &str = "/sandbox/outbox";
 pub const SANDBOX_API: &str = "/sandbox/api";
 
+/// The FHIR API's routes, under `FHIR_BASE`.
+pub mod fhir {
+    pub const METADATA: &str = "/metadata";
+    pub const TYPE: &str = "/{type}";
+    pub const TYPE_SEARCH: &str = "/{type}/_search";
+    pub const INSTANCE: &str = "/{type}/{id}";
+    pub const INSTANCE_OPERATION: &str = "/{type}/{id}/{operation}";
+    pub const VERSION: &str = "/{type}/{id}/_history/{vid}";
+}
+
+/// The control API's routes, under `SANDBOX_API` (docs/sandbox-tools.md).
+pub mod control {
+    pub const MEMBERS: &str = "/members";
+    pub const EXPIRE_GRANTS: &str = "/members/{member_id}/expire-grants";
+    pub const OUTBOX: &str = "/outbox";
+    pub const AUTHORIZE: &str = "/authorize";
+    pub const CLOCK: &str = "/clock";
+    pub const CLOCK_ADVANCE: &str = "/clock/advance";
+    pub const CLOCK_RESET: &str = "/clock/reset";
+    pub const RESET: &str = "/reset";
+    pub const FAULTS: &str = "/faults";
+    pub const FAULT: &str = "/faults/{id}";
+    pub const REQUESTS: &str = "/requests";
+    pub const REPORT: &str = "/report";
+}
+
 /// A login page's path for one attempt.
 pub fn login_path(template: &str, attempt: &str) -> String {
     template.replace("{attempt}", attempt)

@@ -81,10 +81,30 @@ struct CodeEntry {
     used: bool,
 }
 
-#[derive(Debug, Default)]
+/// An access token's grant, kept after revocation until it would have expired, so that a request
+/// with a revoked token is still attributed to its app (one lookup tells both).
+struct AccessEntry {
+    grant: Arc<AccessGrant>,
+    revoked: bool,
+}
+
+/// What a bearer token is, in one lookup.
+#[derive(Debug, Clone)]
+pub enum TokenLookup {
+    /// Live: unexpired and not revoked.
+    Live(Arc<AccessGrant>),
+    /// Issued to `client_id`, but expired or revoked.
+    Dead {
+        client_id: String,
+    },
+    Unknown,
+}
+
+/// Not `Debug`: its keys are live codes and tokens.
+#[derive(Default)]
 pub struct Grants {
     codes: Mutex<HashMap<String, CodeEntry>>,
-    access: RwLock<HashMap<String, Arc<AccessGrant>>>,
+    access: RwLock<HashMap<String, AccessEntry>>,
     refresh: Mutex<HashMap<String, RefreshGrant>>,
     inserts: Mutex<usize>,
 }
@@ -127,7 +147,13 @@ impl Grants {
         self.access
             .write()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(token.clone(), Arc::new(grant));
+            .insert(
+                token.clone(),
+                AccessEntry {
+                    grant: Arc::new(grant),
+                    revoked: false,
+                },
+            );
         self.maybe_sweep(now);
         token
     }
@@ -142,15 +168,23 @@ impl Grants {
 
     /// A live access token's grant: unknown, expired and revoked tokens all give `None`.
     pub fn access(&self, token: &str, now: i64) -> Option<Arc<AccessGrant>> {
-        let access = self.access.read().unwrap_or_else(|p| p.into_inner());
-        access.get(token).filter(|g| now < g.expires_at).cloned()
+        match self.lookup(token, now) {
+            TokenLookup::Live(grant) => Some(grant),
+            _ => None,
+        }
     }
 
-    /// The app an access token was issued to, expired or not: the request log attributes a
-    /// request that failed with an expired token to its client.
-    pub fn client_of(&self, token: &str) -> Option<String> {
+    /// The token's grant if it is live, else the app it was issued to if it is known: the request
+    /// log attributes a request with an expired or revoked token to its client.
+    pub fn lookup(&self, token: &str, now: i64) -> TokenLookup {
         let access = self.access.read().unwrap_or_else(|p| p.into_inner());
-        access.get(token).map(|g| g.client_id.clone())
+        match access.get(token) {
+            Some(e) if !e.revoked && now < e.grant.expires_at => TokenLookup::Live(e.grant.clone()),
+            Some(e) => TokenLookup::Dead {
+                client_id: e.grant.client_id.clone(),
+            },
+            None => TokenLookup::Unknown,
+        }
     }
 
     pub fn refresh(&self, token: &str, now: i64) -> Option<RefreshGrant> {
@@ -176,8 +210,11 @@ impl Grants {
             return;
         }
         let mut access = self.access.write().unwrap_or_else(|p| p.into_inner());
-        if access.get(token).is_some_and(|g| g.client_id == client_id) {
-            access.remove(token);
+        if let Some(e) = access
+            .get_mut(token)
+            .filter(|e| e.grant.client_id == client_id)
+        {
+            e.revoked = true;
         }
     }
 
@@ -185,16 +222,22 @@ impl Grants {
         self.access
             .write()
             .unwrap_or_else(|p| p.into_inner())
-            .retain(|_, g| g.family != family);
+            .values_mut()
+            .filter(|e| e.grant.family == family)
+            .for_each(|e| e.revoked = true);
         lock(&self.refresh).retain(|_, g| g.family != family);
     }
 
     /// `expire-grants` (docs/sandbox-tools.md#expire-grants): every token of one member stops working. Returns how many.
     pub fn revoke_member(&self, member_id: &str) -> usize {
         let mut access = self.access.write().unwrap_or_else(|p| p.into_inner());
-        let before = access.len();
-        access.retain(|_, g| g.member_id != member_id);
-        let mut revoked = before - access.len();
+        let mut revoked = 0;
+        for e in access.values_mut() {
+            if e.grant.member_id == member_id && !e.revoked {
+                e.revoked = true;
+                revoked += 1;
+            }
+        }
         drop(access);
         let mut refresh = lock(&self.refresh);
         let before = refresh.len();
@@ -223,7 +266,7 @@ impl Grants {
         self.access
             .write()
             .unwrap_or_else(|p| p.into_inner())
-            .retain(|_, g| now < g.expires_at);
+            .retain(|_, e| now < e.grant.expires_at);
         lock(&self.refresh).retain(|_, g| now < g.expires_at);
     }
 }
@@ -275,6 +318,24 @@ mod tests {
         let code = grants.issue_code(code_grant(300), 0);
         assert!(matches!(grants.redeem_code(&code, 300), Redeem::Expired));
         assert!(matches!(grants.redeem_code("nope", 0), Redeem::Unknown));
+    }
+
+    #[test]
+    fn a_dead_token_still_names_its_app() {
+        let grants = Grants::default();
+        let live = grants.issue_access(access("f1", "m1"));
+        assert!(matches!(grants.lookup(&live, 1), TokenLookup::Live(_)));
+        grants.revoke_token(&live, "c");
+        assert!(
+            matches!(grants.lookup(&live, 1), TokenLookup::Dead { ref client_id } if client_id == "c")
+        );
+        assert!(grants.access(&live, 1).is_none());
+        let expired = grants.issue_access(access("f2", "m1"));
+        assert!(matches!(
+            grants.lookup(&expired, 100),
+            TokenLookup::Dead { .. }
+        ));
+        assert!(matches!(grants.lookup("nope", 1), TokenLookup::Unknown));
     }
 
     #[test]

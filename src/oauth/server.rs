@@ -28,7 +28,7 @@ pub struct OAuthConfig {
     pub strict: bool,
 }
 
-#[derive(Debug)]
+/// Not `Debug`: it holds the live codes and tokens.
 pub struct OAuthServer {
     pub config: OAuthConfig,
     pub apps: AppRegistry,

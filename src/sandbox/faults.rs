@@ -1,13 +1,13 @@
 //! Injected failures (`POST /sandbox/api/faults`, docs/sandbox-tools.md#faults): what a fault matches (a target, and
 //! optionally a path prefix, a method and a client), what it does (an OAuth error, an HTTP status,
 //! a `Retry-After`, a delay), and for how many more requests. The HTTP layer turns a fired fault
-//! into the response format of the path it hit.
+//! into the error format of the endpoint it hit.
 
 use std::sync::{Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
 
-use crate::http::routes;
+use super::endpoint::Endpoint;
 use crate::oauth::ErrorCode;
 
 /// At most this many faults wait at once: a runaway test loop gets a clear error.
@@ -50,31 +50,18 @@ impl Target {
         }
     }
 
-    pub fn matches(self, path: &str) -> bool {
+    /// Whether the fault is aimed at the endpoint that answers the request.
+    pub fn covers(self, endpoint: &Endpoint) -> bool {
         match self {
             Self::Any => true,
-            Self::Token => path == routes::TOKEN,
-            Self::Authorize => {
-                path == routes::AUTHORIZE
-                    || path
-                        .strip_prefix(routes::AUTHORIZE)
-                        .and_then(|rest| rest.strip_prefix('/'))
-                        .is_some_and(|system| !system.is_empty() && !system.contains('/'))
-            }
-            Self::Register => path == routes::REGISTER,
-            Self::Introspect => path == routes::INTROSPECT,
-            Self::Revoke => path == routes::REVOKE,
-            Self::Userinfo => path == routes::USERINFO,
-            Self::Discovery => {
-                path.starts_with("/.well-known/")
-                    || path.starts_with(&format!("{}/.well-known/", routes::FHIR_BASE))
-            }
-            Self::Fhir => {
-                path == routes::FHIR_BASE
-                    || path
-                        .strip_prefix(routes::FHIR_BASE)
-                        .is_some_and(|rest| rest.starts_with('/'))
-            }
+            Self::Token => *endpoint == Endpoint::Token,
+            Self::Authorize => *endpoint == Endpoint::Authorize,
+            Self::Register => *endpoint == Endpoint::Register,
+            Self::Introspect => *endpoint == Endpoint::Introspect,
+            Self::Revoke => *endpoint == Endpoint::Revoke,
+            Self::Userinfo => *endpoint == Endpoint::Userinfo,
+            Self::Discovery => endpoint.is_discovery() || *endpoint == Endpoint::Jwks,
+            Self::Fhir => matches!(endpoint, Endpoint::Fhir(_)),
         }
     }
 
@@ -165,7 +152,7 @@ impl Fault {
     }
 
     fn matches(&self, request: &RequestFacts<'_>) -> bool {
-        self.target.matches(request.path)
+        self.target.covers(request.endpoint)
             && self
                 .path
                 .as_deref()
@@ -184,6 +171,7 @@ impl Fault {
 /// What a fault is matched against.
 #[derive(Debug, Clone, Copy)]
 pub struct RequestFacts<'a> {
+    pub endpoint: &'a Endpoint,
     pub method: &'a str,
     pub path: &'a str,
     pub client_id: Option<&'a str>,
@@ -311,6 +299,7 @@ impl Faults {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sandbox::interaction::Interaction;
 
     fn spec(json: serde_json::Value) -> FaultSpec {
         serde_json::from_value(json).unwrap()
@@ -318,22 +307,27 @@ mod tests {
 
     fn facts<'a>(method: &'a str, path: &'a str, client_id: Option<&'a str>) -> RequestFacts<'a> {
         RequestFacts {
+            endpoint: &FHIR,
             method,
             path,
             client_id,
         }
     }
 
+    const FHIR: Endpoint = Endpoint::Fhir(Interaction::Other);
+
     #[test]
-    fn targets_match_their_paths() {
-        assert!(Target::Fhir.matches("/r4/ExplanationOfBenefit"));
-        assert!(Target::Fhir.matches("/r4"));
-        assert!(!Target::Fhir.matches("/r4x"));
-        assert!(Target::Authorize.matches("/oauth2/authorize/test"));
-        assert!(!Target::Authorize.matches("/oauth2/authorize/test/x"));
-        assert!(Target::Discovery.matches("/r4/.well-known/smart-configuration"));
-        assert!(Target::Token.matches("/oauth2/token"));
-        assert!(!Target::Token.matches("/oauth2/tokens"));
+    fn targets_cover_their_endpoints() {
+        assert!(Target::Fhir.covers(&FHIR));
+        assert!(Target::Fhir.covers(&Endpoint::Fhir(Interaction::Discovery)));
+        assert!(!Target::Fhir.covers(&Endpoint::Token));
+        assert!(Target::Authorize.covers(&Endpoint::Authorize));
+        assert!(!Target::Authorize.covers(&Endpoint::SignIn));
+        assert!(Target::Discovery.covers(&Endpoint::Fhir(Interaction::Discovery)));
+        assert!(Target::Discovery.covers(&Endpoint::Jwks));
+        assert!(!Target::Discovery.covers(&FHIR));
+        assert!(Target::Token.covers(&Endpoint::Token));
+        assert!(Target::Any.covers(&Endpoint::Unrouted));
     }
 
     #[test]

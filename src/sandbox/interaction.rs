@@ -1,8 +1,6 @@
-//! Which FHIR RESTful interaction (FHIR R4 §3.1.0) a request under `/r4` was, read from its
-//! method and path alone, so that the report does not depend on how the FHIR handlers are
-//! written.
-
-use crate::http::routes;
+//! Which FHIR RESTful interaction (FHIR R4 §3.1.0) a request under the FHIR base was, from the
+//! route the router matched, its method and its path parameters: the request log and the report
+//! count these, whichever handler answered and whether it succeeded.
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Interaction {
@@ -36,38 +34,69 @@ impl Interaction {
     }
 }
 
+/// The routes of the FHIR API, as the router registers them (docs/endpoints.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FhirRoute {
+    /// `/metadata`.
+    Metadata,
+    /// `/.well-known/smart-configuration` under the FHIR base.
+    Discovery,
+    /// `/{type}`.
+    Type,
+    /// `/{type}/_search`.
+    TypeSearch,
+    /// `/{type}/{id}`.
+    Instance,
+    /// `/{type}/{id}/{operation}`: `$everything`, or `_history`.
+    InstanceOperation,
+    /// `/{type}/{id}/_history/{vid}`.
+    Version,
+    /// No FHIR route matched.
+    Unrouted,
+}
+
 fn is_type(segment: &str) -> bool {
     segment.starts_with(|c: char| c.is_ascii_uppercase())
         && segment.chars().all(|c| c.is_ascii_alphanumeric())
 }
 
-/// `None` when the path is not under the FHIR base.
-pub fn classify(method: &str, path: &str) -> Option<Interaction> {
-    let rest = path.strip_prefix(routes::FHIR_BASE)?;
-    if !(rest.is_empty() || rest.starts_with('/')) {
-        return None;
-    }
-    let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+/// The interaction a request to `route` with `method` was; `resource_type` and `operation` are
+/// the route's path parameters, when it has them.
+pub fn interaction(
+    route: FhirRoute,
+    method: &str,
+    resource_type: Option<&str>,
+    operation: Option<&str>,
+) -> Interaction {
     let get = method.eq_ignore_ascii_case("GET") || method.eq_ignore_ascii_case("HEAD");
     let post = method.eq_ignore_ascii_case("POST");
-    let interaction = match segments.as_slice() {
-        ["metadata"] if get => Interaction::Capabilities,
-        [".well-known", ..] => Interaction::Discovery,
-        [t] if is_type(t) && get => Interaction::Search((*t).to_owned()),
-        [t, "_search"] if is_type(t) && post => Interaction::Search((*t).to_owned()),
-        [t, op] if is_type(t) && op.starts_with('$') => {
-            Interaction::Operation((*t).to_owned(), (*op).to_owned())
-        }
-        [t, _, op] if is_type(t) && op.starts_with('$') => {
-            Interaction::Operation((*t).to_owned(), (*op).to_owned())
-        }
-        [t, ..] if is_type(t) && !get => Interaction::Write((*t).to_owned()),
-        [t, _] if is_type(t) => Interaction::Read((*t).to_owned()),
-        [t, _, "_history"] if is_type(t) => Interaction::History((*t).to_owned()),
-        [t, _, "_history", _] if is_type(t) => Interaction::Vread((*t).to_owned()),
-        _ => Interaction::Other,
+    let t = match (route, resource_type) {
+        (FhirRoute::Metadata, _) if get => return Interaction::Capabilities,
+        (FhirRoute::Discovery, _) => return Interaction::Discovery,
+        (_, Some(t)) if is_type(t) => t.to_owned(),
+        _ => return Interaction::Other,
     };
-    Some(interaction)
+    let op = operation.unwrap_or_default();
+    match route {
+        FhirRoute::Type if get => Interaction::Search(t),
+        FhirRoute::TypeSearch if get || post => Interaction::Search(t),
+        FhirRoute::InstanceOperation if op.starts_with('$') => {
+            Interaction::Operation(t, op.to_owned())
+        }
+        FhirRoute::Type
+        | FhirRoute::TypeSearch
+        | FhirRoute::Instance
+        | FhirRoute::InstanceOperation
+        | FhirRoute::Version
+            if !get =>
+        {
+            Interaction::Write(t)
+        }
+        FhirRoute::Instance => Interaction::Read(t),
+        FhirRoute::InstanceOperation if op == "_history" => Interaction::History(t),
+        FhirRoute::Version => Interaction::Vread(t),
+        _ => Interaction::Other,
+    }
 }
 
 #[cfg(test)]
@@ -75,60 +104,52 @@ mod tests {
     use super::*;
 
     #[test]
-    fn classifies_the_interactions() {
+    fn interactions_from_routes() {
         let eob = || "ExplanationOfBenefit".to_owned();
-        for (method, path, expected) in [
-            ("GET", "/r4/metadata", Interaction::Capabilities),
+        let t = Some("ExplanationOfBenefit");
+        for (route, method, op, expected) in [
+            (FhirRoute::Metadata, "GET", None, Interaction::Capabilities),
+            (FhirRoute::Discovery, "GET", None, Interaction::Discovery),
+            (FhirRoute::Type, "GET", None, Interaction::Search(eob())),
             (
-                "GET",
-                "/r4/ExplanationOfBenefit",
-                Interaction::Search(eob()),
-            ),
-            (
+                FhirRoute::TypeSearch,
                 "POST",
-                "/r4/ExplanationOfBenefit/_search",
+                None,
                 Interaction::Search(eob()),
             ),
+            (FhirRoute::Instance, "GET", None, Interaction::Read(eob())),
+            (FhirRoute::Version, "GET", None, Interaction::Vread(eob())),
             (
+                FhirRoute::InstanceOperation,
                 "GET",
-                "/r4/ExplanationOfBenefit/1",
-                Interaction::Read(eob()),
-            ),
-            (
-                "GET",
-                "/r4/ExplanationOfBenefit/1/_history/2",
-                Interaction::Vread(eob()),
-            ),
-            (
-                "GET",
-                "/r4/ExplanationOfBenefit/1/_history",
+                Some("_history"),
                 Interaction::History(eob()),
             ),
+            (FhirRoute::Instance, "PUT", None, Interaction::Write(eob())),
+            (FhirRoute::Type, "POST", None, Interaction::Write(eob())),
             (
-                "PUT",
-                "/r4/ExplanationOfBenefit/1",
-                Interaction::Write(eob()),
+                FhirRoute::InstanceOperation,
+                "GET",
+                Some("$everything"),
+                Interaction::Operation(eob(), "$everything".into()),
             ),
             (
+                FhirRoute::InstanceOperation,
                 "POST",
-                "/r4/ExplanationOfBenefit",
-                Interaction::Write(eob()),
+                Some("$everything"),
+                Interaction::Operation(eob(), "$everything".into()),
             ),
-            (
-                "GET",
-                "/r4/Patient/1/$everything",
-                Interaction::Operation("Patient".into(), "$everything".into()),
-            ),
-            (
-                "GET",
-                "/r4/.well-known/smart-configuration",
-                Interaction::Discovery,
-            ),
-            ("GET", "/r4", Interaction::Other),
+            (FhirRoute::Unrouted, "GET", None, Interaction::Other),
         ] {
-            assert_eq!(classify(method, path), Some(expected), "{method} {path}");
+            assert_eq!(
+                interaction(route, method, t, op),
+                expected,
+                "{route:?} {method}"
+            );
         }
-        assert_eq!(classify("GET", "/oauth2/token"), None);
-        assert_eq!(classify("GET", "/r4x/Patient"), None);
+        assert_eq!(
+            interaction(FhirRoute::Type, "GET", Some("not-a-type"), None),
+            Interaction::Other
+        );
     }
 }

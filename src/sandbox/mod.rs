@@ -3,6 +3,7 @@
 //! `crate::http::sandbox::recorder` hands in plain facts about each request, with `now` from the
 //! sandbox clock.
 
+pub mod endpoint;
 pub mod faults;
 pub mod interaction;
 pub mod report;

@@ -8,9 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::interaction::{Interaction, classify};
-use super::request_log::Entry;
-use crate::http::routes;
+use super::endpoint::Endpoint;
+use super::interaction::Interaction;
+use super::request_log::LoggedRequest;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -98,27 +98,18 @@ fn params(query: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn is_discovery(path: &str) -> bool {
-    path == routes::SMART_CONFIGURATION
-        || path == routes::FHIR_SMART_CONFIGURATION
-        || path == routes::OPENID_CONFIGURATION
-}
-
-fn is_metadata(path: &str) -> bool {
-    path.strip_prefix(routes::FHIR_BASE) == Some("/metadata")
-}
-
 /// The report over `entries` (oldest first), limited to one client when `client_id` is given.
 /// Discovery requests carry no credentials, so anonymous ones count for every client.
-pub fn report(entries: &[Entry], client_id: Option<&str>) -> Report {
-    let entries: Vec<&Entry> = entries
+pub fn report(entries: &[LoggedRequest], client_id: Option<&str>) -> Report {
+    let entries: Vec<&LoggedRequest> = entries
         .iter()
         .filter(|e| match (client_id, e.client_id.as_deref()) {
             (None, _) => true,
             (Some(c), Some(from)) => c == from,
-            (Some(_), None) => {
-                is_discovery(&e.path) || is_metadata(&e.path) || e.path == routes::JWKS
-            }
+            (Some(_), None) => e
+                .endpoint
+                .as_ref()
+                .is_some_and(Endpoint::is_public_document),
         })
         .collect();
     let mut oauth = OAuthUse::default();
@@ -128,7 +119,9 @@ pub fn report(entries: &[Entry], client_id: Option<&str>) -> Report {
         tally_fhir(&mut fhir, e);
     }
     let error_handling = ErrorHandling {
-        unauthorized: handled(&entries, |e| e.status == 401 && bearer_protected(&e.path)),
+        unauthorized: handled(&entries, |e| {
+            e.status == 401 && e.endpoint.as_ref().is_some_and(Endpoint::takes_bearer)
+        }),
         throttled: handled(&entries, |e| e.status == 429),
         unavailable: handled(&entries, |e| e.status >= 500),
     };
@@ -145,18 +138,17 @@ pub fn report(entries: &[Entry], client_id: Option<&str>) -> Report {
     }
 }
 
-fn bearer_protected(path: &str) -> bool {
-    path == routes::USERINFO || classify("GET", path).is_some()
-}
-
-fn tally_oauth(oauth: &mut OAuthUse, e: &Entry) {
-    if is_discovery(&e.path) || is_metadata(&e.path) {
+fn tally_oauth(oauth: &mut OAuthUse, e: &LoggedRequest) {
+    let Some(endpoint) = &e.endpoint else {
+        return;
+    };
+    if endpoint.is_discovery() || *endpoint == Endpoint::Fhir(Interaction::Capabilities) {
         oauth.discovery += 1;
     }
-    if e.path == routes::AUTHORIZE || e.path.starts_with(&format!("{}/", routes::AUTHORIZE)) {
+    if *endpoint == Endpoint::Authorize {
         oauth.authorize += 1;
     }
-    if e.path == routes::TOKEN {
+    if *endpoint == Endpoint::Token {
         if e.status >= 400 {
             oauth.token_errors += 1;
         } else {
@@ -169,8 +161,8 @@ fn tally_oauth(oauth: &mut OAuthUse, e: &Entry) {
     }
 }
 
-fn tally_fhir(fhir: &mut FhirUse, e: &Entry) {
-    let Some(interaction) = classify(&e.method, &e.path) else {
+fn tally_fhir(fhir: &mut FhirUse, e: &LoggedRequest) {
+    let Some(interaction) = e.endpoint.as_ref().and_then(Endpoint::fhir_interaction) else {
         return;
     };
     fhir.requests += 1;
@@ -181,14 +173,14 @@ fn tally_fhir(fhir: &mut FhirUse, e: &Entry) {
     if e.followed_next {
         fhir.next_links_followed += 1;
     }
-    if interaction == Interaction::Capabilities {
+    if *interaction == Interaction::Capabilities {
         fhir.capability_statement += 1;
     }
     let Some(resource_type) = interaction.resource_type() else {
         return;
     };
     let usage = fhir.resources.entry(resource_type.to_owned()).or_default();
-    match &interaction {
+    match interaction {
         Interaction::Read(_) => usage.read += 1,
         Interaction::Vread(_) => usage.vread += 1,
         Interaction::History(_) => usage.history += 1,
@@ -213,15 +205,15 @@ fn tally_fhir(fhir: &mut FhirUse, e: &Entry) {
     }
 }
 
-fn same_request(a: &Entry, b: &Entry) -> bool {
+fn same_request(a: &LoggedRequest, b: &LoggedRequest) -> bool {
     a.client_id == b.client_id && a.method == b.method && a.path == b.path && a.query == b.query
 }
 
-fn new_token(e: &Entry) -> bool {
-    e.path == routes::TOKEN && e.status == 200
+fn new_token(e: &LoggedRequest) -> bool {
+    e.endpoint == Some(Endpoint::Token) && e.status == 200
 }
 
-fn handled(entries: &[&Entry], is_error: impl Fn(&Entry) -> bool) -> Handled {
+fn handled(entries: &[&LoggedRequest], is_error: impl Fn(&LoggedRequest) -> bool) -> Handled {
     let mut h = Handled::default();
     for (i, error) in entries.iter().enumerate() {
         if !is_error(error) {
@@ -419,8 +411,8 @@ fn checks(
 mod tests {
     use super::*;
 
-    fn e(at_ms: i64, method: &str, path: &str, query: &str, status: u16) -> Entry {
-        Entry {
+    fn e(at_ms: i64, method: &str, path: &str, query: &str, status: u16) -> LoggedRequest {
+        LoggedRequest {
             seq: 0,
             time: String::new(),
             at_ms,
@@ -435,7 +427,26 @@ mod tests {
             fault: None,
             followed_next: false,
             offered_next: false,
+            endpoint: Some(endpoint_of(method, path)),
         }
+    }
+
+    /// What the router would tag these paths with.
+    fn endpoint_of(method: &str, path: &str) -> Endpoint {
+        use crate::sandbox::interaction::{FhirRoute, interaction};
+        if path == "/.well-known/smart-configuration" {
+            return Endpoint::Discovery;
+        }
+        if path == "/oauth2/token" {
+            return Endpoint::Token;
+        }
+        let segments: Vec<&str> = path.trim_start_matches("/r4/").split('/').collect();
+        let route = match segments.len() {
+            1 => FhirRoute::Type,
+            2 => FhirRoute::Instance,
+            _ => FhirRoute::Unrouted,
+        };
+        Endpoint::Fhir(interaction(route, method, segments.first().copied(), None))
     }
 
     #[test]

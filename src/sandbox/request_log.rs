@@ -1,26 +1,42 @@
 //! The request log (`GET /sandbox/api/requests`, docs/sandbox-tools.md#request-log): a bounded ring buffer of the requests
 //! the sandbox answered, newest last, with secrets redacted from the query before it is stored.
 //! It also remembers the `next` links the FHIR API handed out, so that following one is
-//! recognised whatever the paging format, and which client a bearer token belonged to, so that a
-//! request with a revoked token is still attributed.
+//! recognised whatever the paging format. What a request was (its endpoint, the grant type, the
+//! `next` link it offered) is told by the router and the handlers through `Notes`, never guessed
+//! from paths and bodies.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
-use crate::http::routes;
+use super::endpoint::Endpoint;
 
 pub const DEFAULT_CAPACITY: usize = 1000;
-/// Remembered `next` links and token owners: bounded so that a long soak does not grow memory.
+/// Remembered `next` links: bounded so that a long soak does not grow memory.
 const MAX_NEXT_LINKS: usize = 1000;
-const MAX_BEARERS: usize = 10_000;
 const REDACTED: &str = "[redacted]";
+
+/// What the router and the handlers tell the log about one request while it is answered.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Notes {
+    /// The endpoint that answered (from the route's tag); `None` before routing.
+    pub endpoint: Option<Endpoint>,
+    /// The token endpoint's `grant_type`.
+    pub grant_type: Option<String>,
+    /// The `next` link a searchset Bundle offered (absolute URL).
+    pub offered_next: Option<String>,
+    /// The request was a `next` link an earlier searchset offered.
+    pub followed_next: bool,
+    /// The injected fault that delayed or answered it.
+    pub fault: Option<u64>,
+    /// The app, when only the route knows it (a sign-in page's attempt).
+    pub client_id: Option<String>,
+}
 
 /// One answered request as the control API shows it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Entry {
+pub struct LoggedRequest {
     /// Increases by one per logged request and is never reused, not even after a reset.
     pub seq: u64,
     /// RFC 3339, from the sandbox clock, to the millisecond.
@@ -49,15 +65,17 @@ pub struct Entry {
     /// The response offered a `next` link.
     #[serde(skip)]
     pub offered_next: bool,
+    /// The endpoint that answered, for the report.
+    #[serde(skip)]
+    pub endpoint: Option<Endpoint>,
 }
 
 #[derive(Debug, Default)]
 struct Inner {
-    entries: VecDeque<Entry>,
+    entries: VecDeque<LoggedRequest>,
     next_seq: u64,
     next_links: VecDeque<String>,
     next_link_set: HashSet<String>,
-    bearers: HashMap<[u8; 32], String>,
 }
 
 #[derive(Debug)]
@@ -83,7 +101,7 @@ impl RequestLog {
     }
 
     /// Appends an entry (its `seq` is assigned here), dropping the oldest beyond the bound.
-    pub fn record(&self, mut entry: Entry) -> u64 {
+    pub fn record(&self, mut entry: LoggedRequest) -> u64 {
         let mut inner = self.lock();
         inner.next_seq += 1;
         entry.seq = inner.next_seq;
@@ -95,18 +113,17 @@ impl RequestLog {
     }
 
     /// Oldest first.
-    pub fn entries(&self) -> Vec<Entry> {
+    pub fn entries(&self) -> Vec<LoggedRequest> {
         self.lock().entries.iter().cloned().collect()
     }
 
-    /// Forgets the entries, the remembered links and token owners; returns how many entries.
+    /// Forgets the entries and the remembered links; returns how many entries.
     pub fn clear(&self) -> usize {
         let mut inner = self.lock();
         let n = inner.entries.len();
         inner.entries.clear();
         inner.next_links.clear();
         inner.next_link_set.clear();
-        inner.bearers.clear();
         n
     }
 
@@ -126,23 +143,6 @@ impl RequestLog {
 
     pub fn is_next_link(&self, path: &str, query: &str) -> bool {
         self.lock().next_link_set.contains(&link_key(path, query))
-    }
-
-    /// Remembers the client a bearer token was issued to (only a hash of the token is kept).
-    pub fn remember_bearer(&self, token: &str, client_id: &str) {
-        let mut inner = self.lock();
-        if inner.bearers.len() >= MAX_BEARERS {
-            inner.bearers.clear();
-        }
-        inner.bearers.insert(
-            Sha256::digest(token.as_bytes()).into(),
-            client_id.to_owned(),
-        );
-    }
-
-    pub fn bearer_client(&self, token: &str) -> Option<String> {
-        let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        self.lock().bearers.get(&hash).cloned()
     }
 }
 
@@ -189,9 +189,8 @@ fn is_secret(name: &str, fhir: bool) -> bool {
 }
 
 /// The query with every secret value replaced by `[redacted]`; everything else is kept exactly
-/// as sent.
-pub fn redact_query(path: &str, query: &str) -> String {
-    let fhir = path == routes::FHIR_BASE || path.starts_with(&format!("{}/", routes::FHIR_BASE));
+/// as sent. `fhir`: the request went to the FHIR API, where `code` is a search parameter.
+pub fn redact_query(query: &str, fhir: bool) -> String {
     query
         .split('&')
         .filter(|pair| !pair.is_empty())
@@ -215,8 +214,8 @@ pub fn redact_query(path: &str, query: &str) -> String {
 mod tests {
     use super::*;
 
-    fn entry(path: &str) -> Entry {
-        Entry {
+    fn entry(path: &str) -> LoggedRequest {
+        LoggedRequest {
             seq: 0,
             time: String::new(),
             at_ms: 0,
@@ -231,6 +230,7 @@ mod tests {
             fault: None,
             followed_next: false,
             offered_next: false,
+            endpoint: None,
         }
     }
 
@@ -238,20 +238,17 @@ mod tests {
     fn redacts_secrets_and_keeps_the_rest_verbatim() {
         assert_eq!(
             redact_query(
-                "/oauth2/authorize/test",
-                "client_id=a&code=123&state=x%20y&client_secret=s&refresh_token=r&Password=p&user_password=q"
+                "client_id=a&code=123&state=x%20y&client_secret=s&refresh_token=r&Password=p&user_password=q",
+                false
             ),
             "client_id=a&code=[redacted]&state=x%20y&client_secret=[redacted]&refresh_token=[redacted]&Password=[redacted]&user_password=[redacted]"
         );
         assert_eq!(
-            redact_query(
-                "/r4/Observation",
-                "code=http://loinc.org|1234-5&access_token=t"
-            ),
+            redact_query("code=http://loinc.org|1234-5&access_token=t", true),
             "code=http://loinc.org|1234-5&access_token=[redacted]"
         );
-        assert_eq!(redact_query("/x", ""), "");
-        assert_eq!(redact_query("/x", "code"), "code=[redacted]");
+        assert_eq!(redact_query("", false), "");
+        assert_eq!(redact_query("code", false), "code=[redacted]");
     }
 
     #[test]
@@ -274,13 +271,5 @@ mod tests {
         log.remember_next_link("/r4/ExplanationOfBenefit", "patient=1&_page=2&type=a%7Cb");
         assert!(log.is_next_link("/r4/ExplanationOfBenefit", "type=a|b&_page=2&patient=1"));
         assert!(!log.is_next_link("/r4/ExplanationOfBenefit", "patient=1&_page=3&type=a|b"));
-    }
-
-    #[test]
-    fn bearer_owners_are_remembered_by_hash() {
-        let log = RequestLog::new(10);
-        log.remember_bearer("tok", "app");
-        assert_eq!(log.bearer_client("tok").as_deref(), Some("app"));
-        assert_eq!(log.bearer_client("other"), None);
     }
 }

@@ -103,7 +103,11 @@ async fn a_fhir_429_carries_retry_after_and_an_operation_outcome_on_any_fhir_pat
         let response = app.get_with_token(&path, access).await;
         assert_eq!(response.status(), 429, "{path}");
         assert_eq!(response.headers()["retry-after"], "2");
-        assert_eq!(response.headers()["content-type"], "application/fhir+json");
+        // The same content type as a real FHIR error (before, an injected one lacked the charset).
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/fhir+json; charset=utf-8"
+        );
         let outcome: Value = response.json().await.unwrap();
         assert_eq!(outcome["resourceType"], "OperationOutcome");
         assert_eq!(outcome["issue"][0]["code"], "throttled");

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
-use crate::fhir::{Compartment, Interaction};
-use crate::http::bearer;
+use crate::fhir::{Compartment, Interaction, Site};
+use crate::http::request_context::RequestContext;
 use crate::oauth::grants::AccessGrant;
 use crate::state::AppState;
 
@@ -25,7 +25,8 @@ impl FromRequestParts<AppState> for FhirAccess {
     type Rejection = FhirError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, FhirError> {
-        let grant = bearer::grant(state, &parts.headers).map_err(FhirError::Unauthorized)?;
+        let Ok(context) = RequestContext::from_request_parts(parts, state).await;
+        let grant = context.caller.grant().map_err(FhirError::Unauthorized)?;
         Ok(FhirAccess {
             grant,
             state: state.clone(),
@@ -34,6 +35,14 @@ impl FromRequestParts<AppState> for FhirAccess {
 }
 
 impl FhirAccess {
+    /// Where the Bundle's URLs point, and the request's one reading of the clock.
+    pub fn site(&self, context: &RequestContext) -> Site<'_> {
+        Site {
+            base: self.state.fhir_base(),
+            now: context.now,
+        }
+    }
+
     /// The member's compartment of `resource_type`, if the type is served (else 404) and the
     /// granted scopes cover `interaction` on it (else 403).
     pub fn open(

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::fhir::AccessError;
 use crate::fhir::outcome::{Severity, operation_outcome};
-use crate::http::bearer::BearerProblem;
+use crate::http::caller::BearerProblem;
 
 use super::reply;
 
@@ -24,6 +24,28 @@ pub enum FhirError {
     NotAllowed(String),
     /// 406 `not-supported`: XML (or another non-JSON format) was asked for.
     NotAcceptable(String),
+    /// Any status an injected fault asks for (docs/sandbox-tools.md#faults), with the issue code
+    /// and challenge a real error of that status has.
+    Injected { status: StatusCode, message: String },
+}
+
+/// FHIR R4 issue type for an HTTP status (http://hl7.org/fhir/issue-type).
+fn issue_code(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        401 => "login",
+        403 => "forbidden",
+        404 => "not-found",
+        405 | 406 | 415 | 501 => "not-supported",
+        408 | 504 => "timeout",
+        409 | 412 => "conflict",
+        410 => "deleted",
+        413 => "too-long",
+        422 => "processing",
+        429 => "throttled",
+        502 | 503 => "transient",
+        400..=499 => "invalid",
+        _ => "exception",
+    }
 }
 
 impl From<AccessError> for FhirError {
@@ -39,53 +61,58 @@ impl From<AccessError> for FhirError {
 
 impl IntoResponse for FhirError {
     fn into_response(self) -> Response {
-        let (status, code, message) = match &self {
+        let (status, message) = match &self {
             Self::Unauthorized(BearerProblem::Missing) => (
                 StatusCode::UNAUTHORIZED,
-                "login",
                 "an Authorization: Bearer access token is required".to_owned(),
             ),
             Self::Unauthorized(BearerProblem::Invalid) => (
                 StatusCode::UNAUTHORIZED,
-                "login",
                 "the access token is unknown, expired or revoked".to_owned(),
             ),
-            Self::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", m.clone()),
-            Self::NotFound(m) => (StatusCode::NOT_FOUND, "not-found", m.clone()),
-            Self::Invalid(m) => (StatusCode::BAD_REQUEST, "invalid", m.clone()),
-            Self::NotAllowed(m) => (StatusCode::METHOD_NOT_ALLOWED, "not-supported", m.clone()),
-            Self::NotAcceptable(m) => (StatusCode::NOT_ACCEPTABLE, "not-supported", m.clone()),
+            Self::Forbidden(m) => (StatusCode::FORBIDDEN, m.clone()),
+            Self::NotFound(m) => (StatusCode::NOT_FOUND, m.clone()),
+            Self::Invalid(m) => (StatusCode::BAD_REQUEST, m.clone()),
+            Self::NotAllowed(m) => (StatusCode::METHOD_NOT_ALLOWED, m.clone()),
+            Self::NotAcceptable(m) => (StatusCode::NOT_ACCEPTABLE, m.clone()),
+            Self::Injected { status, message } => (*status, message.clone()),
         };
+        let code = issue_code(status);
         let outcome = operation_outcome(Severity::Error, code, &[message]);
         let mut response = reply::json(status, outcome.to_string().into_bytes().into());
         let headers = response.headers_mut();
-        match self {
-            Self::Unauthorized(problem) => {
-                // docs/fhir-api.md#errors asks for error="invalid_token" on every FHIR 401, a missing token
-                // included (clients key their re-authorization on it).
-                let challenge = match problem {
-                    BearerProblem::Missing => {
-                        "Bearer realm=\"payer-sandbox\", error=\"invalid_token\", error_description=\"an access token is required\""
-                    }
-                    BearerProblem::Invalid => problem.challenge(),
-                };
-                headers.insert(
-                    header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static(challenge),
-                );
+        let allow = matches!(self, Self::NotAllowed(_));
+        let problem = match self {
+            Self::Unauthorized(problem) => Some(problem),
+            Self::Injected { status, .. } if status == StatusCode::UNAUTHORIZED => {
+                Some(BearerProblem::Invalid)
             }
-            Self::Forbidden(_) => {
-                headers.insert(
-                    header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static(
-                        "Bearer realm=\"payer-sandbox\", error=\"insufficient_scope\", error_description=\"the granted scopes do not cover this resource type\"",
-                    ),
-                );
-            }
-            Self::NotAllowed(_) => {
-                headers.insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-            }
-            _ => {}
+            _ => None,
+        };
+        if let Some(problem) = problem {
+            // docs/fhir-api.md#errors asks for error="invalid_token" on every FHIR 401, a
+            // missing token included (clients key their re-authorization on it).
+            let challenge = match problem {
+                BearerProblem::Missing => {
+                    "Bearer realm=\"payer-sandbox\", error=\"invalid_token\", error_description=\"an access token is required\""
+                }
+                BearerProblem::Invalid => problem.challenge(),
+            };
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            );
+        }
+        if status == StatusCode::FORBIDDEN {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(
+                    "Bearer realm=\"payer-sandbox\", error=\"insufficient_scope\", error_description=\"the granted scopes do not cover this resource type\"",
+                ),
+            );
+        }
+        if allow {
+            headers.insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
         }
         response
     }

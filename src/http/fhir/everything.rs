@@ -3,21 +3,21 @@
 //! caller read. Any other `{type}/{id}/{operation}` is 404.
 
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, RawQuery};
 use axum::http::HeaderMap;
 use axum::response::Response;
 
 use crate::fhir::Interaction;
-use crate::state::AppState;
+use crate::http::request_context::RequestContext;
 
 use super::access::FhirAccess;
 use super::error::FhirError;
 use super::negotiate::{JsonOnly, handling};
 use super::path_error;
-use super::search::{decode, searchset, site};
+use super::search::{decode, searchset};
 
 pub async fn operation(
-    State(state): State<AppState>,
+    context: RequestContext,
     _json: JsonOnly,
     access: FhirAccess,
     path: Result<Path<(String, String, String)>, PathRejection>,
@@ -32,6 +32,6 @@ pub async fn operation(
     }
     let compartment = access.open(&resource_type, Interaction::Read)?;
     let pairs = decode(query.as_deref().unwrap_or_default().as_bytes());
-    let result = compartment.everything(&id, &pairs, handling(&headers), &site(&state))?;
-    Ok(searchset(result))
+    let result = compartment.everything(&id, &pairs, handling(&headers), &access.site(&context))?;
+    Ok(searchset(result, &context))
 }

@@ -11,27 +11,47 @@ mod reply;
 mod search;
 
 use axum::Router;
-use axum::routing::{MethodRouter, get};
+use axum::routing::{MethodRouter, any, get};
 
+use crate::http::endpoint::{Tag, tagged};
+use crate::http::routes::fhir as routes;
+use crate::sandbox::interaction::FhirRoute;
 use crate::state::AppState;
 
 pub use error::FhirError;
 
-pub fn router() -> Router<AppState> {
+pub fn router(state: &AppState) -> Router<AppState> {
+    let route = |route: FhirRoute, methods: MethodRouter<AppState>| {
+        tagged(state, Tag::Fhir(route), read_only(methods))
+    };
     Router::new()
-        .route("/metadata", read_only(get(metadata::metadata)))
-        .route("/{type}", read_only(get(search::search_get)))
         .route(
-            "/{type}/_search",
-            read_only(get(search::search_get).post(search::search_post)),
+            routes::METADATA,
+            route(FhirRoute::Metadata, get(metadata::metadata)),
         )
-        .route("/{type}/{id}", read_only(get(read::read)))
         .route(
-            "/{type}/{id}/{operation}",
-            read_only(get(everything::operation)),
+            routes::TYPE,
+            route(FhirRoute::Type, get(search::search_get)),
         )
-        .route("/{type}/{id}/_history/{vid}", read_only(get(read::vread)))
-        .fallback(not_found)
+        .route(
+            routes::TYPE_SEARCH,
+            route(
+                FhirRoute::TypeSearch,
+                get(search::search_get).post(search::search_post),
+            ),
+        )
+        .route(
+            routes::INSTANCE,
+            route(FhirRoute::Instance, get(read::read)),
+        )
+        .route(
+            routes::INSTANCE_OPERATION,
+            route(FhirRoute::InstanceOperation, get(everything::operation)),
+        )
+        .route(routes::VERSION, route(FhirRoute::Version, get(read::vread)))
+        .fallback_service(
+            tagged(state, Tag::Fhir(FhirRoute::Unrouted), any(not_found)).with_state(state.clone()),
+        )
 }
 
 /// Any method the route does not serve (POST, PUT, PATCH, DELETE…) is a write: 405.

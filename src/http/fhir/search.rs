@@ -4,13 +4,13 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, RawQuery};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use url::form_urlencoded;
 
-use crate::fhir::{Interaction, SearchResult, Site};
-use crate::state::AppState;
+use crate::fhir::{Interaction, SearchResult};
+use crate::http::request_context::RequestContext;
 
 use super::access::FhirAccess;
 use super::error::FhirError;
@@ -18,7 +18,7 @@ use super::negotiate::{JsonOnly, handling};
 use super::{path_error, reply};
 
 pub async fn search_get(
-    State(state): State<AppState>,
+    context: RequestContext,
     _json: JsonOnly,
     access: FhirAccess,
     path: Result<Path<String>, PathRejection>,
@@ -28,12 +28,12 @@ pub async fn search_get(
     let Path(resource_type) = path.map_err(path_error)?;
     let pairs = decode(query.as_deref().unwrap_or_default().as_bytes());
     let compartment = access.open(&resource_type, Interaction::Search)?;
-    let result = compartment.search(&pairs, handling(&headers), &site(&state))?;
-    Ok(searchset(result))
+    let result = compartment.search(&pairs, handling(&headers), &access.site(&context))?;
+    Ok(searchset(result, &context))
 }
 
 pub async fn search_post(
-    State(state): State<AppState>,
+    context: RequestContext,
     _json: JsonOnly,
     access: FhirAccess,
     path: Result<Path<String>, PathRejection>,
@@ -45,8 +45,8 @@ pub async fn search_post(
     let mut pairs = decode(query.as_deref().unwrap_or_default().as_bytes());
     pairs.extend(decode(&body));
     let compartment = access.open(&resource_type, Interaction::Search)?;
-    let result = compartment.search(&pairs, handling(&headers), &site(&state))?;
-    Ok(searchset(result))
+    let result = compartment.search(&pairs, handling(&headers), &access.site(&context))?;
+    Ok(searchset(result, &context))
 }
 
 /// `application/x-www-form-urlencoded` decoding, lenient about stray `%` (kept literally).
@@ -56,13 +56,8 @@ pub fn decode(bytes: &[u8]) -> Vec<(String, String)> {
         .collect()
 }
 
-pub fn site(state: &AppState) -> Site<'_> {
-    Site {
-        base: state.fhir_base(),
-        now: state.clock.now(),
-    }
-}
-
-pub fn searchset(result: SearchResult) -> Response {
+/// The searchset, after telling the request log the `next` link it offers.
+pub fn searchset(result: SearchResult, context: &RequestContext) -> Response {
+    context.notes.offered_next(result.next);
     reply::ok(result.body)
 }

@@ -7,36 +7,43 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::http::pages::error_page;
+use crate::http::request_context::Now;
 use crate::http::{form, routes};
 use crate::oauth::authorize::{AuthorizeDecision, AuthorizeParams, error_redirect};
 use crate::state::AppState;
 
-pub async fn get(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
-    authorize(&state, query.unwrap_or_default().as_bytes())
+pub async fn get(
+    State(state): State<AppState>,
+    Now(now): Now,
+    RawQuery(query): RawQuery,
+) -> Response {
+    authorize(&state, now, query.unwrap_or_default().as_bytes())
 }
 
-pub async fn post(State(state): State<AppState>, body: Bytes) -> Response {
-    authorize(&state, &body)
+pub async fn post(State(state): State<AppState>, Now(now): Now, body: Bytes) -> Response {
+    authorize(&state, now, &body)
 }
 
 /// `{system}` (`test`, `demoplan`, …) names the plan in 1upHealth's URLs; all serve the one plan.
 pub async fn get_system(
     State(state): State<AppState>,
+    Now(now): Now,
     Path(_system): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    authorize(&state, query.unwrap_or_default().as_bytes())
+    authorize(&state, now, query.unwrap_or_default().as_bytes())
 }
 
 pub async fn post_system(
     State(state): State<AppState>,
+    Now(now): Now,
     Path(_system): Path<String>,
     body: Bytes,
 ) -> Response {
-    authorize(&state, &body)
+    authorize(&state, now, &body)
 }
 
-fn authorize(state: &AppState, query: &[u8]) -> Response {
+fn authorize(state: &AppState, now: i64, query: &[u8]) -> Response {
     let params: AuthorizeParams = match form::parse(query) {
         Ok(params) => params,
         Err(e) => {
@@ -53,7 +60,7 @@ fn authorize(state: &AppState, query: &[u8]) -> Response {
     match state.oauth.decide(&params) {
         AuthorizeDecision::Proceed(request) => {
             let restart = String::from_utf8_lossy(query).into_owned();
-            let attempt = state.oauth.logins.start(request, restart, state.now());
+            let attempt = state.oauth.logins.start(request, restart, now);
             Redirect::to(&routes::login_path(routes::LOGIN, &attempt.id)).into_response()
         }
         AuthorizeDecision::ErrorPage { title, detail } => {

@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::authorize::found;
 use crate::http::pages::{error_page, render};
+use crate::http::request_context::Now;
 use crate::http::{form, routes};
 use crate::oauth::authorize::{error_redirect, redirect_with};
 use crate::oauth::login::{AccountDetails, Attempt, Email, LoginError, Stage};
@@ -106,7 +107,7 @@ struct ConsentForm {
 }
 
 /// The page for an attempt that cannot go on.
-fn failure(state: &AppState, attempt: &str, error: LoginError) -> Response {
+fn failure(state: &AppState, now: i64, attempt: &str, error: LoginError) -> Response {
     match error {
         LoginError::Unknown => error_page(
             StatusCode::NOT_FOUND,
@@ -127,9 +128,9 @@ fn failure(state: &AppState, attempt: &str, error: LoginError) -> Response {
             None,
         ),
         LoginError::WrongStep | LoginError::Retry(_) => {
-            match state.oauth.logins.get(attempt, state.now()) {
+            match state.oauth.logins.get(attempt, now) {
                 Ok(current) => Redirect::to(&stage_path(&current)).into_response(),
-                Err(e) => failure(state, attempt, e),
+                Err(e) => failure(state, now, attempt, e),
             }
         }
     }
@@ -146,7 +147,7 @@ fn stage_path(attempt: &Attempt) -> String {
 }
 
 /// An "ended" page offers to start again with the app's original request.
-fn ended(state: &AppState, attempt: &Attempt, error: LoginError) -> Response {
+fn ended(state: &AppState, now: i64, attempt: &Attempt, error: LoginError) -> Response {
     match error {
         LoginError::Ended(reason) => error_page(
             StatusCode::BAD_REQUEST,
@@ -154,16 +155,16 @@ fn ended(state: &AppState, attempt: &Attempt, error: LoginError) -> Response {
             &format!("This sign-in attempt has ended: {reason}."),
             Some(format!("{}?{}", routes::AUTHORIZE, attempt.restart_query)),
         ),
-        other => failure(state, &attempt.id, other),
+        other => failure(state, now, &attempt.id, other),
     }
 }
 
-fn open(state: &AppState, attempt: &str) -> Result<Attempt, Response> {
+fn open(state: &AppState, now: i64, attempt: &str) -> Result<Attempt, Response> {
     state
         .oauth
         .logins
-        .get(attempt, state.now())
-        .map_err(|e| failure(state, attempt, e))
+        .get(attempt, now)
+        .map_err(|e| failure(state, now, attempt, e))
 }
 
 fn malformed(e: String) -> Response {
@@ -173,10 +174,11 @@ fn malformed(e: String) -> Response {
 /// The open attempt and its posted form, or the page that says why not.
 fn open_with_form<F: for<'de> serde::Deserialize<'de>>(
     state: &AppState,
+    now: i64,
     attempt: &str,
     body: &[u8],
 ) -> Result<(Attempt, F), Response> {
-    let a = open(state, attempt)?;
+    let a = open(state, now, attempt)?;
     let f = form::parse(body).map_err(malformed)?;
     Ok((a, f))
 }
@@ -187,8 +189,12 @@ fn code_sent(attempt: &str, email: &Email) -> Response {
     Redirect::to(&routes::login_path(routes::LOGIN_VERIFY, attempt)).into_response()
 }
 
-pub async fn start(State(state): State<AppState>, Path(attempt): Path<String>) -> Response {
-    match open(&state, &attempt) {
+pub async fn start(
+    State(state): State<AppState>,
+    Now(now): Now,
+    Path(attempt): Path<String>,
+) -> Response {
+    match open(&state, now, &attempt) {
         Ok(a) => render(
             StatusCode::OK,
             &StartPage {
@@ -200,8 +206,12 @@ pub async fn start(State(state): State<AppState>, Path(attempt): Path<String>) -
     }
 }
 
-pub async fn create_form(State(state): State<AppState>, Path(attempt): Path<String>) -> Response {
-    match open(&state, &attempt) {
+pub async fn create_form(
+    State(state): State<AppState>,
+    Now(now): Now,
+    Path(attempt): Path<String>,
+) -> Response {
+    match open(&state, now, &attempt) {
         Ok(a) => render(
             StatusCode::OK,
             &CreatePage {
@@ -216,10 +226,11 @@ pub async fn create_form(State(state): State<AppState>, Path(attempt): Path<Stri
 
 pub async fn create(
     State(state): State<AppState>,
+    Now(now): Now,
     Path(attempt): Path<String>,
     body: Bytes,
 ) -> Response {
-    let (a, f): (Attempt, CreateForm) = match open_with_form(&state, &attempt, &body) {
+    let (a, f): (Attempt, CreateForm) = match open_with_form(&state, now, &attempt, &body) {
         Ok(opened) => opened,
         Err(response) => return response,
     };
@@ -230,7 +241,7 @@ pub async fn create(
         postal_code: f.postal_code.clone(),
         email: f.email.clone(),
     };
-    let now = state.now();
+
     match state.oauth.logins.create_account(
         &a.id,
         &f.csrf_token,
@@ -253,12 +264,16 @@ pub async fn create(
                 email: &f.email,
             },
         ),
-        Err(e) => ended(&state, &a, e),
+        Err(e) => ended(&state, now, &a, e),
     }
 }
 
-pub async fn sign_in_form(State(state): State<AppState>, Path(attempt): Path<String>) -> Response {
-    match open(&state, &attempt) {
+pub async fn sign_in_form(
+    State(state): State<AppState>,
+    Now(now): Now,
+    Path(attempt): Path<String>,
+) -> Response {
+    match open(&state, now, &attempt) {
         Ok(a) => render(
             StatusCode::OK,
             &SignInPage {
@@ -274,14 +289,15 @@ pub async fn sign_in_form(State(state): State<AppState>, Path(attempt): Path<Str
 
 pub async fn sign_in(
     State(state): State<AppState>,
+    Now(now): Now,
     Path(attempt): Path<String>,
     body: Bytes,
 ) -> Response {
-    let (a, f): (Attempt, EmailForm) = match open_with_form(&state, &attempt, &body) {
+    let (a, f): (Attempt, EmailForm) = match open_with_form(&state, now, &attempt, &body) {
         Ok(opened) => opened,
         Err(response) => return response,
     };
-    let now = state.now();
+
     match state
         .oauth
         .logins
@@ -297,12 +313,16 @@ pub async fn sign_in(
                 email: &f.email,
             },
         ),
-        Err(e) => ended(&state, &a, e),
+        Err(e) => ended(&state, now, &a, e),
     }
 }
 
-pub async fn verify_form(State(state): State<AppState>, Path(attempt): Path<String>) -> Response {
-    match open(&state, &attempt) {
+pub async fn verify_form(
+    State(state): State<AppState>,
+    Now(now): Now,
+    Path(attempt): Path<String>,
+) -> Response {
+    match open(&state, now, &attempt) {
         Ok(a) => match &a.stage {
             Stage::Code { email, .. } => render(
                 StatusCode::OK,
@@ -321,17 +341,18 @@ pub async fn verify_form(State(state): State<AppState>, Path(attempt): Path<Stri
 
 pub async fn verify(
     State(state): State<AppState>,
+    Now(now): Now,
     Path(attempt): Path<String>,
     body: Bytes,
 ) -> Response {
-    let (a, f): (Attempt, CodeForm) = match open_with_form(&state, &attempt, &body) {
+    let (a, f): (Attempt, CodeForm) = match open_with_form(&state, now, &attempt, &body) {
         Ok(opened) => opened,
         Err(response) => return response,
     };
     match state
         .oauth
         .logins
-        .verify_code(&a.id, &f.csrf_token, &f.code, state.now())
+        .verify_code(&a.id, &f.csrf_token, &f.code, now)
     {
         Ok(new_link) => {
             if new_link.is_some() {
@@ -355,12 +376,16 @@ pub async fn verify(
                 },
             )
         }
-        Err(e) => ended(&state, &a, e),
+        Err(e) => ended(&state, now, &a, e),
     }
 }
 
-pub async fn consent_form(State(state): State<AppState>, Path(attempt): Path<String>) -> Response {
-    let a = match open(&state, &attempt) {
+pub async fn consent_form(
+    State(state): State<AppState>,
+    Now(now): Now,
+    Path(attempt): Path<String>,
+) -> Response {
+    let a = match open(&state, now, &attempt) {
         Ok(a) => a,
         Err(response) => return response,
     };
@@ -392,6 +417,7 @@ pub async fn consent_form(State(state): State<AppState>, Path(attempt): Path<Str
 
 pub async fn consent(
     State(state): State<AppState>,
+    Now(now): Now,
     Path(attempt): Path<String>,
     body: Bytes,
 ) -> Response {
@@ -404,10 +430,10 @@ pub async fn consent(
         "deny" => false,
         _ => return malformed("decision must be allow or deny".to_owned()),
     };
-    let now = state.now();
+
     let (request, member_id) = match state.oauth.logins.decide(&attempt, &f.csrf_token, now) {
         Ok(decided) => decided,
-        Err(e) => return failure(&state, &attempt, e),
+        Err(e) => return failure(&state, now, &attempt, e),
     };
     if !allow {
         return found(&error_redirect(
@@ -418,7 +444,7 @@ pub async fn consent(
         ));
     }
     let Some(member) = state.members.by_member_id(&member_id) else {
-        return failure(&state, &attempt, LoginError::Unknown);
+        return failure(&state, now, &attempt, LoginError::Unknown);
     };
     let code = state.oauth.issue_code(&request, member, now);
     let mut params = vec![("code", code.as_str())];

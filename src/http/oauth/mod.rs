@@ -11,58 +11,80 @@ pub mod userinfo;
 use axum::Router;
 use axum::routing::{get, post};
 
+use super::endpoint::{Tag, tagged};
 use super::routes;
+use crate::sandbox::endpoint::Endpoint;
+use crate::sandbox::interaction::FhirRoute;
 use crate::state::AppState;
 
 /// Routes answered with JSON to any origin (CORS is added by the caller).
-pub fn api_router() -> Router<AppState> {
+pub fn api_router(state: &AppState) -> Router<AppState> {
+    let at = |endpoint: Endpoint, methods| tagged(state, Tag::Fixed(endpoint), methods);
     Router::new()
-        .route(routes::TOKEN, post(token::token))
-        .route(routes::REGISTER, post(register::register))
-        .route(routes::INTROSPECT, post(token::introspect))
-        .route(routes::REVOKE, post(token::revoke))
+        .route(routes::TOKEN, at(Endpoint::Token, post(token::token)))
+        .route(
+            routes::REGISTER,
+            at(Endpoint::Register, post(register::register)),
+        )
+        .route(
+            routes::INTROSPECT,
+            at(Endpoint::Introspect, post(token::introspect)),
+        )
+        .route(routes::REVOKE, at(Endpoint::Revoke, post(token::revoke)))
         .route(
             routes::USERINFO,
-            get(userinfo::userinfo).post(userinfo::userinfo),
+            at(
+                Endpoint::Userinfo,
+                get(userinfo::userinfo).post(userinfo::userinfo),
+            ),
         )
-        .route(routes::JWKS, get(discovery::jwks))
+        .route(routes::JWKS, at(Endpoint::Jwks, get(discovery::jwks)))
         .route(
             routes::OPENID_CONFIGURATION,
-            get(discovery::openid_configuration),
+            at(Endpoint::Discovery, get(discovery::openid_configuration)),
         )
         .route(
             routes::SMART_CONFIGURATION,
-            get(discovery::smart_configuration),
+            at(Endpoint::Discovery, get(discovery::smart_configuration)),
         )
         .route(
             routes::FHIR_SMART_CONFIGURATION,
-            get(discovery::smart_configuration),
+            tagged(
+                state,
+                Tag::Fhir(FhirRoute::Discovery),
+                get(discovery::smart_configuration),
+            ),
         )
 }
 
 /// The pages a member sees (same-origin only).
-pub fn page_router() -> Router<AppState> {
+pub fn page_router(state: &AppState) -> Router<AppState> {
+    let authorize = |methods| tagged(state, Tag::Fixed(Endpoint::Authorize), methods);
+    let sign_in = |methods| tagged(state, Tag::SignIn, methods);
     Router::new()
-        .route(routes::AUTHORIZE, get(authorize::get).post(authorize::post))
+        .route(
+            routes::AUTHORIZE,
+            authorize(get(authorize::get).post(authorize::post)),
+        )
         .route(
             routes::AUTHORIZE_SYSTEM,
-            get(authorize::get_system).post(authorize::post_system),
+            authorize(get(authorize::get_system).post(authorize::post_system)),
         )
-        .route(routes::LOGIN, get(login::start))
+        .route(routes::LOGIN, sign_in(get(login::start)))
         .route(
             routes::LOGIN_CREATE,
-            get(login::create_form).post(login::create),
+            sign_in(get(login::create_form).post(login::create)),
         )
         .route(
             routes::LOGIN_SIGN_IN,
-            get(login::sign_in_form).post(login::sign_in),
+            sign_in(get(login::sign_in_form).post(login::sign_in)),
         )
         .route(
             routes::LOGIN_VERIFY,
-            get(login::verify_form).post(login::verify),
+            sign_in(get(login::verify_form).post(login::verify)),
         )
         .route(
             routes::LOGIN_CONSENT,
-            get(login::consent_form).post(login::consent),
+            sign_in(get(login::consent_form).post(login::consent)),
         )
 }

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::http::request_context::Now;
 use crate::oauth::apps::{App, NewApp};
 use crate::oauth::{ErrorCode, OAuthError};
 use crate::state::AppState;
@@ -23,7 +24,7 @@ struct Registration {
     scope: Option<String>,
 }
 
-pub async fn register(State(state): State<AppState>, body: Bytes) -> Response {
+pub async fn register(State(state): State<AppState>, Now(now): Now, body: Bytes) -> Response {
     let registration: Registration = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(e) => {
@@ -54,7 +55,7 @@ pub async fn register(State(state): State<AppState>, body: Bytes) -> Response {
             .map(|s| s.split_ascii_whitespace().map(str::to_owned).collect()),
     };
     match state.oauth.register(new) {
-        Ok(app) => (StatusCode::CREATED, Json(metadata(&app, state.now()))).into_response(),
+        Ok(app) => (StatusCode::CREATED, Json(metadata(&app, now))).into_response(),
         Err(mut e) => {
             if e.description.contains("redirect URI") {
                 e.code = ErrorCode::InvalidRedirectUri;

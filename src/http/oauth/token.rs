@@ -10,12 +10,13 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::http::caller::{Caller, Credential};
 use crate::http::form;
+use crate::http::request_context::RequestContext;
 use crate::oauth::OAuthError;
-use crate::oauth::error::invalid_request;
+use crate::oauth::error::{invalid_client, invalid_request};
 use crate::oauth::grant::{
-    ClientCredentials, TokenRequest, authenticate, client_credentials, exchange, parse_basic,
-    token_client,
+    ClientCredentials, TokenRequest, authenticate, client_credentials, exchange, token_client,
 };
 use crate::state::AppState;
 
@@ -38,21 +39,18 @@ fn read_form<T: for<'de> Deserialize<'de>>(
     form::parse(body).map_err(invalid_request)
 }
 
-fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OAuthError> {
-    match headers.get(header::AUTHORIZATION) {
-        None => Ok(None),
-        Some(value) => {
-            let value = value
-                .to_str()
-                .map_err(|_| invalid_request("malformed Authorization header"))?;
-            if value.len() > 6 && value[..6].eq_ignore_ascii_case("basic ") {
-                parse_basic(value).map(Some)
-            } else {
-                Err(invalid_request(
-                    "the token endpoint accepts HTTP Basic client authentication only",
-                ))
-            }
-        }
+/// The HTTP Basic credentials the request-context layer decoded (RFC 6749 §2.3.1), if any.
+fn basic_credentials(caller: &Caller) -> Result<Option<(String, String)>, OAuthError> {
+    match &caller.credential {
+        Credential::None => Ok(None),
+        Credential::Basic(Some(basic)) => Ok(Some((basic.client_id.clone(), basic.secret.clone()))),
+        Credential::Basic(None) => Err(OAuthError {
+            basic_auth: true,
+            ..invalid_client("malformed HTTP Basic credentials")
+        }),
+        Credential::Bearer(_) | Credential::Unsupported => Err(invalid_request(
+            "the token endpoint accepts HTTP Basic client authentication only",
+        )),
     }
 }
 
@@ -63,16 +61,23 @@ fn no_store(mut response: Response) -> Response {
     response
 }
 
-pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn token(
+    State(state): State<AppState>,
+    context: RequestContext,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let now = context.now_unix();
     let result = (|| {
         let request: TokenRequest = read_form(&headers, &body)?;
+        context.notes.grant_type(request.grant_type.as_deref());
         let creds = token_client(
             &state.oauth,
             &request,
-            basic_credentials(&headers)?,
-            state.now(),
+            basic_credentials(&context.caller)?,
+            now,
         )?;
-        exchange(&state.oauth, &request, &creds, state.now()).map_err(|e| OAuthError {
+        exchange(&state.oauth, &request, &creds, now).map_err(|e| OAuthError {
             basic_auth: creds.basic,
             ..e
         })
@@ -94,6 +99,7 @@ struct TokenForm {
 
 fn authenticated_token(
     state: &AppState,
+    context: &RequestContext,
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<(String, ClientCredentials), OAuthError> {
@@ -103,7 +109,7 @@ fn authenticated_token(
         client_secret: f.client_secret,
         ..Default::default()
     };
-    let creds = client_credentials(&as_request, basic_credentials(headers)?)?;
+    let creds = client_credentials(&as_request, basic_credentials(&context.caller)?)?;
     authenticate(&state.oauth, &creds)?;
     let token = f
         .token
@@ -114,14 +120,15 @@ fn authenticated_token(
 
 pub async fn introspect(
     State(state): State<AppState>,
+    context: RequestContext,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (token, _) = match authenticated_token(&state, &headers, &body) {
+    let (token, _) = match authenticated_token(&state, &context, &headers, &body) {
         Ok(t) => t,
         Err(e) => return e.into_response(),
     };
-    let now = state.now();
+    let now = context.now_unix();
     let grants = &state.oauth.grants;
     let body = if let Some(g) = grants.access(&token, now) {
         json!({"active": true, "token_type": "Bearer", "scope": g.scopes.to_string(),
@@ -138,8 +145,13 @@ pub async fn introspect(
     no_store(Json(body).into_response())
 }
 
-pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    match authenticated_token(&state, &headers, &body) {
+pub async fn revoke(
+    State(state): State<AppState>,
+    context: RequestContext,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match authenticated_token(&state, &context, &headers, &body) {
         Ok((token, creds)) => {
             state.oauth.grants.revoke_token(&token, &creds.client_id);
             no_store(StatusCode::OK.into_response())

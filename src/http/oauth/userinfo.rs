@@ -3,15 +3,15 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::http::bearer;
+use crate::http::request_context::RequestContext;
 use crate::state::AppState;
 
-pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let grant = match bearer::grant(&state, &headers) {
+pub async fn userinfo(State(state): State<AppState>, context: RequestContext) -> Response {
+    let grant = match context.caller.grant() {
         Ok(grant) => grant,
         Err(problem) => {
             return challenge(

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use crate::data::Member;
 use crate::http::form;
 use crate::http::pages::{error_page, render};
+use crate::http::request_context::Now;
 use crate::oauth::apps::{App, NewApp, split_redirect_list};
 use crate::state::AppState;
 
@@ -56,8 +57,8 @@ pub async fn landing(State(state): State<AppState>) -> Response {
     )
 }
 
-pub async fn portal(State(state): State<AppState>) -> Response {
-    let csrf = state.csrf.issue(state.now());
+pub async fn portal(State(state): State<AppState>, Now(now): Now) -> Response {
+    let csrf = state.csrf.issue(now);
     render(
         StatusCode::OK,
         &PortalPage {
@@ -71,12 +72,12 @@ pub async fn portal(State(state): State<AppState>) -> Response {
     )
 }
 
-pub async fn register(State(state): State<AppState>, body: Bytes) -> Response {
+pub async fn register(State(state): State<AppState>, Now(now): Now, body: Bytes) -> Response {
     let f: RegisterForm = match form::parse(&body) {
         Ok(f) => f,
         Err(e) => return error_page(StatusCode::BAD_REQUEST, "Malformed form", &e, None),
     };
-    let now = state.now();
+
     if !state.csrf.check(&f.csrf_token, now) {
         return error_page(
             StatusCode::FORBIDDEN,

@@ -11,6 +11,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::http::request_context::Now;
 use crate::oauth::authorize::{AuthorizeDecision, AuthorizeParams, redirect_with};
 use crate::oauth::{ErrorCode, OAuthError};
 use crate::state::AppState;
@@ -64,7 +65,7 @@ struct HeadlessAuthorize {
 }
 
 /// A code exactly as if the member had approved in the browser (same checks, TTL, binding).
-async fn authorize(State(state): State<AppState>, body: Bytes) -> Response {
+async fn authorize(State(state): State<AppState>, Now(now): Now, body: Bytes) -> Response {
     let request: HeadlessAuthorize = match json_body(&body) {
         Ok(r) => r,
         Err(response) => return response,
@@ -100,7 +101,7 @@ async fn authorize(State(state): State<AppState>, body: Bytes) -> Response {
         AuthorizeDecision::Proceed(mut authorized) => {
             // Headless: the token request need not repeat a redirect the caller never sent.
             authorized.redirect_uri_sent = redirect_sent;
-            let code = state.oauth.issue_code(&authorized, member, state.now());
+            let code = state.oauth.issue_code(&authorized, member, now);
             let mut query = vec![("code", code.as_str())];
             if let Some(s) = authorized.state.as_deref() {
                 query.push(("state", s));
@@ -126,7 +127,8 @@ async fn authorize(State(state): State<AppState>, body: Bytes) -> Response {
 
 fn clock_json(state: &AppState) -> Response {
     Json(json!({
-        "now": crate::http::form::rfc3339(state.now()),
+        // Read after the control call moved the clock: this answer shows the new time.
+        "now": crate::http::form::rfc3339(state.clock.now_unix()),
         "offset_seconds": state.clock.offset(),
     }))
     .into_response()

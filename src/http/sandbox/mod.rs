@@ -4,9 +4,7 @@
 
 pub mod contract;
 pub mod control;
-pub mod fault_response;
 pub mod page;
-pub mod recorder;
 
 use askama::Template;
 use axum::extract::State;

@@ -13,11 +13,12 @@ use serde::Deserialize;
 use crate::data::Member;
 use crate::http::form;
 use crate::http::pages::{error_page, render};
+use crate::http::request_context::Now;
 use crate::http::routes;
 use crate::oauth::apps::App;
 use crate::oauth::login::Email;
 use crate::sandbox::faults::Fault;
-use crate::sandbox::request_log::Entry;
+use crate::sandbox::request_log::LoggedRequest;
 use crate::state::AppState;
 
 /// The page shows this many of the newest emails and requests; the JSON API has them all.
@@ -35,7 +36,7 @@ struct SandboxPage<'a> {
     apps: Vec<App>,
     emails: Vec<Email>,
     faults: Vec<Fault>,
-    requests: Vec<Entry>,
+    requests: Vec<LoggedRequest>,
     logged: usize,
     capacity: usize,
 }
@@ -64,7 +65,11 @@ fn newest_first<T>(mut items: Vec<T>) -> Vec<T> {
     items
 }
 
-pub async fn page(State(state): State<AppState>, Query(done): Query<Done>) -> Response {
+pub async fn page(
+    State(state): State<AppState>,
+    Now(now): Now,
+    Query(done): Query<Done>,
+) -> Response {
     let requests = state.tools.requests.entries();
     let logged = requests.len();
     render(
@@ -72,8 +77,8 @@ pub async fn page(State(state): State<AppState>, Query(done): Query<Done>) -> Re
         &SandboxPage {
             notice: done.done.as_deref().and_then(notice),
             control: state.control_api,
-            csrf: state.csrf.issue(state.now()),
-            now: crate::http::form::rfc3339(state.now()),
+            csrf: state.csrf.issue(now),
+            now: crate::http::form::rfc3339(now),
             offset: state.clock.offset(),
             members: state.members.all(),
             apps: state.oauth.apps.all(),
@@ -96,12 +101,12 @@ struct ActionForm {
 }
 
 /// `POST /sandbox/actions`: one form per button, then back to the page (Post/Redirect/Get).
-pub async fn action(State(state): State<AppState>, body: Bytes) -> Response {
+pub async fn action(State(state): State<AppState>, Now(now): Now, body: Bytes) -> Response {
     let f: ActionForm = match form::parse(&body) {
         Ok(f) => f,
         Err(e) => return error_page(StatusCode::BAD_REQUEST, "Malformed form", &e, None),
     };
-    if !state.csrf.check(&f.csrf_token, state.now()) {
+    if !state.csrf.check(&f.csrf_token, now) {
         return error_page(
             StatusCode::FORBIDDEN,
             "Form expired",

@@ -1,0 +1,145 @@
+//! Who is calling, worked out once per request by the request-context layer and read by every
+//! extractor and handler after it: the `Authorization` header parsed once (auth schemes are
+//! case-insensitive, RFC 9110 §11.1), a bearer token looked up once in the grant store (RFC 6750
+//! §2.1), HTTP Basic client credentials decoded once (RFC 6749 §2.3.1), and the client the
+//! request comes from (docs/sandbox-tools.md#request-log). Each API maps a credential problem to
+//! its own error format.
+
+use axum::http::{HeaderMap, header};
+
+use crate::oauth::grant::parse_basic;
+use crate::oauth::grants::{AccessGrant, TokenLookup};
+use crate::state::AppState;
+
+use std::sync::Arc;
+
+/// The credential a request carried in its `Authorization` header.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    /// No `Authorization` header.
+    None,
+    /// `Basic`: the client id and secret, or `None` when they could not be decoded.
+    Basic(Option<BasicCredentials>),
+    /// `Bearer`: what the token is, looked up once.
+    Bearer(TokenLookup),
+    /// Another scheme, an empty token, or a header that is not text.
+    Unsupported,
+}
+
+/// HTTP Basic client credentials. Not `Debug`: the secret must never reach a log.
+#[derive(Clone)]
+pub struct BasicCredentials {
+    pub client_id: String,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for BasicCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BasicCredentials")
+            .field("client_id", &self.client_id)
+            .field("secret", &"[redacted]")
+            .finish()
+    }
+}
+
+/// Why a bearer token does not authorize the request (RFC 6750 §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BearerProblem {
+    /// No `Authorization: Bearer` header.
+    Missing,
+    /// A token that is unknown, expired or revoked.
+    Invalid,
+}
+
+impl BearerProblem {
+    /// RFC 6750 §3 challenge.
+    pub fn challenge(self) -> &'static str {
+        match self {
+            Self::Missing => "Bearer realm=\"payer-sandbox\"",
+            Self::Invalid => {
+                "Bearer realm=\"payer-sandbox\", error=\"invalid_token\", error_description=\"the access token is unknown, expired or revoked\""
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub credential: Credential,
+    /// The app the request comes from: HTTP Basic, else the bearer token's app (live or not),
+    /// else `client_id` in the form body or the query.
+    pub client_id: Option<String>,
+}
+
+impl Caller {
+    pub fn anonymous() -> Self {
+        Caller {
+            credential: Credential::None,
+            client_id: None,
+        }
+    }
+
+    /// The live access grant the bearer token carries.
+    pub fn grant(&self) -> Result<Arc<AccessGrant>, BearerProblem> {
+        match &self.credential {
+            Credential::Bearer(TokenLookup::Live(grant)) => Ok(grant.clone()),
+            Credential::Bearer(_) => Err(BearerProblem::Invalid),
+            _ => Err(BearerProblem::Missing),
+        }
+    }
+}
+
+/// The request's credential, parsed and looked up once.
+pub fn credential(state: &AppState, headers: &HeaderMap, now: i64) -> Credential {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Credential::None;
+    };
+    let Ok(value) = value.to_str() else {
+        return Credential::Unsupported;
+    };
+    let value = value.trim();
+    let (scheme, rest) = value
+        .split_once(|c: char| c.is_ascii_whitespace())
+        .unwrap_or((value, ""));
+    let rest = rest.trim();
+    if scheme.eq_ignore_ascii_case("basic") {
+        let decoded = parse_basic(&format!("Basic {rest}")).ok();
+        Credential::Basic(decoded.map(|(client_id, secret)| BasicCredentials { client_id, secret }))
+    } else if scheme.eq_ignore_ascii_case("bearer") && !rest.is_empty() {
+        Credential::Bearer(state.oauth.grants.lookup(rest, now))
+    } else {
+        Credential::Unsupported
+    }
+}
+
+/// Who is calling: the credential, then the client it names, else `client_id` in the form body
+/// or the query.
+pub fn identify(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: &str,
+    form: Option<&[u8]>,
+    now: i64,
+) -> Caller {
+    let credential = credential(state, headers, now);
+    let from_credential = match &credential {
+        Credential::Basic(Some(basic)) => Some(basic.client_id.clone()),
+        Credential::Bearer(TokenLookup::Live(grant)) => Some(grant.client_id.clone()),
+        Credential::Bearer(TokenLookup::Dead { client_id }) => Some(client_id.clone()),
+        _ => None,
+    };
+    let client_id = from_credential
+        .or_else(|| form.and_then(|f| param(f, "client_id")))
+        .or_else(|| param(query.as_bytes(), "client_id"));
+    Caller {
+        credential,
+        client_id,
+    }
+}
+
+fn param(input: &[u8], name: &str) -> Option<String> {
+    url::form_urlencoded::parse(input)
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+        .filter(|v| !v.is_empty())
+}

@@ -1,0 +1,117 @@
+//! Each route is tagged, where it is registered, with the endpoint it is (`sandbox::endpoint`).
+//! The tag's layer runs after routing, so it knows the route and its path parameters: it tells
+//! the request log which endpoint answered (and, under the FHIR base, which interaction it was),
+//! and fires a matching injected fault there: a delay, then the handler, or an answer in that
+//! endpoint's own error format (docs/sandbox-tools.md#faults). Routes without a tag (the
+//! sandbox's own tools, `/healthz`, the stylesheet) are never faulted nor logged.
+
+use std::time::Duration;
+
+use axum::extract::{FromRequestParts, OriginalUri, RawPathParams, Request, State};
+use axum::http::Method;
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::Response;
+use axum::routing::MethodRouter;
+
+use crate::http::fault_answer;
+use crate::http::request_context::RequestContext;
+use crate::sandbox::endpoint::Endpoint;
+use crate::sandbox::faults::RequestFacts;
+use crate::sandbox::interaction::{FhirRoute, interaction};
+use crate::state::AppState;
+
+/// What a route is, as its registration says.
+#[derive(Debug, Clone)]
+pub enum Tag {
+    Fixed(Endpoint),
+    /// A FHIR route: the interaction follows from the method and the `type` and `operation`
+    /// path parameters.
+    Fhir(FhirRoute),
+    /// A sign-in page: its `attempt` path parameter names the app.
+    SignIn,
+}
+
+/// `route`, tagged.
+pub fn tagged(state: &AppState, tag: Tag, route: MethodRouter<AppState>) -> MethodRouter<AppState> {
+    route.layer(from_fn_with_state((state.clone(), tag), at_endpoint))
+}
+
+async fn at_endpoint(
+    State((state, tag)): State<(AppState, Tag)>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let params = RawPathParams::from_request_parts(&mut parts, &state)
+        .await
+        .ok();
+    let param = |name: &str| {
+        params
+            .iter()
+            .flat_map(|p| p.iter())
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.to_owned())
+    };
+    let Ok(context) = RequestContext::from_request_parts(&mut parts, &state).await;
+    let endpoint = match tag {
+        Tag::Fixed(endpoint) => endpoint,
+        Tag::Fhir(route) => Endpoint::Fhir(interaction(
+            route,
+            parts.method.as_str(),
+            param("type").as_deref(),
+            param("operation").as_deref(),
+        )),
+        Tag::SignIn => {
+            if let Some(client) =
+                param("attempt").and_then(|a| state.oauth.logins.attempt_client(&a))
+            {
+                context.notes.client_id(client);
+            }
+            Endpoint::SignIn
+        }
+    };
+    context.notes.endpoint(endpoint.clone());
+    // Under a nested router (the FHIR base) the URI has lost its prefix; faults and the
+    // request log speak of the path the client sent.
+    let uri = parts
+        .extensions
+        .get::<OriginalUri>()
+        .map_or_else(|| parts.uri.clone(), |original| original.0.clone());
+    let path = uri.path();
+    let query = uri.query().unwrap_or_default();
+    if parts.method == Method::GET
+        && matches!(endpoint, Endpoint::Fhir(_))
+        && state.tools.requests.is_next_link(path, query)
+    {
+        context.notes.followed_next();
+    }
+    let client_id = context
+        .caller
+        .client_id
+        .clone()
+        .or_else(|| context.notes.client());
+    // A CORS preflight is the browser's, not the app's: never faulted.
+    let fault = (parts.method != Method::OPTIONS)
+        .then(|| {
+            state.tools.faults.fire(&RequestFacts {
+                endpoint: &endpoint,
+                method: parts.method.as_str(),
+                path,
+                client_id: client_id.as_deref(),
+            })
+        })
+        .flatten();
+    if let Some(fault) = fault {
+        context.notes.fault(fault.id);
+        if let Some(ms) = fault.delay_ms {
+            // Latency, not time: the sandbox clock is for expiry and is not moved by this.
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+        }
+        let params = context.form.as_deref().unwrap_or(query.as_bytes());
+        if let Some(answer) = fault_answer::respond(&state, &fault, endpoint.error_format(), params)
+        {
+            return answer;
+        }
+    }
+    next.run(Request::from_parts(parts, body)).await
+}

@@ -1,0 +1,226 @@
+//! The layer in front of every route: it reads the sandbox clock once (`now`, for every expiry
+//! and timestamp of the request), works out who is calling once (`Caller`), hands both to the
+//! extractors and handlers through the request's extensions with a `LogNotes` they fill in, and
+//! once the response is ready appends the request to the request log
+//! (docs/sandbox-tools.md#request-log).
+//!
+//! Only requests that reached a tagged endpoint are logged (`endpoint::tagged`): the sandbox's
+//! own tools, `/healthz` and the stylesheet are the test harness, not the client, and their
+//! routes carry no tag. This is the pattern of crates.io's request log: handlers add what they
+//! know, the layer writes one entry.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use time::OffsetDateTime;
+
+use crate::http::MAX_BODY_BYTES;
+use crate::http::caller::{self, Caller};
+use crate::sandbox::endpoint::Endpoint;
+use crate::sandbox::interaction::Interaction;
+use crate::sandbox::request_log::{LoggedRequest, Notes, redact_query};
+use crate::state::AppState;
+
+/// What every extractor and handler of one request shares.
+#[derive(Clone)]
+pub struct RequestContext {
+    /// The request's one reading of the sandbox clock.
+    pub now: OffsetDateTime,
+    pub caller: Arc<Caller>,
+    pub notes: LogNotes,
+    /// The form body, when the request had one (read once, for the caller and the faults).
+    pub form: Option<Bytes>,
+}
+
+impl RequestContext {
+    pub fn now_unix(&self) -> i64 {
+        self.now.unix_timestamp()
+    }
+}
+
+impl FromRequestParts<AppState> for RequestContext {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(context) = parts.extensions.get::<RequestContext>() {
+            return Ok(context.clone());
+        }
+        // Only a router built without the layer gets here: work it out now, the same way.
+        let now = state.clock.now();
+        let query = parts.uri.query().unwrap_or_default();
+        let caller = caller::identify(state, &parts.headers, query, None, now.unix_timestamp());
+        Ok(RequestContext {
+            now,
+            caller: Arc::new(caller),
+            notes: LogNotes::default(),
+            form: None,
+        })
+    }
+}
+
+/// The request's one reading of the sandbox clock, as Unix seconds: what expiries compare with.
+pub struct Now(pub i64);
+
+impl FromRequestParts<AppState> for Now {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Ok(context) = RequestContext::from_request_parts(parts, state).await;
+        Ok(Now(context.now_unix()))
+    }
+}
+
+/// What handlers tell the request log about the request they answer.
+#[derive(Clone, Default)]
+pub struct LogNotes(Arc<Mutex<Notes>>);
+
+impl LogNotes {
+    fn lock(&self) -> MutexGuard<'_, Notes> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn endpoint(&self, endpoint: Endpoint) {
+        self.lock().endpoint = Some(endpoint);
+    }
+
+    pub fn grant_type(&self, grant_type: Option<&str>) {
+        self.lock().grant_type = grant_type.filter(|g| !g.is_empty()).map(str::to_owned);
+    }
+
+    pub fn offered_next(&self, url: Option<String>) {
+        self.lock().offered_next = url;
+    }
+
+    pub fn followed_next(&self) {
+        self.lock().followed_next = true;
+    }
+
+    pub fn fault(&self, id: u64) {
+        self.lock().fault = Some(id);
+    }
+
+    /// The app, when only the handler's route knows it (a sign-in page's attempt).
+    pub fn client_id(&self, client_id: String) {
+        self.lock().client_id = Some(client_id);
+    }
+
+    pub fn client(&self) -> Option<String> {
+        self.lock().client_id.clone()
+    }
+
+    fn take(&self) -> Notes {
+        std::mem::take(&mut *self.lock())
+    }
+}
+
+pub async fn layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let now = state.clock.now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let query = request.uri().query().unwrap_or("").to_owned();
+    let (mut request, form) = match buffer_form(request).await {
+        Ok(buffered) => buffered,
+        Err(response) => return response,
+    };
+    let caller = caller::identify(
+        &state,
+        request.headers(),
+        &query,
+        form.as_deref(),
+        now.unix_timestamp(),
+    );
+    let notes = LogNotes::default();
+    request.extensions_mut().insert(RequestContext {
+        now,
+        caller: Arc::new(caller.clone()),
+        notes: notes.clone(),
+        form: form.clone(),
+    });
+    let response = next.run(request).await;
+
+    let notes = notes.take();
+    let Some(endpoint) = notes.endpoint else {
+        return response;
+    };
+    let fhir = matches!(endpoint, Endpoint::Fhir(_));
+    let mut logged_query = redact_query(&query, fhir);
+    if let (Endpoint::Fhir(Interaction::Search(_)), Some(form)) = (&endpoint, form.as_deref()) {
+        let body = redact_query(&String::from_utf8_lossy(form), fhir);
+        logged_query = [logged_query, body]
+            .into_iter()
+            .filter(|q| !q.is_empty())
+            .collect::<Vec<_>>()
+            .join("&");
+    }
+    if let Some(url) = &notes.offered_next {
+        if let Some(local) = url.strip_prefix(&state.public_url) {
+            let (path, query) = local.split_once('?').unwrap_or((local, ""));
+            state.tools.requests.remember_next_link(path, query);
+        }
+    }
+    let time = now
+        .replace_nanosecond(now.nanosecond() / 1_000_000 * 1_000_000)
+        .unwrap_or(now);
+    state.tools.requests.record(LoggedRequest {
+        seq: 0,
+        time: time
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+        at_ms: i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX),
+        method: method.to_string(),
+        path,
+        query: logged_query,
+        client_id: caller.client_id.or(notes.client_id),
+        status: response.status().as_u16(),
+        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        grant_type: notes.grant_type,
+        retry_after: response
+            .headers()
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok()),
+        fault: notes.fault,
+        followed_next: notes.followed_next,
+        offered_next: notes.offered_next.is_some(),
+        endpoint: Some(endpoint),
+    });
+    response
+}
+
+/// Reads a form body so that its `client_id` can be seen, then puts it back for the handler.
+/// Other bodies are left alone.
+async fn buffer_form(request: Request) -> Result<(Request, Option<Bytes>), Response> {
+    let is_form = request.method() == Method::POST
+        && request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.to_ascii_lowercase()
+                    .starts_with("application/x-www-form-urlencoded")
+            });
+    if !is_form {
+        return Ok((request, None));
+    }
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| (StatusCode::PAYLOAD_TOO_LARGE, "request body too large\n").into_response())?;
+    Ok((
+        Request::from_parts(parts, Body::from(bytes.clone())),
+        Some(bytes),
+    ))
+}
