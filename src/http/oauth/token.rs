@@ -14,8 +14,8 @@ use crate::http::form;
 use crate::oauth::OAuthError;
 use crate::oauth::error::invalid_request;
 use crate::oauth::grant::{
-    ClientCredentials, TokenRequest, authenticate, client_credentials, exchange, parse_basic,
-    token_client,
+    ClientCredentials, TokenRequest, authenticate, client_credentials, exchange, is_basic,
+    parse_basic, token_client,
 };
 use crate::state::AppState;
 
@@ -45,7 +45,7 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OA
             let value = value
                 .to_str()
                 .map_err(|_| invalid_request("malformed Authorization header"))?;
-            if value.len() > 6 && value[..6].eq_ignore_ascii_case("basic ") {
+            if is_basic(value) {
                 parse_basic(value).map(Some)
             } else {
                 Err(invalid_request(

@@ -166,8 +166,7 @@ fn identify(
     let basic = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .filter(|v| v.len() > 6 && v[..6].eq_ignore_ascii_case("basic "))
-        .and_then(|v| parse_basic(&format!("Basic {}", &v[6..])).ok())
+        .and_then(|v| parse_basic(v).ok())
         .map(|(id, _)| id);
     let from_bearer = || {
         let token = bearer::token(headers)?;
