@@ -625,6 +625,36 @@ async fn introspection_revocation_and_userinfo() {
 }
 
 #[tokio::test]
+async fn discovery_documents_list_the_patient_and_user_carin_scopes() {
+    let app = spawn_app().await;
+    for path in [
+        "/.well-known/smart-configuration",
+        "/r4/.well-known/smart-configuration",
+        "/.well-known/openid-configuration",
+    ] {
+        let doc: Value = app.get(path).await.json().await.unwrap();
+        let scopes: Vec<&str> = doc["scopes_supported"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap())
+            .collect();
+        for resource_type in [
+            "ExplanationOfBenefit",
+            "Coverage",
+            "Patient",
+            "Organization",
+            "Practitioner",
+        ] {
+            for context in ["patient", "user"] {
+                let scope = format!("{context}/{resource_type}.read");
+                assert!(scopes.contains(&scope.as_str()), "{path}: {scope}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
 async fn discovery_documents_are_absolute_and_complete() {
     let app = spawn_app().await;
     for path in [
