@@ -7,7 +7,7 @@
 
 use axum::http::{HeaderMap, header};
 
-use crate::oauth::grant::parse_basic;
+use crate::oauth::grant::{auth_scheme, parse_basic};
 use crate::oauth::grants::{AccessGrant, TokenLookup};
 use crate::state::AppState;
 
@@ -97,13 +97,11 @@ pub fn credential(state: &AppState, headers: &HeaderMap, now: i64) -> Credential
     let Ok(value) = value.to_str() else {
         return Credential::Unsupported;
     };
-    let value = value.trim();
-    let (scheme, rest) = value
-        .split_once(|c: char| c.is_ascii_whitespace())
-        .unwrap_or((value, ""));
-    let rest = rest.trim();
+    let Some((scheme, rest)) = auth_scheme(value.trim()) else {
+        return Credential::Unsupported;
+    };
     if scheme.eq_ignore_ascii_case("basic") {
-        let decoded = parse_basic(&format!("Basic {rest}")).ok();
+        let decoded = parse_basic(value).ok();
         Credential::Basic(decoded.map(|(client_id, secret)| BasicCredentials { client_id, secret }))
     } else if scheme.eq_ignore_ascii_case("bearer") && !rest.is_empty() {
         Credential::Bearer(state.oauth.grants.lookup(rest, now))

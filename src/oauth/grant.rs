@@ -46,17 +46,26 @@ pub struct TokenResponse {
     pub id_token: Option<String>,
 }
 
+/// Splits an `Authorization` value into its scheme and the credentials after it, at the first
+/// whitespace. The scheme is returned as sent: compare it with `eq_ignore_ascii_case`, because
+/// schemes are case-insensitive (RFC 9110 §11.1) and clients do send `BASIC` or `bearer`.
+pub fn auth_scheme(header: &str) -> Option<(&str, &str)> {
+    let (scheme, credentials) = header.split_once(|c: char| c.is_ascii_whitespace())?;
+    Some((scheme, credentials.trim()))
+}
+
 /// Parses `Authorization: Basic` (RFC 6749 §2.3.1: the id and secret are form-urlencoded first).
+/// The scheme may be in any case.
 pub fn parse_basic(header: &str) -> Result<(String, String), OAuthError> {
     let bad = || OAuthError {
         basic_auth: true,
         ..invalid_client("malformed HTTP Basic credentials")
     };
-    let encoded = header
-        .strip_prefix("Basic ")
-        .or_else(|| header.strip_prefix("basic "))
+    let encoded = auth_scheme(header)
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
+        .map(|(_, credentials)| credentials)
         .ok_or_else(bad)?;
-    let decoded = STANDARD.decode(encoded.trim()).map_err(|_| bad())?;
+    let decoded = STANDARD.decode(encoded).map_err(|_| bad())?;
     let decoded = String::from_utf8(decoded).map_err(|_| bad())?;
     let (id, secret) = decoded.split_once(':').ok_or_else(bad)?;
     let unescape = |s: &str| -> Result<String, OAuthError> {
@@ -340,6 +349,32 @@ mod tests {
         );
         assert!(parse_basic("Basic !!!").unwrap_err().basic_auth);
         assert!(parse_basic("Bearer x").is_err());
+    }
+
+    #[test]
+    fn the_basic_scheme_is_case_insensitive() {
+        let credentials = STANDARD.encode("sandbox-app:sandbox-secret");
+        let expected = ("sandbox-app".to_owned(), "sandbox-secret".to_owned());
+        for scheme in ["Basic", "basic", "BASIC", "bAsIc"] {
+            let header = format!("{scheme} {credentials}");
+            assert_eq!(parse_basic(&header).unwrap(), expected, "{header}");
+            let (scheme, _) = auth_scheme(&header).unwrap();
+            assert!(scheme.eq_ignore_ascii_case("basic"), "{header}");
+        }
+        assert_eq!(
+            parse_basic(&format!("BASIC\t {credentials} ")).unwrap(),
+            expected,
+            "any whitespace separates the scheme"
+        );
+        for not_basic in [
+            format!("Basics {credentials}"),
+            format!("Bearer {credentials}"),
+            format!("Basic{credentials}"),
+            "BASIC".to_owned(),
+            String::new(),
+        ] {
+            assert!(parse_basic(&not_basic).is_err(), "{not_basic}");
+        }
     }
 
     #[test]

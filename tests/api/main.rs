@@ -20,6 +20,7 @@ mod sandbox_report;
 mod sandbox_requests;
 mod security_headers;
 mod security_logs;
+mod snapshots;
 mod startup;
 
 mod fhir_dates;

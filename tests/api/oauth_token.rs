@@ -216,6 +216,44 @@ async fn http_basic_client_authentication_works() {
 }
 
 #[tokio::test]
+async fn auth_schemes_are_case_insensitive() {
+    // RFC 9110 §11.1: `BASIC` and `bAsIc` are the Basic scheme, `BEARER` the Bearer one.
+    let app = spawn_app().await;
+    let credentials =
+        base64::engine::general_purpose::STANDARD.encode("sandbox-app:sandbox-secret");
+    let mut token = Value::Null;
+    for scheme in ["BASIC", "bAsIc"] {
+        let code = app.headless_code("sandbox-app", JASON, json!({})).await;
+        let response = app
+            .client
+            .post(app.at("/oauth2/token"))
+            .header("authorization", format!("{scheme} {credentials}"))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{scheme}");
+        token = response.json().await.unwrap();
+    }
+    let patient_id = token["patient"].as_str().unwrap();
+    let access_token = token["access_token"].as_str().unwrap();
+    let read = app
+        .client
+        .get(app.at(&format!("/r4/Patient/{patient_id}")))
+        .header("authorization", format!("BEARER {access_token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 200);
+    let patient: Value = read.json().await.unwrap();
+    assert_eq!(patient["resourceType"], "Patient");
+    assert_eq!(patient["id"], patient_id);
+}
+
+#[tokio::test]
 async fn codes_are_bound_to_client_and_redirect_uri() {
     let app = spawn_app().await;
     let code = pkce_code(&app).await;
@@ -584,6 +622,36 @@ async fn introspection_revocation_and_userinfo() {
             .status(),
         403
     );
+}
+
+#[tokio::test]
+async fn discovery_documents_list_the_patient_and_user_carin_scopes() {
+    let app = spawn_app().await;
+    for path in [
+        "/.well-known/smart-configuration",
+        "/r4/.well-known/smart-configuration",
+        "/.well-known/openid-configuration",
+    ] {
+        let doc: Value = app.get(path).await.json().await.unwrap();
+        let scopes: Vec<&str> = doc["scopes_supported"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap())
+            .collect();
+        for resource_type in [
+            "ExplanationOfBenefit",
+            "Coverage",
+            "Patient",
+            "Organization",
+            "Practitioner",
+        ] {
+            for context in ["patient", "user"] {
+                let scope = format!("{context}/{resource_type}.read");
+                assert!(scopes.contains(&scope.as_str()), "{path}: {scope}");
+            }
+        }
+    }
 }
 
 #[tokio::test]

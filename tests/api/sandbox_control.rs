@@ -125,6 +125,33 @@ async fn clock_advance_and_reset() {
 }
 
 #[tokio::test]
+async fn clock_advance_refuses_to_go_backwards() {
+    let app = spawn_app().await;
+    app.advance_clock(100).await;
+    let response = app
+        .post_json("/sandbox/api/clock/advance", json!({"seconds": -5}))
+        .await;
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_request");
+    let description = body["error_description"].as_str().unwrap();
+    assert!(
+        description.contains("POST /sandbox/api/clock/reset"),
+        "{description}"
+    );
+    assert_eq!(body.as_object().unwrap().len(), 2, "{body}");
+    let clock: Value = app.get("/sandbox/api/clock").await.json().await.unwrap();
+    assert_eq!(
+        clock["offset_seconds"], 100,
+        "the refused request moved nothing"
+    );
+    let zero = app
+        .post_json("/sandbox/api/clock/advance", json!({"seconds": 0}))
+        .await;
+    assert_eq!(zero.status(), 200, "zero is not going back");
+}
+
+#[tokio::test]
 async fn expire_grants_revokes_one_members_tokens() {
     let app = spawn_app().await;
     let other = app

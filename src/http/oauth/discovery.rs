@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 use crate::http::routes;
 use crate::state::AppState;
 
-/// The CARIN BB minimum scopes and the SMART scopes this server grants.
+/// The CARIN BB minimum scopes and the SMART scopes this server grants. Each `patient/Type.read`
+/// scope is followed by its `user/` twin: both are granted, and clients choose from this list.
 pub const SCOPES_SUPPORTED: &[&str] = &[
     "openid",
     "fhirUser",
@@ -22,10 +23,15 @@ pub const SCOPES_SUPPORTED: &[&str] = &[
     "patient/*.rs",
     "user/*.rs",
     "patient/Patient.read",
+    "user/Patient.read",
     "patient/Coverage.read",
+    "user/Coverage.read",
     "patient/ExplanationOfBenefit.read",
+    "user/ExplanationOfBenefit.read",
     "patient/Organization.read",
+    "user/Organization.read",
     "patient/Practitioner.read",
+    "user/Practitioner.read",
     "patient/Patient.rs",
     "patient/Coverage.rs",
     "patient/ExplanationOfBenefit.rs",
