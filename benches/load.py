@@ -7,6 +7,7 @@ Builds the release binary (unless --no-build), starts it on 127.0.0.1, drives it
     python3 benches/load.py                      # all workloads, 10 s each
     python3 benches/load.py --duration 5 --only 1,2,4
     python3 benches/load.py --only 7 --sizes 1000,10000,50000
+    python3 benches/load.py --only 1,2 --binary /path/to/an/earlier/payer-sandbox
 
 Workloads:
   1  GET /r4/Patient/{id} with a bearer token
@@ -405,7 +406,13 @@ def main():
     parser.add_argument("--only", default="1,2,3,4,5,6,7", help="comma-separated workload numbers")
     parser.add_argument("--sizes", default="1000,10000,50000", help="member counts for workload 7")
     parser.add_argument("--no-build", action="store_true")
+    parser.add_argument("--binary", help="measure this payer-sandbox binary instead of building one "
+                        "(e.g. a copy of an earlier build, for a before/after comparison)")
     args = parser.parse_args()
+    global BINARY
+    if args.binary:
+        BINARY = os.path.abspath(args.binary)
+        args.no_build = True
     wanted = {int(w) for w in args.only.split(",")}
     for tool in ["wrk", "nginx"]:
         if shutil.which(tool) is None:

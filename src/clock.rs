@@ -1,6 +1,8 @@
 //! The one source of "now" for everything that expires: authorization codes, tokens, email
-//! verification attempts. The sandbox clock is the wall clock plus an offset that tests and
-//! `POST /sandbox/api/clock/advance` move forward, so expiry is tested without sleeping.
+//! verification attempts. The sandbox clock is the wall clock (or, for tests that build the
+//! server with `startup::Dependencies`, a frozen instant) plus an offset that tests and
+//! `POST /sandbox/api/clock/advance` move forward, so expiry is tested without sleeping. Each
+//! request reads it once (`http::request_context`).
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use time::{Duration, OffsetDateTime};
@@ -8,6 +10,8 @@ use time::{Duration, OffsetDateTime};
 #[derive(Debug, Default)]
 pub struct Clock {
     offset_seconds: AtomicI64,
+    /// A clock that does not follow the wall clock: it reads this instant (plus the offset).
+    frozen_at: Option<OffsetDateTime>,
 }
 
 impl Clock {
@@ -15,10 +19,18 @@ impl Clock {
         Self::default()
     }
 
+    /// A clock stopped at `at`: only `advance` moves it, so a test's timestamps are exact.
+    pub fn frozen(at: OffsetDateTime) -> Self {
+        Self {
+            offset_seconds: AtomicI64::new(0),
+            frozen_at: Some(at),
+        }
+    }
+
     /// The sandbox's current time, UTC.
     #[allow(clippy::disallowed_methods)] // the single permitted read of the wall clock
     pub fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::now_utc() + Duration::seconds(self.offset())
+        self.frozen_at.unwrap_or_else(OffsetDateTime::now_utc) + Duration::seconds(self.offset())
     }
 
     /// The sandbox's current time as seconds since the Unix epoch.
@@ -70,6 +82,18 @@ mod tests {
         assert!(clock.now_unix() >= before + 301);
         clock.reset();
         assert!(clock.now_unix() < before + 301);
+    }
+
+    #[test]
+    fn a_frozen_clock_moves_only_when_advanced() {
+        let at = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        let clock = Clock::frozen(at);
+        assert_eq!(clock.now(), at);
+        assert_eq!(clock.now(), at);
+        clock.advance(301);
+        assert_eq!(clock.now_unix(), 1_800_000_301);
+        clock.reset();
+        assert_eq!(clock.now(), at);
     }
 
     #[test]

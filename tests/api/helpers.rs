@@ -3,8 +3,14 @@
 
 #![allow(dead_code)]
 
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use payer_sandbox::clock::Clock;
+use payer_sandbox::data::Dataset;
 use payer_sandbox::settings::Settings;
-use payer_sandbox::startup::Application;
+use payer_sandbox::startup::{Application, Dependencies, load_data};
 use reqwest::redirect::Policy;
 use serde_json::{Value, json};
 
@@ -79,6 +85,8 @@ impl TestApp {
                 .redirect(Policy::none())
                 .build()
                 .expect("client"),
+            // Another process's clock: move it with the control API.
+            clock: Arc::new(Clock::new()),
         }
     }
 }
@@ -86,16 +94,43 @@ impl TestApp {
 pub struct TestApp {
     pub url: String,
     pub client: reqwest::Client,
+    /// The server's clock, for tests that freeze or move time without the control API.
+    pub clock: Arc<Clock>,
 }
 
 pub async fn spawn_app() -> TestApp {
     spawn_with(|_| {}).await
 }
 
+/// Each data set the tests serve, loaded once for the whole test binary: a server is built on an
+/// already-loaded `Dataset` (`Dependencies::data`), so a hundred servers cost one load.
+fn shared_data(settings: &Settings) -> Dataset {
+    static LOADED: OnceLock<Mutex<HashMap<Option<PathBuf>, Dataset>>> = OnceLock::new();
+    let mut loaded = LOADED
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    loaded
+        .entry(settings.data.clone())
+        .or_insert_with(|| load_data(settings).expect("the test data loads"))
+        .clone()
+}
+
 pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_with_clock(Arc::new(Clock::new()), configure).await
+}
+
+/// A server on the given clock (e.g. `Clock::frozen`), which the test may move directly.
+pub async fn spawn_with_clock(clock: Arc<Clock>, configure: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = Settings::for_tests();
     configure(&mut settings);
-    let app = Application::build(settings).await.expect("the app builds");
+    let dependencies = Dependencies {
+        clock: Some(clock.clone()),
+        data: Some(shared_data(&settings)),
+    };
+    let app = Application::build_with(settings, dependencies)
+        .await
+        .expect("the app builds");
     let url = app.public_url().to_owned();
     tokio::spawn(app.run_until_stopped(std::future::pending()));
     TestApp {
@@ -104,6 +139,7 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
             .redirect(Policy::none())
             .build()
             .expect("client"),
+        clock,
     }
 }
 

@@ -8,7 +8,7 @@ use payer_sandbox::settings::Settings;
 use payer_sandbox::startup::Application;
 use serde_json::json;
 
-use crate::helpers::{JASON, spawn_app, spawn_with};
+use crate::helpers::{JASON, spawn_app, spawn_with, spawn_with_clock};
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!(
@@ -28,6 +28,50 @@ async fn build_error(configure: impl FnOnce(&mut Settings)) -> String {
         Ok(_) => panic!("start-up should fail"),
         Err(e) => e.to_string(),
     }
+}
+
+/// `Application::build_with` takes the clock: a test can freeze it, and every expiry and
+/// timestamp of every request reads it (each request once).
+#[tokio::test]
+async fn an_injected_frozen_clock_drives_every_expiry_and_timestamp() {
+    let at = time::OffsetDateTime::from_unix_timestamp(1_893_456_000).unwrap(); // 2030-01-01
+    let clock = std::sync::Arc::new(payer_sandbox::clock::Clock::frozen(at));
+    let app = spawn_with_clock(clock.clone(), |_| {}).await;
+    let shown: serde_json::Value = app.get("/sandbox/api/clock").await.json().await.unwrap();
+    assert_eq!(shown["now"], "2030-01-01T00:00:00Z");
+
+    let tokens = app.login(JASON, "patient/*.read openid").await;
+    let access = tokens["access_token"].as_str().unwrap();
+    let introspection: serde_json::Value = app
+        .post_form(
+            "/oauth2/introspect",
+            &[
+                ("token", access),
+                ("client_id", "sandbox-app"),
+                ("client_secret", "sandbox-secret"),
+            ],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(introspection["iat"], 1_893_456_000);
+    assert_eq!(introspection["exp"], 1_893_456_000 + 3600);
+    let bundle: serde_json::Value = app
+        .get_with_token("/r4/Coverage", access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(bundle["meta"]["lastUpdated"], "2030-01-01T00:00:00Z");
+
+    // Moving the injected clock, not the wall clock, expires a code.
+    let code = app.headless_code("sandbox-app", JASON, json!({})).await;
+    clock.advance(301);
+    let expired = app.exchange_code(&code).await;
+    assert_eq!(expired.status(), 400);
+    let body: serde_json::Value = expired.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_grant");
 }
 
 #[tokio::test]
