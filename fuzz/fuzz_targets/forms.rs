@@ -5,7 +5,7 @@
 use libfuzzer_sys::fuzz_target;
 use payer_sandbox::http::form;
 use payer_sandbox::oauth::authorize::AuthorizeParams;
-use payer_sandbox::oauth::grant::{TokenRequest, parse_basic};
+use payer_sandbox::oauth::token_exchange::{TokenRequest, parse_basic};
 
 fuzz_target!(|data: &[u8]| {
     let _ = form::parse::<AuthorizeParams>(data);

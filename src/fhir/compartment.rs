@@ -22,15 +22,15 @@ use super::search::{self, Handling, QueryError, render};
 use super::search_params::{self, ResourceDef};
 use super::store::{Idx, Store, StoredResource};
 
-/// The FHIR RESTful interactions a read-only server offers (FHIR R4 http §3.1.0), as SMART
-/// scopes name them (`.read`/`.r` and `.search`/`.s`).
+/// What a caller may do with a type, as SMART scopes grant it: read (`.read`, `.r`) and search
+/// (`.read`, `.s`), the two FHIR interactions a read-only server offers (FHIR R4 http §3.1.0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Interaction {
+pub enum Permission {
     Read,
     Search,
 }
 
-impl Interaction {
+impl Permission {
     pub fn verb(self) -> &'static str {
         match self {
             Self::Read => "read",
@@ -45,7 +45,7 @@ pub trait AccessRights {
     /// The member's Patient id.
     fn patient_id(&self) -> &str;
     /// Whether the rights cover `interaction` on `resource_type`.
-    fn permits(&self, resource_type: &str, interaction: Interaction) -> bool;
+    fn permits(&self, resource_type: &str, interaction: Permission) -> bool;
     /// The rights in words, for a 403's diagnostics (e.g. the granted scopes).
     fn describe(&self) -> String;
 }
@@ -58,7 +58,7 @@ pub enum AccessError {
     /// The rights do not cover the interaction on the type: 403.
     Forbidden {
         resource_type: &'static str,
-        interaction: Interaction,
+        interaction: Permission,
         rights: String,
     },
     /// No such resource, or not in the member's compartment: 404 (existence is not disclosed).
@@ -108,7 +108,7 @@ impl MemberData {
         &'a self,
         rights: &'a dyn AccessRights,
         resource_type: &str,
-        interaction: Interaction,
+        interaction: Permission,
     ) -> Result<Compartment<'a>, AccessError> {
         let (type_slot, def) = search_params::resource(resource_type)
             .ok_or_else(|| AccessError::UnknownType(resource_type.to_owned()))?;
@@ -219,7 +219,7 @@ impl<'a> Compartment<'a> {
         site: &Site,
     ) -> SearchResult {
         let now = site.now.format(&Rfc3339).unwrap_or_default();
-        let target = render::Target {
+        let target = render::BundleUrls {
             base: site.base,
             search_url: url,
             now: &now,
@@ -238,7 +238,7 @@ impl<'a> Compartment<'a> {
         self.type_slot
     }
 
-    pub(in crate::fhir) fn permits(&self, resource_type: &str, interaction: Interaction) -> bool {
+    pub(in crate::fhir) fn permits(&self, resource_type: &str, interaction: Permission) -> bool {
         self.rights.permits(resource_type, interaction)
     }
 
@@ -250,7 +250,7 @@ impl<'a> Compartment<'a> {
     /// What `_include`, `_revinclude` and `$everything` may add: inside the compartment and of
     /// a type the rights let the caller read.
     pub(in crate::fhir) fn may_add(&self, n: Idx) -> bool {
-        self.sees(n) && self.permits(self.store.entry(n).resource_type(), Interaction::Read)
+        self.sees(n) && self.permits(self.store.entry(n).resource_type(), Permission::Read)
     }
 
     /// The member's resources of one type, in default order.

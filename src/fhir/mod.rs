@@ -11,16 +11,16 @@ mod fx_hash;
 pub mod outcome;
 pub mod search;
 pub mod search_params;
-pub mod store;
-pub mod store_batch;
-pub mod store_builder;
+mod store;
+mod store_batch;
+mod store_builder;
 mod store_resolve;
 mod strings;
 
 pub use compartment::{
-    AccessError, AccessRights, Compartment, Interaction, MemberData, SearchResult, Site,
+    AccessError, AccessRights, Compartment, MemberData, Permission, SearchResult, Site,
 };
 pub use search::Handling;
-pub use store::Store;
+pub use store::{Store, StoredResource};
 pub use store_batch::Batch;
 pub use store_builder::{Dangling, Duplicate, StoreBuilder};

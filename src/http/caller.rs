@@ -7,8 +7,8 @@
 
 use axum::http::{HeaderMap, header};
 
-use crate::oauth::grant::{auth_scheme, parse_basic};
-use crate::oauth::grants::{AccessGrant, TokenLookup};
+use crate::oauth::token_exchange::{auth_scheme, parse_basic};
+use crate::oauth::token_store::{AccessGrant, TokenLookup};
 use crate::state::AppState;
 
 use std::sync::Arc;

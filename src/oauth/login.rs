@@ -52,7 +52,7 @@ pub struct Attempt {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Email {
+pub struct OutboxMessage {
     pub to: String,
     pub code: String,
     pub sent_at: String,
@@ -88,7 +88,7 @@ pub struct AccountDetails {
 pub struct Logins {
     attempts: Mutex<HashMap<String, Attempt>>,
     email_links: RwLock<HashMap<String, String>>,
-    outbox: Mutex<Vec<Email>>,
+    outbox: Mutex<Vec<OutboxMessage>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -184,7 +184,7 @@ impl Logins {
         members: &Members,
         now: i64,
         sent_at: String,
-    ) -> Result<Email, LoginError> {
+    ) -> Result<OutboxMessage, LoginError> {
         let email = normalize_email(&details.email);
         let linked = email.as_ref().and_then(|e| self.linked_member(e));
         self.with_attempt(id, csrf, now, |attempt| {
@@ -226,7 +226,7 @@ impl Logins {
         email: &str,
         now: i64,
         sent_at: String,
-    ) -> Result<Email, LoginError> {
+    ) -> Result<OutboxMessage, LoginError> {
         let email = normalize_email(email);
         let linked = email.as_ref().and_then(|e| self.linked_member(e));
         self.with_attempt(id, csrf, now, |attempt| {
@@ -247,7 +247,7 @@ impl Logins {
         link: bool,
         now: i64,
         sent_at: String,
-    ) -> Email {
+    ) -> OutboxMessage {
         let code = six_digits();
         attempt.stage = Stage::Code {
             member_id: member_id.to_owned(),
@@ -257,7 +257,7 @@ impl Logins {
             tries: 0,
             link,
         };
-        let message = Email {
+        let message = OutboxMessage {
             to: email,
             code,
             sent_at,
@@ -374,7 +374,7 @@ impl Logins {
             .extend(links);
     }
 
-    pub fn outbox(&self) -> Vec<Email> {
+    pub fn outbox(&self) -> Vec<OutboxMessage> {
         lock(&self.outbox).clone()
     }
 

@@ -6,8 +6,6 @@
 pub mod apps;
 pub mod authorize;
 pub mod error;
-pub mod grant;
-pub mod grants;
 pub mod keys;
 pub mod login;
 pub mod persist;
@@ -15,6 +13,8 @@ pub mod pkce;
 pub mod random;
 pub mod scopes;
 pub mod server;
+pub mod token_exchange;
+pub mod token_store;
 
 pub use error::{ErrorCode, OAuthError};
 pub use server::{OAuthConfig, OAuthServer};

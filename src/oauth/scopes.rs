@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-pub use crate::fhir::Interaction;
+pub use crate::fhir::Permission;
 use crate::fhir::search_params::is_served;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,7 +144,7 @@ impl GrantedScopes {
 
     /// Whether a token with these scopes may perform `interaction` on `resource_type`. Patient
     /// and user scopes both confine the token to its member's compartment (docs/access.md#member-compartment).
-    pub fn permits(&self, resource_type: &str, interaction: Interaction) -> bool {
+    pub fn permits(&self, resource_type: &str, interaction: Permission) -> bool {
         self.0.iter().any(|scope| match &scope.kind {
             Kind::Resource {
                 resource_type: t,
@@ -154,8 +154,8 @@ impl GrantedScopes {
             } => {
                 t.as_deref().is_none_or(|t| t == resource_type)
                     && match interaction {
-                        Interaction::Read => *read,
-                        Interaction::Search => *search,
+                        Permission::Read => *read,
+                        Permission::Search => *search,
                     }
             }
             Kind::Other => false,
@@ -305,10 +305,10 @@ mod tests {
     #[test]
     fn permits_by_type_and_interaction() {
         let g = GrantedScopes::grant("patient/Patient.read user/Coverage.r", None);
-        assert!(g.permits("Patient", Interaction::Search));
-        assert!(g.permits("Coverage", Interaction::Read));
-        assert!(!g.permits("Coverage", Interaction::Search));
-        assert!(!g.permits("ExplanationOfBenefit", Interaction::Read));
+        assert!(g.permits("Patient", Permission::Search));
+        assert!(g.permits("Coverage", Permission::Read));
+        assert!(!g.permits("Coverage", Permission::Search));
+        assert!(!g.permits("ExplanationOfBenefit", Permission::Read));
     }
 
     #[test]
@@ -366,7 +366,7 @@ mod properties {
             let granted = GrantedScopes::grant(&words.join(" "), None);
             if let Ok(narrowed) = granted.narrow(&asked.join(" ")) {
                 for t in crate::fhir::search_params::RESOURCES.iter().map(|d| d.name) {
-                    for i in [Interaction::Read, Interaction::Search] {
+                    for i in [Permission::Read, Permission::Search] {
                         prop_assert!(!narrowed.permits(t, i) || granted.permits(t, i));
                     }
                 }

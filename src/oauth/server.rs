@@ -9,10 +9,10 @@ use super::authorize::{
     AuthorizeDecision, AuthorizeParams, AuthorizePolicy, AuthorizeRequest, decide,
 };
 use super::error::{ErrorCode, OAuthError};
-use super::grants::{CodeGrant, Grants};
 use super::keys::SigningKey;
 use super::login::Logins;
 use super::persist::{PersistedState, Persister};
+use super::token_store::{CodeGrant, Grants};
 use crate::data::Member;
 
 #[derive(Debug, Clone)]

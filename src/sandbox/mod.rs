@@ -1,7 +1,7 @@
-//! The contract-testing tools' core (docs/sandbox-tools.md): injected faults, the request log, and the report
-//! of a client's behaviour computed from that log. No HTTP types here: the middleware in
-//! `crate::http::sandbox::recorder` hands in plain facts about each request, with `now` from the
-//! sandbox clock.
+//! The contract-testing tools' core (docs/sandbox-tools.md): the endpoints requests are aimed
+//! at, injected faults, the request log, and the report of a client's behaviour computed from
+//! that log. No HTTP types here: the HTTP layer hands in plain facts about each request (its
+//! endpoint, method, client), with `now` from the sandbox clock.
 
 pub mod endpoint;
 pub mod faults;

@@ -10,8 +10,8 @@ use payer_sandbox::fhir::search_params::RESOURCES;
 use payer_sandbox::http::form;
 use payer_sandbox::oauth::apps::{App, check_redirect_uri};
 use payer_sandbox::oauth::authorize::AuthorizeParams;
-use payer_sandbox::oauth::grant::{TokenRequest, parse_basic};
 use payer_sandbox::oauth::scopes::GrantedScopes;
+use payer_sandbox::oauth::token_exchange::{TokenRequest, parse_basic};
 
 fn inputs(target: &str) -> Vec<Vec<u8>> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");

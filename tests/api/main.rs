@@ -9,6 +9,7 @@ mod helpers;
 mod fuzz_corpus;
 mod hostile_input;
 mod isolation_all_members;
+mod layers;
 mod oauth_authorize;
 mod oauth_flow;
 mod oauth_token;

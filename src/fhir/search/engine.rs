@@ -6,7 +6,7 @@
 
 use std::cmp::Ordering;
 
-use crate::fhir::compartment::{Compartment, Interaction};
+use crate::fhir::compartment::{Compartment, Permission};
 use crate::fhir::date::Nanos;
 use crate::fhir::search_params::{self, ParamType, RESOURCES};
 use crate::fhir::store::{Idx, StoredResource};
@@ -68,7 +68,7 @@ pub fn run_everything(viewer: &Compartment, patient: Idx, request: &SearchReques
         all.push(patient);
     }
     for (slot, def) in RESOURCES.iter().enumerate() {
-        if slot == patient_slot || !wanted(slot) || !viewer.permits(def.name, Interaction::Read) {
+        if slot == patient_slot || !wanted(slot) || !viewer.permits(def.name, Permission::Read) {
             continue;
         }
         all.extend(viewer.visible_list(slot).iter().filter(|n| recent(n)));

@@ -11,7 +11,7 @@ use super::engine::Page;
 use super::links::page_links;
 use super::query::{SearchRequest, Summary};
 
-pub struct Target<'a> {
+pub struct BundleUrls<'a> {
     /// Absolute FHIR base, for `fullUrl`.
     pub base: &'a str,
     /// Absolute URL the paging links repeat the search on (`{base}/{type}`).
@@ -23,7 +23,7 @@ pub struct Target<'a> {
 /// The Bundle's bytes, and its `next` link if it has one.
 pub fn render(
     store: &Store,
-    target: &Target,
+    target: &BundleUrls,
     request: &SearchRequest,
     page: &Page,
 ) -> (Bytes, Option<String>) {

@@ -9,9 +9,9 @@ use std::sync::Arc;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
-use crate::fhir::{Compartment, Interaction, Site};
+use crate::fhir::{Compartment, Permission, Site};
 use crate::http::request_context::RequestContext;
-use crate::oauth::grants::AccessGrant;
+use crate::oauth::token_store::AccessGrant;
 use crate::state::AppState;
 
 use super::error::FhirError;
@@ -48,7 +48,7 @@ impl FhirAccess {
     pub fn open(
         &self,
         resource_type: &str,
-        interaction: Interaction,
+        interaction: Permission,
     ) -> Result<Compartment<'_>, FhirError> {
         Ok(self
             .state

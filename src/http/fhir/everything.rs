@@ -7,7 +7,7 @@ use axum::extract::{Path, RawQuery};
 use axum::http::HeaderMap;
 use axum::response::Response;
 
-use crate::fhir::Interaction;
+use crate::fhir::Permission;
 use crate::http::request_context::RequestContext;
 
 use super::access::FhirAccess;
@@ -30,7 +30,7 @@ pub async fn operation(
             "{resource_type}/{id}/{operation}: no such operation (Patient/{{id}}/$everything is served)"
         )));
     }
-    let compartment = access.open(&resource_type, Interaction::Read)?;
+    let compartment = access.open(&resource_type, Permission::Read)?;
     let pairs = decode(query.as_deref().unwrap_or_default().as_bytes());
     let result = compartment.everything(&id, &pairs, handling(&headers), &access.site(&context))?;
     Ok(searchset(result, &context))

@@ -6,7 +6,7 @@ use axum::extract::rejection::PathRejection;
 use axum::http::HeaderMap;
 use axum::response::Response;
 
-use crate::fhir::Interaction;
+use crate::fhir::Permission;
 
 use super::access::FhirAccess;
 use super::error::FhirError;
@@ -20,7 +20,7 @@ pub async fn read(
     headers: HeaderMap,
 ) -> Result<Response, FhirError> {
     let Path((resource_type, id)) = path.map_err(path_error)?;
-    let compartment = access.open(&resource_type, Interaction::Read)?;
+    let compartment = access.open(&resource_type, Permission::Read)?;
     Ok(reply::resource(&compartment.read(&id)?, &headers))
 }
 
@@ -31,7 +31,7 @@ pub async fn vread(
     headers: HeaderMap,
 ) -> Result<Response, FhirError> {
     let Path((resource_type, id, version)) = path.map_err(path_error)?;
-    let compartment = access.open(&resource_type, Interaction::Read)?;
+    let compartment = access.open(&resource_type, Permission::Read)?;
     let resource = compartment.read(&id)?;
     if *resource.version_id != *version {
         return Err(FhirError::NotFound(format!(

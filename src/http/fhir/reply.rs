@@ -8,8 +8,8 @@ use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::fhir::StoredResource;
 use crate::fhir::date::unix_seconds;
-use crate::fhir::store::StoredResource;
 
 pub const FHIR_JSON: &str = "application/fhir+json; charset=utf-8";
 

@@ -9,7 +9,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use url::form_urlencoded;
 
-use crate::fhir::{Interaction, SearchResult};
+use crate::fhir::{Permission, SearchResult};
 use crate::http::request_context::RequestContext;
 
 use super::access::FhirAccess;
@@ -27,7 +27,7 @@ pub async fn search_get(
 ) -> Result<Response, FhirError> {
     let Path(resource_type) = path.map_err(path_error)?;
     let pairs = decode(query.as_deref().unwrap_or_default().as_bytes());
-    let compartment = access.open(&resource_type, Interaction::Search)?;
+    let compartment = access.open(&resource_type, Permission::Search)?;
     let result = compartment.search(&pairs, handling(&headers), &access.site(&context))?;
     Ok(searchset(result, &context))
 }
@@ -44,7 +44,7 @@ pub async fn search_post(
     let Path(resource_type) = path.map_err(path_error)?;
     let mut pairs = decode(query.as_deref().unwrap_or_default().as_bytes());
     pairs.extend(decode(&body));
-    let compartment = access.open(&resource_type, Interaction::Search)?;
+    let compartment = access.open(&resource_type, Permission::Search)?;
     let result = compartment.search(&pairs, handling(&headers), &access.site(&context))?;
     Ok(searchset(result, &context))
 }

@@ -14,7 +14,7 @@ use crate::http::pages::{error_page, render};
 use crate::http::request_context::Now;
 use crate::http::{form, routes};
 use crate::oauth::authorize::{error_redirect, redirect_with};
-use crate::oauth::login::{AccountDetails, Attempt, Email, LoginError, Stage};
+use crate::oauth::login::{AccountDetails, Attempt, LoginError, OutboxMessage, Stage};
 use crate::oauth::{ErrorCode, scopes};
 use crate::state::AppState;
 
@@ -184,7 +184,7 @@ fn open_with_form<F: for<'de> serde::Deserialize<'de>>(
 }
 
 /// A code went to the outbox (and, as docs/oauth.md#email-verification says, to the log): on to the code page.
-fn code_sent(attempt: &str, email: &Email) -> Response {
+fn code_sent(attempt: &str, email: &OutboxMessage) -> Response {
     tracing::info!(to = %email.to, code = %email.code, "verification email sent (sandbox outbox)");
     Redirect::to(&routes::login_path(routes::LOGIN_VERIFY, attempt)).into_response()
 }

@@ -15,7 +15,7 @@ use crate::http::form;
 use crate::http::request_context::RequestContext;
 use crate::oauth::OAuthError;
 use crate::oauth::error::{invalid_client, invalid_request};
-use crate::oauth::grant::{
+use crate::oauth::token_exchange::{
     ClientCredentials, TokenRequest, authenticate, client_credentials, exchange, token_client,
 };
 use crate::state::AppState;

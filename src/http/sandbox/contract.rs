@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::control::{bad_request, json_body};
+use crate::http::routes::control as routes;
 use crate::sandbox::faults::FaultSpec;
 use crate::sandbox::report::report;
 use crate::state::AppState;
@@ -18,12 +19,12 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(
-            "/faults",
+            routes::FAULTS,
             get(list_faults).post(add_fault).delete(clear_faults),
         )
-        .route("/faults/{id}", delete(delete_fault))
-        .route("/requests", get(requests).delete(clear_requests))
-        .route("/report", get(client_report))
+        .route(routes::FAULT, delete(delete_fault))
+        .route(routes::REQUESTS, get(requests).delete(clear_requests))
+        .route(routes::REPORT, get(client_report))
 }
 
 async fn add_fault(State(state): State<AppState>, body: Bytes) -> Response {

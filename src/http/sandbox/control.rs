@@ -12,20 +12,21 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::http::request_context::Now;
+use crate::http::routes::control as routes;
 use crate::oauth::authorize::{AuthorizeDecision, AuthorizeParams, redirect_with};
 use crate::oauth::{ErrorCode, OAuthError};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/members", get(members))
-        .route("/members/{member_id}/expire-grants", post(expire_grants))
-        .route("/outbox", get(outbox))
-        .route("/authorize", post(authorize))
-        .route("/clock", get(clock))
-        .route("/clock/advance", post(advance_clock))
-        .route("/clock/reset", post(reset_clock))
-        .route("/reset", post(reset))
+        .route(routes::MEMBERS, get(members))
+        .route(routes::EXPIRE_GRANTS, post(expire_grants))
+        .route(routes::OUTBOX, get(outbox))
+        .route(routes::AUTHORIZE, post(authorize))
+        .route(routes::CLOCK, get(clock))
+        .route(routes::CLOCK_ADVANCE, post(advance_clock))
+        .route(routes::CLOCK_RESET, post(reset_clock))
+        .route(routes::RESET, post(reset))
         .merge(super::contract::router())
 }
 

@@ -12,13 +12,13 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use crate::http::pages::render;
-use crate::oauth::login::Email;
+use crate::oauth::login::OutboxMessage;
 use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "outbox.html")]
 struct OutboxPage {
-    emails: Vec<Email>,
+    emails: Vec<OutboxMessage>,
 }
 
 pub async fn outbox_page(State(state): State<AppState>) -> Response {

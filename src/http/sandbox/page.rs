@@ -16,7 +16,7 @@ use crate::http::pages::{error_page, render};
 use crate::http::request_context::Now;
 use crate::http::routes;
 use crate::oauth::apps::App;
-use crate::oauth::login::Email;
+use crate::oauth::login::OutboxMessage;
 use crate::sandbox::faults::Fault;
 use crate::sandbox::request_log::LoggedRequest;
 use crate::state::AppState;
@@ -34,7 +34,7 @@ struct SandboxPage<'a> {
     offset: i64,
     members: &'a [Member],
     apps: Vec<App>,
-    emails: Vec<Email>,
+    emails: Vec<OutboxMessage>,
     faults: Vec<Fault>,
     requests: Vec<LoggedRequest>,
     logged: usize,

@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use super::apps::App;
 use super::error::{ErrorCode, OAuthError, invalid_client, invalid_grant, invalid_request};
-use super::grants::{AccessGrant, Redeem, RefreshGrant};
 use super::pkce;
 use super::scopes::GrantedScopes;
 use super::server::OAuthServer;
+use super::token_store::{AccessGrant, Redeem, RefreshGrant};
 
 /// The token request form. Unknown fields are ignored, as RFC 6749 §3.2 requires.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -409,8 +409,8 @@ mod properties {
         #[test]
         fn any_header_or_form_is_handled(header in "\\PC{0,80}", body in proptest::collection::vec(any::<u8>(), 0..200)) {
             let _ = parse_basic(&header);
-            let _ = crate::http::form::parse::<TokenRequest>(&body);
-            let _ = crate::http::form::parse::<crate::oauth::authorize::AuthorizeParams>(&body);
+            let _ = serde_urlencoded::from_bytes::<TokenRequest>(&body);
+            let _ = serde_urlencoded::from_bytes::<crate::oauth::authorize::AuthorizeParams>(&body);
         }
     }
 }

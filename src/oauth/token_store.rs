@@ -44,7 +44,7 @@ impl crate::fhir::AccessRights for AccessGrant {
         &self.patient_id
     }
 
-    fn permits(&self, resource_type: &str, interaction: crate::fhir::Interaction) -> bool {
+    fn permits(&self, resource_type: &str, interaction: crate::fhir::Permission) -> bool {
         self.scopes.permits(resource_type, interaction)
     }
 
