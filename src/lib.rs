@@ -6,6 +6,7 @@ pub mod data;
 pub mod fhir;
 pub mod healthcheck;
 pub mod http;
+pub mod ids;
 pub mod json_tree;
 pub mod oauth;
 pub mod sandbox;

@@ -18,6 +18,7 @@ use crate::http;
 use crate::oauth::apps::{App, check_redirect_uri};
 use crate::oauth::keys::SigningKey;
 use crate::oauth::persist::{PersistedState, Persister};
+use crate::oauth::secret::Secret;
 use crate::oauth::{OAuthConfig, OAuthServer};
 use crate::sandbox::Tools;
 use crate::settings::Settings;
@@ -225,7 +226,7 @@ fn load_clients(path: &Path, strict: bool) -> Result<Vec<App>, String> {
         if app.client_id.trim().is_empty() {
             return Err(format!("{at}: client_id is empty"));
         }
-        if !app.public && app.client_secret.as_deref().is_none_or(str::is_empty) {
+        if !app.public && app.client_secret.as_ref().is_none_or(Secret::is_empty) {
             return Err(format!(
                 "{at}: a confidential app needs a client_secret (or set \"public\": true)"
             ));

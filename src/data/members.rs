@@ -7,14 +7,15 @@ use std::collections::HashMap;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::ids::{MemberId, PatientId};
 use crate::json_tree::{Node, Tree};
 
 const V2_0203: &str = "http://terminology.hl7.org/CodeSystem/v2-0203";
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Member {
-    pub member_id: String,
-    pub patient_id: String,
+    pub member_id: MemberId,
+    pub patient_id: PatientId,
     pub given: String,
     pub family: String,
     pub birth_date: Option<String>,
@@ -160,8 +161,8 @@ impl Members {
                 .by_patient_id
                 .insert(patient.patient_id.clone(), index);
             members.list.push(Member {
-                member_id,
-                patient_id: patient.patient_id,
+                member_id: member_id.into(),
+                patient_id: patient.patient_id.into(),
                 given: patient.given,
                 family: patient.family,
                 birth_date: patient.birth_date,

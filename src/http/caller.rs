@@ -7,6 +7,8 @@
 
 use axum::http::{HeaderMap, header};
 
+use crate::ids::ClientId;
+use crate::oauth::secret::Secret;
 use crate::oauth::token_exchange::{auth_scheme, parse_basic};
 use crate::oauth::token_store::{AccessGrant, TokenLookup};
 use crate::state::AppState;
@@ -26,20 +28,11 @@ pub enum Credential {
     Unsupported,
 }
 
-/// HTTP Basic client credentials. Not `Debug`: the secret must never reach a log.
-#[derive(Clone)]
+/// HTTP Basic client credentials; the secret cannot be logged.
+#[derive(Debug, Clone)]
 pub struct BasicCredentials {
     pub client_id: String,
-    pub secret: String,
-}
-
-impl std::fmt::Debug for BasicCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BasicCredentials")
-            .field("client_id", &self.client_id)
-            .field("secret", &"[redacted]")
-            .finish()
-    }
+    pub secret: Secret,
 }
 
 /// Why a bearer token does not authorize the request (RFC 6750 §3).
@@ -68,7 +61,7 @@ pub struct Caller {
     pub credential: Credential,
     /// The app the request comes from: HTTP Basic, else the bearer token's app (live or not),
     /// else `client_id` in the form body or the query.
-    pub client_id: Option<String>,
+    pub client_id: Option<ClientId>,
 }
 
 impl Caller {
@@ -102,7 +95,10 @@ pub fn credential(state: &AppState, headers: &HeaderMap, now: i64) -> Credential
     };
     if scheme.eq_ignore_ascii_case("basic") {
         let decoded = parse_basic(value).ok();
-        Credential::Basic(decoded.map(|(client_id, secret)| BasicCredentials { client_id, secret }))
+        Credential::Basic(decoded.map(|(client_id, secret)| BasicCredentials {
+            client_id,
+            secret: secret.into(),
+        }))
     } else if scheme.eq_ignore_ascii_case("bearer") && !rest.is_empty() {
         Credential::Bearer(state.oauth.grants.lookup(rest, now))
     } else {
@@ -121,14 +117,14 @@ pub fn identify(
 ) -> Caller {
     let credential = credential(state, headers, now);
     let from_credential = match &credential {
-        Credential::Basic(Some(basic)) => Some(basic.client_id.clone()),
+        Credential::Basic(Some(basic)) => Some(ClientId::new(basic.client_id.as_str())),
         Credential::Bearer(TokenLookup::Live(grant)) => Some(grant.client_id.clone()),
         Credential::Bearer(TokenLookup::Dead { client_id }) => Some(client_id.clone()),
         _ => None,
     };
     let client_id = from_credential
-        .or_else(|| form.and_then(|f| param(f, "client_id")))
-        .or_else(|| param(query.as_bytes(), "client_id"));
+        .or_else(|| form.and_then(|f| param(f, "client_id")).map(ClientId::from))
+        .or_else(|| param(query.as_bytes(), "client_id").map(ClientId::from));
     Caller {
         credential,
         client_id,

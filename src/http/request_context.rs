@@ -22,6 +22,7 @@ use time::OffsetDateTime;
 
 use crate::http::MAX_BODY_BYTES;
 use crate::http::caller::{self, Caller};
+use crate::ids::ClientId;
 use crate::sandbox::endpoint::Endpoint;
 use crate::sandbox::interaction::Interaction;
 use crate::sandbox::request_log::{LoggedRequest, Notes, redact_query};
@@ -112,11 +113,11 @@ impl LogNotes {
     }
 
     /// The app, when only the handler's route knows it (a sign-in page's attempt).
-    pub fn client_id(&self, client_id: String) {
+    pub fn client_id(&self, client_id: ClientId) {
         self.lock().client_id = Some(client_id);
     }
 
-    pub fn client(&self) -> Option<String> {
+    pub fn client(&self) -> Option<ClientId> {
         self.lock().client_id.clone()
     }
 
@@ -183,7 +184,7 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         method: method.to_string(),
         path,
         query: logged_query,
-        client_id: caller.client_id.or(notes.client_id),
+        client_id: caller.client_id.or(notes.client_id).map(String::from),
         status: response.status().as_u16(),
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         grant_type: notes.grant_type,

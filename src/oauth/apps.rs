@@ -10,6 +10,9 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use url::Url;
 
+use super::secret::Secret;
+use crate::ids::ClientId;
+
 use super::random::hex128;
 
 pub const SANDBOX_APP_ID: &str = "sandbox-app";
@@ -24,9 +27,9 @@ const MAX_URI_LEN: usize = 2000;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct App {
-    pub client_id: String,
+    pub client_id: ClientId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
+    pub client_secret: Option<Secret>,
     pub name: String,
     pub redirect_uris: Vec<String>,
     #[serde(default)]
@@ -93,7 +96,7 @@ impl App {
         match &self.client_secret {
             None => false,
             Some(secret) => {
-                let a = Sha256::digest(secret.as_bytes());
+                let a = Sha256::digest(secret.expose().as_bytes());
                 let b = Sha256::digest(presented.as_bytes());
                 a.ct_eq(&b).into()
             }
@@ -137,8 +140,8 @@ pub fn check_redirect_uri(uri: &str, strict: bool) -> Result<(), String> {
 pub fn builtin_apps() -> [App; 2] {
     [
         App {
-            client_id: SANDBOX_APP_ID.to_owned(),
-            client_secret: Some(SANDBOX_APP_SECRET.to_owned()),
+            client_id: SANDBOX_APP_ID.into(),
+            client_secret: Some(SANDBOX_APP_SECRET.into()),
             name: "Sandbox App".to_owned(),
             redirect_uris: vec![SANDBOX_DEFAULT_REDIRECT.to_owned()],
             public: false,
@@ -146,7 +149,7 @@ pub fn builtin_apps() -> [App; 2] {
             builtin: true,
         },
         App {
-            client_id: SANDBOX_PUBLIC_APP_ID.to_owned(),
+            client_id: SANDBOX_PUBLIC_APP_ID.into(),
             client_secret: None,
             name: "Sandbox Public App".to_owned(),
             redirect_uris: vec![SANDBOX_DEFAULT_REDIRECT.to_owned()],
@@ -159,7 +162,7 @@ pub fn builtin_apps() -> [App; 2] {
 
 #[derive(Debug, Default)]
 pub struct AppRegistry {
-    apps: RwLock<HashMap<String, App>>,
+    apps: RwLock<HashMap<ClientId, App>>,
 }
 
 impl AppRegistry {
@@ -209,13 +212,13 @@ impl AppRegistry {
         apps
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, App>> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<ClientId, App>> {
         self.apps
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, App>> {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<ClientId, App>> {
         self.apps
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -246,8 +249,8 @@ fn validate_new(new: NewApp, strict: bool) -> Result<App, String> {
         check_redirect_uri(uri, strict)?;
     }
     Ok(App {
-        client_id: hex128(),
-        client_secret: (!new.public).then(hex128),
+        client_id: hex128().into(),
+        client_secret: (!new.public).then(|| hex128().into()),
         name: name.to_owned(),
         redirect_uris,
         public: new.public,
@@ -321,8 +324,8 @@ mod tests {
     fn secrets_compare() {
         let a = app(&["https://a.example/cb"]);
         let secret = a.client_secret.clone().unwrap();
-        assert!(a.secret_matches(&secret));
-        assert!(!a.secret_matches(&secret[1..]));
+        assert!(a.secret_matches(secret.expose()));
+        assert!(!a.secret_matches(&secret.expose()[1..]));
         let public = validate_new(
             NewApp {
                 name: "P".into(),
@@ -380,7 +383,7 @@ mod properties {
         fn secrets_match_only_themselves(secret in "[ -~]{1,40}", presented in "[ -~]{0,40}") {
             let app = App {
                 client_id: "c".into(),
-                client_secret: Some(secret.clone()),
+                client_secret: Some(secret.clone().into()),
                 name: "n".into(),
                 redirect_uris: vec![],
                 public: false,

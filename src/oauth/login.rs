@@ -13,6 +13,7 @@ use subtle::ConstantTimeEq;
 use super::authorize::AuthorizeRequest;
 use super::random::{hex128, six_digits};
 use crate::data::Members;
+use crate::ids::ClientId;
 
 pub const MAX_CODE_TRIES: u32 = 5;
 pub const MAX_DETAIL_TRIES: u32 = 5;
@@ -141,10 +142,10 @@ impl Logins {
     }
 
     /// The app a sign-in attempt is for, without touching the attempt (for the request log).
-    pub fn attempt_client(&self, id: &str) -> Option<String> {
+    pub fn attempt_client(&self, id: &str) -> Option<ClientId> {
         lock(&self.attempts)
             .get(id)
-            .map(|a| a.request.client_id.clone())
+            .map(|a| a.request.client_id.as_str().into())
     }
 
     /// Runs `step` on the open attempt after checking its CSRF token. A step that returns
@@ -207,7 +208,7 @@ impl Logins {
             let Some(email) = email else {
                 return Err(LoginError::Retry("Enter a valid email address.".to_owned()));
             };
-            if linked.as_deref().is_some_and(|m| m != member.member_id) {
+            if linked.as_deref().is_some_and(|m| member.member_id != m) {
                 return Err(LoginError::Retry(
                     "This email is already linked to another member. Each email can belong to one \
                      member only: use a different email, or sign in as that member."

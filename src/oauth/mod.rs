@@ -12,6 +12,7 @@ pub mod persist;
 pub mod pkce;
 pub mod random;
 pub mod scopes;
+pub mod secret;
 pub mod server;
 pub mod token_exchange;
 pub mod token_store;

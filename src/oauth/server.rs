@@ -14,6 +14,7 @@ use super::login::Logins;
 use super::persist::{PersistedState, Persister};
 use super::token_store::{CodeGrant, Grants};
 use crate::data::Member;
+use crate::ids::{ClientId, PatientId};
 
 #[derive(Debug, Clone)]
 pub struct OAuthConfig {
@@ -93,7 +94,7 @@ impl OAuthServer {
     pub fn issue_code(&self, request: &AuthorizeRequest, member: &Member, now: i64) -> String {
         self.grants.issue_code(
             CodeGrant {
-                client_id: request.client_id.clone(),
+                client_id: request.client_id.as_str().into(),
                 redirect_uri: request
                     .redirect_uri_sent
                     .then(|| request.redirect_uri.clone()),
@@ -127,14 +128,14 @@ impl OAuthServer {
         self.keys.jwks().clone()
     }
 
-    pub fn fhir_user(&self, patient_id: &str) -> String {
+    pub fn fhir_user(&self, patient_id: &PatientId) -> String {
         format!("{}/Patient/{patient_id}", self.config.fhir_base)
     }
 
     pub fn id_token_claims(
         &self,
-        client_id: &str,
-        patient_id: &str,
+        client_id: &ClientId,
+        patient_id: &PatientId,
         nonce: Option<&str>,
         now: i64,
     ) -> serde_json::Value {

@@ -10,40 +10,42 @@ use super::apps::App;
 use super::error::{ErrorCode, OAuthError, invalid_client, invalid_grant, invalid_request};
 use super::pkce;
 use super::scopes::GrantedScopes;
+use super::secret::{ExposeOption, Secret};
 use super::server::OAuthServer;
 use super::token_store::{AccessGrant, Redeem, RefreshGrant};
+use crate::ids::ClientId;
 
 /// The token request form. Unknown fields are ignored, as RFC 6749 §3.2 requires.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct TokenRequest {
     pub grant_type: Option<String>,
-    pub code: Option<String>,
+    pub code: Option<Secret>,
     pub redirect_uri: Option<String>,
-    pub code_verifier: Option<String>,
-    pub refresh_token: Option<String>,
+    pub code_verifier: Option<Secret>,
+    pub refresh_token: Option<Secret>,
     pub scope: Option<String>,
     pub client_id: Option<String>,
-    pub client_secret: Option<String>,
+    pub client_secret: Option<Secret>,
 }
 
 /// How the client presented itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientCredentials {
-    pub client_id: String,
-    pub secret: Option<String>,
+    pub client_id: ClientId,
+    pub secret: Option<Secret>,
     pub basic: bool,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct TokenResponse {
-    pub access_token: String,
+    pub access_token: Secret,
     pub token_type: &'static str,
     pub expires_in: i64,
     pub scope: String,
     pub patient: String,
-    pub refresh_token: String,
+    pub refresh_token: Secret,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id_token: Option<String>,
+    pub id_token: Option<Secret>,
 }
 
 /// Splits an `Authorization` value into its scheme and the credentials after it, at the first
@@ -79,7 +81,7 @@ pub fn parse_basic(header: &str) -> Result<(String, String), OAuthError> {
 /// Combines Basic and body credentials; using both with different ids is refused.
 pub fn client_credentials(
     form: &TokenRequest,
-    basic: Option<(String, String)>,
+    basic: Option<(String, Secret)>,
 ) -> Result<ClientCredentials, OAuthError> {
     match basic {
         Some((id, secret)) => {
@@ -89,7 +91,7 @@ pub fn client_credentials(
                 ));
             }
             Ok(ClientCredentials {
-                client_id: id,
+                client_id: id.into(),
                 secret: Some(secret),
                 basic: true,
             })
@@ -101,7 +103,7 @@ pub fn client_credentials(
                 .filter(|c| !c.is_empty())
                 .ok_or_else(|| invalid_client("client authentication is required: client_id and client_secret in the body, or HTTP Basic"))?;
             Ok(ClientCredentials {
-                client_id,
+                client_id: client_id.into(),
                 secret: form.client_secret.clone(),
                 basic: false,
             })
@@ -116,14 +118,14 @@ pub fn client_credentials(
 pub fn token_client(
     server: &OAuthServer,
     request: &TokenRequest,
-    basic: Option<(String, String)>,
+    basic: Option<(String, Secret)>,
     now: i64,
 ) -> Result<ClientCredentials, OAuthError> {
     let anonymous = basic.is_none() && request.client_id.as_deref().is_none_or(str::is_empty);
     if anonymous && request.grant_type.as_deref() == Some("refresh_token") {
         let public_owner = request
             .refresh_token
-            .as_deref()
+            .exposed()
             .and_then(|token| server.grants.refresh(token, now))
             .filter(|grant| {
                 server
@@ -155,7 +157,7 @@ pub fn authenticate(server: &OAuthServer, creds: &ClientCredentials) -> Result<A
     if app.public {
         return Ok(app);
     }
-    match creds.secret.as_deref() {
+    match creds.secret.exposed() {
         Some(secret) if app.secret_matches(secret) => Ok(app),
         Some(_) => Err(fail("client authentication failed")),
         None => Err(fail("client_secret is required for a confidential app")),
@@ -195,7 +197,7 @@ fn authorization_code(
 ) -> Result<TokenResponse, OAuthError> {
     let code = request
         .code
-        .as_deref()
+        .exposed()
         .filter(|c| !c.is_empty())
         .ok_or_else(|| invalid_request("code is required"))?;
     let grant = match server.grants.redeem_code(code, now) {
@@ -226,7 +228,7 @@ fn authorization_code(
         }
         _ => {}
     }
-    match (&grant.code_challenge, request.code_verifier.as_deref()) {
+    match (&grant.code_challenge, request.code_verifier.exposed()) {
         (Some(challenge), Some(verifier)) => {
             if !pkce::verify(verifier, challenge) {
                 return Err(invalid_grant(
@@ -271,7 +273,7 @@ fn refresh(
 ) -> Result<TokenResponse, OAuthError> {
     let token = request
         .refresh_token
-        .as_deref()
+        .exposed()
         .filter(|t| !t.is_empty())
         .ok_or_else(|| invalid_request("refresh_token is required"))?;
     let grant = server
@@ -326,13 +328,13 @@ fn respond(
         family: grant.family.clone(),
     });
     Ok(TokenResponse {
-        access_token,
+        access_token: access_token.into(),
         token_type: "Bearer",
         expires_in: server.config.access_token_ttl,
         scope: scopes.to_string(),
-        patient: grant.patient_id.clone(),
-        refresh_token,
-        id_token,
+        patient: grant.patient_id.to_string(),
+        refresh_token: refresh_token.into(),
+        id_token: id_token.map(Secret::from),
     })
 }
 

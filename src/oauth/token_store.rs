@@ -8,18 +8,19 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use super::random::hex128;
 use super::scopes::GrantedScopes;
+use crate::ids::{ClientId, MemberId, PatientId};
 
 /// Sweep expired entries after this many insertions, so that a long soak does not grow memory.
 const SWEEP_EVERY: usize = 4096;
 
 #[derive(Debug, Clone)]
 pub struct CodeGrant {
-    pub client_id: String,
+    pub client_id: ClientId,
     /// The `redirect_uri` the authorization request carried, if it carried one (RFC 6749 §4.1.3).
     pub redirect_uri: Option<String>,
     pub code_challenge: Option<String>,
-    pub patient_id: String,
-    pub member_id: String,
+    pub patient_id: PatientId,
+    pub member_id: MemberId,
     pub scopes: GrantedScopes,
     pub nonce: Option<String>,
     pub auth_time: i64,
@@ -29,9 +30,9 @@ pub struct CodeGrant {
 /// What a bearer token proves: which app acts for which member, with what scopes, until when.
 #[derive(Debug, Clone)]
 pub struct AccessGrant {
-    pub client_id: String,
-    pub patient_id: String,
-    pub member_id: String,
+    pub client_id: ClientId,
+    pub patient_id: PatientId,
+    pub member_id: MemberId,
     pub scopes: GrantedScopes,
     pub issued_at: i64,
     pub expires_at: i64,
@@ -55,9 +56,9 @@ impl crate::fhir::AccessRights for AccessGrant {
 
 #[derive(Debug, Clone)]
 pub struct RefreshGrant {
-    pub client_id: String,
-    pub patient_id: String,
-    pub member_id: String,
+    pub client_id: ClientId,
+    pub patient_id: PatientId,
+    pub member_id: MemberId,
     pub scopes: GrantedScopes,
     pub nonce: Option<String>,
     pub issued_at: i64,
@@ -95,7 +96,7 @@ pub enum TokenLookup {
     Live(Arc<AccessGrant>),
     /// Issued to `client_id`, but expired or revoked.
     Dead {
-        client_id: String,
+        client_id: ClientId,
     },
     Unknown,
 }
@@ -229,11 +230,11 @@ impl Grants {
     }
 
     /// `expire-grants` (docs/sandbox-tools.md#expire-grants): every token of one member stops working. Returns how many.
-    pub fn revoke_member(&self, member_id: &str) -> usize {
+    pub fn revoke_member(&self, member_id: &MemberId) -> usize {
         let mut access = self.access.write().unwrap_or_else(|p| p.into_inner());
         let mut revoked = 0;
         for e in access.values_mut() {
-            if e.grant.member_id == member_id && !e.revoked {
+            if e.grant.member_id == *member_id && !e.revoked {
                 e.revoked = true;
                 revoked += 1;
             }
@@ -241,7 +242,7 @@ impl Grants {
         drop(access);
         let mut refresh = lock(&self.refresh);
         let before = refresh.len();
-        refresh.retain(|_, g| g.member_id != member_id);
+        refresh.retain(|_, g| g.member_id != *member_id);
         revoked += before - refresh.len();
         revoked
     }
@@ -344,7 +345,7 @@ mod tests {
         let a = grants.issue_access(access("f1", "m1"));
         let b = grants.issue_access(access("f2", "m2"));
         assert!(grants.access(&a, 100).is_none());
-        assert_eq!(grants.revoke_member("m1"), 1);
+        assert_eq!(grants.revoke_member(&"m1".into()), 1);
         assert!(grants.access(&a, 1).is_none());
         assert!(grants.access(&b, 1).is_some());
     }

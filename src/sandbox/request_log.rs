@@ -11,6 +11,7 @@ use std::sync::{Mutex, MutexGuard};
 use serde::Serialize;
 
 use super::endpoint::Endpoint;
+use crate::ids::ClientId;
 
 pub const DEFAULT_CAPACITY: usize = 1000;
 /// Remembered `next` links: bounded so that a long soak does not grow memory.
@@ -31,7 +32,7 @@ pub struct Notes {
     /// The injected fault that delayed or answered it.
     pub fault: Option<u64>,
     /// The app, when only the route knows it (a sign-in page's attempt).
-    pub client_id: Option<String>,
+    pub client_id: Option<ClientId>,
 }
 
 /// One answered request as the control API shows it.

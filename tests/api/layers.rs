@@ -20,11 +20,12 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("clock", &[]),
     ("settings", &[]),
     ("healthcheck", &[]),
+    ("ids", &[]),
     ("json_tree", &[]),
-    ("fhir", &["json_tree"]),
-    ("data", &["fhir", "json_tree"]),
-    ("oauth", &["fhir", "data"]),
-    ("sandbox", &["oauth"]),
+    ("fhir", &["json_tree", "ids"]),
+    ("data", &["fhir", "json_tree", "ids"]),
+    ("oauth", &["fhir", "data", "ids"]),
+    ("sandbox", &["oauth", "ids"]),
 ];
 
 /// Crates only `src/http` may use.

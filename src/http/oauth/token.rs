@@ -15,6 +15,7 @@ use crate::http::form;
 use crate::http::request_context::RequestContext;
 use crate::oauth::OAuthError;
 use crate::oauth::error::{invalid_client, invalid_request};
+use crate::oauth::secret::Secret;
 use crate::oauth::token_exchange::{
     ClientCredentials, TokenRequest, authenticate, client_credentials, exchange, token_client,
 };
@@ -40,7 +41,7 @@ fn read_form<T: for<'de> Deserialize<'de>>(
 }
 
 /// The HTTP Basic credentials the request-context layer decoded (RFC 6749 §2.3.1), if any.
-fn basic_credentials(caller: &Caller) -> Result<Option<(String, String)>, OAuthError> {
+fn basic_credentials(caller: &Caller) -> Result<Option<(String, Secret)>, OAuthError> {
     match &caller.credential {
         Credential::None => Ok(None),
         Credential::Basic(Some(basic)) => Ok(Some((basic.client_id.clone(), basic.secret.clone()))),
@@ -90,11 +91,11 @@ pub async fn token(
 
 #[derive(Debug, Default, Deserialize)]
 struct TokenForm {
-    token: Option<String>,
+    token: Option<Secret>,
     #[allow(dead_code)] // accepted and ignored: RFC 7662 §2.1, RFC 7009 §2.1
     token_type_hint: Option<String>,
     client_id: Option<String>,
-    client_secret: Option<String>,
+    client_secret: Option<Secret>,
 }
 
 fn authenticated_token(
@@ -102,7 +103,7 @@ fn authenticated_token(
     context: &RequestContext,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<(String, ClientCredentials), OAuthError> {
+) -> Result<(Secret, ClientCredentials), OAuthError> {
     let f: TokenForm = read_form(headers, body)?;
     let as_request = TokenRequest {
         client_id: f.client_id,
@@ -130,12 +131,12 @@ pub async fn introspect(
     };
     let now = context.now_unix();
     let grants = &state.oauth.grants;
-    let body = if let Some(g) = grants.access(&token, now) {
+    let body = if let Some(g) = grants.access(token.expose(), now) {
         json!({"active": true, "token_type": "Bearer", "scope": g.scopes.to_string(),
             "client_id": g.client_id, "sub": g.patient_id, "patient": g.patient_id,
             "fhirUser": state.oauth.fhir_user(&g.patient_id),
             "iat": g.issued_at, "exp": g.expires_at, "iss": state.oauth.config.issuer})
-    } else if let Some(g) = grants.refresh(&token, now) {
+    } else if let Some(g) = grants.refresh(token.expose(), now) {
         json!({"active": true, "token_type": "refresh_token", "scope": g.scopes.to_string(),
             "client_id": g.client_id, "sub": g.patient_id, "patient": g.patient_id,
             "iat": g.issued_at, "exp": g.expires_at, "iss": state.oauth.config.issuer})
@@ -153,7 +154,10 @@ pub async fn revoke(
 ) -> Response {
     match authenticated_token(&state, &context, &headers, &body) {
         Ok((token, creds)) => {
-            state.oauth.grants.revoke_token(&token, &creds.client_id);
+            state
+                .oauth
+                .grants
+                .revoke_token(token.expose(), &creds.client_id);
             no_store(StatusCode::OK.into_response())
         }
         Err(e) => e.into_response(),
