@@ -17,7 +17,7 @@ use crate::fhir::MemberData;
 use crate::http;
 use crate::oauth::apps::{App, check_redirect_uri};
 use crate::oauth::keys::SigningKey;
-use crate::oauth::persist::{PersistedState, Persister};
+use crate::oauth::persist::{PersistError, PersistedState, Persister};
 use crate::oauth::secret::Secret;
 use crate::oauth::{OAuthConfig, OAuthServer};
 use crate::sandbox::Tools;
@@ -38,8 +38,8 @@ pub enum StartupError {
     Data(#[from] LoadError),
     #[error("{0}")]
     Clients(String),
-    #[error("--state-dir: {0}")]
-    State(String),
+    #[error(transparent)]
+    State(#[from] PersistError),
     #[error("the signing key: {0}")]
     SigningKey(String),
 }
@@ -175,7 +175,7 @@ fn build_state(
         None => Vec::new(),
     };
     let (persister, restored) = match &settings.state_dir {
-        Some(dir) => Persister::open(dir).map_err(StartupError::State)?,
+        Some(dir) => Persister::open(dir)?,
         None => (Persister::in_memory(), PersistedState::default()),
     };
     let keys = SigningKey::sandbox().map_err(StartupError::SigningKey)?;

@@ -6,7 +6,6 @@
 //! problem; nothing is served half-loaded.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
@@ -30,17 +29,11 @@ pub enum DataSource {
     Directory(PathBuf),
 }
 
-/// Why the data could not be loaded: always names the file and the problem.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why the data could not be loaded: always names the file (and line, where there is one) and
+/// the problem, as one message, since a person reads it at start-up.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
 pub struct LoadError(pub String);
-
-impl fmt::Display for LoadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for LoadError {}
 
 pub fn load(source: &DataSource) -> Result<Dataset, LoadError> {
     load_files(&sources::list(source)?)

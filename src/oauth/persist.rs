@@ -32,6 +32,27 @@ pub struct Persister {
     lock: Mutex<()>,
 }
 
+/// Why the state directory could not be opened or saved.
+#[derive(Debug, thiserror::Error)]
+pub enum PersistError {
+    #[error("state dir {dir}: cannot create: {source}")]
+    Create { dir: String, source: std::io::Error },
+    #[error("{path}: not a payer-sandbox state file: {source}")]
+    NotAStateFile {
+        path: String,
+        source: serde_json::Error,
+    },
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("state dir {dir}: not writable: {source}")]
+    NotWritable { dir: String, source: std::io::Error },
+    #[error("could not save the state directory: {0}")]
+    Save(std::io::Error),
+}
+
 impl Persister {
     pub fn in_memory() -> Self {
         Self {
@@ -42,9 +63,12 @@ impl Persister {
 
     /// Opens (creating) the state directory, proves it writable, removes temporary files a
     /// crash left behind, and reads the saved state.
-    pub fn open(dir: &Path) -> Result<(Self, PersistedState), String> {
-        let shown = dir.display();
-        fs::create_dir_all(dir).map_err(|e| format!("state dir {shown}: cannot create: {e}"))?;
+    pub fn open(dir: &Path) -> Result<(Self, PersistedState), PersistError> {
+        let shown = dir.display().to_string();
+        fs::create_dir_all(dir).map_err(|source| PersistError::Create {
+            dir: shown.clone(),
+            source,
+        })?;
         if let Ok(entries) = fs::read_dir(dir) {
             for entry in entries.flatten() {
                 if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
@@ -54,10 +78,19 @@ impl Persister {
         }
         let path = dir.join(STATE_FILE);
         let state = match fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|e| format!("{}: not a payer-sandbox state file: {e}", path.display()))?,
+            Ok(bytes) => {
+                serde_json::from_slice(&bytes).map_err(|source| PersistError::NotAStateFile {
+                    path: path.display().to_string(),
+                    source,
+                })?
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => PersistedState::default(),
-            Err(e) => return Err(format!("{}: cannot read: {e}", path.display())),
+            Err(source) => {
+                return Err(PersistError::Read {
+                    path: path.display().to_string(),
+                    source,
+                });
+            }
         };
         let persister = Self {
             dir: Some(dir.to_owned()),
@@ -65,25 +98,21 @@ impl Persister {
         };
         persister
             .write_file(&state)
-            .map_err(|e| format!("state dir {shown}: not writable: {e}"))?;
+            .map_err(|source| PersistError::NotWritable { dir: shown, source })?;
         Ok((persister, state))
     }
 
-    pub fn is_persistent(&self) -> bool {
-        self.dir.is_some()
-    }
-
     /// Saves the snapshot `take` returns; a no-op without a state directory.
-    pub fn save(&self, take: impl FnOnce() -> PersistedState) -> Result<(), String> {
+    pub fn save(&self, take: impl FnOnce() -> PersistedState) -> Result<(), PersistError> {
         if self.dir.is_none() {
             return Ok(());
         }
         let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
         let state = take();
         self.write_file(&state).map_err(|e| {
-            let message = format!("could not save the state directory: {e}");
-            tracing::error!("{message}");
-            message
+            let error = PersistError::Save(e);
+            tracing::error!("{error}");
+            error
         })
     }
 
@@ -144,7 +173,7 @@ mod tests {
     fn corrupt_state_is_a_clear_error() {
         let dir = temp_dir("corrupt");
         fs::write(dir.join(STATE_FILE), b"{not json").unwrap();
-        let err = Persister::open(&dir).unwrap_err();
+        let err = Persister::open(&dir).unwrap_err().to_string();
         assert!(
             err.contains("state.json: not a payer-sandbox state file"),
             "{err}"

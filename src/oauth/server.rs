@@ -11,7 +11,7 @@ use super::authorize::{
 use super::error::{ErrorCode, OAuthError};
 use super::keys::SigningKey;
 use super::login::Logins;
-use super::persist::{PersistedState, Persister};
+use super::persist::{PersistError, PersistedState, Persister};
 use super::token_store::{CodeGrant, Grants};
 use crate::data::Member;
 use crate::ids::{ClientId, PatientId};
@@ -82,10 +82,14 @@ impl OAuthServer {
             .apps
             .register(new, self.config.strict)
             .map_err(|e| OAuthError::new(ErrorCode::InvalidClientMetadata, e))?;
-        if let Err(e) = self.save() {
-            // Not acknowledged, so not kept: the app must not exist after an error answer.
+        if self.save().is_err() {
+            // Not acknowledged, so not kept: the app must not exist after an error answer. The
+            // cause (a path, an OS error) is in the server log, not in the answer.
             self.apps.remove(&app.client_id);
-            return Err(OAuthError::new(ErrorCode::TemporarilyUnavailable, e));
+            return Err(OAuthError::new(
+                ErrorCode::TemporarilyUnavailable,
+                "could not save the registration (the server log says why)",
+            ));
         }
         Ok(app)
     }
@@ -110,7 +114,7 @@ impl OAuthServer {
         )
     }
 
-    pub fn save(&self) -> Result<(), String> {
+    pub fn save(&self) -> Result<(), PersistError> {
         self.persister.save(|| PersistedState {
             apps: self.apps.registered(),
             email_links: self.logins.email_links().into_iter().collect(),
@@ -118,7 +122,7 @@ impl OAuthServer {
     }
 
     /// Reset (docs/sandbox-tools.md#reset): codes, tokens, attempts, outbox and email links go; apps stay.
-    pub fn reset(&self) -> Result<(), String> {
+    pub fn reset(&self) -> Result<(), PersistError> {
         self.grants.clear();
         self.logins.clear();
         self.save()

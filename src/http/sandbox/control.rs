@@ -181,6 +181,10 @@ async fn expire_grants(State(state): State<AppState>, Path(member_id): Path<Stri
 async fn reset(State(state): State<AppState>) -> Response {
     match super::reset_all(&state) {
         Ok(()) => Json(json!({"reset": true})).into_response(),
-        Err(e) => OAuthError::new(ErrorCode::TemporarilyUnavailable, e).into_response(),
+        Err(_) => OAuthError::new(
+            ErrorCode::TemporarilyUnavailable,
+            "could not save the state directory (the server log says why)",
+        )
+        .into_response(),
     }
 }

@@ -13,6 +13,7 @@ use axum::response::Response;
 
 use crate::http::pages::render;
 use crate::oauth::login::OutboxMessage;
+use crate::oauth::persist::PersistError;
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -29,7 +30,7 @@ pub async fn outbox_page(State(state): State<AppState>) -> Response {
 
 /// Reset (docs/sandbox-tools.md#reset): codes, tokens, sign-in attempts, email links, the outbox, faults, the request
 /// log and the clock offset go; registered apps stay.
-pub fn reset_all(state: &AppState) -> Result<(), String> {
+pub fn reset_all(state: &AppState) -> Result<(), PersistError> {
     state.clock.reset();
     state.tools.reset();
     state.oauth.reset()

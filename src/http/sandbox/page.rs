@@ -128,8 +128,13 @@ pub async fn action(State(state): State<AppState>, Now(now): Now, body: Bytes) -
         }
         "clock-reset" => state.clock.reset(),
         "reset" => {
-            if let Err(e) = super::reset_all(&state) {
-                return error_page(StatusCode::SERVICE_UNAVAILABLE, "Reset failed", &e, None);
+            if super::reset_all(&state).is_err() {
+                return error_page(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Reset failed",
+                    "The state directory could not be saved; the server log says why.",
+                    None,
+                );
             }
         }
         "clear-faults" => {
