@@ -43,8 +43,10 @@ impl Clock {
         self.offset_seconds.load(Ordering::Relaxed)
     }
 
-    /// Move the clock forward (a negative value moves it back). Saturates instead of overflowing.
-    pub fn advance(&self, seconds: i64) -> i64 {
+    /// Moves the clock forward: only forward, so that nothing issued can become "not yet valid"
+    /// (`reset` goes back to the start). Saturates instead of overflowing.
+    pub fn advance(&self, seconds: u64) -> i64 {
+        let seconds = i64::try_from(seconds).unwrap_or(i64::MAX);
         let mut current = self.offset();
         loop {
             let next = current
@@ -99,8 +101,8 @@ mod tests {
     #[test]
     fn advance_saturates() {
         let clock = Clock::new();
-        clock.advance(i64::MAX);
-        clock.advance(i64::MAX);
+        clock.advance(u64::MAX);
+        clock.advance(u64::MAX);
         assert_eq!(clock.offset(), MAX_OFFSET);
         let _ = clock.now();
     }

@@ -86,6 +86,21 @@ async fn the_buttons_move_the_clock_and_reset_with_a_csrf_token() {
     assert!(page.contains("The sandbox clock moved."));
     assert!(page.contains("301 s ahead"));
 
+    // Only forward, as in the control API.
+    let backwards = app
+        .post_form(
+            "/sandbox/actions",
+            &[
+                ("csrf_token", &csrf),
+                ("action", "advance"),
+                ("seconds", "-5"),
+            ],
+        )
+        .await;
+    assert_eq!(backwards.status(), 400);
+    let clock: Value = app.get("/sandbox/api/clock").await.json().await.unwrap();
+    assert_eq!(clock["offset_seconds"], 301);
+
     let bad = app
         .post_form(
             "/sandbox/actions",

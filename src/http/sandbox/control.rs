@@ -151,13 +151,13 @@ async fn advance_clock(State(state): State<AppState>, body: Bytes) -> Response {
     };
     // Going back would make an expired code or token valid again mid-test, and
     // `reset` already restores the wall clock, so the clock only moves forward here.
-    if advance.seconds < 0 {
+    let Ok(seconds) = u64::try_from(advance.seconds) else {
         return bad_request(
             "seconds must be zero or more: the clock only moves forward; \
              use POST /sandbox/api/clock/reset to go back to the wall clock",
         );
-    }
-    state.clock.advance(advance.seconds);
+    };
+    state.clock.advance(seconds);
     clock_json(&state)
 }
 

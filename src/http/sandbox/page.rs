@@ -116,11 +116,16 @@ pub async fn action(State(state): State<AppState>, Now(now): Now, body: Bytes) -
     }
     match f.action.as_str() {
         "advance" => {
-            let Some(seconds) = f.seconds.as_deref().and_then(|s| s.trim().parse().ok()) else {
+            // Only forward, as in the control API: `u64` refuses a negative number.
+            let Some(seconds) = f
+                .seconds
+                .as_deref()
+                .and_then(|s| s.trim().parse::<u64>().ok())
+            else {
                 return error_page(
                     StatusCode::BAD_REQUEST,
                     "Not a number of seconds",
-                    "Enter a whole number of seconds, such as 301 to expire a fresh authorization code.",
+                    "Enter a whole number of seconds, zero or more, such as 301 to expire a fresh authorization code. Reset the clock to go back.",
                     None,
                 );
             };
