@@ -19,7 +19,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::search::{self, Handling, QueryError, render};
-use super::search_params::{self, ResourceDef};
+use super::search_params::{self, ResourceDef, TypeSlot};
 use super::store::{Idx, Store, StoredResource};
 
 /// What a caller may do with a type, as SMART scopes grant it: read (`.read`, `.r`) and search
@@ -160,7 +160,7 @@ pub struct Compartment<'a> {
     /// The member's Patient; `None` when the member's Patient is not in the data (sees nothing).
     member: Option<Idx>,
     rights: &'a dyn AccessRights,
-    type_slot: usize,
+    type_slot: TypeSlot,
     def: &'static ResourceDef,
 }
 
@@ -234,7 +234,7 @@ impl<'a> Compartment<'a> {
         self.store
     }
 
-    pub(in crate::fhir) fn type_slot(&self) -> usize {
+    pub(in crate::fhir) fn type_slot(&self) -> TypeSlot {
         self.type_slot
     }
 
@@ -254,7 +254,7 @@ impl<'a> Compartment<'a> {
     }
 
     /// The member's resources of one type, in default order.
-    pub(in crate::fhir) fn visible_list(&self, type_slot: usize) -> &'a [Idx] {
+    pub(in crate::fhir) fn visible_list(&self, type_slot: TypeSlot) -> &'a [Idx] {
         match self.member {
             Some(m) => self.store.visible_list(m, type_slot),
             None => &[],

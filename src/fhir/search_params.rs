@@ -616,8 +616,43 @@ pub const RESOURCES: &[ResourceDef] = &[
     },
 ];
 
-/// A parameter's position: the common ones first, then the type's own.
-pub type ParamIndex = usize;
+/// A parameter's position within its type: the common ones first, then the type's own. A
+/// newtype, so that it cannot be passed where a type slot or a resource number is expected;
+/// only `ResourceDef::params` and its callers hand them out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(transparent)]
+pub struct ParamIndex(usize);
+
+impl ParamIndex {
+    /// The position, for indexing the type's per-parameter lists.
+    pub fn index(self) -> usize {
+        self.0
+    }
+}
+
+/// A served type's position in `RESOURCES`: what the store keeps per resource instead of the
+/// type's name. A newtype, so that it cannot be passed where a resource number or a parameter
+/// position is expected; only this module hands them out. One byte, as the store keeps one per
+/// resource and the table has far fewer than 256 types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(transparent)]
+pub struct TypeSlot(u8);
+
+// Every position in the table fits a `TypeSlot`.
+const _: () = assert!(RESOURCES.len() <= u8::MAX as usize + 1);
+
+impl TypeSlot {
+    /// The position, for indexing `RESOURCES` and per-type lists.
+    pub fn index(self) -> usize {
+        usize::from(self.0)
+    }
+
+    /// Any slot, in range or not, for tests of code that only stores slots.
+    #[cfg(test)]
+    pub(crate) fn from_raw(slot: u8) -> TypeSlot {
+        TypeSlot(slot)
+    }
+}
 
 impl ResourceDef {
     pub fn param_count(&self) -> usize {
@@ -625,14 +660,18 @@ impl ResourceDef {
     }
 
     pub fn param(&self, index: ParamIndex) -> Option<&'static ParamDef> {
-        match index.checked_sub(COMMON.len()) {
-            None => COMMON.get(index),
+        match index.0.checked_sub(COMMON.len()) {
+            None => COMMON.get(index.0),
             Some(own) => self.params.get(own),
         }
     }
 
     pub fn params(&self) -> impl Iterator<Item = (ParamIndex, &'static ParamDef)> + '_ {
-        COMMON.iter().chain(self.params.iter()).enumerate()
+        COMMON
+            .iter()
+            .chain(self.params.iter())
+            .enumerate()
+            .map(|(i, def)| (ParamIndex(i), def))
     }
 
     pub fn find(&self, name: &str) -> Option<(ParamIndex, &'static ParamDef)> {
@@ -645,12 +684,20 @@ impl ResourceDef {
     }
 }
 
-/// The row of a served type.
-pub fn resource(name: &str) -> Option<(usize, &'static ResourceDef)> {
+/// The slot and row of a served type.
+pub fn resource(name: &str) -> Option<(TypeSlot, &'static ResourceDef)> {
     RESOURCES
         .binary_search_by(|def| def.name.cmp(name))
         .ok()
-        .map(|i| (i, &RESOURCES[i]))
+        .map(|i| (TypeSlot(i as u8), &RESOURCES[i]))
+}
+
+/// Every served type with its slot, in table order.
+pub fn slots() -> impl Iterator<Item = (TypeSlot, &'static ResourceDef)> {
+    RESOURCES
+        .iter()
+        .enumerate()
+        .map(|(i, def)| (TypeSlot(i as u8), def))
 }
 
 /// Whether the server serves the type: the table is the one list of served types.
@@ -659,8 +706,8 @@ pub fn is_served(name: &str) -> bool {
 }
 
 /// A type slot's row (slots are positions in `RESOURCES`).
-pub fn by_slot(slot: usize) -> Option<&'static ResourceDef> {
-    RESOURCES.get(slot)
+pub fn by_slot(slot: TypeSlot) -> Option<&'static ResourceDef> {
+    RESOURCES.get(slot.index())
 }
 
 /// Every `(source type, parameter)` whose references may point at `target`: the

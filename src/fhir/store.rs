@@ -11,16 +11,47 @@ use hashbrown::HashTable;
 
 use super::date::{DateRange, Nanos, OPEN_END, OPEN_START};
 use super::fx_hash::{FxHashMap, FxHashSet, hash_str};
-use super::search_params::{self, ParamIndex, RESOURCES};
+use super::search_params::{self, ParamIndex, RESOURCES, TypeSlot};
 
-/// A resource's number in the store.
-pub type Idx = u32;
+/// A resource's number in the store. A newtype, so that it cannot be passed where a string,
+/// a type slot or a parameter position is expected; ordered as the numbers are, which is the
+/// default result order (sorted lists of them are searched with `binary_search`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(transparent)]
+pub struct Idx(u32);
 
-/// A string in the store's string arena.
-pub type Sym = u32;
+impl Idx {
+    /// The resource numbered `n` (the store holds fewer than 2^32).
+    pub(super) fn new(n: usize) -> Idx {
+        Idx(n as u32)
+    }
+
+    /// The number, for indexing the store's per-resource lists.
+    pub(super) fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A string in the store's string arena (or a batch's, while loading). A newtype, so that it
+/// cannot be passed where a resource number is expected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(transparent)]
+pub struct Sym(u32);
+
+impl Sym {
+    /// The string numbered `n` (an arena holds fewer than 2^32).
+    pub(super) fn new(n: usize) -> Sym {
+        Sym(n as u32)
+    }
+
+    /// The number, for indexing the arena's spans.
+    pub(super) fn index(self) -> usize {
+        self.0 as usize
+    }
+}
 
 /// `Indexed::Token::system` of a bare code.
-pub const NO_SYSTEM: Sym = Sym::MAX;
+pub const NO_SYSTEM: Sym = Sym(u32::MAX);
 
 /// Types a member may read when one of the member's resources references them (docs/access.md#member-compartment).
 const SHARED_WHEN_REFERENCED: &[&str] = &[
@@ -84,7 +115,7 @@ pub(super) fn narrow(n: Nanos, open: Nanos) -> i64 {
 
 #[derive(Debug)]
 pub(super) struct Record {
-    pub type_slot: u8,
+    pub type_slot: TypeSlot,
     pub id: Sym,
     pub version_id: Sym,
     pub last_updated: Option<i64>,
@@ -106,7 +137,7 @@ pub struct StoredResource<'a> {
     store: &'a Store,
     record: &'a Record,
     number: Idx,
-    pub type_slot: usize,
+    pub type_slot: TypeSlot,
     pub id: &'a str,
     pub version_id: &'a str,
     pub last_updated: Option<Nanos>,
@@ -119,7 +150,7 @@ impl<'a> StoredResource<'a> {
     }
 
     pub fn resource_type(&self) -> &'static str {
-        RESOURCES[self.type_slot].name
+        RESOURCES[self.type_slot.index()].name
     }
 
     /// The served JSON, shared without copying.
@@ -145,12 +176,14 @@ impl<'a> StoredResource<'a> {
 
     /// The values of one search parameter of the type (by `ParamIndex`).
     pub(in crate::fhir) fn values(&self, param: ParamIndex) -> &'a [Indexed] {
-        let at = self.record.offsets_at as usize + param;
+        let at = self.record.offsets_at as usize + param.index();
         match (
             self.store.value_offsets.get(at),
             self.store.value_offsets.get(at + 1),
         ) {
-            (Some(&a), Some(&b)) if param < RESOURCES[self.type_slot].param_count() => {
+            (Some(&a), Some(&b))
+                if param.index() < RESOURCES[self.type_slot.index()].param_count() =>
+            {
                 &self.store.values[a as usize..b as usize]
             }
             _ => &[],
@@ -159,12 +192,14 @@ impl<'a> StoredResource<'a> {
 
     /// The store numbers one reference parameter's values resolve to, sorted.
     pub(in crate::fhir) fn targets(&self, param: ParamIndex) -> &'a [Idx] {
-        let at = self.record.offsets_at as usize + param;
+        let at = self.record.offsets_at as usize + param.index();
         match (
             self.store.target_offsets.get(at),
             self.store.target_offsets.get(at + 1),
         ) {
-            (Some(&a), Some(&b)) if param < RESOURCES[self.type_slot].param_count() => {
+            (Some(&a), Some(&b))
+                if param.index() < RESOURCES[self.type_slot.index()].param_count() =>
+            {
                 &self.store.targets[a as usize..b as usize]
             }
             _ => &[],
@@ -205,13 +240,13 @@ pub struct Store {
 }
 
 /// The hash `by_id` files a resource under.
-pub(super) fn id_hash(type_slot: usize, id: &str) -> u64 {
-    hash_str(id) ^ (type_slot as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+pub(super) fn id_hash(type_slot: TypeSlot, id: &str) -> u64 {
+    hash_str(id) ^ (type_slot.index() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
 /// A parameter's number across all types, for the reverse index.
-pub(super) fn global_param(type_slot: usize, param: ParamIndex) -> u16 {
-    (type_slot * 64 + param) as u16
+pub(super) fn global_param(type_slot: TypeSlot, param: ParamIndex) -> u16 {
+    (type_slot.index() * 64 + param.index()) as u16
 }
 
 impl Store {
@@ -233,19 +268,19 @@ impl Store {
                     .collect()
             })
             .collect();
-        let mut add = |patient: Idx, n: Idx, slot: usize| {
+        let mut add = |patient: Idx, n: Idx, slot: TypeSlot| {
             let v = visible.entry(patient).or_insert_with(|| Visible {
                 by_type: vec![Vec::new(); RESOURCES.len()],
             });
-            v.by_type[slot].push(n);
+            v.by_type[slot.index()].push(n);
         };
-        for n in 0..self.records.len() as Idx {
+        for n in (0..self.records.len()).map(Idx::new) {
             let entry = self.numbers_of(n);
             if entry.type_slot == patient_slot {
                 add(n, n, patient_slot);
                 continue;
             }
-            let mut owners: Vec<Idx> = compartment_params[entry.type_slot]
+            let mut owners: Vec<Idx> = compartment_params[entry.type_slot.index()]
                 .iter()
                 .flat_map(|&index| entry.targets(index).iter().copied())
                 .filter(|&t| self.numbers_of(t).type_slot == patient_slot)
@@ -262,9 +297,10 @@ impl Store {
             while let Some(n) = queue.pop() {
                 for &target in self.numbers_of(n).references() {
                     let slot = self.numbers_of(target).type_slot;
-                    if SHARED_WHEN_REFERENCED.contains(&RESOURCES[slot].name) && seen.insert(target)
+                    if SHARED_WHEN_REFERENCED.contains(&RESOURCES[slot.index()].name)
+                        && seen.insert(target)
                     {
-                        v.by_type[slot].push(target);
+                        v.by_type[slot.index()].push(target);
                         queue.push(target);
                     }
                 }
@@ -281,12 +317,12 @@ impl Store {
     /// over every resource, which read only numbers and would otherwise touch the string arena
     /// at random twice per resource.
     pub(super) fn numbers_of(&self, n: Idx) -> StoredResource<'_> {
-        let record = &self.records[n as usize];
+        let record = &self.records[n.index()];
         StoredResource {
             store: self,
             record,
             number: n,
-            type_slot: usize::from(record.type_slot),
+            type_slot: record.type_slot,
             id: "",
             version_id: "",
             last_updated: None,
@@ -294,12 +330,12 @@ impl Store {
     }
 
     pub(in crate::fhir) fn entry(&self, n: Idx) -> StoredResource<'_> {
-        let record = &self.records[n as usize];
+        let record = &self.records[n.index()];
         StoredResource {
             store: self,
             record,
             number: n,
-            type_slot: usize::from(record.type_slot),
+            type_slot: record.type_slot,
             id: self.text(record.id),
             version_id: self.text(record.version_id),
             last_updated: record.last_updated.map(Nanos::from),
@@ -309,17 +345,17 @@ impl Store {
     /// A string of the arena.
     pub(in crate::fhir) fn text(&self, sym: Sym) -> &str {
         self.spans
-            .get(sym as usize)
+            .get(sym.index())
             .and_then(|&(start, len)| self.text.get(start as usize..(start + len) as usize))
             .unwrap_or_default()
     }
 
-    pub(in crate::fhir) fn find(&self, type_slot: usize, id: &str) -> Option<Idx> {
+    pub(in crate::fhir) fn find(&self, type_slot: TypeSlot, id: &str) -> Option<Idx> {
         self.by_id
             .find(id_hash(type_slot, id), |&n| {
                 self.records
-                    .get(n as usize)
-                    .is_some_and(|r| usize::from(r.type_slot) == type_slot && self.text(r.id) == id)
+                    .get(n.index())
+                    .is_some_and(|r| r.type_slot == type_slot && self.text(r.id) == id)
             })
             .copied()
     }
@@ -331,10 +367,10 @@ impl Store {
     }
 
     /// What the member whose Patient is `member` may see of one type, in default order.
-    pub(in crate::fhir) fn visible_list(&self, member: Idx, type_slot: usize) -> &[Idx] {
+    pub(in crate::fhir) fn visible_list(&self, member: Idx, type_slot: TypeSlot) -> &[Idx] {
         self.visible
             .get(&member)
-            .and_then(|v| v.by_type.get(type_slot))
+            .and_then(|v| v.by_type.get(type_slot.index()))
             .map_or(&[], Vec::as_slice)
     }
 
@@ -346,7 +382,7 @@ impl Store {
     /// The resources whose parameter `param` of `type_slot` references `target`, in default order.
     pub(in crate::fhir) fn referring(
         &self,
-        type_slot: usize,
+        type_slot: TypeSlot,
         param: ParamIndex,
         target: Idx,
     ) -> &[Idx] {
@@ -392,10 +428,10 @@ mod tests {
     #[test]
     fn default_order_is_newest_first_then_id() {
         let s = store();
-        let ids: Vec<_> = (0..s.len() as Idx).map(|n| s.entry(n).id).collect();
+        let ids: Vec<_> = (0..s.len()).map(|n| s.entry(Idx::new(n)).id).collect();
         assert_eq!(&ids[..2], ["b", "a"]);
-        assert_eq!(s.entry(0).version_id, "1");
-        let served: Value = serde_json::from_slice(s.entry(0).json_bytes()).unwrap();
+        assert_eq!(s.entry(Idx::new(0)).version_id, "1");
+        let served: Value = serde_json::from_slice(s.entry(Idx::new(0)).json_bytes()).unwrap();
         assert_eq!(served["meta"]["versionId"], "1");
     }
 

@@ -6,7 +6,7 @@
 
 use super::date::{self, Nanos};
 use super::extract::{self, IndexValue, split_reference};
-use super::search_params::{self, RESOURCES};
+use super::search_params::{self, RESOURCES, TypeSlot};
 use super::store::{Indexed, NO_SYSTEM, Sym};
 use super::strings::Interner;
 use crate::json_tree::{self, Edits, Node};
@@ -14,7 +14,7 @@ use crate::json_tree::{self, Edits, Node};
 /// One prepared resource; its values and references are ranges of the batch's lists.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Prepared {
-    pub slot: u8,
+    pub slot: TypeSlot,
     pub id: Sym,
     pub version_id: Sym,
     pub last_updated: Option<Nanos>,
@@ -30,7 +30,7 @@ pub(super) struct Prepared {
 /// A `reference` string of a resource, as the builder needs it.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct RawRef {
-    pub slot: u8,
+    pub slot: TypeSlot,
     pub id: Sym,
     /// A literal reference to a served type (`extract::split_reference`): followed for
     /// compartments and `$everything` when it resolves.
@@ -52,7 +52,7 @@ pub struct Batch {
     pub(super) value_offsets: Vec<u32>,
     /// Values of reference parameters that name one of the parameter's target types, as
     /// `(type slot, id)`: resolved to store numbers by the builder.
-    pub(super) candidates: Vec<(u8, Sym)>,
+    pub(super) candidates: Vec<(TypeSlot, Sym)>,
     pub(super) candidate_offsets: Vec<u32>,
     pub(super) refs: Vec<RawRef>,
 }
@@ -83,7 +83,12 @@ impl Batch {
     }
 
     /// Adds one resource of a served type (`slot` in `RESOURCES`) with id `id`.
-    pub fn add(&mut self, resource: Node<'_, '_>, slot: usize, id: &str) -> Result<(), TooLarge> {
+    pub fn add(
+        &mut self,
+        resource: Node<'_, '_>,
+        slot: TypeSlot,
+        id: &str,
+    ) -> Result<(), TooLarge> {
         let json_start = self.json.len();
         json_tree::write(
             &mut self.json,
@@ -101,7 +106,11 @@ impl Batch {
 
         let offsets_at = self.value_offsets.len() as u32;
         let mut found = Vec::new();
-        for (_, param) in RESOURCES.get(slot).into_iter().flat_map(|def| def.params()) {
+        for (_, param) in RESOURCES
+            .get(slot.index())
+            .into_iter()
+            .flat_map(|def| def.params())
+        {
             self.value_offsets.push(self.values.len() as u32);
             self.candidate_offsets.push(self.candidates.len() as u32);
             found.clear();
@@ -111,7 +120,7 @@ impl Batch {
                     if param.targets.contains(&resource_type) {
                         if let Some((target, _)) = search_params::resource(resource_type) {
                             let id = self.strings.intern(id);
-                            self.candidates.push((target as u8, id));
+                            self.candidates.push((target, id));
                         }
                     }
                 }
@@ -130,7 +139,7 @@ impl Batch {
         let last_updated = meta("lastUpdated").and_then(date::parse).map(|r| r.start);
         let id = self.strings.intern(id);
         self.resources.push(Prepared {
-            slot: slot as u8,
+            slot,
             id,
             version_id,
             last_updated,
@@ -146,7 +155,7 @@ impl Batch {
     /// Keeps what the builder needs of one `reference` string: the literal reference it makes,
     /// if any, and whether it is written `Type/id` (the form the dangling check reports).
     fn reference(&mut self, text: &str, checked: bool) {
-        fn served<'s>((t, id): (&str, &'s str)) -> Option<(usize, &'s str)> {
+        fn served<'s>((t, id): (&str, &'s str)) -> Option<(TypeSlot, &'s str)> {
             search_params::resource(t).map(|(slot, _)| (slot, id))
         }
         let follow = split_reference(text);
@@ -157,7 +166,7 @@ impl Batch {
             if let Some(f) = follow.and_then(served) {
                 let id = self.strings.intern(f.1);
                 self.refs.push(RawRef {
-                    slot: f.0 as u8,
+                    slot: f.0,
                     id,
                     follow: true,
                     check: true,
@@ -167,10 +176,10 @@ impl Batch {
         }
         let follow = follow.and_then(served);
         let check = written.and_then(served);
-        let mut push = |(slot, id): (usize, &str), follow, check| {
+        let mut push = |(slot, id): (TypeSlot, &str), follow, check| {
             let id = self.strings.intern(id);
             self.refs.push(RawRef {
-                slot: slot as u8,
+                slot,
                 id,
                 follow,
                 check,

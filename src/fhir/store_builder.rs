@@ -12,7 +12,7 @@ use hashbrown::HashTable;
 
 use super::date::{Nanos, OPEN_END};
 use super::fx_hash::FxHashMap;
-use super::search_params::RESOURCES;
+use super::search_params::{RESOURCES, TypeSlot};
 use super::store::{Idx, Indexed, NO_SYSTEM, Record, Store, Sym, global_param, id_hash, narrow};
 use super::store_batch::{Batch, Prepared, RawRef};
 use super::store_resolve::{Lists, Positions, Resolved};
@@ -43,7 +43,7 @@ pub struct StoreBuilder {
     resources: Vec<(u32, Prepared)>,
     values: Vec<Indexed>,
     value_offsets: Vec<u32>,
-    candidates: Vec<(u8, Sym)>,
+    candidates: Vec<(TypeSlot, Sym)>,
     candidate_offsets: Vec<u32>,
     refs: Vec<RawRef>,
     /// `(type slot, id)` → position in `resources`.
@@ -89,7 +89,7 @@ impl StoreBuilder {
             refs,
         } = batch;
         let syms: Vec<Sym> = strings.iter().map(|s| self.strings.intern(s)).collect();
-        let sym = |s: Sym| syms.get(s as usize).copied().unwrap_or(NO_SYSTEM);
+        let sym = |s: Sym| syms.get(s.index()).copied().unwrap_or(NO_SYSTEM);
 
         let segment = self.segments.len() as u32;
         json.shrink_to_fit();
@@ -114,9 +114,7 @@ impl StoreBuilder {
             let id = sym(resource.id);
             let again = self.resources.len();
             if let Some(first) = self.by_id.get(resource.slot, id) {
-                let name = RESOURCES
-                    .get(usize::from(resource.slot))
-                    .map_or("", |d| d.name);
+                let name = RESOURCES.get(resource.slot.index()).map_or("", |d| d.name);
                 return Err(Duplicate {
                     resource: format!("{name}/{}", self.strings.get(id)),
                     first: first as usize,
@@ -177,11 +175,11 @@ impl StoreBuilder {
         });
         let order: Vec<u32> = keys.iter().map(|k| k.position).collect();
         drop(keys);
-        let mut rank = vec![0 as Idx; resources.len()];
+        let mut rank = vec![Idx::new(0); resources.len()];
         for (n, &i) in order.iter().enumerate() {
-            rank[i as usize] = n as Idx;
+            rank[i as usize] = Idx::new(n);
         }
-        let resolve = |slot: u8, id: Sym| by_id.get(slot, id).map(|i| rank[i as usize]);
+        let resolve = |slot: TypeSlot, id: Sym| by_id.get(slot, id).map(|i| rank[i as usize]);
         let sorted_at = started.elapsed();
 
         // Targets of reference parameters, laid out like the values (same offsets), and every
@@ -269,7 +267,7 @@ impl StoreBuilder {
 struct SortKey {
     last_updated: Nanos,
     id: Sym,
-    slot: u8,
+    slot: TypeSlot,
     /// In the order added.
     position: u32,
 }
@@ -300,12 +298,12 @@ fn id_table(store: &Store) -> HashTable<Idx> {
     let hash = |n: Idx| {
         store
             .records
-            .get(n as usize)
-            .map_or(0, |r| id_hash(usize::from(r.type_slot), store.text(r.id)))
+            .get(n.index())
+            .map_or(0, |r| id_hash(r.type_slot, store.text(r.id)))
     };
     let mut table = HashTable::with_capacity(store.records.len());
-    for n in 0..store.records.len() {
-        table.insert_unique(hash(n as Idx), n as Idx, |&n| hash(n));
+    for n in (0..store.records.len()).map(Idx::new) {
+        table.insert_unique(hash(n), n, |&n| hash(n));
     }
     table
 }
@@ -314,9 +312,9 @@ fn id_table(store: &Store) -> HashTable<Idx> {
 /// store order.
 fn reverse_index(store: &Store) -> FxHashMap<(u16, Idx), Vec<Idx>> {
     let mut reverse: FxHashMap<(u16, Idx), Vec<Idx>> = FxHashMap::default();
-    for n in 0..store.len() as Idx {
+    for n in (0..store.len()).map(Idx::new) {
         let entry = store.numbers_of(n);
-        let Some(def) = RESOURCES.get(entry.type_slot) else {
+        let Some(def) = RESOURCES.get(entry.type_slot.index()) else {
             continue;
         };
         for (index, _) in def.reference_params() {
@@ -359,7 +357,7 @@ mod tests {
         let (coverage, def) = crate::fhir::search_params::resource("Coverage").unwrap();
         let (beneficiary, _) = def.find("beneficiary").unwrap();
         assert_eq!(store.referring(coverage, beneficiary, p).len(), 9);
-        for n in 0..store.len() as Idx {
+        for n in (0..store.len()).map(Idx::new) {
             let entry = store.entry(n);
             if entry.type_slot == coverage {
                 assert_eq!(entry.targets(beneficiary), [p]);

@@ -3,7 +3,7 @@
 //! plus the `Type/id` references that match nothing (reported as a warning).
 
 use super::fx_hash::FxHashMap;
-use super::search_params::RESOURCES;
+use super::search_params::{RESOURCES, TypeSlot};
 use super::store::{Idx, Sym};
 use super::store_batch::{Prepared, RawRef};
 use super::store_builder::Dangling;
@@ -19,16 +19,16 @@ const EXAMPLES: usize = 5;
 pub(super) struct Positions {
     /// `slot << SLOT_SHIFT | position`, or `NONE`.
     first: Vec<u32>,
-    others: FxHashMap<(u8, Sym), u32>,
+    others: FxHashMap<(TypeSlot, Sym), u32>,
 }
 
 const SLOT_SHIFT: u32 = 27;
 const NONE: u32 = u32::MAX;
 
 impl Positions {
-    pub(super) fn get(&self, slot: u8, id: Sym) -> Option<u32> {
-        match self.first.get(id as usize) {
-            Some(&packed) if packed != NONE && packed >> SLOT_SHIFT == u32::from(slot) => {
+    pub(super) fn get(&self, slot: TypeSlot, id: Sym) -> Option<u32> {
+        match self.first.get(id.index()) {
+            Some(&packed) if packed != NONE && packed >> SLOT_SHIFT == slot.index() as u32 => {
                 Some(packed & ((1 << SLOT_SHIFT) - 1))
             }
             _ => self.others.get(&(slot, id)).copied(),
@@ -36,16 +36,16 @@ impl Positions {
     }
 
     /// For a type and id not yet present.
-    pub(super) fn insert(&mut self, slot: u8, id: Sym, position: u32) {
-        let at = id as usize;
+    pub(super) fn insert(&mut self, slot: TypeSlot, id: Sym, position: u32) {
+        let at = id.index();
         if at >= self.first.len() {
             self.first.resize((at + 1).next_power_of_two(), NONE);
         }
         // Slots below 16 keep every packed value below `NONE`.
-        let fits = position < 1 << SLOT_SHIFT && slot < 16;
+        let fits = position < 1 << SLOT_SHIFT && slot.index() < 16;
         match self.first.get_mut(at) {
             Some(packed) if *packed == NONE && fits => {
-                *packed = u32::from(slot) << SLOT_SHIFT | position;
+                *packed = (slot.index() as u32) << SLOT_SHIFT | position;
             }
             _ => {
                 self.others.insert((slot, id), position);
@@ -57,7 +57,7 @@ impl Positions {
 /// The builder's lists that resolving reads.
 #[derive(Clone, Copy)]
 pub(super) struct Lists<'b> {
-    pub candidates: &'b [(u8, Sym)],
+    pub candidates: &'b [(TypeSlot, Sym)],
     pub candidate_offsets: &'b [u32],
     pub refs: &'b [RawRef],
     pub strings: &'b Interner,
@@ -88,7 +88,7 @@ impl Lists<'_> {
     pub(super) fn resolve_all(
         &self,
         resources: &[(u32, Prepared)],
-        resolve: &(impl Fn(u8, Sym) -> Option<Idx> + Sync),
+        resolve: &(impl Fn(TypeSlot, Sym) -> Option<Idx> + Sync),
     ) -> Resolved {
         let mut target_offsets = vec![0u32; self.candidate_offsets.len()];
         let mut reference_spans = vec![(0u32, 0u32); resources.len()];
@@ -150,7 +150,7 @@ impl Lists<'_> {
         target_offsets: &mut [u32],
         first_offset: usize,
         reference_spans: &mut [(u32, u32)],
-        resolve: &(impl Fn(u8, Sym) -> Option<Idx> + Sync),
+        resolve: &(impl Fn(TypeSlot, Sym) -> Option<Idx> + Sync),
     ) -> Part {
         let mut out = Part {
             targets: Vec::new(),
@@ -160,9 +160,7 @@ impl Lists<'_> {
         let mut resolved = Vec::new();
         for ((_, r), span) in resources.iter().zip(reference_spans.iter_mut()) {
             let at = r.offsets_at as usize;
-            let params = RESOURCES
-                .get(usize::from(r.slot))
-                .map_or(0, |d| d.param_count());
+            let params = RESOURCES.get(r.slot.index()).map_or(0, |d| d.param_count());
             for p in at..=at + params {
                 if let Some(offset) = target_offsets.get_mut(p - first_offset) {
                     *offset = out.targets.len() as u32;
@@ -193,7 +191,7 @@ impl Lists<'_> {
                 if raw.check && target.is_none() {
                     out.dangling.count += 1;
                     if out.dangling.examples.len() < EXAMPLES {
-                        let name = RESOURCES.get(usize::from(raw.slot)).map_or("", |d| d.name);
+                        let name = RESOURCES.get(raw.slot.index()).map_or("", |d| d.name);
                         out.dangling
                             .examples
                             .push(format!("{name}/{}", self.strings.get(raw.id)));
@@ -215,17 +213,19 @@ mod tests {
 
     #[test]
     fn positions_by_slot_and_id() {
+        let slot = TypeSlot::from_raw;
+        let sym = Sym::new;
         let mut positions = Positions::default();
-        positions.insert(3, 7, 0);
-        positions.insert(4, 7, 1);
-        positions.insert(3, 100, 2);
-        positions.insert(20, 5, 3);
-        assert_eq!(positions.get(3, 7), Some(0));
-        assert_eq!(positions.get(4, 7), Some(1));
-        assert_eq!(positions.get(3, 100), Some(2));
-        assert_eq!(positions.get(20, 5), Some(3));
-        assert_eq!(positions.get(5, 7), None);
-        assert_eq!(positions.get(3, 8), None);
-        assert_eq!(positions.get(3, 1000), None);
+        positions.insert(slot(3), sym(7), 0);
+        positions.insert(slot(4), sym(7), 1);
+        positions.insert(slot(3), sym(100), 2);
+        positions.insert(slot(20), sym(5), 3);
+        assert_eq!(positions.get(slot(3), sym(7)), Some(0));
+        assert_eq!(positions.get(slot(4), sym(7)), Some(1));
+        assert_eq!(positions.get(slot(3), sym(100)), Some(2));
+        assert_eq!(positions.get(slot(20), sym(5)), Some(3));
+        assert_eq!(positions.get(slot(5), sym(7)), None);
+        assert_eq!(positions.get(slot(3), sym(8)), None);
+        assert_eq!(positions.get(slot(3), sym(1000)), None);
     }
 }

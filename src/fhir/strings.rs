@@ -16,7 +16,7 @@ pub(super) struct Interner {
 
 fn text_of<'t>(text: &'t str, spans: &[(u32, u32)], sym: Sym) -> &'t str {
     spans
-        .get(sym as usize)
+        .get(sym.index())
         .and_then(|&(start, len)| text.get(start as usize..(start + len) as usize))
         .unwrap_or_default()
 }
@@ -41,7 +41,7 @@ impl Interner {
         if let Some(&sym) = lookup.find(hash, |&sym| text_of(text, spans, sym) == s) {
             return sym;
         }
-        let sym = spans.len() as Sym;
+        let sym = Sym::new(spans.len());
         spans.push((text.len() as u32, s.len() as u32));
         text.push_str(s);
         lookup.insert_unique(hash, sym, |&sym| hash_str(text_of(text, spans, sym)));
@@ -58,7 +58,7 @@ impl Interner {
 
     /// Every string, in the order of their numbers.
     pub(super) fn iter(&self) -> impl Iterator<Item = &str> {
-        (0..self.spans.len() as Sym).map(|sym| self.get(sym))
+        (0..self.spans.len()).map(|n| self.get(Sym::new(n)))
     }
 
     /// The arena without its lookup table: the text and each string's `(start, len)` in it.

@@ -8,7 +8,7 @@ use std::cmp::Ordering;
 
 use crate::fhir::compartment::{Compartment, Permission};
 use crate::fhir::date::Nanos;
-use crate::fhir::search_params::{self, ParamType, RESOURCES};
+use crate::fhir::search_params::{self, ParamIndex, ParamType, TypeSlot};
 use crate::fhir::store::{Idx, StoredResource};
 
 use super::include;
@@ -56,7 +56,7 @@ pub fn run(viewer: &Compartment, request: &SearchRequest) -> Page {
 /// since `_since`; paged like a search.
 pub fn run_everything(viewer: &Compartment, patient: Idx, request: &SearchRequest) -> Page {
     let store = viewer.store();
-    let wanted = |slot: usize| request.types.as_ref().is_none_or(|t| t.contains(&slot));
+    let wanted = |slot: TypeSlot| request.types.as_ref().is_none_or(|t| t.contains(&slot));
     let recent = |n: &Idx| {
         request
             .since
@@ -67,7 +67,7 @@ pub fn run_everything(viewer: &Compartment, patient: Idx, request: &SearchReques
     if wanted(patient_slot) && recent(&patient) {
         all.push(patient);
     }
-    for (slot, def) in RESOURCES.iter().enumerate() {
+    for (slot, def) in search_params::slots() {
         if slot == patient_slot || !wanted(slot) || !viewer.permits(def.name, Permission::Read) {
             continue;
         }
@@ -97,7 +97,7 @@ fn cut(matched: Vec<Idx>, request: &SearchRequest) -> Page {
 /// whose every value resolves; `None` when the compartment list is the best start.
 fn narrowest(
     viewer: &Compartment,
-    type_slot: usize,
+    type_slot: TypeSlot,
     request: &SearchRequest,
     compartment_len: usize,
 ) -> Option<Vec<Idx>> {
@@ -200,7 +200,7 @@ fn compare(a: &StoredResource, b: &StoredResource, keys: &[SortKey]) -> Ordering
 }
 
 /// Ascending sorts by the earliest instant of any value, descending by the latest.
-fn date_key(entry: &StoredResource, param: usize, descending: bool) -> Option<Nanos> {
+fn date_key(entry: &StoredResource, param: ParamIndex, descending: bool) -> Option<Nanos> {
     let ranges = entry.values(param).iter().filter_map(|v| v.date_range());
     if descending {
         ranges.map(|r| r.end).max()

@@ -6,7 +6,7 @@
 
 use crate::fhir::date::{self, DateRange, Nanos};
 use crate::fhir::extract::{Reference, normalise};
-use crate::fhir::search_params::{self, ParamDef, ParamIndex, ParamType, ResourceDef};
+use crate::fhir::search_params::{self, ParamDef, ParamIndex, ParamType, ResourceDef, TypeSlot};
 
 /// `_count` when the request names none, and the most one page holds (docs/fhir-api.md#result-controls).
 pub const DEFAULT_COUNT: usize = 50;
@@ -65,7 +65,7 @@ pub struct Filter {
 /// `_include` / `_revinclude`: `source:param[:target]`, or `source:*`.
 #[derive(Debug, Clone)]
 pub struct IncludeSpec {
-    pub source_slot: usize,
+    pub source_slot: TypeSlot,
     /// `None` for `*`: every reference parameter of the source type.
     pub param: Option<ParamIndex>,
     pub target: Option<&'static str>,
@@ -104,7 +104,7 @@ pub struct SearchRequest {
     /// `_offset` (FHIR R4 search: the `self` link shows what was actually applied).
     pub echo: Vec<(String, String)>,
     /// `$everything`'s `_type`: only these type slots (`None`: every type).
-    pub types: Option<Vec<usize>>,
+    pub types: Option<Vec<TypeSlot>>,
     /// `$everything`'s `_since`: only resources updated at or after this instant.
     pub since: Option<Nanos>,
 }
