@@ -5,7 +5,43 @@
 //! request reads it once (`http::request_context`).
 
 use std::sync::atomic::{AtomicI64, Ordering};
+
+use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
+
+/// An instant on the sandbox clock, in whole seconds since the Unix epoch: when something was
+/// issued, when it expires, and the `now` it is compared with. A type of its own so that an
+/// instant cannot be passed where a duration or a count is meant. Serialises as the number
+/// (JWT `iat`/`exp`, RFC 7662 introspection).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UnixTime(i64);
+
+impl UnixTime {
+    pub const fn from_seconds(seconds: i64) -> Self {
+        Self(seconds)
+    }
+
+    pub const fn seconds(self) -> i64 {
+        self.0
+    }
+
+    /// How many seconds after `earlier` this is (negative when before it).
+    pub const fn since(self, earlier: UnixTime) -> i64 {
+        self.0.saturating_sub(earlier.0)
+    }
+
+    /// `seconds` later (saturating: a lifetime can never wrap around).
+    pub const fn plus(self, seconds: i64) -> Self {
+        Self(self.0.saturating_add(seconds))
+    }
+}
+
+impl From<OffsetDateTime> for UnixTime {
+    fn from(at: OffsetDateTime) -> Self {
+        Self(at.unix_timestamp())
+    }
+}
 
 #[derive(Debug, Default)]
 pub struct Clock {
@@ -34,8 +70,8 @@ impl Clock {
     }
 
     /// The sandbox's current time as seconds since the Unix epoch.
-    pub fn now_unix(&self) -> i64 {
-        self.now().unix_timestamp()
+    pub fn now_unix(&self) -> UnixTime {
+        self.now().into()
     }
 
     /// How far the sandbox clock runs ahead of the wall clock.
@@ -81,9 +117,9 @@ mod tests {
         let clock = Clock::new();
         let before = clock.now_unix();
         assert_eq!(clock.advance(301), 301);
-        assert!(clock.now_unix() >= before + 301);
+        assert!(clock.now_unix() >= before.plus(301));
         clock.reset();
-        assert!(clock.now_unix() < before + 301);
+        assert!(clock.now_unix() < before.plus(301));
     }
 
     #[test]
@@ -93,7 +129,7 @@ mod tests {
         assert_eq!(clock.now(), at);
         assert_eq!(clock.now(), at);
         clock.advance(301);
-        assert_eq!(clock.now_unix(), 1_800_000_301);
+        assert_eq!(clock.now_unix().seconds(), 1_800_000_301);
         clock.reset();
         assert_eq!(clock.now(), at);
     }

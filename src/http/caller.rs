@@ -5,6 +5,7 @@
 //! request comes from (docs/sandbox-tools.md#request-log). Each API maps a credential problem to
 //! its own error format.
 
+use crate::clock::UnixTime;
 use axum::http::{HeaderMap, header};
 
 use crate::ids::ClientId;
@@ -83,7 +84,7 @@ impl Caller {
 }
 
 /// The request's credential, parsed and looked up once.
-pub fn credential(state: &AppState, headers: &HeaderMap, now: i64) -> Credential {
+pub fn credential(state: &AppState, headers: &HeaderMap, now: UnixTime) -> Credential {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Credential::None;
     };
@@ -113,7 +114,7 @@ pub fn identify(
     headers: &HeaderMap,
     query: &str,
     form: Option<&[u8]>,
-    now: i64,
+    now: UnixTime,
 ) -> Caller {
     let credential = credential(state, headers, now);
     let from_credential = match &credential {

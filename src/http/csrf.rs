@@ -1,6 +1,7 @@
 //! Anti-CSRF tokens for forms that are not part of a sign-in attempt (the developer portal, the
 //! sandbox page): synchronizer tokens kept server-side for an hour, bounded in number.
 
+use crate::clock::UnixTime;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -11,15 +12,15 @@ const MAX_TOKENS: usize = 10_000;
 
 #[derive(Debug, Default)]
 pub struct CsrfTokens {
-    issued: Mutex<HashMap<String, i64>>,
+    issued: Mutex<HashMap<String, UnixTime>>,
 }
 
 impl CsrfTokens {
-    pub fn issue(&self, now: i64) -> String {
+    pub fn issue(&self, now: UnixTime) -> String {
         let token = hex128();
         let mut issued = self.issued.lock().unwrap_or_else(|p| p.into_inner());
         if issued.len() >= MAX_TOKENS {
-            issued.retain(|_, at| now - *at < LIFETIME_SECS);
+            issued.retain(|_, at| now.since(*at) < LIFETIME_SECS);
             if issued.len() >= MAX_TOKENS {
                 issued.clear();
             }
@@ -28,8 +29,10 @@ impl CsrfTokens {
         token
     }
 
-    pub fn check(&self, token: &str, now: i64) -> bool {
+    pub fn check(&self, token: &str, now: UnixTime) -> bool {
         let issued = self.issued.lock().unwrap_or_else(|p| p.into_inner());
-        issued.get(token).is_some_and(|at| now - at < LIFETIME_SECS)
+        issued
+            .get(token)
+            .is_some_and(|at| now.since(*at) < LIFETIME_SECS)
     }
 }

@@ -3,14 +3,16 @@
 
 use serde::de::DeserializeOwned;
 
+use crate::clock::UnixTime;
+
 /// Parses a form or query string. Repeated parameters are an error (RFC 6749 §3.1, §3.2).
 pub fn parse<T: DeserializeOwned>(input: &[u8]) -> Result<T, String> {
     serde_urlencoded::from_bytes(input).map_err(|e| format!("malformed form data: {e}"))
 }
 
 /// RFC 3339 timestamp of a Unix time, for JSON and pages.
-pub fn rfc3339(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
+pub fn rfc3339(at: UnixTime) -> String {
+    time::OffsetDateTime::from_unix_timestamp(at.seconds())
         .ok()
         .and_then(|t| {
             t.format(&time::format_description::well_known::Rfc3339)

@@ -9,6 +9,7 @@
 //! routes carry no tag. This is the pattern of crates.io's request log: handlers add what they
 //! know, the layer writes one entry.
 
+use crate::clock::UnixTime;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -40,8 +41,8 @@ pub struct RequestContext {
 }
 
 impl RequestContext {
-    pub fn now_unix(&self) -> i64 {
-        self.now.unix_timestamp()
+    pub fn now_unix(&self) -> UnixTime {
+        self.now.into()
     }
 }
 
@@ -58,7 +59,7 @@ impl FromRequestParts<AppState> for RequestContext {
         // Only a router built without the layer gets here: work it out now, the same way.
         let now = state.clock.now();
         let query = parts.uri.query().unwrap_or_default();
-        let caller = caller::identify(state, &parts.headers, query, None, now.unix_timestamp());
+        let caller = caller::identify(state, &parts.headers, query, None, now.into());
         Ok(RequestContext {
             now,
             caller: Arc::new(caller),
@@ -69,7 +70,7 @@ impl FromRequestParts<AppState> for RequestContext {
 }
 
 /// The request's one reading of the sandbox clock, as Unix seconds: what expiries compare with.
-pub struct Now(pub i64);
+pub struct Now(pub UnixTime);
 
 impl FromRequestParts<AppState> for Now {
     type Rejection = std::convert::Infallible;
@@ -141,7 +142,7 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         request.headers(),
         &query,
         form.as_deref(),
-        now.unix_timestamp(),
+        now.into(),
     );
     let notes = LogNotes::default();
     request.extensions_mut().insert(RequestContext {

@@ -4,6 +4,7 @@
 //! with its own anti-CSRF token; wrong codes and wrong member details are counted, and 5 of either
 //! or 10 minutes end the attempt.
 
+use crate::clock::UnixTime;
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, RwLock};
 
@@ -30,7 +31,7 @@ pub enum Stage {
         member_id: String,
         email: String,
         code: String,
-        sent_at: i64,
+        sent_at: UnixTime,
         tries: u32,
         /// A new account: link the email to the member once the code proves it.
         link: bool,
@@ -47,7 +48,7 @@ pub struct Attempt {
     pub request: AuthorizeRequest,
     /// The original authorization query, to offer "start again" when the attempt ends.
     pub restart_query: String,
-    pub created_at: i64,
+    pub created_at: UnixTime,
     pub stage: Stage,
     pub detail_failures: u32,
 }
@@ -112,7 +113,12 @@ pub fn normalize_email(email: &str) -> Option<String> {
 }
 
 impl Logins {
-    pub fn start(&self, request: AuthorizeRequest, restart_query: String, now: i64) -> Attempt {
+    pub fn start(
+        &self,
+        request: AuthorizeRequest,
+        restart_query: String,
+        now: UnixTime,
+    ) -> Attempt {
         let attempt = Attempt {
             id: hex128(),
             csrf: hex128(),
@@ -123,16 +129,16 @@ impl Logins {
             detail_failures: 0,
         };
         let mut attempts = lock(&self.attempts);
-        attempts.retain(|_, a| now - a.created_at < ATTEMPT_LIFETIME_SECS);
+        attempts.retain(|_, a| now.since(a.created_at) < ATTEMPT_LIFETIME_SECS);
         attempts.insert(attempt.id.clone(), attempt.clone());
         attempt
     }
 
     /// The attempt, if it is still open.
-    pub fn get(&self, id: &str, now: i64) -> Result<Attempt, LoginError> {
+    pub fn get(&self, id: &str, now: UnixTime) -> Result<Attempt, LoginError> {
         let mut attempts = lock(&self.attempts);
         let attempt = attempts.get(id).ok_or(LoginError::Unknown)?;
-        if now - attempt.created_at >= ATTEMPT_LIFETIME_SECS {
+        if now.since(attempt.created_at) >= ATTEMPT_LIFETIME_SECS {
             attempts.remove(id);
             return Err(LoginError::Ended(
                 "the sign-in attempt timed out".to_owned(),
@@ -154,7 +160,7 @@ impl Logins {
         &self,
         id: &str,
         csrf: &str,
-        now: i64,
+        now: UnixTime,
         step: impl FnOnce(&mut Attempt) -> Result<T, LoginError>,
     ) -> Result<T, LoginError> {
         let mut attempts = lock(&self.attempts);
@@ -162,7 +168,7 @@ impl Logins {
         if !bool::from(attempt.csrf.as_bytes().ct_eq(csrf.as_bytes())) {
             return Err(LoginError::Csrf);
         }
-        if now - attempt.created_at >= ATTEMPT_LIFETIME_SECS {
+        if now.since(attempt.created_at) >= ATTEMPT_LIFETIME_SECS {
             attempts.remove(id);
             return Err(LoginError::Ended(
                 "the sign-in attempt timed out".to_owned(),
@@ -183,7 +189,7 @@ impl Logins {
         csrf: &str,
         details: &AccountDetails,
         members: &Members,
-        now: i64,
+        now: UnixTime,
         sent_at: String,
     ) -> Result<OutboxMessage, LoginError> {
         let email = normalize_email(&details.email);
@@ -225,7 +231,7 @@ impl Logins {
         id: &str,
         csrf: &str,
         email: &str,
-        now: i64,
+        now: UnixTime,
         sent_at: String,
     ) -> Result<OutboxMessage, LoginError> {
         let email = normalize_email(email);
@@ -246,7 +252,7 @@ impl Logins {
         member_id: &str,
         email: String,
         link: bool,
-        now: i64,
+        now: UnixTime,
         sent_at: String,
     ) -> OutboxMessage {
         let code = six_digits();
@@ -279,7 +285,7 @@ impl Logins {
         id: &str,
         csrf: &str,
         entered: &str,
-        now: i64,
+        now: UnixTime,
     ) -> Result<Option<(String, String)>, LoginError> {
         self.with_attempt(id, csrf, now, |attempt| {
             let Stage::Code {
@@ -293,7 +299,7 @@ impl Logins {
             else {
                 return Err(LoginError::WrongStep);
             };
-            if now - *sent_at >= CODE_LIFETIME_SECS {
+            if now.since(*sent_at) >= CODE_LIFETIME_SECS {
                 return Err(LoginError::Ended(
                     "the verification code expired after 10 minutes".to_owned(),
                 ));
@@ -341,7 +347,7 @@ impl Logins {
         &self,
         id: &str,
         csrf: &str,
-        now: i64,
+        now: UnixTime,
     ) -> Result<(AuthorizeRequest, String), LoginError> {
         let result = self.with_attempt(id, csrf, now, |attempt| match &attempt.stage {
             Stage::Consent { member_id } => Ok((attempt.request.clone(), member_id.clone())),
@@ -393,6 +399,11 @@ impl Logins {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An instant, in seconds, for the tests' made-up timelines.
+    fn t(seconds: i64) -> UnixTime {
+        UnixTime::from_seconds(seconds)
+    }
     use crate::oauth::scopes::GrantedScopes;
     use serde_json::json;
 
@@ -432,14 +443,14 @@ mod tests {
     fn create_verify_consent() {
         let logins = Logins::default();
         let m = members();
-        let a = logins.start(request(), String::new(), 0);
+        let a = logins.start(request(), String::new(), t(0));
         assert_eq!(
             logins.create_account(
                 &a.id,
                 "bad",
                 &details("Jason", "M1", "j@x.example"),
                 &m,
-                1,
+                t(1),
                 "t".into()
             ),
             Err(LoginError::Csrf)
@@ -450,20 +461,22 @@ mod tests {
                 &a.csrf,
                 &details(" jason ", "M1", "J@X.example"),
                 &m,
-                1,
+                t(1),
                 "t".into(),
             )
             .unwrap();
         assert_eq!(mail.to, "j@x.example");
         assert!(matches!(
-            logins.verify_code(&a.id, &a.csrf, "abcdef", 2),
+            logins.verify_code(&a.id, &a.csrf, "abcdef", t(2)),
             Err(LoginError::Retry(_))
         ));
-        let link = logins.verify_code(&a.id, &a.csrf, &mail.code, 3).unwrap();
+        let link = logins
+            .verify_code(&a.id, &a.csrf, &mail.code, t(3))
+            .unwrap();
         assert_eq!(link, Some(("j@x.example".into(), "M1".into())));
-        let (_, member) = logins.decide(&a.id, &a.csrf, 4).unwrap();
+        let (_, member) = logins.decide(&a.id, &a.csrf, t(4)).unwrap();
         assert_eq!(member, "M1");
-        assert_eq!(logins.get(&a.id, 5).unwrap_err(), LoginError::Unknown);
+        assert_eq!(logins.get(&a.id, t(5)).unwrap_err(), LoginError::Unknown);
     }
 
     #[test]
@@ -471,13 +484,13 @@ mod tests {
         let logins = Logins::default();
         let m = members();
         logins.restore_links([("j@x.example".to_owned(), "M1".to_owned())]);
-        let a = logins.start(request(), String::new(), 0);
+        let a = logins.start(request(), String::new(), t(0));
         let err = logins.create_account(
             &a.id,
             &a.csrf,
             &details("Jessie", "M2", "j@x.example"),
             &m,
-            1,
+            t(1),
             "t".into(),
         );
         assert!(matches!(err, Err(LoginError::Retry(msg)) if msg.contains("already linked")));
@@ -487,40 +500,40 @@ mod tests {
     fn five_wrong_codes_or_ten_minutes_end_the_attempt() {
         let logins = Logins::default();
         let m = members();
-        let a = logins.start(request(), String::new(), 0);
+        let a = logins.start(request(), String::new(), t(0));
         logins
             .create_account(
                 &a.id,
                 &a.csrf,
                 &details("Jason", "M1", "j@x.example"),
                 &m,
-                0,
+                t(0),
                 "t".into(),
             )
             .unwrap();
         for _ in 0..4 {
             assert!(matches!(
-                logins.verify_code(&a.id, &a.csrf, "x", 1),
+                logins.verify_code(&a.id, &a.csrf, "x", t(1)),
                 Err(LoginError::Retry(_))
             ));
         }
         assert!(matches!(
-            logins.verify_code(&a.id, &a.csrf, "x", 1),
+            logins.verify_code(&a.id, &a.csrf, "x", t(1)),
             Err(LoginError::Ended(_))
         ));
-        let b = logins.start(request(), String::new(), 0);
+        let b = logins.start(request(), String::new(), t(0));
         let mail = logins
             .create_account(
                 &b.id,
                 &b.csrf,
                 &details("Jason", "M1", "j@x.example"),
                 &m,
-                0,
+                t(0),
                 "t".into(),
             )
             .unwrap();
         assert!(matches!(
-            logins.verify_code(&b.id, &b.csrf, &mail.code, 600),
+            logins.verify_code(&b.id, &b.csrf, &mail.code, t(600)),
             Err(LoginError::Ended(_))
         ));
     }
@@ -529,14 +542,14 @@ mod tests {
     fn member_detail_guesses_are_limited() {
         let logins = Logins::default();
         let m = members();
-        let a = logins.start(request(), String::new(), 0);
+        let a = logins.start(request(), String::new(), t(0));
         for _ in 0..4 {
             let r = logins.create_account(
                 &a.id,
                 &a.csrf,
                 &details("Jason", "M9", "j@x.example"),
                 &m,
-                0,
+                t(0),
                 "t".into(),
             );
             assert!(matches!(r, Err(LoginError::Retry(_))));
@@ -546,7 +559,7 @@ mod tests {
             &a.csrf,
             &details("Jason", "M9", "j@x.example"),
             &m,
-            0,
+            t(0),
             "t".into(),
         );
         assert!(matches!(r, Err(LoginError::Ended(_))));

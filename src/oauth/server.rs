@@ -2,6 +2,7 @@
 //! and tokens, the signing key, and persistence. Handlers call these methods with `now` from the
 //! sandbox clock.
 
+use crate::clock::UnixTime;
 use serde_json::json;
 
 use super::apps::{App, AppRegistry, NewApp};
@@ -95,7 +96,7 @@ impl OAuthServer {
     }
 
     /// The code the member's approval (or headless authorize) produces.
-    pub fn issue_code(&self, request: &AuthorizeRequest, member: &Member, now: i64) -> String {
+    pub fn issue_code(&self, request: &AuthorizeRequest, member: &Member, now: UnixTime) -> String {
         self.grants.issue_code(
             CodeGrant {
                 client_id: request.client_id.as_str().into(),
@@ -108,7 +109,7 @@ impl OAuthServer {
                 scopes: request.scopes.clone(),
                 nonce: request.nonce.clone(),
                 auth_time: now,
-                expires_at: now + self.config.code_ttl,
+                expires_at: now.plus(self.config.code_ttl),
             },
             now,
         )
@@ -141,14 +142,14 @@ impl OAuthServer {
         client_id: &ClientId,
         patient_id: &PatientId,
         nonce: Option<&str>,
-        now: i64,
+        now: UnixTime,
     ) -> serde_json::Value {
         let mut claims = json!({
             "iss": self.config.issuer,
             "sub": patient_id,
             "aud": client_id,
             "iat": now,
-            "exp": now + self.config.access_token_ttl,
+            "exp": now.plus(self.config.access_token_ttl),
             "auth_time": now,
             "fhirUser": self.fhir_user(patient_id),
         });

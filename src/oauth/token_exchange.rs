@@ -2,6 +2,7 @@
 //! body secret (1upHealth's shape) or HTTP Basic, the authorization-code exchange with PKCE
 //! (RFC 7636 §4.6) and redirect binding, and refresh with rotation for public apps.
 
+use crate::clock::UnixTime;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
@@ -119,7 +120,7 @@ pub fn token_client(
     server: &OAuthServer,
     request: &TokenRequest,
     basic: Option<(String, Secret)>,
-    now: i64,
+    now: UnixTime,
 ) -> Result<ClientCredentials, OAuthError> {
     let anonymous = basic.is_none() && request.client_id.as_deref().is_none_or(str::is_empty);
     if anonymous && request.grant_type.as_deref() == Some("refresh_token") {
@@ -168,7 +169,7 @@ pub fn exchange(
     server: &OAuthServer,
     request: &TokenRequest,
     creds: &ClientCredentials,
-    now: i64,
+    now: UnixTime,
 ) -> Result<TokenResponse, OAuthError> {
     match request.grant_type.as_deref() {
         None | Some("") => Err(invalid_request("grant_type is required")),
@@ -193,7 +194,7 @@ fn authorization_code(
     server: &OAuthServer,
     request: &TokenRequest,
     app: &App,
-    now: i64,
+    now: UnixTime,
 ) -> Result<TokenResponse, OAuthError> {
     let code = request
         .code
@@ -251,7 +252,7 @@ fn authorization_code(
         scopes: grant.scopes.clone(),
         nonce: grant.nonce.clone(),
         issued_at: now,
-        expires_at: now + server.config.refresh_token_ttl,
+        expires_at: now.plus(server.config.refresh_token_ttl),
         family: code.to_owned(),
     };
     let refresh_token = server.grants.issue_refresh(refresh.clone());
@@ -269,7 +270,7 @@ fn refresh(
     server: &OAuthServer,
     request: &TokenRequest,
     app: &App,
-    now: i64,
+    now: UnixTime,
 ) -> Result<TokenResponse, OAuthError> {
     let token = request
         .refresh_token
@@ -292,7 +293,7 @@ fn refresh(
         server.grants.remove_refresh(token);
         server.grants.issue_refresh(RefreshGrant {
             issued_at: now,
-            expires_at: now + server.config.refresh_token_ttl,
+            expires_at: now.plus(server.config.refresh_token_ttl),
             ..grant.clone()
         })
     } else {
@@ -307,7 +308,7 @@ fn respond(
     scopes: GrantedScopes,
     refresh_token: String,
     nonce: Option<&str>,
-    now: i64,
+    now: UnixTime,
 ) -> Result<TokenResponse, OAuthError> {
     let id_token = if scopes.contains("openid") {
         let claims = server.id_token_claims(&grant.client_id, &grant.patient_id, nonce, now);
@@ -324,7 +325,7 @@ fn respond(
         member_id: grant.member_id.clone(),
         scopes: scopes.clone(),
         issued_at: now,
-        expires_at: now + server.config.access_token_ttl,
+        expires_at: now.plus(server.config.access_token_ttl),
         family: grant.family.clone(),
     });
     Ok(TokenResponse {

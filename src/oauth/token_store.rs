@@ -3,6 +3,7 @@
 //! scope; a second use revokes every token issued from the code. Every token remembers the code
 //! it descends from (its "family") so that replay, member-wide expiry and revocation reach it.
 
+use crate::clock::UnixTime;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
@@ -23,8 +24,8 @@ pub struct CodeGrant {
     pub member_id: MemberId,
     pub scopes: GrantedScopes,
     pub nonce: Option<String>,
-    pub auth_time: i64,
-    pub expires_at: i64,
+    pub auth_time: UnixTime,
+    pub expires_at: UnixTime,
 }
 
 /// What a bearer token proves: which app acts for which member, with what scopes, until when.
@@ -34,8 +35,8 @@ pub struct AccessGrant {
     pub patient_id: PatientId,
     pub member_id: MemberId,
     pub scopes: GrantedScopes,
-    pub issued_at: i64,
-    pub expires_at: i64,
+    pub issued_at: UnixTime,
+    pub expires_at: UnixTime,
     pub family: String,
 }
 
@@ -61,8 +62,8 @@ pub struct RefreshGrant {
     pub member_id: MemberId,
     pub scopes: GrantedScopes,
     pub nonce: Option<String>,
-    pub issued_at: i64,
-    pub expires_at: i64,
+    pub issued_at: UnixTime,
+    pub expires_at: UnixTime,
     pub family: String,
 }
 
@@ -115,7 +116,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Grants {
-    pub fn issue_code(&self, grant: CodeGrant, now: i64) -> String {
+    pub fn issue_code(&self, grant: CodeGrant, now: UnixTime) -> String {
         let code = hex128();
         lock(&self.codes).insert(code.clone(), CodeEntry { grant, used: false });
         self.maybe_sweep(now);
@@ -124,7 +125,7 @@ impl Grants {
 
     /// Single use: the first redemption takes the grant; any later one revokes its family.
     /// A used code is kept until it would have expired so that replay is recognised.
-    pub fn redeem_code(&self, code: &str, now: i64) -> Redeem {
+    pub fn redeem_code(&self, code: &str, now: UnixTime) -> Redeem {
         let mut codes = lock(&self.codes);
         let Some(entry) = codes.get_mut(code) else {
             return Redeem::Unknown;
@@ -168,7 +169,7 @@ impl Grants {
     }
 
     /// A live access token's grant: unknown, expired and revoked tokens all give `None`.
-    pub fn access(&self, token: &str, now: i64) -> Option<Arc<AccessGrant>> {
+    pub fn access(&self, token: &str, now: UnixTime) -> Option<Arc<AccessGrant>> {
         match self.lookup(token, now) {
             TokenLookup::Live(grant) => Some(grant),
             _ => None,
@@ -177,7 +178,7 @@ impl Grants {
 
     /// The token's grant if it is live, else the app it was issued to if it is known: the request
     /// log attributes a request with an expired or revoked token to its client.
-    pub fn lookup(&self, token: &str, now: i64) -> TokenLookup {
+    pub fn lookup(&self, token: &str, now: UnixTime) -> TokenLookup {
         let access = self.access.read().unwrap_or_else(|p| p.into_inner());
         match access.get(token) {
             Some(e) if !e.revoked && now < e.grant.expires_at => TokenLookup::Live(e.grant.clone()),
@@ -188,7 +189,7 @@ impl Grants {
         }
     }
 
-    pub fn refresh(&self, token: &str, now: i64) -> Option<RefreshGrant> {
+    pub fn refresh(&self, token: &str, now: UnixTime) -> Option<RefreshGrant> {
         lock(&self.refresh)
             .get(token)
             .filter(|g| now < g.expires_at)
@@ -256,7 +257,7 @@ impl Grants {
         lock(&self.refresh).clear();
     }
 
-    fn maybe_sweep(&self, now: i64) {
+    fn maybe_sweep(&self, now: UnixTime) {
         let mut inserts = lock(&self.inserts);
         *inserts += 1;
         if *inserts % SWEEP_EVERY != 0 {
@@ -276,7 +277,12 @@ impl Grants {
 mod tests {
     use super::*;
 
-    fn code_grant(expires_at: i64) -> CodeGrant {
+    /// An instant, in seconds, for the tests' made-up timelines.
+    fn t(seconds: i64) -> UnixTime {
+        UnixTime::from_seconds(seconds)
+    }
+
+    fn code_grant(expires_at: UnixTime) -> CodeGrant {
         CodeGrant {
             client_id: "c".into(),
             redirect_uri: None,
@@ -285,7 +291,7 @@ mod tests {
             member_id: "m".into(),
             scopes: GrantedScopes::grant("patient/*.read", None),
             nonce: None,
-            auth_time: 0,
+            auth_time: t(0),
             expires_at,
         }
     }
@@ -296,8 +302,8 @@ mod tests {
             patient_id: "p".into(),
             member_id: member.into(),
             scopes: GrantedScopes::default(),
-            issued_at: 0,
-            expires_at: 100,
+            issued_at: t(0),
+            expires_at: t(100),
             family: family.into(),
         }
     }
@@ -305,38 +311,38 @@ mod tests {
     #[test]
     fn code_is_single_use_and_replay_revokes() {
         let grants = Grants::default();
-        let code = grants.issue_code(code_grant(300), 0);
-        assert!(matches!(grants.redeem_code(&code, 10), Redeem::Ok(_)));
+        let code = grants.issue_code(code_grant(t(300)), t(0));
+        assert!(matches!(grants.redeem_code(&code, t(10)), Redeem::Ok(_)));
         let token = grants.issue_access(access(&code, "m"));
-        assert!(grants.access(&token, 10).is_some());
-        assert!(matches!(grants.redeem_code(&code, 11), Redeem::Replayed));
-        assert!(grants.access(&token, 12).is_none());
+        assert!(grants.access(&token, t(10)).is_some());
+        assert!(matches!(grants.redeem_code(&code, t(11)), Redeem::Replayed));
+        assert!(grants.access(&token, t(12)).is_none());
     }
 
     #[test]
     fn code_expires() {
         let grants = Grants::default();
-        let code = grants.issue_code(code_grant(300), 0);
-        assert!(matches!(grants.redeem_code(&code, 300), Redeem::Expired));
-        assert!(matches!(grants.redeem_code("nope", 0), Redeem::Unknown));
+        let code = grants.issue_code(code_grant(t(300)), t(0));
+        assert!(matches!(grants.redeem_code(&code, t(300)), Redeem::Expired));
+        assert!(matches!(grants.redeem_code("nope", t(0)), Redeem::Unknown));
     }
 
     #[test]
     fn a_dead_token_still_names_its_app() {
         let grants = Grants::default();
         let live = grants.issue_access(access("f1", "m1"));
-        assert!(matches!(grants.lookup(&live, 1), TokenLookup::Live(_)));
+        assert!(matches!(grants.lookup(&live, t(1)), TokenLookup::Live(_)));
         grants.revoke_token(&live, "c");
         assert!(
-            matches!(grants.lookup(&live, 1), TokenLookup::Dead { ref client_id } if client_id == "c")
+            matches!(grants.lookup(&live, t(1)), TokenLookup::Dead { ref client_id } if client_id == "c")
         );
-        assert!(grants.access(&live, 1).is_none());
+        assert!(grants.access(&live, t(1)).is_none());
         let expired = grants.issue_access(access("f2", "m1"));
         assert!(matches!(
-            grants.lookup(&expired, 100),
+            grants.lookup(&expired, t(100)),
             TokenLookup::Dead { .. }
         ));
-        assert!(matches!(grants.lookup("nope", 1), TokenLookup::Unknown));
+        assert!(matches!(grants.lookup("nope", t(1)), TokenLookup::Unknown));
     }
 
     #[test]
@@ -344,9 +350,9 @@ mod tests {
         let grants = Grants::default();
         let a = grants.issue_access(access("f1", "m1"));
         let b = grants.issue_access(access("f2", "m2"));
-        assert!(grants.access(&a, 100).is_none());
+        assert!(grants.access(&a, t(100)).is_none());
         assert_eq!(grants.revoke_member(&"m1".into()), 1);
-        assert!(grants.access(&a, 1).is_none());
-        assert!(grants.access(&b, 1).is_some());
+        assert!(grants.access(&a, t(1)).is_none());
+        assert!(grants.access(&b, t(1)).is_some());
     }
 }

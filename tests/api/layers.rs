@@ -24,8 +24,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("json_tree", &[]),
     ("fhir", &["json_tree", "ids"]),
     ("data", &["fhir", "json_tree", "ids"]),
-    ("oauth", &["fhir", "data", "ids"]),
-    ("sandbox", &["oauth", "ids"]),
+    ("oauth", &["fhir", "data", "ids", "clock"]),
+    ("sandbox", &["oauth", "ids", "clock"]),
 ];
 
 /// Crates only `src/http` may use.

@@ -1,6 +1,7 @@
 //! `GET`/`POST /oauth2/authorize[/{system}]` (docs/oauth.md#authorize): the protocol decision comes from
 //! `oauth::authorize`; here it becomes an error page, an error redirect, or the sign-in pages.
 
+use crate::clock::UnixTime;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -43,7 +44,7 @@ pub async fn post_system(
     authorize(&state, now, &body)
 }
 
-fn authorize(state: &AppState, now: i64, query: &[u8]) -> Response {
+fn authorize(state: &AppState, now: UnixTime, query: &[u8]) -> Response {
     let params: AuthorizeParams = match form::parse(query) {
         Ok(params) => params,
         Err(e) => {

@@ -2,6 +2,7 @@
 //! the form, calls `oauth::login`, and maps the outcome to the next page, a redirect, or the same
 //! page with a message.
 
+use crate::clock::UnixTime;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -107,7 +108,7 @@ struct ConsentForm {
 }
 
 /// The page for an attempt that cannot go on.
-fn failure(state: &AppState, now: i64, attempt: &str, error: LoginError) -> Response {
+fn failure(state: &AppState, now: UnixTime, attempt: &str, error: LoginError) -> Response {
     match error {
         LoginError::Unknown => error_page(
             StatusCode::NOT_FOUND,
@@ -147,7 +148,7 @@ fn stage_path(attempt: &Attempt) -> String {
 }
 
 /// An "ended" page offers to start again with the app's original request.
-fn ended(state: &AppState, now: i64, attempt: &Attempt, error: LoginError) -> Response {
+fn ended(state: &AppState, now: UnixTime, attempt: &Attempt, error: LoginError) -> Response {
     match error {
         LoginError::Ended(reason) => error_page(
             StatusCode::BAD_REQUEST,
@@ -159,7 +160,7 @@ fn ended(state: &AppState, now: i64, attempt: &Attempt, error: LoginError) -> Re
     }
 }
 
-fn open(state: &AppState, now: i64, attempt: &str) -> Result<Attempt, Response> {
+fn open(state: &AppState, now: UnixTime, attempt: &str) -> Result<Attempt, Response> {
     state
         .oauth
         .logins
@@ -174,7 +175,7 @@ fn malformed(e: String) -> Response {
 /// The open attempt and its posted form, or the page that says why not.
 fn open_with_form<F: for<'de> serde::Deserialize<'de>>(
     state: &AppState,
-    now: i64,
+    now: UnixTime,
     attempt: &str,
     body: &[u8],
 ) -> Result<(Attempt, F), Response> {

@@ -2,6 +2,7 @@
 //! (`client_name`, `redirect_uris`, `token_endpoint_auth_method: none` for public apps, `scope`)
 //! and answers 201 with the credentials, or 400 with an RFC 7591 §3.2.2 error.
 
+use crate::clock::UnixTime;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -65,7 +66,7 @@ pub async fn register(State(state): State<AppState>, Now(now): Now, body: Bytes)
     }
 }
 
-fn metadata(app: &App, now: i64) -> serde_json::Value {
+fn metadata(app: &App, now: UnixTime) -> serde_json::Value {
     let mut body = json!({
         "client_id": app.client_id,
         "client_id_issued_at": now,
