@@ -143,6 +143,16 @@ pub async fn spawn_with_clock(clock: Arc<Clock>, configure: impl FnOnce(&mut Set
     }
 }
 
+/// A JSON array of strings, as `&str`s (a discovery document's lists).
+pub fn strings(value: &Value) -> Vec<&str> {
+    value
+        .as_array()
+        .expect("a JSON array")
+        .iter()
+        .map(|s| s.as_str().expect("a string"))
+        .collect()
+}
+
 /// The value of `name` in a URL's query.
 pub fn query_param(url: &str, name: &str) -> Option<String> {
     let parsed = url::Url::parse(url).ok()?;

@@ -5,7 +5,7 @@ use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode};
 use serde_json::{Value, json};
 
-use crate::helpers::{JASON, TestApp, spawn_app};
+use crate::helpers::{JASON, TestApp, spawn_app, strings};
 
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
@@ -633,12 +633,7 @@ async fn discovery_documents_list_the_patient_and_user_carin_scopes() {
         "/.well-known/openid-configuration",
     ] {
         let doc: Value = app.get(path).await.json().await.unwrap();
-        let scopes: Vec<&str> = doc["scopes_supported"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s.as_str().unwrap())
-            .collect();
+        let scopes = strings(&doc["scopes_supported"]);
         for resource_type in [
             "ExplanationOfBenefit",
             "Coverage",
@@ -678,12 +673,7 @@ async fn discovery_documents_are_absolute_and_complete() {
             assert_ne!(probe.status(), 404, "{key} is served");
         }
         assert_eq!(doc["code_challenge_methods_supported"], json!(["S256"]));
-        let capabilities: Vec<&str> = doc["capabilities"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c.as_str().unwrap())
-            .collect();
+        let capabilities = strings(&doc["capabilities"]);
         for c in [
             "launch-standalone",
             "client-public",
