@@ -76,7 +76,7 @@ async fn at_endpoint(
     let uri = parts
         .extensions
         .get::<OriginalUri>()
-        .map_or_else(|| parts.uri.clone(), |original| original.0.clone());
+        .map_or(&parts.uri, |original| &original.0);
     let path = uri.path();
     let query = uri.query().unwrap_or_default();
     if parts.method == Method::GET

@@ -137,17 +137,17 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         Ok(buffered) => buffered,
         Err(response) => return response,
     };
-    let caller = caller::identify(
+    let caller = Arc::new(caller::identify(
         &state,
         request.headers(),
         &query,
         form.as_deref(),
         now.into(),
-    );
+    ));
     let notes = LogNotes::default();
     request.extensions_mut().insert(RequestContext {
         now,
-        caller: Arc::new(caller.clone()),
+        caller: caller.clone(),
         notes: notes.clone(),
         form: form.clone(),
     });
@@ -185,7 +185,11 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         method: method.to_string(),
         path,
         query: logged_query,
-        client_id: caller.client_id.or(notes.client_id).map(String::from),
+        client_id: caller
+            .client_id
+            .clone()
+            .or(notes.client_id)
+            .map(String::from),
         status: response.status().as_u16(),
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         grant_type: notes.grant_type,
