@@ -4,26 +4,33 @@
 
 use axum::extract::State;
 use axum::response::Response;
+use time::OffsetDateTime;
 use time::macros::format_description;
 
 use crate::fhir::capability::{SecurityUris, capability_statement};
 use crate::http::oauth::discovery::oauth_uris;
+use crate::http::request_context::RequestContext;
 use crate::state::AppState;
 
 use super::negotiate::JsonOnly;
 use super::reply;
 
-pub async fn metadata(State(state): State<AppState>, _json: JsonOnly) -> Response {
-    let bytes = state.capability.get_or_init(|| render(&state)).clone();
+pub async fn metadata(
+    State(state): State<AppState>,
+    context: RequestContext,
+    _json: JsonOnly,
+) -> Response {
+    let bytes = state
+        .capability
+        .get_or_init(|| render(&state, context.now))
+        .clone();
     reply::ok(bytes)
 }
 
 /// Dated the day the server first served it: the day this instance's capabilities were published.
-fn render(state: &AppState) -> axum::body::Bytes {
+fn render(state: &AppState, now: OffsetDateTime) -> axum::body::Bytes {
     let uris = oauth_uris(&state.public_url);
-    let date = state
-        .clock
-        .now()
+    let date = now
         .format(format_description!("[year]-[month]-[day]"))
         .unwrap_or_default();
     let statement = capability_statement(
