@@ -105,6 +105,10 @@ impl LogNotes {
         self.lock().offered_next = url;
     }
 
+    pub fn client_auth(&self, method: &'static str) {
+        self.lock().client_auth = Some(method);
+    }
+
     pub fn followed_next(&self) {
         self.lock().followed_next = true;
     }
@@ -193,6 +197,7 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         status: response.status().as_u16(),
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         grant_type: notes.grant_type,
+        client_auth: notes.client_auth,
         retry_after: response
             .headers()
             .get(header::RETRY_AFTER)

@@ -13,7 +13,7 @@ use super::pkce;
 use super::scopes::GrantedScopes;
 use super::secret::{ExposeOption, Secret};
 use super::server::OAuthServer;
-use super::token_store::{AccessGrant, Redeem, RefreshGrant};
+use super::token_store::{AccessGrant, Redeem, RefreshGrant, RefreshRedeem};
 use crate::ids::ClientId;
 
 /// The token request form. Unknown fields are ignored, as RFC 6749 §3.2 requires.
@@ -35,6 +35,17 @@ pub struct ClientCredentials {
     pub client_id: ClientId,
     pub secret: Option<Secret>,
     pub basic: bool,
+}
+
+impl ClientCredentials {
+    /// The method, as RFC 7591 §2 names it (`token_endpoint_auth_method`).
+    pub fn method(&self) -> &'static str {
+        match (self.basic, &self.secret) {
+            (true, _) => "client_secret_basic",
+            (false, Some(_)) => "client_secret_post",
+            (false, None) => "none",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -86,6 +97,12 @@ pub fn client_credentials(
 ) -> Result<ClientCredentials, OAuthError> {
     match basic {
         Some((id, secret)) => {
+            if form.client_secret.as_ref().is_some_and(|s| !s.is_empty()) {
+                return Err(invalid_request(
+                    "the client authenticated twice, with HTTP Basic and with client_secret in the \
+                     body: RFC 6749 §2.3 allows one authentication method per request",
+                ));
+            }
             if form.client_id.as_deref().is_some_and(|body| body != id) {
                 return Err(invalid_request(
                     "client_id in the body differs from HTTP Basic",
@@ -124,16 +141,21 @@ pub fn token_client(
 ) -> Result<ClientCredentials, OAuthError> {
     let anonymous = basic.is_none() && request.client_id.as_deref().is_none_or(str::is_empty);
     if anonymous && request.grant_type.as_deref() == Some("refresh_token") {
-        let public_owner = request
+        let public_owner = match request
             .refresh_token
             .exposed()
-            .and_then(|token| server.grants.refresh(token, now))
-            .filter(|grant| {
-                server
-                    .apps
-                    .get(&grant.client_id)
-                    .is_some_and(|app| app.public)
-            });
+            .map(|token| server.grants.redeem_refresh(token, now))
+        {
+            Some(RefreshRedeem::Ok(grant)) => Some(grant),
+            Some(RefreshRedeem::Reused) => return Err(refresh_reused()),
+            _ => None,
+        }
+        .filter(|grant| {
+            server
+                .apps
+                .get(&grant.client_id)
+                .is_some_and(|app| app.public)
+        });
         if let Some(grant) = public_owner {
             return Ok(ClientCredentials {
                 client_id: grant.client_id,
@@ -143,6 +165,14 @@ pub fn token_client(
         }
     }
     client_credentials(request, basic)
+}
+
+/// A rotated refresh token presented again (RFC 9700 §4.14.2).
+fn refresh_reused() -> OAuthError {
+    invalid_grant(
+        "the refresh token was already used and replaced, as a stolen copy would be: every token \
+         issued from the same authorization is now revoked (RFC 9700 §4.14.2)",
+    )
 }
 
 /// RFC 6749 §3.2.1: confidential apps prove their secret; public apps identify themselves.
@@ -277,11 +307,11 @@ fn refresh(
         .exposed()
         .filter(|t| !t.is_empty())
         .ok_or_else(|| invalid_request("refresh_token is required"))?;
-    let grant = server
-        .grants
-        .refresh(token, now)
-        .filter(|g| g.client_id == app.client_id)
-        .ok_or_else(|| invalid_grant("the refresh token is not valid"))?;
+    let grant = match server.grants.redeem_refresh(token, now) {
+        RefreshRedeem::Ok(grant) if grant.client_id == app.client_id => grant,
+        RefreshRedeem::Reused => return Err(refresh_reused()),
+        _ => return Err(invalid_grant("the refresh token is not valid")),
+    };
     let scopes = match request.scope.as_deref().filter(|s| !s.trim().is_empty()) {
         Some(requested) => grant
             .scopes
@@ -290,7 +320,7 @@ fn refresh(
         None => grant.scopes.clone(),
     };
     let refresh_token = if app.public {
-        server.grants.remove_refresh(token);
+        server.grants.rotate_refresh(token);
         server.grants.issue_refresh(RefreshGrant {
             issued_at: now,
             expires_at: now.plus(server.config.refresh_token_ttl),

@@ -67,6 +67,16 @@ pub struct RefreshGrant {
     pub family: String,
 }
 
+/// How presenting a refresh token at the token endpoint went.
+#[derive(Debug)]
+pub enum RefreshRedeem {
+    Ok(RefreshGrant),
+    /// Unknown, expired or revoked.
+    Invalid,
+    /// Already rotated away: its family has been revoked.
+    Reused,
+}
+
 /// How redeeming a code went.
 #[derive(Debug)]
 pub enum Redeem {
@@ -108,6 +118,9 @@ pub struct Grants {
     codes: Mutex<HashMap<String, CodeEntry>>,
     access: RwLock<HashMap<String, AccessEntry>>,
     refresh: Mutex<HashMap<String, RefreshGrant>>,
+    /// Refresh tokens that rotation replaced: their family and when they would have expired.
+    /// Presenting one again is reuse, treated as theft (RFC 9700 §4.14.2).
+    rotated: Mutex<HashMap<String, (String, UnixTime)>>,
     inserts: Mutex<usize>,
 }
 
@@ -196,9 +209,31 @@ impl Grants {
             .cloned()
     }
 
-    /// Public apps' refresh tokens rotate: the used one stops working (RFC 9700 §4.14.2).
-    pub fn remove_refresh(&self, token: &str) {
-        lock(&self.refresh).remove(token);
+    /// What the token endpoint does with a presented refresh token: a live one's grant; a
+    /// rotated one revokes every token of its family (RFC 9700 §4.14.2: reuse means that either
+    /// the app or an attacker holds a stolen copy, and the server cannot tell which).
+    pub fn redeem_refresh(&self, token: &str, now: UnixTime) -> RefreshRedeem {
+        if let Some(grant) = self.refresh(token, now) {
+            return RefreshRedeem::Ok(grant);
+        }
+        let family = lock(&self.rotated)
+            .get(token)
+            .map(|(family, _)| family.clone());
+        match family {
+            Some(family) => {
+                self.revoke_family(&family);
+                RefreshRedeem::Reused
+            }
+            None => RefreshRedeem::Invalid,
+        }
+    }
+
+    /// Public apps' refresh tokens rotate: the used one stops working, and is remembered until
+    /// it would have expired so that its reuse is recognised.
+    pub fn rotate_refresh(&self, token: &str) {
+        if let Some(grant) = lock(&self.refresh).remove(token) {
+            lock(&self.rotated).insert(token.to_owned(), (grant.family, grant.expires_at));
+        }
     }
 
     /// RFC 7009: revoking either kind of token revokes it; a refresh token takes its family along.
@@ -255,6 +290,7 @@ impl Grants {
             .unwrap_or_else(|p| p.into_inner())
             .clear();
         lock(&self.refresh).clear();
+        lock(&self.rotated).clear();
     }
 
     fn maybe_sweep(&self, now: UnixTime) {
@@ -270,6 +306,7 @@ impl Grants {
             .unwrap_or_else(|p| p.into_inner())
             .retain(|_, e| now < e.grant.expires_at);
         lock(&self.refresh).retain(|_, g| now < g.expires_at);
+        lock(&self.rotated).retain(|_, (_, expires_at)| now < *expires_at);
     }
 }
 
@@ -325,6 +362,51 @@ mod tests {
         let code = grants.issue_code(code_grant(t(300)), t(0));
         assert!(matches!(grants.redeem_code(&code, t(300)), Redeem::Expired));
         assert!(matches!(grants.redeem_code("nope", t(0)), Redeem::Unknown));
+    }
+
+    #[test]
+    fn a_rotated_refresh_token_presented_again_revokes_its_family() {
+        let grants = Grants::default();
+        let refresh = |family: &str| RefreshGrant {
+            client_id: "c".into(),
+            patient_id: "p".into(),
+            member_id: "m".into(),
+            scopes: GrantedScopes::default(),
+            nonce: None,
+            issued_at: t(0),
+            expires_at: t(1000),
+            family: family.into(),
+        };
+        let first = grants.issue_refresh(refresh("f"));
+        let other_family = grants.issue_refresh(refresh("g"));
+        assert!(matches!(
+            grants.redeem_refresh(&first, t(1)),
+            RefreshRedeem::Ok(_)
+        ));
+        grants.rotate_refresh(&first);
+        let second = grants.issue_refresh(refresh("f"));
+        let access = grants.issue_access(access("f", "m"));
+        assert!(matches!(
+            grants.redeem_refresh(&second, t(2)),
+            RefreshRedeem::Ok(_)
+        ));
+        assert!(matches!(
+            grants.redeem_refresh(&first, t(3)),
+            RefreshRedeem::Reused
+        ));
+        assert!(matches!(
+            grants.redeem_refresh(&second, t(4)),
+            RefreshRedeem::Invalid
+        ));
+        assert!(grants.access(&access, t(4)).is_none());
+        assert!(matches!(
+            grants.redeem_refresh(&other_family, t(4)),
+            RefreshRedeem::Ok(_)
+        ));
+        assert!(matches!(
+            grants.redeem_refresh("nope", t(4)),
+            RefreshRedeem::Invalid
+        ));
     }
 
     #[test]

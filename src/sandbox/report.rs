@@ -423,6 +423,7 @@ mod tests {
             status,
             duration_ms: 0,
             grant_type: None,
+            client_auth: None,
             retry_after: None,
             fault: None,
             followed_next: false,

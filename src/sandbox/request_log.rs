@@ -33,6 +33,8 @@ pub struct Notes {
     pub fault: Option<u64>,
     /// The app, when only the route knows it (a sign-in page's attempt).
     pub client_id: Option<ClientId>,
+    /// How the client authenticated at the token, introspection or revocation endpoint.
+    pub client_auth: Option<&'static str>,
 }
 
 /// One answered request as the control API shows it.
@@ -54,6 +56,10 @@ pub struct LoggedRequest {
     /// The token endpoint's `grant_type`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub grant_type: Option<String>,
+    /// How the client authenticated (RFC 7591 names: `client_secret_basic`,
+    /// `client_secret_post`, `none`), at the endpoints that authenticate clients.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_auth: Option<&'static str>,
     /// The `Retry-After` the response carried, in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u32>,
@@ -227,6 +233,7 @@ mod tests {
             status: 200,
             duration_ms: 0,
             grant_type: None,
+            client_auth: None,
             retry_after: None,
             fault: None,
             followed_next: false,

@@ -380,21 +380,6 @@ async fn public_refresh_tokens_rotate_confidential_ones_do_not() {
     let second = rotated["refresh_token"].as_str().unwrap();
     assert_ne!(first, second);
     assert_eq!(
-        error_of(
-            refresh(
-                &app,
-                &[
-                    ("refresh_token", first),
-                    ("client_id", "sandbox-public-app")
-                ]
-            )
-            .await
-        )
-        .await
-        .1,
-        "invalid_grant"
-    );
-    assert_eq!(
         refresh(
             &app,
             &[
@@ -404,7 +389,8 @@ async fn public_refresh_tokens_rotate_confidential_ones_do_not() {
         )
         .await
         .status(),
-        200
+        200,
+        "the newest refresh token works (and rotates again)"
     );
 
     let confidential = app.login(JASON, "patient/*.read").await;
@@ -420,6 +406,159 @@ async fn public_refresh_tokens_rotate_confidential_ones_do_not() {
         assert_eq!(again["refresh_token"], rt);
         assert_eq!(again["patient"], confidential["patient"]);
     }
+}
+
+/// RFC 9700 §4.14.2: a rotated refresh token presented again is treated as stolen: the request
+/// fails, and every token of the same authorization (the newest refresh token, the access tokens)
+/// stops working, with or without client_id in the request.
+#[tokio::test]
+async fn reusing_a_rotated_refresh_token_revokes_its_whole_family() {
+    for with_client_id in [true, false] {
+        let app = spawn_app().await;
+        let code = pkce_code(&app).await;
+        let token: Value = public_exchange(&app, &code, Some(VERIFIER))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let first = token["refresh_token"].as_str().unwrap();
+        let mut form = vec![("refresh_token", first)];
+        if with_client_id {
+            form.push(("client_id", "sandbox-public-app"));
+        }
+        let rotated: Value = refresh(&app, &form).await.json().await.unwrap();
+        let second = rotated["refresh_token"].as_str().unwrap();
+        let access = rotated["access_token"].as_str().unwrap();
+        let patient = format!("/r4/Patient/{}", rotated["patient"].as_str().unwrap());
+        assert_eq!(app.get_with_token(&patient, access).await.status(), 200);
+
+        let replay = refresh(&app, &form).await;
+        let body: Value = replay.json().await.unwrap();
+        assert_eq!(body["error"], "invalid_grant", "{with_client_id}");
+        assert!(
+            body["error_description"]
+                .as_str()
+                .unwrap()
+                .contains("already used"),
+            "{body}"
+        );
+        assert_eq!(
+            app.get_with_token(&patient, access).await.status(),
+            401,
+            "the access token issued after the replayed one is revoked ({with_client_id})"
+        );
+        let mut newest = vec![("refresh_token", second)];
+        if with_client_id {
+            newest.push(("client_id", "sandbox-public-app"));
+        }
+        assert_eq!(
+            refresh(&app, &newest).await.status(),
+            if with_client_id { 400 } else { 401 },
+            "the newest refresh token is revoked too ({with_client_id})"
+        );
+        assert_eq!(
+            app.get_with_token(&patient, token["access_token"].as_str().unwrap())
+                .await
+                .status(),
+            401
+        );
+    }
+}
+
+/// RFC 6749 §2.3: a client uses one authentication method per request. HTTP Basic next to a
+/// client_secret in the body is refused, whether the body's secret is wrong or right, at the
+/// token, introspection and revocation endpoints; each method alone works, and the request log
+/// records which one was used.
+#[tokio::test]
+async fn two_client_authentication_methods_in_one_request_are_refused() {
+    use base64::Engine;
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("sandbox-app:sandbox-secret")
+    );
+    let app = spawn_app().await;
+    let tokens = app.login(JASON, "patient/*.read").await;
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    let rt = tokens["refresh_token"].as_str().unwrap().to_owned();
+    for body_secret in ["WRONG", "sandbox-secret"] {
+        let code = app.headless_code("sandbox-app", JASON, json!({})).await;
+        let forms: Vec<(&str, Vec<(&str, &str)>)> = vec![
+            (
+                "/oauth2/token",
+                vec![
+                    ("grant_type", "authorization_code"),
+                    ("code", &code),
+                    ("client_secret", body_secret),
+                ],
+            ),
+            (
+                "/oauth2/token",
+                vec![
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", &rt),
+                    ("client_secret", body_secret),
+                ],
+            ),
+            (
+                "/oauth2/introspect",
+                vec![("token", &access), ("client_secret", body_secret)],
+            ),
+            (
+                "/oauth2/revoke",
+                vec![("token", &access), ("client_secret", body_secret)],
+            ),
+        ];
+        for (path, form) in forms {
+            let response = app
+                .client
+                .post(app.at(path))
+                .header("authorization", &basic)
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 400, "{path} with {body_secret}");
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(body["error"], "invalid_request", "{path}");
+            assert!(
+                body["error_description"]
+                    .as_str()
+                    .unwrap()
+                    .contains("authenticated twice"),
+                "{body}"
+            );
+        }
+        // The code was not redeemed by the refused request: Basic alone still exchanges it.
+        let alone = app
+            .client
+            .post(app.at("/oauth2/token"))
+            .header("authorization", &basic)
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(alone.status(), 200);
+    }
+    assert_eq!(
+        app.get_with_token("/r4/Coverage", &access).await.status(),
+        200,
+        "the refused revocations revoked nothing"
+    );
+    let log: Vec<Value> = app
+        .get("/sandbox/api/requests?path=/oauth2/token")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let methods: Vec<&str> = log
+        .iter()
+        .filter_map(|e| e["client_auth"].as_str())
+        .collect();
+    assert!(methods.contains(&"client_secret_post"), "{methods:?}");
+    assert!(methods.contains(&"client_secret_basic"), "{methods:?}");
 }
 
 /// SMART client-js refreshes a public app's token with `grant_type` and `refresh_token` alone:
@@ -443,8 +582,8 @@ async fn a_public_app_may_refresh_without_client_id() {
         error_of(refresh(&app, &[("refresh_token", first)]).await)
             .await
             .1,
-        "invalid_client",
-        "a used refresh token names no client"
+        "invalid_grant",
+        "a rotated refresh token presented again is reuse (RFC 9700 §4.14.2)"
     );
 
     let confidential = app.login(JASON, "patient/*.read").await;

@@ -78,6 +78,7 @@ pub async fn token(
             basic_credentials(&context.caller)?,
             now,
         )?;
+        context.notes.client_auth(creds.method());
         exchange(&state.oauth, &request, &creds, now).map_err(|e| OAuthError {
             basic_auth: creds.basic,
             ..e
@@ -111,6 +112,7 @@ fn authenticated_token(
         ..Default::default()
     };
     let creds = client_credentials(&as_request, basic_credentials(&context.caller)?)?;
+    context.notes.client_auth(creds.method());
     authenticate(&state.oauth, &creds)?;
     let token = f
         .token
