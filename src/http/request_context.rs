@@ -177,14 +177,9 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
             state.tools.requests.remember_next_link(path, query);
         }
     }
-    let time = now
-        .replace_nanosecond(now.nanosecond() / 1_000_000 * 1_000_000)
-        .unwrap_or(now);
     state.tools.requests.record(LoggedRequest {
         seq: 0,
-        time: time
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default(),
+        time: log_time(now),
         at_ms: i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX),
         method: method.to_string(),
         path,
@@ -209,6 +204,17 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         endpoint: Some(endpoint),
     });
     response
+}
+
+/// RFC 3339 in UTC with exactly three fractional digits (`2026-11-29T03:11:04.230Z`), as the
+/// request log documents: RFC 3339's own formatter drops trailing zeros, and a client that
+/// parses fixed-width timestamps should not meet `…04.23Z` or `…04Z`.
+fn log_time(now: OffsetDateTime) -> String {
+    let utc = now.to_offset(time::UtcOffset::UTC);
+    utc.format(time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    ))
+    .unwrap_or_default()
 }
 
 /// Reads a form body so that its `client_id` can be seen, then puts it back for the handler.

@@ -211,3 +211,24 @@ async fn reset_clears_faults_and_the_log_and_keeps_apps() {
     let exchanged = app.exchange_code_as(&code, id, secret).await;
     assert_eq!(exchanged.status(), 200, "the registered app still works");
 }
+
+/// `time` always has exactly three fractional digits, also when the milliseconds end in zeros
+/// (RFC 3339's formatter would drop them): a frozen clock on a whole second shows it.
+#[tokio::test]
+async fn times_always_have_three_fractional_digits() {
+    let at = time::OffsetDateTime::from_unix_timestamp(1_893_456_000).unwrap();
+    let clock = std::sync::Arc::new(payer_sandbox::clock::Clock::frozen(at));
+    let app = crate::helpers::spawn_with_clock(clock.clone(), |_| {}).await;
+    app.get("/.well-known/smart-configuration").await;
+    clock.advance(1);
+    app.get("/r4/metadata").await;
+    let entries = log(&app, "").await;
+    let times: Vec<&str> = entries
+        .iter()
+        .map(|e| e["time"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        times,
+        ["2030-01-01T00:00:00.000Z", "2030-01-01T00:00:01.000Z"]
+    );
+}
