@@ -163,7 +163,11 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
     };
     let fhir = matches!(endpoint, Endpoint::Fhir(_));
     let mut logged_query = redact_query(&query, fhir);
-    if let (Endpoint::Fhir(Interaction::Search(_)), Some(form)) = (&endpoint, form.as_deref()) {
+    // A search's and an authorization request's parameters may come in a form body: the log
+    // shows them after the URL's, so that the report sees them either way.
+    if let (Endpoint::Fhir(Interaction::Search(_)) | Endpoint::Authorize, Some(form)) =
+        (&endpoint, form.as_deref())
+    {
         let body = redact_query(&String::from_utf8_lossy(form), fhir);
         logged_query = [logged_query, body]
             .into_iter()

@@ -26,6 +26,9 @@ pub struct Check {
     pub status: CheckStatus,
     pub expectation: &'static str,
     pub detail: String,
+    /// The `seq` of each logged request that broke the expectation.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub offending: Vec<u64>,
 }
 
 #[derive(Debug, Default, Clone, Serialize)]
@@ -125,7 +128,8 @@ pub fn report(entries: &[LoggedRequest], client_id: Option<&str>) -> Report {
         throttled: handled(&entries, |e| e.status == 429),
         unavailable: handled(&entries, |e| e.status >= 500),
     };
-    let checks = checks(&oauth, &fhir, &error_handling);
+    let mut checks = checks(&oauth, &fhir, &error_handling);
+    request_checks(&entries, &mut checks);
     Report {
         client_id: client_id.map(str::to_owned),
         requests: entries.len(),
@@ -256,7 +260,99 @@ fn check(met: bool, expectation: &'static str, detail: String) -> Check {
         },
         expectation,
         detail,
+        offending: Vec::new(),
     }
+}
+
+/// A check over some requests (`applicable`): met when none of them is offending.
+fn per_request(
+    applicable: &[&LoggedRequest],
+    offends: impl Fn(&LoggedRequest) -> bool,
+    expectation: &'static str,
+    none: &str,
+) -> Check {
+    if applicable.is_empty() {
+        return not_applicable(expectation, none);
+    }
+    let offending: Vec<u64> = applicable
+        .iter()
+        .filter(|e| offends(e))
+        .map(|e| e.seq)
+        .collect();
+    Check {
+        status: if offending.is_empty() {
+            CheckStatus::Met
+        } else {
+            CheckStatus::NotMet
+        },
+        expectation,
+        detail: format!(
+            "{} of {} requests break it",
+            offending.len(),
+            applicable.len()
+        ),
+        offending,
+    }
+}
+
+/// The value of `name` in a logged query, when present and not empty.
+fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .filter(|v| !v.is_empty())
+}
+
+/// The checks that look at each request's own parameters: `state` on every authorization
+/// request (RFC 6749 §10.12), `nonce` when it asks for `openid` (OpenID Connect Core §3.1.2.1,
+/// §15.5.2), and no token in any URL (RFC 6750 §2.3, RFC 9700 §4.3.2).
+fn request_checks(entries: &[&LoggedRequest], checks: &mut BTreeMap<&'static str, Check>) {
+    let authorize: Vec<&LoggedRequest> = entries
+        .iter()
+        .copied()
+        .filter(|e| e.endpoint == Some(Endpoint::Authorize))
+        .collect();
+    checks.insert(
+        "authorize_state",
+        per_request(
+            &authorize,
+            |e| param(&params(&e.query), "state").is_none(),
+            "Sends a state with every authorization request and checks it on return (RFC 6749 §10.12)",
+            "no authorization request",
+        ),
+    );
+    let openid: Vec<&LoggedRequest> = authorize
+        .iter()
+        .copied()
+        .filter(|e| {
+            param(&params(&e.query), "scope")
+                .is_some_and(|s| s.split_ascii_whitespace().any(|s| s == "openid"))
+        })
+        .collect();
+    checks.insert(
+        "authorize_nonce",
+        per_request(
+            &openid,
+            |e| param(&params(&e.query), "nonce").is_none(),
+            "Sends a nonce with every authorization request that asks for openid, and checks it in the id_token (OpenID Connect Core §3.1.2.1)",
+            "no authorization request asked for openid",
+        ),
+    );
+    let bearer: Vec<&LoggedRequest> = entries
+        .iter()
+        .copied()
+        .filter(|e| e.endpoint.as_ref().is_some_and(Endpoint::takes_bearer))
+        .collect();
+    checks.insert(
+        "tokens_not_in_urls",
+        per_request(
+            &bearer,
+            |e| params(&e.query).iter().any(|(k, _)| k == "access_token"),
+            "Sends the access token in the Authorization header, never in the URL (RFC 6750 §2.3)",
+            "no request to a bearer-protected endpoint",
+        ),
+    );
 }
 
 fn not_applicable(expectation: &'static str, detail: &str) -> Check {
@@ -264,6 +360,7 @@ fn not_applicable(expectation: &'static str, detail: &str) -> Check {
         status: CheckStatus::NotApplicable,
         expectation,
         detail: detail.to_owned(),
+        offending: Vec::new(),
     }
 }
 
@@ -441,6 +538,9 @@ mod tests {
         if path == "/oauth2/token" {
             return Endpoint::Token;
         }
+        if path.starts_with("/oauth2/authorize") {
+            return Endpoint::Authorize;
+        }
         let segments: Vec<&str> = path.trim_start_matches("/r4/").split('/').collect();
         let route = match segments.len() {
             1 => FhirRoute::Type,
@@ -463,6 +563,13 @@ mod tests {
         refresh.grant_type = Some("refresh_token".into());
         let log = vec![
             e(0, "GET", "/.well-known/smart-configuration", "", 200),
+            e(
+                100,
+                "GET",
+                "/oauth2/authorize/test",
+                "client_id=app&scope=openid%20patient/*.read&state=s1&nonce=n1",
+                303,
+            ),
             e(
                 1_000,
                 "GET",
@@ -490,6 +597,58 @@ mod tests {
         assert!(eob.search_params.contains("_include"));
         assert_eq!(report.oauth.refreshes, 1);
         assert_eq!(report.error_handling.unauthorized.recovered, 1);
+    }
+
+    #[test]
+    fn requests_without_state_or_nonce_or_with_a_token_in_the_url_are_named() {
+        let mut log = vec![
+            e(
+                0,
+                "GET",
+                "/oauth2/authorize/test",
+                "client_id=app&scope=openid&state=s",
+                303,
+            ),
+            e(
+                1,
+                "POST",
+                "/oauth2/authorize/test",
+                "client_id=app&scope=patient/*.read",
+                303,
+            ),
+            e(2, "GET", "/r4/Patient/1", "", 200),
+            e(
+                3,
+                "GET",
+                "/r4/Coverage",
+                "patient=1&access_token=[redacted]",
+                200,
+            ),
+        ];
+        for (i, entry) in log.iter_mut().enumerate() {
+            entry.seq = i as u64 + 1;
+        }
+        let found = report(&log, Some("app"));
+        let state = &found.checks["authorize_state"];
+        assert_eq!(state.status, CheckStatus::NotMet);
+        assert_eq!(state.offending, [2]);
+        let nonce = &found.checks["authorize_nonce"];
+        assert_eq!(nonce.status, CheckStatus::NotMet);
+        assert_eq!(nonce.offending, [1]);
+        let in_url = &found.checks["tokens_not_in_urls"];
+        assert_eq!(in_url.status, CheckStatus::NotMet);
+        assert_eq!(in_url.offending, [4]);
+
+        let quiet = report(&log[2..3], Some("app"));
+        assert_eq!(
+            quiet.checks["authorize_state"].status,
+            CheckStatus::NotApplicable
+        );
+        assert_eq!(
+            quiet.checks["authorize_nonce"].status,
+            CheckStatus::NotApplicable
+        );
+        assert_eq!(quiet.checks["tokens_not_in_urls"].status, CheckStatus::Met);
     }
 
     #[test]

@@ -150,3 +150,59 @@ async fn an_impatient_client_that_skips_the_claims_is_caught() {
     assert!(everyone["client_id"].is_null());
     assert_eq!(everyone["requests"], 4);
 }
+
+/// The checks over each request's own parameters: a client that sends `state`, a `nonce` with
+/// `openid` and its token in the header meets them; one that forgets `state` and `nonce` and
+/// puts its token in the URL is caught, with the offending requests named.
+#[tokio::test]
+async fn state_nonce_and_tokens_in_urls_are_checked_per_request() {
+    let app = spawn_app().await;
+    let careful = app
+        .get("/oauth2/authorize/test?client_id=sandbox-app&redirect_uri=http://localhost/cb&scope=openid%20patient/*.read&state=s1&nonce=n1")
+        .await;
+    assert_eq!(careful.status(), 303);
+    let access = app.token(JASON, "patient/*.read").await;
+    app.get_with_token("/r4/Coverage", &access).await;
+    let found = report(&app, "sandbox-app").await;
+    for check in ["authorize_state", "authorize_nonce", "tokens_not_in_urls"] {
+        assert_eq!(status(&found, check), "met", "{check}: {found}");
+    }
+
+    let app = spawn_app().await;
+    app.post_form(
+        "/oauth2/authorize/test",
+        &[
+            ("client_id", "sandbox-app"),
+            ("redirect_uri", "http://localhost/cb"),
+            ("scope", "openid patient/*.read"),
+        ],
+    )
+    .await;
+    let access = app.token(JASON, "patient/*.read").await;
+    let in_url = app
+        .get(&format!(
+            "/r4/Coverage?access_token={access}&client_id=sandbox-app"
+        ))
+        .await;
+    assert_eq!(in_url.status(), 401, "a token in the URL is not read");
+    let log: Vec<Value> = app.get("/sandbox/api/requests").await.json().await.unwrap();
+    let seq_of = |path: &str| {
+        log.iter()
+            .find(|e| e["path"].as_str().unwrap().starts_with(path))
+            .map(|e| e["seq"].clone())
+            .unwrap()
+    };
+    let found = report(&app, "sandbox-app").await;
+    for (check, path) in [
+        ("authorize_state", "/oauth2/authorize"),
+        ("authorize_nonce", "/oauth2/authorize"),
+        ("tokens_not_in_urls", "/r4/Coverage"),
+    ] {
+        assert_eq!(status(&found, check), "not_met", "{check}: {found}");
+        assert_eq!(
+            found["checks"][check]["offending"],
+            json!([seq_of(path)]),
+            "{check}"
+        );
+    }
+}
