@@ -7,6 +7,7 @@ pub mod endpoint;
 pub mod faults;
 pub mod interaction;
 pub mod report;
+pub mod report_junit;
 pub mod request_log;
 
 use faults::Faults;

@@ -206,3 +206,61 @@ async fn state_nonce_and_tokens_in_urls_are_checked_per_request() {
         );
     }
 }
+
+/// `?format=junit`: the same checks as JUnit XML that a CI test reporter reads: one test case per
+/// check, a failure naming the offending requests for each check not met, a skipped case for each
+/// not applicable. Parsed with an XML parser, as a CI tool would.
+#[tokio::test]
+async fn the_report_in_junit_xml() {
+    let app = spawn_app().await;
+    app.get("/oauth2/authorize/test?client_id=sandbox-app&redirect_uri=http://localhost/cb")
+        .await;
+    let json = report(&app, "sandbox-app").await;
+    let response = app
+        .get("/sandbox/api/report?client_id=sandbox-app&format=junit")
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/xml; charset=utf-8"
+    );
+    let text = response.text().await.unwrap();
+    let doc = roxmltree::Document::parse(&text).expect("well-formed XML");
+    let suites = doc.root_element();
+    assert_eq!(suites.tag_name().name(), "testsuites");
+    let checks = json["checks"].as_object().unwrap();
+    let cases: Vec<roxmltree::Node> = suites
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
+    assert_eq!(cases.len(), checks.len());
+    for case in &cases {
+        let name = case.attribute("name").unwrap();
+        let status = checks[name]["status"].as_str().unwrap();
+        let failure = case.children().find(|n| n.has_tag_name("failure"));
+        let skipped = case.children().any(|n| n.has_tag_name("skipped"));
+        assert_eq!(failure.is_some(), status == "not_met", "{name}");
+        assert_eq!(skipped, status == "not_applicable", "{name}");
+    }
+    let failures = checks.values().filter(|c| c["status"] == "not_met").count();
+    assert_eq!(suites.attribute("failures").unwrap(), failures.to_string());
+    let state = cases
+        .iter()
+        .find(|c| c.attribute("name") == Some("authorize_state"))
+        .unwrap();
+    let failure = state
+        .children()
+        .find(|n| n.has_tag_name("failure"))
+        .unwrap();
+    assert!(
+        failure
+            .text()
+            .unwrap()
+            .contains("GET /oauth2/authorize/test?client_id=sandbox-app"),
+        "{text}"
+    );
+    assert_eq!(
+        app.get("/sandbox/api/report?format=yaml").await.status(),
+        400
+    );
+}

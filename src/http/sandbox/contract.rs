@@ -3,7 +3,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 use axum::{Json, Router};
@@ -14,6 +14,7 @@ use super::control::{bad_request, json_body};
 use crate::http::routes::control as routes;
 use crate::sandbox::faults::FaultSpec;
 use crate::sandbox::report::report;
+use crate::sandbox::report_junit::junit;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -62,6 +63,8 @@ struct Filter {
     client_id: Option<String>,
     /// A path prefix.
     path: Option<String>,
+    /// The report's format: `json` (the default) or `junit`.
+    format: Option<String>,
 }
 
 async fn requests(State(state): State<AppState>, Query(filter): Query<Filter>) -> Response {
@@ -87,5 +90,14 @@ async fn clear_requests(State(state): State<AppState>) -> Response {
 
 async fn client_report(State(state): State<AppState>, Query(filter): Query<Filter>) -> Response {
     let entries = state.tools.requests.entries();
-    Json(report(&entries, filter.client_id.as_deref())).into_response()
+    let found = report(&entries, filter.client_id.as_deref());
+    match filter.format.as_deref() {
+        None | Some("json") => Json(found).into_response(),
+        Some("junit") => (
+            [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
+            junit(&found, &entries),
+        )
+            .into_response(),
+        Some(other) => bad_request(format!("format={other}: use json or junit")),
+    }
 }
