@@ -53,6 +53,9 @@ pub mod control {
     pub const CLOCK_ADVANCE: &str = "/clock/advance";
     pub const CLOCK_RESET: &str = "/clock/reset";
     pub const RESET: &str = "/reset";
+    pub const KEYS: &str = "/keys";
+    pub const KEYS_ROTATE: &str = "/keys/rotate";
+    pub const KEYS_DROP_PREVIOUS: &str = "/keys/drop-previous";
     pub const FAULTS: &str = "/faults";
     pub const FAULT: &str = "/faults/{id}";
     pub const REQUESTS: &str = "/requests";

@@ -10,7 +10,7 @@ use super::authorize::{
     AuthorizeDecision, AuthorizeParams, AuthorizePolicy, AuthorizeRequest, decide,
 };
 use super::error::{ErrorCode, OAuthError};
-use super::keys::SigningKey;
+use super::keys::{KeyRing, SigningKey};
 use super::login::Logins;
 use super::persist::{PersistError, PersistedState, Persister};
 use super::token_store::{CodeGrant, Grants};
@@ -36,7 +36,7 @@ pub struct OAuthServer {
     pub apps: AppRegistry,
     pub grants: Grants,
     pub logins: Logins,
-    pub keys: SigningKey,
+    pub keys: KeyRing,
     persister: Persister,
 }
 
@@ -59,7 +59,7 @@ impl OAuthServer {
             apps,
             grants: Grants::default(),
             logins,
-            keys,
+            keys: KeyRing::new(keys),
             persister,
         }
     }
@@ -126,11 +126,12 @@ impl OAuthServer {
     pub fn reset(&self) -> Result<(), PersistError> {
         self.grants.clear();
         self.logins.clear();
+        self.keys.reset();
         self.save()
     }
 
     pub fn jwks(&self) -> serde_json::Value {
-        self.keys.jwks().clone()
+        self.keys.jwks()
     }
 
     pub fn fhir_user(&self, patient_id: &PatientId) -> String {

@@ -257,3 +257,81 @@ async fn no_control_api_turns_it_off_but_keeps_the_outbox_page() {
     );
     assert_eq!(app.get("/sandbox/outbox").await.status(), 200);
 }
+
+/// Signing-key rotation for testing a client's JWKS caching: after `keys/rotate` id_tokens carry a
+/// new `kid`, the JWKS lists the new key and the old one (so id_tokens signed before still
+/// verify) until `keys/drop-previous`; a reset goes back to the first key alone.
+#[tokio::test]
+async fn signing_keys_rotate_with_an_overlap_and_the_old_key_can_be_dropped() {
+    let app = crate::helpers::spawn_app().await;
+    let kid_of = |tokens: &Value| {
+        jsonwebtoken::decode_header(tokens["id_token"].as_str().unwrap())
+            .unwrap()
+            .kid
+            .unwrap()
+    };
+    let jwks_kids = |jwks: Value| -> Vec<String> {
+        jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let jwks = || async {
+        app.get("/.well-known/jwks.json")
+            .await
+            .json::<Value>()
+            .await
+            .unwrap()
+    };
+
+    let before = app.login(JASON, "patient/*.read openid").await;
+    let old_kid = kid_of(&before);
+    assert_eq!(jwks_kids(jwks().await), vec![old_kid.clone()]);
+
+    let rotated: Value = app
+        .post_json("/sandbox/api/keys/rotate", json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let new_kid = rotated["kid"].as_str().unwrap().to_owned();
+    assert_ne!(new_kid, old_kid);
+    assert_eq!(rotated["jwks_kids"], json!([new_kid, old_kid]));
+    assert_eq!(jwks_kids(jwks().await), [new_kid.clone(), old_kid.clone()]);
+
+    let after = app.login(JASON, "patient/*.read openid").await;
+    assert_eq!(kid_of(&after), new_kid);
+    // The new id_token verifies with the JWKS key its kid names.
+    let keys = jwks().await;
+    let jwk = keys["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == new_kid.as_str())
+        .unwrap();
+    let decoding = jsonwebtoken::DecodingKey::from_rsa_components(
+        jwk["n"].as_str().unwrap(),
+        jwk["e"].as_str().unwrap(),
+    )
+    .unwrap();
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.set_audience(&["sandbox-app"]);
+    jsonwebtoken::decode::<Value>(after["id_token"].as_str().unwrap(), &decoding, &validation)
+        .expect("the rotated key verifies the new id_token");
+
+    let dropped: Value = app
+        .post_json("/sandbox/api/keys/drop-previous", json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(dropped["jwks_kids"], json!([new_kid]));
+    assert_eq!(jwks_kids(jwks().await), vec![new_kid.clone()]);
+    let shown: Value = app.get("/sandbox/api/keys").await.json().await.unwrap();
+    assert_eq!(shown["kid"], new_kid.as_str());
+
+    app.post_json("/sandbox/api/reset", json!({})).await;
+    assert_eq!(jwks_kids(jwks().await), [old_kid]);
+}

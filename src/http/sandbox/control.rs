@@ -27,6 +27,9 @@ pub fn router() -> Router<AppState> {
         .route(routes::CLOCK_ADVANCE, post(advance_clock))
         .route(routes::CLOCK_RESET, post(reset_clock))
         .route(routes::RESET, post(reset))
+        .route(routes::KEYS, get(keys))
+        .route(routes::KEYS_ROTATE, post(rotate_keys))
+        .route(routes::KEYS_DROP_PREVIOUS, post(drop_previous_key))
         .merge(super::contract::router())
 }
 
@@ -176,6 +179,31 @@ async fn expire_grants(State(state): State<AppState>, Path(member_id): Path<Stri
     };
     let revoked = state.oauth.grants.revoke_member(&member.member_id);
     Json(json!({"member_id": member.member_id, "revoked": revoked})).into_response()
+}
+
+/// The signing keys (docs/sandbox-tools.md#signing-keys): which `kid` signs, which the JWKS lists.
+async fn keys(State(state): State<AppState>) -> Response {
+    Json(state.oauth.keys.state()).into_response()
+}
+
+/// A new `kid` signs from now on; the JWKS keeps the old key beside it until it is dropped.
+async fn rotate_keys(State(state): State<AppState>) -> Response {
+    match state.oauth.keys.rotate() {
+        Ok(keys) => Json(keys).into_response(),
+        Err(e) => {
+            tracing::error!("rotating the signing key failed: {e}");
+            OAuthError::new(
+                ErrorCode::ServerError,
+                "the signing key could not be rotated (the server log says why)",
+            )
+            .into_response()
+        }
+    }
+}
+
+/// Ends a rotation's overlap: the JWKS lists only the current key.
+async fn drop_previous_key(State(state): State<AppState>) -> Response {
+    Json(state.oauth.keys.drop_previous()).into_response()
 }
 
 async fn reset(State(state): State<AppState>) -> Response {
