@@ -112,6 +112,10 @@ async fn at_endpoint(
         {
             return answer;
         }
+        // The handler answers, and the token endpoint flaws the id_token it issues.
+        if let Some(flaw) = fault.id_token {
+            parts.extensions.insert(flaw);
+        }
     }
     next.run(Request::from_parts(parts, body)).await
 }

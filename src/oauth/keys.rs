@@ -129,6 +129,18 @@ impl KeyRing {
         key.sign(claims)
     }
 
+    /// Signs with an embedded key the JWKS does not list (an id_token fault's "wrong key").
+    pub fn sign_unlisted<T: Serialize>(&self, claims: &T) -> Result<String, String> {
+        let listed = self.state().jwks_kids;
+        for pem in ROTATION {
+            let key = SigningKey::from_pem(pem)?;
+            if !listed.contains(&key.kid) {
+                return key.sign(claims);
+            }
+        }
+        Err("every embedded key is listed".to_owned())
+    }
+
     /// The current key, then the previous one while it is kept.
     pub fn jwks(&self) -> Value {
         let ring = self.read();

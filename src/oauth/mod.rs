@@ -6,6 +6,7 @@
 pub mod apps;
 pub mod authorize;
 pub mod error;
+pub mod id_token_flaw;
 pub mod keys;
 pub mod login;
 pub mod persist;

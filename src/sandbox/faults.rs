@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::endpoint::Endpoint;
 use crate::oauth::ErrorCode;
+pub use crate::oauth::id_token_flaw::IdTokenFlaw;
 
 /// At most this many faults wait at once: a runaway test loop gets a clear error.
 const MAX_ACTIVE: usize = 100;
@@ -93,6 +94,7 @@ pub struct FaultSpec {
     pub status: Option<u16>,
     pub retry_after: Option<u32>,
     pub delay_ms: Option<u64>,
+    pub id_token: Option<IdTokenFlaw>,
     pub count: Option<u32>,
 }
 
@@ -117,6 +119,8 @@ pub struct Fault {
     pub retry_after: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delay_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<IdTokenFlaw>,
     pub count: u32,
     /// How many more matching requests it fires for.
     pub remaining: u32,
@@ -147,6 +151,9 @@ impl Fault {
         }
         if let Some(seconds) = self.retry_after {
             parts.push(format!("Retry-After {seconds}"));
+        }
+        if let Some(flaw) = self.id_token {
+            parts.push(format!("id_token {flaw:?}"));
         }
         parts.join(", ")
     }
@@ -179,8 +186,25 @@ pub struct RequestFacts<'a> {
 
 /// Checks a spec and gives the fault it describes (`id` 0 until registered).
 pub fn validate(spec: FaultSpec) -> Result<Fault, String> {
-    if spec.error.is_none() && spec.status.is_none() && spec.delay_ms.is_none() {
-        return Err("a fault needs at least one of error, status and delay_ms".to_owned());
+    if spec.error.is_none()
+        && spec.status.is_none()
+        && spec.delay_ms.is_none()
+        && spec.id_token.is_none()
+    {
+        return Err(
+            "a fault needs at least one of error, status, delay_ms and id_token".to_owned(),
+        );
+    }
+    if spec.id_token.is_some() {
+        if spec.target != Target::Token {
+            return Err("id_token is for the token target".to_owned());
+        }
+        if spec.error.is_some() || spec.status.is_some() {
+            return Err(
+                "id_token flaws a successful token response: it cannot travel with error or status"
+                    .to_owned(),
+            );
+        }
     }
     if let Some(error) = spec.error.as_deref() {
         if ErrorCode::parse(error).is_none() {
@@ -226,6 +250,7 @@ pub fn validate(spec: FaultSpec) -> Result<Fault, String> {
         status: spec.status,
         retry_after: spec.retry_after,
         delay_ms: spec.delay_ms,
+        id_token: spec.id_token,
         count,
         remaining: count,
     })

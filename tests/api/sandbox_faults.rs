@@ -367,3 +367,100 @@ async fn bad_faults_are_refused_and_faults_can_be_deleted() {
     assert_eq!(cleared["deleted"], 1);
     assert!(faults(&app).await.is_empty());
 }
+
+/// What a careful client checks in an id_token (OpenID Connect Core §3.1.3.7): a key the JWKS
+/// lists, RS256, `iss`, `aud`, `exp`, and the `nonce` it sent.
+async fn id_token_problem(app: &TestApp, id_token: &str, nonce: &str) -> Option<String> {
+    let header = match jsonwebtoken::decode_header(id_token) {
+        Ok(h) => h,
+        Err(e) => return Some(format!("header: {e}")),
+    };
+    let jwks: Value = app
+        .get("/.well-known/jwks.json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let Some(jwk) = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"].as_str() == header.kid.as_deref())
+    else {
+        return Some("kid not in the JWKS".to_owned());
+    };
+    let key = jsonwebtoken::DecodingKey::from_rsa_components(
+        jwk["n"].as_str().unwrap(),
+        jwk["e"].as_str().unwrap(),
+    )
+    .unwrap();
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.set_audience(&["sandbox-app"]);
+    validation.set_issuer(&[app.url.as_str()]);
+    // The clock is the sandbox's, which matches the wall clock in these tests.
+    match jsonwebtoken::decode::<Value>(id_token, &key, &validation) {
+        Err(e) => Some(e.to_string()),
+        Ok(data) if data.claims["nonce"] != nonce => Some("nonce".to_owned()),
+        Ok(_) => None,
+    }
+}
+
+/// `{"target":"token","id_token":…}`: the next token response is a success whose id_token is
+/// well-formed but has one flaw; a careful client rejects each, and without the fault the same
+/// checks pass (no false alarm). The access token is untouched.
+#[tokio::test]
+async fn id_token_faults_each_break_one_rule_a_careful_client_checks() {
+    let app = spawn_app().await;
+    let login = || async {
+        let code = app
+            .headless_code(
+                "sandbox-app",
+                JASON,
+                json!({"scope": "openid patient/*.read", "nonce": "n-1"}),
+            )
+            .await;
+        let tokens: Value = app.exchange_code(&code).await.json().await.unwrap();
+        tokens
+    };
+    let clean = login().await;
+    assert_eq!(
+        id_token_problem(&app, clean["id_token"].as_str().unwrap(), "n-1").await,
+        None
+    );
+    for (flaw, expected) in [
+        ("wrong_key", "kid not in the JWKS"),
+        ("wrong_iss", "InvalidIssuer"),
+        ("wrong_aud", "InvalidAudience"),
+        ("wrong_nonce", "nonce"),
+        ("expired", "ExpiredSignature"),
+        ("alg_none", "header"),
+    ] {
+        add_fault(&app, json!({"target": "token", "id_token": flaw})).await;
+        let tokens = login().await;
+        let problem = id_token_problem(&app, tokens["id_token"].as_str().unwrap(), "n-1")
+            .await
+            .unwrap_or_else(|| panic!("{flaw}: the flawed id_token validated"));
+        assert!(problem.contains(expected), "{flaw}: {problem}");
+        let patient = format!("/r4/Patient/{}", tokens["patient"].as_str().unwrap());
+        assert_eq!(
+            app.get_with_token(&patient, tokens["access_token"].as_str().unwrap())
+                .await
+                .status(),
+            200,
+            "{flaw}: the access token is good"
+        );
+    }
+    let after = login().await;
+    assert_eq!(
+        id_token_problem(&app, after["id_token"].as_str().unwrap(), "n-1").await,
+        None,
+        "each fault fired once"
+    );
+    let refused = app
+        .post_json(
+            "/sandbox/api/faults",
+            json!({"target": "fhir", "id_token": "expired"}),
+        )
+        .await;
+    assert_eq!(refused.status(), 400);
+}

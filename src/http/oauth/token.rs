@@ -2,11 +2,11 @@
 //! `POST /oauth2/revoke` (RFC 7009). Bodies are read as forms here so that any malformed input
 //! is answered with an RFC 6749 §5.2 error, never a framework rejection.
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -15,6 +15,7 @@ use crate::http::form;
 use crate::http::request_context::RequestContext;
 use crate::oauth::OAuthError;
 use crate::oauth::error::{invalid_client, invalid_request};
+use crate::oauth::id_token_flaw::{IdTokenFlaw, flawed};
 use crate::oauth::secret::Secret;
 use crate::oauth::token_exchange::{
     ClientCredentials, TokenRequest, authenticate, client_credentials, exchange, token_client,
@@ -65,6 +66,7 @@ fn no_store(mut response: Response) -> Response {
 pub async fn token(
     State(state): State<AppState>,
     context: RequestContext,
+    flaw: Option<Extension<IdTokenFlaw>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -85,7 +87,16 @@ pub async fn token(
         })
     })();
     match result {
-        Ok(response) => no_store(Json(response).into_response()),
+        Ok(mut response) => {
+            // An injected id_token fault (docs/sandbox-tools.md#faults): well-formed, one flaw.
+            if let (Some(Extension(flaw)), Some(id_token)) = (flaw, response.id_token.as_ref()) {
+                match flawed(&state.oauth.keys, id_token.expose(), flaw, now) {
+                    Ok(bad) => response.id_token = Some(bad.into()),
+                    Err(e) => tracing::error!("flawing an id_token failed: {e}"),
+                }
+            }
+            no_store(Json(response).into_response())
+        }
         Err(e) => e.into_response(),
     }
 }
