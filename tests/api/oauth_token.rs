@@ -350,6 +350,16 @@ async fn unsupported_grant_types_and_malformed_requests() {
     assert_eq!(error_of(unknown).await.1, "invalid_grant");
 }
 
+/// The built-in public app's tokens for Jason, by PKCE: the start of every rotation test.
+async fn public_tokens(app: &TestApp) -> Value {
+    let code = pkce_code(app).await;
+    public_exchange(app, &code, Some(VERIFIER))
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
 async fn refresh(app: &TestApp, form: &[(&str, &str)]) -> reqwest::Response {
     let mut full = vec![("grant_type", "refresh_token")];
     full.extend_from_slice(form);
@@ -359,12 +369,7 @@ async fn refresh(app: &TestApp, form: &[(&str, &str)]) -> reqwest::Response {
 #[tokio::test]
 async fn public_refresh_tokens_rotate_confidential_ones_do_not() {
     let app = spawn_app().await;
-    let code = pkce_code(&app).await;
-    let token: Value = public_exchange(&app, &code, Some(VERIFIER))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let token = public_tokens(&app).await;
     let first = token["refresh_token"].as_str().unwrap();
     let rotated: Value = refresh(
         &app,
@@ -415,12 +420,7 @@ async fn public_refresh_tokens_rotate_confidential_ones_do_not() {
 async fn reusing_a_rotated_refresh_token_revokes_its_whole_family() {
     for with_client_id in [true, false] {
         let app = spawn_app().await;
-        let code = pkce_code(&app).await;
-        let token: Value = public_exchange(&app, &code, Some(VERIFIER))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let token = public_tokens(&app).await;
         let first = token["refresh_token"].as_str().unwrap();
         let mut form = vec![("refresh_token", first)];
         if with_client_id {
@@ -566,12 +566,7 @@ async fn two_client_authentication_methods_in_one_request_are_refused() {
 #[tokio::test]
 async fn a_public_app_may_refresh_without_client_id() {
     let app = spawn_app().await;
-    let code = pkce_code(&app).await;
-    let token: Value = public_exchange(&app, &code, Some(VERIFIER))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let token = public_tokens(&app).await;
     let first = token["refresh_token"].as_str().unwrap();
     let response = refresh(&app, &[("refresh_token", first)]).await;
     assert_eq!(response.status(), 200);
