@@ -101,6 +101,7 @@ async fn at_endpoint(
             })
         })
         .flatten();
+    let delay_after = fault.as_ref().and_then(|f| f.delay_after_ms);
     if let Some(fault) = fault {
         context.notes.fault(fault.id);
         if let Some(ms) = fault.delay_ms {
@@ -117,5 +118,10 @@ async fn at_endpoint(
             parts.extensions.insert(flaw);
         }
     }
-    next.run(Request::from_parts(parts, body)).await
+    let response = next.run(Request::from_parts(parts, body)).await;
+    if let Some(ms) = delay_after {
+        // The handler has answered (a code is redeemed, a token issued); the answer is late.
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+    response
 }

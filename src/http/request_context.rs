@@ -155,59 +155,110 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         notes: notes.clone(),
         form: form.clone(),
     });
-    let response = next.run(request).await;
-
-    let notes = notes.take();
-    let Some(endpoint) = notes.endpoint else {
-        return response;
+    // Logs the request when the response is ready, or, if the client goes away first and the
+    // server drops this future, when it is dropped (status 499, `client_gone`).
+    let mut pending = Pending {
+        state: state.clone(),
+        started,
+        now,
+        method,
+        path,
+        query,
+        form,
+        caller,
+        notes,
+        done: false,
     };
-    let fhir = matches!(endpoint, Endpoint::Fhir(_));
-    let mut logged_query = redact_query(&query, fhir);
-    // A search's and an authorization request's parameters may come in a form body: the log
-    // shows them after the URL's, so that the report sees them either way.
-    if let (Endpoint::Fhir(Interaction::Search(_)) | Endpoint::Authorize, Some(form)) =
-        (&endpoint, form.as_deref())
-    {
-        let body = redact_query(&String::from_utf8_lossy(form), fhir);
-        logged_query = [logged_query, body]
-            .into_iter()
-            .filter(|q| !q.is_empty())
-            .collect::<Vec<_>>()
-            .join("&");
-    }
-    if let Some(url) = &notes.offered_next {
-        if let Some(local) = url.strip_prefix(&state.public_url) {
-            let (path, query) = local.split_once('?').unwrap_or((local, ""));
-            state.tools.requests.remember_next_link(path, query);
+    let response = next.run(request).await;
+    let retry_after = response
+        .headers()
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok());
+    pending.record(response.status().as_u16(), retry_after, false);
+    response
+}
+
+/// A request on its way, to be logged exactly once.
+struct Pending {
+    state: AppState,
+    started: Instant,
+    now: OffsetDateTime,
+    method: Method,
+    path: String,
+    query: String,
+    form: Option<Bytes>,
+    caller: Arc<Caller>,
+    notes: LogNotes,
+    done: bool,
+}
+
+/// nginx's "client closed request": no response was sent, because the client left.
+const CLIENT_GONE: u16 = 499;
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if !self.done {
+            self.record(CLIENT_GONE, None, true);
         }
     }
-    state.tools.requests.record(LoggedRequest {
-        seq: 0,
-        time: log_time(now),
-        at_ms: i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX),
-        method: method.to_string(),
-        path,
-        query: logged_query,
-        client_id: caller
-            .client_id
-            .clone()
-            .or(notes.client_id)
-            .map(String::from),
-        status: response.status().as_u16(),
-        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        grant_type: notes.grant_type,
-        client_auth: notes.client_auth,
-        retry_after: response
-            .headers()
-            .get(header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse().ok()),
-        fault: notes.fault,
-        followed_next: notes.followed_next,
-        offered_next: notes.offered_next.is_some(),
-        endpoint: Some(endpoint),
-    });
-    response
+}
+
+impl Pending {
+    fn record(&mut self, status: u16, retry_after: Option<u32>, client_gone: bool) {
+        self.done = true;
+        let notes = self.notes.take();
+        // Untagged routes (the harness) are not logged.
+        let Some(endpoint) = notes.endpoint else {
+            return;
+        };
+        let fhir = matches!(endpoint, Endpoint::Fhir(_));
+        let mut logged_query = redact_query(&self.query, fhir);
+        // A search's and an authorization request's parameters may come in a form body: the log
+        // shows them after the URL's, so that the report sees them either way.
+        if let (Endpoint::Fhir(Interaction::Search(_)) | Endpoint::Authorize, Some(form)) =
+            (&endpoint, self.form.as_deref())
+        {
+            let body = redact_query(&String::from_utf8_lossy(form), fhir);
+            logged_query = [logged_query, body]
+                .into_iter()
+                .filter(|q| !q.is_empty())
+                .collect::<Vec<_>>()
+                .join("&");
+        }
+        let requests = &self.state.tools.requests;
+        if let Some(url) = &notes.offered_next {
+            if let Some(local) = url.strip_prefix(&self.state.public_url) {
+                let (path, query) = local.split_once('?').unwrap_or((local, ""));
+                requests.remember_next_link(path, query);
+            }
+        }
+        let now = self.now;
+        requests.record(LoggedRequest {
+            seq: 0,
+            time: log_time(now),
+            at_ms: i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX),
+            method: self.method.to_string(),
+            path: std::mem::take(&mut self.path),
+            query: logged_query,
+            client_id: self
+                .caller
+                .client_id
+                .clone()
+                .or(notes.client_id)
+                .map(String::from),
+            status,
+            duration_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            grant_type: notes.grant_type,
+            client_auth: notes.client_auth,
+            retry_after,
+            fault: notes.fault,
+            followed_next: notes.followed_next,
+            offered_next: notes.offered_next.is_some(),
+            client_gone,
+            endpoint: Some(endpoint),
+        });
+    }
 }
 
 /// RFC 3339 in UTC with exactly three fractional digits (`2026-11-29T03:11:04.230Z`), as the

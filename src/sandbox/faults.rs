@@ -94,6 +94,7 @@ pub struct FaultSpec {
     pub status: Option<u16>,
     pub retry_after: Option<u32>,
     pub delay_ms: Option<u64>,
+    pub delay_after_ms: Option<u64>,
     pub id_token: Option<IdTokenFlaw>,
     pub count: Option<u32>,
 }
@@ -119,6 +120,10 @@ pub struct Fault {
     pub retry_after: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delay_ms: Option<u64>,
+    /// Held after the handler answered: its effects (a redeemed code) have happened, the
+    /// response is late.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delay_after_ms: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<IdTokenFlaw>,
     pub count: u32,
@@ -142,6 +147,9 @@ impl Fault {
         let mut parts = Vec::new();
         if let Some(ms) = self.delay_ms {
             parts.push(format!("delay {ms} ms"));
+        }
+        if let Some(ms) = self.delay_after_ms {
+            parts.push(format!("delay {ms} ms after the handler"));
         }
         if let Some(status) = self.status {
             parts.push(format!("status {status}"));
@@ -189,10 +197,12 @@ pub fn validate(spec: FaultSpec) -> Result<Fault, String> {
     if spec.error.is_none()
         && spec.status.is_none()
         && spec.delay_ms.is_none()
+        && spec.delay_after_ms.is_none()
         && spec.id_token.is_none()
     {
         return Err(
-            "a fault needs at least one of error, status, delay_ms and id_token".to_owned(),
+            "a fault needs at least one of error, status, delay_ms, delay_after_ms and id_token"
+                .to_owned(),
         );
     }
     if spec.id_token.is_some() {
@@ -223,8 +233,18 @@ pub fn validate(spec: FaultSpec) -> Result<Fault, String> {
     if spec.retry_after.is_some_and(|s| s > MAX_RETRY_AFTER) {
         return Err(format!("retry_after is at most {MAX_RETRY_AFTER} seconds"));
     }
-    if spec.delay_ms.is_some_and(|d| d > MAX_DELAY_MS) {
-        return Err(format!("delay_ms is at most {MAX_DELAY_MS}"));
+    if spec.delay_ms.is_some_and(|d| d > MAX_DELAY_MS)
+        || spec.delay_after_ms.is_some_and(|d| d > MAX_DELAY_MS)
+    {
+        return Err(format!(
+            "delay_ms and delay_after_ms are at most {MAX_DELAY_MS}"
+        ));
+    }
+    if spec.delay_after_ms.is_some() && (spec.error.is_some() || spec.status.is_some()) {
+        return Err(
+            "delay_after_ms delays the handler's own answer: it cannot travel with error or status"
+                .to_owned(),
+        );
     }
     let count = spec.count.unwrap_or(1);
     if !(1..=MAX_COUNT).contains(&count) {
@@ -250,6 +270,7 @@ pub fn validate(spec: FaultSpec) -> Result<Fault, String> {
         status: spec.status,
         retry_after: spec.retry_after,
         delay_ms: spec.delay_ms,
+        delay_after_ms: spec.delay_after_ms,
         id_token: spec.id_token,
         count,
         remaining: count,

@@ -525,6 +525,7 @@ mod tests {
             fault: None,
             followed_next: false,
             offered_next: false,
+            client_gone: false,
             endpoint: Some(endpoint_of(method, path)),
         }
     }

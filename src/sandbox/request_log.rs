@@ -72,6 +72,9 @@ pub struct LoggedRequest {
     /// The response offered a `next` link.
     #[serde(skip)]
     pub offered_next: bool,
+    /// The client went away before the response was sent (status 499).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub client_gone: bool,
     /// The endpoint that answered, for the report.
     #[serde(skip)]
     pub endpoint: Option<Endpoint>,
@@ -238,6 +241,7 @@ mod tests {
             fault: None,
             followed_next: false,
             offered_next: false,
+            client_gone: false,
             endpoint: None,
         }
     }

@@ -464,3 +464,55 @@ async fn id_token_faults_each_break_one_rule_a_careful_client_checks() {
         .await;
     assert_eq!(refused.status(), 400);
 }
+
+/// `delay_after_ms` holds the answer after the handler ran: a client that times out and retries
+/// the same code finds it redeemed (the effect happened, only the response was late), and the
+/// request its client abandoned is in the log as 499 with `client_gone`.
+#[tokio::test]
+async fn a_delay_after_the_handler_keeps_its_effects_and_logs_the_client_that_left() {
+    let app = spawn_app().await;
+    add_fault(&app, json!({"target": "token", "delay_after_ms": 1500})).await;
+    let code = app.headless_code("sandbox-app", JASON, json!({})).await;
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let gave_up = impatient
+        .post(app.at("/oauth2/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("client_id", "sandbox-app"),
+            ("client_secret", "sandbox-secret"),
+        ])
+        .send()
+        .await;
+    assert!(gave_up.is_err(), "the client timed out");
+    let retry = app.exchange_code(&code).await;
+    assert_eq!(retry.status(), 400);
+    let body: Value = retry.json().await.unwrap();
+    assert_eq!(
+        body["error"], "invalid_grant",
+        "the first request redeemed the code"
+    );
+
+    // The abandoned request is logged when the server notices the closed connection.
+    let mut gone = None;
+    for _ in 0..100 {
+        let log: Vec<Value> = app
+            .get("/sandbox/api/requests?path=/oauth2/token")
+            .await
+            .json()
+            .await
+            .unwrap();
+        gone = log.into_iter().find(|e| e["client_gone"] == true);
+        if gone.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let gone = gone.expect("the abandoned request is logged");
+    assert_eq!(gone["status"], 499);
+    assert_eq!(gone["grant_type"], "authorization_code");
+    assert!(gone["fault"].as_u64().is_some());
+}
