@@ -126,7 +126,7 @@ pub fn report(entries: &[LoggedRequest], client_id: Option<&str>) -> Report {
             e.status == 401 && e.endpoint.as_ref().is_some_and(Endpoint::takes_bearer)
         }),
         throttled: handled(&entries, |e| e.status == 429),
-        unavailable: handled(&entries, |e| e.status >= 500),
+        unavailable: handled(&entries, |e| e.status >= 500 || e.client_gone),
     };
     let mut checks = checks(&oauth, &fhir, &error_handling);
     request_checks(&entries, &mut checks);
@@ -209,6 +209,9 @@ fn tally_fhir(fhir: &mut FhirUse, e: &LoggedRequest) {
     }
 }
 
+/// The least back-off after a 5xx or a timeout that sent no `Retry-After`, on the sandbox clock.
+const MIN_BACKOFF_MS: i64 = 1000;
+
 fn same_request(a: &LoggedRequest, b: &LoggedRequest) -> bool {
     a.client_id == b.client_id && a.method == b.method && a.path == b.path && a.query == b.query
 }
@@ -230,10 +233,14 @@ fn handled(entries: &[&LoggedRequest], is_error: impl Fn(&LoggedRequest) -> bool
         };
         h.retried += 1;
         let waited_ms = retry.at_ms.saturating_sub(error.at_ms);
-        if error
-            .retry_after
-            .is_some_and(|s| waited_ms < i64::from(s) * 1000)
-        {
+        // Without Retry-After, a server error or a timeout still asks for a back-off: a repeat
+        // within a second is a tight loop.
+        let wait_ms = match error.retry_after {
+            Some(s) => i64::from(s) * 1000,
+            None if error.status >= 500 || error.client_gone => MIN_BACKOFF_MS,
+            None => 0,
+        };
+        if waited_ms < wait_ms {
             h.retried_too_early += 1;
         }
         let recovered = later.iter().enumerate().any(|(j, e)| {
@@ -497,7 +504,7 @@ fn checks(
         "handles_5xx",
         error_check(
             &errors.unavailable,
-            "After a 5xx, repeats the request later (no sooner than Retry-After when sent)",
+            "After a 5xx or a timeout, repeats the request later: no sooner than Retry-After when sent, else after at least a second",
             "5xx",
         ),
     );
@@ -587,7 +594,7 @@ mod tests {
             refresh,
             e(9_000, "GET", "/r4/Patient/1", "", 200),
             e(9_500, "GET", "/r4/Patient/1", "", 503),
-            e(9_800, "GET", "/r4/Patient/1", "", 200),
+            e(10_600, "GET", "/r4/Patient/1", "", 200),
         ];
         let report = report(&log, Some("app"));
         for (id, check) in &report.checks {
@@ -650,6 +657,27 @@ mod tests {
             CheckStatus::NotApplicable
         );
         assert_eq!(quiet.checks["tokens_not_in_urls"].status, CheckStatus::Met);
+    }
+
+    #[test]
+    fn a_tight_loop_after_a_5xx_or_a_timeout_is_too_early_even_without_retry_after() {
+        for mut failed in [
+            e(0, "GET", "/r4/Patient/1", "", 503),
+            e(0, "GET", "/r4/Patient/1", "", 499),
+        ] {
+            failed.client_gone = failed.status == 499;
+            let tight = report(
+                &[failed.clone(), e(200, "GET", "/r4/Patient/1", "", 200)],
+                Some("app"),
+            );
+            assert_eq!(tight.error_handling.unavailable.retried_too_early, 1);
+            assert_eq!(tight.checks["handles_5xx"].status, CheckStatus::NotMet);
+            let patient = report(
+                &[failed, e(1_000, "GET", "/r4/Patient/1", "", 200)],
+                Some("app"),
+            );
+            assert_eq!(patient.checks["handles_5xx"].status, CheckStatus::Met);
+        }
     }
 
     #[test]

@@ -264,3 +264,32 @@ async fn the_report_in_junit_xml() {
         400
     );
 }
+
+/// After a 503 without `Retry-After`, repeating at once is a tight loop (not met); waiting a
+/// second on the sandbox clock is the back-off expected (met).
+#[tokio::test]
+async fn a_tight_retry_loop_after_a_5xx_is_caught_even_without_retry_after() {
+    for wait in [0, 1] {
+        let app = spawn_app().await;
+        let token = app.login(JASON, "patient/*.read").await;
+        let access = token["access_token"].as_str().unwrap();
+        let patient = format!("/r4/Patient/{}", token["patient"].as_str().unwrap());
+        app.post_json(
+            "/sandbox/api/faults",
+            json!({"target": "fhir", "status": 503}),
+        )
+        .await;
+        assert_eq!(app.get_with_token(&patient, access).await.status(), 503);
+        if wait > 0 {
+            app.advance_clock(wait).await;
+        }
+        assert_eq!(app.get_with_token(&patient, access).await.status(), 200);
+        let found = report(&app, "sandbox-app").await;
+        let expected = if wait == 0 { "not_met" } else { "met" };
+        assert_eq!(
+            status(&found, "handles_5xx"),
+            expected,
+            "waited {wait} s: {found}"
+        );
+    }
+}
