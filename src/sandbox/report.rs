@@ -313,7 +313,8 @@ fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
 
 /// The checks that look at each request's own parameters: `state` on every authorization
 /// request (RFC 6749 §10.12), `nonce` when it asks for `openid` (OpenID Connect Core §3.1.2.1,
-/// §15.5.2), and no token in any URL (RFC 6750 §2.3, RFC 9700 §4.3.2).
+/// §15.5.2), one client authentication method per request (RFC 6749 §2.3), and no token in any
+/// URL (RFC 6750 §2.3, RFC 9700 §4.3.2).
 fn request_checks(entries: &[&LoggedRequest], checks: &mut BTreeMap<&'static str, Check>) {
     let authorize: Vec<&LoggedRequest> = entries
         .iter()
@@ -344,6 +345,20 @@ fn request_checks(entries: &[&LoggedRequest], checks: &mut BTreeMap<&'static str
             |e| param(&params(&e.query), "nonce").is_none(),
             "Sends a nonce with every authorization request that asks for openid, and checks it in the id_token (OpenID Connect Core §3.1.2.1)",
             "no authorization request asked for openid",
+        ),
+    );
+    let authenticated: Vec<&LoggedRequest> = entries
+        .iter()
+        .copied()
+        .filter(|e| e.client_auth.is_some())
+        .collect();
+    checks.insert(
+        "one_client_auth_method",
+        per_request(
+            &authenticated,
+            |e| e.client_auth.is_some_and(|m| m.contains('+')),
+            "Authenticates with one method per request: HTTP Basic or client_secret in the body, never both (RFC 6749 §2.3)",
+            "no client authentication at the token, introspection or revocation endpoint",
         ),
     );
     let bearer: Vec<&LoggedRequest> = entries
@@ -569,6 +584,7 @@ mod tests {
         second_page.followed_next = true;
         let mut refresh = e(8_000, "POST", "/oauth2/token", "", 200);
         refresh.grant_type = Some("refresh_token".into());
+        refresh.client_auth = Some("client_secret_post");
         let log = vec![
             e(0, "GET", "/.well-known/smart-configuration", "", 200),
             e(

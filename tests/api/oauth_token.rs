@@ -559,6 +559,16 @@ async fn two_client_authentication_methods_in_one_request_are_refused() {
         .collect();
     assert!(methods.contains(&"client_secret_post"), "{methods:?}");
     assert!(methods.contains(&"client_secret_basic"), "{methods:?}");
+    // The report names every request that carried both.
+    let report: Value = app
+        .get("/sandbox/api/report?client_id=sandbox-app")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let check = &report["checks"]["one_client_auth_method"];
+    assert_eq!(check["status"], "not_met", "{report}");
+    assert_eq!(check["offending"].as_array().unwrap().len(), 8, "{check}");
 }
 
 /// SMART client-js refreshes a public app's token with `grant_type` and `refresh_token` alone:

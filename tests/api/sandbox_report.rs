@@ -80,6 +80,8 @@ async fn a_well_behaved_client_meets_the_expectations_it_was_tested_on() {
         "token_refresh",
         "handles_401",
         "handles_429",
+        "one_client_auth_method",
+        "tokens_not_in_urls",
     ] {
         assert_eq!(status(&report, check), "met", "{check}: {report}");
     }

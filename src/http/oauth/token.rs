@@ -41,6 +41,21 @@ fn read_form<T: for<'de> Deserialize<'de>>(
     form::parse(body).map_err(invalid_request)
 }
 
+/// Tells the request log when a request carries two client authentication methods, which
+/// `client_credentials` refuses (RFC 6749 §2.3): the report names such requests.
+fn note_both_methods(context: &RequestContext, request: &TokenRequest) {
+    let body_secret = request
+        .client_secret
+        .as_ref()
+        .is_some_and(|s| !s.is_empty());
+    if body_secret && matches!(context.caller.credential, Credential::Basic(_)) {
+        context.notes.client_auth(BOTH_METHODS);
+    }
+}
+
+/// The request log's `client_auth` for a request that used HTTP Basic and a body secret.
+const BOTH_METHODS: &str = "client_secret_basic+client_secret_post";
+
 /// The HTTP Basic credentials the request-context layer decoded (RFC 6749 §2.3.1), if any.
 fn basic_credentials(caller: &Caller) -> Result<Option<(String, Secret)>, OAuthError> {
     match &caller.credential {
@@ -74,6 +89,7 @@ pub async fn token(
     let result = (|| {
         let request: TokenRequest = read_form(&headers, &body)?;
         context.notes.grant_type(request.grant_type.as_deref());
+        note_both_methods(&context, &request);
         let creds = token_client(
             &state.oauth,
             &request,
@@ -122,6 +138,7 @@ fn authenticated_token(
         client_secret: f.client_secret,
         ..Default::default()
     };
+    note_both_methods(context, &as_request);
     let creds = client_credentials(&as_request, basic_credentials(&context.caller)?)?;
     context.notes.client_auth(creds.method());
     authenticate(&state.oauth, &creds)?;
