@@ -105,6 +105,10 @@ impl LogNotes {
         self.lock().offered_next = url;
     }
 
+    pub fn expires_in(&self, seconds: i64) {
+        self.lock().expires_in = Some(seconds);
+    }
+
     pub fn client_auth(&self, method: &'static str) {
         self.lock().client_auth = Some(method);
     }
@@ -256,6 +260,7 @@ impl Pending {
             followed_next: notes.followed_next,
             offered_next: notes.offered_next.is_some(),
             client_gone,
+            expires_in: notes.expires_in,
             endpoint: Some(endpoint),
         });
     }

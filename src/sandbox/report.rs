@@ -4,7 +4,7 @@
 //! `next` links, refreshed its token, and repeated a request after a 401, 429 or 5xx (no sooner
 //! than `Retry-After`). Each expectation ends in a check that a contract test can assert on.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
@@ -366,6 +366,36 @@ fn request_checks(entries: &[&LoggedRequest], checks: &mut BTreeMap<&'static str
         .copied()
         .filter(|e| e.endpoint.as_ref().is_some_and(Endpoint::takes_bearer))
         .collect();
+    // Each bearer request against the newest token its client had been issued before it: when
+    // that token's expires_in had passed, the client sent an expired token without refreshing.
+    let mut expiry: HashMap<Option<&str>, i64> = HashMap::new();
+    let mut after_a_token: Vec<(&LoggedRequest, i64)> = Vec::new();
+    for e in entries {
+        if e.endpoint.as_ref().is_some_and(Endpoint::takes_bearer) {
+            if let Some(&expires_ms) = expiry.get(&e.client_id.as_deref()) {
+                after_a_token.push((e, expires_ms));
+            }
+        }
+        if let Some(seconds) = e.expires_in {
+            let expires_ms = e.at_ms.saturating_add(seconds.saturating_mul(1000));
+            expiry.insert(e.client_id.as_deref(), expires_ms);
+        }
+    }
+    let expired: Vec<u64> = after_a_token
+        .iter()
+        .filter(|(e, expires_ms)| e.at_ms >= *expires_ms)
+        .map(|(e, _)| e.seq)
+        .collect();
+    let after_a_token: Vec<&LoggedRequest> = after_a_token.iter().map(|(e, _)| *e).collect();
+    checks.insert(
+        "refreshes_before_expiry",
+        per_request(
+            &after_a_token,
+            |e| expired.contains(&e.seq),
+            "Gets a new access token once expires_in has passed instead of sending the expired one (SMART App Launch: refresh before the token expires)",
+            "no bearer request after a token response",
+        ),
+    );
     checks.insert(
         "tokens_not_in_urls",
         per_request(
@@ -548,6 +578,7 @@ mod tests {
             followed_next: false,
             offered_next: false,
             client_gone: false,
+            expires_in: None,
             endpoint: Some(endpoint_of(method, path)),
         }
     }
@@ -585,6 +616,7 @@ mod tests {
         let mut refresh = e(8_000, "POST", "/oauth2/token", "", 200);
         refresh.grant_type = Some("refresh_token".into());
         refresh.client_auth = Some("client_secret_post");
+        refresh.expires_in = Some(3600);
         let log = vec![
             e(0, "GET", "/.well-known/smart-configuration", "", 200),
             e(

@@ -35,6 +35,8 @@ pub struct Notes {
     pub client_id: Option<ClientId>,
     /// How the client authenticated at the token, introspection or revocation endpoint.
     pub client_auth: Option<&'static str>,
+    /// The `expires_in` of the access token a token response issued.
+    pub expires_in: Option<i64>,
 }
 
 /// One answered request as the control API shows it.
@@ -75,6 +77,9 @@ pub struct LoggedRequest {
     /// The client went away before the response was sent (status 499).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub client_gone: bool,
+    /// The `expires_in` of the access token this token response issued, for the report.
+    #[serde(skip)]
+    pub expires_in: Option<i64>,
     /// The endpoint that answered, for the report.
     #[serde(skip)]
     pub endpoint: Option<Endpoint>,
@@ -242,6 +247,7 @@ mod tests {
             followed_next: false,
             offered_next: false,
             client_gone: false,
+            expires_in: None,
             endpoint: None,
         }
     }

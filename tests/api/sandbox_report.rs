@@ -295,3 +295,45 @@ async fn a_tight_retry_loop_after_a_5xx_is_caught_even_without_retry_after() {
         );
     }
 }
+
+/// A client that sends its access token after `expires_in` has passed, without refreshing first,
+/// is named; one that refreshes once the hour is over meets the check.
+#[tokio::test]
+async fn a_token_sent_after_its_expires_in_is_caught() {
+    for refreshes_first in [false, true] {
+        let app = spawn_app().await;
+        let token = app.login(JASON, "patient/*.read").await;
+        let patient = format!("/r4/Patient/{}", token["patient"].as_str().unwrap());
+        let mut access = token["access_token"].as_str().unwrap().to_owned();
+        assert_eq!(app.get_with_token(&patient, &access).await.status(), 200);
+        app.advance_clock(3600).await;
+        if refreshes_first {
+            let refreshed: Value = app
+                .post_form(
+                    "/oauth2/token",
+                    &[
+                        ("grant_type", "refresh_token"),
+                        ("refresh_token", token["refresh_token"].as_str().unwrap()),
+                        ("client_id", "sandbox-app"),
+                        ("client_secret", "sandbox-secret"),
+                    ],
+                )
+                .await
+                .json()
+                .await
+                .unwrap();
+            access = refreshed["access_token"].as_str().unwrap().to_owned();
+        }
+        let late = app.get_with_token(&patient, &access).await.status();
+        let found = report(&app, "sandbox-app").await;
+        let check = &found["checks"]["refreshes_before_expiry"];
+        if refreshes_first {
+            assert_eq!(late, 200);
+            assert_eq!(check["status"], "met", "{found}");
+        } else {
+            assert_eq!(late, 401);
+            assert_eq!(check["status"], "not_met", "{found}");
+            assert_eq!(check["offending"].as_array().unwrap().len(), 1, "{check}");
+        }
+    }
+}

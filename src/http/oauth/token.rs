@@ -104,6 +104,7 @@ pub async fn token(
     })();
     match result {
         Ok(mut response) => {
+            context.notes.expires_in(response.expires_in);
             // An injected id_token fault (docs/sandbox-tools.md#faults): well-formed, one flaw.
             if let (Some(Extension(flaw)), Some(id_token)) = (flaw, response.id_token.as_ref()) {
                 match flawed(&state.oauth.keys, id_token.expose(), flaw, now) {
