@@ -222,6 +222,20 @@ impl TestApp {
             .await
     }
 
+    /// A refresh by the built-in confidential app, its secret in the body.
+    pub async fn refresh(&self, refresh_token: &str) -> reqwest::Response {
+        self.post_form(
+            "/oauth2/token",
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token),
+                ("client_id", "sandbox-app"),
+                ("client_secret", "sandbox-secret"),
+            ],
+        )
+        .await
+    }
+
     /// The authorization-code exchange with the client secret in the body (1upHealth's shape).
     pub async fn exchange_code_as(
         &self,

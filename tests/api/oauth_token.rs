@@ -98,17 +98,7 @@ async fn code_replay_fails_and_revokes_the_tokens_it_issued() {
         401,
         "revoked by the replay"
     );
-    let refresh = app
-        .post_form(
-            "/oauth2/token",
-            &[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", first["refresh_token"].as_str().unwrap()),
-                ("client_id", "sandbox-app"),
-                ("client_secret", "sandbox-secret"),
-            ],
-        )
-        .await;
+    let refresh = app.refresh(first["refresh_token"].as_str().unwrap()).await;
     assert_eq!(
         error_of(refresh).await.1,
         "invalid_grant",

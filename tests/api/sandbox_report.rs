@@ -52,15 +52,7 @@ async fn a_well_behaved_client_meets_the_expectations_it_was_tested_on() {
     app.advance_clock(3601).await;
     assert_eq!(app.get_with_token(&patient, &access).await.status(), 401);
     let refreshed: Value = app
-        .post_form(
-            "/oauth2/token",
-            &[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", token["refresh_token"].as_str().unwrap()),
-                ("client_id", "sandbox-app"),
-                ("client_secret", "sandbox-secret"),
-            ],
-        )
+        .refresh(token["refresh_token"].as_str().unwrap())
         .await
         .json()
         .await
@@ -309,15 +301,7 @@ async fn a_token_sent_after_its_expires_in_is_caught() {
         app.advance_clock(3600).await;
         if refreshes_first {
             let refreshed: Value = app
-                .post_form(
-                    "/oauth2/token",
-                    &[
-                        ("grant_type", "refresh_token"),
-                        ("refresh_token", token["refresh_token"].as_str().unwrap()),
-                        ("client_id", "sandbox-app"),
-                        ("client_secret", "sandbox-secret"),
-                    ],
-                )
+                .refresh(token["refresh_token"].as_str().unwrap())
                 .await
                 .json()
                 .await
