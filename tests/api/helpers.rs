@@ -222,6 +222,36 @@ impl TestApp {
             .await
     }
 
+    /// An id_token checked as a careful client of the built-in app checks it (OpenID Connect
+    /// Core §3.1.3.7): a key the JWKS lists under its `kid`, RS256, `iss`, `aud`, `exp`.
+    /// The claims, or what failed.
+    pub async fn validate_id_token(&self, id_token: &str) -> Result<Value, String> {
+        let header = jsonwebtoken::decode_header(id_token).map_err(|e| format!("header: {e}"))?;
+        let jwks: Value = self
+            .get("/.well-known/jwks.json")
+            .await
+            .json()
+            .await
+            .expect("the JWKS");
+        let jwk = jwks["keys"]
+            .as_array()
+            .expect("keys")
+            .iter()
+            .find(|k| k["kid"].as_str() == header.kid.as_deref())
+            .ok_or("kid not in the JWKS")?;
+        let key = jsonwebtoken::DecodingKey::from_rsa_components(
+            jwk["n"].as_str().expect("n"),
+            jwk["e"].as_str().expect("e"),
+        )
+        .map_err(|e| e.to_string())?;
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+        validation.set_audience(&["sandbox-app"]);
+        validation.set_issuer(&[self.url.as_str()]);
+        jsonwebtoken::decode::<Value>(id_token, &key, &validation)
+            .map(|data| data.claims)
+            .map_err(|e| e.to_string())
+    }
+
     /// A refresh by the built-in confidential app, its secret in the body.
     pub async fn refresh(&self, refresh_token: &str) -> reqwest::Response {
         self.post_form(

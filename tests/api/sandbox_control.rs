@@ -303,23 +303,13 @@ async fn signing_keys_rotate_with_an_overlap_and_the_old_key_can_be_dropped() {
 
     let after = app.login(JASON, "patient/*.read openid").await;
     assert_eq!(kid_of(&after), new_kid);
-    // The new id_token verifies with the JWKS key its kid names.
-    let keys = jwks().await;
-    let jwk = keys["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|k| k["kid"] == new_kid.as_str())
-        .unwrap();
-    let decoding = jsonwebtoken::DecodingKey::from_rsa_components(
-        jwk["n"].as_str().unwrap(),
-        jwk["e"].as_str().unwrap(),
-    )
-    .unwrap();
-    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
-    validation.set_audience(&["sandbox-app"]);
-    jsonwebtoken::decode::<Value>(after["id_token"].as_str().unwrap(), &decoding, &validation)
+    // The new id_token verifies with the JWKS key its kid names, and so does the old one.
+    app.validate_id_token(after["id_token"].as_str().unwrap())
+        .await
         .expect("the rotated key verifies the new id_token");
+    app.validate_id_token(before["id_token"].as_str().unwrap())
+        .await
+        .expect("during the overlap the old key still verifies the old id_token");
 
     let dropped: Value = app
         .post_json("/sandbox/api/keys/drop-previous", json!({}))
@@ -328,6 +318,13 @@ async fn signing_keys_rotate_with_an_overlap_and_the_old_key_can_be_dropped() {
         .await
         .unwrap();
     assert_eq!(dropped["jwks_kids"], json!([new_kid]));
+    assert_eq!(
+        app.validate_id_token(before["id_token"].as_str().unwrap())
+            .await
+            .unwrap_err(),
+        "kid not in the JWKS",
+        "after the overlap the old key's id_tokens no longer verify"
+    );
     assert_eq!(jwks_kids(jwks().await), vec![new_kid.clone()]);
     let shown: Value = app.get("/sandbox/api/keys").await.json().await.unwrap();
     assert_eq!(shown["kid"], new_kid.as_str());
