@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use url::Url;
 
+use super::scopes::GrantedScopes;
 use super::secret::Secret;
 use crate::ids::ClientId;
 
@@ -36,9 +37,45 @@ pub struct App {
     pub public: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scopes: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "RefreshTokens::is_default")]
+    pub refresh_tokens: RefreshTokens,
     /// Built-in apps accept any loopback `http` redirect and are never persisted.
     #[serde(skip)]
     pub builtin: bool,
+}
+
+/// When the token endpoint issues a refresh token (docs/apps.md#refresh-tokens).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RefreshTokens {
+    /// With every token response, whatever the scopes: 1upHealth's behaviour.
+    #[default]
+    Always,
+    /// Only when `offline_access` or `online_access` was granted, as SMART App Launch
+    /// describes: an app that forgets to ask gets none.
+    OfflineAccess,
+}
+
+impl RefreshTokens {
+    fn is_default(&self) -> bool {
+        *self == RefreshTokens::Always
+    }
+
+    /// The value as registration metadata and the portal name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefreshTokens::Always => "always",
+            RefreshTokens::OfflineAccess => "offline_access",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<RefreshTokens> {
+        match value {
+            "always" => Some(RefreshTokens::Always),
+            "offline_access" => Some(RefreshTokens::OfflineAccess),
+            _ => None,
+        }
+    }
 }
 
 /// What a person or a client asks to register.
@@ -48,9 +85,20 @@ pub struct NewApp {
     pub redirect_uris: Vec<String>,
     pub public: bool,
     pub scopes: Option<Vec<String>>,
+    pub refresh_tokens: RefreshTokens,
 }
 
 impl App {
+    /// Whether a token response for `scopes` carries a refresh token.
+    pub fn issues_refresh_token(&self, scopes: &GrantedScopes) -> bool {
+        match self.refresh_tokens {
+            RefreshTokens::Always => true,
+            RefreshTokens::OfflineAccess => {
+                scopes.contains("offline_access") || scopes.contains("online_access")
+            }
+        }
+    }
+
     /// Whether `uri` may receive this app's codes: exact string comparison, except that for a
     /// registered loopback URI any port matches (RFC 8252 §7.3).
     pub fn accepts_redirect(&self, uri: &str) -> bool {
@@ -146,6 +194,7 @@ pub fn builtin_apps() -> [App; 2] {
             redirect_uris: vec![SANDBOX_DEFAULT_REDIRECT.to_owned()],
             public: false,
             scopes: None,
+            refresh_tokens: RefreshTokens::Always,
             builtin: true,
         },
         App {
@@ -155,6 +204,7 @@ pub fn builtin_apps() -> [App; 2] {
             redirect_uris: vec![SANDBOX_DEFAULT_REDIRECT.to_owned()],
             public: true,
             scopes: None,
+            refresh_tokens: RefreshTokens::Always,
             builtin: true,
         },
     ]
@@ -255,6 +305,7 @@ fn validate_new(new: NewApp, strict: bool) -> Result<App, String> {
         redirect_uris,
         public: new.public,
         scopes: new.scopes,
+        refresh_tokens: new.refresh_tokens,
         builtin: false,
     })
 }
@@ -331,7 +382,7 @@ mod tests {
                 name: "P".into(),
                 redirect_uris: vec!["https://a.example/cb".into()],
                 public: true,
-                scopes: None,
+                ..Default::default()
             },
             false,
         )
@@ -374,6 +425,7 @@ mod properties {
                 redirect_uris: vec!["https://app.example/cb".into()],
                 public: true,
                 scopes: None,
+                refresh_tokens: RefreshTokens::Always,
                 builtin: false,
             };
             prop_assert_eq!(app.accepts_redirect(&candidate), candidate == "https://app.example/cb");
@@ -388,6 +440,7 @@ mod properties {
                 redirect_uris: vec![],
                 public: false,
                 scopes: None,
+                refresh_tokens: RefreshTokens::Always,
                 builtin: false,
             };
             prop_assert_eq!(app.secret_matches(&presented), presented == secret);

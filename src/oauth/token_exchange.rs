@@ -55,7 +55,10 @@ pub struct TokenResponse {
     pub expires_in: i64,
     pub scope: String,
     pub patient: String,
-    pub refresh_token: Secret,
+    /// Absent when the app gets refresh tokens only with `offline_access` and did not ask
+    /// (docs/apps.md#refresh-tokens).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<Secret>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<Secret>,
 }
@@ -285,7 +288,9 @@ fn authorization_code(
         expires_at: now.plus(server.config.refresh_token_ttl),
         family: code.to_owned(),
     };
-    let refresh_token = server.grants.issue_refresh(refresh.clone());
+    let refresh_token = app
+        .issues_refresh_token(&grant.scopes)
+        .then(|| server.grants.issue_refresh(refresh.clone()));
     respond(
         server,
         &refresh,
@@ -329,14 +334,14 @@ fn refresh(
     } else {
         token.to_owned()
     };
-    respond(server, &grant, scopes, refresh_token, None, now)
+    respond(server, &grant, scopes, Some(refresh_token), None, now)
 }
 
 fn respond(
     server: &OAuthServer,
     grant: &RefreshGrant,
     scopes: GrantedScopes,
-    refresh_token: String,
+    refresh_token: Option<String>,
     nonce: Option<&str>,
     now: UnixTime,
 ) -> Result<TokenResponse, OAuthError> {
@@ -364,7 +369,7 @@ fn respond(
         expires_in: server.config.access_token_ttl,
         scope: scopes.to_string(),
         patient: grant.patient_id.to_string(),
-        refresh_token: refresh_token.into(),
+        refresh_token: refresh_token.map(Secret::from),
         id_token: id_token.map(Secret::from),
     })
 }

@@ -76,6 +76,7 @@ fn redirect_uris(registered: &str) {
             redirect_uris: vec![registered.to_owned()],
             public: true,
             scopes: None,
+            refresh_tokens: Default::default(),
             builtin: false,
         };
         assert!(app.accepts_redirect(registered));

@@ -845,3 +845,82 @@ async fn discovery_documents_are_absolute_and_complete() {
         .unwrap();
     assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
 }
+
+#[tokio::test]
+async fn an_app_registered_for_offline_access_gets_refresh_tokens_only_when_it_asks() {
+    let app = spawn_app().await;
+    let registered: Value = app
+        .post_json(
+            "/oauth2/register",
+            json!({"client_name": "Careful", "redirect_uris": ["https://c.example/cb"],
+                   "refresh_tokens": "offline_access"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(registered["refresh_tokens"], "offline_access");
+    let (id, secret) = (
+        registered["client_id"].as_str().unwrap(),
+        registered["client_secret"].as_str().unwrap(),
+    );
+    let app = &app;
+    let login = |scope: &'static str| async move {
+        let code = app.headless_code(id, JASON, json!({"scope": scope})).await;
+        let response = app.exchange_code_as(&code, id, secret).await;
+        assert_eq!(response.status(), 200);
+        response.json::<Value>().await.unwrap()
+    };
+
+    let forgot = login("patient/*.read").await;
+    assert!(forgot["access_token"].is_string());
+    assert!(
+        forgot.get("refresh_token").is_none(),
+        "no offline_access, no refresh token: {forgot}"
+    );
+
+    for scope in [
+        "patient/*.read offline_access",
+        "patient/*.read online_access",
+    ] {
+        let asked = login(scope).await;
+        let refresh_token = asked["refresh_token"].as_str().expect("refresh_token");
+        let refreshed = app
+            .post_form(
+                "/oauth2/token",
+                &[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", refresh_token),
+                    ("client_id", id),
+                    ("client_secret", secret),
+                ],
+            )
+            .await;
+        assert_eq!(refreshed.status(), 200, "{scope}");
+    }
+
+    // The default, as Demo Health Plan: a refresh token with every response.
+    assert!(app.login(JASON, "patient/*.read").await["refresh_token"].is_string());
+    let default: Value = app
+        .post_json(
+            "/oauth2/register",
+            json!({"client_name": "Default", "redirect_uris": ["https://d.example/cb"]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(default["refresh_tokens"], "always");
+
+    let unknown = app
+        .post_json(
+            "/oauth2/register",
+            json!({"client_name": "X", "redirect_uris": ["https://x.example/cb"],
+                   "refresh_tokens": "sometimes"}),
+        )
+        .await;
+    assert_eq!(
+        error_of(unknown).await,
+        (400, "invalid_client_metadata".into())
+    );
+}

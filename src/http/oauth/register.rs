@@ -1,6 +1,6 @@
 //! `POST /oauth2/register`: RFC 7591 dynamic client registration. Accepts the RFC's metadata
-//! (`client_name`, `redirect_uris`, `token_endpoint_auth_method: none` for public apps, `scope`)
-//! and answers 201 with the credentials, or 400 with an RFC 7591 §3.2.2 error.
+//! (`client_name`, `redirect_uris`, `token_endpoint_auth_method: none` for public apps, `scope`),
+//! plus the sandbox's `refresh_tokens` (docs/apps.md#refresh-tokens), and answers 201 with the credentials, or 400 with an RFC 7591 §3.2.2 error.
 
 use crate::clock::UnixTime;
 use axum::Json;
@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::http::request_context::Now;
-use crate::oauth::apps::{App, NewApp};
+use crate::oauth::apps::{App, NewApp, RefreshTokens};
 use crate::oauth::{ErrorCode, OAuthError};
 use crate::state::AppState;
 
@@ -23,6 +23,8 @@ struct Registration {
     redirect_uris: Vec<String>,
     token_endpoint_auth_method: Option<String>,
     scope: Option<String>,
+    /// payer-sandbox's extension (docs/apps.md#refresh-tokens): `always` or `offline_access`.
+    refresh_tokens: Option<String>,
 }
 
 pub async fn register(State(state): State<AppState>, Now(now): Now, body: Bytes) -> Response {
@@ -47,6 +49,21 @@ pub async fn register(State(state): State<AppState>, Now(now): Now, body: Bytes)
             .into_response();
         }
     };
+    let refresh_tokens = match registration.refresh_tokens.as_deref() {
+        None => RefreshTokens::default(),
+        Some(value) => {
+            match RefreshTokens::parse(value) {
+                Some(policy) => policy,
+                None => {
+                    return OAuthError::new(
+                    ErrorCode::InvalidClientMetadata,
+                    format!("refresh_tokens {value:?} is not supported: use always or offline_access"),
+                )
+                .into_response();
+                }
+            }
+        }
+    };
     let new = NewApp {
         name: registration.client_name.unwrap_or_default(),
         redirect_uris: registration.redirect_uris,
@@ -54,6 +71,7 @@ pub async fn register(State(state): State<AppState>, Now(now): Now, body: Bytes)
         scopes: registration
             .scope
             .map(|s| s.split_ascii_whitespace().map(str::to_owned).collect()),
+        refresh_tokens,
     };
     match state.oauth.register(new) {
         Ok(app) => (StatusCode::CREATED, Json(metadata(&app, now))).into_response(),
@@ -75,6 +93,7 @@ fn metadata(app: &App, now: UnixTime) -> serde_json::Value {
         "grant_types": ["authorization_code", "refresh_token"],
         "response_types": ["code"],
         "token_endpoint_auth_method": if app.public { "none" } else { "client_secret_basic" },
+        "refresh_tokens": app.refresh_tokens.as_str(),
     });
     if let Some(secret) = &app.client_secret {
         body["client_secret"] = json!(secret);

@@ -12,7 +12,7 @@ use crate::data::Member;
 use crate::http::form;
 use crate::http::pages::{error_page, render};
 use crate::http::request_context::Now;
-use crate::oauth::apps::{App, NewApp, split_redirect_list};
+use crate::oauth::apps::{App, NewApp, RefreshTokens, split_redirect_list};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -44,6 +44,8 @@ struct RegisterForm {
     redirect_uris: String,
     #[serde(default)]
     app_type: String,
+    #[serde(default)]
+    refresh_tokens: String,
 }
 
 pub async fn landing(State(state): State<AppState>) -> Response {
@@ -91,6 +93,7 @@ pub async fn register(State(state): State<AppState>, Now(now): Now, body: Bytes)
         redirect_uris: split_redirect_list(&f.redirect_uris),
         public: f.app_type == "public",
         scopes: None,
+        refresh_tokens: RefreshTokens::parse(&f.refresh_tokens).unwrap_or_default(),
     });
     let csrf = state.csrf.issue(now);
     let (status, created, error) = match result {
