@@ -1,7 +1,8 @@
 """The curated test members of payer-sandbox.
 
-Each function returns (file slug, Member) with the member's Patient, RelatedPerson,
-Coverage(s), ExplanationOfBenefit and clinical resources.
+Each function returns (file slug, Member) with the member's Patient and whatever else the plan
+has on file for them: RelatedPerson, Coverage(s), ExplanationOfBenefit and clinical resources
+(none at all for member 6).
 """
 
 import clinical
@@ -665,7 +666,20 @@ def walter_okafor(numbers):
     return "member-05-walter-okafor", m
 
 
-ALL = [jason_argonaut, rosa_delgado, ethan_nakamura, carin_bluebutton, walter_okafor]
+# ========================================================================== 6
+def noelle_ferreira(numbers):
+    """A newly enrolled member with nothing on file yet: the Patient and no other resource (no
+    Coverage, no claims, no clinical records), so every search of her data is empty."""
+    m = Member(numbers, "noelle-ferreira", "noelle-ferreira", "NF")
+    m.add(patient_resource(
+        pid=m.pid, given="Noelle", family="Ferreira", gender="female", birth_date="1998-02-11",
+        member_id="08-testmemid6", payer_id=DHP, address=("3140 Bryant Avenue South", "Minneapolis", "MN", "55408"),
+        phone="612-555-0158", email="noelle.ferreira@example.com", last_updated="2026-11-02T09:30:00Z",
+        address_since="2026-09-01"))
+    return "member-06-noelle-ferreira", m
+
+
+ALL = [jason_argonaut, rosa_delgado, ethan_nakamura, carin_bluebutton, walter_okafor, noelle_ferreira]
 
 # For seed-data/README.md: file slug -> (role, what is special about the member).
 NOTES = {
@@ -696,4 +710,11 @@ NOTES = {
         "EOBs that do not link to a Coverage resource: insurance.coverage carries only the member "
         "identifier and a display, as some payers' claim feeds do. A current Coverage exists but no "
         "EOB points to it."),
+    "member-06-noelle-ferreira": (
+        "Nothing on file",
+        "A newly enrolled member with nothing on file but her Patient: no Coverage, no EOB, no "
+        "RelatedPerson and no clinical records yet, so every search of her data (ExplanationOfBenefit, "
+        "Coverage, Condition, Observation, ...) returns an empty searchset with `total` 0; only Patient "
+        "and the Organization that assigned her member ID are readable. An app must handle a member "
+        "with nothing on file."),
 }

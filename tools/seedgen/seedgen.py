@@ -101,7 +101,7 @@ def _member_row(slug, resources):
 
 def readme(table):
     rows = "\n".join(_member_row(slug, res) for slug, res in table)
-    files = "\n".join(f"- `{slug}.json`: {members.NOTES[slug][0]}, {len(res)} resources" for slug, res in table)
+    files = "\n".join(f"- `{slug}.json`: {members.NOTES[slug][0]}, {len(res)} resource{'s' if len(res) != 1 else ''}" for slug, res in table)
     return README_TEMPLATE.format(rows=rows, files=files)
 
 

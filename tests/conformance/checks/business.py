@@ -320,3 +320,10 @@ def run(ds, report, seed_mode, today=None):
                         for r in ds.resources if r["resourceType"] in CLINICAL}
     report.rule("clinical resources for at least two members", "seed-data",
                 [] if len(clinical_members) >= 2 else [f"only {clinical_members}"])
+    # A member may have nothing on file but the Patient: apps must handle empty searchsets.
+    owned = set(clinical_members) | {("Patient", pid) for pid in eobs_by_patient} | \
+        {ref_key((c.get(k) or {}).get("reference")) for c in coverages for k in ("beneficiary", "subscriber")} | \
+        {ref_key((r.get("patient") or {}).get("reference")) for r in ds.of_type("RelatedPerson")}
+    empty = [p["id"] for p in patients if member_id(p) and ("Patient", p["id"]) not in owned]
+    report.rule("a member with nothing on file (no Coverage, EOB, RelatedPerson or clinical resource)",
+                "seed-data", [] if empty else ["none found"])
