@@ -314,6 +314,16 @@ def run_must_support(checker, seen_by_profile, report):
 
 
 # ---------------------------------------------------------------------- main
+def _files_below(root):
+    """Paths of every file under root, relative to it, with / separators."""
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for f in filenames:
+            out.append(os.path.relpath(os.path.join(dirpath, f), root).replace(os.sep, "/"))
+    return out
+
+
 def run_regeneration(seed_dir, report):
     """seed-data/ must be exactly what tools/seedgen/seedgen.py writes."""
     gen = os.path.join(os.path.dirname(os.path.dirname(HERE)), "tools", "seedgen", "seedgen.py")
@@ -326,13 +336,15 @@ def run_regeneration(seed_dir, report):
         if proc.returncode != 0:
             report.check("tools/seedgen/seedgen.py", [f"generator failed: {proc.stderr.strip()[-500:]}"])
             return
-        names = sorted(set(os.listdir(tmp)) | {n for n in os.listdir(seed_dir) if n.endswith((".json", ".md"))})
+        # Every file, in sub-directories too (as `diff -r`): the server embeds every .json and
+        # .ndjson file under seed-data/, so a hand-added file is as much drift as a hand edit.
+        names = sorted(set(_files_below(tmp)) | set(_files_below(seed_dir)))
         for name in names:
             a, b = os.path.join(tmp, name), os.path.join(seed_dir, name)
             if not os.path.exists(b):
                 problem = ["generated but missing from seed-data/"]
             elif not os.path.exists(a):
-                problem = ["in seed-data/ but not produced by the generator"]
+                problem = ["in seed-data/ but not produced by the generator: add it to tools/seedgen/ or delete it"]
             else:
                 problem = [] if open(a, "rb").read() == open(b, "rb").read() else \
                     ["differs from the generator's output: edit tools/seedgen/, re-run it and commit both"]
