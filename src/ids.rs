@@ -93,3 +93,19 @@ string_id!(
     /// An app's OAuth 2.0 `client_id`.
     ClientId
 );
+
+/// Which access token a request used or a token response issued, for the report's "went on
+/// with a flawed id_token" check (docs/sandbox-tools.md#report): the first 8 bytes of the
+/// token's SHA-256, so the log can match a use to its issue without holding the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TokenTag(u64);
+
+impl TokenTag {
+    pub fn of(token: &str) -> TokenTag {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(token.as_bytes());
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&digest[..8]);
+        TokenTag(u64::from_be_bytes(first))
+    }
+}

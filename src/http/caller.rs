@@ -8,7 +8,7 @@
 use crate::clock::UnixTime;
 use axum::http::{HeaderMap, header};
 
-use crate::ids::ClientId;
+use crate::ids::{ClientId, TokenTag};
 use crate::oauth::secret::Secret;
 use crate::oauth::token_exchange::{auth_scheme, parse_basic};
 use crate::oauth::token_store::{AccessGrant, TokenLookup};
@@ -63,6 +63,8 @@ pub struct Caller {
     /// The app the request comes from: HTTP Basic, else the bearer token's app (live or not),
     /// else `client_id` in the form body or the query.
     pub client_id: Option<ClientId>,
+    /// Which bearer token the request carried, for the report (never the token itself).
+    pub bearer_tag: Option<TokenTag>,
 }
 
 impl Caller {
@@ -70,6 +72,7 @@ impl Caller {
         Caller {
             credential: Credential::None,
             client_id: None,
+            bearer_tag: None,
         }
     }
 
@@ -83,27 +86,33 @@ impl Caller {
     }
 }
 
-/// The request's credential, parsed and looked up once.
-pub fn credential(state: &AppState, headers: &HeaderMap, now: UnixTime) -> Credential {
+/// The request's credential, parsed and looked up once, and the bearer token's tag.
+fn credential(
+    state: &AppState,
+    headers: &HeaderMap,
+    now: UnixTime,
+) -> (Credential, Option<TokenTag>) {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Credential::None;
+        return (Credential::None, None);
     };
     let Ok(value) = value.to_str() else {
-        return Credential::Unsupported;
+        return (Credential::Unsupported, None);
     };
     let Some((scheme, rest)) = auth_scheme(value.trim()) else {
-        return Credential::Unsupported;
+        return (Credential::Unsupported, None);
     };
     if scheme.eq_ignore_ascii_case("basic") {
         let decoded = parse_basic(value).ok();
-        Credential::Basic(decoded.map(|(client_id, secret)| BasicCredentials {
+        let basic = decoded.map(|(client_id, secret)| BasicCredentials {
             client_id,
             secret: secret.into(),
-        }))
+        });
+        (Credential::Basic(basic), None)
     } else if scheme.eq_ignore_ascii_case("bearer") && !rest.is_empty() {
-        Credential::Bearer(state.oauth.grants.lookup(rest, now))
+        let lookup = state.oauth.grants.lookup(rest, now);
+        (Credential::Bearer(lookup), Some(TokenTag::of(rest)))
     } else {
-        Credential::Unsupported
+        (Credential::Unsupported, None)
     }
 }
 
@@ -116,7 +125,7 @@ pub fn identify(
     form: Option<&[u8]>,
     now: UnixTime,
 ) -> Caller {
-    let credential = credential(state, headers, now);
+    let (credential, bearer_tag) = credential(state, headers, now);
     let from_credential = match &credential {
         Credential::Basic(Some(basic)) => Some(ClientId::new(basic.client_id.as_str())),
         Credential::Bearer(TokenLookup::Live(grant)) => Some(grant.client_id.clone()),
@@ -129,6 +138,7 @@ pub fn identify(
     Caller {
         credential,
         client_id,
+        bearer_tag,
     }
 }
 

@@ -23,7 +23,7 @@ use time::OffsetDateTime;
 
 use crate::http::MAX_BODY_BYTES;
 use crate::http::caller::{self, Caller};
-use crate::ids::ClientId;
+use crate::ids::{ClientId, TokenTag};
 use crate::sandbox::endpoint::Endpoint;
 use crate::sandbox::interaction::Interaction;
 use crate::sandbox::request_log::{LoggedRequest, Notes, redact_query};
@@ -107,6 +107,13 @@ impl LogNotes {
 
     pub fn expires_in(&self, seconds: i64) {
         self.lock().expires_in = Some(seconds);
+    }
+
+    /// The access token a token response issued, and the id_token flaw it carried.
+    pub fn issued(&self, access_token: &str, id_token_flaw: Option<&'static str>) {
+        let mut notes = self.lock();
+        notes.issued_token = Some(TokenTag::of(access_token));
+        notes.id_token_flaw = id_token_flaw;
     }
 
     pub fn client_auth(&self, method: &'static str) {
@@ -262,6 +269,9 @@ impl Pending {
             client_gone,
             expires_in: notes.expires_in,
             endpoint: Some(endpoint),
+            issued_token: notes.issued_token,
+            bearer_token: self.caller.bearer_tag,
+            id_token_flaw: notes.id_token_flaw,
         });
     }
 }

@@ -30,6 +30,20 @@ pub enum IdTokenFlaw {
     AlgNone,
 }
 
+impl IdTokenFlaw {
+    /// The fault's value, as the request log names the flaw.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdTokenFlaw::WrongKey => "wrong_key",
+            IdTokenFlaw::WrongIss => "wrong_iss",
+            IdTokenFlaw::WrongAud => "wrong_aud",
+            IdTokenFlaw::WrongNonce => "wrong_nonce",
+            IdTokenFlaw::Expired => "expired",
+            IdTokenFlaw::AlgNone => "alg_none",
+        }
+    }
+}
+
 /// `id_token` with `flaw` put in, re-signed as the flaw asks; the rest of its claims unchanged.
 pub fn flawed(
     keys: &KeyRing,
@@ -82,6 +96,20 @@ pub fn flawed(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_logged_name_is_the_fault_value() {
+        for flaw in [
+            IdTokenFlaw::WrongKey,
+            IdTokenFlaw::WrongIss,
+            IdTokenFlaw::WrongAud,
+            IdTokenFlaw::WrongNonce,
+            IdTokenFlaw::Expired,
+            IdTokenFlaw::AlgNone,
+        ] {
+            assert_eq!(serde_json::to_value(flaw).unwrap(), flaw.as_str());
+        }
+    }
     use crate::oauth::keys::SigningKey;
     use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 

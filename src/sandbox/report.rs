@@ -11,6 +11,7 @@ use serde::Serialize;
 use super::endpoint::Endpoint;
 use super::interaction::Interaction;
 use super::request_log::LoggedRequest;
+use crate::ids::TokenTag;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -396,6 +397,7 @@ fn request_checks(entries: &[&LoggedRequest], checks: &mut BTreeMap<&'static str
             "no bearer request after a token response",
         ),
     );
+    checks.insert("rejects_flawed_id_token", flawed_id_token_check(entries));
     checks.insert(
         "tokens_not_in_urls",
         per_request(
@@ -405,6 +407,56 @@ fn request_checks(entries: &[&LoggedRequest], checks: &mut BTreeMap<&'static str
             "no request to a bearer-protected endpoint",
         ),
     );
+}
+
+/// A token response whose id_token carried an injected flaw should be thrown away whole: a
+/// client that goes on to use its access token did not validate the id_token (OpenID Connect
+/// Core §3.1.3.7). Offending: the bearer requests made with such an access token.
+fn flawed_id_token_check(entries: &[&LoggedRequest]) -> Check {
+    const EXPECTATION: &str = "Validates the id_token (signature by a key in the JWKS, iss, aud, nonce, exp; never alg none) and discards a token response whose id_token fails (OpenID Connect Core §3.1.3.7)";
+    let flawed: HashMap<TokenTag, (u64, &'static str)> = entries
+        .iter()
+        .filter_map(|e| Some((e.issued_token?, (e.seq, e.id_token_flaw?))))
+        .collect();
+    if flawed.is_empty() {
+        return not_applicable(EXPECTATION, "no token response carried a flawed id_token");
+    }
+    let used: Vec<&LoggedRequest> = entries
+        .iter()
+        .copied()
+        .filter(|e| e.bearer_token.is_some_and(|t| flawed.contains_key(&t)))
+        .collect();
+    let mut accepted: Vec<(u64, &'static str)> = used
+        .iter()
+        .filter_map(|e| e.bearer_token.and_then(|t| flawed.get(&t)).copied())
+        .collect();
+    accepted.sort_unstable();
+    accepted.dedup();
+    let detail = if accepted.is_empty() {
+        format!(
+            "{} token response(s) carried a flawed id_token; none of their access tokens was used",
+            flawed.len()
+        )
+    } else {
+        let named: Vec<String> = accepted
+            .iter()
+            .map(|(seq, flaw)| format!("#{seq} ({flaw})"))
+            .collect();
+        format!(
+            "the access token of token response {} was used after its id_token failed validation",
+            named.join(", ")
+        )
+    };
+    Check {
+        status: if used.is_empty() {
+            CheckStatus::Met
+        } else {
+            CheckStatus::NotMet
+        },
+        expectation: EXPECTATION,
+        detail,
+        offending: used.iter().map(|e| e.seq).collect(),
+    }
 }
 
 fn not_applicable(expectation: &'static str, detail: &str) -> Check {
@@ -580,6 +632,9 @@ mod tests {
             client_gone: false,
             expires_in: None,
             endpoint: Some(endpoint_of(method, path)),
+            issued_token: None,
+            bearer_token: None,
+            id_token_flaw: None,
         }
     }
 
@@ -617,6 +672,16 @@ mod tests {
         refresh.grant_type = Some("refresh_token".into());
         refresh.client_auth = Some("client_secret_post");
         refresh.expires_in = Some(3600);
+        refresh.issued_token = Some(TokenTag::of("good"));
+        // A token response with a flawed id_token, thrown away: its access token is never used.
+        let mut flawed = e(8_200, "POST", "/oauth2/token", "", 200);
+        flawed.issued_token = Some(TokenTag::of("bad"));
+        flawed.id_token_flaw = Some("wrong_key");
+        let with_good = |at_ms, status| {
+            let mut request = e(at_ms, "GET", "/r4/Patient/1", "", status);
+            request.bearer_token = Some(TokenTag::of("good"));
+            request
+        };
         let log = vec![
             e(0, "GET", "/.well-known/smart-configuration", "", 200),
             e(
@@ -640,9 +705,10 @@ mod tests {
             second_page,
             e(7_000, "GET", "/r4/Patient/1", "", 401),
             refresh,
-            e(9_000, "GET", "/r4/Patient/1", "", 200),
-            e(9_500, "GET", "/r4/Patient/1", "", 503),
-            e(10_600, "GET", "/r4/Patient/1", "", 200),
+            flawed,
+            with_good(9_000, 200),
+            with_good(9_500, 503),
+            with_good(10_600, 200),
         ];
         let report = report(&log, Some("app"));
         for (id, check) in &report.checks {
@@ -653,6 +719,35 @@ mod tests {
         assert!(eob.search_params.contains("_include"));
         assert_eq!(report.oauth.refreshes, 1);
         assert_eq!(report.error_handling.unauthorized.recovered, 1);
+    }
+
+    #[test]
+    fn using_the_access_token_of_a_flawed_id_token_response_is_named() {
+        let mut flawed = e(1_000, "POST", "/oauth2/token", "", 200);
+        flawed.issued_token = Some(TokenTag::of("bad"));
+        flawed.id_token_flaw = Some("alg_none");
+        let mut good = e(2_000, "POST", "/oauth2/token", "", 200);
+        good.issued_token = Some(TokenTag::of("good"));
+        let with = |at_ms, token| {
+            let mut request = e(at_ms, "GET", "/r4/Patient/1", "", 200);
+            request.bearer_token = Some(TokenTag::of(token));
+            request
+        };
+        let mut log = vec![flawed, good, with(3_000, "good"), with(4_000, "bad")];
+        for (seq, entry) in log.iter_mut().enumerate() {
+            entry.seq = seq as u64 + 1;
+        }
+        let check = &report(&log, Some("app")).checks["rejects_flawed_id_token"];
+        assert_eq!(check.status, CheckStatus::NotMet);
+        assert_eq!(check.offending, vec![4]);
+        assert!(check.detail.contains("#1 (alg_none)"), "{}", check.detail);
+
+        log.pop();
+        let check = &report(&log, Some("app")).checks["rejects_flawed_id_token"];
+        assert_eq!(check.status, CheckStatus::Met, "{}", check.detail);
+        log.remove(0);
+        let check = &report(&log, Some("app")).checks["rejects_flawed_id_token"];
+        assert_eq!(check.status, CheckStatus::NotApplicable);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::sync::{Mutex, MutexGuard};
 use serde::Serialize;
 
 use super::endpoint::Endpoint;
-use crate::ids::ClientId;
+use crate::ids::{ClientId, TokenTag};
 
 pub const DEFAULT_CAPACITY: usize = 1000;
 /// Remembered `next` links: bounded so that a long soak does not grow memory.
@@ -37,6 +37,10 @@ pub struct Notes {
     pub client_auth: Option<&'static str>,
     /// The `expires_in` of the access token a token response issued.
     pub expires_in: Option<i64>,
+    /// The access token a token response issued.
+    pub issued_token: Option<TokenTag>,
+    /// The injected id_token flaw the token response carried (`wrong_key`, …).
+    pub id_token_flaw: Option<&'static str>,
 }
 
 /// One answered request as the control API shows it.
@@ -83,6 +87,15 @@ pub struct LoggedRequest {
     /// The endpoint that answered, for the report.
     #[serde(skip)]
     pub endpoint: Option<Endpoint>,
+    /// The access token this token response issued, for the report.
+    #[serde(skip)]
+    pub issued_token: Option<TokenTag>,
+    /// The bearer token this request carried, for the report.
+    #[serde(skip)]
+    pub bearer_token: Option<TokenTag>,
+    /// The injected id_token flaw this token response carried (`wrong_key`, `expired`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token_flaw: Option<&'static str>,
 }
 
 #[derive(Debug, Default)]
@@ -249,6 +262,9 @@ mod tests {
             client_gone: false,
             expires_in: None,
             endpoint: None,
+            issued_token: None,
+            bearer_token: None,
+            id_token_flaw: None,
         }
     }
 

@@ -321,3 +321,76 @@ async fn a_token_sent_after_its_expires_in_is_caught() {
         }
     }
 }
+
+/// `rejects_flawed_id_token`: a careful client validates each id_token, throws away a token
+/// response whose id_token fails and signs in again (met, no false alarm); a client that does
+/// not validate uses the access token that came with a flawed id_token (caught, its request
+/// named).
+#[tokio::test]
+async fn a_client_that_goes_on_with_a_flawed_id_token_is_caught() {
+    for careful in [true, false] {
+        let app = spawn_app().await;
+        let login = || async {
+            let code = app
+                .headless_code(
+                    "sandbox-app",
+                    JASON,
+                    json!({"scope": "openid patient/*.read", "nonce": "n-7"}),
+                )
+                .await;
+            app.exchange_code(&code)
+                .await
+                .json::<Value>()
+                .await
+                .unwrap()
+        };
+        let fault: Value = app
+            .post_json(
+                "/sandbox/api/faults",
+                json!({"target": "token", "id_token": "wrong_iss"}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let mut tokens = login().await;
+        let valid = app
+            .validate_id_token(tokens["id_token"].as_str().unwrap())
+            .await
+            .is_ok();
+        assert!(!valid, "the fault fired");
+        if careful {
+            tokens = login().await;
+            app.validate_id_token(tokens["id_token"].as_str().unwrap())
+                .await
+                .expect("the second id_token is good");
+        }
+        let patient = format!("/r4/Patient/{}", tokens["patient"].as_str().unwrap());
+        let read = app
+            .get_with_token(&patient, tokens["access_token"].as_str().unwrap())
+            .await;
+        assert_eq!(read.status(), 200);
+
+        let log: Vec<Value> = app.get("/sandbox/api/requests").await.json().await.unwrap();
+        let flawed = log
+            .iter()
+            .find(|e| e["id_token_flaw"] == "wrong_iss")
+            .expect("the log names the flaw");
+        assert_eq!(flawed["fault"], fault["id"]);
+        let read_seq = log.last().unwrap()["seq"].clone();
+
+        let report = report(&app, "sandbox-app").await;
+        let check = &report["checks"]["rejects_flawed_id_token"];
+        if careful {
+            assert_eq!(check["status"], "met", "{check}");
+            assert!(check.get("offending").is_none());
+        } else {
+            assert_eq!(check["status"], "not_met", "{check}");
+            assert_eq!(check["offending"], json!([read_seq]));
+            assert!(
+                check["detail"].as_str().unwrap().contains("wrong_iss"),
+                "{check}"
+            );
+        }
+    }
+}

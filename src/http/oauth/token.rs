@@ -106,12 +106,17 @@ pub async fn token(
         Ok(mut response) => {
             context.notes.expires_in(response.expires_in);
             // An injected id_token fault (docs/sandbox-tools.md#faults): well-formed, one flaw.
+            let mut put_in = None;
             if let (Some(Extension(flaw)), Some(id_token)) = (flaw, response.id_token.as_ref()) {
                 match flawed(&state.oauth.keys, id_token.expose(), flaw, now) {
-                    Ok(bad) => response.id_token = Some(bad.into()),
+                    Ok(bad) => {
+                        response.id_token = Some(bad.into());
+                        put_in = Some(flaw.as_str());
+                    }
                     Err(e) => tracing::error!("flawing an id_token failed: {e}"),
                 }
             }
+            context.notes.issued(response.access_token.expose(), put_in);
             no_store(Json(response).into_response())
         }
         Err(e) => e.into_response(),
