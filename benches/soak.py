@@ -26,7 +26,7 @@ BINARY = os.path.join(ROOT, "target", "release", "payer-sandbox")
 
 MIXED_LUA = r"""
 local codes, refresh, access = {}, {}, {}
-local members = {"08-testmemid", "08-testmemid2", "08-testmemid3", "08-testmemidstu2", "08-testmemid5"}
+local members = {"08-testmemid", "08-testmemid2", "08-testmemid3", "08-testmemidstu2", "08-testmemid5", "08-testmemid6"}
 local n = 0
 local form = {["Content-Type"] = "application/x-www-form-urlencoded"}
 local creds = "&client_id=sandbox-app&client_secret=sandbox-secret"

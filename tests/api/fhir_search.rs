@@ -629,3 +629,58 @@ async fn everything_handles_unknown_parameters_like_a_search() {
         assert!(!url.contains("foo"), "{relation}: {url}");
     }
 }
+
+/// docs/data.md#test-members: Noelle Ferreira has nothing on file but her Patient. Every search of
+/// a compartment type is an empty searchset (`total` 0, no entries), with and without `patient`;
+/// her Patient is found; `$everything` holds nothing of hers but the Patient.
+#[tokio::test]
+async fn a_member_with_nothing_on_file_gets_empty_searchsets_everywhere() {
+    use payer_sandbox::fhir::search_params::RESOURCES;
+    let app = spawn_app().await;
+    let tokens = app.login(crate::helpers::NOELLE, "patient/*.read").await;
+    let (token, patient) = (
+        tokens["access_token"].as_str().unwrap(),
+        tokens["patient"].as_str().unwrap(),
+    );
+    assert_eq!(patient, "noelle-ferreira");
+    let app = &app;
+    let bundle = |path: String| async move {
+        let response = app.get_with_token(&path, token).await;
+        assert_eq!(response.status(), 200, "{path}");
+        response.json::<Value>().await.unwrap()
+    };
+    let compartment_types: Vec<&str> = RESOURCES
+        .iter()
+        .filter(|r| !r.compartment.is_empty())
+        .map(|r| r.name)
+        .collect();
+    assert!(compartment_types.contains(&"ExplanationOfBenefit"));
+    assert!(compartment_types.contains(&"Coverage"));
+    for name in compartment_types {
+        for path in [
+            format!("/r4/{name}?patient={patient}"),
+            format!("/r4/{name}"),
+        ] {
+            let found = bundle(path.clone()).await;
+            assert_eq!(found["type"], "searchset", "{path}");
+            assert_eq!(found["total"], 0, "{path}");
+            assert!(found.get("entry").is_none(), "{path}: {found}");
+        }
+    }
+    let me = bundle(format!("/r4/Patient?_id={patient}")).await;
+    assert_eq!(me["total"], 1);
+    let everything = bundle(format!("/r4/Patient/{patient}/$everything")).await;
+    let types: BTreeSet<&str> = everything["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["resource"]["resourceType"].as_str().unwrap())
+        .collect();
+    assert!(types.contains("Patient"));
+    assert!(
+        types
+            .iter()
+            .all(|t| matches!(*t, "Patient" | "Organization")),
+        "only her Patient and the plan it names: {types:?}"
+    );
+}

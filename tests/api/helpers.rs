@@ -15,6 +15,8 @@ use reqwest::redirect::Policy;
 use serde_json::{Value, json};
 
 pub const JASON: &str = "08-testmemid";
+/// Noelle Ferreira: a member with nothing on file but her Patient (docs/data.md#seed-data).
+pub const NOELLE: &str = "08-testmemid6";
 
 /// The real binary, running on a free port; its stderr (the log) is collected as it is written.
 pub struct Running {
