@@ -35,6 +35,12 @@ impl UnixTime {
     pub const fn plus(self, seconds: i64) -> Self {
         Self(self.0.saturating_add(seconds))
     }
+
+    /// The UTC calendar date, as `(year, month, day)`: what an age is counted against.
+    pub fn utc_date(self) -> (i32, u8, u8) {
+        let at = OffsetDateTime::from_unix_timestamp(self.0).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        (at.year(), u8::from(at.month()), at.day())
+    }
 }
 
 impl From<OffsetDateTime> for UnixTime {

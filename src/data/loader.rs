@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use super::members::{CoverageFacts, Members, PatientFacts};
+use super::members::{MemberFacts, Members};
 use super::parse::{self, Origin};
 use super::sources::{self, InputFile, Unit, Units};
 use super::{Dataset, validate};
@@ -45,8 +45,7 @@ pub fn load(source: &DataSource) -> Result<Dataset, LoadError> {
 struct Parsed {
     batch: Batch,
     origins: Vec<Origin>,
-    patients: Vec<PatientFacts>,
-    coverages: Vec<CoverageFacts>,
+    facts: MemberFacts,
     skipped: BTreeMap<String, usize>,
     error: Option<LoadError>,
 }
@@ -62,11 +61,7 @@ fn parse_unit(unit: &Unit, names: &[String]) -> Parsed {
             *parsed.skipped.entry(resource_type.to_owned()).or_default() += 1;
             return Ok(());
         };
-        match resource_type {
-            "Patient" => parsed.patients.extend(PatientFacts::of(resource)),
-            "Coverage" => parsed.coverages.extend(CoverageFacts::of(resource)),
-            _ => {}
-        }
+        parsed.facts.note(resource_type, resource);
         parsed.batch.add(resource, slot, id).map_err(|_| {
             LoadError(format!(
                 "{}: more than 4 GiB of JSON in one file",
@@ -84,8 +79,7 @@ fn parse_unit(unit: &Unit, names: &[String]) -> Parsed {
 struct Joined {
     builder: StoreBuilder,
     origins: Vec<Origin>,
-    patients: Vec<PatientFacts>,
-    coverages: Vec<CoverageFacts>,
+    facts: MemberFacts,
     skipped: BTreeMap<String, usize>,
     /// Time spent joining, for the debug log.
     busy: std::time::Duration,
@@ -96,8 +90,7 @@ impl Joined {
         let Parsed {
             batch,
             origins,
-            patients,
-            coverages,
+            facts,
             skipped,
             error,
         } = parsed;
@@ -115,8 +108,7 @@ impl Joined {
                 &describe(duplicate.first),
             ));
         }
-        self.patients.extend(patients);
-        self.coverages.extend(coverages);
+        self.facts.extend(facts);
         for (resource_type, count) in skipped {
             *self.skipped.entry(resource_type).or_default() += count;
         }
@@ -179,8 +171,7 @@ fn join_in_order(
     let mut joined = Joined {
         builder: StoreBuilder::with_capacity(input_bytes),
         origins: Vec::new(),
-        patients: Vec::new(),
-        coverages: Vec::new(),
+        facts: MemberFacts::default(),
         skipped: BTreeMap::new(),
         busy: std::time::Duration::ZERO,
     };
@@ -228,8 +219,7 @@ fn load_files(files: &[InputFile]) -> Result<Dataset, LoadError> {
 
     let Joined {
         builder,
-        patients,
-        coverages,
+        facts,
         skipped,
         origins,
         busy,
@@ -238,7 +228,7 @@ fn load_files(files: &[InputFile]) -> Result<Dataset, LoadError> {
     let resources = builder.len();
     let (store, dangling) = builder.finish();
     let mut warnings = validate::warnings(&skipped, &dangling);
-    let (members, member_warnings) = Members::from_facts(patients, coverages);
+    let (members, member_warnings) = Members::from_facts(facts);
     warnings.extend(member_warnings);
     tracing::debug!(
         files = files.len(),

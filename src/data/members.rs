@@ -1,6 +1,8 @@
 //! Test members, derived from the data rather than kept in a second list (docs/data.md#test-members): a Patient is a
 //! member when it has a name, a postal code and a member ID (a Patient identifier typed `MB`, else
 //! a Coverage `identifier` typed `MB` or `subscriberId` for which the Patient is beneficiary).
+//! A member's personal representatives (docs/oauth.md#personal-representatives) are the
+//! RelatedPersons of the member's Patient whose relationship is a parent or a guardian.
 
 use std::collections::HashMap;
 
@@ -20,9 +22,64 @@ pub struct Member {
     pub family: String,
     pub birth_date: Option<String>,
     pub postal_code: String,
+    /// Parents and guardians on file, who may sign in for the member while a minor. Not part of
+    /// the members list's fixed shape: `GET /sandbox/api/representatives` lists them.
+    #[serde(skip)]
+    pub representatives: Vec<Representative>,
 }
 
+/// A RelatedPerson who may act for a minor member (HIPAA's personal representative: a parent or
+/// guardian).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Representative {
+    pub related_person_id: String,
+    pub given: String,
+    pub family: String,
+    /// The v3-RoleCode relationship (`MTH`, `FTH`, `PRN`, `GUARD`, …) and its display.
+    pub relationship: String,
+    pub relationship_display: String,
+}
+
+impl Representative {
+    pub fn display_name(&self) -> String {
+        format!("{} {}", self.given, self.family)
+    }
+
+    /// The representative's own names, as the sign-in form asks for them.
+    pub fn matches(&self, given: &str, family: &str) -> bool {
+        eq_name(&self.given, given) && eq_name(&self.family, family)
+    }
+}
+
+/// Age of majority for a parent's access to a child's records.
+const ADULT_AGE: i32 = 18;
+
+/// v3-RoleCode relationships that make a RelatedPerson a personal representative of a minor:
+/// parents (natural, step, adoptive, foster) and guardians.
+const PARENT_OR_GUARDIAN: &[&str] = &[
+    "PRN", "MTH", "FTH", "NPRN", "NMTH", "NFTH", "STPPRN", "STPMTH", "STPFTH", "ADOPTP", "ADOPTM",
+    "ADOPTF", "FTHFOST", "MTHFOST", "GUARD",
+];
+const V3_ROLE_CODE: &str = "http://terminology.hl7.org/CodeSystem/v3-RoleCode";
+
 impl Member {
+    /// Whether the member is under 18 on `today` (`(year, month, day)`): a parent or guardian
+    /// may sign in for them only then. A member without a birth date is taken as an adult.
+    pub fn is_minor_on(&self, today: (i32, u8, u8)) -> bool {
+        let Some(born) = self.birth_date.as_deref().and_then(parse_date) else {
+            return false;
+        };
+        // The 18th birthday, compared as (year, month, day): a 29 February birthday comes of
+        // age on 1 March in a common year, as (y, 2, 29) sorts after every (y, 2, d).
+        today < (born.0 + ADULT_AGE, born.1, born.2)
+    }
+
+    pub fn representative(&self, related_person_id: &str) -> Option<&Representative> {
+        self.representatives
+            .iter()
+            .find(|r| r.related_person_id == related_person_id)
+    }
+
     pub fn display_name(&self) -> String {
         format!("{} {}", self.given, self.family)
     }
@@ -34,6 +91,14 @@ impl Member {
             && eq_name(&self.family, family)
             && same_postal_code(&self.postal_code, postal_code)
     }
+}
+
+fn parse_date(date: &str) -> Option<(i32, u8, u8)> {
+    let mut parts = date.splitn(3, '-');
+    let year = parts.next()?.parse().ok()?;
+    let month = parts.next()?.parse().ok()?;
+    let day = parts.next()?.get(..2)?.parse().ok()?;
+    Some((year, month, day))
 }
 
 fn eq_name(a: &str, b: &str) -> bool {
@@ -105,32 +170,96 @@ impl CoverageFacts {
     }
 }
 
+/// A RelatedPerson that is a parent or guardian of a Patient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct RelatedPersonFacts {
+    patient_id: String,
+    representative: Representative,
+}
+
+impl RelatedPersonFacts {
+    pub(super) fn of(related: Node<'_, '_>) -> Option<RelatedPersonFacts> {
+        let patient_id = str_at(related, &["patient", "reference"])?.strip_prefix("Patient/")?;
+        let (given, family) = name_of(related)?;
+        let (relationship, relationship_display) = related
+            .get("relationship")
+            .filter(|r| r.is_array())?
+            .items()
+            .filter_map(|concept| concept.get("coding").filter(|c| c.is_array()))
+            .flat_map(|codings| codings.items())
+            .find_map(|coding| {
+                let code = str_at(coding, &["code"])?;
+                let system = str_at(coding, &["system"]);
+                (system.is_none_or(|s| s == V3_ROLE_CODE) && PARENT_OR_GUARDIAN.contains(&code))
+                    .then(|| {
+                        let display = str_at(coding, &["display"]).unwrap_or(code);
+                        (code.to_owned(), display.to_owned())
+                    })
+            })?;
+        Some(RelatedPersonFacts {
+            patient_id: patient_id.to_owned(),
+            representative: Representative {
+                related_person_id: str_at(related, &["id"])?.to_owned(),
+                given,
+                family,
+                relationship,
+                relationship_display,
+            },
+        })
+    }
+}
+
+/// What member derivation reads while loading: Patients, Coverages and RelatedPersons.
+#[derive(Debug, Default)]
+pub(crate) struct MemberFacts {
+    patients: Vec<PatientFacts>,
+    coverages: Vec<CoverageFacts>,
+    related: Vec<RelatedPersonFacts>,
+}
+
+impl MemberFacts {
+    /// Keeps what derivation needs of `resource`, if anything.
+    pub(crate) fn note(&mut self, resource_type: &str, resource: Node<'_, '_>) {
+        match resource_type {
+            "Patient" => self.patients.extend(PatientFacts::of(resource)),
+            "Coverage" => self.coverages.extend(CoverageFacts::of(resource)),
+            "RelatedPerson" => self.related.extend(RelatedPersonFacts::of(resource)),
+            _ => {}
+        }
+    }
+
+    pub(crate) fn extend(&mut self, other: MemberFacts) {
+        self.patients.extend(other.patients);
+        self.coverages.extend(other.coverages);
+        self.related.extend(other.related);
+    }
+}
+
 impl Members {
     /// Derives the members from resources (any types; Patients and Coverages are read), for
     /// tests and tools; the loader collects the facts as it goes and calls `from_facts`.
     pub fn derive(resources: &[Value]) -> (Self, Vec<String>) {
-        let mut patients = Vec::new();
-        let mut coverages = Vec::new();
+        let mut facts = MemberFacts::default();
         for resource in resources {
             let text = resource.to_string();
             let Ok(tree) = Tree::parse(text.as_bytes()) else {
                 continue;
             };
-            match resource["resourceType"].as_str() {
-                Some("Patient") => patients.extend(PatientFacts::of(tree.root())),
-                Some("Coverage") => coverages.extend(CoverageFacts::of(tree.root())),
-                _ => {}
+            if let Some(resource_type) = resource["resourceType"].as_str() {
+                facts.note(resource_type, tree.root());
             }
         }
-        Members::from_facts(patients, coverages)
+        Members::from_facts(facts)
     }
 
-    /// Patients and Coverages in data order; also returns warnings for member IDs claimed by
-    /// two patients (the first keeps it).
-    pub(super) fn from_facts(
-        patients: Vec<PatientFacts>,
-        coverages: Vec<CoverageFacts>,
-    ) -> (Self, Vec<String>) {
+    /// Patients, Coverages and RelatedPersons in data order; also returns warnings for member
+    /// IDs claimed by two patients (the first keeps it).
+    pub(super) fn from_facts(facts: MemberFacts) -> (Self, Vec<String>) {
+        let MemberFacts {
+            patients,
+            coverages,
+            related,
+        } = facts;
         let mut coverage_ids: HashMap<String, String> = HashMap::new();
         for coverage in coverages {
             coverage_ids
@@ -167,7 +296,15 @@ impl Members {
                 family: patient.family,
                 birth_date: patient.birth_date,
                 postal_code: patient.postal_code,
+                representatives: Vec::new(),
             });
+        }
+        for fact in related {
+            if let Some(&index) = members.by_patient_id.get(&fact.patient_id) {
+                members.list[index]
+                    .representatives
+                    .push(fact.representative);
+            }
         }
         (members, warnings)
     }
@@ -283,6 +420,50 @@ mod tests {
             Members::derive(&[patient("a", mb("M1")), patient("b", mb("m1"))]);
         assert_eq!(members.all().len(), 1);
         assert_eq!(warnings.len(), 1);
+    }
+
+    #[test]
+    fn parents_and_guardians_are_representatives_while_the_member_is_a_minor() {
+        let mut child = patient("kid", mb("M9"));
+        child["birthDate"] = json!("2012-02-29");
+        let related = |id: &str, code: &str| {
+            json!({"resourceType":"RelatedPerson","id":id,"patient":{"reference":"Patient/kid"},
+                "relationship":[{"coding":[{"system":V3_ROLE_CODE,"code":code,"display":code}]}],
+                "name":[{"family":"Argonaut","given":["Jo"]}]})
+        };
+        let (members, _) = Members::derive(&[
+            child,
+            related("mum", "MTH"),
+            related("friend", "FRND"),
+            related("guardian", "GUARD"),
+        ]);
+        let kid = members.by_patient_id("kid").unwrap();
+        let ids: Vec<&str> = kid
+            .representatives
+            .iter()
+            .map(|r| r.related_person_id.as_str())
+            .collect();
+        assert_eq!(ids, ["mum", "guardian"]);
+        assert!(
+            kid.representative("mum")
+                .unwrap()
+                .matches(" jo ", "ARGONAUT")
+        );
+        assert!(kid.representative("friend").is_none());
+        assert!(kid.is_minor_on((2030, 2, 28)));
+        assert!(
+            !kid.is_minor_on((2030, 3, 1)),
+            "18 on 1 March of a common year"
+        );
+        assert!(!kid.is_minor_on((2031, 1, 1)));
+        let adult = members.by_patient_id("kid").map(|m| Member {
+            birth_date: None,
+            ..m.clone()
+        });
+        assert!(
+            !adult.unwrap().is_minor_on((2020, 1, 1)),
+            "no birth date: an adult"
+        );
     }
 
     #[test]

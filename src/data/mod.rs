@@ -9,7 +9,7 @@ mod sources;
 mod validate;
 
 pub use loader::{DataSource, LoadError, load, resources};
-pub use members::{Member, Members};
+pub use members::{Member, Members, Representative};
 
 use std::sync::Arc;
 

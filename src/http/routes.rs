@@ -9,6 +9,7 @@ pub const AUTHORIZE: &str = "/oauth2/authorize";
 pub const AUTHORIZE_SYSTEM: &str = "/oauth2/authorize/{system}";
 pub const LOGIN: &str = "/oauth2/login/{attempt}";
 pub const LOGIN_CREATE: &str = "/oauth2/login/{attempt}/create";
+pub const LOGIN_CREATE_REPRESENTATIVE: &str = "/oauth2/login/{attempt}/representative";
 pub const LOGIN_SIGN_IN: &str = "/oauth2/login/{attempt}/signin";
 pub const LOGIN_VERIFY: &str = "/oauth2/login/{attempt}/verify";
 pub const LOGIN_CONSENT: &str = "/oauth2/login/{attempt}/consent";
@@ -47,6 +48,7 @@ pub mod fhir {
 pub mod control {
     pub const MEMBERS: &str = "/members";
     pub const EXPIRE_GRANTS: &str = "/members/{member_id}/expire-grants";
+    pub const REPRESENTATIVES: &str = "/representatives";
     pub const OUTBOX: &str = "/outbox";
     pub const AUTHORIZE: &str = "/authorize";
     pub const CLOCK: &str = "/clock";

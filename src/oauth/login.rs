@@ -2,7 +2,8 @@
 //! create an account (first name, last name, member ID, postal code, email) or sign in with a
 //! linked email, then a 6-digit code "sent" to the sandbox outbox. Each attempt is a transaction
 //! with its own anti-CSRF token; wrong codes and wrong member details are counted, and 5 of either
-//! or 10 minutes end the attempt.
+//! or 10 minutes end the attempt. A parent or guardian on file may create an account for a minor
+//! member and sign in for them (docs/oauth.md#personal-representatives).
 
 use crate::clock::UnixTime;
 use std::collections::HashMap;
@@ -24,11 +25,28 @@ pub const ATTEMPT_LIFETIME_SECS: i64 = 3600;
 const OUTBOX_LIMIT: usize = 1000;
 const MAX_EMAIL_LEN: usize = 254;
 
+/// Who an account signs in as: the member, or a personal representative (a RelatedPerson id)
+/// acting for the member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub member_id: String,
+    pub representative: Option<String>,
+}
+
+impl Account {
+    pub fn member(member_id: impl Into<String>) -> Self {
+        Account {
+            member_id: member_id.into(),
+            representative: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stage {
     Start,
     Code {
-        member_id: String,
+        account: Account,
         email: String,
         code: String,
         sent_at: UnixTime,
@@ -37,7 +55,7 @@ pub enum Stage {
         link: bool,
     },
     Consent {
-        member_id: String,
+        account: Account,
     },
 }
 
@@ -86,15 +104,32 @@ pub struct AccountDetails {
     pub email: String,
 }
 
+/// The personal representative's create-account form: their own names, then the member's
+/// details from the member ID card, and their own email.
+#[derive(Debug, Clone, Default)]
+pub struct RepresentativeDetails {
+    pub given: String,
+    pub family: String,
+    pub member: AccountDetails,
+}
+
 #[derive(Debug, Default)]
 pub struct Logins {
     attempts: Mutex<HashMap<String, Attempt>>,
-    email_links: RwLock<HashMap<String, String>>,
+    email_links: RwLock<HashMap<String, Account>>,
     outbox: Mutex<Vec<OutboxMessage>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn already_linked() -> LoginError {
+    LoginError::Retry(
+        "This email is already linked to another account. Each email can belong to one account \
+         only: use a different email, or sign in with that account."
+            .to_owned(),
+    )
 }
 
 pub fn normalize_email(email: &str) -> Option<String> {
@@ -214,50 +249,120 @@ impl Logins {
             let Some(email) = email else {
                 return Err(LoginError::Retry("Enter a valid email address.".to_owned()));
             };
-            if linked.as_deref().is_some_and(|m| member.member_id != m) {
-                return Err(LoginError::Retry(
-                    "This email is already linked to another member. Each email can belong to one \
-                     member only: use a different email, or sign in as that member."
-                        .to_owned(),
-                ));
+            let account = Account::member(member.member_id.as_str());
+            if linked.as_ref().is_some_and(|l| *l != account) {
+                return Err(already_linked());
             }
-            Ok(self.send_code(attempt, &member.member_id, email, true, now, sent_at))
+            Ok(self.send_code(attempt, account, email, true, now, sent_at))
         })
     }
 
-    /// Returning member: the email must already be linked.
+    /// Create an account as a personal representative: the member's details must match a
+    /// member under 18 on `now`'s date, and the representative's names a parent or guardian on
+    /// file for them. On success a code is sent to the representative's email.
+    pub fn create_representative(
+        &self,
+        id: &str,
+        csrf: &str,
+        details: &RepresentativeDetails,
+        members: &Members,
+        now: UnixTime,
+        sent_at: String,
+    ) -> Result<OutboxMessage, LoginError> {
+        let m = &details.member;
+        let email = normalize_email(&m.email);
+        let linked = email.as_ref().and_then(|e| self.linked_member(e));
+        self.with_attempt(id, csrf, now, |attempt| {
+            let member = members
+                .by_member_id(&m.member_id)
+                .filter(|member| member.matches(&m.given, &m.family, &m.postal_code));
+            let representative = member.and_then(|member| {
+                member
+                    .representatives
+                    .iter()
+                    .find(|r| r.matches(&details.given, &details.family))
+                    .map(|r| (member, r))
+            });
+            let Some((member, representative)) = representative else {
+                attempt.detail_failures += 1;
+                if attempt.detail_failures >= MAX_DETAIL_TRIES {
+                    return Err(LoginError::Ended(format!(
+                        "{MAX_DETAIL_TRIES} tries did not match a member and a parent or guardian on file"
+                    )));
+                }
+                return Err(LoginError::Retry(
+                    "We could not find that member with you on file as their parent or guardian. \
+                     Check your name and the member's name, member ID and postal code exactly as \
+                     they appear on the member ID card."
+                        .to_owned(),
+                ));
+            };
+            if !member.is_minor_on(now.utc_date()) {
+                return Err(LoginError::Retry(format!(
+                    "{} is 18 or older: a parent or guardian can no longer sign in for them. \
+                     They can create an account of their own.",
+                    member.display_name()
+                )));
+            }
+            let Some(email) = email else {
+                return Err(LoginError::Retry("Enter a valid email address.".to_owned()));
+            };
+            let account = Account {
+                member_id: member.member_id.to_string(),
+                representative: Some(representative.related_person_id.clone()),
+            };
+            if linked.as_ref().is_some_and(|l| *l != account) {
+                return Err(already_linked());
+            }
+            Ok(self.send_code(attempt, account, email, true, now, sent_at))
+        })
+    }
+
+    /// Returning member or representative: the email must already be linked. A representative's
+    /// account works while the member is a minor.
     pub fn sign_in(
         &self,
         id: &str,
         csrf: &str,
         email: &str,
+        members: &Members,
         now: UnixTime,
         sent_at: String,
     ) -> Result<OutboxMessage, LoginError> {
         let email = normalize_email(email);
         let linked = email.as_ref().and_then(|e| self.linked_member(e));
         self.with_attempt(id, csrf, now, |attempt| {
-            let (Some(email), Some(member_id)) = (email, linked) else {
+            let (Some(email), Some(account)) = (email, linked) else {
                 return Err(LoginError::Retry(
                     "No account uses this email. Create an account first.".to_owned(),
                 ));
             };
-            Ok(self.send_code(attempt, &member_id, email, false, now, sent_at))
+            if account.representative.is_some() {
+                let member = members.by_member_id(&account.member_id);
+                if let Some(member) = member.filter(|m| !m.is_minor_on(now.utc_date())) {
+                    return Err(LoginError::Retry(format!(
+                        "{} is 18 or older: a parent or guardian can no longer sign in for them.",
+                        member.display_name()
+                    )));
+                }
+            }
+            Ok(self.send_code(attempt, account, email, false, now, sent_at))
         })
     }
 
     fn send_code(
         &self,
         attempt: &mut Attempt,
-        member_id: &str,
+        account: Account,
         email: String,
         link: bool,
         now: UnixTime,
         sent_at: String,
     ) -> OutboxMessage {
         let code = six_digits();
+        let member_id = account.member_id.clone();
         attempt.stage = Stage::Code {
-            member_id: member_id.to_owned(),
+            account,
             email: email.clone(),
             code: code.clone(),
             sent_at: now,
@@ -268,7 +373,7 @@ impl Logins {
             to: email,
             code,
             sent_at,
-            member_id: member_id.to_owned(),
+            member_id,
         };
         let mut outbox = lock(&self.outbox);
         if outbox.len() >= OUTBOX_LIMIT {
@@ -278,7 +383,7 @@ impl Logins {
         message
     }
 
-    /// Checks the emailed code. Returns `Some((email, member_id))` when a new link was made (the
+    /// Checks the emailed code. Returns `Some((email, account))` when a new link was made (the
     /// caller persists it), `None` for a returning member.
     pub fn verify_code(
         &self,
@@ -286,10 +391,10 @@ impl Logins {
         csrf: &str,
         entered: &str,
         now: UnixTime,
-    ) -> Result<Option<(String, String)>, LoginError> {
+    ) -> Result<Option<(String, Account)>, LoginError> {
         self.with_attempt(id, csrf, now, |attempt| {
             let Stage::Code {
-                member_id,
+                account,
                 email,
                 code,
                 sent_at,
@@ -320,37 +425,37 @@ impl Logins {
             let new_link = if *link {
                 let mut links = self.email_links.write().unwrap_or_else(|p| p.into_inner());
                 match links.get(email.as_str()) {
-                    Some(other) if other != member_id => {
+                    Some(other) if other != account => {
                         return Err(LoginError::Ended(
-                            "this email was linked to another member meanwhile".to_owned(),
+                            "this email was linked to another account meanwhile".to_owned(),
                         ));
                     }
                     Some(_) => None,
                     None => {
-                        links.insert(email.clone(), member_id.clone());
-                        Some((email.clone(), member_id.clone()))
+                        links.insert(email.clone(), account.clone());
+                        Some((email.clone(), account.clone()))
                     }
                 }
             } else {
                 None
             };
             attempt.stage = Stage::Consent {
-                member_id: member_id.clone(),
+                account: account.clone(),
             };
             Ok(new_link)
         })
     }
 
     /// The member's decision. Either way the attempt is over; `Ok` carries the request and the
-    /// member for the code (Allow) or the denial redirect (Deny).
+    /// account for the code (Allow) or the denial redirect (Deny).
     pub fn decide(
         &self,
         id: &str,
         csrf: &str,
         now: UnixTime,
-    ) -> Result<(AuthorizeRequest, String), LoginError> {
+    ) -> Result<(AuthorizeRequest, Account), LoginError> {
         let result = self.with_attempt(id, csrf, now, |attempt| match &attempt.stage {
-            Stage::Consent { member_id } => Ok((attempt.request.clone(), member_id.clone())),
+            Stage::Consent { account } => Ok((attempt.request.clone(), account.clone())),
             _ => Err(LoginError::WrongStep),
         });
         if result.is_ok() {
@@ -359,7 +464,7 @@ impl Logins {
         result
     }
 
-    pub fn linked_member(&self, email: &str) -> Option<String> {
+    pub fn linked_member(&self, email: &str) -> Option<Account> {
         self.email_links
             .read()
             .unwrap_or_else(|p| p.into_inner())
@@ -367,14 +472,14 @@ impl Logins {
             .cloned()
     }
 
-    pub fn email_links(&self) -> HashMap<String, String> {
+    pub fn email_links(&self) -> HashMap<String, Account> {
         self.email_links
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
     }
 
-    pub fn restore_links(&self, links: impl IntoIterator<Item = (String, String)>) {
+    pub fn restore_links(&self, links: impl IntoIterator<Item = (String, Account)>) {
         self.email_links
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -473,9 +578,9 @@ mod tests {
         let link = logins
             .verify_code(&a.id, &a.csrf, &mail.code, t(3))
             .unwrap();
-        assert_eq!(link, Some(("j@x.example".into(), "M1".into())));
-        let (_, member) = logins.decide(&a.id, &a.csrf, t(4)).unwrap();
-        assert_eq!(member, "M1");
+        assert_eq!(link, Some(("j@x.example".into(), Account::member("M1"))));
+        let (_, account) = logins.decide(&a.id, &a.csrf, t(4)).unwrap();
+        assert_eq!(account, Account::member("M1"));
         assert_eq!(logins.get(&a.id, t(5)).unwrap_err(), LoginError::Unknown);
     }
 
@@ -483,7 +588,7 @@ mod tests {
     fn email_of_another_member_is_refused() {
         let logins = Logins::default();
         let m = members();
-        logins.restore_links([("j@x.example".to_owned(), "M1".to_owned())]);
+        logins.restore_links([("j@x.example".to_owned(), Account::member("M1"))]);
         let a = logins.start(request(), String::new(), t(0));
         let err = logins.create_account(
             &a.id,

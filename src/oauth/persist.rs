@@ -23,6 +23,10 @@ pub struct PersistedState {
     /// Verified email (lowercase) → member ID.
     #[serde(default)]
     pub email_links: BTreeMap<String, String>,
+    /// Verified email → the RelatedPerson id of a personal representative's account (the
+    /// member is in `email_links`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub representatives: BTreeMap<String, String>,
 }
 
 #[derive(Debug)]

@@ -11,11 +11,34 @@ use super::authorize::{
 };
 use super::error::{ErrorCode, OAuthError};
 use super::keys::{KeyRing, SigningKey};
-use super::login::Logins;
+use super::login::{Account, Logins};
 use super::persist::{PersistError, PersistedState, Persister};
 use super::token_store::{CodeGrant, Grants};
-use crate::data::Member;
+use crate::data::{Member, Representative};
 use crate::ids::{ClientId, PatientId};
+
+/// Who signed in, as the id_token and userinfo name them: the member, or a personal
+/// representative acting for the member (docs/oauth.md#personal-representatives).
+#[derive(Debug, Clone, Copy)]
+pub struct User<'a> {
+    pub patient_id: &'a PatientId,
+    pub representative: Option<&'a str>,
+}
+
+impl User<'_> {
+    /// `sub`: the Patient id, or the representative's RelatedPerson id.
+    pub fn subject(&self) -> &str {
+        self.representative.unwrap_or(self.patient_id)
+    }
+
+    /// The relative reference of the user's resource.
+    pub fn reference(&self) -> String {
+        match self.representative {
+            Some(id) => format!("RelatedPerson/{id}"),
+            None => format!("Patient/{}", self.patient_id),
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct OAuthConfig {
@@ -53,7 +76,17 @@ impl OAuthServer {
             apps.insert(app);
         }
         let logins = Logins::default();
-        logins.restore_links(restored.email_links);
+        let mut representatives = restored.representatives;
+        logins.restore_links(restored.email_links.into_iter().map(|(email, member_id)| {
+            let representative = representatives.remove(&email);
+            (
+                email,
+                Account {
+                    member_id,
+                    representative,
+                },
+            )
+        }));
         Self {
             config,
             apps,
@@ -95,8 +128,15 @@ impl OAuthServer {
         Ok(app)
     }
 
-    /// The code the member's approval (or headless authorize) produces.
-    pub fn issue_code(&self, request: &AuthorizeRequest, member: &Member, now: UnixTime) -> String {
+    /// The code the member's approval (or headless authorize) produces; `representative` is the
+    /// RelatedPerson who approved for a minor member (docs/oauth.md#personal-representatives).
+    pub fn issue_code(
+        &self,
+        request: &AuthorizeRequest,
+        member: &Member,
+        representative: Option<&Representative>,
+        now: UnixTime,
+    ) -> String {
         self.grants.issue_code(
             CodeGrant {
                 client_id: request.client_id.as_str().into(),
@@ -106,6 +146,7 @@ impl OAuthServer {
                 code_challenge: request.code_challenge.clone(),
                 patient_id: member.patient_id.clone(),
                 member_id: member.member_id.clone(),
+                representative: representative.map(|r| r.related_person_id.clone()),
                 scopes: request.scopes.clone(),
                 nonce: request.nonce.clone(),
                 auth_time: now,
@@ -116,9 +157,19 @@ impl OAuthServer {
     }
 
     pub fn save(&self) -> Result<(), PersistError> {
-        self.persister.save(|| PersistedState {
-            apps: self.apps.registered(),
-            email_links: self.logins.email_links().into_iter().collect(),
+        self.persister.save(|| {
+            let links = self.logins.email_links();
+            PersistedState {
+                apps: self.apps.registered(),
+                representatives: links
+                    .iter()
+                    .filter_map(|(email, a)| Some((email.clone(), a.representative.clone()?)))
+                    .collect(),
+                email_links: links
+                    .into_iter()
+                    .map(|(email, account)| (email, account.member_id))
+                    .collect(),
+            }
         })
     }
 
@@ -134,25 +185,27 @@ impl OAuthServer {
         self.keys.jwks()
     }
 
-    pub fn fhir_user(&self, patient_id: &PatientId) -> String {
-        format!("{}/Patient/{patient_id}", self.config.fhir_base)
+    /// The signed-in user's FHIR resource (SMART's `fhirUser`): the member's Patient, or the
+    /// RelatedPerson of a personal representative.
+    pub fn fhir_user(&self, user: &User<'_>) -> String {
+        format!("{}/{}", self.config.fhir_base, user.reference())
     }
 
     pub fn id_token_claims(
         &self,
         client_id: &ClientId,
-        patient_id: &PatientId,
+        user: &User<'_>,
         nonce: Option<&str>,
         now: UnixTime,
     ) -> serde_json::Value {
         let mut claims = json!({
             "iss": self.config.issuer,
-            "sub": patient_id,
+            "sub": user.subject(),
             "aud": client_id,
             "iat": now,
             "exp": now.plus(self.config.access_token_ttl),
             "auth_time": now,
-            "fhirUser": self.fhir_user(patient_id),
+            "fhirUser": self.fhir_user(user),
         });
         if let Some(nonce) = nonce {
             claims["nonce"] = json!(nonce);

@@ -235,7 +235,7 @@ fn authorization_code(
         .filter(|c| !c.is_empty())
         .ok_or_else(|| invalid_request("code is required"))?;
     let grant = match server.grants.redeem_code(code, now) {
-        Redeem::Ok(grant) => grant,
+        Redeem::Ok(grant) => *grant,
         Redeem::Unknown => return Err(invalid_grant("the authorization code is not valid")),
         Redeem::Expired => return Err(invalid_grant("the authorization code has expired")),
         Redeem::Replayed => {
@@ -282,6 +282,7 @@ fn authorization_code(
         client_id: grant.client_id.clone(),
         patient_id: grant.patient_id.clone(),
         member_id: grant.member_id.clone(),
+        representative: grant.representative.clone(),
         scopes: grant.scopes.clone(),
         nonce: grant.nonce.clone(),
         issued_at: now,
@@ -346,7 +347,7 @@ fn respond(
     now: UnixTime,
 ) -> Result<TokenResponse, OAuthError> {
     let id_token = if scopes.contains("openid") {
-        let claims = server.id_token_claims(&grant.client_id, &grant.patient_id, nonce, now);
+        let claims = server.id_token_claims(&grant.client_id, &grant.user(), nonce, now);
         Some(server.keys.sign(&claims).map_err(|e| {
             tracing::error!("signing an id_token failed: {e}");
             OAuthError::new(ErrorCode::ServerError, "the id_token could not be signed")
@@ -358,6 +359,7 @@ fn respond(
         client_id: grant.client_id.clone(),
         patient_id: grant.patient_id.clone(),
         member_id: grant.member_id.clone(),
+        representative: grant.representative.clone(),
         scopes: scopes.clone(),
         issued_at: now,
         expires_at: now.plus(server.config.access_token_ttl),

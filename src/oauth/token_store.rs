@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use super::random::hex128;
 use super::scopes::GrantedScopes;
+use super::server::User;
 use crate::ids::{ClientId, MemberId, PatientId};
 
 /// Sweep expired entries after this many insertions, so that a long soak does not grow memory.
@@ -22,6 +23,8 @@ pub struct CodeGrant {
     pub code_challenge: Option<String>,
     pub patient_id: PatientId,
     pub member_id: MemberId,
+    /// The RelatedPerson who signed in for the member, if not the member.
+    pub representative: Option<String>,
     pub scopes: GrantedScopes,
     pub nonce: Option<String>,
     pub auth_time: UnixTime,
@@ -34,10 +37,32 @@ pub struct AccessGrant {
     pub client_id: ClientId,
     pub patient_id: PatientId,
     pub member_id: MemberId,
+    /// The RelatedPerson who signed in for the member, if not the member.
+    pub representative: Option<String>,
     pub scopes: GrantedScopes,
     pub issued_at: UnixTime,
     pub expires_at: UnixTime,
     pub family: String,
+}
+
+impl AccessGrant {
+    /// Who signed in: the member, or their representative.
+    pub fn user(&self) -> User<'_> {
+        User {
+            patient_id: &self.patient_id,
+            representative: self.representative.as_deref(),
+        }
+    }
+}
+
+impl RefreshGrant {
+    /// Who signed in: the member, or their representative.
+    pub fn user(&self) -> User<'_> {
+        User {
+            patient_id: &self.patient_id,
+            representative: self.representative.as_deref(),
+        }
+    }
 }
 
 /// A grant's member and scopes are what the FHIR core's compartment asks of a caller.
@@ -60,6 +85,7 @@ pub struct RefreshGrant {
     pub client_id: ClientId,
     pub patient_id: PatientId,
     pub member_id: MemberId,
+    pub representative: Option<String>,
     pub scopes: GrantedScopes,
     pub nonce: Option<String>,
     pub issued_at: UnixTime,
@@ -80,7 +106,7 @@ pub enum RefreshRedeem {
 /// How redeeming a code went.
 #[derive(Debug)]
 pub enum Redeem {
-    Ok(CodeGrant),
+    Ok(Box<CodeGrant>),
     Unknown,
     Expired,
     /// Second use: the tokens issued from it have been revoked.
@@ -153,7 +179,7 @@ impl Grants {
             return Redeem::Expired;
         }
         entry.used = true;
-        Redeem::Ok(entry.grant.clone())
+        Redeem::Ok(Box::new(entry.grant.clone()))
     }
 
     pub fn issue_access(&self, grant: AccessGrant) -> String {
@@ -326,6 +352,7 @@ mod tests {
             code_challenge: None,
             patient_id: "p".into(),
             member_id: "m".into(),
+            representative: None,
             scopes: GrantedScopes::grant("patient/*.read", None),
             nonce: None,
             auth_time: t(0),
@@ -338,6 +365,7 @@ mod tests {
             client_id: "c".into(),
             patient_id: "p".into(),
             member_id: member.into(),
+            representative: None,
             scopes: GrantedScopes::default(),
             issued_at: t(0),
             expires_at: t(100),
@@ -371,6 +399,7 @@ mod tests {
             client_id: "c".into(),
             patient_id: "p".into(),
             member_id: "m".into(),
+            representative: None,
             scopes: GrantedScopes::default(),
             nonce: None,
             issued_at: t(0),

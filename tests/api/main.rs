@@ -12,6 +12,7 @@ mod isolation_all_members;
 mod layers;
 mod oauth_authorize;
 mod oauth_flow;
+mod oauth_representative;
 mod oauth_token;
 mod persistence;
 mod sandbox_control;

@@ -246,7 +246,7 @@ async fn an_email_linked_to_another_member_is_refused() {
             .text()
             .await
             .unwrap()
-            .contains("already linked to another member")
+            .contains("already linked to another account")
     );
 }
 

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Attempt, JASON, spawn_binary, spawn_with};
 
-fn temp_dir(name: &str) -> PathBuf {
+pub fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("payer-sandbox-test-{name}-{}", rand_suffix()));
     std::fs::create_dir_all(&dir).unwrap();
     dir

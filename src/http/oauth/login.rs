@@ -15,7 +15,9 @@ use crate::http::pages::{error_page, render};
 use crate::http::request_context::Now;
 use crate::http::{form, routes};
 use crate::oauth::authorize::{error_redirect, redirect_with};
-use crate::oauth::login::{AccountDetails, Attempt, LoginError, OutboxMessage, Stage};
+use crate::oauth::login::{
+    AccountDetails, Attempt, LoginError, OutboxMessage, RepresentativeDetails, Stage,
+};
 use crate::oauth::{ErrorCode, scopes};
 use crate::state::AppState;
 
@@ -32,6 +34,21 @@ struct CreatePage<'a> {
     attempt: &'a str,
     csrf: &'a str,
     error: Option<String>,
+    first_name: &'a str,
+    last_name: &'a str,
+    member_id: &'a str,
+    postal_code: &'a str,
+    email: &'a str,
+}
+
+#[derive(Template, Default)]
+#[template(path = "create_representative.html")]
+struct RepresentativePage<'a> {
+    attempt: &'a str,
+    csrf: &'a str,
+    error: Option<String>,
+    your_first_name: &'a str,
+    your_last_name: &'a str,
     first_name: &'a str,
     last_name: &'a str,
     member_id: &'a str,
@@ -64,6 +81,8 @@ struct ConsentPage<'a> {
     csrf: &'a str,
     app_name: &'a str,
     member_name: &'a str,
+    /// "Keiko Nakamura (mother)", when a personal representative signs in for the member.
+    representative: Option<String>,
     scopes: Vec<(String, String)>,
 }
 
@@ -81,6 +100,18 @@ struct CreateForm {
     postal_code: String,
     #[serde(default)]
     email: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RepresentativeForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    your_first_name: String,
+    #[serde(default)]
+    your_last_name: String,
+    #[serde(flatten)]
+    member: CreateForm,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -269,6 +300,74 @@ pub async fn create(
     }
 }
 
+pub async fn representative_form(
+    State(state): State<AppState>,
+    Now(now): Now,
+    Path(attempt): Path<String>,
+) -> Response {
+    match open(&state, now, &attempt) {
+        Ok(a) => render(
+            StatusCode::OK,
+            &RepresentativePage {
+                attempt: &a.id,
+                csrf: &a.csrf,
+                ..Default::default()
+            },
+        ),
+        Err(response) => response,
+    }
+}
+
+pub async fn create_representative(
+    State(state): State<AppState>,
+    Now(now): Now,
+    Path(attempt): Path<String>,
+    body: Bytes,
+) -> Response {
+    let (a, f): (Attempt, RepresentativeForm) = match open_with_form(&state, now, &attempt, &body) {
+        Ok(opened) => opened,
+        Err(response) => return response,
+    };
+    let m = &f.member;
+    let details = RepresentativeDetails {
+        given: f.your_first_name.clone(),
+        family: f.your_last_name.clone(),
+        member: AccountDetails {
+            given: m.first_name.clone(),
+            family: m.last_name.clone(),
+            member_id: m.member_id.clone(),
+            postal_code: m.postal_code.clone(),
+            email: m.email.clone(),
+        },
+    };
+    match state.oauth.logins.create_representative(
+        &a.id,
+        &f.csrf_token,
+        &details,
+        &state.members,
+        now,
+        form::rfc3339(now),
+    ) {
+        Ok(email) => code_sent(&a.id, &email),
+        Err(LoginError::Retry(message)) => render(
+            StatusCode::BAD_REQUEST,
+            &RepresentativePage {
+                attempt: &a.id,
+                csrf: &a.csrf,
+                error: Some(message),
+                your_first_name: &f.your_first_name,
+                your_last_name: &f.your_last_name,
+                first_name: &m.first_name,
+                last_name: &m.last_name,
+                member_id: &m.member_id,
+                postal_code: &m.postal_code,
+                email: &m.email,
+            },
+        ),
+        Err(e) => ended(&state, now, &a, e),
+    }
+}
+
 pub async fn sign_in_form(
     State(state): State<AppState>,
     Now(now): Now,
@@ -299,11 +398,14 @@ pub async fn sign_in(
         Err(response) => return response,
     };
 
-    match state
-        .oauth
-        .logins
-        .sign_in(&a.id, &f.csrf_token, &f.email, now, form::rfc3339(now))
-    {
+    match state.oauth.logins.sign_in(
+        &a.id,
+        &f.csrf_token,
+        &f.email,
+        &state.members,
+        now,
+        form::rfc3339(now),
+    ) {
         Ok(email) => code_sent(&a.id, &email),
         Err(LoginError::Retry(message)) => render(
             StatusCode::BAD_REQUEST,
@@ -390,14 +492,22 @@ pub async fn consent_form(
         Ok(a) => a,
         Err(response) => return response,
     };
-    let Stage::Consent { member_id } = &a.stage else {
+    let Stage::Consent { account } = &a.stage else {
         return Redirect::to(&stage_path(&a)).into_response();
     };
-    let member_name = state
-        .members
-        .by_member_id(member_id)
-        .map(|m| m.display_name())
-        .unwrap_or_default();
+    let member = state.members.by_member_id(&account.member_id);
+    let member_name = member.map(|m| m.display_name()).unwrap_or_default();
+    let representative = account
+        .representative
+        .as_deref()
+        .and_then(|id| member?.representative(id))
+        .map(|r| {
+            format!(
+                "{} ({})",
+                r.display_name(),
+                r.relationship_display.to_lowercase()
+            )
+        });
     let scopes = a
         .request
         .scopes
@@ -411,6 +521,7 @@ pub async fn consent_form(
             csrf: &a.csrf,
             app_name: &a.request.app_name,
             member_name: &member_name,
+            representative,
             scopes,
         },
     )
@@ -432,7 +543,7 @@ pub async fn consent(
         _ => return malformed("decision must be allow or deny".to_owned()),
     };
 
-    let (request, member_id) = match state.oauth.logins.decide(&attempt, &f.csrf_token, now) {
+    let (request, account) = match state.oauth.logins.decide(&attempt, &f.csrf_token, now) {
         Ok(decided) => decided,
         Err(e) => return failure(&state, now, &attempt, e),
     };
@@ -444,10 +555,16 @@ pub async fn consent(
             request.state.as_deref(),
         ));
     }
-    let Some(member) = state.members.by_member_id(&member_id) else {
+    let Some(member) = state.members.by_member_id(&account.member_id) else {
         return failure(&state, now, &attempt, LoginError::Unknown);
     };
-    let code = state.oauth.issue_code(&request, member, now);
+    let representative = account
+        .representative
+        .as_deref()
+        .and_then(|id| member.representative(id));
+    let code = state
+        .oauth
+        .issue_code(&request, member, representative, now);
     let mut params = vec![("code", code.as_str())];
     if let Some(app_state) = request.state.as_deref() {
         params.push(("state", app_state));

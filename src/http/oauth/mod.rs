@@ -76,6 +76,10 @@ pub fn page_router(state: &AppState) -> Router<AppState> {
             sign_in(get(login::create_form).post(login::create)),
         )
         .route(
+            routes::LOGIN_CREATE_REPRESENTATIVE,
+            sign_in(get(login::representative_form).post(login::create_representative)),
+        )
+        .route(
             routes::LOGIN_SIGN_IN,
             sign_in(get(login::sign_in_form).post(login::sign_in)),
         )

@@ -169,12 +169,12 @@ pub async fn introspect(
     let grants = &state.oauth.grants;
     let body = if let Some(g) = grants.access(token.expose(), now) {
         json!({"active": true, "token_type": "Bearer", "scope": g.scopes.to_string(),
-            "client_id": g.client_id, "sub": g.patient_id, "patient": g.patient_id,
-            "fhirUser": state.oauth.fhir_user(&g.patient_id),
+            "client_id": g.client_id, "sub": g.user().subject(), "patient": g.patient_id,
+            "fhirUser": state.oauth.fhir_user(&g.user()),
             "iat": g.issued_at, "exp": g.expires_at, "iss": state.oauth.config.issuer})
     } else if let Some(g) = grants.refresh(token.expose(), now) {
         json!({"active": true, "token_type": "refresh_token", "scope": g.scopes.to_string(),
-            "client_id": g.client_id, "sub": g.patient_id, "patient": g.patient_id,
+            "client_id": g.client_id, "sub": g.user().subject(), "patient": g.patient_id,
             "iat": g.issued_at, "exp": g.expires_at, "iss": state.oauth.config.issuer})
     } else {
         json!({"active": false})

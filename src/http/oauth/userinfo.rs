@@ -1,5 +1,5 @@
-//! `GET`/`POST /oauth2/userinfo` (OpenID Connect Core §5.3): the member's claims for a token that
-//! was granted `openid`.
+//! `GET`/`POST /oauth2/userinfo` (OpenID Connect Core §5.3): the signed-in user's claims for a
+//! token that was granted `openid`: the member's, or their personal representative's.
 
 use axum::Json;
 use axum::extract::State;
@@ -28,17 +28,31 @@ pub async fn userinfo(State(state): State<AppState>, context: RequestContext) ->
             "insufficient_scope",
         );
     }
+    let user = grant.user();
     let mut claims = json!({
-        "sub": grant.patient_id,
-        "fhirUser": state.oauth.fhir_user(&grant.patient_id),
+        "sub": user.subject(),
+        "fhirUser": state.oauth.fhir_user(&user),
         "patient": grant.patient_id,
     });
-    if let Some(member) = state.members.by_patient_id(&grant.patient_id) {
-        claims["name"] = json!(member.display_name());
-        claims["given_name"] = json!(member.given);
-        claims["family_name"] = json!(member.family);
-        if let Some(birth_date) = &member.birth_date {
-            claims["birthdate"] = json!(birth_date);
+    let member = state.members.by_patient_id(&grant.patient_id);
+    match user.representative {
+        // A personal representative's own name: the member's record is the launch context.
+        Some(id) => {
+            if let Some(r) = member.and_then(|m| m.representative(id)) {
+                claims["name"] = json!(r.display_name());
+                claims["given_name"] = json!(r.given);
+                claims["family_name"] = json!(r.family);
+            }
+        }
+        None => {
+            if let Some(member) = member {
+                claims["name"] = json!(member.display_name());
+                claims["given_name"] = json!(member.given);
+                claims["family_name"] = json!(member.family);
+                if let Some(birth_date) = &member.birth_date {
+                    claims["birthdate"] = json!(birth_date);
+                }
+            }
         }
     }
     Json(claims).into_response()

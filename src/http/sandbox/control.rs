@@ -1,4 +1,4 @@
-//! `/sandbox/api/**`: members, outbox, headless authorize, the clock, grant expiry and reset;
+//! `/sandbox/api/**`: members and their representatives, outbox, headless authorize, the clock, grant expiry and reset;
 //! faults, the request log and the report come from `contract`.
 //! Errors are JSON `{"error","error_description"}` like the OAuth endpoints'.
 
@@ -20,6 +20,7 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(routes::MEMBERS, get(members))
+        .route(routes::REPRESENTATIVES, get(representatives))
         .route(routes::EXPIRE_GRANTS, post(expire_grants))
         .route(routes::OUTBOX, get(outbox))
         .route(routes::AUTHORIZE, post(authorize))
@@ -51,6 +52,32 @@ async fn members(State(state): State<AppState>) -> Response {
     Json(state.members.all()).into_response()
 }
 
+/// Who may sign in for whom (docs/oauth.md#personal-representatives): each parent or guardian on
+/// file with the member they act for, and whether the member is a minor on the sandbox clock.
+async fn representatives(State(state): State<AppState>) -> Response {
+    let today = state.clock.now_unix().utc_date();
+    let list: Vec<serde_json::Value> = state
+        .members
+        .all()
+        .iter()
+        .flat_map(|member| {
+            member.representatives.iter().map(move |r| {
+                json!({
+                    "related_person_id": r.related_person_id,
+                    "given": r.given,
+                    "family": r.family,
+                    "relationship": r.relationship,
+                    "relationship_display": r.relationship_display,
+                    "member_id": member.member_id,
+                    "patient_id": member.patient_id,
+                    "member_is_minor": member.is_minor_on(today),
+                })
+            })
+        })
+        .collect();
+    Json(list).into_response()
+}
+
 async fn outbox(State(state): State<AppState>) -> Response {
     Json(state.oauth.logins.outbox()).into_response()
 }
@@ -66,6 +93,8 @@ struct HeadlessAuthorize {
     code_challenge_method: Option<String>,
     nonce: Option<String>,
     aud: Option<String>,
+    /// A personal representative's RelatedPerson id: they sign in for the (minor) member.
+    representative: Option<String>,
 }
 
 /// A code exactly as if the member had approved in the browser (same checks, TTL, binding).
@@ -80,6 +109,25 @@ async fn authorize(State(state): State<AppState>, Now(now): Now, body: Bytes) ->
         .and_then(|m| state.members.by_member_id(m))
     else {
         return bad_request("member_id must name a test member (GET /sandbox/api/members)");
+    };
+    let representative = match request.representative.as_deref() {
+        None => None,
+        Some(id) => {
+            let id = id.strip_prefix("RelatedPerson/").unwrap_or(id);
+            let Some(representative) = member.representative(id) else {
+                return bad_request(format!(
+                    "representative must name a parent or guardian of {} on file (their representatives in GET /sandbox/api/members)",
+                    member.display_name()
+                ));
+            };
+            if !member.is_minor_on(now.utc_date()) {
+                return bad_request(format!(
+                    "{} is 18 or older on the sandbox clock: a parent or guardian can no longer sign in for them",
+                    member.display_name()
+                ));
+            }
+            Some(representative)
+        }
     };
     let app = request
         .client_id
@@ -105,7 +153,9 @@ async fn authorize(State(state): State<AppState>, Now(now): Now, body: Bytes) ->
         AuthorizeDecision::Proceed(mut authorized) => {
             // Headless: the token request need not repeat a redirect the caller never sent.
             authorized.redirect_uri_sent = redirect_sent;
-            let code = state.oauth.issue_code(&authorized, member, now);
+            let code = state
+                .oauth
+                .issue_code(&authorized, member, representative, now);
             let mut query = vec![("code", code.as_str())];
             if let Some(s) = authorized.state.as_deref() {
                 query.push(("state", s));
