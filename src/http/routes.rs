@@ -21,6 +21,7 @@ pub const USERINFO: &str = "/oauth2/userinfo";
 
 pub const JWKS: &str = "/.well-known/jwks.json";
 pub const OPENID_CONFIGURATION: &str = "/.well-known/openid-configuration";
+pub const OAUTH_AUTHORIZATION_SERVER: &str = "/.well-known/oauth-authorization-server";
 pub const SMART_CONFIGURATION: &str = "/.well-known/smart-configuration";
 pub const FHIR_SMART_CONFIGURATION: &str = "/r4/.well-known/smart-configuration";
 

@@ -765,6 +765,7 @@ async fn discovery_documents_list_the_patient_and_user_carin_scopes() {
         "/.well-known/smart-configuration",
         "/r4/.well-known/smart-configuration",
         "/.well-known/openid-configuration",
+        "/.well-known/oauth-authorization-server",
     ] {
         let doc: Value = app.get(path).await.json().await.unwrap();
         let scopes = strings(&doc["scopes_supported"]);

@@ -98,6 +98,17 @@ async fn openid_configuration() {
     assert_json_snapshot!("openid_configuration", openid);
 }
 
+/// RFC 8414 §3: OAuth-only clients find the same metadata at `oauth-authorization-server`, with
+/// the identical `issuer` (RFC 8414 §3.3).
+#[tokio::test]
+async fn oauth_authorization_server_metadata_is_the_openid_document() {
+    let app = spawn_app().await;
+    let rfc8414 = document(&app, "/.well-known/oauth-authorization-server", None).await;
+    let openid = document(&app, "/.well-known/openid-configuration", None).await;
+    assert_eq!(rfc8414, openid);
+    assert_eq!(rfc8414["issuer"], BASE, "the issuer, the public URL");
+}
+
 #[tokio::test]
 async fn jwks() {
     let app = spawn_app().await;

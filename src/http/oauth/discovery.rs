@@ -1,5 +1,6 @@
 //! Discovery documents: SMART App Launch `/.well-known/smart-configuration` (also under the FHIR
-//! base), OpenID Connect discovery, and the JWKS. Every URL is absolute and built from the route
+//! base), OpenID Connect discovery, RFC 8414 authorization server metadata (the same facts, for
+//! OAuth-only clients), and the JWKS. Every URL is absolute and built from the route
 //! constants the router serves.
 
 use axum::Json;
@@ -101,9 +102,19 @@ pub async fn smart_configuration(State(state): State<AppState>) -> Json<Value> {
 }
 
 pub async fn openid_configuration(State(state): State<AppState>) -> Json<Value> {
-    let uris = oauth_uris(&state.public_url);
-    Json(json!({
-        "issuer": state.public_url,
+    Json(openid_document(&state.public_url))
+}
+
+/// RFC 8414 §3: `/.well-known/oauth-authorization-server`. The OpenID document is a superset of
+/// RFC 8414 metadata (RFC 8414 §1), so both serve the same facts and `issuer` is identical.
+pub async fn authorization_server_metadata(State(state): State<AppState>) -> Json<Value> {
+    Json(openid_document(&state.public_url))
+}
+
+fn openid_document(public_url: &str) -> Value {
+    let uris = oauth_uris(public_url);
+    json!({
+        "issuer": public_url,
         "authorization_endpoint": uris.authorize,
         "token_endpoint": uris.token,
         "userinfo_endpoint": uris.userinfo,
@@ -119,7 +130,7 @@ pub async fn openid_configuration(State(state): State<AppState>) -> Json<Value> 
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "fhirUser", "name", "given_name", "family_name", "birthdate"],
-    }))
+    })
 }
 
 pub async fn jwks(State(state): State<AppState>) -> Json<Value> {

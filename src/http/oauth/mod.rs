@@ -44,6 +44,13 @@ pub fn api_router(state: &AppState) -> Router<AppState> {
             at(Endpoint::Discovery, get(discovery::openid_configuration)),
         )
         .route(
+            routes::OAUTH_AUTHORIZATION_SERVER,
+            at(
+                Endpoint::Discovery,
+                get(discovery::authorization_server_metadata),
+            ),
+        )
+        .route(
             routes::SMART_CONFIGURATION,
             at(Endpoint::Discovery, get(discovery::smart_configuration)),
         )
