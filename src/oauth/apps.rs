@@ -276,10 +276,12 @@ impl AppRegistry {
 }
 
 fn validate_new(new: NewApp, strict: bool) -> Result<App, String> {
-    let name = new.name.trim();
-    if name.is_empty() {
-        return Err("app name is required".to_owned());
-    }
+    let client_id = hex128();
+    // RFC 7591 §2: client_name is optional; an app without one is shown by its client_id.
+    let name = match new.name.trim() {
+        "" => client_id.as_str(),
+        name => name,
+    };
     if name.chars().count() > MAX_NAME_LEN {
         return Err(format!("app name longer than {MAX_NAME_LEN} characters"));
     }
@@ -299,7 +301,7 @@ fn validate_new(new: NewApp, strict: bool) -> Result<App, String> {
         check_redirect_uri(uri, strict)?;
     }
     Ok(App {
-        client_id: hex128().into(),
+        client_id: client_id.clone().into(),
         client_secret: (!new.public).then(|| hex128().into()),
         name: name.to_owned(),
         redirect_uris,

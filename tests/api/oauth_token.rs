@@ -925,3 +925,25 @@ async fn an_app_registered_for_offline_access_gets_refresh_tokens_only_when_it_a
         (400, "invalid_client_metadata".into())
     );
 }
+
+/// RFC 7591 §2: `client_name` is optional. An app registered without one is named by its
+/// `client_id`, and works.
+#[tokio::test]
+async fn registration_without_a_client_name_is_named_by_its_client_id() {
+    let app = spawn_app().await;
+    let response = app
+        .post_json(
+            "/oauth2/register",
+            json!({"redirect_uris": ["https://n.example/cb"]}),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let registered: Value = response.json().await.unwrap();
+    let id = registered["client_id"].as_str().unwrap();
+    assert_eq!(registered["client_name"], id);
+    let code = app.headless_code(id, JASON, json!({})).await;
+    let token = app
+        .exchange_code_as(&code, id, registered["client_secret"].as_str().unwrap())
+        .await;
+    assert_eq!(token.status(), 200);
+}
