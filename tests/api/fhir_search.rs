@@ -684,3 +684,88 @@ async fn a_member_with_nothing_on_file_gets_empty_searchsets_everywhere() {
         "only her Patient and the plan it names: {types:?}"
     );
 }
+
+/// FHIR R4 operations accept POST: `POST Patient/{id}/$everything` with an empty body, a
+/// `Parameters` resource or a form body gives what GET gives with the same parameters; a body
+/// that is none of these is a 400 OperationOutcome, and POST to `_history` stays a 405 write.
+#[tokio::test]
+async fn everything_by_post_is_everything_by_get() {
+    let app = &spawn_app().await;
+    let tokens = app.login(crate::helpers::JASON, "patient/*.read").await;
+    let (token, patient) = (
+        tokens["access_token"].as_str().unwrap(),
+        tokens["patient"].as_str().unwrap(),
+    );
+    let path = &format!("/r4/Patient/{patient}/$everything");
+    let post = |body: Option<(&'static str, String)>| {
+        let mut request = app.client.post(app.at(path)).bearer_auth(token);
+        if let Some((content_type, body)) = body {
+            request = request.header("content-type", content_type).body(body);
+        }
+        async move { request.send().await.unwrap() }
+    };
+    let entries = |bundle: &Value| -> (Value, Vec<String>) {
+        let urls = bundle["entry"]
+            .as_array()
+            .map(|entries| {
+                entries
+                    .iter()
+                    .map(|e| e["fullUrl"].as_str().unwrap().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        (bundle["total"].clone(), urls)
+    };
+    let get = |query: &'static str| {
+        let url = format!("{path}{query}");
+        async move {
+            let response = app.get_with_token(&url, token).await;
+            assert_eq!(response.status(), 200, "{url}");
+            response.json::<Value>().await.unwrap()
+        }
+    };
+
+    let by_get = get("").await;
+    let empty = post(None).await;
+    assert_eq!(empty.status(), 200);
+    assert_eq!(entries(&empty.json().await.unwrap()), entries(&by_get));
+
+    let narrowed = get("?_type=Coverage,ExplanationOfBenefit&_count=5").await;
+    assert!(
+        narrowed["link"].to_string().contains("next"),
+        "several pages"
+    );
+    let parameters = serde_json::json!({"resourceType": "Parameters", "parameter": [
+        {"name": "_type", "valueString": "Coverage,ExplanationOfBenefit"},
+        {"name": "_count", "valueInteger": 5}]});
+    let by_parameters = post(Some(("application/fhir+json", parameters.to_string()))).await;
+    assert_eq!(by_parameters.status(), 200);
+    let by_parameters: Value = by_parameters.json().await.unwrap();
+    assert_eq!(entries(&by_parameters), entries(&narrowed));
+    assert_eq!(by_parameters["link"], narrowed["link"], "the same links");
+    let by_form = post(Some((
+        "application/x-www-form-urlencoded",
+        "_type=Coverage,ExplanationOfBenefit&_count=5".to_owned(),
+    )))
+    .await;
+    assert_eq!(entries(&by_form.json().await.unwrap()), entries(&narrowed));
+
+    for bad in [
+        "{not json",
+        r#"{"resourceType": "Patient"}"#,
+        r#"{"resourceType": "Parameters", "parameter": [{"name": "_count", "valueCodeableConcept": {}}]}"#,
+    ] {
+        let refused = post(Some(("application/fhir+json", bad.to_owned()))).await;
+        assert_eq!(refused.status(), 400, "{bad}");
+        let outcome: Value = refused.json().await.unwrap();
+        assert_eq!(outcome["resourceType"], "OperationOutcome", "{bad}");
+    }
+    let write = app
+        .client
+        .post(app.at(&format!("/r4/Patient/{patient}/_history")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(write.status(), 405);
+}

@@ -46,7 +46,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route(
             routes::INSTANCE_OPERATION,
-            route(FhirRoute::InstanceOperation, get(everything::operation)),
+            route(
+                FhirRoute::InstanceOperation,
+                get(everything::operation).post(everything::operation_post),
+            ),
         )
         .route(routes::VERSION, route(FhirRoute::Version, get(read::vread)))
         .fallback_service(
