@@ -56,6 +56,8 @@ pub enum Stage {
     },
     Consent {
         account: Account,
+        /// When the email code proved who signed in: the id_token's `auth_time`.
+        authenticated_at: UnixTime,
     },
 }
 
@@ -441,21 +443,25 @@ impl Logins {
             };
             attempt.stage = Stage::Consent {
                 account: account.clone(),
+                authenticated_at: now,
             };
             Ok(new_link)
         })
     }
 
-    /// The member's decision. Either way the attempt is over; `Ok` carries the request and the
-    /// account for the code (Allow) or the denial redirect (Deny).
+    /// The member's decision. Either way the attempt is over; `Ok` carries the request, the
+    /// account and when it authenticated, for the code (Allow) or the denial redirect (Deny).
     pub fn decide(
         &self,
         id: &str,
         csrf: &str,
         now: UnixTime,
-    ) -> Result<(AuthorizeRequest, Account), LoginError> {
+    ) -> Result<(AuthorizeRequest, Account, UnixTime), LoginError> {
         let result = self.with_attempt(id, csrf, now, |attempt| match &attempt.stage {
-            Stage::Consent { account } => Ok((attempt.request.clone(), account.clone())),
+            Stage::Consent {
+                account,
+                authenticated_at,
+            } => Ok((attempt.request.clone(), account.clone(), *authenticated_at)),
             _ => Err(LoginError::WrongStep),
         });
         if result.is_ok() {
@@ -579,8 +585,9 @@ mod tests {
             .verify_code(&a.id, &a.csrf, &mail.code, t(3))
             .unwrap();
         assert_eq!(link, Some(("j@x.example".into(), Account::member("M1"))));
-        let (_, account) = logins.decide(&a.id, &a.csrf, t(4)).unwrap();
+        let (_, account, authenticated_at) = logins.decide(&a.id, &a.csrf, t(4)).unwrap();
         assert_eq!(account, Account::member("M1"));
+        assert_eq!(authenticated_at, t(3), "when the code was verified");
         assert_eq!(logins.get(&a.id, t(5)).unwrap_err(), LoginError::Unknown);
     }
 

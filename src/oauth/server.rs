@@ -135,6 +135,7 @@ impl OAuthServer {
         request: &AuthorizeRequest,
         member: &Member,
         representative: Option<&Representative>,
+        authenticated_at: UnixTime,
         now: UnixTime,
     ) -> String {
         self.grants.issue_code(
@@ -149,7 +150,7 @@ impl OAuthServer {
                 representative: representative.map(|r| r.related_person_id.clone()),
                 scopes: request.scopes.clone(),
                 nonce: request.nonce.clone(),
-                auth_time: now,
+                auth_time: authenticated_at,
                 expires_at: now.plus(self.config.code_ttl),
             },
             now,
@@ -191,10 +192,13 @@ impl OAuthServer {
         format!("{}/{}", self.config.fhir_base, user.reference())
     }
 
+    /// `auth_time` is when the user authenticated (OpenID Connect Core §2), carried from the
+    /// sign-in through the code and every refresh, never the time of this token response.
     pub fn id_token_claims(
         &self,
         client_id: &ClientId,
         user: &User<'_>,
+        auth_time: UnixTime,
         nonce: Option<&str>,
         now: UnixTime,
     ) -> serde_json::Value {
@@ -204,7 +208,7 @@ impl OAuthServer {
             "aud": client_id,
             "iat": now,
             "exp": now.plus(self.config.access_token_ttl),
-            "auth_time": now,
+            "auth_time": auth_time,
             "fhirUser": self.fhir_user(user),
         });
         if let Some(nonce) = nonce {

@@ -283,6 +283,7 @@ fn authorization_code(
         patient_id: grant.patient_id.clone(),
         member_id: grant.member_id.clone(),
         representative: grant.representative.clone(),
+        auth_time: grant.auth_time,
         scopes: grant.scopes.clone(),
         nonce: grant.nonce.clone(),
         issued_at: now,
@@ -347,7 +348,8 @@ fn respond(
     now: UnixTime,
 ) -> Result<TokenResponse, OAuthError> {
     let id_token = if scopes.contains("openid") {
-        let claims = server.id_token_claims(&grant.client_id, &grant.user(), nonce, now);
+        let claims =
+            server.id_token_claims(&grant.client_id, &grant.user(), grant.auth_time, nonce, now);
         Some(server.keys.sign(&claims).map_err(|e| {
             tracing::error!("signing an id_token failed: {e}");
             OAuthError::new(ErrorCode::ServerError, "the id_token could not be signed")

@@ -86,6 +86,8 @@ pub struct RefreshGrant {
     pub patient_id: PatientId,
     pub member_id: MemberId,
     pub representative: Option<String>,
+    /// When the user authenticated: a refreshed id_token keeps it (OpenID Connect Core §12.2).
+    pub auth_time: UnixTime,
     pub scopes: GrantedScopes,
     pub nonce: Option<String>,
     pub issued_at: UnixTime,
@@ -396,6 +398,7 @@ mod tests {
     fn a_rotated_refresh_token_presented_again_revokes_its_family() {
         let grants = Grants::default();
         let refresh = |family: &str| RefreshGrant {
+            auth_time: t(0),
             client_id: "c".into(),
             patient_id: "p".into(),
             member_id: "m".into(),

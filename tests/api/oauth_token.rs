@@ -947,3 +947,68 @@ async fn registration_without_a_client_name_is_named_by_its_client_id() {
         .await;
     assert_eq!(token.status(), 200);
 }
+
+/// OpenID Connect Core §2, §12.2: `auth_time` is when the member authenticated (the email code on
+/// the sign-in pages, or the headless authorize), not the token exchange, and a refreshed
+/// id_token keeps it while `iat` moves on.
+#[tokio::test]
+async fn auth_time_is_when_the_member_authenticated_and_survives_refresh() {
+    let start = 1_893_456_000;
+    let at = time::OffsetDateTime::from_unix_timestamp(start).unwrap();
+    let clock = std::sync::Arc::new(payer_sandbox::clock::Clock::frozen(at));
+    let app = &crate::helpers::spawn_with_clock(clock.clone(), |_| {}).await;
+    let claims = |tokens: Value| async move {
+        app.validate_id_token(tokens["id_token"].as_str().unwrap())
+            .await
+            .unwrap()
+    };
+
+    // Headless: authenticated when the code was issued.
+    let code = app
+        .headless_code(
+            "sandbox-app",
+            JASON,
+            json!({"scope": "openid patient/*.read"}),
+        )
+        .await;
+    clock.advance(100);
+    let tokens: Value = app.exchange_code(&code).await.json().await.unwrap();
+    let id_token = claims(tokens.clone()).await;
+    assert_eq!(id_token["auth_time"], start);
+    assert_eq!(id_token["iat"], start + 100);
+    clock.advance(1000);
+    let refreshed: Value = app
+        .refresh(tokens["refresh_token"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id_token = claims(refreshed).await;
+    assert_eq!(id_token["auth_time"], start, "kept through a refresh");
+    assert_eq!(id_token["iat"], start + 1100);
+
+    // The pages: authenticated when the email code was verified, not at consent.
+    let attempt = crate::helpers::Attempt::start(
+        app,
+        "client_id=sandbox-app&redirect_uri=http://localhost/cb&scope=openid%20patient/*.read",
+    )
+    .await;
+    attempt
+        .create_account("Jason", "Argonaut", JASON, "02114", "auth-time@example.com")
+        .await;
+    let email_code = app.last_email_code("auth-time@example.com").await;
+    clock.advance(5);
+    let verified_at = start + 1105;
+    attempt.enter_code(&email_code).await;
+    clock.advance(40);
+    let location = attempt.decide("allow").await.headers()["location"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let code = crate::helpers::query_param(&location, "code").unwrap();
+    clock.advance(7);
+    let tokens: Value = app.exchange_code(&code).await.json().await.unwrap();
+    let id_token = claims(tokens).await;
+    assert_eq!(id_token["auth_time"], verified_at);
+    assert_eq!(id_token["iat"], verified_at + 47);
+}

@@ -492,7 +492,7 @@ pub async fn consent_form(
         Ok(a) => a,
         Err(response) => return response,
     };
-    let Stage::Consent { account } = &a.stage else {
+    let Stage::Consent { account, .. } = &a.stage else {
         return Redirect::to(&stage_path(&a)).into_response();
     };
     let member = state.members.by_member_id(&account.member_id);
@@ -543,10 +543,11 @@ pub async fn consent(
         _ => return malformed("decision must be allow or deny".to_owned()),
     };
 
-    let (request, account) = match state.oauth.logins.decide(&attempt, &f.csrf_token, now) {
-        Ok(decided) => decided,
-        Err(e) => return failure(&state, now, &attempt, e),
-    };
+    let (request, account, authenticated_at) =
+        match state.oauth.logins.decide(&attempt, &f.csrf_token, now) {
+            Ok(decided) => decided,
+            Err(e) => return failure(&state, now, &attempt, e),
+        };
     if !allow {
         return found(&error_redirect(
             &request.redirect_uri,
@@ -564,7 +565,7 @@ pub async fn consent(
         .and_then(|id| member.representative(id));
     let code = state
         .oauth
-        .issue_code(&request, member, representative, now);
+        .issue_code(&request, member, representative, authenticated_at, now);
     let mut params = vec![("code", code.as_str())];
     if let Some(app_state) = request.state.as_deref() {
         params.push(("state", app_state));

@@ -153,9 +153,10 @@ async fn authorize(State(state): State<AppState>, Now(now): Now, body: Bytes) ->
         AuthorizeDecision::Proceed(mut authorized) => {
             // Headless: the token request need not repeat a redirect the caller never sent.
             authorized.redirect_uri_sent = redirect_sent;
+            // Headless authorize stands for the whole sign-in: the member authenticated now.
             let code = state
                 .oauth
-                .issue_code(&authorized, member, representative, now);
+                .issue_code(&authorized, member, representative, now, now);
             let mut query = vec![("code", code.as_str())];
             if let Some(s) = authorized.state.as_deref() {
                 query.push(("state", s));
