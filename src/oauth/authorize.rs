@@ -26,6 +26,9 @@ pub struct AuthorizeParams {
     pub code_challenge: Option<String>,
     pub code_challenge_method: Option<String>,
     pub nonce: Option<String>,
+    /// OpenID Connect Core §3.1.2.1: `none`, `login`, `consent`, `select_account`.
+    pub prompt: Option<String>,
+    pub max_age: Option<String>,
 }
 
 /// A request that passed every check: what the sign-in pages and the code carry forward.
@@ -219,6 +222,9 @@ pub fn decide(
             "no grantable resource scope was requested (e.g. patient/*.read)",
         );
     }
+    if let Err((error, description)) = check_prompt(params) {
+        return fail(error, &description);
+    }
     AuthorizeDecision::Proceed(AuthorizeRequest {
         client_id: client_id.to_owned(),
         app_name: app.name.clone(),
@@ -232,6 +238,51 @@ pub fn decide(
         code_challenge,
         nonce: params.nonce.clone(),
     })
+}
+
+/// `prompt` and `max_age` (OpenID Connect Core §3.1.2.1, docs/oauth.md#prompt-and-max_age). The
+/// sandbox keeps no sign-in session: every authorization shows the sign-in and consent pages, so
+/// `login`, `consent`, `select_account` and any `max_age` are already honoured, and `none` can
+/// never be, which §3.1.2.6 answers with `login_required`.
+fn check_prompt(params: &AuthorizeParams) -> Result<(), (ErrorCode, String)> {
+    if let Some(max_age) = params.max_age.as_deref() {
+        if max_age.trim().parse::<u64>().is_err() {
+            return Err((
+                ErrorCode::InvalidRequest,
+                format!("max_age must be a number of seconds, not {max_age:?}"),
+            ));
+        }
+    }
+    let values: Vec<&str> = params
+        .prompt
+        .as_deref()
+        .unwrap_or("")
+        .split_ascii_whitespace()
+        .collect();
+    if let Some(unknown) = values
+        .iter()
+        .find(|v| !matches!(**v, "none" | "login" | "consent" | "select_account"))
+    {
+        return Err((
+            ErrorCode::InvalidRequest,
+            format!("prompt value {unknown:?} is not one of none, login, consent, select_account"),
+        ));
+    }
+    if values.contains(&"none") {
+        if values.len() > 1 {
+            return Err((
+                ErrorCode::InvalidRequest,
+                "prompt=none cannot be combined with other prompt values".to_owned(),
+            ));
+        }
+        return Err((
+            ErrorCode::LoginRequired,
+            "prompt=none, but no member is signed in: payer-sandbox keeps no sign-in session, so \
+             the member must sign in (send the request without prompt=none)"
+                .to_owned(),
+        ));
+    }
+    Ok(())
 }
 
 /// `redirect_uri` with the response parameters appended to its query (RFC 6749 §4.1.2).

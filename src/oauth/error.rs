@@ -18,6 +18,8 @@ pub enum ErrorCode {
     InvalidRedirectUri,
     InvalidClientMetadata,
     InvalidToken,
+    /// OpenID Connect Core §3.1.2.6: `prompt=none`, and no one is signed in.
+    LoginRequired,
 }
 
 impl ErrorCode {
@@ -36,6 +38,7 @@ impl ErrorCode {
             Self::InvalidRedirectUri => "invalid_redirect_uri",
             Self::InvalidClientMetadata => "invalid_client_metadata",
             Self::InvalidToken => "invalid_token",
+            Self::LoginRequired => "login_required",
         }
     }
 
@@ -55,6 +58,7 @@ impl ErrorCode {
             InvalidRedirectUri,
             InvalidClientMetadata,
             InvalidToken,
+            LoginRequired,
         ]
         .into_iter()
         .find(|c| c.as_str() == code)

@@ -247,3 +247,44 @@ async fn registration_validates_redirect_uris() {
         .unwrap();
     assert_eq!(response.status(), 400);
 }
+
+/// OpenID Connect Core §3.1.2.1 and §3.1.2.6: `prompt=none` may show no page, and the sandbox
+/// keeps no sign-in session, so it redirects with `login_required` and the `state`; `login`,
+/// `consent`, `select_account` and a valid `max_age` go on to the sign-in pages; malformed
+/// values are `invalid_request`.
+#[tokio::test]
+async fn prompt_none_is_login_required_and_the_other_prompts_sign_in() {
+    let app = spawn_app().await;
+    let base = "client_id=sandbox-app&redirect_uri=http://localhost/cb&scope=openid%20patient/*.read&state=s1";
+    assert_eq!(
+        error_redirect(&app, &format!("{base}&prompt=none")).await,
+        ("login_required".to_owned(), Some("s1".to_owned()))
+    );
+    for bad in [
+        "prompt=none%20login",
+        "prompt=sometimes",
+        "max_age=-1",
+        "max_age=soon",
+    ] {
+        assert_eq!(
+            error_redirect(&app, &format!("{base}&{bad}")).await,
+            ("invalid_request".to_owned(), Some("s1".to_owned())),
+            "{bad}"
+        );
+    }
+    for fine in [
+        "prompt=login",
+        "prompt=consent",
+        "prompt=login%20consent",
+        "prompt=select_account",
+        "max_age=0",
+        "max_age=3600",
+    ] {
+        let response = app
+            .get(&format!("/oauth2/authorize/test?{base}&{fine}"))
+            .await;
+        assert_eq!(response.status(), 303, "{fine}");
+        let location = response.headers()["location"].to_str().unwrap();
+        assert!(location.starts_with("/oauth2/login/"), "{fine}: {location}");
+    }
+}

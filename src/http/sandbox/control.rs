@@ -148,6 +148,9 @@ async fn authorize(State(state): State<AppState>, Now(now): Now, body: Bytes) ->
         code_challenge: request.code_challenge,
         code_challenge_method: request.code_challenge_method,
         nonce: request.nonce,
+        // Headless authorize is the sign-in itself: no prompt to honour.
+        prompt: None,
+        max_age: None,
     };
     match state.oauth.decide(&params) {
         AuthorizeDecision::Proceed(mut authorized) => {
