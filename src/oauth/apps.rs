@@ -89,11 +89,12 @@ pub struct NewApp {
 }
 
 impl App {
-    /// Whether a token response for `scopes` carries a refresh token.
-    pub fn issues_refresh_token(&self, scopes: &GrantedScopes) -> bool {
+    /// Whether a token response for `scopes` carries a refresh token. `--strict` holds every app
+    /// to SMART's rule: only with `offline_access` or `online_access`.
+    pub fn issues_refresh_token(&self, scopes: &GrantedScopes, strict: bool) -> bool {
         match self.refresh_tokens {
-            RefreshTokens::Always => true,
-            RefreshTokens::OfflineAccess => {
+            RefreshTokens::Always if !strict => true,
+            RefreshTokens::Always | RefreshTokens::OfflineAccess => {
                 scopes.contains("offline_access") || scopes.contains("online_access")
             }
         }

@@ -291,7 +291,7 @@ fn authorization_code(
         family: code.to_owned(),
     };
     let refresh_token = app
-        .issues_refresh_token(&grant.scopes)
+        .issues_refresh_token(&grant.scopes, server.config.strict)
         .then(|| server.grants.issue_refresh(refresh.clone()));
     respond(
         server,

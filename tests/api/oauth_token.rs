@@ -1012,3 +1012,47 @@ async fn auth_time_is_when_the_member_authenticated_and_survives_refresh() {
     assert_eq!(id_token["auth_time"], verified_at);
     assert_eq!(id_token["iat"], verified_at + 47);
 }
+
+/// `--strict` holds every app, the built-in one included, to SMART's rule: a refresh token only
+/// when `offline_access` or `online_access` was granted. Without `--strict` the built-in app gets
+/// one either way (1upHealth's behaviour).
+#[tokio::test]
+async fn strict_mode_issues_refresh_tokens_only_for_offline_access() {
+    let strict = crate::helpers::spawn_with(|s| s.strict = true).await;
+    let login = |scope: &'static str| {
+        let app = &strict;
+        async move {
+            let code = app
+                .headless_code(
+                    "sandbox-app",
+                    JASON,
+                    json!({"scope": scope, "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "code_challenge_method": "S256"}),
+                )
+                .await;
+            let response = app
+                .post_form(
+                    "/oauth2/token",
+                    &[
+                        ("grant_type", "authorization_code"),
+                        ("code", &code),
+                        ("redirect_uri", "http://localhost/callback"),
+                        (
+                            "code_verifier",
+                            "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+                        ),
+                        ("client_id", "sandbox-app"),
+                        ("client_secret", "sandbox-secret"),
+                    ],
+                )
+                .await;
+            assert_eq!(response.status(), 200, "{scope}");
+            response.json::<Value>().await.unwrap()
+        }
+    };
+    assert!(login("patient/*.read").await.get("refresh_token").is_none());
+    assert!(login("patient/*.read offline_access").await["refresh_token"].is_string());
+    assert!(login("patient/*.read online_access").await["refresh_token"].is_string());
+
+    let lenient = spawn_app().await;
+    assert!(lenient.login(JASON, "patient/*.read").await["refresh_token"].is_string());
+}
