@@ -1056,3 +1056,69 @@ async fn strict_mode_issues_refresh_tokens_only_for_offline_access() {
     let lenient = spawn_app().await;
     assert!(lenient.login(JASON, "patient/*.read").await["refresh_token"].is_string());
 }
+
+/// SMART App Launch token introspection: `scope`, `client_id`, `exp` and the launch context
+/// (`patient`) always; `iss`, `sub` and `fhirUser` only when an id_token was issued (`openid`);
+/// an inactive token is exactly `{"active": false}`. A refresh response names `patient` again.
+#[tokio::test]
+async fn introspection_carries_what_smart_requires_and_identity_only_with_openid() {
+    let app = spawn_app().await;
+    let introspect = |token: String| {
+        let app = &app;
+        async move {
+            app.post_form(
+                "/oauth2/introspect",
+                &[
+                    ("token", token.as_str()),
+                    ("client_id", "sandbox-app"),
+                    ("client_secret", "sandbox-secret"),
+                ],
+            )
+            .await
+            .json::<Value>()
+            .await
+            .unwrap()
+        }
+    };
+    let with_openid = app.login(JASON, "openid fhirUser patient/*.read").await;
+    let body = introspect(with_openid["access_token"].as_str().unwrap().to_owned()).await;
+    for key in [
+        "scope",
+        "client_id",
+        "exp",
+        "patient",
+        "iss",
+        "sub",
+        "fhirUser",
+    ] {
+        assert!(body.get(key).is_some(), "{key} in {body}");
+    }
+    assert_eq!(body["iss"], app.url.as_str());
+    assert_eq!(body["sub"], with_openid["patient"]);
+    assert!(
+        body["fhirUser"]
+            .as_str()
+            .unwrap()
+            .ends_with("/r4/Patient/jason-argonaut")
+    );
+
+    let without = app.login(JASON, "patient/*.read").await;
+    let body = introspect(without["access_token"].as_str().unwrap().to_owned()).await;
+    for key in ["scope", "client_id", "exp", "patient"] {
+        assert!(body.get(key).is_some(), "{key} in {body}");
+    }
+    for key in ["iss", "sub", "fhirUser"] {
+        assert!(body.get(key).is_none(), "no id_token, no {key}: {body}");
+    }
+    let refreshed: Value = app
+        .refresh(without["refresh_token"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(refreshed["patient"], "jason-argonaut");
+    assert_eq!(
+        introspect("not-a-token".to_owned()).await,
+        json!({"active": false})
+    );
+}

@@ -16,7 +16,9 @@ use crate::http::request_context::RequestContext;
 use crate::oauth::OAuthError;
 use crate::oauth::error::{invalid_client, invalid_request};
 use crate::oauth::id_token_flaw::{IdTokenFlaw, flawed};
+use crate::oauth::scopes::GrantedScopes;
 use crate::oauth::secret::Secret;
+use crate::oauth::server::User;
 use crate::oauth::token_exchange::{
     ClientCredentials, TokenRequest, authenticate, client_credentials, exchange, token_client,
 };
@@ -167,15 +169,28 @@ pub async fn introspect(
     };
     let now = context.now_unix();
     let grants = &state.oauth.grants;
+    // SMART App Launch, token introspection: `scope`, `client_id`, `exp` always, the launch
+    // context (`patient`), and `iss`, `sub` and `fhirUser` only when an id_token was issued, that
+    // is when `openid` was granted.
+    let identity = |body: &mut serde_json::Value, scopes: &GrantedScopes, user: &User<'_>| {
+        if scopes.contains("openid") {
+            body["iss"] = json!(state.oauth.config.issuer);
+            body["sub"] = json!(user.subject());
+            body["fhirUser"] = json!(state.oauth.fhir_user(user));
+        }
+    };
     let body = if let Some(g) = grants.access(token.expose(), now) {
-        json!({"active": true, "token_type": "Bearer", "scope": g.scopes.to_string(),
-            "client_id": g.client_id, "sub": g.user().subject(), "patient": g.patient_id,
-            "fhirUser": state.oauth.fhir_user(&g.user()),
-            "iat": g.issued_at, "exp": g.expires_at, "iss": state.oauth.config.issuer})
+        let mut body = json!({"active": true, "token_type": "Bearer", "scope": g.scopes.to_string(),
+            "client_id": g.client_id, "patient": g.patient_id,
+            "iat": g.issued_at, "exp": g.expires_at});
+        identity(&mut body, &g.scopes, &g.user());
+        body
     } else if let Some(g) = grants.refresh(token.expose(), now) {
-        json!({"active": true, "token_type": "refresh_token", "scope": g.scopes.to_string(),
-            "client_id": g.client_id, "sub": g.user().subject(), "patient": g.patient_id,
-            "iat": g.issued_at, "exp": g.expires_at, "iss": state.oauth.config.issuer})
+        let mut body = json!({"active": true, "token_type": "refresh_token", "scope": g.scopes.to_string(),
+            "client_id": g.client_id, "patient": g.patient_id,
+            "iat": g.issued_at, "exp": g.expires_at});
+        identity(&mut body, &g.scopes, &g.user());
+        body
     } else {
         json!({"active": false})
     };
