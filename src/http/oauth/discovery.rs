@@ -40,13 +40,17 @@ pub const SCOPES_SUPPORTED: &[&str] = &[
     "patient/Practitioner.rs",
 ];
 
+/// SMART App Launch 2.2 capabilities (conformance page), each one this server supports and no
+/// other: no EHR launch, no encounter context, no banner or style hints.
 pub const CAPABILITIES: &[&str] = &[
     "launch-standalone",
+    "authorize-post",
     "client-public",
     "client-confidential-symmetric",
     "sso-openid-connect",
     "context-standalone-patient",
     "permission-offline",
+    "permission-online",
     "permission-patient",
     "permission-user",
     "permission-v1",
