@@ -18,6 +18,9 @@ use bytes::Bytes;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::granular;
+use super::search::matching::matches;
+use super::search::query::Filter;
 use super::search::{self, Handling, QueryError, render};
 use super::search_params::{self, ResourceDef, TypeSlot};
 use super::store::{Idx, Store, StoredResource};
@@ -39,15 +42,68 @@ impl Permission {
     }
 }
 
+/// What rights grant of one type for one interaction (docs/access.md#granular-scopes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Grant {
+    Nothing,
+    /// Every resource of the type in the compartment.
+    Everything,
+    /// Only the resources one of these constraint queries matches (`category=…|laboratory`).
+    Matching(Vec<String>),
+}
+
 /// What a caller proves about itself: the member it acts for and what it may do. The OAuth
 /// core's access grant implements it.
 pub trait AccessRights {
     /// The member's Patient id.
     fn patient_id(&self) -> &str;
-    /// Whether the rights cover `interaction` on `resource_type`.
-    fn permits(&self, resource_type: &str, interaction: Permission) -> bool;
+    /// What the rights grant of `resource_type` for `interaction`.
+    fn grant(&self, resource_type: &str, interaction: Permission) -> Grant;
     /// The rights in words, for a 403's diagnostics (e.g. the granted scopes).
     fn describe(&self) -> String;
+
+    /// Whether the rights cover `interaction` on `resource_type` at all.
+    fn permits(&self, resource_type: &str, interaction: Permission) -> bool {
+        self.grant(resource_type, interaction) != Grant::Nothing
+    }
+}
+
+/// A `Grant` ready to test resources with: the constraint queries parsed for their type.
+enum Rule {
+    Nothing,
+    Everything,
+    /// Any of these filter lists (each one: every filter must match).
+    AnyOf(Vec<Vec<Filter>>),
+}
+
+impl Rule {
+    fn of(rights: &dyn AccessRights, def: &ResourceDef, interaction: Permission) -> Rule {
+        match rights.grant(def.name, interaction) {
+            Grant::Nothing => Rule::Nothing,
+            Grant::Everything => Rule::Everything,
+            // The OAuth core only grants constraints that parse; one that does not (the data
+            // changed under a live token) lets nothing through rather than everything.
+            Grant::Matching(queries) => Rule::AnyOf(
+                queries
+                    .iter()
+                    .filter_map(|q| granular::parse(def.name, q).ok())
+                    .collect(),
+            ),
+        }
+    }
+
+    fn allows(&self, store: &Store, n: Idx) -> bool {
+        match self {
+            Rule::Nothing => false,
+            Rule::Everything => true,
+            Rule::AnyOf(lists) => {
+                let entry = store.entry(n);
+                lists
+                    .iter()
+                    .any(|filters| filters.iter().all(|f| matches(store, &entry, f)))
+            }
+        }
+    }
 }
 
 /// Why a compartment could not be opened, or a read or search in it failed.
@@ -125,6 +181,10 @@ impl MemberData {
             rights,
             type_slot,
             def,
+            search_rule: Rule::of(rights, def, Permission::Search),
+            read_rules: search_params::slots()
+                .map(|(_, def)| Rule::of(rights, def, Permission::Read))
+                .collect(),
         })
     }
 
@@ -162,6 +222,10 @@ pub struct Compartment<'a> {
     rights: &'a dyn AccessRights,
     type_slot: TypeSlot,
     def: &'static ResourceDef,
+    /// What a search of this type may return.
+    search_rule: Rule,
+    /// What may be read of each type (by slot): reads, `_include`, `_revinclude`, `$everything`.
+    read_rules: Vec<Rule>,
 }
 
 impl<'a> Compartment<'a> {
@@ -173,7 +237,7 @@ impl<'a> Compartment<'a> {
     pub fn read(&self, id: &str) -> Result<StoredResource<'a>, AccessError> {
         self.store
             .find(self.type_slot, id)
-            .filter(|&n| self.sees(n))
+            .filter(|&n| self.sees(n) && self.allowed(n, Permission::Read))
             .map(|n| self.store.entry(n))
             .ok_or_else(|| AccessError::NotFound(format!("{}/{id} is not known", self.def.name)))
     }
@@ -247,10 +311,25 @@ impl<'a> Compartment<'a> {
         self.member.is_some_and(|m| self.store.is_visible(m, n))
     }
 
-    /// What `_include`, `_revinclude` and `$everything` may add: inside the compartment and of
-    /// a type the rights let the caller read.
+    /// Whether the rights let the caller have this resource for `interaction`: its type is
+    /// granted, and a granular scope's constraint, if that is all it has, matches it.
+    pub(in crate::fhir) fn allowed(&self, n: Idx, interaction: Permission) -> bool {
+        let rule = match interaction {
+            Permission::Search if self.store.entry(n).type_slot == self.type_slot => {
+                &self.search_rule
+            }
+            _ => match self.read_rules.get(self.store.entry(n).type_slot.index()) {
+                Some(rule) => rule,
+                None => return false,
+            },
+        };
+        rule.allows(self.store, n)
+    }
+
+    /// What `_include`, `_revinclude` and `$everything` may add: inside the compartment and
+    /// readable under the rights.
     pub(in crate::fhir) fn may_add(&self, n: Idx) -> bool {
-        self.sees(n) && self.permits(self.store.entry(n).resource_type(), Permission::Read)
+        self.sees(n) && self.allowed(n, Permission::Read)
     }
 
     /// The member's resources of one type, in default order.

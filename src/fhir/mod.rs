@@ -8,6 +8,7 @@ pub mod compartment;
 pub mod date;
 pub mod extract;
 mod fx_hash;
+pub mod granular;
 pub mod outcome;
 pub mod search;
 pub mod search_params;
@@ -18,7 +19,7 @@ mod store_resolve;
 mod strings;
 
 pub use compartment::{
-    AccessError, AccessRights, Compartment, MemberData, Permission, SearchResult, Site,
+    AccessError, AccessRights, Compartment, Grant, MemberData, Permission, SearchResult, Site,
 };
 pub use search::Handling;
 pub use store::{Store, StoredResource};

@@ -1,12 +1,13 @@
-//! SMART App Launch scopes (v1 `.read`, v2 `.rs`/`.r`/`.s`) and OpenID Connect scopes: parsing a
-//! request into the granted set (unknown scopes dropped, docs/oauth.md#scopes), answering "may this token
-//! read or search this type", and narrowing on refresh. Granted scopes keep the syntax they were
-//! requested in.
+//! SMART App Launch scopes (v1 `.read`, v2 `.rs`/`.r`/`.s`, granular `?category=…`) and OpenID
+//! Connect scopes: parsing a request into the granted set (unknown scopes dropped,
+//! docs/oauth.md#scopes), answering "what may this token read or search of this type", and
+//! narrowing on refresh. Granted scopes keep the syntax they were requested in.
 
 use std::fmt;
 
-pub use crate::fhir::Permission;
+use crate::fhir::granular;
 use crate::fhir::search_params::is_served;
+pub use crate::fhir::{Grant, Permission};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Context {
@@ -22,6 +23,8 @@ enum Kind {
         resource_type: Option<String>,
         read: bool,
         search: bool,
+        /// A granular scope's query (`category=…|laboratory`): only what it matches.
+        constraint: Option<String>,
     },
     Other,
 }
@@ -59,15 +62,25 @@ impl Scope {
         } else {
             return None;
         };
-        let (resource_type, permissions) = rest.split_once('.')?;
+        let (resource_type, after_dot) = rest.split_once('.')?;
+        let prefix = &text[..text.len() - after_dot.len()];
         let resource_type = match resource_type {
             "*" => None,
             t if is_served(t) => Some(t.to_owned()),
             _ => return None,
         };
-        let prefix = &text[..text.len() - permissions.len()];
+        // SMART v2 granular scopes: `Type.rs?param=value`, a search query this server can
+        // evaluate on the type; on `*`, or one it cannot, the scope is dropped.
+        let (permissions, constraint) = match after_dot.split_once('?') {
+            None => (after_dot, None),
+            Some((permissions, query)) => {
+                granular::parse(resource_type.as_deref()?, query).ok()?;
+                (permissions, Some(query.to_owned()))
+            }
+        };
         let (read, search, granted) = match permissions {
-            "read" | "*" => (true, true, format!("{prefix}read")),
+            // Constraints are a v2 feature: `.read?…` is not a scope.
+            "read" | "*" if constraint.is_none() => (true, true, format!("{prefix}read")),
             v2 if is_v2_permissions(v2) => {
                 let read = v2.contains('r');
                 let search = v2.contains('s');
@@ -79,6 +92,10 @@ impl Scope {
         if !read && !search {
             return None;
         }
+        let granted = match &constraint {
+            Some(query) => format!("{granted}?{query}"),
+            None => granted,
+        };
         Some(Scope {
             text: granted,
             kind: Kind::Resource {
@@ -86,6 +103,7 @@ impl Scope {
                 resource_type,
                 read,
                 search,
+                constraint,
             },
         })
     }
@@ -142,24 +160,44 @@ impl GrantedScopes {
             .any(|s| matches!(s.kind, Kind::Resource { .. }))
     }
 
-    /// Whether a token with these scopes may perform `interaction` on `resource_type`. Patient
-    /// and user scopes both confine the token to its member's compartment (docs/access.md#member-compartment).
+    /// Whether a token with these scopes may perform `interaction` on `resource_type` at all.
     pub fn permits(&self, resource_type: &str, interaction: Permission) -> bool {
-        self.0.iter().any(|scope| match &scope.kind {
-            Kind::Resource {
+        self.grant_of(resource_type, interaction) != Grant::Nothing
+    }
+
+    /// What a token with these scopes may have of `resource_type` for `interaction`: every
+    /// resource when one scope covers it without a constraint, else what the constraints of the
+    /// scopes covering it match (docs/access.md#granular-scopes). Patient and user scopes both
+    /// confine the token to its member's compartment (docs/access.md#member-compartment).
+    pub fn grant_of(&self, resource_type: &str, interaction: Permission) -> Grant {
+        let mut constraints = Vec::new();
+        for scope in &self.0 {
+            let Kind::Resource {
                 resource_type: t,
                 read,
                 search,
+                constraint,
                 ..
-            } => {
-                t.as_deref().is_none_or(|t| t == resource_type)
-                    && match interaction {
-                        Permission::Read => *read,
-                        Permission::Search => *search,
-                    }
+            } = &scope.kind
+            else {
+                continue;
+            };
+            let covers = t.as_deref().is_none_or(|t| t == resource_type)
+                && match interaction {
+                    Permission::Read => *read,
+                    Permission::Search => *search,
+                };
+            match (covers, constraint) {
+                (false, _) => {}
+                (true, None) => return Grant::Everything,
+                (true, Some(query)) => constraints.push(query.clone()),
             }
-            Kind::Other => false,
-        })
+        }
+        if constraints.is_empty() {
+            Grant::Nothing
+        } else {
+            Grant::Matching(constraints)
+        }
     }
 
     /// Whether `scope` asks for nothing beyond this grant.
@@ -171,17 +209,21 @@ impl GrantedScopes {
                 resource_type,
                 read,
                 search,
+                constraint,
             } => self.0.iter().any(|g| match &g.kind {
                 Kind::Resource {
                     context: gc,
                     resource_type: gt,
                     read: gr,
                     search: gs,
+                    constraint: gcon,
                 } => {
                     gc == context
                         && (gt.is_none() || gt == resource_type)
                         && (!read || *gr)
                         && (!search || *gs)
+                        // A constrained grant covers only the same constraint.
+                        && (gcon.is_none() || gcon == constraint)
                 }
                 Kind::Other => false,
             }),
@@ -245,6 +287,7 @@ pub fn describe(scope: &str) -> String {
             resource_type,
             read,
             search,
+            constraint,
             ..
         } => {
             let what = match resource_type.as_deref() {
@@ -256,9 +299,26 @@ pub fn describe(scope: &str) -> String {
                 (true, false) => "Read",
                 _ => "Search",
             };
-            format!("{verb} {what} (read-only)")
+            match constraint {
+                Some(query) => format!("{verb} {what}, only {} (read-only)", plain_query(&query)),
+                None => format!("{verb} {what} (read-only)"),
+            }
         }
     }
+}
+
+/// A constraint in words: `category=http://…|laboratory` reads "category laboratory".
+fn plain_query(query: &str) -> String {
+    url::form_urlencoded::parse(query.as_bytes())
+        .map(|(name, value)| {
+            let codes: Vec<&str> = value
+                .split(',')
+                .map(|v| v.rsplit('|').next().unwrap_or(v))
+                .collect();
+            format!("{name} {}", codes.join(" or "))
+        })
+        .collect::<Vec<_>>()
+        .join(" and ")
 }
 
 fn plain_type(resource_type: &str) -> &str {
@@ -325,6 +385,36 @@ mod tests {
     }
 
     #[test]
+    fn granular_scopes_grant_only_their_constraint_unless_a_plain_scope_covers_more() {
+        let lab = "category=http://terminology.hl7.org/CodeSystem/observation-category|laboratory";
+        let g = GrantedScopes::grant(&format!("patient/Observation.rs?{lab}"), None);
+        assert_eq!(
+            g.grant_of("Observation", Permission::Search),
+            Grant::Matching(vec![lab.to_owned()])
+        );
+        assert_eq!(g.grant_of("Condition", Permission::Read), Grant::Nothing);
+        let wider = GrantedScopes::grant(
+            &format!("patient/Observation.rs?{lab} patient/Observation.r"),
+            None,
+        );
+        assert_eq!(
+            wider.grant_of("Observation", Permission::Read),
+            Grant::Everything
+        );
+        assert!(matches!(
+            wider.grant_of("Observation", Permission::Search),
+            Grant::Matching(_)
+        ));
+        // Narrowing: the same constraint, or a plain scope's subset, never a wider one.
+        assert!(g.narrow(&format!("patient/Observation.r?{lab}")).is_ok());
+        assert!(g.narrow("patient/Observation.rs").is_err());
+        assert_eq!(
+            describe(&format!("patient/Observation.rs?{lab}")),
+            "Read and search your observations and lab results, only category laboratory (read-only)"
+        );
+    }
+
+    #[test]
     fn app_scope_list_limits_the_grant() {
         let allowed = vec!["patient/Patient.read".to_owned()];
         let g = GrantedScopes::grant("patient/*.read patient/Patient.read", Some(&allowed));
@@ -358,6 +448,50 @@ mod properties {
             }
             for scope in granted.iter() {
                 prop_assert!(Scope::parse(scope).is_some());
+            }
+        }
+
+        /// SMART v1 and v2 say the same thing differently: `.read` is `.rs`, `.*` is `.cruds`
+        /// on a read-only server; each grants exactly what its twin grants, for every type.
+        #[test]
+        fn v1_and_v2_forms_grant_the_same(
+            context in "(patient|user)",
+            resource_type in "(\\*|Patient|Coverage|ExplanationOfBenefit|Observation|Condition)",
+        ) {
+            for (v1, v2) in [("read", "rs"), ("*", "cruds"), ("read", "cruds")] {
+                let one = GrantedScopes::grant(&format!("{context}/{resource_type}.{v1}"), None);
+                let two = GrantedScopes::grant(&format!("{context}/{resource_type}.{v2}"), None);
+                for t in crate::fhir::search_params::RESOURCES.iter().map(|d| d.name) {
+                    for i in [Permission::Read, Permission::Search] {
+                        prop_assert_eq!(one.grant_of(t, i), two.grant_of(t, i), "{} {}", v1, v2);
+                    }
+                }
+            }
+        }
+
+        /// A granted v2 scope, constrained or not, renders to text that parses back to itself.
+        #[test]
+        fn v2_scopes_render_and_parse_back(
+            context in "(patient|user)",
+            resource_type in "(Observation|Condition|ExplanationOfBenefit)",
+            letters in "c?r?u?d?s?",
+            constrained in proptest::bool::ANY,
+        ) {
+            let query = match resource_type.as_str() {
+                "Observation" => "?category=http://terminology.hl7.org/CodeSystem/observation-category|laboratory",
+                "Condition" => "?category=problem-list-item,health-concern",
+                _ => "?type=pharmacy",
+            };
+            let text = format!(
+                "{context}/{resource_type}.{letters}{}",
+                if constrained { query } else { "" }
+            );
+            if let Some(scope) = Scope::parse(&text) {
+                let again = Scope::parse(scope.as_str());
+                prop_assert_eq!(again.as_ref(), Some(&scope));
+                prop_assert_eq!(scope.as_str().contains('?'), constrained);
+            } else {
+                prop_assert!(!letters.contains('r') && !letters.contains('s'), "{} dropped", text);
             }
         }
 

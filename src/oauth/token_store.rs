@@ -71,8 +71,12 @@ impl crate::fhir::AccessRights for AccessGrant {
         &self.patient_id
     }
 
-    fn permits(&self, resource_type: &str, interaction: crate::fhir::Permission) -> bool {
-        self.scopes.permits(resource_type, interaction)
+    fn grant(
+        &self,
+        resource_type: &str,
+        interaction: crate::fhir::Permission,
+    ) -> crate::fhir::Grant {
+        self.scopes.grant_of(resource_type, interaction)
     }
 
     fn describe(&self) -> String {

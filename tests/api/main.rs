@@ -26,6 +26,7 @@ mod snapshots;
 mod startup;
 
 mod fhir_dates;
+mod fhir_granular;
 mod fhir_include;
 mod fhir_isolation;
 mod fhir_paging;

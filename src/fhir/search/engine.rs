@@ -35,6 +35,7 @@ pub fn run(viewer: &Compartment, request: &SearchRequest) -> Page {
     let mut matched: Vec<Idx> = candidates
         .into_iter()
         .filter(|&n| from_compartment || viewer.sees(n))
+        .filter(|&n| viewer.allowed(n, Permission::Search))
         .filter(|&n| {
             let entry = store.entry(n);
             entry.type_slot == type_slot
@@ -71,7 +72,12 @@ pub fn run_everything(viewer: &Compartment, patient: Idx, request: &SearchReques
         if slot == patient_slot || !wanted(slot) || !viewer.permits(def.name, Permission::Read) {
             continue;
         }
-        all.extend(viewer.visible_list(slot).iter().filter(|n| recent(n)));
+        all.extend(
+            viewer
+                .visible_list(slot)
+                .iter()
+                .filter(|n| recent(n) && viewer.allowed(**n, Permission::Read)),
+        );
     }
     cut(all, request)
 }
