@@ -106,8 +106,9 @@ impl Clock {
         }
     }
 
-    pub fn reset(&self) {
-        self.offset_seconds.store(0, Ordering::Relaxed);
+    /// Back to the wall clock (or the frozen instant); returns the offset it had.
+    pub fn reset(&self) -> i64 {
+        self.offset_seconds.swap(0, Ordering::Relaxed)
     }
 }
 

@@ -15,7 +15,7 @@ use axum::routing::MethodRouter;
 
 use crate::http::fault_answer;
 use crate::http::request_context::RequestContext;
-use crate::sandbox::endpoint::Endpoint;
+use crate::sandbox::endpoint::{Endpoint, SignInPage};
 use crate::sandbox::faults::RequestFacts;
 use crate::sandbox::interaction::{FhirRoute, interaction};
 use crate::state::AppState;
@@ -28,7 +28,7 @@ pub enum Tag {
     /// path parameters.
     Fhir(FhirRoute),
     /// A sign-in page: its `attempt` path parameter names the app.
-    SignIn,
+    SignIn(SignInPage),
 }
 
 /// `route`, tagged.
@@ -61,13 +61,13 @@ async fn at_endpoint(
             param("type").as_deref(),
             param("operation").as_deref(),
         )),
-        Tag::SignIn => {
+        Tag::SignIn(page) => {
             if let Some(client) =
                 param("attempt").and_then(|a| state.oauth.logins.attempt_client(&a))
             {
                 context.notes.client_id(client);
             }
-            Endpoint::SignIn
+            Endpoint::SignIn(page)
         }
     };
     context.notes.endpoint(endpoint.clone());

@@ -87,6 +87,7 @@ pub fn router(state: AppState) -> Router {
         .route(routes::PORTAL_APPS, page(post(portal::register)))
         .route(routes::SANDBOX_OUTBOX_PAGE, get(sandbox::outbox_page))
         .route(routes::SANDBOX_PAGE, get(sandbox::page::page))
+        .route(routes::SANDBOX_TIMELINE, get(sandbox::timeline::page))
         .merge(oauth::page_router(&state))
         .method_not_allowed_fallback(page_method_not_allowed)
         .merge(api);

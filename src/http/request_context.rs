@@ -26,7 +26,7 @@ use crate::http::caller::{self, Caller};
 use crate::ids::{ClientId, TokenTag};
 use crate::sandbox::endpoint::Endpoint;
 use crate::sandbox::interaction::Interaction;
-use crate::sandbox::request_log::{LoggedRequest, Notes, redact_query};
+use crate::sandbox::request_log::{LoggedRequest, Notes, log_millis, log_time, redact_query};
 use crate::state::AppState;
 
 /// What every extractor and handler of one request shares.
@@ -248,7 +248,7 @@ impl Pending {
         requests.record(LoggedRequest {
             seq: 0,
             time: log_time(now),
-            at_ms: i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX),
+            at_ms: log_millis(now),
             method: self.method.to_string(),
             path: std::mem::take(&mut self.path),
             query: logged_query,
@@ -274,17 +274,6 @@ impl Pending {
             id_token_flaw: notes.id_token_flaw,
         });
     }
-}
-
-/// RFC 3339 in UTC with exactly three fractional digits (`2026-11-29T03:11:04.230Z`), as the
-/// request log documents: RFC 3339's own formatter drops trailing zeros, and a client that
-/// parses fixed-width timestamps should not meet `…04.23Z` or `…04Z`.
-fn log_time(now: OffsetDateTime) -> String {
-    let utc = now.to_offset(time::UtcOffset::UTC);
-    utc.format(time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    ))
-    .unwrap_or_default()
 }
 
 /// Reads a form body so that its `client_id` can be seen, then puts it back for the handler.

@@ -33,6 +33,7 @@ pub const PORTAL_APPS: &str = "/portal/apps";
 pub const SANDBOX_PAGE: &str = "/sandbox";
 pub const SANDBOX_ACTIONS: &str = "/sandbox/actions";
 pub const SANDBOX_OUTBOX_PAGE: &str = "/sandbox/outbox";
+pub const SANDBOX_TIMELINE: &str = "/sandbox/timeline";
 pub const SANDBOX_API: &str = "/sandbox/api";
 
 /// The FHIR API's routes, under `FHIR_BASE`.

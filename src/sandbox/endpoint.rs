@@ -9,8 +9,8 @@ use super::interaction::Interaction;
 pub enum Endpoint {
     /// `/oauth2/authorize` and `/oauth2/authorize/{system}`.
     Authorize,
-    /// The member sign-in pages after the authorize redirect.
-    SignIn,
+    /// The member sign-in pages after the authorize redirect, and which one.
+    SignIn(SignInPage),
     Token,
     Register,
     Introspect,
@@ -27,6 +27,21 @@ pub enum Endpoint {
     Page,
     /// No route: the 404 fallback.
     Unrouted,
+}
+
+/// One of the member sign-in pages of an attempt (docs/oauth.md#member-verification), so that
+/// the timeline can tell the consent page from the others without reading the path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInPage {
+    /// `/oauth2/login/{attempt}`: create an account or sign in.
+    Start,
+    CreateAccount,
+    /// Sign in with an email address.
+    SignIn,
+    /// Enter the emailed verification code.
+    Verify,
+    /// Allow or deny the app.
+    Consent,
 }
 
 /// The error format an endpoint answers in, and so the one an injected fault takes there.
@@ -49,7 +64,7 @@ impl Endpoint {
             Self::Fhir(Interaction::Discovery) => ErrorFormat::OAuthJson,
             Self::Fhir(_) => ErrorFormat::OperationOutcome,
             Self::Authorize => ErrorFormat::AuthorizeRedirect,
-            Self::SignIn | Self::Page => ErrorFormat::Page,
+            Self::SignIn(_) | Self::Page => ErrorFormat::Page,
             Self::Token
             | Self::Register
             | Self::Introspect

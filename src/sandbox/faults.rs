@@ -345,6 +345,7 @@ impl Faults {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sandbox::endpoint::SignInPage;
     use crate::sandbox::interaction::Interaction;
 
     fn spec(json: serde_json::Value) -> FaultSpec {
@@ -368,7 +369,7 @@ mod tests {
         assert!(Target::Fhir.covers(&Endpoint::Fhir(Interaction::Discovery)));
         assert!(!Target::Fhir.covers(&Endpoint::Token));
         assert!(Target::Authorize.covers(&Endpoint::Authorize));
-        assert!(!Target::Authorize.covers(&Endpoint::SignIn));
+        assert!(!Target::Authorize.covers(&Endpoint::SignIn(SignInPage::Start)));
         assert!(Target::Discovery.covers(&Endpoint::Fhir(Interaction::Discovery)));
         assert!(Target::Discovery.covers(&Endpoint::Jwks));
         assert!(!Target::Discovery.covers(&FHIR));

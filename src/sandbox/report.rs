@@ -102,19 +102,24 @@ fn params(query: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Whether a logged request is one of `client_id`'s: its own, or an anonymous request for a
+/// public document (discovery carries no credentials, so it counts for every client).
+pub fn counts_for(e: &LoggedRequest, client_id: &str) -> bool {
+    match e.client_id.as_deref() {
+        Some(from) => from == client_id,
+        None => e
+            .endpoint
+            .as_ref()
+            .is_some_and(Endpoint::is_public_document),
+    }
+}
+
 /// The report over `entries` (oldest first), limited to one client when `client_id` is given.
 /// Discovery requests carry no credentials, so anonymous ones count for every client.
 pub fn report(entries: &[LoggedRequest], client_id: Option<&str>) -> Report {
     let entries: Vec<&LoggedRequest> = entries
         .iter()
-        .filter(|e| match (client_id, e.client_id.as_deref()) {
-            (None, _) => true,
-            (Some(c), Some(from)) => c == from,
-            (Some(_), None) => e
-                .endpoint
-                .as_ref()
-                .is_some_and(Endpoint::is_public_document),
-        })
+        .filter(|e| client_id.is_none_or(|c| counts_for(e, c)))
         .collect();
     let mut oauth = OAuthUse::default();
     let mut fhir = FhirUse::default();

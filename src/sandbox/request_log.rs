@@ -9,6 +9,7 @@ use std::collections::{HashSet, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 
 use serde::Serialize;
+use time::OffsetDateTime;
 
 use super::endpoint::Endpoint;
 use crate::ids::{ClientId, TokenTag};
@@ -140,6 +141,12 @@ impl RequestLog {
         inner.next_seq
     }
 
+    /// The `seq` of the newest request logged so far (0 before the first): what happened at the
+    /// harness since then (a clock move) goes after it.
+    pub fn last_seq(&self) -> u64 {
+        self.lock().next_seq
+    }
+
     /// Oldest first.
     pub fn entries(&self) -> Vec<LoggedRequest> {
         self.lock().entries.iter().cloned().collect()
@@ -172,6 +179,22 @@ impl RequestLog {
     pub fn is_next_link(&self, path: &str, query: &str) -> bool {
         self.lock().next_link_set.contains(&link_key(path, query))
     }
+}
+
+/// RFC 3339 in UTC with exactly three fractional digits (`2026-11-29T03:11:04.230Z`), as the
+/// request log documents: RFC 3339's own formatter drops trailing zeros, and a client that
+/// parses fixed-width timestamps should not meet `…04.23Z` or `…04Z`.
+pub fn log_time(now: OffsetDateTime) -> String {
+    let utc = now.to_offset(time::UtcOffset::UTC);
+    utc.format(time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    ))
+    .unwrap_or_default()
+}
+
+/// An instant on the sandbox clock in milliseconds since the Unix epoch, as `at_ms` holds it.
+pub fn log_millis(now: OffsetDateTime) -> i64 {
+    i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
 /// A link compared by path and decoded, sorted parameters, so that a client that re-encodes the

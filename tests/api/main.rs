@@ -20,6 +20,7 @@ mod sandbox_faults;
 mod sandbox_page;
 mod sandbox_report;
 mod sandbox_requests;
+mod sandbox_timeline;
 mod security_headers;
 mod security_logs;
 mod snapshots;

@@ -562,7 +562,8 @@ async fn two_client_authentication_methods_in_one_request_are_refused() {
 }
 
 /// SMART client-js refreshes a public app's token with `grant_type` and `refresh_token` alone:
-/// the refresh token names its client. A confidential app must still authenticate.
+/// the refresh token names its client, in the request log and the report too. A confidential
+/// app must still authenticate.
 #[tokio::test]
 async fn a_public_app_may_refresh_without_client_id() {
     let app = spawn_app().await;
@@ -573,6 +574,19 @@ async fn a_public_app_may_refresh_without_client_id() {
     let rotated: Value = response.json().await.unwrap();
     assert_eq!(rotated["patient"], token["patient"]);
     assert_ne!(rotated["refresh_token"], first, "still rotates");
+    let logged: Vec<Value> = app.get("/sandbox/api/requests").await.json().await.unwrap();
+    let last = logged.last().unwrap();
+    assert_eq!(
+        (&last["grant_type"], &last["client_id"]),
+        (&json!("refresh_token"), &json!("sandbox-public-app"))
+    );
+    let report: Value = app
+        .get("/sandbox/api/report?client_id=sandbox-public-app")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["checks"]["token_refresh"]["status"], "met");
     assert_eq!(
         error_of(refresh(&app, &[("refresh_token", first)]).await)
             .await

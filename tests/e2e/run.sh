@@ -9,8 +9,8 @@
 # /usr/bin/chromium is missing. Builds payer-sandbox (cargo build --locked; PAYER_SANDBOX_BIN
 # names a prebuilt binary instead), starts it on 127.0.0.1 at a free port, runs the suites,
 # stops it. Artifacts go to target/e2e/: JUnit reports, the server log, screenshots of every
-# sign-in page at desktop and phone sizes. Prints `N passed, N failed` last and exits non-zero
-# on any failure.
+# sign-in page and of the sandbox timeline at desktop and phone sizes. Prints `N passed,
+# N failed` last and exits non-zero on any failure.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -13,7 +13,7 @@ use axum::routing::{get, post};
 
 use super::endpoint::{Tag, tagged};
 use super::routes;
-use crate::sandbox::endpoint::Endpoint;
+use crate::sandbox::endpoint::{Endpoint, SignInPage};
 use crate::sandbox::interaction::FhirRoute;
 use crate::state::AppState;
 
@@ -67,7 +67,7 @@ pub fn api_router(state: &AppState) -> Router<AppState> {
 /// The pages a member sees (same-origin only).
 pub fn page_router(state: &AppState) -> Router<AppState> {
     let authorize = |methods| tagged(state, Tag::Fixed(Endpoint::Authorize), methods);
-    let sign_in = |methods| tagged(state, Tag::SignIn, methods);
+    let sign_in = |page, methods| tagged(state, Tag::SignIn(page), methods);
     Router::new()
         .route(
             routes::AUTHORIZE,
@@ -77,10 +77,13 @@ pub fn page_router(state: &AppState) -> Router<AppState> {
             routes::AUTHORIZE_SYSTEM,
             authorize(get(authorize::get_system).post(authorize::post_system)),
         )
-        .route(routes::LOGIN, sign_in(get(login::start)))
+        .route(routes::LOGIN, sign_in(SignInPage::Start, get(login::start)))
         .route(
             routes::LOGIN_CREATE,
-            sign_in(get(login::create_form).post(login::create)),
+            sign_in(
+                SignInPage::CreateAccount,
+                get(login::create_form).post(login::create),
+            ),
         )
         .route(
             routes::LOGIN_CREATE_REPRESENTATIVE,
@@ -88,14 +91,23 @@ pub fn page_router(state: &AppState) -> Router<AppState> {
         )
         .route(
             routes::LOGIN_SIGN_IN,
-            sign_in(get(login::sign_in_form).post(login::sign_in)),
+            sign_in(
+                SignInPage::SignIn,
+                get(login::sign_in_form).post(login::sign_in),
+            ),
         )
         .route(
             routes::LOGIN_VERIFY,
-            sign_in(get(login::verify_form).post(login::verify)),
+            sign_in(
+                SignInPage::Verify,
+                get(login::verify_form).post(login::verify),
+            ),
         )
         .route(
             routes::LOGIN_CONSENT,
-            sign_in(get(login::consent_form).post(login::consent)),
+            sign_in(
+                SignInPage::Consent,
+                get(login::consent_form).post(login::consent),
+            ),
         )
 }

@@ -99,6 +99,11 @@ pub async fn token(
             now,
         )?;
         context.notes.client_auth(creds.method());
+        // A public app refreshing with the refresh token alone (as SMART client-js does) is
+        // named by that token's grant, which only this lookup knew: tell the request log.
+        if context.caller.client_id.is_none() {
+            context.notes.client_id(creds.client_id.clone());
+        }
         exchange(&state.oauth, &request, &creds, now).map_err(|e| OAuthError {
             basic_auth: creds.basic,
             ..e

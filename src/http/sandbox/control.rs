@@ -214,12 +214,12 @@ async fn advance_clock(State(state): State<AppState>, body: Bytes) -> Response {
              use POST /sandbox/api/clock/reset to go back to the wall clock",
         );
     };
-    state.clock.advance(seconds);
+    super::advance_clock(&state, seconds);
     clock_json(&state)
 }
 
 async fn reset_clock(State(state): State<AppState>) -> Response {
-    state.clock.reset();
+    super::reset_clock(&state);
     clock_json(&state)
 }
 

@@ -1,10 +1,11 @@
-//! Sandbox tools (docs/sandbox-tools.md): the outbox page and the sandbox page for people, the JSON control
-//! API for CI and contract tests (off with `--no-control-api`), and the layer that fires faults
-//! and keeps the request log.
+//! Sandbox tools (docs/sandbox-tools.md): the outbox, sandbox and timeline pages for people, the
+//! JSON control API for CI and contract tests (off with `--no-control-api`), and the layer that
+//! fires faults and keeps the request log.
 
 pub mod contract;
 pub mod control;
 pub mod page;
+pub mod timeline;
 
 use askama::Template;
 use axum::extract::State;
@@ -28,9 +29,27 @@ pub async fn outbox_page(State(state): State<AppState>) -> Response {
     render(StatusCode::OK, &OutboxPage { emails })
 }
 
+/// Moves the sandbox clock forward by `seconds` and notes the move for the timeline.
+pub fn advance_clock(state: &AppState, seconds: u64) {
+    let before = state.clock.offset();
+    let after = state.clock.advance(seconds);
+    state
+        .tools
+        .clock_moved(state.clock.now(), after.saturating_sub(before), false);
+}
+
+/// Puts the sandbox clock back on the wall clock and notes the move for the timeline.
+pub fn reset_clock(state: &AppState) {
+    let offset = state.clock.reset();
+    state
+        .tools
+        .clock_moved(state.clock.now(), offset.saturating_neg(), true);
+}
+
 /// Reset (docs/sandbox-tools.md#reset): codes, tokens, sign-in attempts, email links, the outbox, faults, the request
-/// log and the clock offset go; registered apps stay.
+/// log and the clock offset (and its moves) go; registered apps stay.
 pub fn reset_all(state: &AppState) -> Result<(), PersistError> {
+    // Not `reset_clock`: this move would sit in an empty log, and the moves are forgotten too.
     state.clock.reset();
     state.tools.reset();
     state.oauth.reset()

@@ -1,7 +1,7 @@
-//! `/sandbox`: the sandbox at a glance for people (members, apps, outbox, faults, recent
-//! requests) with plain-form buttons for the clock, reset and clearing faults or the log. No
-//! JavaScript; every form carries an anti-CSRF token. With `--no-control-api` the page only
-//! shows, and its actions are not routed.
+//! `/sandbox`: the sandbox at a glance for people (members, apps, outbox, faults, links to each
+//! app's timeline, recent requests) with plain-form buttons for the clock, reset and clearing
+//! faults or the log. No JavaScript; every form carries an anti-CSRF token. With
+//! `--no-control-api` the page only shows, and its actions are not routed.
 
 use askama::Template;
 use axum::body::Bytes;
@@ -15,10 +15,12 @@ use crate::http::form;
 use crate::http::pages::{error_page, render};
 use crate::http::request_context::Now;
 use crate::http::routes;
+use crate::http::sandbox::timeline::{ClientLink, links};
 use crate::oauth::apps::App;
 use crate::oauth::login::OutboxMessage;
 use crate::sandbox::faults::Fault;
 use crate::sandbox::request_log::LoggedRequest;
+use crate::sandbox::timeline::clients;
 use crate::state::AppState;
 
 /// The page shows this many of the newest emails and requests; the JSON API has them all.
@@ -37,6 +39,8 @@ struct SandboxPage<'a> {
     emails: Vec<OutboxMessage>,
     faults: Vec<Fault>,
     requests: Vec<LoggedRequest>,
+    /// The apps in the request log, the most recently active first, with their timelines.
+    timelines: Vec<ClientLink>,
     logged: usize,
     capacity: usize,
 }
@@ -72,6 +76,7 @@ pub async fn page(
 ) -> Response {
     let requests = state.tools.requests.entries();
     let logged = requests.len();
+    let timelines = links(clients(&requests), None);
     render(
         StatusCode::OK,
         &SandboxPage {
@@ -85,6 +90,7 @@ pub async fn page(
             emails: newest_first(state.oauth.logins.outbox()),
             faults: state.tools.faults.active(),
             requests: newest_first(requests),
+            timelines,
             logged,
             capacity: state.tools.requests.capacity(),
         },
@@ -129,9 +135,9 @@ pub async fn action(State(state): State<AppState>, Now(now): Now, body: Bytes) -
                     None,
                 );
             };
-            state.clock.advance(seconds);
+            super::advance_clock(&state, seconds);
         }
-        "clock-reset" => state.clock.reset(),
+        "clock-reset" => super::reset_clock(&state),
         "reset" => {
             if super::reset_all(&state).is_err() {
                 return error_page(

@@ -1,7 +1,8 @@
 // SMART client-js in headless Chromium (playwright-core driving the system's Chromium): a
 // two-page app served from another origin launches against the sandbox, the test fills the
 // real sign-in pages as a person would, and the app shows the member's name and EOB count.
-// Along the way every page is photographed at desktop and phone sizes.
+// Along the way every page is photographed at desktop and phone sizes, and so is the sandbox's
+// timeline of what one app did.
 
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
-import { ARTIFACTS, FHIR_BASE, JASON, SANDBOX, eobCount, latestCode, members, serve, uniqueEmail } from './lib/sandbox.mjs';
+import { ARTIFACTS, FHIR_BASE, JASON, SANDBOX, control, eobCount, latestCode, members, serve, uniqueEmail } from './lib/sandbox.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -234,6 +235,93 @@ describe('JS fhirclient in headless Chromium', () => {
         await close();
       }
     }
+  });
+
+  test('the sandbox timeline pictures what an app did, at desktop and phone sizes', async () => {
+    // An app of its own, so that its timeline holds this one session.
+    const registered = await fetch(`${SANDBOX}/oauth2/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        client_name: 'Claims Viewer', token_endpoint_auth_method: 'none', redirect_uris: [`${app.url}/index.html`],
+      }),
+    });
+    assert.equal(registered.status, 201);
+    const clientId = (await registered.json()).client_id;
+    const scope = 'launch/patient openid fhirUser offline_access patient/*.read';
+    const email = uniqueEmail('chromium-timeline');
+    // The app meets a 503 on purpose: its console stays out of the check of every page below.
+    const appLog = [];
+    let fault;
+    let { page, close } = await openBrowser('desktop', appLog);
+    try {
+      // The browser's clock is moved with the sandbox's, so that the app sees its token expire.
+      await page.clock.install();
+      await page.goto(`${app.url}/launch.html?iss=${encodeURIComponent(FHIR_BASE)}&client_id=${clientId}&scope=${encodeURIComponent(scope)}`);
+      await page.getByRole('link', { name: /Create an account/ }).click();
+      await page.getByLabel('First Name').fill(jason.given);
+      await page.getByLabel('Last Name').fill(jason.family);
+      await page.getByLabel('Member ID').fill(jason.member_id);
+      await page.getByLabel('Postal Code').fill(jason.postal_code);
+      await page.getByLabel('Email').fill(email);
+      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.getByLabel('Verification code').fill(await latestCode(email));
+      await page.getByRole('button', { name: 'Verify' }).click();
+      await page.getByRole('button', { name: 'Allow' }).click();
+      await waitForApp(page);
+
+      // An hour later the token has expired: the app refreshes before it reads again.
+      await control('/clock/advance', { seconds: 3601 });
+      await page.clock.setSystemTime(Date.now() + 3601_000);
+      await page.reload();
+      await waitForApp(page);
+
+      // The claims search fails once with a 503: the app gives up and says so ...
+      fault = await control('/faults', { target: 'fhir', status: 503, path: '/r4/ExplanationOfBenefit', client_id: clientId });
+      await page.reload();
+      await page.waitForFunction(() => document.body && document.body.dataset.state, null, { timeout: 20_000 });
+      assert.equal(await page.evaluate(() => document.body.dataset.state), 'error');
+      // ... and the member tries again a little later.
+      await control('/clock/advance', { seconds: 5 });
+      await page.clock.setSystemTime(Date.now() + 3606_000);
+      await page.reload();
+      await waitForApp(page);
+    } finally {
+      await close();
+    }
+
+    for (const size of Object.keys(VIEWPORTS)) {
+      ({ page, close } = await openBrowser(size, log));
+      try {
+        const response = await page.goto(`${SANDBOX}/sandbox/timeline?client_id=${clientId}`);
+        assert.equal(response.status(), 200);
+        assert.match(response.headers()['content-security-policy'], /default-src 'none'.*style-src 'self'/);
+        await page.getByRole('heading', { name: `What ${clientId} did` }).waitFor();
+        // The stylesheet applied (the CSP let it load): the rows are laid out on the line.
+        assert.equal(await page.locator('ol.timeline > li').first().evaluate((li) => getComputedStyle(li).display), 'grid');
+        for (const kind of [
+          'Discovery', 'Authorize', 'Sign-in: create account', 'Sign-in: verification code',
+          'Consent: back to the app', 'Token: code exchange', 'FHIR read: Patient',
+          'FHIR search: ExplanationOfBenefit', 'Token: refresh',
+        ]) {
+          assert.ok(await page.locator('.step .kind', { hasText: kind }).first().isVisible(), `${kind} is shown`);
+        }
+        assert.ok(await page.locator('.clock-move', { hasText: 'moved forward 3601 s' }).isVisible());
+        const faulted = page.locator('.step', { has: page.locator('.mark-fault', { hasText: `fault ${fault.id}` }) });
+        assert.equal(await faulted.locator('.status').textContent(), '503');
+        assert.ok(await faulted.isVisible());
+        // The app sends no nonce: the report check names its authorization request.
+        assert.ok(await page.locator('.step', { hasText: 'Authorize' }).locator('.mark-check').first().isVisible());
+        assert.ok(await page.locator('.failed-checks').isVisible());
+        // Narrow screens stack the rows: the page never scrolls sideways.
+        assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'no horizontal scroll');
+        await shot(page, `timeline-${size}`);
+      } finally {
+        await close();
+      }
+    }
+    const timelineProblems = log.filter((line) => line.includes('/sandbox/timeline') && /pageerror|requestfailed|console\.(error|warning)|Refused to/.test(line));
+    assert.deepEqual(timelineProblems, []);
   });
 
   test('no script errors, CSP violations or failed loads on any page', () => {

@@ -24,6 +24,17 @@ export async function members() {
   return Object.fromEntries((await r.json()).map((m) => [m.member_id, m]));
 }
 
+/** A control API call with a JSON body (the harness's, never logged); resolves to its answer. */
+export async function control(path, body = {}) {
+  const r = await fetch(`${SANDBOX}/sandbox/api${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  assert.ok(r.ok, `${path}: ${r.status} ${await r.clone().text()}`);
+  return r.json();
+}
+
 export async function latestCode(email) {
   const outbox = await (await fetch(`${SANDBOX}/sandbox/api/outbox`)).json();
   const mine = outbox.filter((e) => e.to === email.toLowerCase());
