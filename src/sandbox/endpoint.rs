@@ -36,6 +36,8 @@ pub enum SignInPage {
     /// `/oauth2/login/{attempt}`: create an account or sign in.
     Start,
     CreateAccount,
+    /// A parent or guardian creates an account to act for a minor member.
+    CreateRepresentative,
     /// Sign in with an email address.
     SignIn,
     /// Enter the emailed verification code.

@@ -458,6 +458,9 @@ fn describe(e: &LoggedRequest) -> (String, Phase) {
         Endpoint::SignIn(page) => match page {
             SignInPage::Start => fixed("Sign-in page", Phase::SignIn),
             SignInPage::CreateAccount => fixed("Sign-in: create account", Phase::SignIn),
+            SignInPage::CreateRepresentative => {
+                fixed("Sign-in: parent or guardian account", Phase::SignIn)
+            }
             SignInPage::SignIn => fixed("Sign-in: email", Phase::SignIn),
             SignInPage::Verify => fixed("Sign-in: verification code", Phase::SignIn),
             // The consent form redirects back to the app: with a code, or with access_denied.

@@ -87,7 +87,10 @@ pub fn page_router(state: &AppState) -> Router<AppState> {
         )
         .route(
             routes::LOGIN_CREATE_REPRESENTATIVE,
-            sign_in(get(login::representative_form).post(login::create_representative)),
+            sign_in(
+                SignInPage::CreateRepresentative,
+                get(login::representative_form).post(login::create_representative),
+            ),
         )
         .route(
             routes::LOGIN_SIGN_IN,
