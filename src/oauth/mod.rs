@@ -5,6 +5,7 @@
 
 pub mod apps;
 pub mod authorize;
+pub mod consent;
 pub mod error;
 pub mod id_token_flaw;
 pub mod keys;

@@ -111,6 +111,14 @@ impl Scope {
     pub fn as_str(&self) -> &str {
         &self.text
     }
+
+    /// For a resource scope, its type (`None` for `*`); `None` for any other scope.
+    pub fn target_type(&self) -> Option<Option<String>> {
+        match &self.kind {
+            Kind::Resource { resource_type, .. } => Some(resource_type.clone()),
+            Kind::Other => None,
+        }
+    }
 }
 
 /// SMART v2: letters of `cruds`, each at most once, in that order.
@@ -158,6 +166,19 @@ impl GrantedScopes {
         self.0
             .iter()
             .any(|s| matches!(s.kind, Kind::Resource { .. }))
+    }
+
+    /// Whether a resource scope without a constraint covers the type (for the consent page's
+    /// choices: a constrained scope is a choice of its own).
+    pub fn covers_type_plainly(&self, resource_type: &str) -> bool {
+        self.0.iter().any(|s| match &s.kind {
+            Kind::Resource {
+                resource_type: t,
+                constraint: None,
+                ..
+            } => t.as_deref().is_none_or(|t| t == resource_type),
+            _ => false,
+        })
     }
 
     /// Whether a token with these scopes may perform `interaction` on `resource_type` at all.
@@ -321,7 +342,7 @@ fn plain_query(query: &str) -> String {
         .join(" and ")
 }
 
-fn plain_type(resource_type: &str) -> &str {
+pub fn plain_type(resource_type: &str) -> &str {
     match resource_type {
         "ExplanationOfBenefit" => "claims and explanations of benefits",
         "Coverage" => "coverage and plan details",

@@ -11,6 +11,7 @@ mod hostile_input;
 mod isolation_all_members;
 mod layers;
 mod oauth_authorize;
+mod oauth_consent;
 mod oauth_flow;
 mod oauth_representative;
 mod oauth_token;

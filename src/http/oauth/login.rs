@@ -18,7 +18,7 @@ use crate::oauth::authorize::{error_redirect, redirect_with};
 use crate::oauth::login::{
     AccountDetails, Attempt, LoginError, OutboxMessage, RepresentativeDetails, Stage,
 };
-use crate::oauth::{ErrorCode, scopes};
+use crate::oauth::{ErrorCode, consent, scopes};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -83,6 +83,9 @@ struct ConsentPage<'a> {
     member_name: &'a str,
     /// "Keiko Nakamura (mother)", when a personal representative signs in for the member.
     representative: Option<String>,
+    /// What the member may untick, in groups (docs/oauth.md#consent).
+    groups: Vec<consent::Group>,
+    /// The other scopes (openid, offline_access, …), in words and as asked.
     scopes: Vec<(String, String)>,
 }
 
@@ -130,12 +133,31 @@ struct CodeForm {
     code: String,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// The consent form: `share` repeats, one per ticked choice, which `serde_urlencoded` cannot
+/// read; `choices` says the form offered choices (a scripted client that posts only the
+/// decision shares everything asked).
+#[derive(Debug, Default)]
 struct ConsentForm {
-    #[serde(default)]
     csrf_token: String,
-    #[serde(default)]
     decision: String,
+    choices: bool,
+    share: Vec<String>,
+}
+
+impl ConsentForm {
+    fn parse(body: &[u8]) -> ConsentForm {
+        let mut f = ConsentForm::default();
+        for (name, value) in url::form_urlencoded::parse(body) {
+            match name.as_ref() {
+                "csrf_token" => f.csrf_token = value.into_owned(),
+                "decision" => f.decision = value.into_owned(),
+                "choices" => f.choices = true,
+                "share" => f.share.push(value.into_owned()),
+                _ => {}
+            }
+        }
+        f
+    }
 }
 
 /// The page for an attempt that cannot go on.
@@ -508,10 +530,12 @@ pub async fn consent_form(
                 r.relationship_display.to_lowercase()
             )
         });
+    let groups = consent::choices(&a.request.scopes);
     let scopes = a
         .request
         .scopes
         .iter()
+        .filter(|s| scopes::Scope::parse(s).is_some_and(|s| s.target_type().is_none()))
         .map(|s| (scopes::describe(s), s.to_owned()))
         .collect();
     render(
@@ -522,6 +546,7 @@ pub async fn consent_form(
             app_name: &a.request.app_name,
             member_name: &member_name,
             representative,
+            groups,
             scopes,
         },
     )
@@ -533,17 +558,14 @@ pub async fn consent(
     Path(attempt): Path<String>,
     body: Bytes,
 ) -> Response {
-    let f: ConsentForm = match form::parse(&body) {
-        Ok(f) => f,
-        Err(e) => return malformed(e),
-    };
+    let f = ConsentForm::parse(&body);
     let allow = match f.decision.as_str() {
         "allow" => true,
         "deny" => false,
         _ => return malformed("decision must be allow or deny".to_owned()),
     };
 
-    let (request, account, authenticated_at) =
+    let (mut request, account, authenticated_at) =
         match state.oauth.logins.decide(&attempt, &f.csrf_token, now) {
             Ok(decided) => decided,
             Err(e) => return failure(&state, now, &attempt, e),
@@ -555,6 +577,24 @@ pub async fn consent(
             "the member denied access",
             request.state.as_deref(),
         ));
+    }
+    if f.choices {
+        // What the page offered and the member left unticked is declined.
+        let declined: Vec<String> = consent::choices(&request.scopes)
+            .into_iter()
+            .flat_map(|g| g.choices)
+            .map(|c| c.value)
+            .filter(|v| !f.share.contains(v))
+            .collect();
+        request.scopes = consent::without(&request.scopes, &declined);
+        if !request.scopes.has_resource_access() {
+            return found(&error_redirect(
+                &request.redirect_uri,
+                ErrorCode::AccessDenied,
+                "the member chose to share no records",
+                request.state.as_deref(),
+            ));
+        }
     }
     let Some(member) = state.members.by_member_id(&account.member_id) else {
         return failure(&state, now, &attempt, LoginError::Unknown);

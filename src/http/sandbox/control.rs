@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::http::request_context::Now;
 use crate::http::routes::control as routes;
 use crate::oauth::authorize::{AuthorizeDecision, AuthorizeParams, redirect_with};
-use crate::oauth::{ErrorCode, OAuthError};
+use crate::oauth::{ErrorCode, OAuthError, consent};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -95,6 +95,9 @@ struct HeadlessAuthorize {
     aud: Option<String>,
     /// A personal representative's RelatedPerson id: they sign in for the (minor) member.
     representative: Option<String>,
+    /// What the member unticks on the consent page: resource types, or granular scopes.
+    #[serde(default)]
+    decline: Vec<String>,
 }
 
 /// A code exactly as if the member had approved in the browser (same checks, TTL, binding).
@@ -156,6 +159,16 @@ async fn authorize(State(state): State<AppState>, Now(now): Now, body: Bytes) ->
         AuthorizeDecision::Proceed(mut authorized) => {
             // Headless: the token request need not repeat a redirect the caller never sent.
             authorized.redirect_uri_sent = redirect_sent;
+            if !request.decline.is_empty() {
+                authorized.scopes = consent::without(&authorized.scopes, &request.decline);
+                if !authorized.scopes.has_resource_access() {
+                    return OAuthError::new(
+                        ErrorCode::InvalidScope,
+                        "decline leaves no resource scope: the member would share nothing",
+                    )
+                    .into_response();
+                }
+            }
             // Headless authorize stands for the whole sign-in: the member authenticated now.
             let code = state
                 .oauth
