@@ -91,9 +91,12 @@ pub fn choices(scopes: &GrantedScopes) -> Vec<Group> {
 }
 
 fn type_choice(resource_type: &str) -> Choice {
+    let plain = super::scopes::plain_type(resource_type);
+    let mut label: String = plain.chars().take(1).flat_map(char::to_uppercase).collect();
+    label.push_str(plain.get(1..).unwrap_or(""));
     Choice {
         value: resource_type.to_owned(),
-        label: super::scopes::plain_type(resource_type).to_owned(),
+        label,
     }
 }
 
@@ -154,6 +157,18 @@ mod tests {
         );
         let offered: usize = groups.iter().map(|g| g.choices.len()).sum();
         assert_eq!(offered, RESOURCES.len());
+        let mut labels: Vec<&str> = groups
+            .iter()
+            .flat_map(|g| g.choices.iter().map(|c| c.label.as_str()))
+            .collect();
+        assert_eq!(labels[0], "Claims and explanations of benefits");
+        labels.sort_unstable();
+        labels.dedup();
+        assert_eq!(
+            labels.len(),
+            RESOURCES.len(),
+            "no two choices read the same"
+        );
     }
 
     #[test]
