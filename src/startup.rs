@@ -15,7 +15,7 @@ use crate::clock::Clock;
 use crate::data::{self, DataSource, Dataset, LoadError};
 use crate::fhir::MemberData;
 use crate::http;
-use crate::oauth::apps::{App, check_redirect_uri};
+use crate::oauth::apps::{App, check_keys, check_redirect_uri};
 use crate::oauth::keys::SigningKey;
 use crate::oauth::persist::{PersistError, PersistedState, Persister};
 use crate::oauth::secret::Secret;
@@ -226,9 +226,18 @@ fn load_clients(path: &Path, strict: bool) -> Result<Vec<App>, String> {
         if app.client_id.trim().is_empty() {
             return Err(format!("{at}: client_id is empty"));
         }
-        if !app.public && app.client_secret.as_ref().is_none_or(Secret::is_empty) {
+        check_keys(app.jwks.as_ref(), app.jwks_uri.as_deref()).map_err(|e| format!("{at}: {e}"))?;
+        if !app.public
+            && !app.is_asymmetric()
+            && app.client_secret.as_ref().is_none_or(Secret::is_empty)
+        {
             return Err(format!(
-                "{at}: a confidential app needs a client_secret (or set \"public\": true)"
+                "{at}: a confidential app needs a client_secret, or jwks or jwks_uri for private_key_jwt (or set \"public\": true)"
+            ));
+        }
+        if app.is_asymmetric() && (app.public || app.client_secret.is_some()) {
+            return Err(format!(
+                "{at}: an app with jwks or jwks_uri authenticates with private_key_jwt: it has no client_secret and is not public"
             ));
         }
         if app.redirect_uris.is_empty() {

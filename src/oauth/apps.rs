@@ -39,6 +39,12 @@ pub struct App {
     pub scopes: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "RefreshTokens::is_default")]
     pub refresh_tokens: RefreshTokens,
+    /// Public keys for `private_key_jwt` (docs/apps.md#asymmetric-client-authentication): a JWK
+    /// Set by value, or where to fetch it. An app with either has no secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
     /// Built-in apps accept any loopback `http` redirect and are never persisted.
     #[serde(skip)]
     pub builtin: bool,
@@ -86,9 +92,28 @@ pub struct NewApp {
     pub public: bool,
     pub scopes: Option<Vec<String>>,
     pub refresh_tokens: RefreshTokens,
+    /// For `private_key_jwt`: a JWK Set by value, or a URL to fetch it from (not both).
+    pub jwks: Option<serde_json::Value>,
+    pub jwks_uri: Option<String>,
 }
 
 impl App {
+    /// Whether the app authenticates with `private_key_jwt` (it registered public keys).
+    pub fn is_asymmetric(&self) -> bool {
+        self.jwks.is_some() || self.jwks_uri.is_some()
+    }
+
+    /// RFC 7591's name for how the app authenticates at the token endpoint.
+    pub fn auth_method(&self) -> &'static str {
+        if self.is_asymmetric() {
+            "private_key_jwt"
+        } else if self.public {
+            "none"
+        } else {
+            "client_secret_basic"
+        }
+    }
+
     /// Whether a token response for `scopes` carries a refresh token. `--strict` holds every app
     /// to SMART's rule: only with `offline_access` or `online_access`.
     pub fn issues_refresh_token(&self, scopes: &GrantedScopes, strict: bool) -> bool {
@@ -196,6 +221,8 @@ pub fn builtin_apps() -> [App; 2] {
             public: false,
             scopes: None,
             refresh_tokens: RefreshTokens::Always,
+            jwks: None,
+            jwks_uri: None,
             builtin: true,
         },
         App {
@@ -206,6 +233,8 @@ pub fn builtin_apps() -> [App; 2] {
             public: true,
             scopes: None,
             refresh_tokens: RefreshTokens::Always,
+            jwks: None,
+            jwks_uri: None,
             builtin: true,
         },
     ]
@@ -301,16 +330,44 @@ fn validate_new(new: NewApp, strict: bool) -> Result<App, String> {
     for uri in &redirect_uris {
         check_redirect_uri(uri, strict)?;
     }
+    check_keys(new.jwks.as_ref(), new.jwks_uri.as_deref())?;
+    let asymmetric = new.jwks.is_some() || new.jwks_uri.is_some();
     Ok(App {
         client_id: client_id.clone().into(),
-        client_secret: (!new.public).then(|| hex128().into()),
+        client_secret: (!new.public && !asymmetric).then(|| hex128().into()),
         name: name.to_owned(),
         redirect_uris,
         public: new.public,
         scopes: new.scopes,
         refresh_tokens: new.refresh_tokens,
+        jwks: new.jwks,
+        jwks_uri: new.jwks_uri,
         builtin: false,
     })
+}
+
+/// Keys for `private_key_jwt`: a usable JWK Set by value, or an absolute `http`/`https`
+/// `jwks_uri` (loopback allowed: the sandbox fetches it with a short timeout), never both
+/// (RFC 7591 §2).
+pub fn check_keys(jwks: Option<&serde_json::Value>, jwks_uri: Option<&str>) -> Result<(), String> {
+    match (jwks, jwks_uri) {
+        (Some(_), Some(_)) => {
+            Err("jwks and jwks_uri must not both be given (RFC 7591 §2)".to_owned())
+        }
+        (Some(jwks), None) => super::client_assertion::check_jwks(jwks).map(|_| ()),
+        (None, Some(uri)) => {
+            if uri.len() > MAX_URI_LEN {
+                return Err(format!("jwks_uri longer than {MAX_URI_LEN} characters"));
+            }
+            let url =
+                Url::parse(uri).map_err(|_| format!("jwks_uri {uri:?} is not an absolute URL"))?;
+            if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+                return Err(format!("jwks_uri {uri:?} must be an http or https URL"));
+            }
+            Ok(())
+        }
+        (None, None) => Ok(()),
+    }
 }
 
 /// Splits the portal's comma-separated redirect list (docs/apps.md#registration).
@@ -429,6 +486,8 @@ mod properties {
                 public: true,
                 scopes: None,
                 refresh_tokens: RefreshTokens::Always,
+                jwks: None,
+                jwks_uri: None,
                 builtin: false,
             };
             prop_assert_eq!(app.accepts_redirect(&candidate), candidate == "https://app.example/cb");
@@ -444,6 +503,8 @@ mod properties {
                 public: false,
                 scopes: None,
                 refresh_tokens: RefreshTokens::Always,
+                jwks: None,
+                jwks_uri: None,
                 builtin: false,
             };
             prop_assert_eq!(app.secret_matches(&presented), presented == secret);

@@ -5,6 +5,7 @@
 
 pub mod apps;
 pub mod authorize;
+pub mod client_assertion;
 pub mod consent;
 pub mod error;
 pub mod id_token_flaw;

@@ -9,6 +9,7 @@ use super::apps::{App, AppRegistry, NewApp};
 use super::authorize::{
     AuthorizeDecision, AuthorizeParams, AuthorizePolicy, AuthorizeRequest, decide,
 };
+use super::client_assertion::SeenAssertions;
 use super::error::{ErrorCode, OAuthError};
 use super::keys::{KeyRing, SigningKey};
 use super::login::{Account, Logins};
@@ -60,6 +61,8 @@ pub struct OAuthServer {
     pub grants: Grants,
     pub logins: Logins,
     pub keys: KeyRing,
+    /// `jti`s of client assertions already used (docs/apps.md#asymmetric-client-authentication).
+    pub assertions: SeenAssertions,
     persister: Persister,
 }
 
@@ -93,6 +96,7 @@ impl OAuthServer {
             grants: Grants::default(),
             logins,
             keys: KeyRing::new(keys),
+            assertions: SeenAssertions::default(),
             persister,
         }
     }
@@ -179,6 +183,7 @@ impl OAuthServer {
         self.grants.clear();
         self.logins.clear();
         self.keys.reset();
+        self.assertions.clear();
         self.save()
     }
 

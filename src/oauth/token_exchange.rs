@@ -8,6 +8,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
 use super::apps::App;
+use super::client_assertion;
 use super::error::{ErrorCode, OAuthError, invalid_client, invalid_grant, invalid_request};
 use super::pkce;
 use super::scopes::GrantedScopes;
@@ -27,6 +28,9 @@ pub struct TokenRequest {
     pub scope: Option<String>,
     pub client_id: Option<String>,
     pub client_secret: Option<Secret>,
+    /// RFC 7523 §2.2: `private_key_jwt`.
+    pub client_assertion_type: Option<String>,
+    pub client_assertion: Option<Secret>,
 }
 
 /// How the client presented itself.
@@ -35,17 +39,30 @@ pub struct ClientCredentials {
     pub client_id: ClientId,
     pub secret: Option<Secret>,
     pub basic: bool,
+    /// A `private_key_jwt` client assertion, not yet verified.
+    pub assertion: Option<Secret>,
 }
 
 impl ClientCredentials {
     /// The method, as RFC 7591 §2 names it (`token_endpoint_auth_method`).
     pub fn method(&self) -> &'static str {
-        match (self.basic, &self.secret) {
-            (true, _) => "client_secret_basic",
-            (false, Some(_)) => "client_secret_post",
-            (false, None) => "none",
+        match (self.basic, &self.secret, &self.assertion) {
+            (_, _, Some(_)) => "private_key_jwt",
+            (true, _, None) => "client_secret_basic",
+            (false, Some(_), None) => "client_secret_post",
+            (false, None, None) => "none",
         }
     }
+}
+
+/// What a `private_key_jwt` assertion is checked with: the keys fetched from the app's
+/// `jwks_uri` (the HTTP layer fetches them; `None` for keys registered by value), the token
+/// endpoint's URL, and real time (docs/apps.md#asymmetric-client-authentication).
+#[derive(Debug, Clone)]
+pub struct AssertionCheck {
+    pub fetched_jwks: Option<serde_json::Value>,
+    pub audience: String,
+    pub now: UnixTime,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -93,11 +110,15 @@ pub fn parse_basic(header: &str) -> Result<(String, String), OAuthError> {
     Ok((unescape(id)?, unescape(secret)?))
 }
 
-/// Combines Basic and body credentials; using both with different ids is refused.
+/// Combines Basic, body and assertion credentials; more than one method is refused.
 pub fn client_credentials(
     form: &TokenRequest,
     basic: Option<(String, Secret)>,
 ) -> Result<ClientCredentials, OAuthError> {
+    let assertion = form.client_assertion.as_ref().filter(|a| !a.is_empty());
+    if assertion.is_some() || form.client_assertion_type.is_some() {
+        return assertion_credentials(form, assertion, basic.is_some());
+    }
     match basic {
         Some((id, secret)) => {
             if form.client_secret.as_ref().is_some_and(|s| !s.is_empty()) {
@@ -115,6 +136,7 @@ pub fn client_credentials(
                 client_id: id.into(),
                 secret: Some(secret),
                 basic: true,
+                assertion: None,
             })
         }
         None => {
@@ -127,9 +149,50 @@ pub fn client_credentials(
                 client_id: client_id.into(),
                 secret: form.client_secret.clone(),
                 basic: false,
+                assertion: None,
             })
         }
     }
+}
+
+/// `client_assertion_type` + `client_assertion` (RFC 7523 §2.2), alone: the client is the
+/// assertion's `iss` (verified later against that app's keys).
+fn assertion_credentials(
+    form: &TokenRequest,
+    assertion: Option<&Secret>,
+    basic: bool,
+) -> Result<ClientCredentials, OAuthError> {
+    let secret = form.client_secret.as_ref().is_some_and(|s| !s.is_empty());
+    if basic || secret {
+        return Err(invalid_request(
+            "the client authenticated twice, with a client_assertion and with a client secret: \
+             RFC 6749 §2.3 allows one authentication method per request",
+        ));
+    }
+    if form.client_assertion_type.as_deref() != Some(client_assertion::ASSERTION_TYPE) {
+        return Err(invalid_client(format!(
+            "client_assertion_type must be {}",
+            client_assertion::ASSERTION_TYPE
+        )));
+    }
+    let assertion = assertion.ok_or_else(|| invalid_client("client_assertion is empty"))?;
+    let issuer =
+        client_assertion::claimed_client(assertion.expose()).map_err(|e| invalid_client(&e))?;
+    if form
+        .client_id
+        .as_deref()
+        .is_some_and(|c| !c.is_empty() && c != issuer)
+    {
+        return Err(invalid_client(
+            "client_id differs from the client_assertion's iss",
+        ));
+    }
+    Ok(ClientCredentials {
+        client_id: issuer.into(),
+        secret: None,
+        basic: false,
+        assertion: Some(assertion.clone()),
+    })
 }
 
 /// The caller of the token endpoint. A public app refreshing may leave out `client_id`: its
@@ -164,6 +227,7 @@ pub fn token_client(
                 client_id: grant.client_id,
                 secret: None,
                 basic: false,
+                assertion: None,
             });
         }
     }
@@ -178,8 +242,13 @@ fn refresh_reused() -> OAuthError {
     )
 }
 
-/// RFC 6749 §3.2.1: confidential apps prove their secret; public apps identify themselves.
-pub fn authenticate(server: &OAuthServer, creds: &ClientCredentials) -> Result<App, OAuthError> {
+/// RFC 6749 §3.2.1: confidential apps prove their secret or sign an assertion with their key;
+/// public apps identify themselves.
+pub fn authenticate(
+    server: &OAuthServer,
+    creds: &ClientCredentials,
+    check: &AssertionCheck,
+) -> Result<App, OAuthError> {
     let fail = |description: &str| OAuthError {
         basic_auth: creds.basic,
         ..invalid_client(description)
@@ -188,6 +257,34 @@ pub fn authenticate(server: &OAuthServer, creds: &ClientCredentials) -> Result<A
         .apps
         .get(&creds.client_id)
         .ok_or_else(|| fail("unknown client"))?;
+    match (&creds.assertion, app.is_asymmetric()) {
+        (Some(assertion), true) => {
+            let jwks = check
+                .fetched_jwks
+                .as_ref()
+                .or(app.jwks.as_ref())
+                .ok_or_else(|| fail("the app's jwks_uri could not be read"))?;
+            let expected = client_assertion::Expected {
+                client_id: &app.client_id,
+                audience: &check.audience,
+                now: check.now,
+            };
+            client_assertion::verify(assertion.expose(), jwks, &expected, &server.assertions)
+                .map_err(|e| fail(&e))?;
+            return Ok(app);
+        }
+        (Some(_), false) => {
+            return Err(fail(
+                "this app registered no public keys: it cannot use private_key_jwt",
+            ));
+        }
+        (None, true) => {
+            return Err(fail(
+                "this app authenticates with private_key_jwt: send client_assertion_type and client_assertion",
+            ));
+        }
+        (None, false) => {}
+    }
     if app.public {
         return Ok(app);
     }
@@ -202,16 +299,17 @@ pub fn exchange(
     server: &OAuthServer,
     request: &TokenRequest,
     creds: &ClientCredentials,
+    check: &AssertionCheck,
     now: UnixTime,
 ) -> Result<TokenResponse, OAuthError> {
     match request.grant_type.as_deref() {
         None | Some("") => Err(invalid_request("grant_type is required")),
         Some("authorization_code") => {
-            let app = authenticate(server, creds)?;
+            let app = authenticate(server, creds, check)?;
             authorization_code(server, request, &app, now)
         }
         Some("refresh_token") => {
-            let app = authenticate(server, creds)?;
+            let app = authenticate(server, creds, check)?;
             refresh(server, request, &app, now)
         }
         Some(other) => Err(OAuthError::new(

@@ -77,6 +77,8 @@ fn redirect_uris(registered: &str) {
             public: true,
             scopes: None,
             refresh_tokens: Default::default(),
+            jwks: None,
+            jwks_uri: None,
             builtin: false,
         };
         assert!(app.accepts_redirect(registered));

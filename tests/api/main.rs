@@ -10,6 +10,7 @@ mod fuzz_corpus;
 mod hostile_input;
 mod isolation_all_members;
 mod layers;
+mod oauth_asymmetric;
 mod oauth_authorize;
 mod oauth_consent;
 mod oauth_flow;

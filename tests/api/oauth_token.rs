@@ -832,6 +832,7 @@ async fn discovery_documents_are_absolute_and_complete() {
             capabilities,
             [
                 "authorize-post",
+                "client-confidential-asymmetric",
                 "client-confidential-symmetric",
                 "client-public",
                 "context-standalone-patient",

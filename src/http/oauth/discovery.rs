@@ -40,6 +40,16 @@ pub const SCOPES_SUPPORTED: &[&str] = &[
     "patient/Practitioner.rs",
 ];
 
+/// RFC 7591 names of the client authentication methods the token endpoint accepts.
+pub const AUTH_METHODS: &[&str] = &[
+    "client_secret_basic",
+    "client_secret_post",
+    "private_key_jwt",
+    "none",
+];
+/// `private_key_jwt` signatures accepted (SMART App Launch: RS384 and ES384).
+pub const ASSERTION_ALGORITHMS: &[&str] = &["RS384", "ES384"];
+
 /// SMART App Launch 2.2 capabilities (conformance page), each one this server supports and no
 /// other: no EHR launch, no encounter context, no banner or style hints.
 pub const CAPABILITIES: &[&str] = &[
@@ -47,6 +57,7 @@ pub const CAPABILITIES: &[&str] = &[
     "authorize-post",
     "client-public",
     "client-confidential-symmetric",
+    "client-confidential-asymmetric",
     "sso-openid-connect",
     "context-standalone-patient",
     "permission-offline",
@@ -94,7 +105,8 @@ pub fn smart_document(public_url: &str) -> Value {
         "userinfo_endpoint": uris.userinfo,
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "response_types_supported": ["code"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "token_endpoint_auth_methods_supported": AUTH_METHODS,
+        "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGORITHMS,
         "scopes_supported": SCOPES_SUPPORTED,
         "capabilities": CAPABILITIES,
         "code_challenge_methods_supported": ["S256"],
@@ -131,7 +143,8 @@ fn openid_document(public_url: &str) -> Value {
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "token_endpoint_auth_methods_supported": AUTH_METHODS,
+        "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGORITHMS,
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "fhirUser", "name", "given_name", "family_name", "birthdate"],
     })

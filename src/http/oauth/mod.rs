@@ -3,6 +3,7 @@
 
 pub mod authorize;
 pub mod discovery;
+mod jwks_fetch;
 pub mod login;
 pub mod register;
 pub mod token;

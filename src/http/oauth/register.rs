@@ -25,6 +25,9 @@ struct Registration {
     scope: Option<String>,
     /// payer-sandbox's extension (docs/apps.md#refresh-tokens): `always` or `offline_access`.
     refresh_tokens: Option<String>,
+    /// RFC 7591 §2: the app's public keys, by value or by reference, for `private_key_jwt`.
+    jwks: Option<serde_json::Value>,
+    jwks_uri: Option<String>,
 }
 
 pub async fn register(State(state): State<AppState>, Now(now): Now, body: Bytes) -> Response {
@@ -38,13 +41,37 @@ pub async fn register(State(state): State<AppState>, Now(now): Now, body: Bytes)
             .into_response();
         }
     };
-    let public = match registration.token_endpoint_auth_method.as_deref() {
-        None | Some("client_secret_basic") | Some("client_secret_post") => false,
-        Some("none") => true,
-        Some(other) => {
+    let has_keys = registration.jwks.is_some() || registration.jwks_uri.is_some();
+    let method = registration
+        .token_endpoint_auth_method
+        .as_deref()
+        .unwrap_or(if has_keys {
+            "private_key_jwt"
+        } else {
+            "client_secret_basic"
+        });
+    let public = match (method, has_keys) {
+        ("client_secret_basic" | "client_secret_post", false) => false,
+        ("none", false) => true,
+        ("private_key_jwt", true) => false,
+        ("private_key_jwt", false) => {
             return OAuthError::new(
                 ErrorCode::InvalidClientMetadata,
-                format!("token_endpoint_auth_method {other:?} is not supported: use client_secret_basic, client_secret_post or none"),
+                "private_key_jwt needs the app's public keys: jwks (a JWK Set) or jwks_uri",
+            )
+            .into_response();
+        }
+        ("client_secret_basic" | "client_secret_post" | "none", true) => {
+            return OAuthError::new(
+                ErrorCode::InvalidClientMetadata,
+                format!("jwks and jwks_uri are for private_key_jwt, not {method}"),
+            )
+            .into_response();
+        }
+        (other, _) => {
+            return OAuthError::new(
+                ErrorCode::InvalidClientMetadata,
+                format!("token_endpoint_auth_method {other:?} is not supported: use client_secret_basic, client_secret_post, private_key_jwt or none"),
             )
             .into_response();
         }
@@ -72,6 +99,8 @@ pub async fn register(State(state): State<AppState>, Now(now): Now, body: Bytes)
             .scope
             .map(|s| s.split_ascii_whitespace().map(str::to_owned).collect()),
         refresh_tokens,
+        jwks: registration.jwks,
+        jwks_uri: registration.jwks_uri,
     };
     match state.oauth.register(new) {
         Ok(app) => (StatusCode::CREATED, Json(metadata(&app, now))).into_response(),
@@ -92,12 +121,18 @@ fn metadata(app: &App, now: UnixTime) -> serde_json::Value {
         "redirect_uris": app.redirect_uris,
         "grant_types": ["authorization_code", "refresh_token"],
         "response_types": ["code"],
-        "token_endpoint_auth_method": if app.public { "none" } else { "client_secret_basic" },
+        "token_endpoint_auth_method": app.auth_method(),
         "refresh_tokens": app.refresh_tokens.as_str(),
     });
     if let Some(secret) = &app.client_secret {
         body["client_secret"] = json!(secret);
         body["client_secret_expires_at"] = json!(0);
+    }
+    if let Some(jwks) = &app.jwks {
+        body["jwks"] = jwks.clone();
+    }
+    if let Some(uri) = &app.jwks_uri {
+        body["jwks_uri"] = json!(uri);
     }
     if let Some(scopes) = &app.scopes {
         body["scope"] = json!(scopes.join(" "));

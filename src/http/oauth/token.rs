@@ -10,9 +10,10 @@ use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::jwks_fetch;
 use crate::http::caller::{Caller, Credential};
-use crate::http::form;
 use crate::http::request_context::RequestContext;
+use crate::http::{form, routes};
 use crate::oauth::OAuthError;
 use crate::oauth::error::{invalid_client, invalid_request};
 use crate::oauth::id_token_flaw::{IdTokenFlaw, flawed};
@@ -20,7 +21,8 @@ use crate::oauth::scopes::GrantedScopes;
 use crate::oauth::secret::Secret;
 use crate::oauth::server::User;
 use crate::oauth::token_exchange::{
-    ClientCredentials, TokenRequest, authenticate, client_credentials, exchange, token_client,
+    AssertionCheck, ClientCredentials, TokenRequest, authenticate, client_credentials, exchange,
+    token_client,
 };
 use crate::state::AppState;
 
@@ -73,6 +75,35 @@ fn basic_credentials(caller: &Caller) -> Result<Option<(String, Secret)>, OAuthE
     }
 }
 
+/// What a `private_key_jwt` assertion is checked with: the token endpoint's URL as `aud`, real
+/// time (the sandbox clock without its advance: the client signs by its own clock), and, for an
+/// app that registered a `jwks_uri`, the keys fetched from it now.
+async fn assertion_check(
+    state: &AppState,
+    context: &RequestContext,
+    creds: &ClientCredentials,
+) -> Result<AssertionCheck, OAuthError> {
+    let mut check = AssertionCheck {
+        fetched_jwks: None,
+        audience: format!("{}{}", state.public_url, routes::TOKEN),
+        now: context.now_unix().plus(-state.clock.offset()),
+    };
+    if creds.assertion.is_some() {
+        let uri = state
+            .oauth
+            .apps
+            .get(&creds.client_id)
+            .and_then(|app| app.jwks_uri);
+        if let Some(uri) = uri {
+            let jwks = jwks_fetch::fetch(&uri)
+                .await
+                .map_err(|e| invalid_client(format!("the app's jwks_uri {uri}: {e}")))?;
+            check.fetched_jwks = Some(jwks);
+        }
+    }
+    Ok(check)
+}
+
 fn no_store(mut response: Response) -> Response {
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -88,7 +119,7 @@ pub async fn token(
     body: Bytes,
 ) -> Response {
     let now = context.now_unix();
-    let result = (|| {
+    let result: Result<_, OAuthError> = async {
         let request: TokenRequest = read_form(&headers, &body)?;
         context.notes.grant_type(request.grant_type.as_deref());
         note_both_methods(&context, &request);
@@ -99,16 +130,19 @@ pub async fn token(
             now,
         )?;
         context.notes.client_auth(creds.method());
-        // A public app refreshing with the refresh token alone (as SMART client-js does) is
-        // named by that token's grant, which only this lookup knew: tell the request log.
+        // A public app refreshing with the refresh token alone (as SMART client-js does), or an
+        // app naming itself only in its client assertion, is known from what this step read:
+        // tell the request log.
         if context.caller.client_id.is_none() {
             context.notes.client_id(creds.client_id.clone());
         }
-        exchange(&state.oauth, &request, &creds, now).map_err(|e| OAuthError {
+        let check = assertion_check(&state, &context, &creds).await?;
+        exchange(&state.oauth, &request, &creds, &check, now).map_err(|e| OAuthError {
             basic_auth: creds.basic,
             ..e
         })
-    })();
+    }
+    .await;
     match result {
         Ok(mut response) => {
             context.notes.expires_in(response.expires_in);
@@ -137,9 +171,11 @@ struct TokenForm {
     token_type_hint: Option<String>,
     client_id: Option<String>,
     client_secret: Option<Secret>,
+    client_assertion_type: Option<String>,
+    client_assertion: Option<Secret>,
 }
 
-fn authenticated_token(
+async fn authenticated_token(
     state: &AppState,
     context: &RequestContext,
     headers: &HeaderMap,
@@ -149,12 +185,15 @@ fn authenticated_token(
     let as_request = TokenRequest {
         client_id: f.client_id,
         client_secret: f.client_secret,
+        client_assertion_type: f.client_assertion_type,
+        client_assertion: f.client_assertion,
         ..Default::default()
     };
     note_both_methods(context, &as_request);
     let creds = client_credentials(&as_request, basic_credentials(&context.caller)?)?;
     context.notes.client_auth(creds.method());
-    authenticate(&state.oauth, &creds)?;
+    let check = assertion_check(state, context, &creds).await?;
+    authenticate(&state.oauth, &creds, &check)?;
     let token = f
         .token
         .filter(|t| !t.is_empty())
@@ -168,7 +207,7 @@ pub async fn introspect(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (token, _) = match authenticated_token(&state, &context, &headers, &body) {
+    let (token, _) = match authenticated_token(&state, &context, &headers, &body).await {
         Ok(t) => t,
         Err(e) => return e.into_response(),
     };
@@ -208,7 +247,7 @@ pub async fn revoke(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    match authenticated_token(&state, &context, &headers, &body) {
+    match authenticated_token(&state, &context, &headers, &body).await {
         Ok((token, creds)) => {
             state
                 .oauth

@@ -46,6 +46,9 @@ struct RegisterForm {
     app_type: String,
     #[serde(default)]
     refresh_tokens: String,
+    /// For an asymmetric app: a JWK Set (JSON) or the URL to fetch it from.
+    #[serde(default)]
+    keys: String,
 }
 
 pub async fn landing(State(state): State<AppState>) -> Response {
@@ -88,12 +91,40 @@ pub async fn register(State(state): State<AppState>, Now(now): Now, body: Bytes)
             None,
         );
     }
+    let keys = f.keys.trim();
+    let (jwks, jwks_uri) = match f.app_type.as_str() {
+        "asymmetric" if keys.starts_with('{') => match serde_json::from_str(keys) {
+            Ok(jwks) => (Some(jwks), None),
+            Err(e) => {
+                return error_page(
+                    StatusCode::BAD_REQUEST,
+                    "Keys are not JSON",
+                    &format!(
+                        "The public keys must be a JWK Set ({{\"keys\": [...]}}) or a URL: {e}"
+                    ),
+                    None,
+                );
+            }
+        },
+        "asymmetric" if !keys.is_empty() => (None, Some(keys.to_owned())),
+        "asymmetric" => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "Public keys are required",
+                "An asymmetric (private_key_jwt) app needs its public keys: paste a JWK Set or give its URL.",
+                None,
+            );
+        }
+        _ => (None, None),
+    };
     let result = state.oauth.register(NewApp {
         name: f.name.clone(),
         redirect_uris: split_redirect_list(&f.redirect_uris),
         public: f.app_type == "public",
         scopes: None,
         refresh_tokens: RefreshTokens::parse(&f.refresh_tokens).unwrap_or_default(),
+        jwks,
+        jwks_uri,
     });
     let csrf = state.csrf.issue(now);
     let (status, created, error) = match result {
