@@ -337,3 +337,55 @@ async fn an_advanced_sandbox_clock_does_not_expire_a_fresh_assertion() {
     let signed = assertion(&app, id, Algorithm::RS384, json!({}));
     assert_eq!(exchange(&app, &code, &signed).await.status(), 200);
 }
+
+/// The portal registers an asymmetric app from a pasted JWK Set or a URL, and says why when the
+/// keys are missing or not a JWK Set.
+#[tokio::test]
+async fn the_portal_registers_asymmetric_apps() {
+    let app = spawn_app().await;
+    let page = app.get("/portal").await.text().await.unwrap();
+    let csrf = crate::helpers::hidden_input(&page, "csrf_token").unwrap();
+    let jwks_text = jwks().to_string();
+    let post = |keys: String| {
+        let app = &app;
+        let csrf = csrf.clone();
+        async move {
+            app.post_form(
+                "/portal/apps",
+                &[
+                    ("csrf_token", csrf.as_str()),
+                    ("name", "Portal Asymmetric"),
+                    ("redirect_uris", "https://p.example/cb"),
+                    ("app_type", "asymmetric"),
+                    ("keys", keys.as_str()),
+                ],
+            )
+            .await
+        }
+    };
+    let created = post(jwks_text.clone()).await;
+    assert_eq!(created.status(), 201);
+    let html = created.text().await.unwrap();
+    assert!(!html.contains("id=\"client_secret\""), "no secret is shown");
+    let client_id = html
+        .split("id=\"client_id\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    let code = app.headless_code(&client_id, JASON, json!({})).await;
+    let signed = assertion(&app, &client_id, Algorithm::RS384, json!({}));
+    assert_eq!(exchange(&app, &code, &signed).await.status(), 200);
+
+    assert_eq!(
+        post("https://p.example/jwks.json".to_owned())
+            .await
+            .status(),
+        201
+    );
+    for bad in ["", "{not json", r#"{"keys": []}"#] {
+        assert_eq!(post(bad.to_owned()).await.status(), 400, "{bad:?}");
+    }
+}

@@ -175,6 +175,29 @@ async fn preregistered_clients_work_and_bad_files_stop_start_up() {
         error.contains("clients.json") && error.contains("client_secret"),
         "{error}"
     );
+
+    // An asymmetric app: public keys instead of a secret (docs/apps.md#pre-registered-apps).
+    let jwks: serde_json::Value =
+        serde_json::from_str(include_str!("../fixtures/client-jwks.json")).unwrap();
+    std::fs::write(
+        &file,
+        json!([{"client_id":"ci-keys","name":"CI Keys","redirect_uris":["https://ci.example/cb"],"jwks":jwks}]).to_string(),
+    )
+    .unwrap();
+    let app = spawn_with(|s| s.clients = Some(file.clone())).await;
+    let code = app.headless_code("ci-keys", JASON, json!({})).await;
+    let with_secret = app.exchange_code_as(&code, "ci-keys", "anything").await;
+    assert_eq!(with_secret.status(), 401, "it has no secret to use");
+    std::fs::write(
+        &file,
+        json!([{"client_id":"bad-keys","name":"B","redirect_uris":["https://ci.example/cb"],"jwks":{"keys":[]}}]).to_string(),
+    )
+    .unwrap();
+    let error = build_error(|s| s.clients = Some(file.clone())).await;
+    assert!(
+        error.contains("bad-keys") && error.contains("jwks"),
+        "{error}"
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
 
