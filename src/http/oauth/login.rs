@@ -243,6 +243,35 @@ fn code_sent(attempt: &str, email: &OutboxMessage) -> Response {
     Redirect::to(&routes::login_path(routes::LOGIN_VERIFY, attempt)).into_response()
 }
 
+/// Where a step that sends a code goes next: the code page, the same form again with the
+/// message (`retry`), or the page that says the attempt ended.
+fn after_sending(
+    state: &AppState,
+    now: UnixTime,
+    a: &Attempt,
+    sent: Result<OutboxMessage, LoginError>,
+    retry: impl FnOnce(String) -> Response,
+) -> Response {
+    match sent {
+        Ok(email) => code_sent(&a.id, &email),
+        Err(LoginError::Retry(message)) => retry(message),
+        Err(e) => ended(state, now, a, e),
+    }
+}
+
+impl CreateForm {
+    /// The member's details as the form gave them.
+    fn details(&self) -> AccountDetails {
+        AccountDetails {
+            given: self.first_name.clone(),
+            family: self.last_name.clone(),
+            member_id: self.member_id.clone(),
+            postal_code: self.postal_code.clone(),
+            email: self.email.clone(),
+        }
+    }
+}
+
 pub async fn start(
     State(state): State<AppState>,
     Now(now): Now,
@@ -288,24 +317,16 @@ pub async fn create(
         Ok(opened) => opened,
         Err(response) => return response,
     };
-    let details = AccountDetails {
-        given: f.first_name.clone(),
-        family: f.last_name.clone(),
-        member_id: f.member_id.clone(),
-        postal_code: f.postal_code.clone(),
-        email: f.email.clone(),
-    };
-
-    match state.oauth.logins.create_account(
+    let sent = state.oauth.logins.create_account(
         &a.id,
         &f.csrf_token,
-        &details,
+        &f.details(),
         &state.members,
         now,
         form::rfc3339(now),
-    ) {
-        Ok(email) => code_sent(&a.id, &email),
-        Err(LoginError::Retry(message)) => render(
+    );
+    after_sending(&state, now, &a, sent, |message| {
+        render(
             StatusCode::BAD_REQUEST,
             &CreatePage {
                 attempt: &a.id,
@@ -317,9 +338,8 @@ pub async fn create(
                 postal_code: &f.postal_code,
                 email: &f.email,
             },
-        ),
-        Err(e) => ended(&state, now, &a, e),
-    }
+        )
+    })
 }
 
 pub async fn representative_form(
@@ -354,24 +374,18 @@ pub async fn create_representative(
     let details = RepresentativeDetails {
         given: f.your_first_name.clone(),
         family: f.your_last_name.clone(),
-        member: AccountDetails {
-            given: m.first_name.clone(),
-            family: m.last_name.clone(),
-            member_id: m.member_id.clone(),
-            postal_code: m.postal_code.clone(),
-            email: m.email.clone(),
-        },
+        member: m.details(),
     };
-    match state.oauth.logins.create_representative(
+    let sent = state.oauth.logins.create_representative(
         &a.id,
         &f.csrf_token,
         &details,
         &state.members,
         now,
         form::rfc3339(now),
-    ) {
-        Ok(email) => code_sent(&a.id, &email),
-        Err(LoginError::Retry(message)) => render(
+    );
+    after_sending(&state, now, &a, sent, |message| {
+        render(
             StatusCode::BAD_REQUEST,
             &RepresentativePage {
                 attempt: &a.id,
@@ -385,9 +399,8 @@ pub async fn create_representative(
                 postal_code: &m.postal_code,
                 email: &m.email,
             },
-        ),
-        Err(e) => ended(&state, now, &a, e),
-    }
+        )
+    })
 }
 
 pub async fn sign_in_form(
@@ -420,16 +433,16 @@ pub async fn sign_in(
         Err(response) => return response,
     };
 
-    match state.oauth.logins.sign_in(
+    let sent = state.oauth.logins.sign_in(
         &a.id,
         &f.csrf_token,
         &f.email,
         &state.members,
         now,
         form::rfc3339(now),
-    ) {
-        Ok(email) => code_sent(&a.id, &email),
-        Err(LoginError::Retry(message)) => render(
+    );
+    after_sending(&state, now, &a, sent, |message| {
+        render(
             StatusCode::BAD_REQUEST,
             &SignInPage {
                 attempt: &a.id,
@@ -437,9 +450,8 @@ pub async fn sign_in(
                 error: Some(message),
                 email: &f.email,
             },
-        ),
-        Err(e) => ended(&state, now, &a, e),
-    }
+        )
+    })
 }
 
 pub async fn verify_form(
