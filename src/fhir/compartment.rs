@@ -11,6 +11,7 @@
 //! The caller's rights come in through `AccessRights`, which the OAuth core implements for its
 //! grants; this module knows nothing of tokens.
 
+use std::cell::OnceCell;
 use std::fmt;
 use std::sync::Arc;
 
@@ -182,9 +183,7 @@ impl MemberData {
             type_slot,
             def,
             search_rule: Rule::of(rights, def, Permission::Search),
-            read_rules: search_params::slots()
-                .map(|(_, def)| Rule::of(rights, def, Permission::Read))
-                .collect(),
+            read_rules: OnceCell::new(),
         })
     }
 
@@ -225,7 +224,8 @@ pub struct Compartment<'a> {
     /// What a search of this type may return.
     search_rule: Rule,
     /// What may be read of each type (by slot): reads, `_include`, `_revinclude`, `$everything`.
-    read_rules: Vec<Rule>,
+    /// Worked out on first use, so that a plain search pays nothing for it.
+    read_rules: OnceCell<Vec<Rule>>,
 }
 
 impl<'a> Compartment<'a> {
@@ -318,12 +318,20 @@ impl<'a> Compartment<'a> {
             Permission::Search if self.store.entry(n).type_slot == self.type_slot => {
                 &self.search_rule
             }
-            _ => match self.read_rules.get(self.store.entry(n).type_slot.index()) {
+            _ => match self.read_rules().get(self.store.entry(n).type_slot.index()) {
                 Some(rule) => rule,
                 None => return false,
             },
         };
         rule.allows(self.store, n)
+    }
+
+    fn read_rules(&self) -> &[Rule] {
+        self.read_rules.get_or_init(|| {
+            search_params::slots()
+                .map(|(_, def)| Rule::of(self.rights, def, Permission::Read))
+                .collect()
+        })
     }
 
     /// What `_include`, `_revinclude` and `$everything` may add: inside the compartment and
