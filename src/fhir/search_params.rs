@@ -140,6 +140,14 @@ const EXPLANATION_OF_BENEFIT: &[ParamDef] = &[
         &["identifier"],
         carin!("explanationofbenefit-identifier"),
     ),
+    // Da Vinci PDex 2.0.0's SearchParameter: tells prior authorizations (`preauthorization`)
+    // from claims (`claim`) among a member's ExplanationOfBenefits.
+    p(
+        "use",
+        Token,
+        &["use"],
+        "http://hl7.org/fhir/us/davinci-pdex/SearchParameter/explanationofbenefit-use",
+    ),
     p(
         "service-date",
         Date,

@@ -769,3 +769,57 @@ async fn everything_by_post_is_everything_by_get() {
         .unwrap();
     assert_eq!(write.status(), 405);
 }
+
+/// Da Vinci PDex's `use` parameter splits a member's ExplanationOfBenefits into claims and prior
+/// authorizations: each search returns only its kind, the two together are all of them, and the
+/// CapabilityStatement declares it with the PDex SearchParameter's canonical.
+#[tokio::test]
+async fn eob_use_separates_claims_from_prior_authorizations() {
+    let app = spawn_app().await;
+    let token = app.token(crate::helpers::JASON, "patient/*.read").await;
+    let search = |query: &'static str| {
+        let app = &app;
+        let token = token.clone();
+        async move {
+            let response = app
+                .get_with_token(
+                    &format!("/r4/ExplanationOfBenefit?_count=200{query}"),
+                    &token,
+                )
+                .await;
+            assert_eq!(response.status(), 200, "{query}");
+            response.json::<Value>().await.unwrap()
+        }
+    };
+    let all = search("").await;
+    let claims = search("&use=claim").await;
+    let prior_auths = search("&use=preauthorization").await;
+    let total = |b: &Value| b["total"].as_u64().unwrap();
+    assert!(total(&claims) > 0);
+    assert_eq!(total(&claims) + total(&prior_auths), total(&all));
+    for (bundle, wanted) in [(&claims, "claim"), (&prior_auths, "preauthorization")] {
+        for entry in bundle["entry"].as_array().into_iter().flatten() {
+            if entry["search"]["mode"] == "match" {
+                assert_eq!(entry["resource"]["use"], wanted);
+            }
+        }
+    }
+    let metadata: Value = app.get("/r4/metadata").await.json().await.unwrap();
+    let eob = metadata["rest"][0]["resource"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["type"] == "ExplanationOfBenefit")
+        .unwrap();
+    let declared = eob["searchParam"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "use")
+        .expect("use is declared");
+    assert_eq!(
+        declared["definition"],
+        "http://hl7.org/fhir/us/davinci-pdex/SearchParameter/explanationofbenefit-use"
+    );
+    assert_eq!(declared["type"], "token");
+}
