@@ -363,7 +363,7 @@ fn request_checks(entries: &[&LoggedRequest], checks: &mut BTreeMap<&'static str
         per_request(
             &authenticated,
             |e| e.client_auth.is_some_and(|m| m.contains('+')),
-            "Authenticates with one method per request: HTTP Basic or client_secret in the body, never both (RFC 6749 §2.3)",
+            "Authenticates with one method per request: HTTP Basic, client_secret in the body, or a client assertion, never two (RFC 6749 §2.3)",
             "no client authentication at the token, introspection or revocation endpoint",
         ),
     );

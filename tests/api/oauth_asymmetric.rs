@@ -194,6 +194,15 @@ async fn each_broken_rule_is_a_named_invalid_client_and_never_a_5xx() {
         )
         .await;
     assert_eq!(refused(both).await.1, "invalid_request");
+    let report: Value = app
+        .get(&format!("/sandbox/api/report?client_id={id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let check = &report["checks"]["one_client_auth_method"];
+    assert_eq!(check["status"], "not_met", "{check}");
+    assert_eq!(check["offending"].as_array().unwrap().len(), 1, "{check}");
     // A secret-based app cannot use an assertion, nor this app a secret.
     let built_in = assertion(&app, "sandbox-app", Algorithm::RS384, json!({}));
     let (_, error, description) = refused(exchange(&app, &code, &built_in).await).await;

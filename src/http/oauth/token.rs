@@ -15,6 +15,7 @@ use crate::http::caller::{Caller, Credential};
 use crate::http::request_context::RequestContext;
 use crate::http::{form, routes};
 use crate::oauth::OAuthError;
+use crate::oauth::client_assertion;
 use crate::oauth::error::{invalid_client, invalid_request};
 use crate::oauth::id_token_flaw::{IdTokenFlaw, flawed};
 use crate::oauth::scopes::GrantedScopes;
@@ -52,13 +53,32 @@ fn note_both_methods(context: &RequestContext, request: &TokenRequest) {
         .client_secret
         .as_ref()
         .is_some_and(|s| !s.is_empty());
-    if body_secret && matches!(context.caller.credential, Credential::Basic(_)) {
-        context.notes.client_auth(BOTH_METHODS);
+    let assertion = request
+        .client_assertion
+        .as_ref()
+        .is_some_and(|a| !a.is_empty());
+    let basic = matches!(context.caller.credential, Credential::Basic(_));
+    let both = match (basic, body_secret, assertion) {
+        (true, true, _) => Some("client_secret_basic+client_secret_post"),
+        (true, false, true) => Some("client_secret_basic+private_key_jwt"),
+        (false, true, true) => Some("client_secret_post+private_key_jwt"),
+        _ => None,
+    };
+    if let Some(methods) = both {
+        context.notes.client_auth(methods);
+    }
+    // A client that names itself only in its assertion is the assertion's `iss`, for the log,
+    // as a body `client_id` is, before anything is verified.
+    if context.caller.client_id.is_none() && assertion {
+        let issuer = request
+            .client_assertion
+            .as_ref()
+            .and_then(|a| client_assertion::claimed_client(a.expose()).ok());
+        if let Some(issuer) = issuer {
+            context.notes.client_id(issuer.into());
+        }
     }
 }
-
-/// The request log's `client_auth` for a request that used HTTP Basic and a body secret.
-const BOTH_METHODS: &str = "client_secret_basic+client_secret_post";
 
 /// The HTTP Basic credentials the request-context layer decoded (RFC 6749 §2.3.1), if any.
 fn basic_credentials(caller: &Caller) -> Result<Option<(String, Secret)>, OAuthError> {
