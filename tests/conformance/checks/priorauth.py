@@ -131,17 +131,29 @@ def as_of(ds):
     return datetime.date.fromisoformat(max(days)) if days else datetime.date.today()
 
 
+def _first_copies(resources):
+    seen = set()
+    out = []
+    for r in resources:
+        if r["id"] not in seen:
+            seen.add(r["id"])
+            out.append(r)
+    return out
+
+
 def run(ds, report, seed_mode, today=None):
     today = as_of(ds)
     eobs = ds.of_type("ExplanationOfBenefit")
     pas = [e for e in eobs if is_pa(e)]
     claims = [e for e in eobs if not is_pa(e)]
+    # The data set may hold two copies of a resource (the seed's and the API's): resources that
+    # cite or share a number are counted once per id (the first copy).
     citing = {}
-    for c in claims:
+    for c in _first_copies(claims):
         for number in c.get("preAuthRef", []):
             citing.setdefault(number, []).append(c)
     numbers = {}
-    for pa in pas:
+    for pa in _first_copies(pas):
         for n in pa.get("preAuthRef", []):
             numbers.setdefault(n, []).append(pa)
 
@@ -180,7 +192,7 @@ def run(ds, report, seed_mode, today=None):
             for ins in pa.get("insurance", []):
                 if ins.get("focal") and ins.get("preAuthRef") not in (None, refs):
                     problems.append(f"insurance.preAuthRef {ins.get('preAuthRef')} != preAuthRef {refs}")
-            others = [x["id"] for x in numbers.get(refs[0], []) if x is not pa]
+            others = [x["id"] for x in numbers.get(refs[0], []) if x["id"] != pa["id"]]
             if others:
                 problems.append(f"authorization number {refs[0]} also used by {', '.join(others)}")
         report.rule("PA: the authorization number is preAuthRef, the identifier and unique", subj, problems)
@@ -295,7 +307,7 @@ def run(ds, report, seed_mode, today=None):
     report.rule("PA: every state appears (pending, approved, partially approved, denied, cancelled, expired)",
                 "seed-data", [f"no {s} prior authorization" for s in STATES if s not in states])
     found = []
-    for pa in pas:
+    for pa in _first_copies(pas):
         if state(pa, today) != "approved":
             continue
         cited_by = [c for n in pa.get("preAuthRef", []) for c in citing.get(n, [])]
