@@ -2,7 +2,7 @@
 """Self-test of the conformance suite: breaks copies of seed-data resources in known ways
 and checks that every break is reported. Run it with `tests/conformance/run.sh --self-test`.
 
-Each mutated copy gets a fresh id (and claim identifier), so it is validated as an extra
+Each mutated copy gets a fresh id (and claim identifier, or authorization number), so it is validated as an extra
 directory next to the untouched seed data; a mutation counts as detected when a failure
 mentioning the copy's id contains the expected text.
 """
@@ -162,6 +162,49 @@ def mutations(seed):
     r = first(seed, "Immunization")
     r["meta"]["profile"] = []
     m.append(("immunization without its US Core profile", r, "expected http://hl7.org/fhir/us/core"))
+
+    # ---- prior authorizations (PDex 2.0.0)
+    pa = lambda pred=lambda r: True: first(seed, "ExplanationOfBenefit", lambda r: r.get("use") == "preauthorization" and pred(r))
+    tracked = lambda: pa(lambda r: any(a["category"]["coding"][0]["code"] == "consumedunits"
+                                       for i in r["item"] for a in i["adjudication"]))
+    denied = lambda: pa(lambda r: "Denied" in r.get("disposition", ""))
+    r = pa()
+    del r["status"]
+    m.append(("PA without status", r, "ExplanationOfBenefit.status: minimum cardinality 1"))
+    r = pa()
+    r["use"] = "claim"
+    m.append(("PA with use claim", r, "use is 'claim' on a PDex Prior Authorization"))
+    r = tracked()
+    item = next(i for i in r["item"] if any(a["category"]["coding"][0]["code"] == "consumedunits" for a in i["adjudication"]))
+    adj(item["adjudication"], "allowedunits")["value"] = 4
+    for e in item["extension"]:
+        for sub in e.get("extension", []):
+            if sub["url"] == "quantity":
+                sub["valueQuantity"]["value"] = 4
+    m.append(("PA with more units used than approved", r, "units used (consumedunits) above the 4 units approved"))
+    r = denied()
+    for i in r["item"]:
+        i["adjudication"] = [a for a in i["adjudication"] if a["category"]["coding"][0]["code"] != "denialreason"]
+    m.append(("denied PA without a denial reason", r, "without a coded denial reason"))
+    r = pa(lambda r: r["outcome"] == "complete" and r["status"] == "active")
+    r["outcome"] = "queued"
+    m.append(("decided PA with outcome queued", r, "outcome is 'queued' but items carry a decision"))
+    r = pa()
+    r["item"][0]["productOrService"] = {"coding": [{"system": "http://www.ada.org/cdt", "code": "D2740"}]}
+    m.append(("PA item coded with CDT (required binding)", r,
+              "is not in the required value set http://hl7.org/fhir/us/davinci-pdex/ValueSet/PDexPAInstitutionalProcedureCodesVS"))
+    r = pa(lambda r: r["outcome"] == "complete")
+    review = r["item"][0]["adjudication"][0]["extension"][0]
+    number = next(x for x in review["extension"] if x["url"] == "number")
+    number["valueInteger"] = 4001
+    del number["valueString"]
+    m.append(("reviewAction number as an integer (PDex extension definition)", r, "type Integer not allowed here"))
+    r = pa()
+    r["item"][0]["adjudication"].append({"category": {"coding": [{"system": "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator", "code": "benefitpaymentstatus"}]}})
+    m.append(("PA item adjudication outside the profile's closed slicing", r, "matches no slice of closed slicing"))
+    r = prof()
+    r["preAuthRef"] = denied()["preAuthRef"]
+    m.append(("claim citing a denied prior authorization", r, "cites a denied authorization"))
     return m
 
 
@@ -174,6 +217,11 @@ def main():
             r["id"] = f"selftest-{n:02d}"
             if r["resourceType"] == "ExplanationOfBenefit" and desc != "duplicate claim identifier":
                 r["identifier"][0]["value"] = f"SELFTEST-{n:02d}"
+                if any("pdex-priorauthorization" in p for p in r["meta"].get("profile", [])):
+                    # a copy of a prior authorization gets its own authorization number too
+                    r["preAuthRef"] = [f"SELFTEST-{n:02d}"]
+                    for ins in r.get("insurance", []):
+                        ins["preAuthRef"] = [f"SELFTEST-{n:02d}"]
             with open(os.path.join(tmp, f"selftest-{n:02d}.json"), "w") as f:
                 json.dump(r, f)
         report, _, _ = validate.validate(seed_dir, [tmp], quiet=True)

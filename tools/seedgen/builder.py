@@ -6,6 +6,7 @@ import datetime
 
 import catalog
 from claims import build_eob, qty, si
+from priorauth import build_prior_auth
 from fhirkit import cc, meta, ref, timestamp, us_core_birthsex, us_core_ethnicity, us_core_race
 
 
@@ -22,6 +23,13 @@ class ClaimNumbers:
         self.next = {}
         self.start = start
         self.tag = tag
+
+    def take_prior_auth(self, payer_id, day):
+        """Prior authorization numbers, a series of their own per payer and year."""
+        key = ("PA", payer_id, day[:4])
+        n = self.next.get(key, 4001)
+        self.next[key] = n + 1
+        return f"{self.PREFIX[payer_id]}{self.tag}-PA-{day[:4]}-{n:06d}"
 
     def take(self, payer_id, day):
         key = (payer_id, day[:4])
@@ -249,6 +257,29 @@ class Member:
             return {"type": ("payee", "provider"), "party": provider[:2]}
         return payee
 
+    # ----------------------------------------------------------- prior authorization
+    def prior_authorization(self, cov, *, created, decided=None, updated=None, items, dx, requester, provider,
+                            type_code="professional", level="E", facility=None, period=None,
+                            status="active", disposition=None, notes=()):
+        """A prior authorization request and its decision (PDex Prior Authorization). created:
+        the day the request was received; decided: the day of the decision (None while pending);
+        updated: the day of the last change (decision, cancellation). period: the authorization's
+        preAuthRefPeriod (start, end). Returns the resource; its number is preAuthRef[0]."""
+        base = f"pa-{self.slug}-{created.replace('-', '')}"
+        n = 1
+        while f"{base}-{n}" in self.eob_ids:
+            n += 1
+        pa_id = f"{base}-{n}"
+        self.eob_ids.add(pa_id)
+        last = updated or decided or created
+        pa = build_prior_auth(
+            pa_id=pa_id, number=self.numbers.take_prior_auth(cov.payer_id, created), payer_id=cov.payer_id,
+            patient_id=self.pid, coverage=cov.reference(), created=timestamp(created, pa_id, "created"),
+            decided=decided, last_updated=timestamp(last, pa_id), type_code=type_code, level=level,
+            enterer=requester, provider=provider, requester=requester, items=items, dx=dx, facility=facility,
+            period=period, status=status, disposition=disposition, notes=notes)
+        return self.add(pa)
+
     # ----------------------------------------------------------- inpatient
     def inpatient(self, cov, *, start, end, facility, attending, dx, px, drg, lines, operating=None,
                   referring=None, admtype="1", origin="1", discharge="01", header_amounts=True,
@@ -363,7 +394,7 @@ class Member:
                      supervisor=None, primary=None, purchased=None, pos=("11", "Office"), copay=0,
                      notes=(), lag=1, payee=None, end=None, type_code=None, extra_supporting=(),
                      network="innetwork", rendering_network=None, related=(), status="active",
-                     bill_as_practitioner=False, paid_to="provider", apply_deductible=True):
+                     bill_as_practitioner=False, paid_to="provider", apply_deductible=True, pre_auth=None):
         end = end or date
         year = date[:4]
         common, received = self._common("professional", cov, date, end, lag)
@@ -419,7 +450,7 @@ class Member:
             diagnoses=self._dx(dx, [("dx", "principal"), ("c4bb-dx", "secondary")]),
             supporting=supporting, lines=built_lines, notes=notes, related=related,
             network=network, rendering_network=rendering_network, type_code=type_code,
-            status=status, paid_to=paid_to,
+            status=status, paid_to=paid_to, pre_auth=pre_auth,
             payee=self._payee(payee, provider), **common)
         return self.add(eob)
 
@@ -524,7 +555,8 @@ class Member:
 
 
 EOB_ORDER = ["resourceType", "id", "meta", "identifier", "status", "type", "subType", "use", "patient",
-             "billablePeriod", "created", "insurer", "provider", "related", "payee", "outcome", "careTeam",
+             "billablePeriod", "created", "insurer", "provider", "related", "payee", "outcome", "preAuthRef",
+             "careTeam",
              "supportingInfo", "diagnosis", "procedure", "insurance", "item", "adjudication", "total",
              "payment", "processNote"]
 

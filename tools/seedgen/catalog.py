@@ -98,9 +98,16 @@ PRACTITIONERS = [
      "org-mile-high-ambulance", 116, None),
 ]
 
+# Practitioners who joined the directory later: listed after everything else, so that the
+# resources above keep their timestamps.
+LATE_PRACTITIONERS = [
+    ("pract-lena-fischer", "Lena", "Fischer", None, ("225100000X", "Physical Therapist"),
+     "org-beacon-hill-general", 117, None),
+]
+
 ORG_BY_ID = {o[0]: o for o in PROVIDER_ORGS}
 PAYER_BY_ID = {p[0]: p for p in PAYERS}
-PRACT_BY_ID = {p[0]: p for p in PRACTITIONERS}
+PRACT_BY_ID = {p[0]: p for p in PRACTITIONERS + LATE_PRACTITIONERS}
 
 
 def org_name(org_id):
@@ -128,6 +135,10 @@ def claim_system(payer_id):
 
 def member_system(payer_id):
     return PAYER_BY_ID[payer_id][5] + "/member-id"
+
+
+def prior_auth_system(payer_id):
+    return PAYER_BY_ID[payer_id][5] + "/prior-authorization-number"
 
 
 def _address(addr, use="work"):
@@ -248,4 +259,7 @@ def shared_resources():
         out.append(practitioner_role(p, day()))
     for o in PROVIDER_ORGS:
         out.append(location(o, day()))
+    for p in LATE_PRACTITIONERS:
+        out.append(practitioner(p, "2026-06-15"))
+        out.append(practitioner_role(p, "2026-06-15"))
     return out

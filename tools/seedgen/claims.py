@@ -141,7 +141,7 @@ def build_eob(*, kind, eob_id, last_updated, claim_id, claim_system, patient_id,
               care_team=(), diagnoses=(), procedures=(), supporting=(),
               payee=None, related=(), network="innetwork", rendering_network=None,
               header_amounts=False, header_adjustment=None, notes=(),
-              payment_date=None, status="active", type_code=None, paid_to="provider"):
+              payment_date=None, status="active", type_code=None, paid_to="provider", pre_auth=None):
     assert kind in KINDS
     eob = {
         "resourceType": "ExplanationOfBenefit",
@@ -185,6 +185,8 @@ def build_eob(*, kind, eob_id, last_updated, claim_id, claim_system, patient_id,
             p["party"] = ref(*payee["party"])
         eob["payee"] = p
     eob["outcome"] = "complete"
+    if pre_auth:
+        eob["preAuthRef"] = [pre_auth]
 
     if care_team:
         team = []

@@ -10,6 +10,7 @@ from builder import (CoverageRef, Member, area, coverage_resource, cpt, hcpcs,
                      not_applicable, patient_resource, related_person_resource, rev, tooth)
 from claims import CostShare, qty, si
 from fhirkit import cc, coding
+from priorauth import record_utilization
 
 DHP = "org-demo-health-plan"
 BSD = "org-bright-smile-dental"
@@ -207,6 +208,34 @@ def jason_argonaut(numbers):
                    dx=[asthma], copay=2500,
                    lines=[(cpt("99214", "Office or other outpatient visit, established patient, moderate MDM"), 1, 24500)])
 
+    # ---- prior authorizations: physical therapy, 12 visits approved, 5 used by the claims that
+    # carry the authorization number; a lumbar MRI still pending review
+    knee = ("S83.241D", "Other tear of medial meniscus, current injury, right knee, subsequent encounter")
+    therapy = cpt("97110", "Therapeutic procedure, 1 or more areas, each 15 minutes; therapeutic exercises")
+    pt_auth = m.prior_authorization(
+        med, created="2026-07-27", decided="2026-07-29", requester="pract-marcus-reed",
+        provider="org-beacon-hill-general", facility="org-beacon-hill-general",
+        dx=[knee, ("M25.561", "Pain in right knee")], period=("2026-08-01", "2027-01-31"),
+        disposition="Approved: 12 physical therapy visits between 2026-08-01 and 2027-01-31.",
+        items=[dict(category=("PT", "Physical Therapy"), product=therapy, requested=12, unit="visit",
+                    per_unit=16500, decision="approved", service=("2026-08-01", "2027-01-31"),
+                    pos=("22", "On Campus-Outpatient Hospital"),
+                    authorized_provider=("Practitioner", "pract-lena-fischer"))])
+    visits = [m.professional(med, date=day, billing="org-beacon-hill-general", rendering="pract-lena-fischer",
+                             facility="org-beacon-hill-general", pos=("22", "On Campus-Outpatient Hospital"),
+                             referring="pract-marcus-reed", dx=[knee], copay=2500, lag=i,
+                             pre_auth=pt_auth["preAuthRef"][0], lines=[(therapy, 1, 16500)])
+              for i, day in enumerate(("2026-08-04", "2026-08-11", "2026-08-25", "2026-09-08", "2026-09-22"))]
+    record_utilization(pt_auth, visits)
+    m.prior_authorization(
+        med, created="2026-11-23", requester="pract-amelia-chen", provider="org-charles-river-family-medicine",
+        facility="org-beacon-hill-general", level="U",
+        dx=[("M54.16", "Radiculopathy, lumbar region")],
+        disposition="Pending clinical review: additional records were requested from the ordering provider.",
+        items=[dict(category=("62", "MRI/CAT Scan"), product=cpt("72148", "Magnetic resonance imaging, spinal canal and contents, lumbar; without contrast material"),
+                    requested=1, unit="study", per_unit=165000, decision="pending", service=("2026-12-01", "2027-02-28"),
+                    pos=("22", "On Campus-Outpatient Hospital"))])
+
     # ---- clinical record
     enc_er = clinical.encounter(eid="enc-jason-argonaut-20200209", patient_id=pid, day="2020-02-09",
                                 klass=("EMER", "emergency"), etype=cpt("99283", "Emergency department visit, moderate severity"),
@@ -384,6 +413,40 @@ def rosa_delgado(numbers):
         m.add(clinical.immunization(iid=f"imm-rosa-delgado-flu-{y}", patient_id=pid, day=f"{y}-10-05",
                                     cvx=("197", "Influenza, high-dose, quadrivalent"), lot=f"HD{y % 100}F{305 + y % 7}",
                                     performer_role="role-helen-kowalski"))
+    # ---- prior authorizations: a continuous glucose monitor (2025, expired) and its renewal
+    # (2026, approved), and a nuclear stress test that was denied
+    cgm_dx = [("E11.65", "Type 2 diabetes mellitus with hyperglycemia")]
+    sensors = hcpcs("A4239", "Supply allowance for non-adjunctive, non-implanted continuous glucose monitor (CGM), includes all supplies and accessories, 1 month supply = 1 unit of service")
+    first_cgm = m.prior_authorization(
+        cov, created="2024-12-09", decided="2024-12-11", requester="pract-david-okonkwo",
+        provider="org-lakeshore-medical-center", dx=cgm_dx, period=("2025-01-01", "2025-12-31"),
+        disposition="Approved: a CGM receiver and 12 months of sensor supplies for 2025.",
+        items=[dict(category=("12", "Durable Medical Equipment Purchase"),
+                    product=hcpcs("E2103", "Non-adjunctive, non-implanted continuous glucose monitor or receiver"),
+                    requested=1, unit="unit", per_unit=32000, decision="approved", service=("2025-01-01", "2025-12-31"),
+                    authorized_provider=("Organization", "org-lakeview-pharmacy")),
+               dict(category=("12", "Durable Medical Equipment Purchase"), product=sensors, requested=12,
+                    unit="month", per_unit=21000, decision="approved", service=("2025-01-01", "2025-12-31"),
+                    authorized_provider=("Organization", "org-lakeview-pharmacy"))])
+    m.prior_authorization(
+        cov, created="2025-12-08", decided="2025-12-10", requester="pract-david-okonkwo",
+        provider="org-lakeshore-medical-center", dx=cgm_dx, period=("2026-01-01", "2026-12-31"),
+        disposition="Approved: 12 months of CGM sensor supplies for 2026 (renewal).",
+        items=[dict(category=("12", "Durable Medical Equipment Purchase"), product=sensors, requested=12,
+                    unit="month", per_unit=21500, decision="approved", service=("2026-01-01", "2026-12-31"),
+                    previous=first_cgm["preAuthRef"][0],
+                    authorized_provider=("Organization", "org-lakeview-pharmacy"))])
+    m.prior_authorization(
+        cov, created="2026-06-15", decided="2026-06-18", requester="pract-helen-kowalski",
+        provider="org-lincoln-park-internal-medicine", facility="org-lakeshore-medical-center",
+        dx=[("Z13.6", "Encounter for screening for cardiovascular disorders"), htn],
+        disposition="Denied: a stress test for screening without symptoms is not medically necessary.",
+        items=[dict(category=("4", "Diagnostic X-Ray"),
+                    product=cpt("78452", "Myocardial perfusion imaging, tomographic (SPECT), multiple studies, at rest and/or stress"),
+                    requested=1, unit="study", per_unit=240000, decision="denied", service=("2026-07-01", "2026-09-30"),
+                    pos=("22", "On Campus-Outpatient Hospital"),
+                    denial=("carc", "50", "These are non-covered services because this is not deemed a 'medical necessity' by the payer."))],
+        notes=["The ordering provider may request a peer-to-peer review or submit an appeal within 60 days."])
     return "member-02-rosa-delgado", m
 
 
@@ -460,6 +523,27 @@ def ethan_nakamura(numbers):
                    notes=[(1, "Out-of-network provider: the plan's payment was sent to the subscriber.")],
                    lines=[(cpt("99213", "Office or other outpatient visit, established patient, low MDM"), 1, 19500,
                            {"allowed_pct": 55, "noteNumber": [1]})])
+    # ---- prior authorizations: occupational therapy after the wrist fracture, approved then
+    # cancelled by the clinic; a sleep study, approved
+    m.prior_authorization(
+        cov, created="2024-07-08", decided="2024-07-10", updated="2024-07-30", status="cancelled",
+        requester="pract-grace-liu", provider="org-puget-sound-childrens-clinic",
+        dx=[("S52.501D", "Unspecified fracture of the lower end of right radius, subsequent encounter for closed fracture with routine healing")],
+        period=("2024-07-15", "2024-10-15"),
+        disposition="Cancelled at the provider's request: the fracture healed and therapy was not needed.",
+        items=[dict(category=("AD", "Occupational Therapy"),
+                    product=cpt("97530", "Therapeutic activities, direct (one-on-one) patient contact, each 15 minutes"),
+                    requested=8, unit="visit", per_unit=14500, decision="cancelled", service=("2024-07-15", "2024-10-15"),
+                    authorized_provider=("Organization", "org-puget-sound-childrens-clinic"))])
+    m.prior_authorization(
+        cov, created="2026-10-19", decided="2026-10-22", requester="pract-grace-liu",
+        provider="org-puget-sound-childrens-clinic",
+        dx=[("R06.83", "Snoring"), ("G47.30", "Sleep apnea, unspecified")], period=("2026-11-01", "2027-01-31"),
+        disposition="Approved: one attended sleep study between 2026-11-01 and 2027-01-31.",
+        items=[dict(category=("73", "Diagnostic Medical"),
+                    product=cpt("95810", "Polysomnography; age 6 years or older, sleep staging with 4 or more additional parameters of sleep, attended by a technologist"),
+                    requested=1, unit="study", per_unit=280000, decision="approved", service=("2026-11-01", "2027-01-31"),
+                    authorized_provider=("Organization", "org-puget-sound-childrens-clinic"))])
     return "member-03-ethan-nakamura", m
 
 
@@ -603,6 +687,34 @@ def carin_bluebutton(numbers):
     m.professional(cov, date="2026-10-20", billing="org-front-range-hospital", rendering="pract-ruth-mensah",
                    dx=[("I10", "Essential (primary) hypertension")], copay=3000,
                    lines=[(cpt("99214", "Office or other outpatient visit, established patient, moderate MDM"), 1, 25000)])
+    # ---- prior authorizations: a home sleep test never done (expired), and a left knee
+    # replacement approved with fewer days of the motion device than requested (partial)
+    m.prior_authorization(
+        cov, created="2025-03-24", decided="2025-03-26", requester="pract-ruth-mensah",
+        provider="org-front-range-hospital", dx=[("G47.33", "Obstructive sleep apnea (adult) (pediatric)")],
+        period=("2025-04-01", "2025-06-30"),
+        disposition="Approved: one home sleep apnea test between 2025-04-01 and 2025-06-30.",
+        items=[dict(category=("73", "Diagnostic Medical"),
+                    product=cpt("95806", "Sleep study, unattended, simultaneous recording of heart rate, oxygen saturation, respiratory airflow, and respiratory effort"),
+                    requested=1, unit="study", per_unit=48000, decision="approved", service=("2025-04-01", "2025-06-30"),
+                    authorized_provider=("Organization", "org-front-range-hospital"))])
+    m.prior_authorization(
+        cov, created="2026-10-13", decided="2026-10-16", requester="pract-nora-whitfield",
+        provider="org-front-range-hospital", facility="org-front-range-hospital", type_code="institutional",
+        dx=[("M17.12", "Unilateral primary osteoarthritis, left knee")], period=("2026-11-02", "2027-01-31"),
+        disposition="Partially approved: the knee replacement is approved; the motion device is approved "
+                    "for 10 of the 21 days requested.",
+        items=[dict(category=("2", "Surgical"),
+                    product=cpt("27447", "Arthroplasty, knee, condyle and plateau; medial and lateral compartments"),
+                    modifier=[("hcpcs", "LT", "Left side")], requested=1, unit="unit", per_unit=2850000,
+                    decision="approved", service=("2026-11-02", "2027-01-31"), pos=("21", "Inpatient Hospital"),
+                    authorized_provider=("Organization", "org-front-range-hospital")),
+               dict(category=("18", "Durable Medical Equipment Rental"),
+                    product=hcpcs("E0935", "Continuous passive motion exercise device for use on knee only"),
+                    requested=21, approved=10, unit="day", per_unit=4500, decision="partial",
+                    service=("2026-11-02", "2027-01-31"), pos=("12", "Home"),
+                    denial=("carc", "150", "Payer deems the information submitted does not support this level of service."),
+                    authorized_provider=("Organization", "org-front-range-hospital"))])
     return "member-04-carin-bluebutton", m
 
 
@@ -663,6 +775,29 @@ def walter_okafor(numbers):
     m.professional(cov, date="2025-10-14", billing="org-peachtree-medical-group", rendering="pract-leah-goldberg",
                    dx=[cad, ("I10", "Essential (primary) hypertension")], copay=2000,
                    lines=[(cpt("99214", "Office or other outpatient visit, established patient, moderate MDM"), 1, 21500)])
+    # ---- prior authorizations, unlinked like his claims: cardiac rehabilitation (expired) and a
+    # coronary CT angiography (denied)
+    m.prior_authorization(
+        cov, created="2025-02-12", decided="2025-02-14", requester="pract-kevin-brandt",
+        provider="org-midtown-atlanta-hospital", facility="org-midtown-atlanta-hospital",
+        dx=[("I20.0", "Unstable angina"), cad], period=("2025-02-17", "2025-08-16"),
+        disposition="Approved: 36 sessions of cardiac rehabilitation between 2025-02-17 and 2025-08-16.",
+        items=[dict(category=("BG", "Cardiac Rehabilitation"),
+                    product=cpt("93798", "Physician or other qualified health care professional services for outpatient cardiac rehabilitation; with continuous ECG monitoring (per session)"),
+                    requested=36, unit="session", per_unit=12000, decision="approved",
+                    service=("2025-02-17", "2025-08-16"), pos=("22", "On Campus-Outpatient Hospital"),
+                    authorized_provider=("Organization", "org-midtown-atlanta-hospital"))])
+    m.prior_authorization(
+        cov, created="2025-09-22", decided="2025-09-24", requester="pract-kevin-brandt",
+        provider="org-midtown-atlanta-hospital", facility="org-midtown-atlanta-hospital",
+        dx=[cad], level="E",
+        disposition="Denied: a coronary CT angiography is not medically necessary after the cardiac "
+                    "catheterization of January 2025 without new symptoms.",
+        items=[dict(category=("4", "Diagnostic X-Ray"),
+                    product=cpt("75574", "Computed tomographic angiography, heart, coronary arteries and bypass grafts, with contrast material"),
+                    requested=1, unit="study", per_unit=185000, decision="denied", service=("2025-10-01", "2025-12-31"),
+                    pos=("22", "On Campus-Outpatient Hospital"),
+                    denial=("carc", "50", "These are non-covered services because this is not deemed a 'medical necessity' by the payer."))])
     return "member-05-walter-okafor", m
 
 
@@ -689,27 +824,36 @@ NOTES = {
         "payors (medical from Demo Health Plan, dental from Bright Smile Dental Insurance); a rejected "
         "pharmacy claim, a compound drug, an inpatient stay paid at the header level and one paid per "
         "line, a corrected claim; a clinical record of every type (Encounter, Condition, "
-        "AllergyIntolerance, Immunization, MedicationRequest, Procedure, Observation)."),
+        "AllergyIntolerance, Immunization, MedicationRequest, Procedure, Observation). Prior "
+        "authorizations: physical therapy, 12 visits approved and 5 used (the five therapy claims carry "
+        "its number in `preAuthRef`); a lumbar MRI pending review (`outcome` queued)."),
     "member-02-rosa-delgado": (
         "Test Member 2",
         "Many claims: monthly pharmacy fills and quarterly visits, more than 120 EOBs, so a search at "
         "the default page size of 50 returns three pages. Chronic conditions with clinical resources "
-        "(Condition, Observation, MedicationRequest, Immunization, Encounter, AllergyIntolerance)."),
+        "(Condition, Observation, MedicationRequest, Immunization, Encounter, AllergyIntolerance). Prior "
+        "authorizations: a continuous glucose monitor for 2025 (expired) and its 2026 renewal (approved, "
+        "naming the previous authorization), and a nuclear stress test that was denied (X12 CARC 50, not "
+        "medically necessary)."),
     "member-03-ethan-nakamura": (
         "Test Member 3",
         "A minor covered as a dependent: his mother Keiko Nakamura (RelatedPerson) is the Coverage "
         "subscriber (subscriberId 08-testsub3) and the payee on his EOBs; includes an out-of-network "
-        "visit reimbursed to her."),
+        "visit reimbursed to her. Prior authorizations: occupational therapy after his wrist fracture, "
+        "approved then cancelled by the clinic (`status` cancelled), and a sleep study (approved)."),
     "member-04-carin-bluebutton": (
         "CARIN STU2 Test Member",
         "Exercises the rarer must-support elements: emergency and stretcher ambulance transports, a "
         "vision claim, orthodontics, a partial denture with missing teeth, a corrected (replaced) "
-        "claim, an out-of-network claim paid to the member, the unique member ID."),
+        "claim, an out-of-network claim paid to the member, the unique member ID. Prior authorizations: a "
+        "home sleep test never done (expired) and a knee replacement approved with 10 of the 21 days of "
+        "motion-device rental requested (partially approved, X12 CARC 150)."),
     "member-05-walter-okafor": (
         "Unlinked coverage",
         "EOBs that do not link to a Coverage resource: insurance.coverage carries only the member "
         "identifier and a display, as some payers' claim feeds do. A current Coverage exists but no "
-        "EOB points to it."),
+        "EOB points to it. His prior authorizations point to the coverage the same way: cardiac "
+        "rehabilitation (expired) and a coronary CT angiography (denied, X12 CARC 50)."),
     "member-06-noelle-ferreira": (
         "Nothing on file",
         "A newly enrolled member with nothing on file but her Patient: no Coverage, no EOB, no "

@@ -87,6 +87,57 @@ def curated(out_dir):
     return written
 
 
+def _is_pa(r):
+    return r["resourceType"] == "ExplanationOfBenefit" and r.get("use") == "preauthorization"
+
+
+def pa_state(pa, as_of):
+    """The state of a prior authorization, for the README, as of the data's newest lastUpdated."""
+    if pa["status"] == "cancelled":
+        return "cancelled"
+    if pa["outcome"] == "queued":
+        return "pending"
+    codes = [a["extension"][0]["extension"][-1]["valueCodeableConcept"]["coding"][0]["code"]
+             for it in pa["item"] for a in it["adjudication"] if a.get("extension")]
+    if all(c == "A3" for c in codes):
+        return "denied"
+    if any(c in ("A2", "A3") for c in codes):
+        return "partially approved"
+    if pa["preAuthRefPeriod"][0]["end"] < as_of:
+        return "expired"
+    return "approved"
+
+
+def _units(it, code):
+    return next((a["value"] for a in it["adjudication"] if a["category"]["coding"][0]["code"] == code), None)
+
+
+def _pa_rows(table):
+    rows, tracked = [], []
+    as_of = max(r["meta"]["lastUpdated"] for _, resources in table for r in resources)[:10]
+    for slug, resources in table:
+        patient = next(r for r in resources if r["resourceType"] == "Patient")
+        name = " ".join([patient["name"][0]["given"][0], patient["name"][0]["family"]])
+        for pa in (r for r in resources if _is_pa(r)):
+            state = pa_state(pa, as_of)
+            services = []
+            for it in pa["item"]:
+                code = it["productOrService"]["coding"][0]["code"]
+                req = it["quantity"]["value"]
+                unit = it["quantity"]["unit"]
+                approved = _units(it, "allowedunits")
+                used = _units(it, "consumedunits")
+                text = f"{code} x {req} {unit}{'s' if req != 1 else ''}"
+                if approved is not None and approved != req:
+                    text += f", {approved} approved"
+                if used is not None:
+                    text += f", {used} used"
+                    tracked.append(f"`{pa['id']}` ({approved} {unit}s approved, {used} used)")
+                services.append(text)
+            rows.append(f"| `{pa['id']}` | {name} | `{pa['preAuthRef'][0]}` | {'; '.join(services)} | {state} |")
+    return "\n".join(rows), ", ".join(tracked), as_of
+
+
 def _member_row(slug, resources):
     p = next(r for r in resources if r["resourceType"] == "Patient")
     name = p["name"][0]
@@ -96,13 +147,15 @@ def _member_row(slug, resources):
         counts[r["resourceType"]] = counts.get(r["resourceType"], 0) + 1
     role, note = members.NOTES[slug]
     return (f"| {role} | {name['given'][0]} {name['family']} | {p['birthDate']} | `{mid}` | "
-            f"{p['address'][0]['postalCode']} | `{p['id']}` | {counts.get('ExplanationOfBenefit', 0)} | {note} |")
+            f"{p['address'][0]['postalCode']} | `{p['id']}` | {counts.get('ExplanationOfBenefit', 0)} | "
+            f"{sum(1 for r in resources if _is_pa(r))} | {note} |")
 
 
 def readme(table):
     rows = "\n".join(_member_row(slug, res) for slug, res in table)
     files = "\n".join(f"- `{slug}.json`: {members.NOTES[slug][0]}, {len(res)} resource{'s' if len(res) != 1 else ''}" for slug, res in table)
-    return README_TEMPLATE.format(rows=rows, files=files)
+    pas, tracked, as_of = _pa_rows(table)
+    return README_TEMPLATE.format(rows=rows, files=files, pas=pas, tracked=tracked, as_of=as_of)
 
 
 README_TEMPLATE = """# seed-data
@@ -135,7 +188,11 @@ versionless (`Patient/jason-argonaut`). Resource ids are unique per type across 
 Every resource has `meta.lastUpdated` (fixed timestamps, so newest-first ordering is
 meaningful) and a versioned `meta.profile`: the CARIN Blue Button 2.0.0 profile
 (`http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-...|2.0.0`) for Patient, Coverage,
-ExplanationOfBenefit, Organization, Practitioner and RelatedPerson, and the US Core 3.1.1 profile
+ExplanationOfBenefit (claims), Organization, Practitioner and RelatedPerson; the Da Vinci PDex
+2.0.0 Prior Authorization profile
+(`http://hl7.org/fhir/us/davinci-pdex/StructureDefinition/pdex-priorauthorization|2.0.0`) for
+the prior authorizations, which are ExplanationOfBenefit resources too (`use`
+`preauthorization`); and the US Core 3.1.1 profile
 (`http://hl7.org/fhir/us/core/StructureDefinition/us-core-...|3.1.1`) for PractitionerRole,
 Location and the clinical resources.
 
@@ -145,14 +202,38 @@ A Patient is a test member when it has a name, an address postal code and a memb
 identifier whose type is `http://terminology.hl7.org/CodeSystem/v2-0203|MB`). When the member is
 the subscriber of a Demo Health Plan coverage, `Coverage.subscriberId` holds the same value.
 
-| | Name | Birth date | Member ID | Postal code | Patient id | EOBs | What is special |
-|---|---|---|---|---|---|---|---|
+| | Name | Birth date | Member ID | Postal code | Patient id | EOBs | of which prior authorizations | What is special |
+|---|---|---|---|---|---|---|---|---|
 {rows}
+
+### Prior authorizations
+
+Each member with claims has prior authorizations (CMS-0057-F), as ExplanationOfBenefit
+resources with `use` `preauthorization` conforming to Da Vinci PDex 2.0.0 "PDex Prior
+Authorization", with the Da Vinci PAS 2.0.1 item extensions. The authorization number is the
+`identifier` value and `preAuthRef` (and `insurance.preAuthRef`); each item carries its review
+action (PDex `reviewAction`, X12 306 action code), units approved (`adjudication` `allowedunits`
+and the PAS `itemAuthorizedDetail` quantity), the authorization period (PAS `itemPreAuthPeriod`,
+and `preAuthRefPeriod` for the whole authorization), the issue date, trace and administration
+reference numbers and the authorized provider.
+
+| Id | Member | Number | Service | State (as of {as_of}, the newest `meta.lastUpdated`) |
+|---|---|---|---|---|
+{pas}
+
+States: pending (`outcome` `queued`, no decision); approved (X12 306 A1); partially approved
+(A2, the units not approved denied with a reason); denied (A3, a `denialreason` adjudication
+coded with an X12 claim adjustment reason code); cancelled (`status` `cancelled`); expired (an
+approval whose `preAuthRefPeriod` has ended). Units used are `consumedunits` on the item and the
+PDex `PriorAuthorizationUtilization` extension on the `utilized` total, and equal the units of
+the claims that carry the authorization number in `preAuthRef`: {tracked}.
 
 ## Rules the data follows
 
-- Every EOB has `outcome` `complete`; its `insurer` is the `payor` of its focal Coverage, the
+- Every claim EOB has `outcome` `complete`; its `insurer` is the `payor` of its focal Coverage, the
   Coverage's `beneficiary` is the EOB's patient and its `period` contains the billable period.
+  A prior authorization's `outcome` is `queued` while it is pending and `complete` once decided;
+  its `insurer` and coverage follow the same rule, with the request date for the billable period.
 - Claim identifiers (`identifier` of type `uc`) are unique across all EOBs. A claim that was
   corrected is kept with `status` `cancelled` and `related` `replacedby` pointing to the
   corrected claim's identifier, which in turn has `related` `prior` pointing back; there is
@@ -161,9 +242,13 @@ the subscriber of a Demo Health Plan coverage, `Coverage.subscriberId` holds the
   member liability = deductible + coinsurance + copay + noncovered; benefit (= paid) = eligible -
   deductible - coinsurance - copay; totals are the sums of the lines (or of the header amounts for
   claims adjudicated at the header level). A member's deductible accumulates over a plan year.
-- Each member's newest EOB carries careTeam, payee, provider, insurer and coverage.
+- Each member's newest claim EOB carries careTeam, payee, provider, insurer and coverage.
+- Prior authorizations: units used never exceed units approved and equal the units of the
+  claims citing the authorization number; a denied or partially approved item has a coded denial
+  reason; a claim cites only an approved authorization of its own patient, inside its period.
 - Across the members, every must-support element of every CARIN BB 2.0.0 EOB, Patient,
-  Coverage, Organization, Practitioner and RelatedPerson profile appears at least once.
+  Coverage, Organization, Practitioner and RelatedPerson profile, and of PDex Prior
+  Authorization, appears at least once.
 
 ## Benchmark data
 

@@ -3,6 +3,7 @@ member rules of payer-sandbox, and the edge cases the seed data must contain."""
 
 import datetime
 
+from . import priorauth
 from .profiles import codings_of, ref_key
 
 C4BB = "http://hl7.org/fhir/us/carin-bb/StructureDefinition/"
@@ -105,14 +106,16 @@ def run(ds, report, seed_mode, today=None):
                 ids.append(eob["id"])
     for eob in eobs:
         subj = f"ExplanationOfBenefit/{eob['id']}"
-        report.rule("outcome is complete", subj,
-                    [] if eob.get("outcome") == "complete" else [f"outcome is '{eob.get('outcome')}'"])
-        dup = []
-        for i in eob.get("identifier", []):
-            key = (i.get("system"), i.get("value"))
-            if key in claim_ids and len(claim_ids[key]) > 1:
-                dup.append(f"claim identifier {key[1]} also used by {', '.join(x for x in claim_ids[key] if x != eob['id'])}")
-        report.rule("claim identifier (uc) is unique", subj, dup)
+        pa = priorauth.is_pa(eob)  # prior authorizations: checks/priorauth.py has their rules
+        if not pa:
+            report.rule("outcome is complete", subj,
+                        [] if eob.get("outcome") == "complete" else [f"outcome is '{eob.get('outcome')}'"])
+            dup = []
+            for i in eob.get("identifier", []):
+                key = (i.get("system"), i.get("value"))
+                if key in claim_ids and len(claim_ids[key]) > 1:
+                    dup.append(f"claim identifier {key[1]} also used by {', '.join(x for x in claim_ids[key] if x != eob['id'])}")
+            report.rule("claim identifier (uc) is unique", subj, dup)
 
         focal = [i for i in eob.get("insurance", []) if i.get("focal")] or eob.get("insurance", [])[:1]
         cov_ref = (focal[0].get("coverage") or {}) if focal else {}
@@ -132,12 +135,19 @@ def run(ds, report, seed_mode, today=None):
                 pat = (eob.get("patient") or {}).get("reference")
                 report.rule("focal coverage's beneficiary is the EOB's patient", subj,
                             [] if ref_key(bene) == ref_key(pat) else [f"beneficiary {bene} != patient {pat}"])
-                bp = eob.get("billablePeriod", {})
-                report.rule("coverage period contains the date of service", subj,
-                            [] if period_contains(cov.get("period"), bp.get("start"), bp.get("end")) else
-                            [f"billablePeriod {bp} outside coverage period {cov.get('period')}"])
+                if pa:
+                    report.rule("coverage period contains the date of the request", subj,
+                                [] if period_contains(cov.get("period"), eob.get("created"), None) else
+                                [f"created {eob.get('created')} outside coverage period {cov.get('period')}"])
+                else:
+                    bp = eob.get("billablePeriod", {})
+                    report.rule("coverage period contains the date of service", subj,
+                                [] if period_contains(cov.get("period"), bp.get("start"), bp.get("end")) else
+                                [f"billablePeriod {bp} outside coverage period {cov.get('period')}"])
         elif not cov_ref.get("identifier") and not cov_ref.get("display"):
             report.rule("focal coverage present", subj, ["insurance.coverage is empty"])
+        if pa:
+            continue
 
         # dates: service <= received <= created <= paid <= lastUpdated; lines inside the claim
         bp = eob.get("billablePeriod", {})
@@ -238,7 +248,7 @@ def run(ds, report, seed_mode, today=None):
                                 f"Coverage/{cov['id']}",
                                 [] if cov.get("subscriberId") == mid else
                                 [f"subscriberId {cov.get('subscriberId')} != member ID {mid}"])
-        mine = eobs_by_patient.get(p["id"], [])
+        mine = [e for e in eobs_by_patient.get(p["id"], []) if not priorauth.is_pa(e)]
         if mine:
             newest = max(mine, key=lambda e: (e.get("meta", {}).get("lastUpdated", ""), e["id"]))
             missing = []
@@ -252,11 +262,13 @@ def run(ds, report, seed_mode, today=None):
                 missing.append("insurer")
             if not any(i.get("coverage") for i in newest.get("insurance", [])):
                 missing.append("insurance.coverage")
-            report.rule("newest EOB carries careTeam, payee, provider, insurer and coverage",
+            report.rule("newest claim EOB carries careTeam, payee, provider, insurer and coverage",
                         f"{subj} (newest EOB {newest['id']})", [f"missing {m}" for m in missing])
     for mid, pids in sorted(ids_seen.items()):
         report.rule("member ID is unique", f"member {mid}",
                     [] if len(pids) == 1 else [f"used by {', '.join(pids)}"])
+
+    priorauth.run(ds, report, seed_mode, today)
 
     if not seed_mode:
         return

@@ -13,6 +13,7 @@ from .profiles import codings_of, ref_type
 
 C4BB = "http://hl7.org/fhir/us/carin-bb/StructureDefinition/"
 USCORE = "http://hl7.org/fhir/us/core/StructureDefinition/"
+PDEX = "http://hl7.org/fhir/us/davinci-pdex/StructureDefinition/"
 C4BB_ADJ_VS = "http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBAdjudication"
 TRANSPORT = {"patientweight", "ambulancetransportreason", "transportationdistance", "roudtrippurpose",
              "stretcherpurpose", "pickuplocation", "dropofflocation"}
@@ -57,6 +58,8 @@ def check_meta(resource):
         if not VERSIONED.match(p):
             errors.append(f"meta.profile: '{p}' is not a versioned canonical (url|x.y.z)")
         if p.startswith(C4BB) and not p.endswith("|2.0.0"):
+            errors.append(f"meta.profile: '{p}' should be version 2.0.0")
+        if p.startswith(PDEX) and not p.endswith("|2.0.0"):
             errors.append(f"meta.profile: '{p}' should be version 2.0.0")
         if p.startswith(USCORE) and not p.endswith("|3.1.1"):
             errors.append(f"meta.profile: '{p}' should be version 3.1.1")

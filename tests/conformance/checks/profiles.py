@@ -12,6 +12,15 @@ present in the instance (and every element whose parent is present):
   - reference targets (resource type, and the target's declared profile when it resolves).
 It also records which element ids carry a value, for the must-support coverage report.
 FHIRPath invariants are not interpreted here; checks/invariants.py implements them.
+
+The same engine reads the Da Vinci PDex 2.0.0 Prior Authorization profile and the PDex and
+PAS 2.0.1 extensions it uses. Two rules matter there:
+  - an extension whose slice names its StructureDefinition (type.profile) is validated
+    against that definition when it is loaded (sub-extensions, value types, bindings);
+  - a value that matches a slice is held to the slice's own pattern, fixed value or binding
+    where the slice sets one, instead of the base element's (the slice is the narrower
+    definition; e.g. PDex binds item.adjudication.category to a value set that leaves out
+    the codes its own allowedunits/consumedunits/denialreason slices fix by pattern).
 """
 
 import collections
@@ -80,7 +89,9 @@ def profile_resource_type(url, profiles):
     tail = url.rsplit("/", 1)[-1]
     uscore = {"us-core-patient": "Patient", "us-core-organization": "Organization",
               "us-core-practitioner": "Practitioner", "us-core-location": "Location",
-              "us-core-practitionerrole": "PractitionerRole", "us-core-encounter": "Encounter"}
+              "us-core-practitionerrole": "PractitionerRole", "us-core-encounter": "Encounter",
+              "hrex-coverage": "Coverage", "profile-practitioner": "Practitioner",
+              "profile-organization": "Organization"}
     if tail in uscore:
         return uscore[tail]
     if url.startswith("http://hl7.org/fhir/StructureDefinition/"):
@@ -113,6 +124,7 @@ class Profile:
             else:
                 self.children[head].append(eid)
         self.must_support = [e["id"] for e in sd["elements"] if e.get("mustSupport")]
+        self._narrowing = {}
 
     # ------------------------------------------------------------ walking
     def validate(self, resource):
@@ -138,7 +150,7 @@ class Profile:
         v = obj[name]
         return [(name, x) for x in (v if isinstance(v, list) else [v])]
 
-    def _walk(self, eid, obj, path, errors, seen):
+    def _walk(self, eid, obj, path, errors, seen, narrowed=frozenset()):
         for cid in self.children.get(eid, []):
             ed = self.elements[cid]
             name = cid.rpartition(".")[2]
@@ -149,11 +161,28 @@ class Profile:
             many = len(vals) > 1 or (isinstance(obj, dict) and isinstance(obj.get(name), list))
             for i, (key, v) in enumerate(vals):
                 p = f"{path}.{key}[{i}]" if many else f"{path}.{key}"
-                self._value(ed, key, v, p, errors)
+                self._value(ed, key, v, p, errors, narrowed=cid in narrowed)
                 if isinstance(v, dict):
-                    self._walk(cid, v, p, errors, seen)
+                    self._walk(cid, v, p, errors, seen, narrowed | self._narrowed_by_slices(cid, ed, key, v))
             if cid in self.slices:
                 self._walk_slices(cid, ed, vals, f"{path}.{name}", errors, seen)
+
+    def _narrowed_by_slices(self, base_id, base_ed, key, v):
+        """Base element ids below base_id whose pattern, fixed value or binding is replaced, for
+        the value v, by those of a slice that v matches."""
+        out = set()
+        if base_id not in self.slices:
+            return out
+        slicing = base_ed.get("slicing", {})
+        for sid in self.slices[base_id]:
+            if not self._matches(sid, self.elements[sid], slicing, key, v):
+                continue
+            if sid not in self._narrowing:
+                self._narrowing[sid] = {base_id + did[len(sid):] for did, ded in self.elements.items()
+                                        if did.startswith(sid + ".")
+                                        and ("binding" in ded or fixed_or_pattern(ded)[0])}
+            out |= self._narrowing[sid]
+        return out
 
     def _walk_slices(self, base_id, base_ed, vals, path, errors, seen):
         slicing = base_ed.get("slicing", {})
@@ -230,8 +259,15 @@ class Profile:
             else:
                 errors.append(f"{path}: maximum cardinality {hi} exceeded (found {n})")
 
-    def _value(self, ed, key, v, path, errors):
+    def _value(self, ed, key, v, path, errors, narrowed=False):
         types = ed.get("type", [])
+        for t in types:
+            for prof_url in t.get("profile", []) if t.get("code") == "Extension" else []:
+                ext = self.checker.profiles.get(prof_url.split("|")[0])
+                if ext is not None and ext.type == "Extension" and isinstance(v, dict):
+                    ext._walk("Extension", v, path, errors, set())
+        if narrowed:
+            return
         name = ed["path"].rpartition(".")[2]
         if name.endswith("[x]") and types:
             suffix = key[len(name) - 3:]

@@ -14,6 +14,9 @@ EXTERNAL_FORMATS = {
     "http://www.cms.gov/Medicare/Coding/ICD10": r"[0-9A-HJ-NP-Z]{7}",
     "http://www.ama-assn.org/go/cpt": r"[0-9]{4}[0-9FTU]|[0-9A-Z]{2}",
     "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets": r"[A-V][0-9]{4}|[0-9A-Z]{2}",
+    # Da Vinci PAS 2.0.1 spells the HCPCS system with http.
+    "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets": r"[A-V][0-9]{4}|[0-9A-Z]{2}",
+    "https://x12.org/codes/service-type-codes": r"[0-9A-Z]{1,2}",
     "http://hl7.org/fhir/sid/ndc": r"[0-9]{11}|[0-9]{4,5}-[0-9]{3,4}-[0-9]{1,2}",
     "http://www.ada.org/cdt": r"D[0-9]{4}",
     "https://www.nubc.org/CodeSystem/RevenueCodes": r"[0-9]{4}",
