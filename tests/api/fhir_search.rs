@@ -796,6 +796,8 @@ async fn eob_use_separates_claims_from_prior_authorizations() {
     let prior_auths = search("&use=preauthorization").await;
     let total = |b: &Value| b["total"].as_u64().unwrap();
     assert!(total(&claims) > 0);
+    // Jason's two: physical therapy (approved) and an MRI (pending); see docs/data.md.
+    assert_eq!(total(&prior_auths), 2);
     assert_eq!(total(&claims) + total(&prior_auths), total(&all));
     for (bundle, wanted) in [(&claims, "claim"), (&prior_auths, "preauthorization")] {
         for entry in bundle["entry"].as_array().into_iter().flatten() {
