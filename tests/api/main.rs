@@ -33,6 +33,7 @@ mod fhir_granular;
 mod fhir_include;
 mod fhir_isolation;
 mod fhir_paging;
+mod fhir_prior_auth;
 mod fhir_read;
 mod fhir_search;
 mod fhir_support;
