@@ -5,6 +5,8 @@ across pages, includes, sorting and the errors it maps to exceptions."""
 from __future__ import annotations
 
 import asyncio
+import json
+from pathlib import Path
 
 import pytest
 from fhirpy import AsyncFHIRClient, SyncFHIRClient
@@ -14,6 +16,15 @@ from conftest import headless_token
 
 JASON = "08-testmemid"
 ROSA = "08-testmemid2"
+
+# Rosa Delgado's ExplanationOfBenefits (claims and prior authorizations), counted in the embedded
+# data itself rather than asked of the server, so paging and counting are checked against it.
+_ROSA_FILE = Path(__file__).resolve().parents[3] / "seed-data" / "member-02-rosa-delgado.json"
+ROSA_EOBS = sum(
+    1
+    for entry in json.loads(_ROSA_FILE.read_text())["entry"]
+    if entry["resource"]["resourceType"] == "ExplanationOfBenefit"
+)
 
 
 @pytest.fixture(scope="module")
@@ -44,14 +55,14 @@ def test_read_patient(jason, members):
 
 def test_count_uses_count_only_request(rosa):
     _, fhir = rosa
-    assert fhir.resources("ExplanationOfBenefit").count() == 137
+    assert fhir.resources("ExplanationOfBenefit").count() == ROSA_EOBS
 
 
 def test_fetch_all_follows_every_page(rosa):
     _, fhir = rosa
     everything = fhir.resources("ExplanationOfBenefit").limit(40).fetch_all()
-    assert len(everything) == 137
-    assert len({r.id for r in everything}) == 137
+    assert len(everything) == ROSA_EOBS
+    assert len({r.id for r in everything}) == ROSA_EOBS
     first_page = fhir.resources("ExplanationOfBenefit").limit(40).fetch()
     assert len(first_page) == 40
 
@@ -63,14 +74,14 @@ def test_search_by_type_and_date(rosa):
         type="http://terminology.hl7.org/CodeSystem/claim-type|pharmacy",
     )
     n = pharmacy.count()
-    assert 0 < n < 137
+    assert 0 < n < ROSA_EOBS
     rows = pharmacy.fetch_all()
     assert len(rows) == n
     assert all(r["type"]["coding"][0]["code"] == "pharmacy" for r in rows)
 
     recent = fhir.resources("ExplanationOfBenefit").search(service_date__ge="2024-01-01")
     older = fhir.resources("ExplanationOfBenefit").search(service_date__lt="2024-01-01")
-    assert recent.count() + older.count() == 137
+    assert recent.count() + older.count() == ROSA_EOBS
 
 
 def test_sort_newest_first(rosa):
@@ -91,7 +102,7 @@ def test_elements_and_summary_subsets(rosa):
         assert set(row) <= {"resourceType", "id", "meta", "billablePeriod"}, set(row)
         assert any(t.get("code") == "SUBSETTED" for t in row["meta"].get("tag", []))
     raw = fhir.resources("ExplanationOfBenefit").search(_summary="count").fetch_raw()
-    assert raw["total"] == 137 and not [e for e in raw.get("entry", []) if e.get("search", {}).get("mode") == "match"]
+    assert raw["total"] == ROSA_EOBS and not [e for e in raw.get("entry", []) if e.get("search", {}).get("mode") == "match"]
 
 
 def test_include_and_iterate(jason):
@@ -147,5 +158,5 @@ def test_async_client(sandbox_url, fhir_base):
         return total, rows, patient
 
     total, rows, patient = asyncio.run(run())
-    assert total == len(rows) == 137
+    assert total == len(rows) == ROSA_EOBS
     assert patient["name"][0]["family"] == "Delgado"
