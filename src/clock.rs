@@ -49,6 +49,13 @@ impl From<OffsetDateTime> for UnixTime {
     }
 }
 
+/// The sandbox clock and real time, read together (`Clock::read`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reading {
+    pub sandbox: OffsetDateTime,
+    pub real: OffsetDateTime,
+}
+
 #[derive(Debug, Default)]
 pub struct Clock {
     offset_seconds: AtomicI64,
@@ -70,9 +77,20 @@ impl Clock {
     }
 
     /// The sandbox's current time, UTC.
-    #[allow(clippy::disallowed_methods)] // the single permitted read of the wall clock
     pub fn now(&self) -> OffsetDateTime {
-        self.frozen_at.unwrap_or_else(OffsetDateTime::now_utc) + Duration::seconds(self.offset())
+        self.read().sandbox
+    }
+
+    /// One reading of the clock: the sandbox's time and real time (the wall clock, or the
+    /// frozen instant, without the advance), from the same offset. Real time is what a client's
+    /// own timestamps are compared with (docs/apps.md#asymmetric-client-authentication).
+    #[allow(clippy::disallowed_methods)] // the single permitted read of the wall clock
+    pub fn read(&self) -> Reading {
+        let real = self.frozen_at.unwrap_or_else(OffsetDateTime::now_utc);
+        Reading {
+            sandbox: real + Duration::seconds(self.offset()),
+            real,
+        }
     }
 
     /// The sandbox's current time as seconds since the Unix epoch.
@@ -139,6 +157,16 @@ mod tests {
         assert_eq!(clock.now_unix().seconds(), 1_800_000_301);
         clock.reset();
         assert_eq!(clock.now(), at);
+    }
+
+    #[test]
+    fn one_reading_gives_sandbox_and_real_time_from_the_same_offset() {
+        let at = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        let clock = Clock::frozen(at);
+        clock.advance(7200);
+        let reading = clock.read();
+        assert_eq!(reading.real, at);
+        assert_eq!(reading.sandbox, at + Duration::seconds(7200));
     }
 
     #[test]

@@ -34,6 +34,9 @@ use crate::state::AppState;
 pub struct RequestContext {
     /// The request's one reading of the sandbox clock.
     pub now: OffsetDateTime,
+    /// Real time, from the same reading: what a client's own timestamps (a client assertion's
+    /// `exp`) are compared with.
+    pub real_now: OffsetDateTime,
     pub caller: Arc<Caller>,
     pub notes: LogNotes,
     /// The form body, when the request had one (read once, for the caller and the faults).
@@ -43,6 +46,10 @@ pub struct RequestContext {
 impl RequestContext {
     pub fn now_unix(&self) -> UnixTime {
         self.now.into()
+    }
+
+    pub fn real_now_unix(&self) -> UnixTime {
+        self.real_now.into()
     }
 }
 
@@ -57,11 +64,13 @@ impl FromRequestParts<AppState> for RequestContext {
             return Ok(context.clone());
         }
         // Only a router built without the layer gets here: work it out now, the same way.
-        let now = state.clock.now();
+        let reading = state.clock.read();
+        let now = reading.sandbox;
         let query = parts.uri.query().unwrap_or_default();
         let caller = caller::identify(state, &parts.headers, query, None, now.into());
         Ok(RequestContext {
             now,
+            real_now: reading.real,
             caller: Arc::new(caller),
             notes: LogNotes::default(),
             form: None,
@@ -144,7 +153,8 @@ impl LogNotes {
 
 pub async fn layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let now = state.clock.now();
+    let reading = state.clock.read();
+    let now = reading.sandbox;
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let query = request.uri().query().unwrap_or("").to_owned();
@@ -162,6 +172,7 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
     let notes = LogNotes::default();
     request.extensions_mut().insert(RequestContext {
         now,
+        real_now: reading.real,
         caller: caller.clone(),
         notes: notes.clone(),
         form: form.clone(),

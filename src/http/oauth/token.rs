@@ -106,7 +106,7 @@ async fn assertion_check(
     let mut check = AssertionCheck {
         fetched_jwks: None,
         audience: format!("{}{}", state.public_url, routes::TOKEN),
-        now: context.now_unix().plus(-state.clock.offset()),
+        now: context.real_now_unix(),
     };
     if creds.assertion.is_some() {
         let uri = state
