@@ -619,27 +619,11 @@ mod tests {
 
     fn e(at_ms: i64, method: &str, path: &str, query: &str, status: u16) -> LoggedRequest {
         LoggedRequest {
-            seq: 0,
-            time: String::new(),
             at_ms,
-            method: method.into(),
-            path: path.into(),
             query: query.into(),
             client_id: Some("app".into()),
-            status,
-            duration_ms: 0,
-            grant_type: None,
-            client_auth: None,
-            retry_after: None,
-            fault: None,
-            followed_next: false,
-            offered_next: false,
-            client_gone: false,
-            expires_in: None,
             endpoint: Some(endpoint_of(method, path)),
-            issued_token: None,
-            bearer_token: None,
-            id_token_flaw: None,
+            ..LoggedRequest::example(method, path, status)
         }
     }
 

@@ -261,20 +261,20 @@ pub fn redact_query(query: &str, fhir: bool) -> String {
         .join("&")
 }
 
+/// A logged request with nothing noted, for the sandbox's unit tests to adjust field by field
+/// (one place to add a field to).
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn entry(path: &str) -> LoggedRequest {
+impl LoggedRequest {
+    pub(crate) fn example(method: &str, path: &str, status: u16) -> LoggedRequest {
         LoggedRequest {
             seq: 0,
             time: String::new(),
             at_ms: 0,
-            method: "GET".into(),
+            method: method.into(),
             path: path.into(),
             query: String::new(),
             client_id: None,
-            status: 200,
+            status,
             duration_ms: 0,
             grant_type: None,
             client_auth: None,
@@ -289,6 +289,15 @@ mod tests {
             bearer_token: None,
             id_token_flaw: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(path: &str) -> LoggedRequest {
+        LoggedRequest::example("GET", path, 200)
     }
 
     #[test]

@@ -562,24 +562,9 @@ mod tests {
             seq,
             time: format!("2026-11-29T03:11:{second:02}.000Z"),
             at_ms: 1_795_921_860_000 + i64::from(second) * 1000,
-            method: "GET".into(),
-            path: "/p".into(),
-            query: String::new(),
             client_id: client.map(str::to_owned),
-            status,
-            duration_ms: 0,
-            grant_type: None,
-            client_auth: None,
-            retry_after: None,
-            fault: None,
-            followed_next: false,
-            offered_next: false,
-            client_gone: false,
-            expires_in: None,
             endpoint: Some(endpoint),
-            issued_token: None,
-            bearer_token: None,
-            id_token_flaw: None,
+            ..LoggedRequest::example("GET", "/p", status)
         }
     }
 
