@@ -219,6 +219,13 @@ impl TestApp {
         json["code"].as_str().expect("code").to_owned()
     }
 
+    /// An RFC 7591 registration that must succeed (201): the client metadata answered.
+    pub async fn register(&self, metadata: Value) -> Value {
+        let response = self.post_json("/oauth2/register", metadata.clone()).await;
+        assert_eq!(response.status(), 201, "registration of {metadata}");
+        response.json().await.expect("client metadata")
+    }
+
     pub async fn exchange_code(&self, code: &str) -> reqwest::Response {
         self.exchange_code_as(code, "sandbox-app", "sandbox-secret")
             .await

@@ -76,9 +76,7 @@ async fn register(app: &TestApp, keys: Value) -> Value {
     body.as_object_mut()
         .unwrap()
         .extend(keys.as_object().unwrap().clone());
-    let response = app.post_json("/oauth2/register", body).await;
-    assert_eq!(response.status(), 201);
-    response.json().await.unwrap()
+    app.register(body).await
 }
 
 async fn exchange(app: &TestApp, code: &str, assertion: &str) -> reqwest::Response {

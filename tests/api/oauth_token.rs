@@ -630,14 +630,8 @@ async fn refresh_may_narrow_but_not_widen_scope_and_is_bound_to_its_client() {
     assert_eq!(narrowed["scope"], "patient/Patient.read");
 
     let other: Value = app
-        .post_json(
-            "/oauth2/register",
-            json!({"client_name": "Other", "redirect_uris": ["https://o.example/cb"]}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .register(json!({"client_name": "Other", "redirect_uris": ["https://o.example/cb"]}))
+        .await;
     let stolen = refresh(
         &app,
         &[
@@ -874,15 +868,11 @@ async fn discovery_documents_are_absolute_and_complete() {
 async fn an_app_registered_for_offline_access_gets_refresh_tokens_only_when_it_asks() {
     let app = spawn_app().await;
     let registered: Value = app
-        .post_json(
-            "/oauth2/register",
+        .register(
             json!({"client_name": "Careful", "redirect_uris": ["https://c.example/cb"],
                    "refresh_tokens": "offline_access"}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(registered["refresh_tokens"], "offline_access");
     let (id, secret) = (
         registered["client_id"].as_str().unwrap(),
@@ -926,14 +916,8 @@ async fn an_app_registered_for_offline_access_gets_refresh_tokens_only_when_it_a
     // The default, as Demo Health Plan: a refresh token with every response.
     assert!(app.login(JASON, "patient/*.read").await["refresh_token"].is_string());
     let default: Value = app
-        .post_json(
-            "/oauth2/register",
-            json!({"client_name": "Default", "redirect_uris": ["https://d.example/cb"]}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .register(json!({"client_name": "Default", "redirect_uris": ["https://d.example/cb"]}))
+        .await;
     assert_eq!(default["refresh_tokens"], "always");
 
     let unknown = app
@@ -954,14 +938,9 @@ async fn an_app_registered_for_offline_access_gets_refresh_tokens_only_when_it_a
 #[tokio::test]
 async fn registration_without_a_client_name_is_named_by_its_client_id() {
     let app = spawn_app().await;
-    let response = app
-        .post_json(
-            "/oauth2/register",
-            json!({"redirect_uris": ["https://n.example/cb"]}),
-        )
+    let registered = app
+        .register(json!({"redirect_uris": ["https://n.example/cb"]}))
         .await;
-    assert_eq!(response.status(), 201);
-    let registered: Value = response.json().await.unwrap();
     let id = registered["client_id"].as_str().unwrap();
     assert_eq!(registered["client_name"], id);
     let code = app.headless_code(id, JASON, json!({})).await;
