@@ -314,11 +314,10 @@ impl<'a> Compartment<'a> {
     /// Whether the rights let the caller have this resource for `interaction`: its type is
     /// granted, and a granular scope's constraint, if that is all it has, matches it.
     pub(in crate::fhir) fn allowed(&self, n: Idx, interaction: Permission) -> bool {
+        let slot = self.store.entry(n).type_slot;
         let rule = match interaction {
-            Permission::Search if self.store.entry(n).type_slot == self.type_slot => {
-                &self.search_rule
-            }
-            _ => match self.read_rules().get(self.store.entry(n).type_slot.index()) {
+            Permission::Search if slot == self.type_slot => &self.search_rule,
+            _ => match self.read_rules().get(slot.index()) {
                 Some(rule) => rule,
                 None => return false,
             },

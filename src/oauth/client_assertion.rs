@@ -59,8 +59,18 @@ pub fn claimed_client(assertion: &str) -> Result<String, String> {
 }
 
 /// A registered JWKS, checked: a JSON object with 1 to `MAX_KEYS` keys that the verifier can
-/// use, each with a `kid`.
+/// use, each with a `kid` (at registration, where every key is tried once).
 pub fn check_jwks(jwks: &Value) -> Result<JwkSet, String> {
+    let set = key_set(jwks)?;
+    for key in &set.keys {
+        DecodingKey::from_jwk(key).map_err(|e| format!("jwks key is not usable: {e}"))?;
+    }
+    Ok(set)
+}
+
+/// The JWK Set's shape: 1 to `MAX_KEYS` RSA or EC keys, each with a `kid`. What verifying an
+/// assertion needs of a set (only the named key is then made usable).
+fn key_set(jwks: &Value) -> Result<JwkSet, String> {
     let set: JwkSet = serde_json::from_value(jwks.clone())
         .map_err(|e| format!("jwks is not a JWK Set of RSA or EC public keys: {e}"))?;
     if set.keys.is_empty() {
@@ -74,9 +84,6 @@ pub fn check_jwks(jwks: &Value) -> Result<JwkSet, String> {
             "every key in jwks needs a kid (one of type {:?} has none)",
             key.common.key_algorithm
         ));
-    }
-    for key in &set.keys {
-        DecodingKey::from_jwk(key).map_err(|e| format!("jwks key is not usable: {e}"))?;
     }
     Ok(set)
 }
@@ -149,7 +156,7 @@ pub fn verify(
     let kid = header["kid"]
         .as_str()
         .ok_or("client_assertion's header has no kid naming the registered key")?;
-    let set = check_jwks(jwks)?;
+    let set = key_set(jwks)?;
     let jwk: &Jwk = set
         .find(kid)
         .ok_or_else(|| format!("no registered key has kid {kid:?}"))?;
