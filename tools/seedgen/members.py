@@ -418,22 +418,22 @@ def rosa_delgado(numbers):
     cgm_dx = [("E11.65", "Type 2 diabetes mellitus with hyperglycemia")]
     sensors = hcpcs("A4239", "Supply allowance for non-adjunctive, non-implanted continuous glucose monitor (CGM), includes all supplies and accessories, 1 month supply = 1 unit of service")
     first_cgm = m.prior_authorization(
-        cov, created="2024-12-09", decided="2024-12-11", requester="pract-david-okonkwo",
-        provider="org-lakeshore-medical-center", dx=cgm_dx, period=("2025-01-01", "2025-12-31"),
-        disposition="Approved: a CGM receiver and 12 months of sensor supplies for 2025.",
+        cov, created="2026-01-12", decided="2026-01-14", requester="pract-david-okonkwo",
+        provider="org-lakeshore-medical-center", dx=cgm_dx, period=("2026-02-01", "2026-07-31"),
+        disposition="Approved: a CGM receiver and 6 months of sensor supplies, February to July 2026.",
         items=[dict(category=("12", "Durable Medical Equipment Purchase"),
                     product=hcpcs("E2103", "Non-adjunctive, non-implanted continuous glucose monitor or receiver"),
-                    requested=1, unit="unit", per_unit=32000, decision="approved", service=("2025-01-01", "2025-12-31"),
+                    requested=1, unit="unit", per_unit=32000, decision="approved", service=("2026-02-01", "2026-07-31"),
                     authorized_provider=("Organization", "org-lakeview-pharmacy")),
-               dict(category=("12", "Durable Medical Equipment Purchase"), product=sensors, requested=12,
-                    unit="month", per_unit=21000, decision="approved", service=("2025-01-01", "2025-12-31"),
+               dict(category=("12", "Durable Medical Equipment Purchase"), product=sensors, requested=6,
+                    unit="month", per_unit=21000, decision="approved", service=("2026-02-01", "2026-07-31"),
                     authorized_provider=("Organization", "org-lakeview-pharmacy"))])
     m.prior_authorization(
-        cov, created="2025-12-08", decided="2025-12-10", requester="pract-david-okonkwo",
-        provider="org-lakeshore-medical-center", dx=cgm_dx, period=("2026-01-01", "2026-12-31"),
-        disposition="Approved: 12 months of CGM sensor supplies for 2026 (renewal).",
-        items=[dict(category=("12", "Durable Medical Equipment Purchase"), product=sensors, requested=12,
-                    unit="month", per_unit=21500, decision="approved", service=("2026-01-01", "2026-12-31"),
+        cov, created="2026-07-20", decided="2026-07-22", requester="pract-david-okonkwo",
+        provider="org-lakeshore-medical-center", dx=cgm_dx, period=("2026-08-01", "2027-01-31"),
+        disposition="Approved: 6 months of CGM sensor supplies, August 2026 to January 2027 (renewal).",
+        items=[dict(category=("12", "Durable Medical Equipment Purchase"), product=sensors, requested=6,
+                    unit="month", per_unit=21500, decision="approved", service=("2026-08-01", "2027-01-31"),
                     previous=first_cgm["preAuthRef"][0],
                     authorized_provider=("Organization", "org-lakeview-pharmacy"))])
     m.prior_authorization(
@@ -526,14 +526,14 @@ def ethan_nakamura(numbers):
     # ---- prior authorizations: occupational therapy after the wrist fracture, approved then
     # cancelled by the clinic; a sleep study, approved
     m.prior_authorization(
-        cov, created="2024-07-08", decided="2024-07-10", updated="2024-07-30", status="cancelled",
+        cov, created="2026-03-09", decided="2026-03-11", updated="2026-03-30", status="cancelled",
         requester="pract-grace-liu", provider="org-puget-sound-childrens-clinic",
         dx=[("S52.501D", "Unspecified fracture of the lower end of right radius, subsequent encounter for closed fracture with routine healing")],
-        period=("2024-07-15", "2024-10-15"),
-        disposition="Cancelled at the provider's request: the fracture healed and therapy was not needed.",
+        period=("2026-03-16", "2026-06-15"),
+        disposition="Cancelled at the provider's request: the wrist recovered its motion and therapy was not needed.",
         items=[dict(category=("AD", "Occupational Therapy"),
                     product=cpt("97530", "Therapeutic activities, direct (one-on-one) patient contact, each 15 minutes"),
-                    requested=8, unit="visit", per_unit=14500, decision="cancelled", service=("2024-07-15", "2024-10-15"),
+                    requested=8, unit="visit", per_unit=14500, decision="cancelled", service=("2026-03-16", "2026-06-15"),
                     authorized_provider=("Organization", "org-puget-sound-childrens-clinic"))])
     m.prior_authorization(
         cov, created="2026-10-19", decided="2026-10-22", requester="pract-grace-liu",
@@ -690,13 +690,13 @@ def carin_bluebutton(numbers):
     # ---- prior authorizations: a home sleep test never done (expired), and a left knee
     # replacement approved with fewer days of the motion device than requested (partial)
     m.prior_authorization(
-        cov, created="2025-03-24", decided="2025-03-26", requester="pract-ruth-mensah",
+        cov, created="2026-02-23", decided="2026-02-25", requester="pract-ruth-mensah",
         provider="org-front-range-hospital", dx=[("G47.33", "Obstructive sleep apnea (adult) (pediatric)")],
-        period=("2025-04-01", "2025-06-30"),
-        disposition="Approved: one home sleep apnea test between 2025-04-01 and 2025-06-30.",
+        period=("2026-03-01", "2026-05-31"),
+        disposition="Approved: one home sleep apnea test between 2026-03-01 and 2026-05-31.",
         items=[dict(category=("73", "Diagnostic Medical"),
                     product=cpt("95806", "Sleep study, unattended, simultaneous recording of heart rate, oxygen saturation, respiratory airflow, and respiratory effort"),
-                    requested=1, unit="study", per_unit=48000, decision="approved", service=("2025-04-01", "2025-06-30"),
+                    requested=1, unit="study", per_unit=48000, decision="approved", service=("2026-03-01", "2026-05-31"),
                     authorized_provider=("Organization", "org-front-range-hospital"))])
     m.prior_authorization(
         cov, created="2026-10-13", decided="2026-10-16", requester="pract-nora-whitfield",
@@ -778,24 +778,24 @@ def walter_okafor(numbers):
     # ---- prior authorizations, unlinked like his claims: cardiac rehabilitation (expired) and a
     # coronary CT angiography (denied)
     m.prior_authorization(
-        cov, created="2025-02-12", decided="2025-02-14", requester="pract-kevin-brandt",
+        cov, created="2026-01-19", decided="2026-01-21", requester="pract-kevin-brandt",
         provider="org-midtown-atlanta-hospital", facility="org-midtown-atlanta-hospital",
-        dx=[("I20.0", "Unstable angina"), cad], period=("2025-02-17", "2025-08-16"),
-        disposition="Approved: 36 sessions of cardiac rehabilitation between 2025-02-17 and 2025-08-16.",
+        dx=[("I20.0", "Unstable angina"), cad], period=("2026-01-26", "2026-07-25"),
+        disposition="Approved: 36 sessions of cardiac rehabilitation between 2026-01-26 and 2026-07-25.",
         items=[dict(category=("BG", "Cardiac Rehabilitation"),
                     product=cpt("93798", "Physician or other qualified health care professional services for outpatient cardiac rehabilitation; with continuous ECG monitoring (per session)"),
                     requested=36, unit="session", per_unit=12000, decision="approved",
-                    service=("2025-02-17", "2025-08-16"), pos=("22", "On Campus-Outpatient Hospital"),
+                    service=("2026-01-26", "2026-07-25"), pos=("22", "On Campus-Outpatient Hospital"),
                     authorized_provider=("Organization", "org-midtown-atlanta-hospital"))])
     m.prior_authorization(
-        cov, created="2025-09-22", decided="2025-09-24", requester="pract-kevin-brandt",
+        cov, created="2026-04-13", decided="2026-04-15", requester="pract-kevin-brandt",
         provider="org-midtown-atlanta-hospital", facility="org-midtown-atlanta-hospital",
         dx=[cad], level="E",
         disposition="Denied: a coronary CT angiography is not medically necessary after the cardiac "
                     "catheterization of January 2025 without new symptoms.",
         items=[dict(category=("4", "Diagnostic X-Ray"),
                     product=cpt("75574", "Computed tomographic angiography, heart, coronary arteries and bypass grafts, with contrast material"),
-                    requested=1, unit="study", per_unit=185000, decision="denied", service=("2025-10-01", "2025-12-31"),
+                    requested=1, unit="study", per_unit=185000, decision="denied", service=("2026-05-01", "2026-07-31"),
                     pos=("22", "On Campus-Outpatient Hospital"),
                     denial=("carc", "50", "These are non-covered services because this is not deemed a 'medical necessity' by the payer."))])
     return "member-05-walter-okafor", m
