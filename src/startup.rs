@@ -165,6 +165,10 @@ fn build_state(
         None => load_data(settings)?,
     };
     let mut warnings = dataset.warnings;
+    let clock = dependencies.clock.unwrap_or_default();
+    // `after` entries of the timeline count from the sandbox clock at start-up.
+    let start = clock.read().sandbox;
+    let timeline = dataset.timeline.iter().map(|s| s.resolve(start)).collect();
     if dataset.members.all().is_empty() {
         warnings.push(
             "no test members: no Patient has a name, a postal code and a member ID".to_owned(),
@@ -193,8 +197,8 @@ fn build_state(
     let state = AppState::new(state::Parts {
         public_url,
         fhir_base,
-        clock: dependencies.clock.unwrap_or_default(),
-        member_data: MemberData::new(dataset.store),
+        member_data: MemberData::new(dataset.store, timeline),
+        clock,
         members: dataset.members,
         oauth,
         control_api: !settings.no_control_api,

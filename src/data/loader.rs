@@ -16,9 +16,10 @@ use serde_json::Value;
 use super::members::{MemberFacts, Members};
 use super::parse::{self, Origin};
 use super::sources::{self, InputFile, Unit, Units};
-use super::{Dataset, validate};
+use super::{Dataset, timeline, validate};
+use crate::fhir::live::{self, Change, ChangeKind};
 use crate::fhir::search_params;
-use crate::fhir::{Batch, StoreBuilder};
+use crate::fhir::{Batch, Store, StoreBuilder};
 
 /// At most this many parsing threads, however many cores.
 const MAX_THREADS: usize = 8;
@@ -36,7 +37,42 @@ pub enum DataSource {
 pub struct LoadError(pub String);
 
 pub fn load(source: &DataSource) -> Result<Dataset, LoadError> {
-    load_files(&sources::list(source)?)
+    let mut dataset = load_files(&sources::list(source)?)?;
+    let mut scheduled = Vec::new();
+    for (name, text) in sources::timelines(source)? {
+        scheduled.extend(timeline::parse(&name, &text)?);
+    }
+    check_timeline(&dataset.store, &scheduled)?;
+    dataset.timeline = scheduled;
+    Ok(dataset)
+}
+
+/// A timeline's prior-authorization changes must name one: in the data, or made by an earlier
+/// entry of the timeline.
+fn check_timeline(store: &Store, scheduled: &[timeline::Scheduled]) -> Result<(), LoadError> {
+    let epoch = time::OffsetDateTime::UNIX_EPOCH;
+    let changes: Vec<Change> = scheduled.iter().map(|s| s.resolve(epoch)).collect();
+    for (i, change) in changes.iter().enumerate() {
+        if !matches!(change.kind, ChangeKind::PriorAuth(_)) {
+            continue;
+        }
+        let made_earlier = changes[..i].iter().any(|c| {
+            matches!(c.kind, ChangeKind::Resource(_))
+                && c.resource_type == change.resource_type
+                && c.id == change.id
+        });
+        if !made_earlier && !store.contains(change.resource_type, &change.id) {
+            let place = match &change.origin {
+                live::Origin::Timeline(place) => place.as_str(),
+                live::Origin::ControlApi => "",
+            };
+            return Err(LoadError(format!(
+                "{place}: prior_authorization {} is not an ExplanationOfBenefit of the data",
+                change.id
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// What one unit of input became. `error` is the first problem in the unit: what comes
@@ -241,6 +277,7 @@ fn load_files(files: &[InputFile]) -> Result<Dataset, LoadError> {
     );
     Ok(Dataset {
         store: Arc::new(store),
+        timeline: Vec::new(),
         members: Arc::new(members),
         warnings,
     })

@@ -6,6 +6,7 @@ mod loader;
 mod members;
 mod parse;
 mod sources;
+pub mod timeline;
 mod validate;
 
 pub use loader::{DataSource, LoadError, load, resources};
@@ -21,6 +22,8 @@ use crate::fhir::Store;
 #[derive(Debug, Default, Clone)]
 pub struct Dataset {
     pub store: Arc<Store>,
+    /// Changes scheduled on the sandbox clock (docs/data.md#timeline-format).
+    pub timeline: Vec<timeline::Scheduled>,
     pub members: Arc<Members>,
     pub warnings: Vec<String>,
 }

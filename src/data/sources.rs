@@ -63,20 +63,59 @@ impl Unit {
 }
 
 fn is_data_file(name: &str) -> bool {
-    name.ends_with(".json") || name.ends_with(".ndjson")
+    (name.ends_with(".json") || name.ends_with(".ndjson")) && !is_timeline_file(name)
+}
+
+/// A timeline of changes rather than resources (docs/data.md#timeline-format):
+/// `timeline.ndjson`, or any `*.timeline.ndjson`.
+fn is_timeline_file(name: &str) -> bool {
+    let file_name = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    file_name == "timeline.ndjson" || file_name.ends_with(".timeline.ndjson")
+}
+
+/// The timeline files, in name order, each read whole (they are small): `(name, text)`.
+pub(super) fn timelines(source: &DataSource) -> Result<Vec<(String, Vec<u8>)>, LoadError> {
+    match source {
+        DataSource::Embedded => {
+            let mut files = Vec::new();
+            collect_embedded_by(&SEED_DATA, is_timeline_file, &mut files);
+            files.sort_by(|a, b| a.name.cmp(&b.name));
+            Ok(files
+                .into_iter()
+                .filter_map(|f| match f.content {
+                    Content::Embedded(bytes) => Some((f.name, bytes.to_vec())),
+                    Content::Path(_) => None,
+                })
+                .collect())
+        }
+        DataSource::Directory(root) => {
+            let mut paths = Vec::new();
+            walk_by(root, is_timeline_file, &mut paths)?;
+            paths.sort();
+            paths
+                .into_iter()
+                .map(|path| {
+                    let name = path.display().to_string();
+                    std::fs::read(&path)
+                        .map(|bytes| (name.clone(), bytes))
+                        .map_err(|e| LoadError(format!("{name}: cannot read: {e}")))
+                })
+                .collect()
+        }
+    }
 }
 
 pub(super) fn list(source: &DataSource) -> Result<Vec<InputFile>, LoadError> {
     match source {
         DataSource::Embedded => {
             let mut files = Vec::new();
-            collect_embedded(&SEED_DATA, &mut files);
+            collect_embedded_by(&SEED_DATA, is_data_file, &mut files);
             files.sort_by(|a, b| a.name.cmp(&b.name));
             Ok(files)
         }
         DataSource::Directory(root) => {
             let mut paths = Vec::new();
-            walk(root, &mut paths)?;
+            walk_by(root, is_data_file, &mut paths)?;
             paths.sort();
             if paths.is_empty() {
                 return Err(LoadError(format!(
@@ -96,10 +135,10 @@ pub(super) fn list(source: &DataSource) -> Result<Vec<InputFile>, LoadError> {
     }
 }
 
-fn collect_embedded(dir: &Dir<'static>, out: &mut Vec<InputFile>) {
+fn collect_embedded_by(dir: &Dir<'static>, wanted: fn(&str) -> bool, out: &mut Vec<InputFile>) {
     for file in dir.files() {
         let name = file.path().display().to_string();
-        if is_data_file(&name) {
+        if wanted(&name) {
             out.push(InputFile {
                 name: format!("seed-data/{name}"),
                 len: file.contents().len(),
@@ -108,11 +147,11 @@ fn collect_embedded(dir: &Dir<'static>, out: &mut Vec<InputFile>) {
         }
     }
     for sub in dir.dirs() {
-        collect_embedded(sub, out);
+        collect_embedded_by(sub, wanted, out);
     }
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
+fn walk_by(dir: &Path, wanted: fn(&str) -> bool, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
     let entries = std::fs::read_dir(dir)
         .map_err(|e| LoadError(format!("{}: cannot read directory: {e}", dir.display())))?;
     for entry in entries {
@@ -120,8 +159,8 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
             .map_err(|e| LoadError(format!("{}: cannot read directory: {e}", dir.display())))?;
         let path = entry.path();
         if path.is_dir() {
-            walk(&path, out)?;
-        } else if is_data_file(&path.to_string_lossy()) {
+            walk_by(&path, wanted, out)?;
+        } else if wanted(&path.to_string_lossy()) {
             out.push(path);
         }
     }

@@ -107,6 +107,65 @@ impl BundleWriter {
     }
 }
 
+/// One version in a `history` Bundle.
+pub struct HistoryEntry<'a> {
+    pub version_id: &'a str,
+    pub last_updated: Option<super::date::Nanos>,
+    pub json: &'a [u8],
+}
+
+/// A `history` Bundle of one resource's versions, in the order given (newest first, as FHIR R4
+/// http §3.1.0.9 orders them): each entry with its `request` (POST for the first version, PUT
+/// for later ones) and `response` (status, ETag, last modified), as FHIR R4 requires of a
+/// history entry.
+pub fn history<'a>(
+    site: &super::compartment::Site,
+    resource_type: &str,
+    id: &str,
+    versions: impl ExactSizeIterator<Item = HistoryEntry<'a>>,
+) -> Bytes {
+    let now = site
+        .now
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let url = format!("{}/{resource_type}/{id}", site.base);
+    let mut buf = Vec::with_capacity(8 * 1024);
+    buf.extend_from_slice(b"{\"resourceType\":\"Bundle\",\"meta\":{\"lastUpdated\":");
+    push_str(&mut buf, &now);
+    buf.extend_from_slice(format!("}},\"type\":\"history\",\"total\":{}", versions.len()).as_bytes());
+    buf.extend_from_slice(b",\"link\":[{\"relation\":\"self\",\"url\":");
+    push_str(&mut buf, &format!("{url}/_history"));
+    buf.extend_from_slice(b"}],\"entry\":[");
+    for (i, version) in versions.enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        let first = version.version_id == "1";
+        let entry_meta = serde_json::json!({
+            "request": {
+                "method": if first { "POST" } else { "PUT" },
+                "url": format!("{resource_type}/{id}"),
+            },
+            "response": {
+                "status": if first { "201 Created" } else { "200 OK" },
+                "etag": format!("W/\"{}\"", version.version_id),
+                "lastModified": version.last_updated.and_then(super::date::format_instant),
+            },
+        });
+        buf.extend_from_slice(b"{\"fullUrl\":");
+        push_str(&mut buf, &url);
+        buf.extend_from_slice(b",\"resource\":");
+        buf.extend_from_slice(version.json);
+        buf.extend_from_slice(b",\"request\":");
+        buf.extend_from_slice(entry_meta["request"].to_string().as_bytes());
+        buf.extend_from_slice(b",\"response\":");
+        buf.extend_from_slice(entry_meta["response"].to_string().as_bytes());
+        buf.push(b'}');
+    }
+    buf.extend_from_slice(b"]}");
+    Bytes::from(buf)
+}
+
 fn push_str(buf: &mut Vec<u8>, text: &str) {
     // Serialising a &str into a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *buf, text);

@@ -23,8 +23,10 @@ use super::granular;
 use super::search::matching::matches;
 use super::search::query::Filter;
 use super::search::{self, Handling, QueryError, render};
-use super::search_params::{self, ResourceDef, TypeSlot};
-use super::store::{Idx, Store, StoredResource};
+use super::date::Nanos;
+use super::live::{Change, DataView, LiveData, Version};
+use super::search_params::{self, ParamIndex, ResourceDef, TypeSlot};
+use super::store::{Idx, Indexed, Store, StoredResource};
 
 /// What a caller may do with a type, as SMART scopes grant it: read (`.read`, `.r`) and search
 /// (`.read`, `.s`), the two FHIR interactions a read-only server offers (FHIR R4 http §3.1.0).
@@ -148,17 +150,46 @@ impl fmt::Display for AccessError {
     }
 }
 
-/// The loaded member data, as the rest of the server may reach it: through `open` only.
+/// The member data, as the rest of the server may reach it: the data at one instant
+/// (`at`), whose one operation opens a member's compartment.
 #[derive(Clone)]
 pub struct MemberData {
-    store: Arc<Store>,
+    live: Arc<LiveData>,
 }
 
+/// How long a prior authorization stays in the Patient Access API after its last change
+/// (docs/data.md#retention): CMS-0057-F's minimum, one year.
+pub const PRIOR_AUTH_RETENTION_DAYS: i64 = 365;
+
 impl MemberData {
-    pub fn new(store: Arc<Store>) -> Self {
-        Self { store }
+    /// The loaded data, with its timeline of scheduled changes.
+    pub fn new(store: Arc<Store>, timeline: Vec<Change>) -> Self {
+        Self {
+            live: Arc::new(LiveData::new(store, timeline)),
+        }
     }
 
+    /// The data as it is at `now` (the request's one reading of the sandbox clock).
+    pub fn at(&self, now: OffsetDateTime) -> DataAt {
+        DataAt {
+            view: self.live.at(now),
+            now,
+        }
+    }
+
+    /// Its changes: the timeline, and those the control API makes.
+    pub fn changes(&self) -> &LiveData {
+        &self.live
+    }
+}
+
+/// The member data at one instant: the same for the whole of a request.
+pub struct DataAt {
+    view: Arc<DataView>,
+    now: OffsetDateTime,
+}
+
+impl DataAt {
     /// The member's compartment of one type, once the type is known to be served and the rights
     /// cover the interaction on it.
     pub fn open<'a>(
@@ -176,24 +207,55 @@ impl MemberData {
                 rights: rights.describe(),
             });
         }
+        let store = self.view.store();
         Ok(Compartment {
-            store: &self.store,
-            member: self.store.patient(rights.patient_id()),
+            store,
+            view: &self.view,
+            member: store.patient(rights.patient_id()),
             rights,
             type_slot,
             def,
             search_rule: Rule::of(rights, def, Permission::Search),
             read_rules: OnceCell::new(),
+            retention: Retention::at(self.now),
         })
     }
 
     /// How many resources the data holds in all (for start-up figures, not for any caller).
     pub fn len(&self) -> usize {
-        self.store.len()
+        self.view.store().len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.store.is_empty()
+        self.view.store().is_empty()
+    }
+}
+
+/// Which prior authorizations have dropped out (docs/data.md#retention): those whose last
+/// change (`meta.lastUpdated`) is more than `PRIOR_AUTH_RETENTION_DAYS` before now.
+struct Retention {
+    eob: Option<(TypeSlot, ParamIndex)>,
+    cutoff: Nanos,
+}
+
+impl Retention {
+    fn at(now: OffsetDateTime) -> Retention {
+        let eob = search_params::resource("ExplanationOfBenefit")
+            .and_then(|(slot, def)| Some((slot, def.find("use")?.0)));
+        let cutoff = (now - time::Duration::days(PRIOR_AUTH_RETENTION_DAYS)).unix_timestamp_nanos();
+        Retention { eob, cutoff }
+    }
+
+    fn retired(&self, store: &Store, n: Idx) -> bool {
+        let Some((slot, use_param)) = self.eob else {
+            return false;
+        };
+        let entry = store.entry(n);
+        entry.type_slot == slot
+            && entry.last_updated.is_some_and(|lu| lu < self.cutoff)
+            && entry.values(use_param).iter().any(|v| {
+                matches!(v, Indexed::Token { code, .. } if store.text(*code) == "preauthorization")
+            })
     }
 }
 
@@ -216,6 +278,7 @@ pub struct SearchResult {
 /// One member's resources of one type, as a caller with the given rights may see them.
 pub struct Compartment<'a> {
     store: &'a Store,
+    view: &'a DataView,
     /// The member's Patient; `None` when the member's Patient is not in the data (sees nothing).
     member: Option<Idx>,
     rights: &'a dyn AccessRights,
@@ -226,6 +289,7 @@ pub struct Compartment<'a> {
     /// What may be read of each type (by slot): reads, `_include`, `_revinclude`, `$everything`.
     /// Worked out on first use, so that a plain search pays nothing for it.
     read_rules: OnceCell<Vec<Rule>>,
+    retention: Retention,
 }
 
 impl<'a> Compartment<'a> {
@@ -240,6 +304,13 @@ impl<'a> Compartment<'a> {
             .filter(|&n| self.sees(n) && self.allowed(n, Permission::Read))
             .map(|n| self.store.entry(n))
             .ok_or_else(|| AccessError::NotFound(format!("{}/{id} is not known", self.def.name)))
+    }
+
+    /// Every version of the resource with this id, oldest first, if the resource (as it is now)
+    /// is in the compartment and readable: history is never wider than a read.
+    pub fn history(&self, id: &str) -> Result<Vec<Version>, AccessError> {
+        let current = self.read(id)?;
+        Ok(self.view.versions(current.number()))
     }
 
     /// A search of the type (FHIR R4 search), confined to the compartment before totals and
@@ -314,6 +385,9 @@ impl<'a> Compartment<'a> {
     /// Whether the rights let the caller have this resource for `interaction`: its type is
     /// granted, and a granular scope's constraint, if that is all it has, matches it.
     pub(in crate::fhir) fn allowed(&self, n: Idx, interaction: Permission) -> bool {
+        if self.retention.retired(self.store, n) {
+            return false;
+        }
         let slot = self.store.entry(n).type_slot;
         let rule = match interaction {
             Permission::Search if slot == self.type_slot => &self.search_rule,

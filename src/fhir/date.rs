@@ -185,6 +185,14 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i128 {
 }
 
 /// Seconds since the epoch of a range start, for HTTP dates.
+/// An instant as FHIR writes it (RFC 3339, UTC), if it is one `time` can represent.
+pub fn format_instant(nanos: Nanos) -> Option<String> {
+    time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
+        .ok()?
+        .format(&time::format_description::well_known::Rfc3339)
+        .ok()
+}
+
 pub fn unix_seconds(nanos: Nanos) -> i64 {
     i64::try_from(nanos.div_euclid(NANOS_PER_SECOND)).unwrap_or(0)
 }

@@ -9,7 +9,9 @@ pub mod date;
 pub mod extract;
 mod fx_hash;
 pub mod granular;
+pub mod live;
 pub mod outcome;
+pub mod prior_auth;
 pub mod search;
 pub mod search_params;
 mod store;
@@ -19,7 +21,8 @@ mod store_resolve;
 mod strings;
 
 pub use compartment::{
-    AccessError, AccessRights, Compartment, Grant, MemberData, Permission, SearchResult, Site,
+    AccessError, AccessRights, Compartment, DataAt, Grant, MemberData, Permission, SearchResult,
+    Site,
 };
 pub use search::Handling;
 pub use store::{Store, StoredResource};

@@ -398,6 +398,16 @@ impl Store {
     pub fn is_empty(&self) -> bool {
         self.records.is_empty()
     }
+
+    /// Whether the data holds a resource of this type and id.
+    pub fn contains(&self, resource_type: &str, id: &str) -> bool {
+        search_params::resource(resource_type).is_some_and(|(slot, _)| self.find(slot, id).is_some())
+    }
+
+    /// How many bytes of served JSON the store holds.
+    pub fn json_len(&self) -> usize {
+        self.segments.iter().map(Bytes::len).sum()
+    }
 }
 
 #[cfg(test)]

@@ -82,6 +82,11 @@ impl Batch {
         self.resources.is_empty()
     }
 
+    /// How many bytes of served JSON the batch holds.
+    pub fn json_len(&self) -> usize {
+        self.json.len()
+    }
+
     /// Adds one resource of a served type (`slot` in `RESOURCES`) with id `id`.
     pub fn add(
         &mut self,

@@ -64,6 +64,9 @@ pub mod control {
     pub const FAULT: &str = "/faults/{id}";
     pub const REQUESTS: &str = "/requests";
     pub const REPORT: &str = "/report";
+    pub const CHANGES: &str = "/changes";
+    pub const PRIOR_AUTH_DECISION: &str = "/prior-authorizations/{id}/decision";
+    pub const PRIOR_AUTH_USE: &str = "/prior-authorizations/{id}/use";
 }
 
 /// A login page's path for one attempt.

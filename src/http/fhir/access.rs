@@ -9,7 +9,7 @@ use std::sync::Arc;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
-use crate::fhir::{Compartment, Permission, Site};
+use crate::fhir::{Compartment, DataAt, Permission, Site};
 use crate::http::request_context::RequestContext;
 use crate::oauth::token_store::AccessGrant;
 use crate::state::AppState;
@@ -19,6 +19,8 @@ use super::error::FhirError;
 pub struct FhirAccess {
     grant: Arc<AccessGrant>,
     state: AppState,
+    /// The data as it is at the request's one reading of the sandbox clock.
+    data: DataAt,
 }
 
 impl FromRequestParts<AppState> for FhirAccess {
@@ -30,6 +32,7 @@ impl FromRequestParts<AppState> for FhirAccess {
         Ok(FhirAccess {
             grant,
             state: state.clone(),
+            data: state.member_data().at(context.now),
         })
     }
 }
@@ -51,8 +54,7 @@ impl FhirAccess {
         interaction: Permission,
     ) -> Result<Compartment<'_>, FhirError> {
         Ok(self
-            .state
-            .member_data()
+            .data
             .open(self.grant.as_ref(), resource_type, interaction)?)
     }
 }

@@ -63,6 +63,9 @@ fn everything(
     headers: &HeaderMap,
 ) -> Result<Response, FhirError> {
     let Path((resource_type, id, operation)) = path.map_err(path_error)?;
+    if operation == "_history" {
+        return super::read::history(&access, &context, &resource_type, &id);
+    }
     if resource_type != "Patient" || operation != "$everything" {
         return Err(FhirError::NotFound(format!(
             "{resource_type}/{id}/{operation}: no such operation (Patient/{{id}}/$everything is served)"

@@ -7,6 +7,8 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 
 use crate::fhir::Permission;
+use crate::fhir::bundle::{self, HistoryEntry};
+use crate::http::request_context::RequestContext;
 
 use super::access::FhirAccess;
 use super::error::FhirError;
@@ -32,12 +34,40 @@ pub async fn vread(
 ) -> Result<Response, FhirError> {
     let Path((resource_type, id, version)) = path.map_err(path_error)?;
     let compartment = access.open(&resource_type, Permission::Read)?;
-    let resource = compartment.read(&id)?;
-    if *resource.version_id != *version {
-        return Err(FhirError::NotFound(format!(
-            "{resource_type}/{id} has no version {version} (the current version is {})",
-            resource.version_id
-        )));
+    let versions = compartment.history(&id)?;
+    match versions.iter().find(|v| v.version_id == version) {
+        Some(found) => Ok(reply::version(found, &headers)),
+        None => Err(FhirError::NotFound(format!(
+            "{resource_type}/{id} has no version {version} (its versions are {})",
+            versions
+                .iter()
+                .map(|v| v.version_id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
     }
-    Ok(reply::resource(&resource, &headers))
+}
+
+/// `GET /r4/{type}/{id}/_history` (FHIR R4 http §3.1.0.9): every version of the resource, newest
+/// first, as a `history` Bundle; only of a resource the caller may read.
+pub fn history(
+    access: &FhirAccess,
+    context: &RequestContext,
+    resource_type: &str,
+    id: &str,
+) -> Result<Response, FhirError> {
+    let compartment = access.open(resource_type, Permission::Read)?;
+    let versions = compartment.history(id)?;
+    let site = access.site(context);
+    let body = bundle::history(
+        &site,
+        compartment.resource_type(),
+        id,
+        versions.iter().rev().map(|v| HistoryEntry {
+            version_id: &v.version_id,
+            last_updated: v.last_updated,
+            json: &v.json,
+        }),
+    );
+    Ok(reply::ok(body))
 }

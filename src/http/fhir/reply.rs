@@ -9,7 +9,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::fhir::StoredResource;
-use crate::fhir::date::unix_seconds;
+use crate::fhir::date::{Nanos, unix_seconds};
+use crate::fhir::live::Version;
 
 pub const FHIR_JSON: &str = "application/fhir+json; charset=utf-8";
 
@@ -26,17 +27,36 @@ pub fn ok(body: Bytes) -> Response {
     json(StatusCode::OK, body)
 }
 
-/// A read or vread of a stored resource, honouring conditional-read headers.
+/// A read of a stored resource, honouring conditional-read headers.
 pub fn resource(entry: &StoredResource, request: &HeaderMap) -> Response {
-    let etag = format!("W/\"{}\"", entry.version_id);
-    let last_modified = entry.last_updated.map(|lu| {
+    validated(entry.json(), entry.version_id, entry.last_updated, request)
+}
+
+/// A vread of one version of a resource, honouring conditional-read headers.
+pub fn version(version: &Version, request: &HeaderMap) -> Response {
+    validated(
+        version.json.clone(),
+        &version.version_id,
+        version.last_updated,
+        request,
+    )
+}
+
+fn validated(
+    json: Bytes,
+    version_id: &str,
+    last_updated: Option<Nanos>,
+    request: &HeaderMap,
+) -> Response {
+    let etag = format!("W/\"{version_id}\"");
+    let last_modified = last_updated.map(|lu| {
         httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(unix_seconds(lu).max(0) as u64))
     });
     let not_modified = match request.get(header::IF_NONE_MATCH) {
         Some(value) => value
             .to_str()
-            .is_ok_and(|v| etag_matches(v, entry.version_id)),
-        None => match (request.get(header::IF_MODIFIED_SINCE), entry.last_updated) {
+            .is_ok_and(|v| etag_matches(v, version_id)),
+        None => match (request.get(header::IF_MODIFIED_SINCE), last_updated) {
             (Some(since), Some(lu)) => since
                 .to_str()
                 .ok()
@@ -49,7 +69,7 @@ pub fn resource(entry: &StoredResource, request: &HeaderMap) -> Response {
     let mut response = if not_modified {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        ok(entry.json())
+        ok(json)
     };
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&etag) {

@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route(routes::KEYS_ROTATE, post(rotate_keys))
         .route(routes::KEYS_DROP_PREVIOUS, post(drop_previous_key))
         .merge(super::contract::router())
+        .merge(super::data_changes::router())
 }
 
 pub(super) fn bad_request(description: impl Into<String>) -> Response {

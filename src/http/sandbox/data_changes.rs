@@ -1,0 +1,145 @@
+//! `/sandbox/api/changes` and `/sandbox/api/prior-authorizations/{id}/…` (docs/sandbox-tools.md#data-changes):
+//! the data's timeline and what it has applied at the sandbox clock's now, and the control API's
+//! changes to a prior authorization (a decision, units used), each a new version at once.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+use crate::fhir::live::{self, Applied, ChangeError, Origin, Version};
+use crate::fhir::prior_auth::{DecisionRequest, PriorAuthChange, PriorAuthError, UseRequest};
+use crate::http::request_context::RequestContext;
+use crate::http::routes::control as routes;
+use crate::state::AppState;
+
+use super::control::{bad_request, json_body};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(routes::CHANGES, get(changes))
+        .route(routes::PRIOR_AUTH_DECISION, post(decide))
+        .route(routes::PRIOR_AUTH_USE, post(record_use))
+}
+
+fn origin(origin: &Origin) -> Value {
+    match origin {
+        Origin::Timeline(place) => json!(place),
+        Origin::ControlApi => json!("control API"),
+    }
+}
+
+/// Every change of the timeline (due or not) and every change made through the control API, in
+/// time order, with the version each made.
+async fn changes(State(state): State<AppState>, context: RequestContext) -> Response {
+    let data = state.member_data().changes();
+    let view = data.at(context.now);
+    let applied = view.applied();
+    let mut listed: Vec<Value> = applied.iter().map(applied_json).collect();
+    let due = applied
+        .iter()
+        .filter(|a| matches!(a.change.origin, Origin::Timeline(_)))
+        .count();
+    listed.extend(data.timeline().iter().skip(due).map(|change| {
+        json!({
+            "at": live::instant(change.at),
+            "resource": format!("{}/{}", change.resource_type, change.id),
+            "note": change.note,
+            "origin": origin(&change.origin),
+            "applied": false,
+        })
+    }));
+    Json(json!({
+        "now": live::instant(context.now),
+        "changes": listed,
+    }))
+    .into_response()
+}
+
+fn applied_json(applied: &Applied) -> Value {
+    let change = &applied.change;
+    let mut out = json!({
+        "at": live::instant(change.at),
+        "resource": format!("{}/{}", change.resource_type, change.id),
+        "note": change.note,
+        "origin": origin(&change.origin),
+        "applied": applied.outcome.is_ok(),
+    });
+    match &applied.outcome {
+        Ok(version) => out["version_id"] = json!(version),
+        Err(why) => out["skipped"] = json!(why),
+    }
+    out
+}
+
+async fn decide(
+    State(state): State<AppState>,
+    context: RequestContext,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let request: DecisionRequest = match json_body(&body) {
+        Ok(r) => r,
+        Err(response) => return response,
+    };
+    match request.into_change() {
+        Ok(change) => make(&state, &context, &id, change),
+        Err(e) => refused(e),
+    }
+}
+
+async fn record_use(
+    State(state): State<AppState>,
+    context: RequestContext,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let request: UseRequest = match json_body(&body) {
+        Ok(r) => r,
+        Err(response) => return response,
+    };
+    make(&state, &context, &id, request.into_change())
+}
+
+fn make(state: &AppState, context: &RequestContext, id: &str, change: PriorAuthChange) -> Response {
+    let id = id.strip_prefix("ExplanationOfBenefit/").unwrap_or(id);
+    match state
+        .member_data()
+        .changes()
+        .change_prior_auth(id, change, context.now)
+    {
+        Ok(version) => version_json(id, &version),
+        Err(ChangeError::NotFound(message)) => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": "not_found", "error_description": message})),
+        )
+            .into_response(),
+        Err(ChangeError::Refused(e)) => refused(e),
+    }
+}
+
+fn refused(error: PriorAuthError) -> Response {
+    match error {
+        PriorAuthError::Invalid(message) => bad_request(message),
+        PriorAuthError::Conflict(message) => (
+            StatusCode::CONFLICT,
+            Json(json!({"error": "conflict", "error_description": message})),
+        )
+            .into_response(),
+    }
+}
+
+/// The version a change made: its id, when, and the resource as the FHIR API now serves it.
+fn version_json(id: &str, version: &Version) -> Response {
+    let resource: Value = serde_json::from_slice(&version.json).unwrap_or(Value::Null);
+    Json(json!({
+        "resource": format!("ExplanationOfBenefit/{id}"),
+        "version_id": version.version_id,
+        "last_updated": resource["meta"]["lastUpdated"],
+        "body": resource,
+    }))
+    .into_response()
+}
