@@ -68,8 +68,8 @@ struct Line {
 
 /// Every change of one timeline file, in line order.
 pub fn parse(name: &str, text: &[u8]) -> Result<Vec<Scheduled>, LoadError> {
-    let text = std::str::from_utf8(text)
-        .map_err(|_| LoadError(format!("{name}: not UTF-8 text")))?;
+    let text =
+        std::str::from_utf8(text).map_err(|_| LoadError(format!("{name}: not UTF-8 text")))?;
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -97,49 +97,53 @@ fn entry(line: Line, place: &str) -> Result<Scheduled, String> {
         ),
         _ => return Err("give exactly one of at (an instant) and after (a duration)".to_owned()),
     };
-    let (resource_type, id, kind, generated) =
-        match (line.resource, line.prior_authorization, line.decide, line.use_units) {
-            (Some(resource), None, None, None) => {
-                let resource_type = resource["resourceType"]
-                    .as_str()
-                    .ok_or("the resource has no resourceType")?;
-                let (_, def) = search_params::resource(resource_type)
-                    .ok_or_else(|| format!("{resource_type} is not a type the server serves"))?;
-                let id = resource["id"]
-                    .as_str()
-                    .filter(|id| is_valid_id(id))
-                    .ok_or_else(|| format!("the {resource_type} has no valid id"))?
-                    .to_owned();
-                let note = format!("{resource_type}/{id} as given");
-                (def.name, id, ChangeKind::Resource(Arc::new(resource)), note)
-            }
-            (None, Some(id), Some(decide), None) => {
-                let change = decide.into_change().map_err(|e| e.to_string())?;
-                let note = change.describe();
-                (
-                    "ExplanationOfBenefit",
-                    id,
-                    ChangeKind::PriorAuth(change),
-                    note,
-                )
-            }
-            (None, Some(id), None, Some(used)) => {
-                let change = used.into_change();
-                let note = change.describe();
-                (
-                    "ExplanationOfBenefit",
-                    id,
-                    ChangeKind::PriorAuth(change),
-                    note,
-                )
-            }
-            _ => {
-                return Err(
-                    "give either resource, or prior_authorization with one of decide and use"
-                        .to_owned(),
-                );
-            }
-        };
+    let (resource_type, id, kind, generated) = match (
+        line.resource,
+        line.prior_authorization,
+        line.decide,
+        line.use_units,
+    ) {
+        (Some(resource), None, None, None) => {
+            let resource_type = resource["resourceType"]
+                .as_str()
+                .ok_or("the resource has no resourceType")?;
+            let (_, def) = search_params::resource(resource_type)
+                .ok_or_else(|| format!("{resource_type} is not a type the server serves"))?;
+            let id = resource["id"]
+                .as_str()
+                .filter(|id| is_valid_id(id))
+                .ok_or_else(|| format!("the {resource_type} has no valid id"))?
+                .to_owned();
+            let note = format!("{resource_type}/{id} as given");
+            (def.name, id, ChangeKind::Resource(Arc::new(resource)), note)
+        }
+        (None, Some(id), Some(decide), None) => {
+            let change = decide.into_change().map_err(|e| e.to_string())?;
+            let note = change.describe();
+            (
+                "ExplanationOfBenefit",
+                id,
+                ChangeKind::PriorAuth(change),
+                note,
+            )
+        }
+        (None, Some(id), None, Some(used)) => {
+            let change = used.into_change();
+            let note = change.describe();
+            (
+                "ExplanationOfBenefit",
+                id,
+                ChangeKind::PriorAuth(change),
+                note,
+            )
+        }
+        _ => {
+            return Err(
+                "give either resource, or prior_authorization with one of decide and use"
+                    .to_owned(),
+            );
+        }
+    };
     Ok(Scheduled {
         when,
         change: Change {
@@ -228,14 +232,38 @@ mod tests {
         assert_eq!(entries[2].resolve(start).note, "2 units used (item 1)");
 
         let cases = [
-            (r#"{"resource":{"resourceType":"Coverage","id":"c"}}"#, "exactly one of at"),
-            (r#"{"after":"P1M","resource":{"resourceType":"Coverage","id":"c"}}"#, "not a duration"),
-            (r#"{"at":"2027-01-05","resource":{"resourceType":"Coverage","id":"c"}}"#, "time zone"),
-            (r#"{"after":"P1D","resource":{"resourceType":"Claim","id":"c"}}"#, "not a type"),
-            (r#"{"after":"P1D","resource":{"resourceType":"Coverage","id":"a b"}}"#, "valid id"),
-            (r#"{"after":"P1D","prior_authorization":"pa"}"#, "either resource"),
-            (r#"{"after":"P1D","prior_authorization":"pa","decide":{"decision":"maybe"}}"#, "approve, partial"),
-            (r#"{"after":"P1D","prior_authorization":"pa","decide":{"decision":"deny"}}"#, "needs a reason"),
+            (
+                r#"{"resource":{"resourceType":"Coverage","id":"c"}}"#,
+                "exactly one of at",
+            ),
+            (
+                r#"{"after":"P1M","resource":{"resourceType":"Coverage","id":"c"}}"#,
+                "not a duration",
+            ),
+            (
+                r#"{"at":"2027-01-05","resource":{"resourceType":"Coverage","id":"c"}}"#,
+                "time zone",
+            ),
+            (
+                r#"{"after":"P1D","resource":{"resourceType":"Claim","id":"c"}}"#,
+                "not a type",
+            ),
+            (
+                r#"{"after":"P1D","resource":{"resourceType":"Coverage","id":"a b"}}"#,
+                "valid id",
+            ),
+            (
+                r#"{"after":"P1D","prior_authorization":"pa"}"#,
+                "either resource",
+            ),
+            (
+                r#"{"after":"P1D","prior_authorization":"pa","decide":{"decision":"maybe"}}"#,
+                "approve, partial",
+            ),
+            (
+                r#"{"after":"P1D","prior_authorization":"pa","decide":{"decision":"deny"}}"#,
+                "needs a reason",
+            ),
             (r#"{"after":"P1D","when":"soon"}"#, "unknown field"),
             ("{oops", "not a timeline entry"),
         ];

@@ -132,7 +132,9 @@ pub fn history<'a>(
     let mut buf = Vec::with_capacity(8 * 1024);
     buf.extend_from_slice(b"{\"resourceType\":\"Bundle\",\"meta\":{\"lastUpdated\":");
     push_str(&mut buf, &now);
-    buf.extend_from_slice(format!("}},\"type\":\"history\",\"total\":{}", versions.len()).as_bytes());
+    buf.extend_from_slice(
+        format!("}},\"type\":\"history\",\"total\":{}", versions.len()).as_bytes(),
+    );
     buf.extend_from_slice(b",\"link\":[{\"relation\":\"self\",\"url\":");
     push_str(&mut buf, &format!("{url}/_history"));
     buf.extend_from_slice(b"}],\"entry\":[");

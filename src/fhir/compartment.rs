@@ -19,12 +19,12 @@ use bytes::Bytes;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::date::Nanos;
 use super::granular;
+use super::live::{Change, DataView, LiveData, Version};
 use super::search::matching::matches;
 use super::search::query::Filter;
 use super::search::{self, Handling, QueryError, render};
-use super::date::Nanos;
-use super::live::{Change, DataView, LiveData, Version};
 use super::search_params::{self, ParamIndex, ResourceDef, TypeSlot};
 use super::store::{Idx, Indexed, Store, StoredResource};
 

@@ -202,8 +202,9 @@ impl LiveData {
         now: OffsetDateTime,
     ) -> Result<Version, ChangeError> {
         let view = self.at(now);
-        let current = current_value(&view.store, "ExplanationOfBenefit", id)
-            .ok_or_else(|| ChangeError::NotFound(format!("ExplanationOfBenefit/{id} is not known")))?;
+        let current = current_value(&view.store, "ExplanationOfBenefit", id).ok_or_else(|| {
+            ChangeError::NotFound(format!("ExplanationOfBenefit/{id} is not known"))
+        })?;
         prior_auth::apply(&current, &change, &date_of(now)).map_err(ChangeError::Refused)?;
         let note = change.describe();
         if let Ok(mut made) = self.made.lock() {
@@ -221,7 +222,8 @@ impl LiveData {
         let version = search_params::resource("ExplanationOfBenefit")
             .and_then(|(slot, _)| view.history.get(&(slot, id.to_owned())))
             .and_then(|versions| versions.last().cloned());
-        version.ok_or_else(|| ChangeError::NotFound(format!("ExplanationOfBenefit/{id} is not known")))
+        version
+            .ok_or_else(|| ChangeError::NotFound(format!("ExplanationOfBenefit/{id} is not known")))
     }
 
     /// Forgets the changes made through the control API (`clock/reset`, `reset`).
@@ -310,9 +312,8 @@ impl LiveData {
                 resource
             }
             ChangeKind::PriorAuth(pa_change) => {
-                let previous = previous.ok_or_else(|| {
-                    format!("ExplanationOfBenefit/{} is not known", change.id)
-                })?;
+                let previous = previous
+                    .ok_or_else(|| format!("ExplanationOfBenefit/{} is not known", change.id))?;
                 let current: Value = serde_json::from_slice(&previous.json)
                     .map_err(|e| format!("the current version does not parse: {e}"))?;
                 prior_auth::apply(&current, pa_change, &date_of(change.at))

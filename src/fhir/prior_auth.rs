@@ -17,7 +17,8 @@ const PDEX: &str = "http://hl7.org/fhir/us/davinci-pdex/StructureDefinition/";
 const PAS: &str = "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/";
 const DISCRIMINATOR: &str =
     "http://hl7.org/fhir/us/davinci-pdex/CodeSystem/PDexAdjudicationDiscriminator";
-const VALUE_CODES: &str = "http://hl7.org/fhir/us/davinci-pdex/CodeSystem/PriorAuthorizationValueCodes";
+const VALUE_CODES: &str =
+    "http://hl7.org/fhir/us/davinci-pdex/CodeSystem/PriorAuthorizationValueCodes";
 const X12_306: &str = "https://codesystem.x12.org/005010/306";
 const CARC: &str = "https://x12.org/codes/claim-adjustment-reason-codes";
 const UCUM: &str = "http://unitsofmeasure.org";
@@ -305,12 +306,20 @@ fn decide(
     }
     let actions: Vec<String> = pa["item"]
         .as_array()
-        .map(|items| items.iter().map(|i| action_of(&i["adjudication"])).collect())
+        .map(|items| {
+            items
+                .iter()
+                .map(|i| action_of(&i["adjudication"]))
+                .collect()
+        })
         .unwrap_or_default();
     let overall = overall_action(&actions);
     let any_decided = actions.iter().any(|a| a != "A4");
     pa["outcome"] = json!(if any_decided { "complete" } else { "queued" });
-    if let Some(header) = pa["adjudication"].as_array_mut().and_then(|a| a.first_mut()) {
+    if let Some(header) = pa["adjudication"]
+        .as_array_mut()
+        .and_then(|a| a.first_mut())
+    {
         set_review_action(header, overall, &number);
     }
     set_period(pa);
@@ -333,7 +342,10 @@ fn decide_item(
     today: &str,
 ) -> Result<(), PriorAuthError> {
     let requested = item["quantity"]["value"].as_u64().unwrap_or(1) as u32;
-    let unit = item["quantity"]["unit"].as_str().unwrap_or("unit").to_owned();
+    let unit = item["quantity"]["unit"]
+        .as_str()
+        .unwrap_or("unit")
+        .to_owned();
     let used = adjudication_value(item, "consumedunits");
     let approved = match decision {
         Decision::Approve => Some(requested),
@@ -375,10 +387,7 @@ fn decide_item(
             url.ends_with("extension-itemTraceNumber")
                 || url.ends_with("extension-authorizationNumber")
         });
-        let sequence = object
-            .get("sequence")
-            .and_then(Value::as_u64)
-            .unwrap_or(1);
+        let sequence = object.get("sequence").and_then(Value::as_u64).unwrap_or(1);
         if !matches!(decision, Decision::Pend) {
             extensions.push(json!({
                 "url": format!("{PAS}extension-administrationReferenceNumber"),
@@ -428,9 +437,11 @@ fn decide_item(
         .iter()
         .find(|a| category_code(a) == "submitted")
         .cloned()
-        .unwrap_or_else(|| json!({"category": {"coding": [{
+        .unwrap_or_else(|| {
+            json!({"category": {"coding": [{
             "system": "http://terminology.hl7.org/CodeSystem/adjudication",
-            "code": "submitted", "display": "Submitted Amount"}]}}));
+            "code": "submitted", "display": "Submitted Amount"}]}})
+        });
     let mut submitted = submitted;
     set_review_action_code(&mut submitted, code, display, number);
     let mut out = vec![submitted];
@@ -458,7 +469,9 @@ fn decide_item(
 
 fn record_use(pa: &mut Value, seq: u32, units: u32) -> Result<(), PriorAuthError> {
     if units == 0 {
-        return Err(PriorAuthError::Invalid("units must be at least 1".to_owned()));
+        return Err(PriorAuthError::Invalid(
+            "units must be at least 1".to_owned(),
+        ));
     }
     if pa["status"] == "cancelled" {
         return Err(PriorAuthError::Conflict(
@@ -471,7 +484,9 @@ fn record_use(pa: &mut Value, seq: u32, units: u32) -> Result<(), PriorAuthError
     let item = items
         .iter_mut()
         .find(|i| i["sequence"] == seq)
-        .ok_or_else(|| PriorAuthError::Invalid(format!("the prior authorization has no item {seq}")))?;
+        .ok_or_else(|| {
+            PriorAuthError::Invalid(format!("the prior authorization has no item {seq}"))
+        })?;
     let approved = adjudication_value(item, "allowedunits")
         .filter(|&a| a > 0 && action_of(&item["adjudication"]) != "A3")
         .ok_or_else(|| {
@@ -483,7 +498,10 @@ fn record_use(pa: &mut Value, seq: u32, units: u32) -> Result<(), PriorAuthError
             "item {seq} has {approved} units approved and {used} used: {units} more would exceed them"
         )));
     }
-    let unit = item["quantity"]["unit"].as_str().unwrap_or("unit").to_owned();
+    let unit = item["quantity"]["unit"]
+        .as_str()
+        .unwrap_or("unit")
+        .to_owned();
     let per_unit = per_unit_amount(item);
     if let Some(adjudication) = item["adjudication"].as_array_mut() {
         match adjudication
@@ -559,13 +577,19 @@ fn action_of(adjudication: &Value) -> String {
         .and_then(|list| list.iter().find(|a| category_code(a) == "submitted"))
         .and_then(|a| a["extension"].as_array())
         .and_then(|exts| {
-            exts.iter()
-                .find(|e| e["url"].as_str().is_some_and(|u| u.ends_with("extension-reviewAction")))
+            exts.iter().find(|e| {
+                e["url"]
+                    .as_str()
+                    .is_some_and(|u| u.ends_with("extension-reviewAction"))
+            })
         })
         .and_then(|e| e["extension"].as_array())
         .and_then(|subs| {
-            subs.iter()
-                .find(|s| s["url"].as_str().is_some_and(|u| u.ends_with("reviewActionCode")))
+            subs.iter().find(|s| {
+                s["url"]
+                    .as_str()
+                    .is_some_and(|u| u.ends_with("reviewActionCode"))
+            })
         })
         .and_then(|s| s["valueCodeableConcept"]["coding"][0]["code"].as_str())
         .unwrap_or("A4")
@@ -808,12 +832,21 @@ mod tests {
         let approved = decide(&pending(), Decision::Approve).unwrap();
         assert_eq!(approved["outcome"], "complete");
         assert_eq!(action_of(&approved["adjudication"]), "A1");
-        assert_eq!(adjudication_value(&approved["item"][0], "allowedunits"), Some(12));
+        assert_eq!(
+            adjudication_value(&approved["item"][0], "allowedunits"),
+            Some(12)
+        );
         assert_eq!(approved["preAuthRefPeriod"][0]["end"], "2027-02-28");
         assert_eq!(approved["total"][1]["amount"]["value"], 1200);
         let used = apply(&approved, &PriorAuthChange::Use { item: 1, units: 5 }, "x").unwrap();
-        assert_eq!(adjudication_value(&used["item"][0], "consumedunits"), Some(5));
-        assert_eq!(used["total"][2]["extension"][0]["valueQuantity"]["value"], 5);
+        assert_eq!(
+            adjudication_value(&used["item"][0], "consumedunits"),
+            Some(5)
+        );
+        assert_eq!(
+            used["total"][2]["extension"][0]["valueQuantity"]["value"],
+            5
+        );
         let err = apply(&used, &PriorAuthChange::Use { item: 1, units: 8 }, "x").unwrap_err();
         assert!(matches!(err, PriorAuthError::Conflict(_)), "{err}");
         // Approving fewer than already used is refused.
@@ -839,9 +872,18 @@ mod tests {
         )
         .unwrap();
         assert_eq!(action_of(&partial["item"][0]["adjudication"]), "A2");
-        assert_eq!(adjudication_value(&partial["item"][0], "allowedunits"), Some(6));
+        assert_eq!(
+            adjudication_value(&partial["item"][0], "allowedunits"),
+            Some(6)
+        );
         assert_eq!(partial["total"][1]["amount"]["value"], 600);
-        let denied = decide(&partial, Decision::Deny { reason: "50".into() }).unwrap();
+        let denied = decide(
+            &partial,
+            Decision::Deny {
+                reason: "50".into(),
+            },
+        )
+        .unwrap();
         assert_eq!(action_of(&denied["adjudication"]), "A3");
         assert_eq!(adjudication_value(&denied["item"][0], "allowedunits"), None);
         assert!(denied.get("preAuthRefPeriod").is_none());
@@ -850,10 +892,17 @@ mod tests {
         assert!(matches!(use_denied, Err(PriorAuthError::Conflict(_))));
         let pended = decide(&denied, Decision::Pend).unwrap();
         assert_eq!(pended["outcome"], "queued");
-        let cancelled = decide(&decide(&pended, Decision::Approve).unwrap(), Decision::Cancel).unwrap();
+        let cancelled = decide(
+            &decide(&pended, Decision::Approve).unwrap(),
+            Decision::Cancel,
+        )
+        .unwrap();
         assert_eq!(cancelled["status"], "cancelled");
         assert_eq!(action_of(&cancelled["adjudication"]), "C");
-        assert_eq!(adjudication_value(&cancelled["item"][0], "allowedunits"), Some(12));
+        assert_eq!(
+            adjudication_value(&cancelled["item"][0], "allowedunits"),
+            Some(12)
+        );
         assert!(matches!(
             decide(&cancelled, Decision::Approve),
             Err(PriorAuthError::Conflict(_))
@@ -864,13 +913,27 @@ mod tests {
     fn bad_requests_are_invalid() {
         let pa = pending();
         for decision in [
-            Decision::Deny { reason: "999".into() },
-            Decision::Partial { units: 12, reason: "151".into() },
-            Decision::Partial { units: 0, reason: "151".into() },
+            Decision::Deny {
+                reason: "999".into(),
+            },
+            Decision::Partial {
+                units: 12,
+                reason: "151".into(),
+            },
+            Decision::Partial {
+                units: 0,
+                reason: "151".into(),
+            },
         ] {
-            assert!(matches!(decide(&pa, decision), Err(PriorAuthError::Invalid(_))));
+            assert!(matches!(
+                decide(&pa, decision),
+                Err(PriorAuthError::Invalid(_))
+            ));
         }
         let claim = json!({"resourceType": "ExplanationOfBenefit", "use": "claim"});
-        assert!(matches!(decide(&claim, Decision::Approve), Err(PriorAuthError::Invalid(_))));
+        assert!(matches!(
+            decide(&claim, Decision::Approve),
+            Err(PriorAuthError::Invalid(_))
+        ));
     }
 }

@@ -401,7 +401,8 @@ impl Store {
 
     /// Whether the data holds a resource of this type and id.
     pub fn contains(&self, resource_type: &str, id: &str) -> bool {
-        search_params::resource(resource_type).is_some_and(|(slot, _)| self.find(slot, id).is_some())
+        search_params::resource(resource_type)
+            .is_some_and(|(slot, _)| self.find(slot, id).is_some())
     }
 
     /// How many bytes of served JSON the store holds.

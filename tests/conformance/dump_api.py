@@ -4,7 +4,11 @@
 Starts payer-sandbox on a free loopback port, logs in as each member through the sandbox's
 headless authorize, and saves every response body (Bundles and resources) under OUT:
 the member's Patient, a search of every resource type (all pages), `$everything` (all pages),
-and the CARIN include searches. Then `tests/conformance/run.sh OUT` validates them all.
+and the CARIN include searches. Then it moves the sandbox clock past the data's timeline, makes a
+few prior-authorization changes through the control API, and saves what changed: each member's
+claims and coverage again, and the `_history` of every changed resource, so that the versions the
+server makes are validated as well as those it loaded. Then `tests/conformance/run.sh OUT`
+validates them all, and `tests/conformance/run.sh --without-seed OUT-changed` what changed.
 
     python3 tests/conformance/dump_api.py --binary target/debug/payer-sandbox --out target/conformance/api
 """
@@ -13,6 +17,7 @@ import json
 import os
 import shutil
 import subprocess
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -57,11 +62,50 @@ def all_pages(url, token, save):
     return pages
 
 
+# Changes made through the control API after the timeline has run: every kind of decision the
+# server writes, and units used (ids of the embedded data).
+CONTROL_CHANGES = [
+    ("pa-ethan-nakamura-20261019-1", "use", {"units": 1}),
+    ("pa-rosa-delgado-20260615-1", "decision", {"decision": "approve", "disposition": "Approved on appeal."}),
+    ("pa-carin-bluebutton-20261013-1", "decision", {"decision": "partial", "item": 2, "units": 15, "reason": "151"}),
+    ("pa-walter-okafor-20260413-1", "decision", {"decision": "pend"}),
+    ("pa-jason-argonaut-20261123-1", "decision", {"decision": "deny", "reason": "50"}),
+    ("pa-rosa-delgado-20260720-1", "decision", {"decision": "cancel"}),
+]
+
+
+def dump_changes(base, fhir, members, save):
+    request("POST", f"{base}/sandbox/api/clock/advance", body={"seconds": 31 * 86400})
+    for pa_id, action, body in CONTROL_CHANGES:
+        try:
+            request("POST", f"{base}/sandbox/api/prior-authorizations/{pa_id}/{action}", body=body)
+        except urllib.error.HTTPError as e:
+            if e.code != 404:  # not in this data
+                raise
+    changed = {c["resource"] for c in request("GET", f"{base}/sandbox/api/changes")["changes"] if c.get("version_id")}
+    for member in members:
+        token = login(base, member["member_id"])
+        access, patient = token["access_token"], token["patient"]
+        # With what they reference, so that references resolve and their profiles are checked.
+        save(request("GET", f"{fhir}/Patient/{patient}", access))
+        all_pages(f"{fhir}/ExplanationOfBenefit?patient={patient}&_include=ExplanationOfBenefit:*"
+                  f"&_include:iterate=Coverage:payor&_count=200", access, save)
+        all_pages(f"{fhir}/Coverage?patient={patient}&_include=Coverage:payor", access, save)
+        for resource in sorted(changed):
+            try:
+                save(request("GET", f"{fhir}/{resource}/_history", access))
+            except urllib.error.HTTPError as e:
+                if e.code != 404:  # another member's
+                    raise
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--binary", default="target/debug/payer-sandbox")
     parser.add_argument("--out", default="target/conformance/api")
+    parser.add_argument("--changed-out", help="where the responses after the changes go (default: OUT-changed)")
     args = parser.parse_args()
+    args.changed_out = args.changed_out or args.out.rstrip("/") + "-changed"
     shutil.rmtree(args.out, ignore_errors=True)
     os.makedirs(args.out)
     server = subprocess.Popen([args.binary, "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE,
@@ -95,6 +139,8 @@ def main():
                       f"&_include:iterate=Coverage:payor&_count=200", access, save)
             all_pages(f"{fhir}/Coverage?patient={patient}&_include=Coverage:payor&_include=Coverage:beneficiary",
                       access, save)
+        shutil.rmtree(args.changed_out, ignore_errors=True)
+        dump_changes(base, fhir, members, saver(args.changed_out))
         print(f"dumped {counter['n']} API responses for {len(members)} members into {args.out}")
     finally:
         server.terminate()

@@ -174,6 +174,8 @@ class Member:
         self.pid = patient_id
         self.account_prefix = account_prefix
         self.resources = []
+        # Changes for seed-data/timeline.ndjson, due `after` the server starts.
+        self.timeline = []
         self.eob_ids = set()
         self.mrn_counter = 0
         self.resubmission_delay = 0
@@ -181,6 +183,22 @@ class Member:
     def add(self, resource):
         self.resources.append(resource)
         return resource
+
+    def schedule(self, after, note, *, resource=None, prior_authorization=None, decide=None, use=None):
+        """A change of the timeline: `resource` (built by this member, so taken out of the data
+        served at start-up) appears or replaces its current version `after` (an ISO 8601
+        duration) the server starts; or a decision on, or units used of, a prior authorization."""
+        entry = {"after": after, "note": note}
+        if resource is not None:
+            self.resources = [r for r in self.resources if r is not resource]
+            entry["resource"] = resource
+        else:
+            entry["prior_authorization"] = prior_authorization
+            if decide is not None:
+                entry["decide"] = decide
+            if use is not None:
+                entry["use"] = use
+        self.timeline.append(entry)
 
     # ----------------------------------------------------------- helpers
     def _eob_id(self, day, kind):

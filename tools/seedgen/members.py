@@ -5,6 +5,7 @@ has on file for them: RelatedPerson, Coverage(s), ExplanationOfBenefit and clini
 (none at all for member 6).
 """
 
+import json
 import clinical
 from builder import (CoverageRef, Member, area, coverage_resource, cpt, hcpcs,
                      not_applicable, patient_resource, related_person_resource, rev, tooth)
@@ -227,7 +228,7 @@ def jason_argonaut(numbers):
                              pre_auth=pt_auth["preAuthRef"][0], lines=[(therapy, 1, 16500)])
               for i, day in enumerate(("2026-08-04", "2026-08-11", "2026-08-25", "2026-09-08", "2026-09-22"))]
     record_utilization(pt_auth, visits)
-    m.prior_authorization(
+    mri_auth = m.prior_authorization(
         med, created="2026-11-23", requester="pract-amelia-chen", provider="org-charles-river-family-medicine",
         facility="org-beacon-hill-general", level="U",
         dx=[("M54.16", "Radiculopathy, lumbar region")],
@@ -235,6 +236,17 @@ def jason_argonaut(numbers):
         items=[dict(category=("62", "MRI/CAT Scan"), product=cpt("72148", "Magnetic resonance imaging, spinal canal and contents, lumbar; without contrast material"),
                     requested=1, unit="study", per_unit=165000, decision="pending", service=("2026-12-01", "2027-02-28"),
                     pos=("22", "On Campus-Outpatient Hospital"))])
+    # ---- the timeline: the MRI is approved three days after start-up; a sixth therapy visit's
+    # claim posts three days later, and its unit is recorded on the authorization
+    m.schedule("P3D", "The lumbar MRI is approved after clinical review",
+               prior_authorization=mri_auth["id"], decide={"decision": "approve"})
+    sixth = m.professional(med, date="2026-11-24", billing="org-beacon-hill-general", rendering="pract-lena-fischer",
+                           facility="org-beacon-hill-general", pos=("22", "On Campus-Outpatient Hospital"),
+                           referring="pract-marcus-reed", dx=[knee], copay=2500, lag=5,
+                           pre_auth=pt_auth["preAuthRef"][0], lines=[(therapy, 1, 16500)])
+    m.schedule("P6D", "The claim for the sixth physical therapy visit posts", resource=sixth)
+    m.schedule("P6D", "The sixth visit is recorded on the physical therapy authorization: 6 of 12 used",
+               prior_authorization=pt_auth["id"], use={"units": 1})
 
     # ---- clinical record
     enc_er = clinical.encounter(eid="enc-jason-argonaut-20200209", patient_id=pid, day="2020-02-09",
@@ -413,6 +425,10 @@ def rosa_delgado(numbers):
         m.add(clinical.immunization(iid=f"imm-rosa-delgado-flu-{y}", patient_id=pid, day=f"{y}-10-05",
                                     cvx=("197", "Influenza, high-dose, quadrivalent"), lot=f"HD{y % 100}F{305 + y % 7}",
                                     performer_role="role-helen-kowalski"))
+    refill = m.pharmacy(cov, date="2026-11-03", pharmacy="org-lakeview-pharmacy", prescriber="pract-helen-kowalski",
+                        drug=METFORMIN, quantity=qty(60, "tablet", "{tablet}"), days=30, submitted=1600,
+                        refill=2, refills_authorized=11, origin="3", lag=1)
+    m.schedule("P1D", "A metformin refill's pharmacy claim posts", resource=refill)
     # ---- prior authorizations: a continuous glucose monitor (2025, expired) and its renewal
     # (2026, approved), and a nuclear stress test that was denied
     cgm_dx = [("E11.65", "Type 2 diabetes mellitus with hyperglycemia")]
@@ -729,7 +745,7 @@ def walter_okafor(numbers):
         member_id="08-testmemid5", payer_id=DHP, address=("88 Peachtree Circle NE", "Atlanta", "GA", "30309"),
         phone="404-555-0191", email="walter.okafor@example.com", last_updated="2026-01-05T14:00:00Z",
         race=("2054-5", "Black or African American")))
-    m.add(coverage_resource(
+    walter_cov = m.add(coverage_resource(
         cid="coverage-walter-okafor-medical", last_updated="2026-01-05T14:02:00Z", payer_id=DHP, beneficiary_id=pid,
         subscriber=("Patient", pid), subscriber_id="08-testmemid5", member_id="08-testmemid5",
         relationship=("self", "Self"), period=("2026-01-01", None),
@@ -798,6 +814,10 @@ def walter_okafor(numbers):
                     requested=1, unit="study", per_unit=185000, decision="denied", service=("2026-05-01", "2026-07-31"),
                     pos=("22", "On Campus-Outpatient Hospital"),
                     denial=("carc", "50", "These are non-covered services because this is not deemed a 'medical necessity' by the payer."))])
+    # ---- the timeline: he moves out of the plan's service area; the coverage ends on that day
+    ended = json.loads(json.dumps(walter_cov))
+    ended["period"]["end"] = "@date"
+    m.schedule("P21D", "Walter Okafor's coverage ends: he moved out of the service area", resource=ended)
     return "member-05-walter-okafor", m
 
 

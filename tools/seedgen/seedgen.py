@@ -72,13 +72,19 @@ def curated(out_dir):
     write(os.path.join(out_dir, "shared.json"), dump_pretty(bundle("seed-shared", shared)))
     written.append("shared.json")
     table = []
+    timelines = []
     for fn in members.ALL:
         slug, m = fn(numbers)
+        timelines.append(m.timeline)
         resources = _sort_member(m.resources)
         table.append((slug, resources))
         name = slug + ".json"
         write(os.path.join(out_dir, name), dump_pretty(bundle("seed-" + slug, resources)))
         written.append(name)
+    timeline = [entry for fn_entries in timelines for entry in fn_entries]
+    write(os.path.join(out_dir, "timeline.ndjson"),
+          "".join(json.dumps(e, ensure_ascii=False, separators=(",", ":")) + "\n" for e in timeline))
+    written.append("timeline.ndjson")
     write(os.path.join(out_dir, "README.md"), readme(table))
     # Remove stale generated member files (renamed or dropped members).
     for name in sorted(os.listdir(out_dir)):

@@ -53,9 +53,7 @@ fn validated(
         httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(unix_seconds(lu).max(0) as u64))
     });
     let not_modified = match request.get(header::IF_NONE_MATCH) {
-        Some(value) => value
-            .to_str()
-            .is_ok_and(|v| etag_matches(v, version_id)),
+        Some(value) => value.to_str().is_ok_and(|v| etag_matches(v, version_id)),
         None => match (request.get(header::IF_MODIFIED_SINCE), last_updated) {
             (Some(since), Some(lu)) => since
                 .to_str()
