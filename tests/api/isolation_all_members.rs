@@ -265,3 +265,115 @@ async fn no_member_ever_receives_another_members_resources() {
     assert_eq!(pairs.len(), members.len() * (members.len() - 1));
     assert!(checker.requests > 500, "only {} requests", checker.requests);
 }
+
+/// `Type/id` → owner of every resource the embedded timeline brings (new claims, new versions).
+fn timeline_owners() -> HashMap<String, String> {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seed-data/timeline.ndjson"),
+    )
+    .unwrap();
+    let mut out = HashMap::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let entry: Value = serde_json::from_str(line).unwrap();
+        let r = &entry["resource"];
+        let owner = r["patient"]["reference"]
+            .as_str()
+            .or(r["beneficiary"]["reference"].as_str())
+            .and_then(|p| p.strip_prefix("Patient/"));
+        if let (Some(t), Some(id), Some(owner)) =
+            (r["resourceType"].as_str(), r["id"].as_str(), owner)
+        {
+            out.insert(format!("{t}/{id}"), owner.to_owned());
+        }
+    }
+    out
+}
+
+/// The same rule once the data has changed (docs/data.md#data-that-changes): after the timeline
+/// has run and the control API has decided on a prior authorization of every member who has
+/// one, no member reaches another's versions (`_history`, vread), new resources or changes
+/// (`_lastUpdated`, `$everything?_since`), while each reaches their own.
+#[tokio::test]
+async fn no_member_reaches_another_members_versions_or_changes() {
+    let start = time::macros::datetime!(2026-12-01 12:00 UTC);
+    let app = crate::helpers::spawn_with_clock(
+        std::sync::Arc::new(payer_sandbox::clock::Clock::frozen(start)),
+        |_| {},
+    )
+    .await;
+    let mut owners = owners();
+    owners.extend(timeline_owners());
+    app.advance_clock(31 * 86_400).await;
+    let pas: Vec<&String> = owners
+        .keys()
+        .filter(|r| r.starts_with("ExplanationOfBenefit/pa-"))
+        .collect();
+    let mut decided: HashMap<String, String> = HashMap::new();
+    for pa in pas {
+        let owner = &owners[pa.as_str()];
+        if decided.contains_key(owner) {
+            continue;
+        }
+        let id = pa.trim_start_matches("ExplanationOfBenefit/");
+        let response = app
+            .post_json(
+                &format!("/sandbox/api/prior-authorizations/{id}/decision"),
+                serde_json::json!({"decision": "pend"}),
+            )
+            .await;
+        if response.status() == 200 {
+            decided.insert(owner.clone(), pa.clone());
+        }
+    }
+    assert!(decided.len() >= 4, "{decided:?}");
+    let changes: Value = app.get("/sandbox/api/changes").await.json().await.unwrap();
+    let changed: Vec<String> = changes["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["version_id"].is_string())
+        .map(|c| c["resource"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(changed.len() >= 9, "{changed:?}");
+
+    let members = app.members().await;
+    let mut checker = Checker {
+        app: &app,
+        owners: &owners,
+        requests: 0,
+        own_seen: 0,
+    };
+    for member in &members {
+        let token = app
+            .token(member["member_id"].as_str().unwrap(), "patient/*.read")
+            .await;
+        let me = member["patient_id"].as_str().unwrap();
+        for reference in &changed {
+            let Some(owner) = owners.get(reference) else {
+                continue;
+            };
+            let expected = if owner == me { 200 } else { 404 };
+            for path in [
+                format!("/r4/{reference}/_history"),
+                format!("/r4/{reference}/_history/1"),
+                format!("/r4/{reference}/_history/2"),
+                format!("/r4/{reference}"),
+            ] {
+                let status = checker.get(&path, &token, me).await;
+                if path.ends_with("_history/2") && reference.contains("eob-") {
+                    continue; // a new claim has one version
+                }
+                assert_eq!(status, expected, "{me}: {path}");
+            }
+        }
+        for path in [
+            "/r4/ExplanationOfBenefit?_lastUpdated=gt2026-12-01T12:00:00Z".to_owned(),
+            "/r4/Coverage?_lastUpdated=gt2026-12-01T12:00:00Z".to_owned(),
+            "/r4/ExplanationOfBenefit?_lastUpdated=gt2026-12-01T12:00:00Z&_include=ExplanationOfBenefit:*".to_owned(),
+            format!("/r4/Patient/{me}/$everything?_since=2026-12-01T12:00:00Z"),
+        ] {
+            checker.get(&path, &token, me).await;
+        }
+    }
+    assert!(checker.own_seen >= changed.len(), "{}", checker.own_seen);
+}

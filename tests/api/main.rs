@@ -28,6 +28,7 @@ mod security_logs;
 mod snapshots;
 mod startup;
 
+mod fhir_data_changes;
 mod fhir_dates;
 mod fhir_granular;
 mod fhir_include;
