@@ -44,7 +44,7 @@ pub fn capability_statement(base: &str, date: &str, uris: &SecurityUris) -> Valu
         "implementationGuide": [format!("{CARIN_IG}|2.0.0")],
         "rest": [{
             "mode": "server",
-            "documentation": "Read, vread and search need a bearer token from the SMART authorization server; patient/ and user/ scopes both confine the token to its member's compartment. Unknown search parameters are ignored and reported in an OperationOutcome entry unless the request sends Prefer: handling=strict.",
+            "documentation": "Read, vread, instance history and search need a bearer token from the SMART authorization server; patient/ and user/ scopes both confine the token to its member's compartment. Unknown search parameters are ignored and reported in an OperationOutcome entry unless the request sends Prefer: handling=strict.",
             "security": {
                 "extension": [{
                     "url": OAUTH_URIS,
@@ -100,9 +100,14 @@ fn resource(def: &ResourceDef) -> Value {
         .collect();
     let mut entry = json!({
         "type": def.name,
-        "interaction": [{"code": "read"}, {"code": "vread"}, {"code": "search-type"}],
+        "interaction": [
+            {"code": "read"},
+            {"code": "vread"},
+            {"code": "history-instance"},
+            {"code": "search-type"},
+        ],
         "versioning": "versioned",
-        "readHistory": false,
+        "readHistory": true,
         "updateCreate": false,
         "referencePolicy": ["literal", "local", "resolves"],
         "searchParam": params,
