@@ -125,7 +125,7 @@ pub enum PriorAuthError {
 }
 
 /// A decision as the control API and the data's timeline write it
-/// (docs/sandbox-tools.md#prior-authorizations).
+/// (docs/sandbox-tools.md#data-changes).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionRequest {
