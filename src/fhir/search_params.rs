@@ -212,6 +212,13 @@ const EXPLANATION_OF_BENEFIT: &[ParamDef] = &[
         &["Location"],
         base!("ExplanationOfBenefit-facility"),
     ),
+    // Who entered the claim or, on a prior authorization, who requested it (PDex).
+    r(
+        "enterer",
+        &["enterer"],
+        &["Practitioner", "PractitionerRole"],
+        base!("ExplanationOfBenefit-enterer"),
+    ),
     p(
         "created",
         Date,

@@ -126,3 +126,43 @@ async fn twelve_visits_approved_and_five_used_by_the_claims_that_cite_it() {
         "the PA's consumed units agree with the claims"
     );
 }
+
+/// A prior authorization's provider, insurer, coverage and requester (`enterer`) come with it
+/// through `_include`, as a claim's do.
+#[tokio::test]
+async fn includes_bring_the_provider_insurer_coverage_and_requester() {
+    let app = spawn_app().await;
+    let token = app.token(JASON, "patient/*.read").await;
+    let bundle: Value = app
+        .get_with_token(
+            "/r4/ExplanationOfBenefit?_id=pa-jason-argonaut-20261123-1&_include=ExplanationOfBenefit:provider&_include=ExplanationOfBenefit:insurer&_include=ExplanationOfBenefit:coverage&_include=ExplanationOfBenefit:enterer",
+            &token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut included: Vec<String> = bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["search"]["mode"] == "include")
+        .map(|e| {
+            format!(
+                "{}/{}",
+                e["resource"]["resourceType"].as_str().unwrap(),
+                e["resource"]["id"].as_str().unwrap()
+            )
+        })
+        .collect();
+    included.sort();
+    assert_eq!(
+        included,
+        [
+            "Coverage/coverage-jason-argonaut-medical",
+            "Organization/org-charles-river-family-medicine",
+            "Organization/org-demo-health-plan",
+            "PractitionerRole/role-amelia-chen",
+        ]
+    );
+}
