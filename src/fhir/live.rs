@@ -127,9 +127,15 @@ pub struct LiveData {
     made: Mutex<Vec<Change>>,
     /// Bumped whenever `made` changes, so a view knows whether it is still current.
     epoch: AtomicU64,
-    current: RwLock<Arc<DataView>>,
+    /// The newest views built, newest first: two, so that requests that read the clock just
+    /// before and just after a timeline change (and finish in either order) do not rebuild
+    /// the data in turn.
+    recent: RwLock<Vec<Arc<DataView>>>,
     building: Mutex<()>,
 }
+
+/// How many views `recent` keeps.
+const RECENT_VIEWS: usize = 2;
 
 /// Why a change could not be made through the control API.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,7 +161,7 @@ impl LiveData {
             timeline,
             made: Mutex::new(Vec::new()),
             epoch: AtomicU64::new(0),
-            current: RwLock::new(view),
+            recent: RwLock::new(vec![view]),
             building: Mutex::new(()),
         }
     }
@@ -176,15 +182,19 @@ impl LiveData {
         }
         let made = self.made.lock().map(|m| m.clone()).unwrap_or_default();
         let view = Arc::new(self.build(due, epoch, &made));
-        if let Ok(mut current) = self.current.write() {
-            *current = view.clone();
+        if let Ok(mut recent) = self.recent.write() {
+            recent.insert(0, view.clone());
+            recent.truncate(RECENT_VIEWS);
         }
         view
     }
 
     fn cached(&self, due: usize, epoch: u64) -> Option<Arc<DataView>> {
-        let current = self.current.read().ok()?;
-        (current.due == due && current.epoch == epoch).then(|| current.clone())
+        let recent = self.recent.read().ok()?;
+        recent
+            .iter()
+            .find(|view| view.due == due && view.epoch == epoch)
+            .cloned()
     }
 
     /// The timeline, whether due or not, in time order.
@@ -444,4 +454,102 @@ fn rebuild(base: &Store, history: &FxHashMap<(TypeSlot, String), Vec<Version>>) 
     // A duplicate cannot happen: every (type, id) is added once.
     let _ = builder.append(batch);
     builder.finish().0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fhir::prior_auth::Decision;
+    use crate::fhir::store_builder::testing::store_of;
+    use time::macros::datetime;
+
+    fn change(
+        at: OffsetDateTime,
+        resource_type: &'static str,
+        id: &str,
+        kind: ChangeKind,
+    ) -> Change {
+        Change {
+            at,
+            resource_type,
+            id: id.to_owned(),
+            kind,
+            origin: Origin::Timeline(format!("t.ndjson:{id}")),
+            note: String::new(),
+        }
+    }
+
+    fn live() -> LiveData {
+        let (store, _) = store_of(&[
+            json!({"resourceType":"Patient","id":"p","meta":{"lastUpdated":"2026-01-01T00:00:00Z"}}),
+            json!({"resourceType":"Coverage","id":"c","beneficiary":{"reference":"Patient/p"},
+                   "period":{"start":"2026-01-01"}}),
+        ]);
+        LiveData::new(
+            Arc::new(store),
+            vec![
+                change(
+                    datetime!(2026-12-05 00:00 UTC),
+                    "Coverage",
+                    "c",
+                    ChangeKind::Resource(Arc::new(json!({"resourceType":"Coverage","id":"c",
+                        "beneficiary":{"reference":"Patient/p"},
+                        "period":{"start":"2026-01-01","end":"@date"}}))),
+                ),
+                change(
+                    datetime!(2026-12-03 00:00 UTC),
+                    "ExplanationOfBenefit",
+                    "pa",
+                    ChangeKind::PriorAuth(PriorAuthChange::Decide {
+                        decision: Decision::Approve,
+                        item: None,
+                        disposition: None,
+                    }),
+                ),
+            ],
+        )
+    }
+
+    #[test]
+    fn changes_take_effect_in_time_order_as_versions() {
+        let live = live();
+        let before = live.at(datetime!(2026-12-01 00:00 UTC));
+        assert!(before.applied().is_empty());
+        let after = live.at(datetime!(2026-12-06 00:00 UTC));
+        // The decision on an authorization the data lacks is skipped, not fatal.
+        assert_eq!(after.applied().len(), 2);
+        assert!(after.applied()[0].outcome.is_err());
+        assert_eq!(after.applied()[1].outcome, Ok("2".to_owned()));
+        let store = after.store();
+        let (slot, _) = search_params::resource("Coverage").unwrap();
+        let n = store.find(slot, "c").unwrap();
+        let versions = after.versions(n);
+        assert_eq!(versions.len(), 2);
+        let newest: Value = serde_json::from_slice(&versions[1].json).unwrap();
+        assert_eq!(newest["meta"]["versionId"], "2");
+        assert_eq!(newest["meta"]["lastUpdated"], "2026-12-05T00:00:00Z");
+        assert_eq!(newest["period"]["end"], "2026-12-05");
+        // `meta` comes right after `id`.
+        let keys: Vec<&String> = newest.as_object().unwrap().keys().collect();
+        assert_eq!(keys[..3], ["resourceType", "id", "meta"]);
+        // The same instant again is the same view; going back is the loaded data.
+        assert!(Arc::ptr_eq(
+            &after,
+            &live.at(datetime!(2026-12-06 00:00 UTC))
+        ));
+        let back = live.at(datetime!(2026-12-01 00:00 UTC));
+        assert_eq!(
+            back.versions(back.store().find(slot, "c").unwrap()).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn instants_are_written_to_the_millisecond() {
+        assert_eq!(
+            instant(datetime!(2026-12-01 12:00:00.123456789 UTC)),
+            "2026-12-01T12:00:00.123Z"
+        );
+        assert_eq!(date_of(datetime!(2026-12-01 23:30 -05:00)), "2026-12-02");
+    }
 }
