@@ -145,6 +145,80 @@ async fn custom_data_with_ndjson_derives_members() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// A `--data` directory's own timeline (docs/data.md#timeline-format): its changes take effect
+/// as the clock passes them, `at` and `after` alike; a bad line stops start-up naming the file
+/// and line.
+#[tokio::test]
+async fn custom_data_with_a_timeline() {
+    let dir = temp_dir("timeline");
+    let patient = json!({"resourceType":"Patient","id":"p9","identifier":[{"type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0203","code":"MB"}]},"value":"M-9"}],
+        "name":[{"family":"Nine","given":["Nina"]}],"address":[{"postalCode":"10001"}]});
+    let coverage = json!({"resourceType":"Coverage","id":"c9","status":"active","beneficiary":{"reference":"Patient/p9"}});
+    std::fs::write(dir.join("data.ndjson"), format!("{patient}\n{coverage}\n")).unwrap();
+    let ended = json!({"after":"PT2H","resource":{"resourceType":"Coverage","id":"c9","status":"active",
+        "beneficiary":{"reference":"Patient/p9"},"period":{"end":"@date"}}});
+    let posted = json!({"at":"2026-12-01T13:00:00Z","note":"a claim posts","resource":{"resourceType":"ExplanationOfBenefit",
+        "id":"e1","status":"active","use":"claim","patient":{"reference":"Patient/p9"}}});
+    std::fs::write(dir.join("timeline.ndjson"), format!("{ended}\n{posted}\n")).unwrap();
+    let start = time::macros::datetime!(2026-12-01 12:00 UTC);
+    let app = spawn_with_clock(
+        std::sync::Arc::new(payer_sandbox::clock::Clock::frozen(start)),
+        |s| s.data = Some(dir.clone()),
+    )
+    .await;
+    let token = app.token("M-9", "patient/*.read").await;
+    let read = |path: &'static str, token: String| {
+        let app = &app;
+        async move { app.get_with_token(path, &token).await }
+    };
+    assert_eq!(
+        read("/r4/ExplanationOfBenefit/e1", token.clone())
+            .await
+            .status(),
+        404
+    );
+    app.advance_clock(3_600).await;
+    // A new token: the first one expired with the hour.
+    let token = app.token("M-9", "patient/*.read").await;
+    let claim: serde_json::Value = read("/r4/ExplanationOfBenefit/e1", token.clone())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(claim["meta"]["lastUpdated"], "2026-12-01T13:00:00Z");
+    let coverage: serde_json::Value = read("/r4/Coverage/c9", token.clone())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(coverage["meta"]["versionId"], "1");
+    app.advance_clock(3_600).await;
+    let token = app.token("M-9", "patient/*.read").await;
+    let coverage: serde_json::Value = read("/r4/Coverage/c9", token).await.json().await.unwrap();
+    assert_eq!(coverage["meta"]["versionId"], "2");
+    assert_eq!(coverage["period"]["end"], "2026-12-01");
+
+    for (line, expected) in [
+        (
+            json!({"after":"P1M","resource":coverage}).to_string(),
+            "timeline.ndjson:2: after \"P1M\" is not a duration",
+        ),
+        (
+            json!({"after":"P1D","prior_authorization":"nope","use":{"units":1}}).to_string(),
+            "timeline.ndjson:2: prior_authorization nope is not an ExplanationOfBenefit of the data",
+        ),
+        (
+            "{oops".to_owned(),
+            "timeline.ndjson:2: not a timeline entry",
+        ),
+    ] {
+        std::fs::write(dir.join("timeline.ndjson"), format!("{ended}\n{line}\n")).unwrap();
+        let error = build_error(|s| s.data = Some(dir.clone())).await;
+        assert!(error.contains(expected), "{error}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 #[tokio::test]
 async fn preregistered_clients_work_and_bad_files_stop_start_up() {
     let dir = temp_dir("clients");
