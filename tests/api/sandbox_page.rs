@@ -38,9 +38,21 @@ async fn the_page_shows_members_apps_outbox_faults_and_requests() {
         "/oauth2/authorize/test",
         "Advance the clock",
         "Reset the sandbox",
+        "Data changes",
+        "ExplanationOfBenefit/pa-jason-argonaut-20261123-1",
+        "The lumbar MRI is approved after clinical review",
     ] {
         assert!(html.contains(expected), "{expected} missing");
     }
+    assert_eq!(
+        html.matches("to come").count(),
+        5,
+        "the embedded timeline, none due yet"
+    );
+    app.advance_clock(2 * 86_400).await;
+    let html = app.get("/sandbox").await.text().await.unwrap();
+    assert_eq!(html.matches("to come").count(), 4);
+    assert!(html.contains("version 1"), "Rosa's refill claim posted");
     assert!(!html.contains("<script"), "no JavaScript");
     assert!(
         !html.contains("sandbox-secret"),

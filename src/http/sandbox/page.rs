@@ -11,9 +11,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::data::Member;
+use crate::fhir::live::{self, Change};
 use crate::http::form;
 use crate::http::pages::{error_page, render};
-use crate::http::request_context::Now;
+use crate::http::request_context::{Now, RequestContext};
 use crate::http::routes;
 use crate::http::sandbox::timeline::{ClientLink, links};
 use crate::oauth::apps::App;
@@ -43,6 +44,48 @@ struct SandboxPage<'a> {
     timelines: Vec<ClientLink>,
     logged: usize,
     capacity: usize,
+    /// The data's changes: those in force, then the timeline's still to come.
+    changes: Vec<ChangeRow>,
+}
+
+/// One change of the data, as the page lists it.
+struct ChangeRow {
+    at: String,
+    resource: String,
+    note: String,
+    /// "version 2", "to come" or "skipped: why".
+    state: String,
+}
+
+fn change_rows(state: &AppState, now: time::OffsetDateTime) -> Vec<ChangeRow> {
+    let data = state.member_data().changes();
+    let view = data.at(now);
+    let row = |change: &Change, state: String| ChangeRow {
+        at: live::instant(change.at),
+        resource: format!("{}/{}", change.resource_type, change.id),
+        note: change.note.clone(),
+        state,
+    };
+    let mut rows: Vec<ChangeRow> = view
+        .applied()
+        .iter()
+        .map(|a| match &a.outcome {
+            Ok(version) => row(&a.change, format!("version {version}")),
+            Err(why) => row(&a.change, format!("skipped: {why}")),
+        })
+        .collect();
+    let due = view
+        .applied()
+        .iter()
+        .filter(|a| matches!(a.change.origin, live::Origin::Timeline(_)))
+        .count();
+    rows.extend(
+        data.timeline()
+            .iter()
+            .skip(due)
+            .map(|c| row(c, "to come".to_owned())),
+    );
+    rows
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -71,9 +114,10 @@ fn newest_first<T>(mut items: Vec<T>) -> Vec<T> {
 
 pub async fn page(
     State(state): State<AppState>,
-    Now(now): Now,
+    context: RequestContext,
     Query(done): Query<Done>,
 ) -> Response {
+    let now = context.now_unix();
     let requests = state.tools.requests.entries();
     let logged = requests.len();
     let timelines = links(clients(&requests), None);
@@ -93,6 +137,7 @@ pub async fn page(
             timelines,
             logged,
             capacity: state.tools.requests.capacity(),
+            changes: change_rows(&state, context.now),
         },
     )
 }
