@@ -246,11 +246,10 @@ impl Retention {
         Retention { eob, cutoff }
     }
 
-    fn retired(&self, store: &Store, n: Idx) -> bool {
+    fn retired(&self, store: &Store, entry: &StoredResource) -> bool {
         let Some((slot, use_param)) = self.eob else {
             return false;
         };
-        let entry = store.entry(n);
         entry.type_slot == slot
             && entry.last_updated.is_some_and(|lu| lu < self.cutoff)
             && entry.values(use_param).iter().any(|v| {
@@ -385,10 +384,11 @@ impl<'a> Compartment<'a> {
     /// Whether the rights let the caller have this resource for `interaction`: its type is
     /// granted, and a granular scope's constraint, if that is all it has, matches it.
     pub(in crate::fhir) fn allowed(&self, n: Idx, interaction: Permission) -> bool {
-        if self.retention.retired(self.store, n) {
+        let entry = self.store.entry(n);
+        if self.retention.retired(self.store, &entry) {
             return false;
         }
-        let slot = self.store.entry(n).type_slot;
+        let slot = entry.type_slot;
         let rule = match interaction {
             Permission::Search if slot == self.type_slot => &self.search_rule,
             _ => match self.read_rules().get(slot.index()) {
