@@ -334,11 +334,13 @@ impl LiveData {
             .map(|v| v.version_id.parse::<u64>().unwrap_or(1) + 1)
             .unwrap_or(1)
             .to_string();
-        let at = change.at_nanos();
-        let json = stamp(next, &version, change.at);
+        // To the millisecond, as `meta.lastUpdated` is written, so that the history's
+        // `lastModified` and the index agree with the resource.
+        let at = millis(change.at);
+        let json = stamp(next, &version, at);
         history.entry(key).or_default().push(Version {
             version_id: version.clone(),
-            last_updated: Some(at),
+            last_updated: Some(at.unix_timestamp_nanos()),
             json: Bytes::from(json),
         });
         Ok(version)
@@ -403,10 +405,13 @@ fn stamp(resource: Value, version: &str, at: OffsetDateTime) -> Vec<u8> {
 
 /// An instant as FHIR writes it, to the millisecond.
 pub fn instant(at: OffsetDateTime) -> String {
-    let at = at
-        .replace_nanosecond(at.nanosecond() / 1_000_000 * 1_000_000)
-        .unwrap_or(at);
-    at.format(&Rfc3339).unwrap_or_default()
+    millis(at).format(&Rfc3339).unwrap_or_default()
+}
+
+/// `at` without its sub-millisecond part.
+fn millis(at: OffsetDateTime) -> OffsetDateTime {
+    at.replace_nanosecond(at.nanosecond() / 1_000_000 * 1_000_000)
+        .unwrap_or(at)
 }
 
 /// The UTC date of an instant, `YYYY-MM-DD`.
