@@ -9,9 +9,13 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import smart from 'fhirclient';
 
-import { FHIR_BASE, JASON, ROSA, SANDBOX, approveOverHttp, eobCount, members, serve } from './lib/sandbox.mjs';
+import { FHIR_BASE, JASON, ROSA, SANDBOX, approveOverHttp, control, eobCount, members, serve } from './lib/sandbox.mjs';
 
 const SCOPE = 'launch/patient openid fhirUser offline_access patient/*.read';
+
+// The tests move the shared server's clock: leave it on the wall clock, its data as loaded, for
+// whatever runs next.
+after(() => control('/clock/reset'));
 
 /** Sessions keyed by a cookie, as express-session would keep them. */
 function sessionStorage(sessions, req) {
