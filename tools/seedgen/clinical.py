@@ -11,7 +11,7 @@ applies); problems and health concerns (us-core-condition-problems-health-concer
 (us-core-condition-encounter-diagnosis, `encounter-diagnosis`).
 """
 
-from fhirkit import CS, cc, coding, meta, ref, timestamp
+from fhirkit import CS, cc, coding, later, meta, ref, timestamp
 
 OBS_CATEGORY = {
     "laboratory": ("obs-category", "Laboratory"),
@@ -115,11 +115,16 @@ def condition(*, cid, patient_id, snomed, icd10=None, onset, recorded, category=
     return res
 
 
-def _observation(kind, oid, categories, code, patient_id, day, encounter_id, last_updated, salt="result"):
+def _observation(kind, oid, categories, code, patient_id, day, encounter_id, last_updated, at=None):
+    """`at` is the effective instant (by default a stable time of `day`); lab results were
+    last updated at a time of their own that day, the other kinds a little after `at`."""
+    at = at or timestamp(day, oid)
+    if not last_updated:
+        last_updated = timestamp(day, oid, "result") if kind == "lab" else later(at, oid)
     res = {
         "resourceType": "Observation",
         "id": oid,
-        "meta": meta(kind, last_updated or timestamp(day, oid, salt)),
+        "meta": meta(kind, last_updated),
         "status": "final",
         "category": [cc(OBS_CATEGORY[c][0], c, OBS_CATEGORY[c][1]) for c in categories],
         "code": code,
@@ -127,7 +132,7 @@ def _observation(kind, oid, categories, code, patient_id, day, encounter_id, las
     }
     if encounter_id:
         res["encounter"] = ref("Encounter", encounter_id)
-    res["effectiveDateTime"] = timestamp(day, oid)
+    res["effectiveDateTime"] = at
     return res
 
 
@@ -162,11 +167,11 @@ def lab(*, oid, patient_id, day, loinc, value=None, unit=None, ucum_code=None, v
     return res
 
 
-def vital(*, oid, kind, patient_id, day, value=None, absent=None, encounter_id=None, last_updated=None):
+def vital(*, oid, kind, patient_id, day, value=None, absent=None, encounter_id=None, at=None, last_updated=None):
     """A vital sign with its own US Core profile (VITALS): a quantity, or a data-absent reason."""
     code, display, ucum_code, unit = VITALS[kind]
     res = _observation(kind, oid, ("vital-signs",), {"coding": [coding("loinc", code, display)], "text": display},
-                       patient_id, day, encounter_id, last_updated, "vital")
+                       patient_id, day, encounter_id, last_updated, at)
     if value is not None:
         res["valueQuantity"] = ucum(value, unit, ucum_code)
     else:
@@ -174,13 +179,13 @@ def vital(*, oid, kind, patient_id, day, value=None, absent=None, encounter_id=N
     return res
 
 
-def blood_pressure(*, oid, patient_id, day, systolic, diastolic, absent=None, encounter_id=None,
+def blood_pressure(*, oid, patient_id, day, systolic, diastolic, absent=None, encounter_id=None, at=None,
                    last_updated=None):
     """us-core-blood-pressure: the panel code and a systolic and a diastolic component, each with
     a value in mm[Hg] or, when it is None, the data-absent reason `absent`."""
     res = _observation("blood-pressure", oid, ("vital-signs",),
                        {"coding": [coding("loinc", *BLOOD_PRESSURE)], "text": "Blood pressure"},
-                       patient_id, day, encounter_id, last_updated, "vital")
+                       patient_id, day, encounter_id, last_updated, at)
     res["component"] = []
     for (code, display), value in ((SYSTOLIC, systolic), (DIASTOLIC, diastolic)):
         comp = {"code": {"coding": [coding("loinc", code, display)], "text": display}}
@@ -192,23 +197,23 @@ def blood_pressure(*, oid, patient_id, day, systolic, diastolic, absent=None, en
     return res
 
 
-def smoking_status(*, oid, patient_id, day, status, encounter_id=None, last_updated=None):
+def smoking_status(*, oid, patient_id, day, status, encounter_id=None, at=None, last_updated=None):
     """us-core-smokingstatus: `status` is a SNOMED CT (code, display) smoking status finding."""
     res = _observation("smoking-status", oid, ("social-history",),
                        {"coding": [coding("loinc", *SMOKING_STATUS)], "text": SMOKING_STATUS[1]},
-                       patient_id, day, encounter_id, last_updated, "social")
+                       patient_id, day, encounter_id, last_updated, at)
     res["valueCodeableConcept"] = cc("snomed", status[0], status[1])
     return res
 
 
 def screening(*, oid, patient_id, day, loinc, performer, sdoh=False, answer=None, score=None, text=None,
-              absent=None, members=(), derived_from=(), encounter_id=None, last_updated=None):
+              absent=None, members=(), derived_from=(), encounter_id=None, at=None, last_updated=None):
     """us-core-observation-screening-assessment: a survey question with its LOINC answer (`answer`),
     a score (`score`), a free-text answer (`text`) or a data-absent reason, or a panel grouping
     its questions (`members`)."""
     res = _observation("screening-assessment", oid, ("survey", "sdoh") if sdoh else ("survey",),
                        {"coding": [coding("loinc", loinc[0], loinc[1])], "text": loinc[1]},
-                       patient_id, day, encounter_id, last_updated, "survey")
+                       patient_id, day, encounter_id, last_updated, at)
     res["performer"] = [ref("Practitioner", performer)]
     if answer:
         res["valueCodeableConcept"] = cc("loinc", answer[0], answer[1])

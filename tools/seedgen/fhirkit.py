@@ -187,6 +187,14 @@ def timestamp(day, *salt):
     return f"{day}T{secs // 3600:02d}:{secs // 60 % 60:02d}:{secs % 60:02d}Z"
 
 
+def later(instant, *salt, lo=5, hi=120):
+    """An instant a stable number of minutes (lo..hi) after `instant` (YYYY-MM-DDThh:mm:ssZ), the
+    same day at the latest."""
+    h, m, sec = (int(x) for x in instant[11:19].split(":"))
+    secs = min(h * 3600 + m * 60 + sec + 60 * (lo + stable_int(instant, *salt, mod=hi - lo + 1)), 86399)
+    return f"{instant[:10]}T{secs // 3600:02d}:{secs // 60 % 60:02d}:{secs % 60:02d}Z"
+
+
 def meta(kind, last_updated):
     profile = PROFILES[kind]
     return {"lastUpdated": last_updated, "profile": list(profile) if isinstance(profile, tuple) else [profile]}

@@ -9,7 +9,7 @@ import clinical
 from builder import (CoverageRef, Member, area, coverage_resource, cpt, hcpcs,
                      not_applicable, patient_resource, related_person_resource, rev, tooth)
 from claims import CostShare, qty, si
-from fhirkit import cc, coding
+from fhirkit import cc, coding, timestamp
 from priorauth import record_utilization
 
 DHP = "org-demo-health-plan"
@@ -341,12 +341,13 @@ def jason_argonaut(numbers):
                        value_string="No growth after 5 days.", specimen=blood, encounter_id=enc_pna["id"]))
     # ---- the emergency visit: the automated cuff gave no reading (blood pressure components
     # without values, with the reason)
-    er = dict(patient_id=pid, day="2020-02-09", encounter_id=enc_er["id"])
+    er = dict(patient_id=pid, day="2020-02-09", encounter_id=enc_er["id"], at=timestamp("2020-02-09", enc_er["id"], "vitals"))
     m.add(clinical.blood_pressure(oid="obs-jason-argonaut-bp-20200209", systolic=None, diastolic=None,
                                   absent=("error", "Error"), **er))
     m.add(clinical.vital(oid="obs-jason-argonaut-heart-rate-20200209", kind="heart-rate", value=96, **er))
     # ---- the 2026 physical: vital signs, smoking status and a depression screening (PHQ-2)
-    phys = dict(patient_id=pid, day="2026-03-10", encounter_id=enc_phys["id"])
+    phys = dict(patient_id=pid, day="2026-03-10", encounter_id=enc_phys["id"],
+                at=timestamp("2026-03-10", enc_phys["id"], "vitals"))
     m.add(clinical.blood_pressure(oid="obs-jason-argonaut-bp-20260310", systolic=118, diastolic=76, **phys))
     m.add(clinical.vital(oid="obs-jason-argonaut-heart-rate-20260310", kind="heart-rate", value=64, **phys))
     m.add(clinical.vital(oid="obs-jason-argonaut-height-20260310", kind="body-height", value=180.3, **phys))
@@ -355,7 +356,7 @@ def jason_argonaut(numbers):
     m.add(clinical.smoking_status(oid="obs-jason-argonaut-smoking-20260310", status=NEVER_SMOKED, **phys))
     q1, q2, total = ("obs-jason-argonaut-phq2-interest-20260310", "obs-jason-argonaut-phq2-down-20260310",
                      "obs-jason-argonaut-phq2-score-20260310")
-    phq = dict(phys, performer="pract-amelia-chen")
+    phq = dict(phys, performer="pract-amelia-chen", at=timestamp("2026-03-10", enc_phys["id"], "phq-2"))
     m.add(clinical.screening(oid="obs-jason-argonaut-phq2-20260310",
                              loinc=("55757-9", "Patient Health Questionnaire 2 item (PHQ-2) [Reported]"),
                              members=(q1, q2, total), **phq))
@@ -474,19 +475,21 @@ def rosa_delgado(numbers):
         m.add(clinical.lab(oid=f"obs-rosa-delgado-a1c-{y}{mo:02d}12", patient_id=pid, day=day,
                            loinc=("4548-4", "Hemoglobin A1c/Hemoglobin.total in Blood"), value=v, unit="%", ucum_code="%",
                            high=5.6, interpretation=("H", "High"), encounter_id=enc_id))
+        vitals_at = timestamp(day, enc_id, "vitals")
         m.add(clinical.blood_pressure(oid=f"obs-rosa-delgado-bp-{y}{mo:02d}12", patient_id=pid, day=day,
-                                      systolic=bp[i][0], diastolic=bp[i][1], encounter_id=enc_id))
+                                      systolic=bp[i][0], diastolic=bp[i][1], encounter_id=enc_id, at=vitals_at))
         # She declined the scale at one visit: a vital sign without a value, with the reason.
         m.add(clinical.vital(oid=f"obs-rosa-delgado-weight-{y}{mo:02d}12", kind="body-weight", patient_id=pid, day=day,
                              value=weight[i], absent=None if weight[i] else ("asked-declined", "Asked But Declined"),
-                             encounter_id=enc_id))
+                             encounter_id=enc_id, at=vitals_at))
     m.add(clinical.smoking_status(oid="obs-rosa-delgado-smoking-20230212", patient_id=pid, day="2023-02-12",
-                                  status=EX_SMOKER, encounter_id="enc-rosa-delgado-20230212"))
+                                  status=EX_SMOKER, encounter_id="enc-rosa-delgado-20230212",
+                                  at=timestamp("2023-02-12", "enc-rosa-delgado-20230212", "vitals")))
     # ---- food insecurity: the Hunger Vital Sign screening (a panel of two questions and the
     # risk derived from them; one question declined) and the health concern it led to,
     # resolved after a referral to a food pantry
     hvs = dict(patient_id=pid, day="2025-08-12", performer="pract-helen-kowalski", sdoh=True,
-               encounter_id="enc-rosa-delgado-20250812")
+               encounter_id="enc-rosa-delgado-20250812", at=timestamp("2025-08-12", "enc-rosa-delgado-20250812", "hvs"))
     q1, q2, risk, note = ("obs-rosa-delgado-hvs-worried-20250812", "obs-rosa-delgado-hvs-ran-out-20250812",
                           "obs-rosa-delgado-hvs-risk-20250812", "obs-rosa-delgado-hvs-comment-20250812")
     m.add(clinical.screening(oid="obs-rosa-delgado-hvs-20250812", loinc=("88121-9", "Hunger Vital Sign [HVS]"),
