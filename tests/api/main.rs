@@ -37,3 +37,4 @@ mod fhir_prior_auth;
 mod fhir_read;
 mod fhir_search;
 mod fhir_support;
+mod fhir_us_core;
