@@ -8,6 +8,7 @@ use super::search_params::{RESOURCES, ResourceDef, referring_params};
 
 pub const CARIN_CAPABILITY: &str = "http://hl7.org/fhir/us/carin-bb/CapabilityStatement/c4bb";
 const CARIN_IG: &str = "http://hl7.org/fhir/us/carin-bb/ImplementationGuide/hl7.fhir.us.carin-bb";
+const US_CORE_IG: &str = "http://hl7.org/fhir/us/core/ImplementationGuide/hl7.fhir.us.core";
 const OAUTH_URIS: &str = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris";
 
 /// The OAuth endpoints for the SMART `oauth-uris` extension, as the discovery document names
@@ -41,7 +42,7 @@ pub fn capability_statement(base: &str, date: &str, uris: &SecurityUris) -> Valu
         "implementation": {"description": "payer-sandbox FHIR R4 endpoint", "url": base},
         "fhirVersion": "4.0.1",
         "format": ["json", "application/fhir+json"],
-        "implementationGuide": [format!("{CARIN_IG}|2.0.0")],
+        "implementationGuide": [format!("{CARIN_IG}|2.0.0"), format!("{US_CORE_IG}|6.1.0")],
         "rest": [{
             "mode": "server",
             "documentation": "Read, vread, instance history and search need a bearer token from the SMART authorization server; patient/ and user/ scopes both confine the token to its member's compartment. Unknown search parameters are ignored and reported in an OperationOutcome entry unless the request sends Prefer: handling=strict.",

@@ -3,7 +3,10 @@
 //! table drives query parsing, matching, `_include`/`_revinclude` and the CapabilityStatement,
 //! so the three cannot disagree. Paths are FHIRPath-like: dot-separated element names from the
 //! resource root, `[x]` for a choice element (`item.serviced[x]` reads `servicedDate` and
-//! `servicedPeriod`). The CARIN BB 2.0.0 parameters follow its SearchParameter resources.
+//! `servicedPeriod`). The CARIN BB 2.0.0 parameters follow its SearchParameter resources, and the
+//! clinical types' parameters (and Location's address ones) US Core 6.1.0's, which derive from the
+//! base ones; every parameter and combination the US Core 6.1.0 server CapabilityStatement makes
+//! SHALL for the clinical types is here.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ParamType {
@@ -46,7 +49,9 @@ pub struct ResourceDef {
     /// (docs/access.md#scope-enforcement). Empty for types that are shared (readable when referenced), and for Patient,
     /// which is the compartment itself.
     pub compartment: &'static [&'static str],
-    /// CARIN BB profiles the server declares for the type.
+    /// The profiles the server declares for the type (CapabilityStatement `supportedProfile`):
+    /// CARIN BB 2.0.0, and versioned US Core canonicals for the clinical types, PractitionerRole
+    /// and Location.
     pub profiles: &'static [&'static str],
 }
 
@@ -90,6 +95,27 @@ macro_rules! base {
 macro_rules! carin {
     ($name:literal) => {
         concat!("http://hl7.org/fhir/us/carin-bb/SearchParameter/", $name)
+    };
+}
+macro_rules! us_core {
+    ($name:literal) => {
+        concat!(
+            "http://hl7.org/fhir/us/core/SearchParameter/us-core-",
+            $name
+        )
+    };
+}
+macro_rules! us_core_profile {
+    ($name:literal, $version:literal) => {
+        concat!(
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-",
+            $name,
+            "|",
+            $version
+        )
+    };
+    ($name:literal) => {
+        us_core_profile!($name, "6.1.0")
     };
 }
 macro_rules! profile {
@@ -362,12 +388,31 @@ const LOCATION: &[ParamDef] = &[
         &["identifier"],
         base!("Location-identifier"),
     ),
-    p("name", Str, &["name", "alias"], base!("Location-name")),
+    p("name", Str, &["name", "alias"], us_core!("location-name")),
     r(
         "organization",
         &["managingOrganization"],
         &["Organization"],
         base!("Location-organization"),
+    ),
+    p("address", Str, &["address"], us_core!("location-address")),
+    p(
+        "address-city",
+        Str,
+        &["address.city"],
+        us_core!("location-address-city"),
+    ),
+    p(
+        "address-state",
+        Str,
+        &["address.state"],
+        us_core!("location-address-state"),
+    ),
+    p(
+        "address-postalcode",
+        Str,
+        &["address.postalCode"],
+        us_core!("location-address-postalcode"),
     ),
 ];
 
@@ -388,7 +433,12 @@ const RELATED_PERSON: &[ParamDef] = &[
 ];
 
 const OBSERVATION: &[ParamDef] = &[
-    r("patient", &["subject"], PATIENT, base!("clinical-patient")),
+    r(
+        "patient",
+        &["subject"],
+        PATIENT,
+        us_core!("observation-patient"),
+    ),
     r(
         "subject",
         &["subject"],
@@ -399,11 +449,16 @@ const OBSERVATION: &[ParamDef] = &[
         "category",
         Token,
         &["category"],
-        base!("Observation-category"),
+        us_core!("observation-category"),
     ),
-    p("code", Token, &["code"], base!("clinical-code")),
-    p("date", Date, &["effective[x]"], base!("clinical-date")),
-    p("status", Token, &["status"], base!("Observation-status")),
+    p("code", Token, &["code"], us_core!("observation-code")),
+    p(
+        "date",
+        Date,
+        &["effective[x]"],
+        us_core!("observation-date"),
+    ),
+    p("status", Token, &["status"], us_core!("observation-status")),
     r(
         "encounter",
         &["encounter"],
@@ -413,46 +468,91 @@ const OBSERVATION: &[ParamDef] = &[
 ];
 
 const ENCOUNTER: &[ParamDef] = &[
-    r("patient", &["subject"], PATIENT, base!("clinical-patient")),
+    r(
+        "patient",
+        &["subject"],
+        PATIENT,
+        us_core!("encounter-patient"),
+    ),
     r("subject", &["subject"], PATIENT, base!("Encounter-subject")),
-    p("class", Token, &["class"], base!("Encounter-class")),
-    p("type", Token, &["type"], base!("clinical-type")),
-    p("date", Date, &["period"], base!("clinical-date")),
-    p("status", Token, &["status"], base!("Encounter-status")),
+    p("class", Token, &["class"], us_core!("encounter-class")),
+    p("type", Token, &["type"], us_core!("encounter-type")),
+    p("date", Date, &["period"], us_core!("encounter-date")),
+    p("status", Token, &["status"], us_core!("encounter-status")),
+    p(
+        "identifier",
+        Token,
+        &["identifier"],
+        us_core!("encounter-identifier"),
+    ),
+    r(
+        "location",
+        &["location.location"],
+        &["Location"],
+        us_core!("encounter-location"),
+    ),
+    p(
+        "discharge-disposition",
+        Token,
+        &["hospitalization.dischargeDisposition"],
+        us_core!("encounter-discharge-disposition"),
+    ),
 ];
 
 const CONDITION: &[ParamDef] = &[
-    r("patient", &["subject"], PATIENT, base!("clinical-patient")),
+    r(
+        "patient",
+        &["subject"],
+        PATIENT,
+        us_core!("condition-patient"),
+    ),
     r("subject", &["subject"], PATIENT, base!("Condition-subject")),
     p(
         "category",
         Token,
         &["category"],
-        base!("Condition-category"),
+        us_core!("condition-category"),
     ),
-    p("code", Token, &["code"], base!("clinical-code")),
+    p("code", Token, &["code"], us_core!("condition-code")),
     p(
         "clinical-status",
         Token,
         &["clinicalStatus"],
-        base!("Condition-clinical-status"),
+        us_core!("condition-clinical-status"),
     ),
     p(
         "onset-date",
         Date,
         &["onset[x]"],
-        base!("Condition-onset-date"),
+        us_core!("condition-onset-date"),
     ),
     p(
         "recorded-date",
         Date,
         &["recordedDate"],
-        base!("Condition-recorded-date"),
+        us_core!("condition-recorded-date"),
+    ),
+    p(
+        "abatement-date",
+        Date,
+        &["abatement[x]"],
+        us_core!("condition-abatement-date"),
+    ),
+    r(
+        "encounter",
+        &["encounter"],
+        &["Encounter"],
+        us_core!("condition-encounter"),
     ),
 ];
 
 const ALLERGY_INTOLERANCE: &[ParamDef] = &[
-    r("patient", &["patient"], PATIENT, base!("clinical-patient")),
+    r(
+        "patient",
+        &["patient"],
+        PATIENT,
+        us_core!("allergyintolerance-patient"),
+    ),
     p(
         "category",
         Token,
@@ -470,24 +570,44 @@ const ALLERGY_INTOLERANCE: &[ParamDef] = &[
         "clinical-status",
         Token,
         &["clinicalStatus"],
-        base!("AllergyIntolerance-clinical-status"),
+        us_core!("allergyintolerance-clinical-status"),
     ),
 ];
 
 const IMMUNIZATION: &[ParamDef] = &[
-    r("patient", &["patient"], PATIENT, base!("clinical-patient")),
-    p("date", Date, &["occurrence[x]"], base!("clinical-date")),
+    r(
+        "patient",
+        &["patient"],
+        PATIENT,
+        us_core!("immunization-patient"),
+    ),
+    p(
+        "date",
+        Date,
+        &["occurrence[x]"],
+        us_core!("immunization-date"),
+    ),
     p(
         "vaccine-code",
         Token,
         &["vaccineCode"],
         base!("Immunization-vaccine-code"),
     ),
-    p("status", Token, &["status"], base!("Immunization-status")),
+    p(
+        "status",
+        Token,
+        &["status"],
+        us_core!("immunization-status"),
+    ),
 ];
 
 const MEDICATION_REQUEST: &[ParamDef] = &[
-    r("patient", &["subject"], PATIENT, base!("clinical-patient")),
+    r(
+        "patient",
+        &["subject"],
+        PATIENT,
+        us_core!("medicationrequest-patient"),
+    ),
     r(
         "subject",
         &["subject"],
@@ -505,19 +625,35 @@ const MEDICATION_REQUEST: &[ParamDef] = &[
         "authoredon",
         Date,
         &["authoredOn"],
-        base!("MedicationRequest-authoredon"),
+        us_core!("medicationrequest-authoredon"),
     ),
-    p("status", Token, &["status"], base!("medications-status")),
+    p(
+        "status",
+        Token,
+        &["status"],
+        us_core!("medicationrequest-status"),
+    ),
     p(
         "intent",
         Token,
         &["intent"],
-        base!("MedicationRequest-intent"),
+        us_core!("medicationrequest-intent"),
+    ),
+    r(
+        "encounter",
+        &["encounter"],
+        &["Encounter"],
+        us_core!("medicationrequest-encounter"),
     ),
 ];
 
 const PROCEDURE: &[ParamDef] = &[
-    r("patient", &["subject"], PATIENT, base!("clinical-patient")),
+    r(
+        "patient",
+        &["subject"],
+        PATIENT,
+        us_core!("procedure-patient"),
+    ),
     r("subject", &["subject"], PATIENT, base!("Procedure-subject")),
     p(
         "category",
@@ -525,9 +661,9 @@ const PROCEDURE: &[ParamDef] = &[
         &["category"],
         base!("Procedure-category"),
     ),
-    p("code", Token, &["code"], base!("clinical-code")),
-    p("date", Date, &["performed[x]"], base!("clinical-date")),
-    p("status", Token, &["status"], base!("Procedure-status")),
+    p("code", Token, &["code"], us_core!("procedure-code")),
+    p("date", Date, &["performed[x]"], us_core!("procedure-date")),
+    p("status", Token, &["status"], us_core!("procedure-status")),
 ];
 
 /// One row per served type, in `resource_types::RESOURCE_TYPES` order.
@@ -536,13 +672,16 @@ pub const RESOURCES: &[ResourceDef] = &[
         name: "AllergyIntolerance",
         params: ALLERGY_INTOLERANCE,
         compartment: &["patient"],
-        profiles: &[],
+        profiles: &[us_core_profile!("allergyintolerance")],
     },
     ResourceDef {
         name: "Condition",
         params: CONDITION,
         compartment: &["patient"],
-        profiles: &[],
+        profiles: &[
+            us_core_profile!("condition-problems-health-concerns"),
+            us_core_profile!("condition-encounter-diagnosis"),
+        ],
     },
     ResourceDef {
         name: "Coverage",
@@ -554,7 +693,7 @@ pub const RESOURCES: &[ResourceDef] = &[
         name: "Encounter",
         params: ENCOUNTER,
         compartment: &["patient"],
-        profiles: &[],
+        profiles: &[us_core_profile!("encounter")],
     },
     ResourceDef {
         name: "ExplanationOfBenefit",
@@ -573,25 +712,38 @@ pub const RESOURCES: &[ResourceDef] = &[
         name: "Immunization",
         params: IMMUNIZATION,
         compartment: &["patient"],
-        profiles: &[],
+        profiles: &[us_core_profile!("immunization")],
     },
     ResourceDef {
         name: "Location",
         params: LOCATION,
         compartment: &[],
-        profiles: &[],
+        profiles: &[
+            us_core_profile!("location"),
+            us_core_profile!("location", "3.1.1"),
+        ],
     },
     ResourceDef {
         name: "MedicationRequest",
         params: MEDICATION_REQUEST,
         compartment: &["patient"],
-        profiles: &[],
+        profiles: &[us_core_profile!("medicationrequest")],
     },
     ResourceDef {
         name: "Observation",
         params: OBSERVATION,
         compartment: &["patient"],
-        profiles: &[],
+        profiles: &[
+            us_core_profile!("observation-lab"),
+            us_core_profile!("vital-signs"),
+            us_core_profile!("blood-pressure"),
+            us_core_profile!("body-height"),
+            us_core_profile!("body-weight"),
+            us_core_profile!("bmi"),
+            us_core_profile!("heart-rate"),
+            us_core_profile!("smokingstatus"),
+            us_core_profile!("observation-screening-assessment"),
+        ],
     },
     ResourceDef {
         name: "Organization",
@@ -615,13 +767,16 @@ pub const RESOURCES: &[ResourceDef] = &[
         name: "PractitionerRole",
         params: PRACTITIONER_ROLE,
         compartment: &[],
-        profiles: &[],
+        profiles: &[
+            us_core_profile!("practitionerrole"),
+            us_core_profile!("practitionerrole", "3.1.1"),
+        ],
     },
     ResourceDef {
         name: "Procedure",
         params: PROCEDURE,
         compartment: &["patient"],
-        profiles: &[],
+        profiles: &[us_core_profile!("procedure")],
     },
     ResourceDef {
         name: "RelatedPerson",
@@ -760,6 +915,34 @@ mod tests {
             for (_, p) in def.reference_params() {
                 assert!(!p.targets.is_empty(), "{}:{}", def.name, p.name);
             }
+        }
+    }
+
+    /// The search parameters and combinations the US Core 6.1.0 server CapabilityStatement makes
+    /// SHALL for the clinical types.
+    #[test]
+    fn us_core_shall_parameters_are_present() {
+        for (name, params) in [
+            ("AllergyIntolerance", &["patient"][..]),
+            ("Condition", &["patient", "category"]),
+            ("Encounter", &["_id", "patient", "date"]),
+            ("Immunization", &["patient"]),
+            ("MedicationRequest", &["patient", "intent", "status"]),
+            ("Observation", &["patient", "category", "code", "date"]),
+            ("Procedure", &["patient", "date"]),
+            ("Location", &["name", "address"]),
+            ("PractitionerRole", &["specialty", "practitioner"]),
+        ] {
+            let (_, def) = resource(name).unwrap();
+            for param in params {
+                assert!(def.find(param).is_some(), "{name}:{param}");
+            }
+            assert!(
+                def.profiles
+                    .iter()
+                    .any(|p| p.starts_with("http://hl7.org/fhir/us/core/") && p.ends_with("|6.1.0")),
+                "{name} lists its US Core 6.1.0 profile"
+            );
         }
     }
 

@@ -38,3 +38,4 @@ mod fhir_prior_auth;
 mod fhir_read;
 mod fhir_search;
 mod fhir_support;
+mod fhir_us_core;

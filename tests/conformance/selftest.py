@@ -4,7 +4,10 @@ and checks that every break is reported. Run it with `tests/conformance/run.sh -
 
 Each mutated copy gets a fresh id (and claim identifier, or authorization number), so it is validated as an extra
 directory next to the untouched seed data; a mutation counts as detected when a failure
-mentioning the copy's id contains the expected text.
+mentioning the copy's id contains the expected text. A second set of breaks applies to a copy
+of the seed data as a whole (rules that only the seed data is held to: must-support coverage,
+the categories that granular scopes select); each counts as detected when a failure contains
+its expected text.
 """
 
 import copy
@@ -158,10 +161,83 @@ def mutations(seed):
     m.append(("practitioner without NPI or tax ID", r, "Practitioner-identifier"))
     r = first(seed, "Condition")
     del r["code"]
-    m.append(("condition without code", r, "code: required by US Core"))
+    m.append(("condition without code", r, "Condition.code: minimum cardinality 1"))
     r = first(seed, "Immunization")
     r["meta"]["profile"] = []
-    m.append(("immunization without its US Core profile", r, "expected http://hl7.org/fhir/us/core"))
+    m.append(("immunization without its US Core profile", r, "no US Core 6.1.0 profile of Immunization declared"))
+
+    # ---- US Core 6.1.0 clinical resources
+    lab = lambda: first(seed, "Observation", lambda r: kind(r, "us-core-observation-lab") and "valueQuantity" in r)
+    bp = lambda: first(seed, "Observation", lambda r: kind(r, "us-core-blood-pressure")
+                       and "valueQuantity" in r["component"][0])
+    weight = lambda: first(seed, "Observation", lambda r: kind(r, "us-core-body-weight") and "valueQuantity" in r)
+    problem = lambda: first(seed, "Condition", lambda r: kind(r, "problems-health-concerns")
+                            and not r.get("abatementDateTime"))
+    diagnosis = lambda: first(seed, "Condition", lambda r: kind(r, "encounter-diagnosis"))
+    score = lambda: first(seed, "Observation", lambda r: kind(r, "screening-assessment") and "valueQuantity" in r)
+    r = lab()
+    del r["category"]
+    m.append(("Observation without category", r, "Observation.category: minimum cardinality 1"))
+    r = lab()
+    r["category"][0]["coding"][0]["code"] = "exam"
+    m.append(("lab Observation without the laboratory category", r,
+              "Observation.category:us-core: minimum cardinality 1 not met"))
+    r = lab()
+    r["meta"]["profile"] = [p.replace("|6.1.0", "|3.1.1") for p in r["meta"]["profile"]]
+    m.append(("US Core 3.1.1 profile on a clinical resource", r, "should be version 6.1.0"))
+    r = bp()
+    r["meta"]["profile"] = [p.replace("us-core-blood-pressure", "us-core-observation-lab") for p in r["meta"]["profile"]]
+    m.append(("blood pressure declared as a lab result", r, "fits us-core-blood-pressure"))
+    r = bp()
+    r["component"] = r["component"][:1]
+    m.append(("blood pressure without a diastolic component", r,
+              "Observation.component:diastolic: minimum cardinality 1 not met"))
+    r = weight()
+    r["valueQuantity"]["code"] = "lbs"
+    m.append(("body weight in a unit outside the required UCUM value set", r,
+              "'lbs' is not in the required value set http://hl7.org/fhir/ValueSet/ucum-bodyweight"))
+    r = first(seed, "Observation", lambda r: kind(r, "us-core-smokingstatus"))
+    r["status"] = "preliminary"
+    m.append(("smoking status that is not final", r,
+              "is not in the required value set http://hl7.org/fhir/us/core/ValueSet/us-core-observation-smoking-status-status"))
+    r = lab()
+    r["dataAbsentReason"] = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/data-absent-reason",
+                                         "code": "error"}]}
+    m.append(("lab result with a value and a data-absent reason", r, "obs-6"))
+    r = score()
+    r["valueQuantity"]["system"] = "http://example.org/units"
+    m.append(("screening score with a non-UCUM unit system", r, "us-core-3"))
+    r = problem()
+    del r["category"]
+    m.append(("Condition without category", r, "Condition.category: minimum cardinality 1"))
+    r = problem()
+    r["category"] = [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-category",
+                                  "code": "health-concern"}]}]
+    m.append(("health concern coded in the wrong code system", r,
+              "Condition.category:us-core: minimum cardinality 1 not met"))
+    r = diagnosis()
+    r["meta"]["profile"] = [p.replace("us-core-condition-encounter-diagnosis", "us-core-condition-problems-health-concerns")
+                            for p in r["meta"]["profile"]]
+    m.append(("encounter diagnosis declared as a problem", r, "fits us-core-condition-encounter-diagnosis"))
+    r = problem()
+    r["abatementDateTime"] = "2026-01-01"
+    m.append(("abated Condition that is still active", r, "con-4"))
+    r = first(seed, "Encounter")
+    del r["type"]
+    m.append(("Encounter without type", r, "Encounter.type: minimum cardinality 1"))
+    r = first(seed, "Immunization")
+    del r["occurrenceDateTime"]
+    m.append(("Immunization without occurrence", r, "Immunization.occurrence[x]: minimum cardinality 1"))
+    r = first(seed, "MedicationRequest", lambda r: r["intent"] == "order")
+    del r["requester"]
+    m.append(("medication order without a requester", r, "us-core-21"))
+    r = first(seed, "Procedure")
+    del r["performedDateTime"]
+    m.append(("completed Procedure without performed[x]", r, "us-core-7"))
+    r = first(seed, "PractitionerRole")
+    r["meta"]["profile"] = [p for p in r["meta"]["profile"] if not p.endswith("|3.1.1")]
+    m.append(("PractitionerRole without its US Core 3.1.1 profile", r,
+              "expected http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole|3.1.1"))
 
     # ---- prior authorizations (PDex 2.0.0)
     pa = lambda pred=lambda r: True: first(seed, "ExplanationOfBenefit", lambda r: r.get("use") == "preauthorization" and pred(r))
@@ -208,6 +284,76 @@ def mutations(seed):
     return m
 
 
+def seed_mutations():
+    """-> list of (description, mutate(resource) -> resource or None to drop it, expected text):
+    breaks of the seed data as a whole (must-support coverage, edge cases), applied together to
+    a copy of seed-data/."""
+    def strip(rtype, key):
+        def mutate(r):
+            if r["resourceType"] == rtype:
+                r.pop(key, None)
+            return r
+        return mutate
+
+    def only_reported_boolean(r):
+        if r["resourceType"] == "MedicationRequest" and "reportedReference" in r:
+            r = {k: v for k, v in r.items()}
+            del r["reportedReference"]
+        return r
+
+    def jason_only_labs(r):
+        if r["resourceType"] == "Observation" and r["subject"]["reference"] == "Patient/jason-argonaut" \
+                and r["category"][0]["coding"][0]["code"] != "laboratory":
+            return None
+        return r
+
+    def no_health_concerns(r):
+        if r["resourceType"] == "Condition" and any(c["coding"][0]["code"] == "health-concern" for c in r["category"]):
+            return None
+        return r
+
+    return [
+        ("no lab result names its specimen", strip("Observation", "specimen"),
+         "us-core-observation-lab Observation.specimen: never present in the data"),
+        ("no Encounter has a discharge disposition", strip("Encounter", "hospitalization"),
+         "us-core-encounter Encounter.hospitalization.dischargeDisposition: never present in the data"),
+        ("no MedicationRequest was reported by the member", only_reported_boolean,
+         "us-core-medicationrequest MedicationRequest.reported[x]:reportedReference: never present in the data"),
+        ("Jason Argonaut has lab results only", jason_only_labs,
+         "not a real subset of Jason Argonaut's Observation resources"),
+        ("no health concern", no_health_concerns, "no Condition with category "
+         "http://hl7.org/fhir/us/core/CodeSystem/condition-category|health-concern"),
+    ]
+
+
+def run_seed_mutations(seed_dir):
+    """Applies every seed mutation to a copy of seed-data/; -> number missed."""
+    cases = seed_mutations()
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in sorted(os.listdir(seed_dir)):
+            if not name.endswith(".json"):
+                continue
+            bundle = json.load(open(os.path.join(seed_dir, name)))
+            entries = []
+            for e in bundle["entry"]:
+                r = e["resource"]
+                for _, mutate, _ in cases:
+                    r = mutate(r) if r is not None else None
+                if r is not None:
+                    entries.append(dict(e, resource=r))
+            bundle["entry"] = entries
+            with open(os.path.join(tmp, name), "w") as f:
+                json.dump(bundle, f)
+        report, _, _ = validate.validate(tmp, [], node=False, quiet=True)
+    failures = [line for s in report.sections for line in s.failures]
+    missed = 0
+    for n, (desc, _, expected) in enumerate(cases, start=1):
+        hit = any(expected in line for line in failures)
+        print(f"{'ok  ' if hit else 'MISS'} seed-{n:02d}: {desc} (expects '{expected}')")
+        missed += not hit
+    return len(cases), missed
+
+
 def main():
     seed_dir = os.path.join(os.path.dirname(os.path.dirname(HERE)), "seed-data")
     seed = load_seed(seed_dir)
@@ -232,7 +378,9 @@ def main():
         hit = any(re.search(rf"/{rid}\b", line) and expected in line for line in failures)
         print(f"{'ok  ' if hit else 'MISS'} {rid}: {desc} (expects '{expected}')")
         missed += not hit
-    print(f"\n{len(cases) - missed} of {len(cases)} deliberate errors detected")
+    n_seed, missed_seed = run_seed_mutations(seed_dir)
+    total, missed = len(cases) + n_seed, missed + missed_seed
+    print(f"\n{total - missed} of {total} deliberate errors detected")
     return 1 if missed else 0
 
 

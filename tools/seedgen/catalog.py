@@ -105,6 +105,13 @@ LATE_PRACTITIONERS = [
      "org-beacon-hill-general", 117, None),
 ]
 
+# Direct secure messaging addresses of some practitioners, on their PractitionerRole as a
+# contained Endpoint (US Core PractitionerRole.endpoint; the sandbox serves no Endpoint type).
+DIRECT_ADDRESSES = {
+    "pract-amelia-chen": "amelia.chen@direct.charlesriverfm.example.org",
+    "pract-helen-kowalski": "helen.kowalski@direct.lincolnparkim.example.org",
+}
+
 ORG_BY_ID = {o[0]: o for o in PROVIDER_ORGS}
 PAYER_BY_ID = {p[0]: p for p in PAYERS}
 PRACT_BY_ID = {p[0]: p for p in PRACTITIONERS + LATE_PRACTITIONERS}
@@ -221,10 +228,24 @@ def practitioner_role(p, day):
     pid, given, family, prefix, taxonomy, org_id, npi_seed, tax = p
     rid = "role-" + pid[len("pract-"):]
     org = ORG_BY_ID[org_id]
-    return {
+    res = {
         "resourceType": "PractitionerRole",
         "id": rid,
         "meta": meta("PractitionerRole", timestamp(day, rid)),
+    }
+    direct = DIRECT_ADDRESSES.get(pid)
+    if direct:
+        res["contained"] = [{
+            "resourceType": "Endpoint",
+            "id": "direct",
+            "status": "active",
+            "connectionType": {"system": "http://terminology.hl7.org/CodeSystem/endpoint-connection-type",
+                               "code": "direct-project", "display": "Direct Project"},
+            "name": "Direct address of " + pract_name(pid),
+            "payloadType": [cc("http://terminology.hl7.org/CodeSystem/endpoint-payload-type", "any", "Any")],
+            "address": "mailto:" + direct,
+        }]
+    res.update({
         "active": True,
         "practitioner": ref("Practitioner", pid, pract_name(pid)),
         "organization": ref("Organization", org_id, org[1]),
@@ -232,7 +253,10 @@ def practitioner_role(p, day):
         "specialty": [cc("nucc", taxonomy[0], taxonomy[1])],
         "location": [ref("Location", "loc-" + org_id[len("org-"):], org[1])],
         "telecom": [{"system": "phone", "value": org[4], "use": "work"}],
-    }
+    })
+    if direct:
+        res["endpoint"] = [{"reference": "#direct", "display": "Direct address"}]
+    return res
 
 
 SHARED_DAYS = ["2024-01-08", "2024-02-12", "2024-03-04", "2024-04-15", "2024-05-20",

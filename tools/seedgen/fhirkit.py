@@ -9,7 +9,16 @@ import hashlib
 C4BB = "http://hl7.org/fhir/us/carin-bb/StructureDefinition/"
 USCORE = "http://hl7.org/fhir/us/core/StructureDefinition/"
 C4BB_VERSION = "2.0.0"
-USCORE_VERSION = "3.1.1"
+USCORE_VERSION = "6.1.0"
+# PractitionerRole and Location also declare US Core 3.1.1: the PDex 2.0.0 prior authorizations
+# (built on US Core 3.1.1) reference them as us-core-practitionerrole / us-core-location, and the
+# US Core 6.1.0 clinical resources reference them too; the resources meet both versions.
+USCORE_311 = "3.1.1"
+
+
+def _us(name, *versions):
+    return tuple(USCORE + name + "|" + v for v in versions or (USCORE_VERSION,))
+
 
 PROFILES = {
     "Patient": C4BB + "C4BB-Patient|" + C4BB_VERSION,
@@ -22,15 +31,24 @@ PROFILES = {
     "professional": C4BB + "C4BB-ExplanationOfBenefit-Professional-NonClinician|" + C4BB_VERSION,
     "pharmacy": C4BB + "C4BB-ExplanationOfBenefit-Pharmacy|" + C4BB_VERSION,
     "oral": C4BB + "C4BB-ExplanationOfBenefit-Oral|" + C4BB_VERSION,
-    "PractitionerRole": USCORE + "us-core-practitionerrole|" + USCORE_VERSION,
-    "Location": USCORE + "us-core-location|" + USCORE_VERSION,
-    "Observation": USCORE + "us-core-observation-lab|" + USCORE_VERSION,
-    "Encounter": USCORE + "us-core-encounter|" + USCORE_VERSION,
-    "Condition": USCORE + "us-core-condition|" + USCORE_VERSION,
-    "AllergyIntolerance": USCORE + "us-core-allergyintolerance|" + USCORE_VERSION,
-    "Immunization": USCORE + "us-core-immunization|" + USCORE_VERSION,
-    "MedicationRequest": USCORE + "us-core-medicationrequest|" + USCORE_VERSION,
-    "Procedure": USCORE + "us-core-procedure|" + USCORE_VERSION,
+    "PractitionerRole": _us("us-core-practitionerrole", USCORE_VERSION, USCORE_311),
+    "Location": _us("us-core-location", USCORE_VERSION, USCORE_311),
+    # US Core 6.1.0 clinical profiles; Observation and Condition by kind
+    "lab": _us("us-core-observation-lab"),
+    "blood-pressure": _us("us-core-blood-pressure"),
+    "body-height": _us("us-core-body-height"),
+    "body-weight": _us("us-core-body-weight"),
+    "bmi": _us("us-core-bmi"),
+    "heart-rate": _us("us-core-heart-rate"),
+    "smoking-status": _us("us-core-smokingstatus"),
+    "screening-assessment": _us("us-core-observation-screening-assessment"),
+    "problem": _us("us-core-condition-problems-health-concerns"),
+    "encounter-diagnosis": _us("us-core-condition-encounter-diagnosis"),
+    "Encounter": _us("us-core-encounter"),
+    "AllergyIntolerance": _us("us-core-allergyintolerance"),
+    "Immunization": _us("us-core-immunization"),
+    "MedicationRequest": _us("us-core-medicationrequest"),
+    "Procedure": _us("us-core-procedure"),
 }
 
 # ---------------------------------------------------------------- code systems
@@ -96,13 +114,18 @@ CS = {
     "race-eth": "urn:oid:2.16.840.1.113883.6.238",
     "lang": "urn:ietf:bcp:47",
     "obs-category": "http://terminology.hl7.org/CodeSystem/observation-category",
+    "us-core-category": "http://hl7.org/fhir/us/core/CodeSystem/us-core-category",
     "cond-category": "http://terminology.hl7.org/CodeSystem/condition-category",
+    "us-core-cond-category": "http://hl7.org/fhir/us/core/CodeSystem/condition-category",
     "cond-clinical": "http://terminology.hl7.org/CodeSystem/condition-clinical",
     "cond-verification": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
     "allergy-clinical": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical",
     "allergy-verification": "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification",
     "interpretation": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation",
     "mr-category": "http://terminology.hl7.org/CodeSystem/medicationrequest-category",
+    "act-reason": "http://terminology.hl7.org/CodeSystem/v3-ActReason",
+    "discharge-disposition": "http://www.nubc.org/patient-discharge",
+    "participation-type": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
 }
 
 
@@ -164,8 +187,17 @@ def timestamp(day, *salt):
     return f"{day}T{secs // 3600:02d}:{secs // 60 % 60:02d}:{secs % 60:02d}Z"
 
 
+def later(instant, *salt, lo=5, hi=120):
+    """An instant a stable number of minutes (lo..hi) after `instant` (YYYY-MM-DDThh:mm:ssZ), the
+    same day at the latest."""
+    h, m, sec = (int(x) for x in instant[11:19].split(":"))
+    secs = min(h * 3600 + m * 60 + sec + 60 * (lo + stable_int(instant, *salt, mod=hi - lo + 1)), 86399)
+    return f"{instant[:10]}T{secs // 3600:02d}:{secs // 60 % 60:02d}:{secs % 60:02d}Z"
+
+
 def meta(kind, last_updated):
-    return {"lastUpdated": last_updated, "profile": [PROFILES[kind]]}
+    profile = PROFILES[kind]
+    return {"lastUpdated": last_updated, "profile": list(profile) if isinstance(profile, tuple) else [profile]}
 
 
 def npi(seed):

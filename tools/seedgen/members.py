@@ -10,7 +10,7 @@ import clinical
 from builder import (CoverageRef, Member, area, coverage_resource, cpt, hcpcs,
                      not_applicable, patient_resource, related_person_resource, rev, tooth)
 from claims import CostShare, qty, si
-from fhirkit import cc, coding
+from fhirkit import cc, coding, timestamp
 from priorauth import record_utilization
 
 DHP = "org-demo-health-plan"
@@ -32,6 +32,11 @@ BRAND_PPI = ("00186504031", "Esomeprazole magnesium 40 mg delayed-release oral c
 HYDROCORTISONE_BASE = ("00713063531", "Hydrocortisone 2.5% cream, 30 g")
 KETOCONAZOLE_BASE = ("00472083730", "Ketoconazole 2% cream, 30 g")
 EMOLLIENT_BASE = ("51552092406", "Hydrophilic ointment base, 454 g")
+
+# Clinical codes shared by the members' clinical records.
+HOME = ("01", "Discharged to home or self care (routine discharge)")
+NEVER_SMOKED = ("266919005", "Never smoked tobacco")
+EX_SMOKER = ("8517006", "Ex-smoker")
 
 CLAIM_NOTE_DEDUCTIBLE = "Part or all of this service was applied to your annual deductible."
 
@@ -260,7 +265,8 @@ def jason_argonaut(numbers):
                                 etype=cc("snomed", "32485007", "Hospital admission"),
                                 practitioner="pract-marcus-reed", organization="org-beacon-hill-general",
                                 location="loc-beacon-hill-general",
-                                reason=cc("snomed", "85189001", "Acute appendicitis"))
+                                reason=cc("snomed", "85189001", "Acute appendicitis"),
+                                discharge=HOME)
     enc_asthma = clinical.encounter(eid="enc-jason-argonaut-20220322", patient_id=pid, day="2022-03-22",
                                     etype=cpt("99213", "Office or other outpatient visit, established patient, low MDM"),
                                     practitioner="pract-amelia-chen", organization="org-charles-river-family-medicine",
@@ -269,7 +275,8 @@ def jason_argonaut(numbers):
     enc_pna = clinical.encounter(eid="enc-jason-argonaut-20240118", patient_id=pid, day="2024-01-18", end="2024-01-21",
                                  klass=("IMP", "inpatient encounter"), etype=cc("snomed", "32485007", "Hospital admission"),
                                  practitioner="pract-amelia-chen", organization="org-beacon-hill-general",
-                                 location="loc-beacon-hill-general", reason=cc("snomed", "233604007", "Pneumonia"))
+                                 location="loc-beacon-hill-general", reason=cc("snomed", "233604007", "Pneumonia"),
+                                 reason_reference="cond-jason-argonaut-pneumonia", discharge=HOME)
     enc_phys = clinical.encounter(eid="enc-jason-argonaut-20260310", patient_id=pid, day="2026-03-10",
                                   etype=cpt("99395", "Periodic comprehensive preventive medicine, established patient, 18-39 years"),
                                   practitioner="pract-amelia-chen", organization="org-charles-river-family-medicine",
@@ -287,7 +294,7 @@ def jason_argonaut(numbers):
     m.add(clinical.condition(cid="cond-jason-argonaut-pneumonia", patient_id=pid,
                              snomed=("233604007", "Pneumonia"), icd10=("J18.9", "Pneumonia, unspecified organism"),
                              onset="2024-01-16", abatement="2024-02-05", recorded="2024-01-18", clinical="resolved",
-                             category="encounter-diagnosis", encounter_id=enc_pna["id"]))
+                             category="encounter-diagnosis", encounter_id=enc_pna["id"], asserted="2024-01-18"))
     m.add(clinical.allergy(aid="allergy-jason-argonaut-penicillin", patient_id=pid,
                            code={"coding": [{"system": "http://snomed.info/sct", "code": "764146007", "display": "Penicillin"}],
                                  "text": "Penicillin"},
@@ -300,11 +307,22 @@ def jason_argonaut(numbers):
     m.add(clinical.medication_request(mid="medrx-jason-argonaut-albuterol", patient_id=pid, day="2019-04-16",
                                       rxnorm=("745679", "200 ACTUAT albuterol 0.09 MG/ACTUAT Metered Dose Inhaler"),
                                       requester="pract-amelia-chen", refills=2, supply_days=30,
-                                      dosage="Inhale 2 puffs every 4 to 6 hours as needed for wheezing."))
+                                      dosage="Inhale 2 puffs every 4 to 6 hours as needed for wheezing.",
+                                      dose=(2, "puff", "{puff}"), timing=(1, 4, "h"), as_needed=True,
+                                      quantity=(1, "inhaler", "{inhaler}")))
     m.add(clinical.medication_request(mid="medrx-jason-argonaut-omeprazole", patient_id=pid, day="2025-05-15",
                                       rxnorm=("198053", "omeprazole 20 MG Delayed Release Oral Capsule"),
                                       requester="role-amelia-chen", refills=3, supply_days=30, status="completed",
-                                      dosage="Take 1 capsule by mouth once daily before breakfast."))
+                                      dosage="Take 1 capsule by mouth once daily before breakfast.",
+                                      dose=(1, "capsule", "{capsule}"), timing=(1, 1, "d"),
+                                      quantity=(30, "capsule", "{capsule}")))
+    m.add(clinical.medication_request(mid="medrx-jason-argonaut-azithromycin", patient_id=pid, day="2024-01-21",
+                                      rxnorm=("308460", "azithromycin 250 MG Oral Tablet"),
+                                      requester="pract-amelia-chen", refills=0, status="completed",
+                                      encounter_id=enc_pna["id"],
+                                      dosage="Take 2 tablets by mouth on day 1, then 1 tablet once daily on days 2 to 5.",
+                                      dose=(1, "tablet", "{tablet}"), timing=(1, 1, "d"),
+                                      quantity=(6, "tablet", "{tablet}")))
     m.add(clinical.procedure(pid="proc-jason-argonaut-appendectomy", patient_id=pid, day="2021-07-11",
                              code={"coding": [{"system": "http://snomed.info/sct", "code": "80146002", "display": "Appendectomy"},
                                               {"system": "http://www.ama-assn.org/go/cpt", "code": "44970",
@@ -312,15 +330,54 @@ def jason_argonaut(numbers):
                              performer="pract-marcus-reed", encounter_id=enc_ip["id"],
                              reason=cc("snomed", "85189001", "Acute appendicitis")))
     m.add(clinical.lab(oid="obs-jason-argonaut-a1c-20230214", patient_id=pid, day="2023-02-14",
-                       loinc=("4548-4", "Hemoglobin A1c/Hemoglobin.total in Blood"), value=5.3, unit="%", ucum="%",
+                       loinc=("4548-4", "Hemoglobin A1c/Hemoglobin.total in Blood"), value=5.3, unit="%", ucum_code="%",
                        high=5.6, interpretation=("N", "Normal")))
     m.add(clinical.lab(oid="obs-jason-argonaut-ldl-20230214", patient_id=pid, day="2023-02-14",
                        loinc=("18262-6", "Cholesterol in LDL [Mass/volume] in Serum or Plasma by Direct assay"),
-                       value=118, unit="mg/dL", ucum="mg/dL", high=100, interpretation=("H", "High")))
+                       value=118, unit="mg/dL", ucum_code="mg/dL", high=100, interpretation=("H", "High")))
+    blood = ("https://beaconhillgeneral.example.org/specimen-id", "BHG-24-0118-0412", "Venous blood")
     m.add(clinical.lab(oid="obs-jason-argonaut-wbc-20240118", patient_id=pid, day="2024-01-18",
                        loinc=("6690-2", "Leukocytes [#/volume] in Blood by Automated count"), value=14.2,
-                       unit="10*3/uL", ucum="10*3/uL", low=4.5, high=11.0, interpretation=("H", "High"),
+                       unit="10*3/uL", ucum_code="10*3/uL", low=4.5, high=11.0, interpretation=("H", "High"),
+                       specimen=blood, encounter_id=enc_pna["id"]))
+    m.add(clinical.lab(oid="obs-jason-argonaut-potassium-20240118", patient_id=pid, day="2024-01-18",
+                       loinc=("2823-3", "Potassium [Moles/volume] in Serum or Plasma"),
+                       absent=("error", "Error"), specimen=blood, encounter_id=enc_pna["id"]))
+    m.add(clinical.lab(oid="obs-jason-argonaut-pneumococcal-ag-20240118", patient_id=pid, day="2024-01-18",
+                       loinc=("31982-8", "Streptococcus pneumoniae Ag [Presence] in Urine"),
+                       value_snomed=("10828004", "Positive"), interpretation=("A", "Abnormal"),
+                       specimen=("https://beaconhillgeneral.example.org/specimen-id", "BHG-24-0118-0413", "Urine"),
                        encounter_id=enc_pna["id"]))
+    m.add(clinical.lab(oid="obs-jason-argonaut-blood-culture-20240118", patient_id=pid, day="2024-01-18",
+                       loinc=("600-7", "Bacteria identified in Blood by Culture"),
+                       value_string="No growth after 5 days.", specimen=blood, encounter_id=enc_pna["id"]))
+    # ---- the emergency visit: the automated cuff gave no reading (blood pressure components
+    # without values, with the reason)
+    er = dict(patient_id=pid, day="2020-02-09", encounter_id=enc_er["id"], at=timestamp("2020-02-09", enc_er["id"], "vitals"))
+    m.add(clinical.blood_pressure(oid="obs-jason-argonaut-bp-20200209", systolic=None, diastolic=None,
+                                  absent=("error", "Error"), **er))
+    m.add(clinical.vital(oid="obs-jason-argonaut-heart-rate-20200209", kind="heart-rate", value=96, **er))
+    # ---- the 2026 physical: vital signs, smoking status and a depression screening (PHQ-2)
+    phys = dict(patient_id=pid, day="2026-03-10", encounter_id=enc_phys["id"],
+                at=timestamp("2026-03-10", enc_phys["id"], "vitals"))
+    m.add(clinical.blood_pressure(oid="obs-jason-argonaut-bp-20260310", systolic=118, diastolic=76, **phys))
+    m.add(clinical.vital(oid="obs-jason-argonaut-heart-rate-20260310", kind="heart-rate", value=64, **phys))
+    m.add(clinical.vital(oid="obs-jason-argonaut-height-20260310", kind="body-height", value=180.3, **phys))
+    m.add(clinical.vital(oid="obs-jason-argonaut-weight-20260310", kind="body-weight", value=79.4, **phys))
+    m.add(clinical.vital(oid="obs-jason-argonaut-bmi-20260310", kind="bmi", value=24.4, **phys))
+    m.add(clinical.smoking_status(oid="obs-jason-argonaut-smoking-20260310", status=NEVER_SMOKED, **phys))
+    q1, q2, total = ("obs-jason-argonaut-phq2-interest-20260310", "obs-jason-argonaut-phq2-down-20260310",
+                     "obs-jason-argonaut-phq2-score-20260310")
+    phq = dict(phys, performer="pract-amelia-chen", at=timestamp("2026-03-10", enc_phys["id"], "phq-2"))
+    m.add(clinical.screening(oid="obs-jason-argonaut-phq2-20260310",
+                             loinc=("55757-9", "Patient Health Questionnaire 2 item (PHQ-2) [Reported]"),
+                             members=(q1, q2, total), **phq))
+    m.add(clinical.screening(oid=q1, loinc=("44250-9", "Little interest or pleasure in doing things in last 2 weeks"),
+                             answer=("LA6568-5", "Not at all"), **phq))
+    m.add(clinical.screening(oid=q2, loinc=("44255-8", "Feeling down, depressed, or hopeless in last 2 weeks"),
+                             answer=("LA6569-3", "Several days"), **phq))
+    m.add(clinical.screening(oid=total, loinc=("55758-7", "Patient Health Questionnaire 2 item (PHQ-2) total score [Reported]"),
+                             score=1, derived_from=(q1, q2), **phq))
     return "member-01-jason-argonaut", m
 
 
@@ -391,7 +448,7 @@ def rosa_delgado(numbers):
     # ---- clinical record
     m.add(clinical.condition(cid="cond-rosa-delgado-diabetes", patient_id=pid,
                              snomed=("44054006", "Diabetes mellitus type 2"), icd10=dm, onset="2016-09-01",
-                             recorded="2023-02-12"))
+                             recorded="2023-02-12", asserted="2016-09-14"))
     m.add(clinical.condition(cid="cond-rosa-delgado-hypertension", patient_id=pid,
                              snomed=("59621000", "Essential hypertension"), icd10=htn, onset="2012-03-01",
                              recorded="2023-02-12"))
@@ -402,13 +459,22 @@ def rosa_delgado(numbers):
                            code={"coding": [{"system": "http://snomed.info/sct", "code": "387406002",
                                              "display": "Sulfonamide"}], "text": "Sulfa drugs"},
                            recorded="2023-02-12", manifestation=cc("snomed", "271807003", "Eruption of skin")))
-    for rx, (code, disp), dose, who in (
-            ("metformin", ("861007", "metformin hydrochloride 500 MG Oral Tablet"), "Take 1 tablet by mouth twice daily with meals.", "pract-helen-kowalski"),
-            ("lisinopril", ("314076", "lisinopril 10 MG Oral Tablet"), "Take 1 tablet by mouth once daily.", "pract-helen-kowalski"),
-            ("atorvastatin", ("617310", "atorvastatin 20 MG Oral Tablet"), "Take 1 tablet by mouth at bedtime.", "pract-david-okonkwo")):
+    for rx, (code, disp), dose, who, timing, quantity in (
+            ("metformin", ("861007", "metformin hydrochloride 500 MG Oral Tablet"), "Take 1 tablet by mouth twice daily with meals.", "pract-helen-kowalski", (2, 1, "d"), 60),
+            ("lisinopril", ("314076", "lisinopril 10 MG Oral Tablet"), "Take 1 tablet by mouth once daily.", "pract-helen-kowalski", (1, 1, "d"), 30),
+            ("atorvastatin", ("617310", "atorvastatin 20 MG Oral Tablet"), "Take 1 tablet by mouth at bedtime.", "pract-david-okonkwo", (1, 1, "d"), 30)):
         m.add(clinical.medication_request(mid=f"medrx-rosa-delgado-{rx}", patient_id=pid, day="2023-01-02",
-                                          rxnorm=(code, disp), requester=who, dosage=dose, refills=11, supply_days=30))
+                                          rxnorm=(code, disp), requester=who, dosage=dose, refills=11, supply_days=30,
+                                          dose=(1, "tablet", "{tablet}"), timing=timing,
+                                          quantity=(quantity, "tablet", "{tablet}")))
+    m.add(clinical.medication_request(mid="medrx-rosa-delgado-aspirin", patient_id=pid, day="2023-02-12",
+                                      rxnorm=("243670", "aspirin 81 MG Oral Tablet"), requester="pract-helen-kowalski",
+                                      intent="plan", reported_by=pid, encounter_id="enc-rosa-delgado-20230212",
+                                      dosage="Takes 1 tablet by mouth once daily (bought over the counter).",
+                                      dose=(1, "tablet", "{tablet}"), timing=(1, 1, "d")))
     a1c = [7.9, 7.6, 7.4, 7.8, 8.6, 7.2, 7.0, 6.9]
+    bp = [(148, 92), (142, 88), (138, 86), (136, 84), (144, 90), (134, 82), (130, 80), (128, 78)]
+    weight = [88.2, 87.5, 86.9, 87.8, None, 85.6, 84.9, 84.1]
     for i, (y, mo) in enumerate([(y, mo) for y in range(2023, 2027) for mo in (2, 8)][:8]):
         day = f"{y}-{mo:02d}-12"
         enc_id = f"enc-rosa-delgado-{y}{mo:02d}12"
@@ -419,18 +485,53 @@ def rosa_delgado(numbers):
                                  reason=cc("snomed", "44054006", "Diabetes mellitus type 2")))
         v = a1c[i]
         m.add(clinical.lab(oid=f"obs-rosa-delgado-a1c-{y}{mo:02d}12", patient_id=pid, day=day,
-                           loinc=("4548-4", "Hemoglobin A1c/Hemoglobin.total in Blood"), value=v, unit="%", ucum="%",
+                           loinc=("4548-4", "Hemoglobin A1c/Hemoglobin.total in Blood"), value=v, unit="%", ucum_code="%",
                            high=5.6, interpretation=("H", "High"), encounter_id=enc_id))
+        vitals_at = timestamp(day, enc_id, "vitals")
+        m.add(clinical.blood_pressure(oid=f"obs-rosa-delgado-bp-{y}{mo:02d}12", patient_id=pid, day=day,
+                                      systolic=bp[i][0], diastolic=bp[i][1], encounter_id=enc_id, at=vitals_at))
+        # She declined the scale at one visit: a vital sign without a value, with the reason.
+        m.add(clinical.vital(oid=f"obs-rosa-delgado-weight-{y}{mo:02d}12", kind="body-weight", patient_id=pid, day=day,
+                             value=weight[i], absent=None if weight[i] else ("asked-declined", "Asked But Declined"),
+                             encounter_id=enc_id, at=vitals_at))
+    m.add(clinical.smoking_status(oid="obs-rosa-delgado-smoking-20230212", patient_id=pid, day="2023-02-12",
+                                  status=EX_SMOKER, encounter_id="enc-rosa-delgado-20230212",
+                                  at=timestamp("2023-02-12", "enc-rosa-delgado-20230212", "vitals")))
+    # ---- food insecurity: the Hunger Vital Sign screening (a panel of two questions and the
+    # risk derived from them; one question declined) and the health concern it led to,
+    # resolved after a referral to a food pantry
+    hvs = dict(patient_id=pid, day="2025-08-12", performer="pract-helen-kowalski", sdoh=True,
+               encounter_id="enc-rosa-delgado-20250812", at=timestamp("2025-08-12", "enc-rosa-delgado-20250812", "hvs"))
+    q1, q2, risk, note = ("obs-rosa-delgado-hvs-worried-20250812", "obs-rosa-delgado-hvs-ran-out-20250812",
+                          "obs-rosa-delgado-hvs-risk-20250812", "obs-rosa-delgado-hvs-comment-20250812")
+    m.add(clinical.screening(oid="obs-rosa-delgado-hvs-20250812", loinc=("88121-9", "Hunger Vital Sign [HVS]"),
+                             members=(q1, q2, risk, note), **hvs))
+    m.add(clinical.screening(oid=q1, loinc=("88122-7", "Within the past 12 months we worried whether our food would run out before we got money to buy more [U.S. FSS]"),
+                             answer=("LA28397-0", "Often true"), **hvs))
+    m.add(clinical.screening(oid=q2, loinc=("88123-5", "Within the past 12 months the food we bought just didn't last and we didn't have money to get more [U.S. FSS]"),
+                             absent=("asked-declined", "Asked But Declined"), **hvs))
+    m.add(clinical.screening(oid=risk, loinc=("88124-3", "Food insecurity risk [HVS]"),
+                             answer=("LA19952-3", "At risk"), derived_from=(q1, q2), **hvs))
+    m.add(clinical.screening(oid=note, loinc=("48767-8", "Annotation comment [Interpretation] Narrative"),
+                             text="Referred to the Lakeview community food pantry; follow up in 6 months.", **hvs))
+    m.add(clinical.condition(cid="cond-rosa-delgado-food-insecurity", patient_id=pid,
+                             snomed=("733423003", "Food insecurity"), icd10=("Z59.41", "Food insecurity"),
+                             category="health-concern", extra_categories=("sdoh",), onset="2025-08-12",
+                             recorded="2025-08-12", asserted="2025-08-12", abatement="2026-02-10",
+                             clinical="resolved", last_updated="2026-02-10T15:20:00Z"))
     for y in (2023, 2024, 2025):
         m.add(clinical.immunization(iid=f"imm-rosa-delgado-flu-{y}", patient_id=pid, day=f"{y}-10-05",
                                     cvx=("197", "Influenza, high-dose, quadrivalent"), lot=f"HD{y % 100}F{305 + y % 7}",
                                     performer_role="role-helen-kowalski"))
+    m.add(clinical.immunization(iid="imm-rosa-delgado-zoster-2024", patient_id=pid, day="2024-08-12",
+                                cvx=("187", "zoster vaccine recombinant"), not_done=("PATOBJ", "patient objection"),
+                                encounter_id="enc-rosa-delgado-20240812"))
     refill = m.pharmacy(cov, date="2026-11-03", pharmacy="org-lakeview-pharmacy", prescriber="pract-helen-kowalski",
                         drug=METFORMIN, quantity=qty(60, "tablet", "{tablet}"), days=30, submitted=1600,
                         refill=2, refills_authorized=11, origin="3", lag=1)
     m.schedule("P1D", "A metformin refill's pharmacy claim posts", resource=refill)
-    # ---- prior authorizations: a continuous glucose monitor (2025, expired) and its renewal
-    # (2026, approved), and a nuclear stress test that was denied
+    # ---- prior authorizations: a continuous glucose monitor (first half of 2026, expired) and its
+    # renewal (approved), and a nuclear stress test that was denied
     cgm_dx = [("E11.65", "Type 2 diabetes mellitus with hyperglycemia")]
     sensors = hcpcs("A4239", "Supply allowance for non-adjunctive, non-implanted continuous glucose monitor (CGM), includes all supplies and accessories, 1 month supply = 1 unit of service")
     first_cgm = m.prior_authorization(

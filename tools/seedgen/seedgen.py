@@ -198,9 +198,30 @@ ExplanationOfBenefit (claims), Organization, Practitioner and RelatedPerson; the
 2.0.0 Prior Authorization profile
 (`http://hl7.org/fhir/us/davinci-pdex/StructureDefinition/pdex-priorauthorization|2.0.0`) for
 the prior authorizations, which are ExplanationOfBenefit resources too (`use`
-`preauthorization`); and the US Core 3.1.1 profile
-(`http://hl7.org/fhir/us/core/StructureDefinition/us-core-...|3.1.1`) for PractitionerRole,
-Location and the clinical resources.
+`preauthorization`); and the US Core 6.1.0 profile
+(`http://hl7.org/fhir/us/core/StructureDefinition/us-core-...|6.1.0`) for the clinical
+resources, PractitionerRole and Location. PractitionerRole and Location declare US Core 3.1.1
+as well (`...|3.1.1`), the version CARIN BB 2.0.0 and PDex 2.0.0 build on.
+
+The clinical resources declare the US Core 6.1.0 profile of their kind:
+
+| Resource | Profile (`us-core-...`) | Category |
+|---|---|---|
+| Observation, lab result | `observation-lab` | `laboratory` |
+| Observation, vital sign | `blood-pressure`, `body-height`, `body-weight`, `bmi`, `heart-rate` | `vital-signs` |
+| Observation, smoking status | `smokingstatus` | `social-history` |
+| Observation, screening answer (PHQ-2, Hunger Vital Sign) | `observation-screening-assessment` | `survey` (and US Core `sdoh` for the food insecurity screening) |
+| Condition, problem or health concern | `condition-problems-health-concerns` | `problem-list-item`, or US Core `health-concern` (with `sdoh`) |
+| Condition, encounter diagnosis | `condition-encounter-diagnosis` | `encounter-diagnosis` |
+| Encounter, Immunization, AllergyIntolerance, MedicationRequest, Procedure | `encounter`, `immunization`, `allergyintolerance`, `medicationrequest`, `procedure` | |
+
+Observation categories are from `http://terminology.hl7.org/CodeSystem/observation-category`,
+Condition categories from `http://terminology.hl7.org/CodeSystem/condition-category`
+(`health-concern` from `http://hl7.org/fhir/us/core/CodeSystem/condition-category`, `sdoh`
+from `http://hl7.org/fhir/us/core/CodeSystem/us-core-category`): SMART v2 granular scopes such
+as `patient/Observation.rs?category=http://terminology.hl7.org/CodeSystem/observation-category|laboratory`
+select by them. Jason Argonaut and Rosa Delgado have Observations of all four categories and
+Conditions of more than one.
 
 ## Test members
 
@@ -253,8 +274,9 @@ the claims that carry the authorization number in `preAuthRef`: {tracked}.
   claims citing the authorization number; a denied or partially approved item has a coded denial
   reason; a claim cites only an approved authorization of its own patient, inside its period.
 - Across the members, every must-support element of every CARIN BB 2.0.0 EOB, Patient,
-  Coverage, Organization, Practitioner and RelatedPerson profile, and of PDex Prior
-  Authorization, appears at least once.
+  Coverage, Organization, Practitioner and RelatedPerson profile, of PDex Prior
+  Authorization, and of every US Core 6.1.0 profile above (PractitionerRole and Location
+  included), appears at least once.
 
 ## Benchmark data
 

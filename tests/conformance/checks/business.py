@@ -332,6 +332,7 @@ def run(ds, report, seed_mode, today=None):
                         for r in ds.resources if r["resourceType"] in CLINICAL}
     report.rule("clinical resources for at least two members", "seed-data",
                 [] if len(clinical_members) >= 2 else [f"only {clinical_members}"])
+    granular_categories(ds, jason, report)
     # A member may have nothing on file but the Patient: apps must handle empty searchsets.
     owned = set(clinical_members) | {("Patient", pid) for pid in eobs_by_patient} | \
         {ref_key((c.get(k) or {}).get("reference")) for c in coverages for k in ("beneficiary", "subscriber")} | \
@@ -339,3 +340,42 @@ def run(ds, report, seed_mode, today=None):
     empty = [p["id"] for p in patients if member_id(p) and ("Patient", p["id"]) not in owned]
     report.rule("a member with nothing on file (no Coverage, EOB, RelatedPerson or clinical resource)",
                 "seed-data", [] if empty else ["none found"])
+
+
+# SMART v2 granular scopes select Observations and Conditions by category
+# (`patient/Observation.rs?category=http://terminology.hl7.org/CodeSystem/observation-category|laboratory`).
+OBS_CAT = "http://terminology.hl7.org/CodeSystem/observation-category"
+COND_CAT = "http://terminology.hl7.org/CodeSystem/condition-category"
+US_CORE_COND_CAT = "http://hl7.org/fhir/us/core/CodeSystem/condition-category"
+GRANULAR = {
+    "Observation": [(OBS_CAT, c) for c in ("laboratory", "vital-signs", "social-history", "survey")],
+    "Condition": [(COND_CAT, "problem-list-item"), (COND_CAT, "encounter-diagnosis"),
+                  (US_CORE_COND_CAT, "health-concern")],
+}
+# The scope the tests and the documentation use for each type: it must select a real subset
+# (some but not all) of Jason Argonaut's resources and of another member's.
+SUBSET = {"Observation": (OBS_CAT, "laboratory"), "Condition": (COND_CAT, "problem-list-item")}
+
+
+def _categories(r):
+    return {(c.get("system"), c.get("code")) for cat in r.get("category", []) for c in codings_of(cat)}
+
+
+def granular_categories(ds, jason, report):
+    for rtype, wanted in GRANULAR.items():
+        present = set().union(*(_categories(r) for r in ds.of_type(rtype)))
+        report.rule(f"{rtype} categories for granular scopes are all in the data", "seed-data",
+                    [f"no {rtype} with category {s}|{c}" for s, c in wanted if (s, c) not in present])
+        by_patient = {}
+        for r in ds.of_type(rtype):
+            by_patient.setdefault(ref_key((r.get("subject") or {}).get("reference")), []).append(r)
+        scope = SUBSET[rtype]
+        real = sorted(pid for (_, pid), rs in ((k, v) for k, v in by_patient.items() if k)
+                      if 0 < sum(1 for r in rs if scope in _categories(r)) < len(rs))
+        problems = []
+        if jason and jason["id"] not in real:
+            problems.append(f"not a real subset of Jason Argonaut's {rtype} resources")
+        if len([p for p in real if not jason or p != jason["id"]]) < 1:
+            problems.append("not a real subset for any other member")
+        report.rule(f"category {scope[1]} selects some but not all {rtype} resources of Jason Argonaut and of "
+                    "another member", "seed-data", problems)

@@ -1,5 +1,7 @@
 """The CARIN BB 2.0.0 FHIRPath invariants, written out in Python, plus the US Core 3.1.1
-requirements of the clinical and directory resources that CARIN BB does not profile.
+requirements of PractitionerRole and Location (which declare US Core 3.1.1 beside 6.1.0; the
+3.1.1 package is not vendored, so these few are written out by hand). The US Core 6.1.0 rules
+of the clinical resources are in uscore.py.
 
 One deliberate difference from the published expressions: EOB-pharm-careTeam-practitioner
 (2.0.0) reads `... provider.all(resolve() is Organization)` while its human text says the
@@ -9,10 +11,10 @@ prescribing/primary care team members "refer to a practitioner". The text is imp
 
 import re
 
+from . import uscore
 from .profiles import codings_of, ref_type
 
 C4BB = "http://hl7.org/fhir/us/carin-bb/StructureDefinition/"
-USCORE = "http://hl7.org/fhir/us/core/StructureDefinition/"
 PDEX = "http://hl7.org/fhir/us/davinci-pdex/StructureDefinition/"
 C4BB_ADJ_VS = "http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBAdjudication"
 TRANSPORT = {"patientweight", "ambulancetransportreason", "transportationdistance", "roudtrippurpose",
@@ -20,17 +22,6 @@ TRANSPORT = {"patientweight", "ambulancetransportreason", "transportationdistanc
 TOOTH = "http://terminology.hl7.org/CodeSystem/ADAUniversalToothDesignationSystem"
 NUCC = "http://nucc.org/provider-taxonomy"
 
-US_CORE_PROFILES = {
-    "PractitionerRole": "us-core-practitionerrole",
-    "Location": "us-core-location",
-    "Observation": "us-core-observation-lab",
-    "Encounter": "us-core-encounter",
-    "Condition": "us-core-condition",
-    "AllergyIntolerance": "us-core-allergyintolerance",
-    "Immunization": "us-core-immunization",
-    "MedicationRequest": "us-core-medicationrequest",
-    "Procedure": "us-core-procedure",
-}
 VERSIONED = re.compile(r"^https?://\S+\|\d+\.\d+\.\d+$")
 
 
@@ -50,7 +41,6 @@ def check_meta(resource):
     """meta.lastUpdated present; every meta.profile versioned; the expected profile present."""
     errors = []
     meta = resource.get("meta") or {}
-    rtype = resource.get("resourceType")
     if not meta.get("lastUpdated"):
         errors.append("meta.lastUpdated: missing")
     profiles = meta.get("profile") or []
@@ -61,12 +51,7 @@ def check_meta(resource):
             errors.append(f"meta.profile: '{p}' should be version 2.0.0")
         if p.startswith(PDEX) and not p.endswith("|2.0.0"):
             errors.append(f"meta.profile: '{p}' should be version 2.0.0")
-        if p.startswith(USCORE) and not p.endswith("|3.1.1"):
-            errors.append(f"meta.profile: '{p}' should be version 3.1.1")
-    if rtype in US_CORE_PROFILES:
-        want = USCORE + US_CORE_PROFILES[rtype] + "|3.1.1"
-        if want not in profiles:
-            errors.append(f"meta.profile: expected {want}")
+    errors.extend(uscore.check_meta(resource))
     return errors
 
 
@@ -216,52 +201,16 @@ def related_person_invariants(r):
 
 
 # ---------------------------------------------------------------- US Core 3.1.1
-def _req(res, *fields):
-    out = []
-    for f in fields:
-        if f.endswith("[x]"):
-            base = f[:-3]
-            if not any(k.startswith(base) and len(k) > len(base) and k[len(base)].isupper() for k in res):
-                out.append(f"{f}: required by US Core 3.1.1")
-        elif res.get(f) in (None, [], {}, ""):
-            out.append(f"{f}: required by US Core 3.1.1")
-    return out
-
-
-def us_core(res):
+def us_core_311(res):
+    """US Core 3.1.1 PractitionerRole and Location."""
     t = res.get("resourceType")
     e = []
     if t == "PractitionerRole":
         if not (res.get("practitioner") or res.get("organization")):
-            e.append("practitioner or organization: required")
+            e.append("practitioner or organization: required by US Core 3.1.1")
         if not (res.get("telecom") or res.get("endpoint")):
-            e.append("us-core-13: contact information or an endpoint is required")
+            e.append("us-core-13 (3.1.1): contact information or an endpoint is required")
     elif t == "Location":
-        e += _req(res, "name")
-    elif t == "Observation":
-        e += _req(res, "status", "category", "code", "subject", "effective[x]")
-        if not any(has_code(c, "laboratory") for c in res.get("category", [])):
-            e.append("category: must include observation-category#laboratory")
-        if not (any(k.startswith("value") for k in res) or res.get("dataAbsentReason")
-                or res.get("component") or res.get("hasMember")):
-            e.append("us-core-2: value[x] or dataAbsentReason required")
-    elif t == "Encounter":
-        e += _req(res, "status", "class", "type", "subject")
-    elif t == "Condition":
-        e += _req(res, "category", "code", "subject")
-        if not res.get("clinicalStatus") and not has_code(res.get("verificationStatus"), "entered-in-error"):
-            e.append("con-4/con-5: clinicalStatus required")
-        if res.get("abatementDateTime") and not has_code(res.get("clinicalStatus"), "inactive", "resolved",
-                                                         "remission"):
-            e.append("con-4: an abated condition must be inactive, resolved or in remission")
-    elif t == "AllergyIntolerance":
-        e += _req(res, "code", "patient")
-        if not res.get("clinicalStatus") and not has_code(res.get("verificationStatus"), "entered-in-error"):
-            e.append("ait-1: clinicalStatus required")
-    elif t == "Immunization":
-        e += _req(res, "status", "vaccineCode", "patient", "occurrence[x]", "primarySource")
-    elif t == "MedicationRequest":
-        e += _req(res, "status", "intent", "medication[x]", "subject", "authoredOn", "requester")
-    elif t == "Procedure":
-        e += _req(res, "status", "code", "subject", "performed[x]")
+        if not res.get("name"):
+            e.append("name: required by US Core 3.1.1")
     return e

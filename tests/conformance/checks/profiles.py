@@ -60,6 +60,19 @@ def codings_of(value):
     return []
 
 
+def path_values(obj, path):
+    """Every value at a dotted path below obj, lists flattened at each step."""
+    values = [obj]
+    for name in path.split("."):
+        nxt = []
+        for x in values:
+            if isinstance(x, dict) and name in x:
+                y = x[name]
+                nxt.extend(y if isinstance(y, list) else [y])
+        values = nxt
+    return values
+
+
 def ref_type(reference):
     if not isinstance(reference, str) or reference.startswith("#") or reference.startswith("urn:"):
         return None
@@ -82,10 +95,11 @@ def ref_key(reference):
     return None
 
 
-def profile_resource_type(url, profiles):
+def profile_resource_type(url, types):
+    """The resource type a (target) profile constrains; `types` maps profile urls to types."""
     url = url.split("|")[0]
-    if url in profiles:
-        return profiles[url]["type"]
+    if url in types:
+        return types[url]
     tail = url.rsplit("/", 1)[-1]
     uscore = {"us-core-patient": "Patient", "us-core-organization": "Organization",
               "us-core-practitioner": "Practitioner", "us-core-location": "Location",
@@ -124,12 +138,52 @@ class Profile:
             else:
                 self.children[head].append(eid)
         self.must_support = [e["id"] for e in sd["elements"] if e.get("mustSupport")]
+        # Types of a choice element that the profile marks must-support on their own
+        # (elementdefinition-type-must-support, kept by `extract_ig.py --rules`), as type
+        # slices: `Observation.value[x]:valueQuantity`.
+        for e in sd["elements"]:
+            if e.get("mustSupport") and e["path"].endswith("[x]"):
+                name = e["path"].rpartition(".")[2][:-3]
+                for t in e.get("type", []):
+                    tid = f"{e['id']}:{name}{_cap(t['code'])}"
+                    if t.get("mustSupport") and tid not in self.must_support:
+                        self.must_support.append(tid)
+        self.differential = {self._snapshot_id(d) for d in sd.get("differential", [])}
         self._narrowing = {}
+
+    def _snapshot_id(self, did):
+        """A differential id in the snapshot's spelling: `Observation.valueQuantity.code` (the
+        differential's shorthand for a type slice) is `Observation.value[x]:valueQuantity.code`."""
+        if did in self.elements:
+            return did
+        parts = did.split(".")
+        out = parts[0]
+        for part in parts[1:]:
+            name = part.partition(":")[0]
+            if f"{out}.{part}" not in self.elements and f"{out}.{name}" not in self.elements:
+                for choice in self.children.get(out, []):
+                    base = choice.rpartition(".")[2]
+                    if base.endswith("[x]") and name.startswith(base[:-3]) and name[len(base) - 3:][:1].isupper():
+                        part = f"{base}:{part}"
+                        break
+            out = f"{out}.{part}"
+        return out
+
+    def ancestors(self, profiles):
+        """The loaded profiles this one derives from, nearest first."""
+        out = []
+        base = self.checker.profile_defs.get(self.url, {}).get("baseDefinition")
+        while base and base.split("|")[0] in profiles:
+            prof = profiles[base.split("|")[0]]
+            out.append(prof)
+            base = self.checker.profile_defs.get(prof.url, {}).get("baseDefinition")
+        return out
 
     # ------------------------------------------------------------ walking
     def validate(self, resource):
         errors = []
         seen = set()
+        self._contained = {c.get("id"): c for c in resource.get("contained", []) if isinstance(c, dict)}
         self._walk(self.type, resource, self.type, errors, seen)
         return errors, seen
 
@@ -158,6 +212,8 @@ class Profile:
             self._card(ed, len(vals), f"{path}.{name}", errors)
             if vals:
                 seen.add(cid)
+                if name.endswith("[x]"):
+                    seen.update(f"{cid}:{key}" for key, _ in vals)
             many = len(vals) > 1 or (isinstance(obj, dict) and isinstance(obj.get(name), list))
             for i, (key, v) in enumerate(vals):
                 p = f"{path}.{key}[{i}]" if many else f"{path}.{key}"
@@ -230,16 +286,20 @@ class Profile:
             if dtype in ("pattern", "value"):
                 target_id = sid if dpath == "$this" else f"{sid}.{dpath}"
                 ted = self.elements.get(target_id)
-                actual = v if dpath == "$this" else (v.get(dpath) if isinstance(v, dict) else None)
+                # A dotted path (US Core vital signs: `coding.code`) may reach several values; the
+                # slice matches when one of them does.
+                actuals = [v] if dpath == "$this" else path_values(v, dpath)
                 _, pat = fixed_or_pattern(ted) if ted else (None, None)
                 if pat is not None:
-                    if not pattern_match(pat, actual):
+                    if "." not in dpath and dpath != "$this":
+                        actuals = [v.get(dpath) if isinstance(v, dict) else None]
+                    if not any(pattern_match(pat, a) for a in actuals):
                         return False
                     continue
                 binding = (ted or {}).get("binding")
                 if binding and binding.get("strength") == "required" and self.checker.term.known(binding["valueSet"]):
                     if not any(self.checker.term.check_coding(binding["valueSet"], c.get("system"), c.get("code"))[0]
-                               for c in codings_of(actual)):
+                               for a in actuals for c in codings_of(a)):
                         return False
                     continue
                 return False
@@ -304,10 +364,20 @@ class Profile:
         reference = v.get("reference")
         if reference is None:
             return  # identifier-only or display-only references are allowed
+        if reference.startswith("#"):
+            target = getattr(self, "_contained", {}).get(reference[1:])
+            if target is None:
+                errors.append(f"{path}: reference {reference} names no contained resource")
+                return
+            rtype = target.get("resourceType")
+            allowed = {profile_resource_type(tp, self.checker.profile_types) for tp in targets}
+            if "Resource" not in allowed and rtype not in allowed:
+                errors.append(f"{path}: reference {reference} must point to {' or '.join(sorted(allowed))}")
+            return
         rtype = ref_type(reference)
         allowed = {}
         for tp in targets:
-            rt = profile_resource_type(tp, self.checker.profile_defs)
+            rt = profile_resource_type(tp, self.checker.profile_types)
             if rt:
                 allowed.setdefault(rt, []).append(tp)
         if "Resource" in allowed:
@@ -329,6 +399,10 @@ class ProfileChecker:
     def __init__(self, ig, resolver):
         self.term = Terminology(ig)
         self.profile_defs = ig["profiles"]
+        # Resource type per profile url: the kept profiles, and every profile of the packages
+        # extracted with --rules (targets such as us-core-specimen that are not kept).
+        self.profile_types = dict(ig.get("profileTypes", {}))
+        self.profile_types.update({url: sd["type"] for url, sd in ig["profiles"].items()})
         self.profiles = {url: Profile(url, sd, self) for url, sd in ig["profiles"].items()}
         self.resolve = resolver
         self.unknown_value_sets = set()

@@ -1,9 +1,11 @@
-"""Value set membership for the required bindings of the CARIN BB profiles.
+"""Value set membership for the required bindings of the CARIN BB, PDex and US Core profiles.
 
 Value sets and code systems of the IG come from the extracted package. External code
 systems (ICD-10, CPT, NDC, NUBC, X12, ...) cannot be enumerated offline, so membership is
 decided by system, plus a format check of the code where the format is well defined.
-A few base FHIR value sets that the profiles bind with strength `required` are built in.
+The base FHIR value sets that the profiles bind with strength `required` are built in. A
+value set that includes a code system by filter (SNOMED CT is-a, LOINC class) cannot be
+expanded offline: any code of that system is accepted for it.
 """
 
 import re
@@ -39,6 +41,12 @@ EXTERNAL_FORMATS = {
     "http://terminology.hl7.org/CodeSystem/NCPDPPrescriptionOriginCode": r"[0-5]",
     "http://terminology.hl7.org/CodeSystem/NCPDPCompoundCode": r"[0-2]",
     "http://terminology.hl7.org/CodeSystem/NCPDPRejectCode": r"[0-9A-Z]{2,3}",
+    # the clinical resources' code systems
+    "http://loinc.org": r"[0-9]{1,7}-[0-9]|L[AP][0-9]{1,7}-[0-9]",
+    "http://snomed.info/sct": r"[1-9][0-9]{5,17}",
+    "http://www.nlm.nih.gov/research/umls/rxnorm": r"[1-9][0-9]{0,9}",
+    "http://hl7.org/fhir/sid/cvx": r"[0-9]{1,3}",
+    "http://unitsofmeasure.org": r"[!-~]+",
 }
 EXTERNAL_FORMATS = {k: re.compile(f"(?:{v})\\Z") for k, v in EXTERNAL_FORMATS.items()}
 
@@ -66,6 +74,48 @@ BUILTIN = {
     "http://hl7.org/fhir/ValueSet/name-use": (None, {"usual", "official", "temp", "nickname", "anonymous", "old", "maiden"}),
     "http://hl7.org/fhir/ValueSet/link-type": (None, {"replaced-by", "replaces", "refer", "seealso"}),
     "http://hl7.org/fhir/ValueSet/quantity-comparator": (None, {"<", "<=", ">=", ">"}),
+    # ... and by the US Core 6.1.0 profiles (clinical resources, PractitionerRole, Location).
+    "http://hl7.org/fhir/ValueSet/observation-status": (None, {"registered", "preliminary", "final", "amended",
+                                                               "corrected", "cancelled", "entered-in-error",
+                                                               "unknown"}),
+    "http://hl7.org/fhir/ValueSet/condition-clinical": (
+        "http://terminology.hl7.org/CodeSystem/condition-clinical",
+        {"active", "recurrence", "relapse", "inactive", "remission", "resolved"}),
+    "http://hl7.org/fhir/ValueSet/condition-ver-status": (
+        "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+        {"unconfirmed", "provisional", "differential", "confirmed", "refuted", "entered-in-error"}),
+    "http://hl7.org/fhir/ValueSet/allergyintolerance-clinical": (
+        "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", {"active", "inactive", "resolved"}),
+    "http://hl7.org/fhir/ValueSet/allergyintolerance-verification": (
+        "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification",
+        {"unconfirmed", "confirmed", "refuted", "entered-in-error"}),
+    "http://hl7.org/fhir/ValueSet/allergy-intolerance-category": (None, {"food", "medication", "environment",
+                                                                        "biologic"}),
+    "http://hl7.org/fhir/ValueSet/allergy-intolerance-criticality": (None, {"low", "high", "unable-to-assess"}),
+    "http://hl7.org/fhir/ValueSet/allergy-intolerance-type": (None, {"allergy", "intolerance"}),
+    "http://hl7.org/fhir/ValueSet/reaction-event-severity": (None, {"mild", "moderate", "severe"}),
+    "http://hl7.org/fhir/ValueSet/encounter-status": (None, {"planned", "arrived", "triaged", "in-progress",
+                                                            "onleave", "finished", "cancelled", "entered-in-error",
+                                                            "unknown"}),
+    "http://hl7.org/fhir/ValueSet/encounter-location-status": (None, {"planned", "active", "reserved", "completed"}),
+    "http://hl7.org/fhir/ValueSet/event-status": (None, {"preparation", "in-progress", "not-done", "on-hold",
+                                                        "stopped", "completed", "entered-in-error", "unknown"}),
+    "http://hl7.org/fhir/ValueSet/immunization-status": (None, {"completed", "entered-in-error", "not-done"}),
+    "http://hl7.org/fhir/ValueSet/medicationrequest-status": (None, {"active", "on-hold", "cancelled", "completed",
+                                                                    "entered-in-error", "stopped", "draft",
+                                                                    "unknown"}),
+    "http://hl7.org/fhir/ValueSet/medicationrequest-intent": (None, {"proposal", "plan", "order", "original-order",
+                                                                    "reflex-order", "filler-order",
+                                                                    "instance-order", "option"}),
+    "http://hl7.org/fhir/ValueSet/medicationrequest-category": (
+        "http://terminology.hl7.org/CodeSystem/medicationrequest-category",
+        {"inpatient", "outpatient", "community", "discharge"}),
+    "http://hl7.org/fhir/ValueSet/request-priority": (None, {"routine", "urgent", "asap", "stat"}),
+    "http://hl7.org/fhir/ValueSet/location-status": (None, {"active", "suspended", "inactive"}),
+    "http://hl7.org/fhir/ValueSet/location-mode": (None, {"instance", "kind"}),
+    "http://hl7.org/fhir/ValueSet/days-of-week": (None, {"mon", "tue", "wed", "thu", "fri", "sat", "sun"}),
+    "http://hl7.org/fhir/ValueSet/ucum-bodyweight": ("http://unitsofmeasure.org", {"kg", "[lb_av]", "g"}),
+    "http://hl7.org/fhir/ValueSet/ucum-bodylength": ("http://unitsofmeasure.org", {"cm", "[in_i]"}),
 }
 
 
