@@ -339,6 +339,36 @@ mod tests {
         assert_eq!(values.len(), data.store.len());
     }
 
+    /// `directory/` and `formulary/` at the top of the data are not member data.
+    #[test]
+    fn the_public_folders_are_not_member_data() {
+        let dir = std::env::temp_dir().join(format!("payer-sandbox-public-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for sub in ["directory", "formulary", "members/directory"] {
+            std::fs::create_dir_all(dir.join(sub)).unwrap();
+        }
+        let patient = json!({"resourceType":"Patient","id":"a"}).to_string();
+        std::fs::write(dir.join("p.json"), &patient).unwrap();
+        std::fs::write(dir.join("directory/p.json"), &patient).unwrap();
+        std::fs::write(dir.join("formulary/p.json"), &patient).unwrap();
+        let data = load(&DataSource::Directory(dir.clone())).unwrap();
+        assert_eq!(data.store.len(), 1);
+        // Only at the top: deeper folders of that name are member data like any other.
+        std::fs::write(
+            dir.join("members/directory/q.json"),
+            json!({"resourceType":"Patient","id":"q"}).to_string(),
+        )
+        .unwrap();
+        assert_eq!(
+            load(&DataSource::Directory(dir.clone()))
+                .unwrap()
+                .store
+                .len(),
+            2
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
     #[test]
     fn duplicates_are_errors_naming_both_files() {
         let patient = json!({"resourceType":"Patient","id":"a"}).to_string();

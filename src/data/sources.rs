@@ -105,6 +105,20 @@ pub(super) fn timelines(source: &DataSource) -> Result<Vec<(String, Vec<u8>)>, L
     }
 }
 
+/// The folders, at the top of the data, that hold the public provider directory and formulary
+/// (docs/data.md#data-sources): their files are not member data.
+pub(super) const PUBLIC_FOLDERS: [&str; 2] = ["directory", "formulary"];
+
+/// Whether `dir`, found at `depth` below the data's root, is one of `PUBLIC_FOLDERS`.
+fn is_public_folder(dir: &Path, depth: usize) -> bool {
+    depth == 0
+        && dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| PUBLIC_FOLDERS.contains(&n))
+}
+
+/// The member data's files: every data file but those of `PUBLIC_FOLDERS`.
 pub(super) fn list(source: &DataSource) -> Result<Vec<InputFile>, LoadError> {
     match source {
         DataSource::Embedded => {
@@ -136,6 +150,15 @@ pub(super) fn list(source: &DataSource) -> Result<Vec<InputFile>, LoadError> {
 }
 
 fn collect_embedded_by(dir: &Dir<'static>, wanted: fn(&str) -> bool, out: &mut Vec<InputFile>) {
+    collect_embedded_at(dir, wanted, out, 0);
+}
+
+fn collect_embedded_at(
+    dir: &Dir<'static>,
+    wanted: fn(&str) -> bool,
+    out: &mut Vec<InputFile>,
+    depth: usize,
+) {
     for file in dir.files() {
         let name = file.path().display().to_string();
         if wanted(&name) {
@@ -147,11 +170,23 @@ fn collect_embedded_by(dir: &Dir<'static>, wanted: fn(&str) -> bool, out: &mut V
         }
     }
     for sub in dir.dirs() {
-        collect_embedded_by(sub, wanted, out);
+        if is_public_folder(sub.path(), depth) {
+            continue;
+        }
+        collect_embedded_at(sub, wanted, out, depth + 1);
     }
 }
 
 fn walk_by(dir: &Path, wanted: fn(&str) -> bool, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
+    walk_at(dir, wanted, out, 0)
+}
+
+fn walk_at(
+    dir: &Path,
+    wanted: fn(&str) -> bool,
+    out: &mut Vec<PathBuf>,
+    depth: usize,
+) -> Result<(), LoadError> {
     let entries = std::fs::read_dir(dir)
         .map_err(|e| LoadError(format!("{}: cannot read directory: {e}", dir.display())))?;
     for entry in entries {
@@ -159,7 +194,10 @@ fn walk_by(dir: &Path, wanted: fn(&str) -> bool, out: &mut Vec<PathBuf>) -> Resu
             .map_err(|e| LoadError(format!("{}: cannot read directory: {e}", dir.display())))?;
         let path = entry.path();
         if path.is_dir() {
-            walk_by(&path, wanted, out)?;
+            if is_public_folder(&path, depth) {
+                continue;
+            }
+            walk_at(&path, wanted, out, depth + 1)?;
         } else if wanted(&path.to_string_lossy()) {
             out.push(path);
         }
