@@ -4,7 +4,8 @@
 
 use serde_json::{Value, json};
 
-use super::search_params::{RESOURCES, ResourceDef, referring_params};
+use super::apis::{Api, ServedType};
+use super::search_params::{self, ResourceDef, referring_params};
 
 pub const CARIN_CAPABILITY: &str = "http://hl7.org/fhir/us/carin-bb/CapabilityStatement/c4bb";
 const CARIN_IG: &str = "http://hl7.org/fhir/us/carin-bb/ImplementationGuide/hl7.fhir.us.carin-bb";
@@ -68,14 +69,70 @@ pub fn capability_statement(base: &str, date: &str, uris: &SecurityUris) -> Valu
                 }],
                 "description": "SMART App Launch standalone launch; the discovery document is at .well-known/smart-configuration under this base."
             },
-            "resource": RESOURCES.iter().map(resource).collect::<Vec<_>>(),
+            "resource": resources(Api::PatientAccess),
         }]
     })
 }
 
-fn resource(def: &ResourceDef) -> Value {
+/// The CapabilityStatement of a public API (`/directory/r4/metadata`, `/formulary/r4/metadata`):
+/// no security, the IG's server statement instantiated, its profiles declared.
+pub fn public_capability_statement(api: Api, base: &str, date: &str) -> Value {
+    let (guide, version) = api.guide();
+    let (id, title, instantiates, description) = match api {
+        Api::Formulary => (
+            "payer-sandbox-formulary",
+            "payer-sandbox drug formulary (Da Vinci US Drug Formulary 2.0.1)",
+            "http://hl7.org/fhir/us/davinci-drug-formulary/CapabilityStatement/usdf-server",
+            "The Demo Health Plan's public drug formulary: payer plans, formularies, formulary items (tier, prior authorization, step therapy, quantity limits) and drugs. Read-only; no authentication.",
+        ),
+        _ => (
+            "payer-sandbox-directory",
+            "payer-sandbox provider directory (Da Vinci PDex Plan-Net 1.1.0)",
+            "http://hl7.org/fhir/us/davinci-pdex-plan-net/CapabilityStatement/plan-net",
+            "The Demo Health Plan's public provider directory: networks, products, organizations, practitioners and their roles, locations, services, affiliations and endpoints. Read-only; no authentication.",
+        ),
+    };
+    json!({
+        "resourceType": "CapabilityStatement",
+        "id": id,
+        "url": format!("{base}/metadata"),
+        "version": env!("CARGO_PKG_VERSION"),
+        "name": if api == Api::Formulary { "PayerSandboxFormularyCapabilityStatement" } else { "PayerSandboxDirectoryCapabilityStatement" },
+        "title": title,
+        "status": "active",
+        "experimental": true,
+        "date": date,
+        "publisher": "payer-sandbox",
+        "description": description,
+        "kind": "instance",
+        "instantiates": [instantiates],
+        "software": {"name": "payer-sandbox", "version": env!("CARGO_PKG_VERSION")},
+        "implementation": {"description": title, "url": base},
+        "fhirVersion": "4.0.1",
+        "format": ["json", "application/fhir+json"],
+        "implementationGuide": [format!("{guide}|{version}")],
+        "rest": [{
+            "mode": "server",
+            "documentation": "Public and read-only: no token is needed and an Authorization header is ignored. Chained parameters (one level) are supported on reference parameters. Unknown search parameters are ignored and reported in an OperationOutcome entry unless the request sends Prefer: handling=strict.",
+            "resource": resources(api),
+        }]
+    })
+}
+
+fn resources(api: Api) -> Vec<Value> {
+    api.types()
+        .iter()
+        .filter_map(|served| {
+            let (_, def) = search_params::resource(served.name)?;
+            Some(resource(api, served, def))
+        })
+        .collect()
+}
+
+fn resource(api: Api, served: &ServedType, def: &ResourceDef) -> Value {
     let mut includes: Vec<String> = def
         .reference_params()
+        .filter(|(_, p)| p.targets.iter().any(|t| api.serves(t)))
         .map(|(_, p)| format!("{}:{}", def.name, p.name))
         .collect();
     if !includes.is_empty() {
@@ -83,6 +140,7 @@ fn resource(def: &ResourceDef) -> Value {
     }
     let revincludes: Vec<String> = referring_params(def.name)
         .into_iter()
+        .filter(|(source, _)| api.serves(source.name))
         .map(|(source, p)| format!("{}:{}", source.name, p.name))
         .collect();
     let params: Vec<Value> = def
@@ -113,14 +171,19 @@ fn resource(def: &ResourceDef) -> Value {
         "referencePolicy": ["literal", "local", "resolves"],
         "searchParam": params,
     });
-    if !def.profiles.is_empty() {
-        entry["supportedProfile"] = json!(def.profiles);
+    let profiles = served.profiles.unwrap_or(def.profiles);
+    if !profiles.is_empty() {
+        entry["supportedProfile"] = json!(profiles);
     }
     if !includes.is_empty() {
         entry["searchInclude"] = json!(includes);
     }
     if !revincludes.is_empty() {
         entry["searchRevInclude"] = json!(revincludes);
+    }
+    if api != Api::PatientAccess {
+        // Public data never changes: one version of everything.
+        entry["readHistory"] = json!(false);
     }
     if def.name == "Patient" {
         entry["operation"] = json!([{

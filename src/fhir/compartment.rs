@@ -19,6 +19,7 @@ use bytes::Bytes;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::apis::Api;
 use super::date::Nanos;
 use super::granular;
 use super::live::{Change, DataView, LiveData, Version};
@@ -199,6 +200,7 @@ impl DataAt {
         interaction: Permission,
     ) -> Result<Compartment<'a>, AccessError> {
         let (type_slot, def) = search_params::resource(resource_type)
+            .filter(|(_, def)| Api::PatientAccess.serves(def.name))
             .ok_or_else(|| AccessError::UnknownType(resource_type.to_owned()))?;
         if !rights.permits(def.name, interaction) {
             return Err(AccessError::Forbidden {
@@ -210,8 +212,8 @@ impl DataAt {
         let store = self.view.store();
         Ok(Compartment {
             store,
-            view: &self.view,
-            member: store.patient(rights.patient_id()),
+            view: Some(&self.view),
+            scope: Scope::Member(store.patient(rights.patient_id())),
             rights,
             type_slot,
             def,
@@ -239,6 +241,14 @@ struct Retention {
 }
 
 impl Retention {
+    /// Nothing drops out (public data holds no prior authorization).
+    fn none() -> Retention {
+        Retention {
+            eob: None,
+            cutoff: 0,
+        }
+    }
+
     fn at(now: OffsetDateTime) -> Retention {
         let eob = search_params::resource("ExplanationOfBenefit")
             .and_then(|(slot, def)| Some((slot, def.find("use")?.0)));
@@ -277,9 +287,9 @@ pub struct SearchResult {
 /// One member's resources of one type, as a caller with the given rights may see them.
 pub struct Compartment<'a> {
     store: &'a Store,
-    view: &'a DataView,
-    /// The member's Patient; `None` when the member's Patient is not in the data (sees nothing).
-    member: Option<Idx>,
+    /// The state of changing data it reads (`None`: public data, which never changes).
+    view: Option<&'a DataView>,
+    scope: Scope,
     rights: &'a dyn AccessRights,
     type_slot: TypeSlot,
     def: &'static ResourceDef,
@@ -309,7 +319,14 @@ impl<'a> Compartment<'a> {
     /// is in the compartment and readable: history is never wider than a read.
     pub fn history(&self, id: &str) -> Result<Vec<Version>, AccessError> {
         let current = self.read(id)?;
-        Ok(self.view.versions(current.number()))
+        Ok(match self.view {
+            Some(view) => view.versions(current.number()),
+            None => vec![Version {
+                version_id: current.version_id.to_owned(),
+                last_updated: current.last_updated,
+                json: current.json(),
+            }],
+        })
     }
 
     /// A search of the type (FHIR R4 search), confined to the compartment before totals and
@@ -320,7 +337,12 @@ impl<'a> Compartment<'a> {
         handling: Handling,
         site: &Site,
     ) -> Result<SearchResult, AccessError> {
-        let request = search::parse(self.def, pairs)?;
+        let chains = if self.chains_allowed() {
+            search::Chains::Run
+        } else {
+            search::Chains::Ignore
+        };
+        let request = search::parse_with(self.def, pairs, chains)?;
         request.check(handling)?;
         let page = search::run(self, &request);
         let url = format!("{}/{}", site.base, self.def.name);
@@ -376,9 +398,12 @@ impl<'a> Compartment<'a> {
         self.rights.permits(resource_type, interaction)
     }
 
-    /// Inside the member's compartment.
+    /// Inside the member's compartment (in public data: anything).
     pub(in crate::fhir) fn sees(&self, n: Idx) -> bool {
-        self.member.is_some_and(|m| self.store.is_visible(m, n))
+        match self.scope {
+            Scope::Member(member) => member.is_some_and(|m| self.store.is_visible(m, n)),
+            Scope::Public => true,
+        }
     }
 
     /// Whether the rights let the caller have this resource for `interaction`: its type is
@@ -413,11 +438,92 @@ impl<'a> Compartment<'a> {
         self.sees(n) && self.allowed(n, Permission::Read)
     }
 
-    /// The member's resources of one type, in default order.
+    /// The member's resources of one type (in public data: all of them), in default order.
     pub(in crate::fhir) fn visible_list(&self, type_slot: TypeSlot) -> &'a [Idx] {
-        match self.member {
-            Some(m) => self.store.visible_list(m, type_slot),
-            None => &[],
+        match self.scope {
+            Scope::Member(Some(m)) => self.store.visible_list(m, type_slot),
+            Scope::Member(None) => &[],
+            Scope::Public => self.store.all_of_type(type_slot),
         }
+    }
+
+    /// Whether chained parameters may be searched: in public data only, where a chain cannot
+    /// reach anything a read could not (docs/fhir-api.md#not-supported).
+    pub(in crate::fhir) fn chains_allowed(&self) -> bool {
+        self.scope == Scope::Public
+    }
+}
+
+/// Whose resources a compartment holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// One member's (`None`: a member whose Patient is not in the data, who sees nothing).
+    Member(Option<Idx>),
+    /// Everything in a public API's store, which holds no member data at all.
+    Public,
+}
+
+/// The public data of one API (the provider directory, the formulary): its own store, loaded
+/// from its own files, which the loader refuses member types in (docs/directory.md). Opening
+/// it needs no rights, and it cannot reach member data: there is none in it.
+#[derive(Clone)]
+pub struct PublicData {
+    api: Api,
+    store: Arc<Store>,
+}
+
+/// The rights anyone has on public data: every interaction on every type the API serves.
+struct Anyone;
+
+impl AccessRights for Anyone {
+    fn patient_id(&self) -> &str {
+        ""
+    }
+
+    fn grant(&self, _resource_type: &str, _interaction: Permission) -> Grant {
+        Grant::Everything
+    }
+
+    fn describe(&self) -> String {
+        "public data: no token needed".to_owned()
+    }
+}
+
+static ANYONE: Anyone = Anyone;
+
+impl PublicData {
+    pub fn new(api: Api, store: Arc<Store>) -> Self {
+        Self { api, store }
+    }
+
+    pub fn api(&self) -> Api {
+        self.api
+    }
+
+    /// The resources of one type, if the API serves it (else 404).
+    pub fn open(&self, resource_type: &str) -> Result<Compartment<'_>, AccessError> {
+        let (type_slot, def) = search_params::resource(resource_type)
+            .filter(|(_, def)| self.api.serves(def.name))
+            .ok_or_else(|| AccessError::UnknownType(resource_type.to_owned()))?;
+        Ok(Compartment {
+            store: &self.store,
+            view: None,
+            scope: Scope::Public,
+            rights: &ANYONE,
+            type_slot,
+            def,
+            search_rule: Rule::Everything,
+            read_rules: OnceCell::new(),
+            retention: Retention::none(),
+        })
+    }
+
+    /// How many resources it holds.
+    pub fn len(&self) -> usize {
+        self.store.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.store.is_empty()
     }
 }

@@ -103,7 +103,7 @@ pub fn values<'t>(resource: Node<'t, '_>, def: &ParamDef, out: &mut Vec<IndexVal
 }
 
 /// Calls `found` with each node a dotted path reaches, in document order; arrays are flattened
-/// at every step.
+/// at every step. A step `extension:name` keeps only the extensions of that name.
 pub fn walk<'t, 'a>(node: Node<'t, 'a>, path: &str, found: &mut impl FnMut(Node<'t, 'a>)) {
     let (step, rest) = match split_first(path, b'.') {
         Some((step, rest)) => (step, Some(rest)),
@@ -120,6 +120,27 @@ pub fn walk<'t, 'a>(node: Node<'t, 'a>, path: &str, found: &mut impl FnMut(Node<
             each(child);
         }
     };
+    // `extension:name`: the extensions whose `url` is `name` or ends in `/name` (the
+    // FHIRPath `extension.where(url = …)` of an IG's SearchParameter, without the dots of a URL
+    // in the path).
+    if let Some(name) = step.strip_prefix("extension:") {
+        if let Some(extensions) = node.get("extension") {
+            for item in extensions.items() {
+                let url = item.get("url").and_then(|u| u.as_str()).unwrap_or("");
+                let named = url == name
+                    || url
+                        .strip_suffix(name)
+                        .is_some_and(|head| head.ends_with('/'));
+                if named {
+                    match rest {
+                        Some(rest) => walk(item, rest, found),
+                        None => found(item),
+                    }
+                }
+            }
+        }
+        return;
+    }
     match step.strip_suffix("[x]") {
         Some(prefix) => {
             for (key, child) in node.entries() {
@@ -266,6 +287,27 @@ mod tests {
         let mut out = Vec::new();
         values(tree.root(), def.find(name).unwrap().1, &mut out);
         check(&out);
+    }
+
+    #[test]
+    fn extension_steps_keep_the_named_extensions_only() {
+        let role = json!({"extension": [
+            {"url": "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/network-reference",
+             "valueReference": {"reference": "Organization/net-1"}},
+            {"url": "http://example.org/other-network-reference", "valueReference": {"reference": "Organization/x"}},
+            {"url": "network-reference", "valueReference": {"reference": "Organization/net-2"}},
+        ]});
+        let text = role.to_string();
+        let tree = Tree::parse(text.as_bytes()).unwrap();
+        let mut found = Vec::new();
+        walk(
+            tree.root(),
+            "extension:network-reference.valueReference.reference",
+            &mut |n| {
+                found.push(n.as_str().unwrap().to_owned());
+            },
+        );
+        assert_eq!(found, ["Organization/net-1", "Organization/net-2"]);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! search, `$everything`, bundles, OperationOutcomes and the CapabilityStatement. Nothing here
 //! knows HTTP; `http::fhir` serves it.
 
+pub mod apis;
 pub mod bundle;
 pub mod capability;
 pub mod compartment;
@@ -21,8 +22,8 @@ mod store_resolve;
 mod strings;
 
 pub use compartment::{
-    AccessError, AccessRights, Compartment, DataAt, Grant, MemberData, Permission, SearchResult,
-    Site,
+    AccessError, AccessRights, Compartment, DataAt, Grant, MemberData, Permission, PublicData,
+    SearchResult, Site,
 };
 pub use search::Handling;
 pub use store::{Store, StoredResource};

@@ -97,6 +97,22 @@ macro_rules! carin {
         concat!("http://hl7.org/fhir/us/carin-bb/SearchParameter/", $name)
     };
 }
+macro_rules! plan_net {
+    ($name:literal) => {
+        concat!(
+            "http://hl7.org/fhir/us/davinci-pdex-plan-net/SearchParameter/",
+            $name
+        )
+    };
+}
+macro_rules! usdf {
+    ($name:literal) => {
+        concat!(
+            "http://hl7.org/fhir/us/davinci-drug-formulary/SearchParameter/",
+            $name
+        )
+    };
+}
 macro_rules! us_core {
     ($name:literal) => {
         concat!(
@@ -334,6 +350,31 @@ const ORGANIZATION: &[ParamDef] = &[
     ),
     p("name", Str, &["name", "alias"], base!("Organization-name")),
     p("type", Token, &["type"], base!("Organization-type")),
+    // Da Vinci PDex Plan-Net 1.1.0 (the provider directory).
+    p(
+        "address",
+        Str,
+        &["address"],
+        plan_net!("organization-address"),
+    ),
+    r(
+        "partof",
+        &["partOf"],
+        &["Organization"],
+        plan_net!("organization-partof"),
+    ),
+    r(
+        "endpoint",
+        &["endpoint"],
+        &["Endpoint"],
+        plan_net!("organization-endpoint"),
+    ),
+    r(
+        "coverage-area",
+        &["extension:location-reference.valueReference"],
+        &["Location"],
+        plan_net!("organization-coverage-area"),
+    ),
 ];
 
 const PRACTITIONER: &[ParamDef] = &[
@@ -379,6 +420,32 @@ const PRACTITIONER_ROLE: &[ParamDef] = &[
         &["identifier"],
         base!("PractitionerRole-identifier"),
     ),
+    // Da Vinci PDex Plan-Net 1.1.0.
+    r(
+        "service",
+        &["healthcareService"],
+        &["HealthcareService"],
+        plan_net!("practitionerrole-service"),
+    ),
+    r(
+        "network",
+        &["extension:network-reference.valueReference"],
+        &["Organization"],
+        plan_net!("practitionerrole-network"),
+    ),
+    r(
+        "endpoint",
+        &["endpoint"],
+        &["Endpoint"],
+        plan_net!("practitionerrole-endpoint"),
+    ),
+    p("role", Token, &["code"], plan_net!("practitionerrole-role")),
+    p(
+        "period",
+        Date,
+        &["period"],
+        plan_net!("practitionerrole-period"),
+    ),
 ];
 
 const LOCATION: &[ParamDef] = &[
@@ -413,6 +480,259 @@ const LOCATION: &[ParamDef] = &[
         Str,
         &["address.postalCode"],
         us_core!("location-address-postalcode"),
+    ),
+    // Da Vinci PDex Plan-Net 1.1.0.
+    r(
+        "partof",
+        &["partOf"],
+        &["Location"],
+        plan_net!("location-partof"),
+    ),
+    r(
+        "endpoint",
+        &["endpoint"],
+        &["Endpoint"],
+        plan_net!("location-endpoint"),
+    ),
+    p("type", Token, &["type"], plan_net!("location-type")),
+];
+
+const ENDPOINT: &[ParamDef] = &[
+    r(
+        "organization",
+        &["managingOrganization"],
+        &["Organization"],
+        plan_net!("endpoint-organization"),
+    ),
+    p("name", Str, &["name"], base!("Endpoint-name")),
+    p(
+        "connection-type",
+        Token,
+        &["connectionType"],
+        base!("Endpoint-connection-type"),
+    ),
+];
+
+const HEALTHCARE_SERVICE: &[ParamDef] = &[
+    r(
+        "location",
+        &["location"],
+        &["Location"],
+        plan_net!("healthcareservice-location"),
+    ),
+    r(
+        "coverage-area",
+        &["coverageArea"],
+        &["Location"],
+        plan_net!("healthcareservice-coverage-area"),
+    ),
+    r(
+        "organization",
+        &["providedBy"],
+        &["Organization"],
+        plan_net!("healthcareservice-organization"),
+    ),
+    r(
+        "endpoint",
+        &["endpoint"],
+        &["Endpoint"],
+        plan_net!("healthcareservice-endpoint"),
+    ),
+    p("name", Str, &["name"], plan_net!("healthcareservice-name")),
+    p(
+        "service-category",
+        Token,
+        &["category"],
+        plan_net!("healthcareservice-service-category"),
+    ),
+    p(
+        "service-type",
+        Token,
+        &["type"],
+        plan_net!("healthcareservice-service-type"),
+    ),
+    p(
+        "specialty",
+        Token,
+        &["specialty"],
+        plan_net!("healthcareservice-specialty"),
+    ),
+];
+
+/// InsurancePlan is both Plan-Net's product (the directory) and the US Drug Formulary's payer
+/// plan and formulary: the parameters of both IGs.
+const INSURANCE_PLAN: &[ParamDef] = &[
+    r(
+        "administered-by",
+        &["administeredBy"],
+        &["Organization"],
+        plan_net!("insuranceplan-administered-by"),
+    ),
+    r(
+        "owned-by",
+        &["ownedBy"],
+        &["Organization"],
+        plan_net!("insuranceplan-owned-by"),
+    ),
+    r(
+        "coverage-area",
+        &["coverageArea"],
+        &["Location"],
+        plan_net!("insuranceplan-coverage-area"),
+    ),
+    p(
+        "name",
+        Str,
+        &["name", "alias"],
+        plan_net!("insuranceplan-name"),
+    ),
+    p(
+        "plan-type",
+        Token,
+        &["plan.type"],
+        plan_net!("insuranceplan-plan-type"),
+    ),
+    p(
+        "identifier",
+        Token,
+        &["identifier"],
+        plan_net!("insuranceplan-identifier"),
+    ),
+    p("type", Token, &["type"], plan_net!("insuranceplan-type")),
+    p("status", Token, &["status"], usdf!("InsurancePlan-status")),
+    p("period", Date, &["period"], usdf!("InsurancePlan-period")),
+    p(
+        "coverage-type",
+        Token,
+        &["coverage.type"],
+        usdf!("InsurancePlan-coverage-type"),
+    ),
+    r(
+        "formulary-coverage",
+        &["coverage.extension:usdf-FormularyReference-extension.valueReference"],
+        &["InsurancePlan"],
+        usdf!("InsurancePlan-formulary-coverage"),
+    ),
+];
+
+const ORGANIZATION_AFFILIATION: &[ParamDef] = &[
+    r(
+        "primary-organization",
+        &["organization"],
+        &["Organization"],
+        plan_net!("organizationaffiliation-primary-organization"),
+    ),
+    r(
+        "participating-organization",
+        &["participatingOrganization"],
+        &["Organization"],
+        plan_net!("organizationaffiliation-participating-organization"),
+    ),
+    r(
+        "location",
+        &["location"],
+        &["Location"],
+        plan_net!("organizationaffiliation-location"),
+    ),
+    r(
+        "service",
+        &["healthcareService"],
+        &["HealthcareService"],
+        plan_net!("organizationaffiliation-service"),
+    ),
+    r(
+        "network",
+        &["network"],
+        &["Organization"],
+        plan_net!("organizationaffiliation-network"),
+    ),
+    r(
+        "endpoint",
+        &["endpoint"],
+        &["Endpoint"],
+        plan_net!("organizationaffiliation-endpoint"),
+    ),
+    p(
+        "role",
+        Token,
+        &["code"],
+        plan_net!("organizationaffiliation-role"),
+    ),
+    p(
+        "specialty",
+        Token,
+        &["specialty"],
+        plan_net!("organizationaffiliation-specialty"),
+    ),
+    p(
+        "period",
+        Date,
+        &["period"],
+        plan_net!("organizationaffiliation-period"),
+    ),
+];
+
+/// US Drug Formulary FormularyItem: a drug on a formulary, with its tier and limits.
+const BASIC: &[ParamDef] = &[
+    p("code", Token, &["code"], usdf!("Basic-code")),
+    r(
+        "subject",
+        &["subject"],
+        &["MedicationKnowledge"],
+        usdf!("Basic-subject"),
+    ),
+    r(
+        "formulary",
+        &["extension:usdf-FormularyReference-extension.valueReference"],
+        &["InsurancePlan"],
+        usdf!("Basic-formulary"),
+    ),
+    p(
+        "status",
+        Token,
+        &["extension:usdf-AvailabilityStatus-extension.valueCode"],
+        usdf!("Basic-status"),
+    ),
+    p(
+        "period",
+        Date,
+        &["extension:usdf-AvailabilityPeriod-extension.valuePeriod"],
+        usdf!("Basic-period"),
+    ),
+    p(
+        "pharmacy-benefit-type",
+        Token,
+        &["extension:usdf-PharmacyBenefitType-extension.valueCodeableConcept"],
+        usdf!("Basic-pharmacy-benefit-type"),
+    ),
+    p(
+        "drug-tier",
+        Token,
+        &["extension:usdf-DrugTierID-extension.valueCodeableConcept"],
+        usdf!("Basic-drug-tier"),
+    ),
+];
+
+/// US Drug Formulary FormularyDrug.
+const MEDICATION_KNOWLEDGE: &[ParamDef] = &[
+    p("code", Token, &["code"], usdf!("MedicationKnowledge-code")),
+    p(
+        "drug-name",
+        Str,
+        &["code.coding.display", "synonym"],
+        usdf!("MedicationKnowledge-drug-name"),
+    ),
+    p(
+        "status",
+        Token,
+        &["status"],
+        usdf!("MedicationKnowledge-status"),
+    ),
+    p(
+        "doseform",
+        Token,
+        &["doseForm"],
+        usdf!("MedicationKnowledge-doseform"),
     ),
 ];
 
@@ -675,6 +995,12 @@ pub const RESOURCES: &[ResourceDef] = &[
         profiles: &[us_core_profile!("allergyintolerance")],
     },
     ResourceDef {
+        name: "Basic",
+        params: BASIC,
+        compartment: &[],
+        profiles: &[],
+    },
+    ResourceDef {
         name: "Condition",
         params: CONDITION,
         compartment: &["patient"],
@@ -696,6 +1022,12 @@ pub const RESOURCES: &[ResourceDef] = &[
         profiles: &[us_core_profile!("encounter")],
     },
     ResourceDef {
+        name: "Endpoint",
+        params: ENDPOINT,
+        compartment: &[],
+        profiles: &[],
+    },
+    ResourceDef {
         name: "ExplanationOfBenefit",
         params: EXPLANATION_OF_BENEFIT,
         compartment: &["patient"],
@@ -709,10 +1041,22 @@ pub const RESOURCES: &[ResourceDef] = &[
         ],
     },
     ResourceDef {
+        name: "HealthcareService",
+        params: HEALTHCARE_SERVICE,
+        compartment: &[],
+        profiles: &[],
+    },
+    ResourceDef {
         name: "Immunization",
         params: IMMUNIZATION,
         compartment: &["patient"],
         profiles: &[us_core_profile!("immunization")],
+    },
+    ResourceDef {
+        name: "InsurancePlan",
+        params: INSURANCE_PLAN,
+        compartment: &[],
+        profiles: &[],
     },
     ResourceDef {
         name: "Location",
@@ -722,6 +1066,12 @@ pub const RESOURCES: &[ResourceDef] = &[
             us_core_profile!("location"),
             us_core_profile!("location", "3.1.1"),
         ],
+    },
+    ResourceDef {
+        name: "MedicationKnowledge",
+        params: MEDICATION_KNOWLEDGE,
+        compartment: &[],
+        profiles: &[],
     },
     ResourceDef {
         name: "MedicationRequest",
@@ -750,6 +1100,12 @@ pub const RESOURCES: &[ResourceDef] = &[
         params: ORGANIZATION,
         compartment: &[],
         profiles: &[profile!("C4BB-Organization")],
+    },
+    ResourceDef {
+        name: "OrganizationAffiliation",
+        params: ORGANIZATION_AFFILIATION,
+        compartment: &[],
+        profiles: &[],
     },
     ResourceDef {
         name: "Patient",

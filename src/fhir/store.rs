@@ -237,6 +237,9 @@ pub struct Store {
     pub(super) reverse: FxHashMap<(u16, Idx), Vec<Idx>>,
     /// Patient number → what a token for that Patient may see.
     pub(super) visible: FxHashMap<Idx, Visible>,
+    /// Every resource of each type slot, in default order: what a public API searches. Worked
+    /// out on first use, so that the member data, which never needs it, pays nothing.
+    pub(super) by_type: std::sync::OnceLock<Vec<Vec<Idx>>>,
 }
 
 /// The hash `by_id` files a resource under.
@@ -364,6 +367,20 @@ impl Store {
     pub(in crate::fhir) fn patient(&self, patient_id: &str) -> Option<Idx> {
         let (slot, _) = search_params::resource("Patient")?;
         self.find(slot, patient_id)
+    }
+
+    /// Every resource of one type, in default order (a public API's searches).
+    pub(in crate::fhir) fn all_of_type(&self, type_slot: TypeSlot) -> &[Idx] {
+        let lists = self.by_type.get_or_init(|| {
+            let mut lists = vec![Vec::new(); RESOURCES.len()];
+            for (n, record) in self.records.iter().enumerate() {
+                if let Some(list) = lists.get_mut(record.type_slot.index()) {
+                    list.push(Idx::new(n));
+                }
+            }
+            lists
+        });
+        lists.get(type_slot.index()).map_or(&[], Vec::as_slice)
     }
 
     /// What the member whose Patient is `member` may see of one type, in default order.

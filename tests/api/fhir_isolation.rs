@@ -4,7 +4,6 @@
 
 use std::collections::BTreeSet;
 
-use payer_sandbox::fhir::search_params;
 
 use crate::fhir_support::{ALICE, BOB, Fhir, Oracle, entries, fixture, key, spawn_fixture};
 
@@ -13,7 +12,7 @@ const MEMBERS: [(&str, &str); 2] = [(ALICE, "alice"), (BOB, "bob")];
 /// Every include and revinclude the server supports, iterated.
 fn every_include() -> String {
     let mut parts = Vec::new();
-    for def in search_params::RESOURCES {
+    for def in crate::helpers::patient_access_types() {
         parts.push(format!("_include:iterate={}:*", def.name));
         for (_, p) in def.reference_params() {
             parts.push(format!("_revinclude:iterate={}:{}", def.name, p.name));
@@ -42,7 +41,10 @@ async fn a_member_never_sees_another_members_data() {
                 let (status, _) = fhir.get(&format!("{k}/_history/1")).await;
                 assert_eq!(status, expected, "{scope} {member} vread {k}");
             }
-            for t in search_params::RESOURCES.iter().map(|d| d.name) {
+            for t in crate::helpers::patient_access_types()
+                .iter()
+                .map(|d| d.name)
+            {
                 let prefix = format!("{t}/");
                 let want: BTreeSet<String> = mine
                     .iter()

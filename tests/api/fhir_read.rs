@@ -388,7 +388,7 @@ async fn capability_statement_is_complete_and_needs_no_token() {
             r["type"].as_str().unwrap()
         })
         .collect();
-    for t in payer_sandbox::fhir::search_params::RESOURCES
+    for t in crate::helpers::patient_access_types()
         .iter()
         .map(|d| d.name)
     {

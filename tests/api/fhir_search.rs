@@ -532,7 +532,7 @@ async fn embedded_data_searches_match_the_oracle() {
     assert!(!members.all().is_empty());
     for member in members.all() {
         let fhir = Fhir::new(&app, &member.member_id, "patient/*.read").await;
-        for t in payer_sandbox::fhir::search_params::RESOURCES
+        for t in crate::helpers::patient_access_types()
             .iter()
             .map(|d| &d.name)
         {

@@ -471,3 +471,12 @@ impl<'a> Attempt<'a> {
             .to_owned()
     }
 }
+
+/// The rows of the parameter table for the types the Patient Access API (`/r4`) serves.
+pub fn patient_access_types() -> Vec<&'static payer_sandbox::fhir::search_params::ResourceDef> {
+    payer_sandbox::fhir::apis::Api::PatientAccess
+        .types()
+        .iter()
+        .filter_map(|t| payer_sandbox::fhir::search_params::resource(t.name).map(|(_, def)| def))
+        .collect()
+}

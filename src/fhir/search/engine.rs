@@ -110,7 +110,8 @@ fn narrowest(
     let store = viewer.store();
     let mut best: Option<(usize, &Filter)> = None;
     for filter in &request.filters {
-        if !matches!(filter.modifier, Modifier::None | Modifier::Type(_)) {
+        if !matches!(filter.modifier, Modifier::None | Modifier::Type(_)) || filter.chain.is_some()
+        {
             continue;
         }
         let size = if filter.def.name == "_id" {

@@ -12,6 +12,12 @@ use super::query::{Filter, FilterValue, Modifier, Prefix};
 const DAY: Nanos = 86_400 * 1_000_000_000;
 
 pub fn matches(store: &Store, entry: &StoredResource, filter: &Filter) -> bool {
+    if let Some(chain) = &filter.chain {
+        return entry.targets(filter.param).iter().any(|&t| {
+            let target = store.entry(t);
+            target.type_slot == chain.target && matches(store, &target, &chain.inner)
+        });
+    }
     let values = entry.values(filter.param);
     match filter.modifier {
         Modifier::Missing => filter.values.iter().any(|v| match v {

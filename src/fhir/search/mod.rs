@@ -9,4 +9,6 @@ pub mod query;
 pub mod render;
 
 pub use engine::{Page, run, run_everything};
-pub use query::{Handling, QueryError, SearchRequest, Summary, parse, parse_everything};
+pub use query::{
+    Chains, Handling, QueryError, SearchRequest, Summary, parse, parse_everything, parse_with,
+};

@@ -60,6 +60,18 @@ pub struct Filter {
     pub modifier: Modifier,
     /// Any of these (comma = OR).
     pub values: Vec<FilterValue>,
+    /// A chained parameter (`location.address-city=Boston`): `param` is the reference, and the
+    /// resource matches when one of its targets matches `inner` (FHIR R4 search §3.1.1.4.12,
+    /// one level).
+    pub chain: Option<Chain>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Chain {
+    /// The type the chain reaches: the first of the reference's targets that has the
+    /// parameter.
+    pub target: TypeSlot,
+    pub inner: Box<Filter>,
 }
 
 /// `_include` / `_revinclude`: `source:param[:target]`, or `source:*`.
@@ -158,9 +170,25 @@ pub struct QueryError(pub String);
 /// Parameters accepted and without effect on the result.
 const NO_EFFECT: &[&str] = &["_format", "_pretty"];
 
+/// Whether chained parameters are run (public data) or ignored and reported (member data,
+/// docs/fhir-api.md#not-supported).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chains {
+    Run,
+    Ignore,
+}
+
 pub fn parse(
     def: &'static ResourceDef,
     pairs: &[(String, String)],
+) -> Result<SearchRequest, QueryError> {
+    parse_with(def, pairs, Chains::Ignore)
+}
+
+pub fn parse_with(
+    def: &'static ResourceDef,
+    pairs: &[(String, String)],
+    chains: Chains,
 ) -> Result<SearchRequest, QueryError> {
     let mut request = SearchRequest::new();
     for (raw_name, value) in pairs {
@@ -268,9 +296,26 @@ pub fn parse(
                         .push(parse_filter(param, param_def, modifier, value)?);
                     request.used(name, value);
                 }
-                None => request
-                    .ignored
-                    .push(format!("{name}: unknown search parameter for {}", def.name)),
+                None => match base.split_once('.') {
+                    Some((outer, inner)) if chains == Chains::Run => {
+                        match parse_chain(def, outer, inner, modifier, value)? {
+                            Some(filter) => {
+                                request.filters.push(filter);
+                                request.used(name, value);
+                            }
+                            None => request.ignored.push(format!(
+                                "{name}: not a chained parameter of {} (one level: a reference parameter, then a parameter of its target)",
+                                def.name
+                            )),
+                        }
+                    }
+                    Some(_) => request.ignored.push(format!(
+                        "{name}: chained parameters are not supported on the Patient Access API"
+                    )),
+                    None => request
+                        .ignored
+                        .push(format!("{name}: unknown search parameter for {}", def.name)),
+                },
             },
         }
     }
@@ -449,7 +494,45 @@ fn parse_filter(
         def,
         modifier,
         values,
+        chain: None,
     })
+}
+
+/// `outer.inner[:modifier]=value`: a chain through the reference parameter `outer` of `def`
+/// to the parameter `inner` of its first target type that has one. `Ok(None)`: not a chain
+/// this server runs (the caller reports it as ignored).
+fn parse_chain(
+    def: &'static ResourceDef,
+    outer: &str,
+    inner: &str,
+    modifier: Option<&str>,
+    value: &str,
+) -> Result<Option<Filter>, QueryError> {
+    let Some((param, outer_def)) = def
+        .find(outer)
+        .filter(|(_, p)| p.kind == ParamType::Reference)
+    else {
+        return Ok(None);
+    };
+    for target in outer_def.targets {
+        let Some((slot, target_def)) = search_params::resource(target) else {
+            continue;
+        };
+        if let Some((inner_param, inner_def)) = target_def.find(inner) {
+            let inner = parse_filter(inner_param, inner_def, modifier, value)?;
+            return Ok(Some(Filter {
+                param,
+                def: outer_def,
+                modifier: Modifier::None,
+                values: Vec::new(),
+                chain: Some(Chain {
+                    target: slot,
+                    inner: Box::new(inner),
+                }),
+            }));
+        }
+    }
+    Ok(None)
 }
 
 /// Splits on unescaped `sep` and removes the escapes (FHIR R4 search §3.1.1.4.8 "Escaping").
