@@ -13,7 +13,8 @@ use url::Url;
 
 use crate::clock::Clock;
 use crate::data::{self, DataSource, Dataset, LoadError};
-use crate::fhir::MemberData;
+use crate::fhir::apis::Api;
+use crate::fhir::{MemberData, PublicData};
 use crate::http;
 use crate::oauth::apps::{App, check_keys, check_redirect_uri};
 use crate::oauth::keys::SigningKey;
@@ -23,6 +24,7 @@ use crate::oauth::{OAuthConfig, OAuthServer};
 use crate::sandbox::Tools;
 use crate::settings::Settings;
 use crate::state::{self, AppState};
+use crate::state::{PublicApis, PublicSet};
 
 /// Why the server could not start: each names the flag or file and the problem.
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +52,8 @@ pub enum StartupError {
 pub struct Dependencies {
     pub clock: Option<Arc<Clock>>,
     pub data: Option<Dataset>,
+    /// The public APIs' data, already loaded.
+    pub public: Option<Arc<PublicSet>>,
 }
 
 pub struct Application {
@@ -148,11 +152,29 @@ fn public_url(configured: Option<&str>, bound: SocketAddr) -> Result<String, Sta
 
 /// The data of `--data DIR`, or the embedded seed data.
 pub fn load_data(settings: &Settings) -> Result<Dataset, LoadError> {
-    let source = match &settings.data {
+    data::load(&data_source(settings))
+}
+
+fn data_source(settings: &Settings) -> DataSource {
+    match &settings.data {
         Some(dir) => DataSource::Directory(dir.clone()),
         None => DataSource::Embedded,
-    };
-    data::load(&source)
+    }
+}
+
+/// The provider directory and formulary of the data (docs/directory.md).
+pub fn load_public_data(source: &DataSource) -> Result<PublicSet, LoadError> {
+    let directory = data::load_public(source, Api::Directory)?;
+    let formulary = data::load_public(source, Api::Formulary)?;
+    Ok(PublicSet {
+        directory: PublicData::new(Api::Directory, Arc::new(directory)),
+        formulary: PublicData::new(Api::Formulary, Arc::new(formulary)),
+    })
+}
+
+/// The public data the settings name, for tests that share one load among many servers.
+pub fn load_public_for(settings: &Settings) -> Result<PublicSet, LoadError> {
+    load_public_data(&data_source(settings))
 }
 
 fn build_state(
@@ -165,6 +187,27 @@ fn build_state(
         None => load_data(settings)?,
     };
     let mut warnings = dataset.warnings;
+    let public = match dependencies.public {
+        Some(set) => PublicApis::loaded(set),
+        // A directory of the user's: its problems are start-up errors, so it loads first.
+        None if settings.data.is_some() => {
+            PublicApis::loaded(Arc::new(load_public_data(&data_source(settings))?))
+        }
+        // The embedded data is known good: it loads beside the serving, and the first
+        // requests to it wait (docs/directory.md#start-up).
+        None => {
+            let (public, sender) = PublicApis::loading();
+            let source = data_source(settings);
+            std::thread::spawn(move || {
+                let loaded = load_public_data(&source).map(Arc::new).map_err(|e| {
+                    tracing::error!("the public data could not be loaded: {e}");
+                    e.to_string()
+                });
+                let _ = sender.send(Some(loaded));
+            });
+            public
+        }
+    };
     let clock = dependencies.clock.unwrap_or_default();
     // `after` entries of the timeline count from the sandbox clock at start-up.
     let start = clock.read().sandbox;
@@ -203,6 +246,7 @@ fn build_state(
         oauth,
         control_api: !settings.no_control_api,
         tools: Tools::new(usize::try_from(settings.request_log_size).unwrap_or(usize::MAX)),
+        public,
     });
     Ok((state, warnings))
 }

@@ -8,7 +8,8 @@ use bytes::Bytes;
 
 use crate::clock::Clock;
 use crate::data::Members;
-use crate::fhir::MemberData;
+use crate::fhir::apis::Api;
+use crate::fhir::{MemberData, PublicData};
 use crate::http::csrf::CsrfTokens;
 use crate::oauth::OAuthServer;
 use crate::sandbox::Tools;
@@ -31,6 +32,65 @@ pub struct Inner {
     pub capability: OnceLock<Bytes>,
     /// Faults and the request log (docs/sandbox-tools.md).
     pub tools: Tools,
+    /// The provider directory and the formulary (docs/directory.md).
+    public: PublicApis,
+}
+
+/// The public APIs' data, loaded once: the two stores.
+pub struct PublicSet {
+    pub directory: PublicData,
+    pub formulary: PublicData,
+}
+
+impl PublicSet {
+    pub fn get(&self, api: Api) -> Option<&PublicData> {
+        match api {
+            Api::Directory => Some(&self.directory),
+            Api::Formulary => Some(&self.formulary),
+            Api::PatientAccess => None,
+        }
+    }
+}
+
+/// What the public APIs wait for: the embedded directory and formulary load just after the
+/// server starts listening, so that start-up stays a fixture's, and a request that arrives
+/// first waits for them rather than failing.
+pub type PublicReady = Option<Result<Arc<PublicSet>, String>>;
+
+#[derive(Clone)]
+pub struct PublicApis {
+    ready: tokio::sync::watch::Receiver<PublicReady>,
+}
+
+impl PublicApis {
+    /// Data already loaded.
+    pub fn loaded(set: Arc<PublicSet>) -> Self {
+        let (_, ready) = tokio::sync::watch::channel(Some(Ok(set)));
+        Self { ready }
+    }
+
+    /// Data still loading: whoever loads it sends the result.
+    pub fn loading() -> (Self, tokio::sync::watch::Sender<PublicReady>) {
+        let (sender, ready) = tokio::sync::watch::channel(None);
+        (Self { ready }, sender)
+    }
+
+    /// One API's data, once loaded; `Err` if loading failed (the server log says why).
+    pub async fn get(&self, api: Api) -> Result<PublicData, String> {
+        let mut ready = self.ready.clone();
+        let loaded = ready
+            .wait_for(Option::is_some)
+            .await
+            .map_err(|_| "the public data was never loaded".to_owned())?;
+        match loaded.as_ref() {
+            Some(Ok(set)) => set
+                .get(api)
+                .cloned()
+                .ok_or_else(|| "not a public API".to_owned()),
+            Some(Err(e)) => Err(e.clone()),
+            None => Err("the public data is still loading".to_owned()),
+        }
+    }
 }
 
 /// What `AppState::new` is built from.
@@ -43,6 +103,7 @@ pub struct Parts {
     pub oauth: OAuthServer,
     pub control_api: bool,
     pub tools: Tools,
+    pub public: PublicApis,
 }
 
 impl AppState {
@@ -58,11 +119,17 @@ impl AppState {
             csrf: CsrfTokens::default(),
             capability: OnceLock::new(),
             tools: parts.tools,
+            public: parts.public,
         }))
     }
 
     pub fn fhir_base(&self) -> &str {
         &self.fhir_base
+    }
+
+    /// The public APIs' data (no member data in it).
+    pub fn public(&self) -> &PublicApis {
+        &self.public
     }
 
     /// The member data, as compartments only.

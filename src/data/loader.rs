@@ -17,9 +17,10 @@ use super::members::{MemberFacts, Members};
 use super::parse::{self, Origin};
 use super::sources::{self, InputFile, Unit, Units};
 use super::{Dataset, timeline, validate};
+use crate::fhir::apis::Api;
 use crate::fhir::live::{self, Change, ChangeKind};
 use crate::fhir::search_params;
-use crate::fhir::{Batch, Store, StoreBuilder};
+use crate::fhir::{Batch, Dangling, Store, StoreBuilder};
 
 /// At most this many parsing threads, however many cores.
 const MAX_THREADS: usize = 8;
@@ -45,6 +46,49 @@ pub fn load(source: &DataSource) -> Result<Dataset, LoadError> {
     check_timeline(&dataset.store, &scheduled)?;
     dataset.timeline = scheduled;
     Ok(dataset)
+}
+
+/// The public data of one API (docs/directory.md): the files of its folder (`directory/`,
+/// `formulary/`), loaded as member data is. Only the API's types may be there, and every
+/// reference must resolve: anything else stops start-up.
+pub fn load_public(source: &DataSource, api: Api) -> Result<Store, LoadError> {
+    let folder = match api {
+        Api::Directory => "directory",
+        Api::Formulary => "formulary",
+        Api::PatientAccess => return Ok(Store::default()),
+    };
+    let files = sources::list_public(source, folder)?;
+    if files.is_empty() {
+        return Ok(Store::default());
+    }
+    let place = match source {
+        DataSource::Embedded => format!("seed-data/{folder}/"),
+        DataSource::Directory(root) => format!("{}/", root.join(folder).display()),
+    };
+    let (store, skipped, dangling) = load_store(&files)?;
+    if let Some((resource_type, _)) = skipped.iter().next() {
+        return Err(LoadError(format!(
+            "{place}: {resource_type} is not a type payer-sandbox serves"
+        )));
+    }
+    if let Some(resource_type) = store.types().find(|t| !api.serves(t)) {
+        return Err(LoadError(format!(
+            "{place}: {resource_type} does not belong in the {folder} (it serves {})",
+            api.types()
+                .iter()
+                .map(|t| t.name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    if dangling.count > 0 {
+        return Err(LoadError(format!(
+            "{place}: {} reference(s) resolve to nothing in the {folder}, e.g. {}",
+            dangling.count,
+            dangling.examples.join(", ")
+        )));
+    }
+    Ok(store)
 }
 
 /// A timeline's prior-authorization changes must name one: in the data, or made by an earlier
@@ -226,6 +270,30 @@ fn join_in_order(
 }
 
 fn load_files(files: &[InputFile]) -> Result<Dataset, LoadError> {
+    let (store, skipped, dangling, facts) = parse_and_index(files)?;
+    let mut warnings = validate::warnings(&skipped, &dangling);
+    let (members, member_warnings) = Members::from_facts(facts);
+    warnings.extend(member_warnings);
+    Ok(Dataset {
+        store: Arc::new(store),
+        timeline: Vec::new(),
+        members: Arc::new(members),
+        warnings,
+    })
+}
+
+/// A store of `files`, with the types skipped (not served) and the references that resolve to
+/// nothing: for public data, which derives no members.
+fn load_store(
+    files: &[InputFile],
+) -> Result<(Store, BTreeMap<String, usize>, Dangling), LoadError> {
+    let (store, skipped, dangling, _) = parse_and_index(files)?;
+    Ok((store, skipped, dangling))
+}
+
+type Indexed = (Store, BTreeMap<String, usize>, Dangling, MemberFacts);
+
+fn parse_and_index(files: &[InputFile]) -> Result<Indexed, LoadError> {
     let started = Instant::now();
     let names: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
     let threads = std::thread::available_parallelism()
@@ -263,9 +331,6 @@ fn load_files(files: &[InputFile]) -> Result<Dataset, LoadError> {
     drop(origins);
     let resources = builder.len();
     let (store, dangling) = builder.finish();
-    let mut warnings = validate::warnings(&skipped, &dangling);
-    let (members, member_warnings) = Members::from_facts(facts);
-    warnings.extend(member_warnings);
     tracing::debug!(
         files = files.len(),
         resources,
@@ -275,12 +340,7 @@ fn load_files(files: &[InputFile]) -> Result<Dataset, LoadError> {
         index_ms = (started.elapsed() - parsed_in).as_millis() as u64,
         "data loaded"
     );
-    Ok(Dataset {
-        store: Arc::new(store),
-        timeline: Vec::new(),
-        members: Arc::new(members),
-        warnings,
-    })
+    Ok((store, skipped, dangling, facts))
 }
 
 /// The data's resources as JSON values, in file order, checked as `load` checks them (ids,

@@ -9,7 +9,7 @@ mod sources;
 pub mod timeline;
 mod validate;
 
-pub use loader::{DataSource, LoadError, load, resources};
+pub use loader::{DataSource, LoadError, load, load_public, resources};
 pub use members::{Member, Members, Representative};
 
 use std::sync::Arc;

@@ -149,6 +149,36 @@ pub(super) fn list(source: &DataSource) -> Result<Vec<InputFile>, LoadError> {
     }
 }
 
+/// The data files of one of `PUBLIC_FOLDERS` (none when the folder is absent).
+pub(super) fn list_public(source: &DataSource, folder: &str) -> Result<Vec<InputFile>, LoadError> {
+    match source {
+        DataSource::Embedded => {
+            let mut files = Vec::new();
+            if let Some(dir) = SEED_DATA.get_dir(folder) {
+                collect_embedded_at(dir, is_data_file, &mut files, 1);
+            }
+            files.sort_by(|a, b| a.name.cmp(&b.name));
+            Ok(files)
+        }
+        DataSource::Directory(root) => {
+            let dir = root.join(folder);
+            let mut paths = Vec::new();
+            if dir.is_dir() {
+                walk_at(&dir, is_data_file, &mut paths, 1)?;
+            }
+            paths.sort();
+            Ok(paths
+                .into_iter()
+                .map(|path| InputFile {
+                    name: path.display().to_string(),
+                    len: std::fs::metadata(&path).map_or(0, |m| m.len() as usize),
+                    content: Content::Path(path),
+                })
+                .collect())
+        }
+    }
+}
+
 fn collect_embedded_by(dir: &Dir<'static>, wanted: fn(&str) -> bool, out: &mut Vec<InputFile>) {
     collect_embedded_at(dir, wanted, out, 0);
 }

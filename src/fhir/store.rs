@@ -416,6 +416,21 @@ impl Store {
         self.records.is_empty()
     }
 
+    /// The types the store holds, each once, in table order.
+    pub fn types(&self) -> impl Iterator<Item = &'static str> + '_ {
+        let mut seen = vec![false; RESOURCES.len()];
+        for record in &self.records {
+            if let Some(slot) = seen.get_mut(record.type_slot.index()) {
+                *slot = true;
+            }
+        }
+        RESOURCES
+            .iter()
+            .zip(seen)
+            .filter(|(_, present)| *present)
+            .map(|(def, _)| def.name)
+    }
+
     /// Whether the data holds a resource of this type and id.
     pub fn contains(&self, resource_type: &str, id: &str) -> bool {
         search_params::resource(resource_type)

@@ -78,6 +78,14 @@ pub fn router(state: AppState) -> Router {
     let api = oauth::api_router(&state)
         .method_not_allowed_fallback(json_method_not_allowed)
         .nest(routes::FHIR_BASE, fhir::router(&state))
+        .nest(
+            routes::DIRECTORY_BASE,
+            fhir::public::router(crate::fhir::apis::Api::Directory),
+        )
+        .nest(
+            routes::FORMULARY_BASE,
+            fhir::public::router(crate::fhir::apis::Api::Formulary),
+        )
         .layer(cors());
     let mut app = Router::new()
         .route(routes::HOME, page(get(portal::landing)))

@@ -26,6 +26,8 @@ pub const SMART_CONFIGURATION: &str = "/.well-known/smart-configuration";
 pub const FHIR_SMART_CONFIGURATION: &str = "/r4/.well-known/smart-configuration";
 
 pub const FHIR_BASE: &str = "/r4";
+pub const DIRECTORY_BASE: &str = "/directory/r4";
+pub const FORMULARY_BASE: &str = "/formulary/r4";
 
 pub const PORTAL: &str = "/portal";
 pub const PORTAL_APPS: &str = "/portal/apps";

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeSet;
 
-
 use crate::fhir_support::{ALICE, BOB, Fhir, Oracle, entries, fixture, key, spawn_fixture};
 
 const MEMBERS: [(&str, &str); 2] = [(ALICE, "alice"), (BOB, "bob")];

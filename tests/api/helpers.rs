@@ -118,6 +118,25 @@ fn shared_data(settings: &Settings) -> Dataset {
         .clone()
 }
 
+/// The public APIs' data of each data set, loaded once for the whole test binary.
+fn shared_public(settings: &Settings) -> Arc<payer_sandbox::state::PublicSet> {
+    type Loaded = HashMap<Option<PathBuf>, Arc<payer_sandbox::state::PublicSet>>;
+    static LOADED: OnceLock<Mutex<Loaded>> = OnceLock::new();
+    let mut loaded = LOADED
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    loaded
+        .entry(settings.data.clone())
+        .or_insert_with(|| {
+            Arc::new(
+                payer_sandbox::startup::load_public_for(settings)
+                    .expect("the test public data loads"),
+            )
+        })
+        .clone()
+}
+
 pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     spawn_with_clock(Arc::new(Clock::new()), configure).await
 }
@@ -129,6 +148,7 @@ pub async fn spawn_with_clock(clock: Arc<Clock>, configure: impl FnOnce(&mut Set
     let dependencies = Dependencies {
         clock: Some(clock.clone()),
         data: Some(shared_data(&settings)),
+        public: Some(shared_public(&settings)),
     };
     let app = Application::build_with(settings, dependencies)
         .await

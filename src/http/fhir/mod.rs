@@ -6,6 +6,7 @@ mod error;
 mod everything;
 mod metadata;
 mod negotiate;
+pub mod public;
 mod read;
 mod reply;
 mod search;
