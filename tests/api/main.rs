@@ -17,6 +17,7 @@ mod oauth_flow;
 mod oauth_representative;
 mod oauth_token;
 mod persistence;
+mod public_apis;
 mod sandbox_control;
 mod sandbox_faults;
 mod sandbox_page;
