@@ -1,5 +1,5 @@
-//! FHIR search parameters: any query string, for any resource type, parses to a request or a
-//! clear error, never a panic.
+//! FHIR search parameters: any query string, for any resource type, with chained parameters
+//! run or ignored, parses to a request or a clear error, never a panic.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -13,4 +13,6 @@ fuzz_target!(|data: &[u8]| {
     let def = &RESOURCES[usize::from(selector) % RESOURCES.len()];
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(query_bytes).unwrap_or_default();
     let _ = query::parse(def, &pairs);
+    // The public APIs run chained parameters.
+    let _ = query::parse_with(def, &pairs, query::Chains::Run);
 });

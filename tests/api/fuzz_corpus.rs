@@ -35,6 +35,8 @@ fn search_params(data: &[u8]) {
     let pairs: Vec<(String, String)> =
         serde_urlencoded::from_bytes(query_bytes).unwrap_or_default();
     let _ = query::parse(def, &pairs);
+    // The public APIs run chained parameters.
+    let _ = query::parse_with(def, &pairs, query::Chains::Run);
 }
 
 fn dates(data: &[u8]) {

@@ -23,7 +23,10 @@ enum Format {
 fn format_of(path: &str) -> Format {
     if path.starts_with("/r4/.well-known") {
         Format::Any
-    } else if path.starts_with("/r4") {
+    } else if path.starts_with("/r4")
+        || path.starts_with("/directory/r4")
+        || path.starts_with("/formulary/r4")
+    {
         Format::Fhir
     } else if path.starts_with("/oauth2/token")
         || path.starts_with("/oauth2/register")
@@ -174,6 +177,12 @@ const GET_PATHS: &[&str] = &[
     "/r4/Coverage",
     "/r4/Patient/jason-argonaut/$everything",
     "/r4/Patient/jason-argonaut/_history/1",
+    "/directory/r4/metadata",
+    "/directory/r4/PractitionerRole",
+    "/directory/r4/Practitioner/x/_history",
+    "/directory/r4/Location/x",
+    "/formulary/r4/Basic",
+    "/formulary/r4/MedicationKnowledge/x/_history/1",
     "/sandbox/outbox",
     "/sandbox/api/members",
     "/sandbox/api/outbox",
@@ -197,6 +206,8 @@ const POST_PATHS: &[&str] = &[
     "/sandbox/api/members/08-testmemid/expire-grants",
     "/r4/ExplanationOfBenefit/_search",
     "/r4/Patient",
+    "/directory/r4/PractitionerRole/_search",
+    "/formulary/r4/Basic",
 ];
 
 const XSS: &str = "<script>alert(1)</script>\"'><img src=x onerror=alert(1)>";
@@ -217,6 +228,9 @@ async fn hostile_requests_get_clean_client_errors_and_the_server_survives() {
         b"?patient=../../etc/passwd&_id=%2e%2e%2f%2e%2e%2f".to_vec(),
         b"?service-date=gt2020-13-45T99:99&_lastUpdated=zz2020".to_vec(),
         b"?_include=*:*:*&_revinclude=%00&_sort=-,-,-".to_vec(),
+        b"?location.address-city:contains=%00&practitioner.name.family=x&network.=1&.a=b&a..b=c"
+            .to_vec(),
+        b"?network:Organization=x&location.type:not=y&subject.code=%ff&period=ap".to_vec(),
         format!("?state={0}&client_id={0}&redirect_uri={0}", urlencode(XSS)).into_bytes(),
         format!(
             "?client_id=sandbox-app&redirect_uri=http://localhost/cb&state={}",
