@@ -17,7 +17,9 @@ Workloads:
   5  GET /r4/metadata
   6  start-up: exec to the listening line, to the first 200, idle RSS (20 starts)
   7  scale: generated data sets loaded with --data: load time and CPU, RSS serving and peak, workload 1-2 latency
-Reference: nginx serving the identical response bytes of workloads 1, 2, 3 and 5 as static files.
+  8  provider directory, no token: family physicians in Boston with their practitioner and location
+     (GET /directory/r4/PractitionerRole?specialty=…&location.address-city=Boston&_include=…)
+Reference: nginx serving the identical response bytes of workloads 1, 2, 3, 5 and 8 as static files.
 
 Needs: wrk and nginx (apt-get install wrk nginx-light), python3, cargo.
 """
@@ -39,6 +41,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BINARY = os.path.join(ROOT, "target", "release", "payer-sandbox")
 SEEDGEN = os.path.join(ROOT, "tools", "seedgen", "seedgen.py")
 JASON = "08-testmemid"
+DIRECTORY_SEARCH = ("/directory/r4/PractitionerRole?specialty=http://nucc.org/provider-taxonomy%7C207Q00000X"
+                    "&location.address-city=Boston&_include=PractitionerRole:practitioner"
+                    "&_include=PractitionerRole:location")
 CONNECTIONS = 64
 
 
@@ -282,6 +287,8 @@ def run_http_workloads(args, wanted):
                           f"/r4/ExplanationOfBenefit?patient={patient}&_include=ExplanationOfBenefit:*", None))
         if 5 in wanted:
             cases.append(("5 metadata", "/r4/metadata", None))
+        if 8 in wanted:
+            cases.append(("8 directory: roles by specialty and city + _include", DIRECTORY_SEARCH, None))
         for name, path, _ in cases:
             status, _, body = http("GET", server.url + path, headers={"Authorization": f"Bearer {token['access_token']}"})
             save_body(nginx_root, path, body)
@@ -403,7 +410,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=int, default=10, help="seconds per HTTP workload run")
     parser.add_argument("--scale-duration", type=int, default=5, help="seconds per scale latency run")
-    parser.add_argument("--only", default="1,2,3,4,5,6,7", help="comma-separated workload numbers")
+    parser.add_argument("--only", default="1,2,3,4,5,6,7,8", help="comma-separated workload numbers")
     parser.add_argument("--sizes", default="1000,10000,50000", help="member counts for workload 7")
     parser.add_argument("--no-build", action="store_true")
     parser.add_argument("--binary", help="measure this payer-sandbox binary instead of building one "
@@ -420,7 +427,7 @@ def main():
     if not args.no_build:
         subprocess.run(["cargo", "build", "--release", "--locked"], cwd=ROOT, check=True)
     print(f"machine: {os.cpu_count()} cores; {time.strftime('%Y-%m-%d %H:%M')}")
-    if wanted & {1, 2, 3, 4, 5}:
+    if wanted & {1, 2, 3, 4, 5, 8}:
         run_http_workloads(args, wanted)
     if 6 in wanted:
         run_startup(args)

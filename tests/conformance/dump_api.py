@@ -4,7 +4,8 @@
 Starts payer-sandbox on a free loopback port, logs in as each member through the sandbox's
 headless authorize, and saves every response body (Bundles and resources) under OUT:
 the member's Patient, a search of every resource type (all pages), `$everything` (all pages),
-and the CARIN include searches. Then it moves the sandbox clock past the data's timeline, makes a
+and the CARIN include searches; and, without a token, every page of every type of the public
+provider directory (`/directory/r4`) and formulary (`/formulary/r4`). Then it moves the sandbox clock past the data's timeline, makes a
 few prior-authorization changes through the control API, and saves what changed: each member's
 claims and coverage again, and the `_history` of every changed resource, so that the versions the
 server makes are validated as well as those it loaded. Then `tests/conformance/run.sh OUT`
@@ -54,7 +55,7 @@ def login(base, member_id):
 
 def all_pages(url, token, save):
     pages = 0
-    while url and pages < 50:
+    while url and pages < 500:
         bundle = request("GET", url, token)
         save(bundle)
         pages += 1
@@ -99,6 +100,16 @@ def dump_changes(base, fhir, members, save):
                     raise
 
 
+def dump_public(base, save):
+    """Every page of every type of the public provider directory and formulary, without a token."""
+    for api in ("directory", "formulary"):
+        fhir = f"{base}/{api}/r4"
+        statement = request("GET", f"{fhir}/metadata")
+        save(statement)
+        for resource in statement["rest"][0]["resource"]:
+            all_pages(f"{fhir}/{resource['type']}?_count=200", None, save)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--binary", default="target/debug/payer-sandbox")
@@ -139,6 +150,7 @@ def main():
                       f"&_include:iterate=Coverage:payor&_count=200", access, save)
             all_pages(f"{fhir}/Coverage?patient={patient}&_include=Coverage:payor&_include=Coverage:beneficiary",
                       access, save)
+        dump_public(base, saver(os.path.join(args.out, "public")))
         shutil.rmtree(args.changed_out, ignore_errors=True)
         dump_changes(base, fhir, members, saver(args.changed_out))
         print(f"dumped {counter['n']} API responses for {len(members)} members into {args.out}")
