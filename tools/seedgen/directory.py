@@ -968,6 +968,86 @@ def synthetic_city(d, name, counter):
                        characteristics=CHARACTERISTICS.get(spec[4]) if r.random() < 0.25 else None)
 
 
+def geolocation(position):
+    return {"url": "http://hl7.org/fhir/StructureDefinition/geolocation", "extension": [
+        {"url": "latitude", "valueDecimal": position["latitude"]},
+        {"url": "longitude", "valueDecimal": position["longitude"]}]}
+
+
+def enrich_shared(d):
+    """Fuller records for the members' providers: identifiers with their types, geolocated
+    addresses, contact hours, accreditations, board certifications, answering services."""
+    by_id = {(r["resourceType"], r["id"]): r for rs in d.out.values() for r in rs}
+    typed = lambda text, system, value: {"type": {"text": text}, "system": system, "value": value}
+    for p in PRODUCTS:
+        ident = by_id[("InsurancePlan", p[0])]["identifier"][0]
+        ident["type"] = {"text": "Plan identifier"}
+    for n in NETWORKS:
+        ident = by_id[("Organization", n[0])]["identifier"][0]
+        by_id[("Organization", n[0])]["identifier"][0] = dict({"type": {"text": "Network identifier"}}, **ident)
+    for o in catalog.PROVIDER_ORGS:
+        oid, name, taxonomy, addr, phone_, npi_seed, tax = o
+        suffix = oid[len("org-"):]
+        org, loc = by_id[("Organization", oid)], by_id[("Location", "loc-" + suffix)]
+        org["address"][0] = dict({"extension": [geolocation(loc["position"])]}, **org["address"][0])
+        loc["identifier"] = [typed("Location identifier", DHP_BASE + "/location-id", "L-" + suffix.upper())]
+        loc["telecom"][0] = phone(phone_, hours=(ALL_DAYS, None, None) if TAXONOMY_KIND[taxonomy[0]] == "hospital"
+                                  else (WEEKDAYS, "08:00:00", "17:00:00"))
+        if TAXONOMY_KIND[taxonomy[0]] == "hospital":
+            loc["endpoint"] = [ref("Endpoint", f"ep-{suffix}-direct")]
+            org["extension"].append(ext("qualification", extension=[
+                {"url": "identifier", "valueIdentifier": {"system": "https://accreditation.example.org/hospital",
+                                                          "value": f"ACC-{npi_seed:04d}"}},
+                {"url": "code", "valueCodeableConcept": cc(NUCC, "282N00000X", "General Acute Care Hospital")},
+                {"url": "issuer", "valueReference": {"display": "Hospital Accreditation Commission"}},
+                {"url": "status", "valueCode": "active"},
+                {"url": "period", "valuePeriod": {"start": "2024-01-01", "end": "2026-12-31"}},
+                {"url": "whereValid", "valueCodeableConcept": cc("https://www.usps.com/", addr[2])}]))
+        for (t, i), r in by_id.items():
+            if t == "OrganizationAffiliation" and i.startswith(f"aff-{suffix}-"):
+                ident = r["identifier"][0]
+                r["identifier"][0] = dict({"type": {"text": "Provider contract number"}}, **ident)
+        hs = by_id.get(("HealthcareService", "hs-" + suffix))
+        if hs:
+            idx = list(hs).index("active")
+            items = list(hs.items())
+            items.insert(idx, ("identifier", [typed("Service identifier", DHP_BASE + "/service-id",
+                                                    "S-" + suffix.upper())]))
+            hs.clear()
+            hs.update(items)
+            hs["telecom"][0] = phone(phone_, hours=(WEEKDAYS, "08:00:00", "17:00:00"))
+    # After hours, the clinics' lines are answered through their hospitals.
+    for clinic, hospital in (("org-charles-river-family-medicine", "org-beacon-hill-general"),
+                             ("org-peachtree-medical-group", "org-midtown-atlanta-hospital")):
+        org = by_id[("Organization", clinic)]
+        org["telecom"].append(phone(catalog.ORG_BY_ID[hospital][4], rank=2, via=("Organization", hospital)))
+        org["telecom"][0]["rank"] = 1
+        loc = by_id[("Location", "loc-" + clinic[len("org-"):])]
+        loc["telecom"].append(phone(catalog.ORG_BY_ID[hospital][4], via=("Location", "loc-" + hospital[len("org-"):])))
+        hs = by_id[("HealthcareService", "hs-" + clinic[len("org-"):])]
+        hs["telecom"].append(phone(catalog.ORG_BY_ID[hospital][4], via=("Organization", hospital)))
+    for p in catalog.PRACTITIONERS + catalog.LATE_PRACTITIONERS:
+        pid, org_id = p[0], p[5]
+        suffix = pid[len("pract-"):]
+        loc = by_id[("Location", "loc-" + org_id[len("org-"):])]
+        pr = by_id[("Practitioner", pid)]
+        pr["address"][0] = dict({"extension": [geolocation(loc["position"])]}, **pr["address"][0])
+        role = by_id[("PractitionerRole", "role-" + suffix)]
+        items = list(role.items())
+        items.insert(list(role).index("active"), ("identifier", [
+            typed("Practitioner role identifier", DHP_BASE + "/practitioner-role-id", "R-" + suffix.upper())]))
+        role.clear()
+        role.update(items)
+        for e in role["extension"]:
+            if e["url"] == PLANNET + "qualification":
+                e["extension"].insert(0, {"url": "identifier", "valueIdentifier": {
+                    "system": "https://board-certification.example.org", "value": f"BC-{p[6]:05d}"}})
+        role["telecom"][0]["rank"] = 1
+        role["telecom"].append(phone(catalog.ORG_BY_ID[org_id][4], rank=2, via=("Organization", org_id)))
+        if p[4][0] == "207P00000X":  # emergency medicine: around the clock
+            role["availableTime"] = [{"daysOfWeek": ALL_DAYS, "allDay": True}]
+
+
 def generate():
     """-> {resource type: [resources]} of the provider directory, in a stable order."""
     d = Directory()
@@ -976,6 +1056,7 @@ def generate():
     d.networks()
     d.products()
     shared_providers(d)
+    enrich_shared(d)
     counter = [0]
     for name, *_ in CITIES:
         synthetic_city(d, name, counter)

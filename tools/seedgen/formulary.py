@@ -382,10 +382,14 @@ def specific_costs(costs):
 
 
 def location(state):
+    import directory
     lid = "loc-area-" + state.lower()
-    return {"resourceType": "Location", "id": lid, "meta": meta("usdf-InsurancePlanLocation", "2024-01-08", lid),
-            "status": "active", "name": f"State of {STATE_NAMES[state]}",
-            "address": {"state": state, "country": "US"}}
+    res = {"resourceType": "Location", "id": lid, "meta": meta("usdf-InsurancePlanLocation", "2024-01-08", lid)}
+    if state in directory.REGION_SHAPES:
+        res["extension"] = [directory.region(state)]
+    res.update({"status": "active", "name": f"State of {STATE_NAMES[state]}",
+                "address": {"state": state, "country": "US"}})
+    return res
 
 
 def formulary(fid, ident, name, start):
