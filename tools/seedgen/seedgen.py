@@ -230,9 +230,11 @@ from run to run. Check the result with `tests/conformance/run.sh`.
 
 ## Files
 
-Each file is a FHIR R4 `Bundle` of type `collection`, pretty-printed. Entry `fullUrl`s are
+Each member data file is a FHIR R4 `Bundle` of type `collection`, pretty-printed. Entry `fullUrl`s are
 `https://example.org/fhir/{{type}}/{{id}}`; references inside resources are relative and
-versionless (`Patient/jason-argonaut`). Resource ids are unique per type across all files.
+versionless (`Patient/jason-argonaut`). Resource ids are unique per type across the member data
+files; the directory and the formulary are data sets of their own, whose references resolve
+within them and whose ids may repeat the member data's (the same provider under the same id).
 
 - `shared.json`: the payers, provider organizations, practitioners, practitioner roles and
   locations that the members' claims reference
