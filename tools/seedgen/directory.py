@@ -25,8 +25,6 @@ NUCC = CS["nucc"]
 DHP = "org-demo-health-plan"
 BSD = "org-bright-smile-dental"
 DHP_BASE = catalog.PAYER_BY_ID[DHP][5]
-# The day the directory was last refreshed; resources carry timestamps up to it.
-AS_OF = "2026-11-02"
 
 
 def meta(kind, day, *salt):
@@ -399,7 +397,6 @@ class Directory:
                                     "HealthcareService", "OrganizationAffiliation", "Endpoint", "InsurancePlan")}
         self.npis = set()
         self.service_areas = {}
-        self.org_network = {}   # org id -> [(network, start)]
         self.org_info = {}      # org id -> dict(kind, city, location ids, services, phone, name)
 
     def add(self, r):
