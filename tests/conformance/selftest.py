@@ -32,6 +32,228 @@ def load_seed(seed_dir):
     return out
 
 
+def load_public(seed_dir):
+    """(data set, type, id) -> resource of the public data sets (directory/, formulary/)."""
+    out = {}
+    for folder in ("directory", "formulary"):
+        path = os.path.join(seed_dir, folder)
+        for name in sorted(os.listdir(path)) if os.path.isdir(path) else []:
+            if name.endswith(".ndjson"):
+                for line in open(os.path.join(path, name), encoding="utf-8"):
+                    if line.strip():
+                        r = json.loads(line)
+                        out[(folder, r["resourceType"], r["id"])] = r
+    return out
+
+
+def pub(public, dataset, rtype, rid=None, pred=lambda r: True):
+    """A copy of a public resource: by id, or the first of its type that pred accepts."""
+    if rid:
+        return copy.deepcopy(public[(dataset, rtype, rid)])
+    return copy.deepcopy(next(r for (d, t, _), r in sorted(public.items()) if d == dataset and t == rtype and pred(r)))
+
+
+PN = "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/"
+USDF = "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/"
+
+
+def public_mutations(public):
+    """-> list of (description, data set, resource, expected text): breaks of single directory and
+    formulary resources (profiles, invariants, the public data sets' own rules)."""
+    m = []
+    role = lambda: pub(public, "directory", "PractitionerRole", "role-amelia-chen")
+    r = role()
+    r["extension"] = [e for e in r["extension"] if e["url"] != PN + "newpatients"]
+    m.append(("PractitionerRole without newpatients", "directory", r, "no newpatients extension"))
+    r = role()
+    r["extension"].append({"url": PN + "network-reference", "valueReference": {"reference": "Organization/net-demo-medicare-ppo"}})
+    m.append(("PractitionerRole in two networks", "directory", r,
+              "PractitionerRole.extension:network-reference: maximum cardinality 1 exceeded"))
+    r = role()
+    r["active"] = False
+    m.append(("inactive PractitionerRole (active is fixed to true)", "directory", r, "patternBoolean"))
+    r = role()
+    np = next(e for e in r["extension"] if e["url"] == PN + "newpatients")
+    np["extension"][0]["valueCodeableConcept"]["coding"][0]["code"] = "nopt"
+    np["extension"][0]["valueCodeableConcept"]["coding"][0].pop("display", None)
+    np["extension"].append({"url": "characteristics", "valueString": "Adults only"})
+    m.append(("not accepting new patients, with characteristics of new patients", "directory", r,
+              "new-patients-characteristics"))
+    r = role()
+    r["specialty"] = [{"coding": [{"system": "http://nucc.org/provider-taxonomy", "code": "261QP2300X"}]}]
+    m.append(("PractitionerRole with an organization's taxonomy as specialty", "directory", r,
+              "is not in the required value set http://hl7.org/fhir/us/davinci-pdex-plan-net/ValueSet/IndividualAndGroupSpecialtiesVS"))
+    r = role()
+    r["meta"]["profile"] = ["http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole|6.1.0"]
+    m.append(("directory PractitionerRole without its Plan-Net profile", "directory", r,
+              "requires http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-PractitionerRole|1.1.0"))
+    r = role()
+    for e in r["extension"]:
+        if e["url"] == PN + "network-reference":
+            e["valueReference"] = {"reference": "Organization/net-demo-puget-sound-hmo"}
+        if e["url"] == PN + "newpatients":
+            e["extension"] = [x for x in e["extension"] if x["url"] != "fromNetwork"]
+    m.append(("practitioner in a network his organization is not in", "directory", r,
+              "has no affiliation with network net-demo-puget-sound-hmo"))
+    loc = lambda: pub(public, "directory", "Location", "loc-beacon-hill-general")
+    r = loc()
+    del r["address"]
+    m.append(("provider Location without address", "directory", r, "no street address"))
+    r = loc()
+    del r["position"]
+    m.append(("provider Location without position", "directory", r, "no position (latitude and longitude)"))
+    r = loc()
+    del r["name"]
+    m.append(("Location without name", "directory", r, "Location.name: minimum cardinality 1"))
+    r = loc()
+    r["status"] = "suspended"
+    m.append(("suspended Location (status is fixed to active)", "directory", r, "fixedCode"))
+    net = lambda: pub(public, "directory", "Organization", "net-demo-ppo")
+    r = net()
+    r["telecom"] = [{"system": "phone", "value": "617-555-0100"}]
+    m.append(("network with a telecom (prohibited)", "directory", r, "Organization.telecom: element is prohibited"))
+    r = net()
+    del r["partOf"]
+    m.append(("network that is part of no organization", "directory", r, "Organization.partOf: minimum cardinality 1"))
+    r = pub(public, "directory", "Organization", "org-beacon-hill-general")
+    r["address"][0]["use"] = "home"
+    m.append(("organization with a home address", "directory", r, "org-2"))
+    r = pub(public, "directory", "Organization", "org-beacon-hill-general")
+    del r["type"]
+    m.append(("organization without type", "directory", r, "Organization.type: minimum cardinality 1"))
+    r = pub(public, "directory", "OrganizationAffiliation", "aff-beacon-hill-general-demo-ppo")
+    del r["organization"], r["participatingOrganization"]
+    m.append(("affiliation without organizations", "directory", r, "organization-or-participatingOrganization"))
+    r = pub(public, "directory", "InsurancePlan", "insplan-dhp-gold-ppo")
+    r["plan"].append(copy.deepcopy(r["plan"][0]))
+    m.append(("product with two plans of the same type", "directory", r, "plan-type-is-distinct"))
+    r = pub(public, "directory", "InsurancePlan", "insplan-dhp-gold-ppo")
+    del r["ownedBy"]
+    m.append(("product owned by nobody", "directory", r, "InsurancePlan.ownedBy: minimum cardinality 1"))
+    r = pub(public, "directory", "Practitioner", "pract-amelia-chen")
+    r["identifier"][0]["value"] = r["identifier"][0]["value"][:-1] + str((int(r["identifier"][0]["value"][-1]) + 1) % 10)
+    m.append(("practitioner with an NPI whose check digit is wrong", "directory", r, "is not valid"))
+    r = pub(public, "directory", "Practitioner", "pract-amelia-chen")
+    r["identifier"].append(dict(r["identifier"][0], value="1234567893"))
+    m.append(("practitioner with two NPIs", "directory", r, "Practitioner.identifier:NPI: maximum cardinality 1"))
+    r = pub(public, "directory", "Endpoint", "ep-dhp-provider-directory")
+    del r["address"]
+    m.append(("endpoint without address", "directory", r, "Endpoint.address: minimum cardinality 1"))
+    r = pub(public, "directory", "HealthcareService", "hs-beacon-hill-general")
+    r["category"].append(r["category"][0])
+    m.append(("service in two categories", "directory", r, "HealthcareService.category: maximum cardinality 1"))
+    # ---- formulary
+    item = lambda: pub(public, "formulary", "Basic", "formularyitem-commercial-861007")
+    r = item()
+    r["extension"] = [e for e in r["extension"] if e["url"] != USDF + "usdf-DrugTierID-extension"]
+    m.append(("FormularyItem without tier", "formulary", r,
+              "Basic.extension:usdf-DrugTierID-extension: minimum cardinality 1"))
+    r = item()
+    r["extension"] = [e for e in r["extension"] if e["url"] != USDF + "usdf-PharmacyBenefitType-extension"]
+    m.append(("FormularyItem without pharmacy benefit type", "formulary", r,
+              "Basic.extension:usdf-PharmacyBenefitType-extension: minimum cardinality 1"))
+    r = item()
+    r["code"]["coding"][0]["code"] = "drug"
+    m.append(("FormularyItem with another code", "formulary", r, "Basic.code: does not match the profile's patternCodeableConcept"))
+    r = item()
+    r["subject"] = {"reference": "Location/loc-area-ma"}
+    m.append(("FormularyItem about a Location", "formulary", r, "must point to MedicationKnowledge"))
+    r = item()
+    r["extension"][0]["valueReference"] = {"reference": "InsurancePlan/payerplan-dhp-gold-ppo"}
+    m.append(("FormularyItem on a payer plan instead of a formulary", "formulary", r,
+              "target InsurancePlan/payerplan-dhp-gold-ppo does not declare profile"))
+    r = item()
+    for e in r["extension"]:
+        if e["url"] == USDF + "usdf-AvailabilityStatus-extension":
+            e["valueCode"] = "withdrawn"
+    m.append(("FormularyItem with an availability status outside publication-status", "formulary", r,
+              "code 'withdrawn' is not in the required value set http://hl7.org/fhir/ValueSet/publication-status"))
+    r = pub(public, "formulary", "Basic", "formularyitem-commercial-198053")
+    for e in r["extension"]:
+        if e["url"] == USDF + "usdf-QuantityLimitDetail-extension":
+            e["extension"][1]["valueTiming"]["repeat"]["offset"] = 30
+    m.append(("quantity limit timing with an offset and no when", "formulary", r, "tim-9"))
+    r = pub(public, "formulary", "MedicationKnowledge", "formularydrug-861007")
+    r["code"]["coding"] = [c for c in r["code"]["coding"] if "rxnorm" not in c["system"]]
+    m.append(("FormularyDrug without RxNorm code", "formulary", r,
+              "MedicationKnowledge.code.coding:semantic-drug: minimum cardinality 1"))
+    plan = lambda: pub(public, "formulary", "InsurancePlan", "payerplan-dhp-gold-ppo")
+    r = plan()
+    del r["coverage"]
+    m.append(("payer plan without drug coverage", "formulary", r, "InsurancePlan.coverage: minimum cardinality 1"))
+    r = plan()
+    r["plan"][0]["specificCost"][0]["benefit"][0]["cost"][0]["value"]["system"] = "http://unitsofmeasure.org"
+    m.append(("copay in a unit that is not a currency", "formulary", r, "mqty-1"))
+    r = pub(public, "formulary", "InsurancePlan", "formulary-dhp-commercial")
+    del r["identifier"]
+    m.append(("formulary without identifier", "formulary", r, "InsurancePlan.identifier: minimum cardinality 1"))
+    r = pub(public, "formulary", "Location", "loc-area-co")
+    del r["address"]
+    m.append(("coverage area without address or boundary", "formulary", r, "Location-address-or-geolocation"))
+    return m
+
+
+def public_seed_mutations():
+    """-> list of (description, mutate(data set, resource) -> resource, None or [resources], expected
+    text): breaks of the directory and formulary as a whole that the consistency rules report."""
+    def drop(dataset, rtype, rid):
+        return lambda d, r: None if (d, r["resourceType"], r["id"]) == (dataset, rtype, rid) else r
+
+    def edit(dataset, rtype, rid, fn):
+        def mutate(d, r):
+            if (d, r["resourceType"], r["id"]) == (dataset, rtype, rid):
+                r = copy.deepcopy(r)
+                fn(r)
+            return r
+        return mutate
+
+    def wrong_npi(r):
+        v = r["identifier"][0]["value"]
+        r["identifier"][0]["value"] = v[:-1] + str((int(v[-1]) + 5) % 10)
+
+    def rename(r):
+        r["name"] = "Lakeview Drugs"
+
+    def to_brand_tier(r):
+        for e in r["extension"]:
+            if e["url"] == USDF + "usdf-DrugTierID-extension":
+                e["valueCodeableConcept"]["coding"][0].update(code="preferred-brand", display="Preferred Brand")
+
+    def leah_in_ppo(d, r):
+        if (d, r["resourceType"], r["id"]) == ("directory", "PractitionerRole", "role-leah-goldberg"):
+            extra = copy.deepcopy(r)
+            extra["id"] = "role-leah-goldberg-selftest-ppo"
+            for e in extra["extension"]:
+                if e["url"] == PN + "network-reference":
+                    e["valueReference"] = {"reference": "Organization/net-demo-ppo"}
+                if e["url"] == PN + "newpatients":
+                    e["extension"] = [x for x in e["extension"] if x["url"] != "fromNetwork"]
+            return [r, extra]
+        return r
+
+    return [
+        ("a claim's practitioner missing from the directory", drop("directory", "Practitioner", "pract-amelia-chen"),
+         "[the members' providers are in the directory under the same id] Practitioner/pract-amelia-chen"),
+        ("a claim's practitioner with another NPI in the directory",
+         edit("directory", "Practitioner", "pract-helen-kowalski", wrong_npi), "in the member data"),
+        ("a claim's pharmacy under another name in the directory",
+         edit("directory", "Organization", "org-lakeview-pharmacy", rename),
+         "name 'Lakeview Pharmacy' in the member data, 'Lakeview Drugs' in the directory"),
+        ("a coverage's plan missing from the directory", drop("directory", "InsurancePlan", "insplan-dhp-family-hmo"),
+         "no InsurancePlan with identifier DHP-FAM-HMO"),
+        ("an in-network claim's pharmacy not in the network",
+         drop("directory", "OrganizationAffiliation", "aff-ansley-pharmacy-demo-atlanta-medicare-hmo"),
+         "provider Organization/org-ansley-pharmacy is not in network"),
+        ("an out-of-network claim's practitioner in the network", leah_in_ppo,
+         "provider Practitioner/pract-leah-goldberg is in network ['net-demo-ppo']"),
+        ("a claim's drug missing from the formulary", drop("formulary", "Basic", "formularyitem-medicare-861007"),
+         "NDC 00093104801 (formularydrug-861007) is not on InsurancePlan/formulary-dhp-medicare"),
+        ("a generic claim's drug on a brand tier",
+         edit("formulary", "Basic", "formularyitem-commercial-314076", to_brand_tier),
+         "generic fill on tier preferred-brand"),
+    ]
+
+
 def first(seed, rtype, pred=lambda r: True):
     return copy.deepcopy(next(r for (t, _), r in sorted(seed.items()) if t == rtype and pred(r)))
 
@@ -329,7 +551,23 @@ def seed_mutations():
 def run_seed_mutations(seed_dir):
     """Applies every seed mutation to a copy of seed-data/; -> number missed."""
     cases = seed_mutations()
+    public_cases = public_seed_mutations()
     with tempfile.TemporaryDirectory() as tmp:
+        for folder in ("directory", "formulary"):
+            os.makedirs(os.path.join(tmp, folder))
+            for name in sorted(os.listdir(os.path.join(seed_dir, folder))):
+                lines = []
+                for line in open(os.path.join(seed_dir, folder, name), encoding="utf-8"):
+                    rs = [json.loads(line)]
+                    for _, mutate, _ in public_cases:
+                        nxt = []
+                        for r in rs:
+                            got = mutate(folder, r)
+                            nxt.extend(got if isinstance(got, list) else [got] if got is not None else [])
+                        rs = nxt
+                    lines.extend(json.dumps(r) + "\n" for r in rs)
+                with open(os.path.join(tmp, folder, name), "w") as f:
+                    f.writelines(lines)
         for name in sorted(os.listdir(seed_dir)):
             if not name.endswith(".json"):
                 continue
@@ -347,18 +585,26 @@ def run_seed_mutations(seed_dir):
         report, _, _ = validate.validate(tmp, [], node=False, quiet=True)
     failures = [line for s in report.sections for line in s.failures]
     missed = 0
-    for n, (desc, _, expected) in enumerate(cases, start=1):
+    for n, (desc, _, expected) in enumerate(cases + public_cases, start=1):
         hit = any(expected in line for line in failures)
         print(f"{'ok  ' if hit else 'MISS'} seed-{n:02d}: {desc} (expects '{expected}')")
         missed += not hit
-    return len(cases), missed
+    return len(cases) + len(public_cases), missed
 
 
 def main():
     seed_dir = os.path.join(os.path.dirname(os.path.dirname(HERE)), "seed-data")
     seed = load_seed(seed_dir)
     cases = mutations(seed)
+    public_cases = public_mutations(load_public(seed_dir))
     with tempfile.TemporaryDirectory() as tmp:
+        # Broken copies of directory and formulary resources go to the extra directory's directory/
+        # and formulary/ folders, so that they join those data sets.
+        for k, (desc, dataset, r, _) in enumerate(public_cases, start=len(cases) + 1):
+            r["id"] = f"selftest-{k:02d}"
+            os.makedirs(os.path.join(tmp, dataset), exist_ok=True)
+            with open(os.path.join(tmp, dataset, f"selftest-{k:02d}.json"), "w") as f:
+                json.dump(r, f)
         for n, (desc, r, _) in enumerate(cases, start=1):
             r["id"] = f"selftest-{n:02d}"
             if r["resourceType"] == "ExplanationOfBenefit" and desc != "duplicate claim identifier":
@@ -373,13 +619,13 @@ def main():
         report, _, _ = validate.validate(seed_dir, [tmp], quiet=True)
     failures = [line for s in report.sections for line in s.failures]
     missed = 0
-    for n, (desc, r, expected) in enumerate(cases, start=1):
+    for n, (desc, r, expected) in enumerate(cases + [(d, r, e) for d, _, r, e in public_cases], start=1):
         rid = f"selftest-{n:02d}"
         hit = any(re.search(rf"/{rid}\b", line) and expected in line for line in failures)
         print(f"{'ok  ' if hit else 'MISS'} {rid}: {desc} (expects '{expected}')")
         missed += not hit
     n_seed, missed_seed = run_seed_mutations(seed_dir)
-    total, missed = len(cases) + n_seed, missed + missed_seed
+    total, missed = len(cases) + len(public_cases) + n_seed, missed + missed_seed
     print(f"\n{total - missed} of {total} deliberate errors detected")
     return 1 if missed else 0
 

