@@ -18,6 +18,7 @@ mod oauth_representative;
 mod oauth_token;
 mod persistence;
 mod public_apis;
+mod public_consistency;
 mod sandbox_control;
 mod sandbox_faults;
 mod sandbox_page;

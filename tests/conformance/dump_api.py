@@ -5,7 +5,8 @@ Starts payer-sandbox on a free loopback port, logs in as each member through the
 headless authorize, and saves every response body (Bundles and resources) under OUT:
 the member's Patient, a search of every resource type (all pages), `$everything` (all pages),
 and the CARIN include searches; and, without a token, every page of every type of the public
-provider directory (`/directory/r4`) and formulary (`/formulary/r4`). Then it moves the sandbox clock past the data's timeline, makes a
+provider directory (`/directory/r4`) and formulary (`/formulary/r4`), into OUT/directory and
+OUT/formulary, which the suite checks as those data sets. Then it moves the sandbox clock past the data's timeline, makes a
 few prior-authorization changes through the control API, and saves what changed: each member's
 claims and coverage again, and the `_history` of every changed resource, so that the versions the
 server makes are validated as well as those it loaded. Then `tests/conformance/run.sh OUT`
@@ -100,9 +101,9 @@ def dump_changes(base, fhir, members, save):
                     raise
 
 
-def dump_public(base, save):
+def dump_public(base, savers):
     """Every page of every type of the public provider directory and formulary, without a token."""
-    for api in ("directory", "formulary"):
+    for api, save in savers.items():
         fhir = f"{base}/{api}/r4"
         statement = request("GET", f"{fhir}/metadata")
         save(statement)
@@ -117,6 +118,7 @@ def main():
     parser.add_argument("--changed-out", help="where the responses after the changes go (default: OUT-changed)")
     args = parser.parse_args()
     args.changed_out = args.changed_out or args.out.rstrip("/") + "-changed"
+
     shutil.rmtree(args.out, ignore_errors=True)
     os.makedirs(args.out)
     server = subprocess.Popen([args.binary, "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE,
@@ -150,7 +152,9 @@ def main():
                       f"&_include:iterate=Coverage:payor&_count=200", access, save)
             all_pages(f"{fhir}/Coverage?patient={patient}&_include=Coverage:payor&_include=Coverage:beneficiary",
                       access, save)
-        dump_public(base, saver(os.path.join(args.out, "public")))
+        # In folders named as the data's, so that the suite checks them as the public data sets
+        # they are (the directory serves the members' providers under the member data's ids).
+        dump_public(base, {api: saver(os.path.join(args.out, api)) for api in ("directory", "formulary")})
         shutil.rmtree(args.changed_out, ignore_errors=True)
         dump_changes(base, fhir, members, saver(args.changed_out))
         print(f"dumped {counter['n']} API responses for {len(members)} members into {args.out}")

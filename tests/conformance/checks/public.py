@@ -294,7 +294,10 @@ def run_directory(ds, report):
     npis = {}
     for r in ds.of_type("Practitioner") + ds.of_type("Organization"):
         for v in npi_of(r):
-            npis.setdefault(v, []).append(f"{r['resourceType']}/{r['id']}")
+            # The same resource may come twice (the seed's copy and the API's): one provider.
+            who = npis.setdefault(v, [])
+            if f"{r['resourceType']}/{r['id']}" not in who:
+                who.append(f"{r['resourceType']}/{r['id']}")
             report.rule("NPI is well formed (10 digits, Luhn check digit with prefix 80840)",
                         f"{r['resourceType']}/{r['id']}", [] if npi_is_valid(v) else [f"NPI {v} is not valid"])
     for v, who in sorted(npis.items()):
@@ -365,7 +368,9 @@ class Formulary:
         for mk in ds.of_type("MedicationKnowledge"):
             for c in codings_of(mk.get("code")):
                 if c.get("system") == NDC:
-                    self.drug_by_ndc.setdefault(c.get("code"), []).append(mk["id"])
+                    drugs = self.drug_by_ndc.setdefault(c.get("code"), [])
+                    if mk["id"] not in drugs:  # the seed's copy and the API's are one drug
+                        drugs.append(mk["id"])
         self.items = {}  # (formulary id, drug id) -> [items]
         for b in ds.of_type("Basic"):
             f = [ref_key((e.get("valueReference") or {}).get("reference"))
