@@ -464,3 +464,54 @@ def test_incremental_sync_is_isolated_between_members(sandbox_url, fhir_base, sa
     sandbox_clock.decide(JASON_MRI_PA, {"decision": "cancel"})
     assert versions(sync_all(jason, since=watermarks[JASON])[0]["ExplanationOfBenefit"]) == {JASON_MRI_PA: "3"}
     assert sync_all(rosa, since=watermarks[ROSA])[0] == {t: {} for t in SYNCED}
+
+
+NPI = "http://hl7.org/fhir/sid/us-npi"
+NDC = "http://hl7.org/fhir/sid/ndc"
+DRUG_TIER = "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-DrugTierID-extension"
+
+
+def test_a_claims_provider_and_drug_in_the_public_directory_and_formulary(jason, sandbox_url):
+    """An app resolves the provider of a member's claim in the provider directory and looks up the
+    tier of a drug the member's pharmacy claim paid for in the formulary: fhirpy clients without
+    a token on /directory/r4 and /formulary/r4, beside the member's on /r4."""
+    _, fhir = jason
+    directory = SyncFHIRClient(f"{sandbox_url}/directory/r4")
+    formulary = SyncFHIRClient(f"{sandbox_url}/formulary/r4")
+
+    claims = fhir.resources("ExplanationOfBenefit").search(use="claim").limit(200).fetch_all()
+    professional = next(c for c in claims if c["type"]["coding"][0]["code"] == "professional")
+    kind, provider_id = professional["provider"]["reference"].split("/")
+    on_claim = fhir.reference(kind, provider_id).to_resource()
+    listed = directory.reference(kind, provider_id).to_resource()
+    npi = lambda r: sorted(i["value"] for i in r.get("identifier", []) if i.get("system") == NPI)
+    assert npi(listed) == npi(on_claim) and npi(listed)
+    assert listed["name"] == on_claim["name"]
+    assert any("davinci-pdex-plan-net" in p for p in listed["meta"]["profile"])
+    # The directory knows the provider's roles in the plan's network.
+    if kind == "Organization":
+        roles = directory.resources("PractitionerRole").search(organization=f"Organization/{provider_id}").fetch()
+    else:
+        roles = directory.resources("PractitionerRole").search(practitioner=f"Practitioner/{provider_id}").fetch()
+    assert roles
+
+    pharmacy = [c for c in claims if c["type"]["coding"][0]["code"] == "pharmacy"]
+    paid = [
+        coding["code"]
+        for c in pharmacy
+        for item in c["item"]
+        if not any(a["category"]["coding"][0]["code"] == "rejectreason" for a in item.get("adjudication", []))
+        for coding in item["productOrService"].get("coding", [])
+        if coding.get("system") == NDC
+    ]
+    assert paid
+    drug = formulary.resources("MedicationKnowledge").search(code=f"{NDC}|{paid[0]}").first()
+    assert drug is not None, paid[0]
+    assert any(c["system"] == "http://www.nlm.nih.gov/research/umls/rxnorm" for c in drug["code"]["coding"])
+    items = formulary.resources("Basic").search(subject=f"MedicationKnowledge/{drug['id']}").include("Basic", "formulary").fetch_raw()
+    entries = [e["resource"] for e in items["entry"]]
+    on_formulary = [r for r in entries if r["resourceType"] == "Basic"]
+    assert on_formulary
+    tiers = {e["valueCodeableConcept"]["coding"][0]["code"] for r in on_formulary for e in r["extension"] if e["url"] == DRUG_TIER}
+    assert tiers, on_formulary[0]["id"]
+    assert any(r["resourceType"] == "InsurancePlan" for r in entries), "the formulary came along"
