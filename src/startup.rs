@@ -204,6 +204,8 @@ fn build_state(
                     e.to_string()
                 });
                 let _ = sender.send(Some(loaded));
+                // As after the member data: give back what loading freed.
+                release_load_memory();
             });
             public
         }
@@ -256,6 +258,7 @@ fn build_state(
 /// keeps that freed heap mapped unless asked to return it. Returning it once after start-up
 /// keeps a fixture server's idle footprint to what it really uses.
 fn release_load_memory() {
+    data::release_embedded();
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only returns free heap pages to the kernel; it touches no live data.
     unsafe {

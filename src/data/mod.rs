@@ -11,6 +11,7 @@ mod validate;
 
 pub use loader::{DataSource, LoadError, load, load_public, resources};
 pub use members::{Member, Members, Representative};
+pub use sources::release_embedded;
 
 use std::sync::Arc;
 

@@ -14,6 +14,42 @@ use super::loader::{DataSource, LoadError};
 
 static SEED_DATA: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/seed-data");
 
+/// Drops the embedded data's pages from memory (docs/data.md#data-sources): once loaded, the
+/// store holds its own copy, and the bytes in the binary are only read again by another load,
+/// which faults them back in from the executable. Without this, every page of `seed-data/` that
+/// loading read stays resident for the life of the process.
+pub fn release_embedded() {
+    #[cfg(target_os = "linux")]
+    release_dir(&SEED_DATA);
+}
+
+#[cfg(target_os = "linux")]
+fn release_dir(dir: &Dir<'static>) {
+    // SAFETY: sysconf only reads a system constant.
+    let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
+    for file in dir.files() {
+        let bytes = file.contents();
+        let start = bytes.as_ptr() as usize;
+        let first = start.div_ceil(page) * page;
+        let last = (start + bytes.len()) / page * page;
+        if last > first {
+            // SAFETY: [first, last) lies inside this file's bytes, which live in the executable's
+            // read-only, file-backed mapping: MADV_DONTNEED drops the resident pages, and a later
+            // read faults the same bytes back in from the file. Nothing is written or freed.
+            unsafe {
+                libc::madvise(
+                    first as *mut libc::c_void,
+                    last - first,
+                    libc::MADV_DONTNEED,
+                );
+            }
+        }
+    }
+    for sub in dir.dirs() {
+        release_dir(sub);
+    }
+}
+
 /// About how much of an NDJSON file one unit holds.
 const NDJSON_UNIT: usize = 4 << 20;
 
