@@ -110,11 +110,17 @@ fn narrowest(
     let store = viewer.store();
     let mut best: Option<(usize, &Filter)> = None;
     for filter in &request.filters {
-        if !matches!(filter.modifier, Modifier::None | Modifier::Type(_)) || filter.chain.is_some()
-        {
+        if !matches!(filter.modifier, Modifier::None | Modifier::Type(_)) {
             continue;
         }
-        let size = if filter.def.name == "_id" {
+        let size = if filter.chain.is_some() {
+            Some(
+                chain_targets(viewer, filter)
+                    .iter()
+                    .map(|&t| store.referring(type_slot, filter.param, t).len())
+                    .sum(),
+            )
+        } else if filter.def.name == "_id" {
             Some(filter.values.len())
         } else if filter.def.kind == ParamType::Reference {
             reference_targets(viewer, filter).map(|targets| {
@@ -145,7 +151,11 @@ fn narrowest(
             })
             .collect()
     } else {
-        reference_targets(viewer, filter)?
+        let targets = match filter.chain {
+            Some(_) => chain_targets(viewer, filter),
+            None => reference_targets(viewer, filter)?,
+        };
+        targets
             .iter()
             .flat_map(|&t| store.referring(type_slot, filter.param, t).iter().copied())
             .collect()
@@ -153,6 +163,22 @@ fn narrowest(
     list.sort_unstable();
     list.dedup();
     Some(list)
+}
+
+/// A chained filter's targets: the resources of the chain's type the inner filter matches, so
+/// that the reverse index gives the candidates (`location.address-city=Boston`: the Boston
+/// locations, then the roles that reference them) instead of testing every resource.
+fn chain_targets(viewer: &Compartment, filter: &Filter) -> Vec<Idx> {
+    let Some(chain) = &filter.chain else {
+        return Vec::new();
+    };
+    let store = viewer.store();
+    viewer
+        .visible_list(chain.target)
+        .iter()
+        .copied()
+        .filter(|&t| matches(store, &store.entry(t), &chain.inner))
+        .collect()
 }
 
 /// The store numbers a reference filter's values name, or `None` if any value does not resolve
