@@ -173,16 +173,21 @@ pub(super) fn list(source: &DataSource) -> Result<Vec<InputFile>, LoadError> {
                     root.display()
                 )));
             }
-            Ok(paths
-                .into_iter()
-                .map(|path| InputFile {
-                    name: path.display().to_string(),
-                    len: std::fs::metadata(&path).map_or(0, |m| m.len() as usize),
-                    content: Content::Path(path),
-                })
-                .collect())
+            Ok(on_disk(paths))
         }
     }
+}
+
+/// Files on disk, by path, as the loader reads them.
+fn on_disk(paths: Vec<PathBuf>) -> Vec<InputFile> {
+    paths
+        .into_iter()
+        .map(|path| InputFile {
+            name: path.display().to_string(),
+            len: std::fs::metadata(&path).map_or(0, |m| m.len() as usize),
+            content: Content::Path(path),
+        })
+        .collect()
 }
 
 /// The data files of one of `PUBLIC_FOLDERS` (none when the folder is absent).
@@ -203,14 +208,7 @@ pub(super) fn list_public(source: &DataSource, folder: &str) -> Result<Vec<Input
                 walk_at(&dir, is_data_file, &mut paths, 1)?;
             }
             paths.sort();
-            Ok(paths
-                .into_iter()
-                .map(|path| InputFile {
-                    name: path.display().to_string(),
-                    len: std::fs::metadata(&path).map_or(0, |m| m.len() as usize),
-                    content: Content::Path(path),
-                })
-                .collect())
+            Ok(on_disk(paths))
         }
     }
 }

@@ -16,7 +16,6 @@ use axum::{Extension, Router};
 use time::macros::format_description;
 
 use crate::fhir::apis::Api;
-use crate::fhir::bundle::{self, HistoryEntry};
 use crate::fhir::capability::public_capability_statement;
 use crate::fhir::{Compartment, PublicData, Site};
 use crate::http::request_context::RequestContext;
@@ -25,6 +24,7 @@ use crate::state::AppState;
 
 use super::error::FhirError;
 use super::negotiate::{JsonOnly, handling};
+use super::read::{history_reply, version_reply};
 use super::search::{decode, searchset};
 use super::{path_error, reply};
 
@@ -162,14 +162,7 @@ async fn vread(
 ) -> Result<Response, FhirError> {
     let Path((resource_type, id, version)) = path.map_err(path_error)?;
     let compartment = access.open(&resource_type)?;
-    let versions = compartment.history(&id)?;
-    versions
-        .iter()
-        .find(|v| v.version_id == version)
-        .map(|v| reply::version(v, &headers))
-        .ok_or_else(|| {
-            FhirError::NotFound(format!("{resource_type}/{id} has no version {version}"))
-        })
+    version_reply(&compartment, &id, &version, &headers)
 }
 
 /// `{type}/{id}/_history`; no other instance operation is served here.
@@ -186,19 +179,7 @@ async fn operation(
         )));
     }
     let compartment = access.open(&resource_type)?;
-    let versions = compartment.history(&id)?;
-    let site = access.site(&context);
-    let body = bundle::history(
-        &site,
-        compartment.resource_type(),
-        &id,
-        versions.iter().rev().map(|v| HistoryEntry {
-            version_id: &v.version_id,
-            last_updated: v.last_updated,
-            json: &v.json,
-        }),
-    );
-    Ok(reply::ok(body))
+    history_reply(&compartment, &id, &access.site(&context))
 }
 
 async fn method_not_allowed() -> FhirError {

@@ -6,8 +6,8 @@ use axum::extract::rejection::PathRejection;
 use axum::http::HeaderMap;
 use axum::response::Response;
 
-use crate::fhir::Permission;
 use crate::fhir::bundle::{self, HistoryEntry};
+use crate::fhir::{Compartment, Permission, Site};
 use crate::http::request_context::RequestContext;
 
 use super::access::FhirAccess;
@@ -34,11 +34,22 @@ pub async fn vread(
 ) -> Result<Response, FhirError> {
     let Path((resource_type, id, version)) = path.map_err(path_error)?;
     let compartment = access.open(&resource_type, Permission::Read)?;
-    let versions = compartment.history(&id)?;
+    version_reply(&compartment, &id, &version, &headers)
+}
+
+/// One version of a resource of the compartment, or 404 naming the versions it has.
+pub fn version_reply(
+    compartment: &Compartment,
+    id: &str,
+    version: &str,
+    headers: &HeaderMap,
+) -> Result<Response, FhirError> {
+    let versions = compartment.history(id)?;
     match versions.iter().find(|v| v.version_id == version) {
-        Some(found) => Ok(reply::version(found, &headers)),
+        Some(found) => Ok(reply::version(found, headers)),
         None => Err(FhirError::NotFound(format!(
-            "{resource_type}/{id} has no version {version} (its versions are {})",
+            "{}/{id} has no version {version} (its versions are {})",
+            compartment.resource_type(),
             versions
                 .iter()
                 .map(|v| v.version_id.as_str())
@@ -57,10 +68,18 @@ pub fn history(
     id: &str,
 ) -> Result<Response, FhirError> {
     let compartment = access.open(resource_type, Permission::Read)?;
+    history_reply(&compartment, id, &access.site(context))
+}
+
+/// The `history` Bundle of a resource of the compartment (FHIR R4 http §3.1.0.9).
+pub fn history_reply(
+    compartment: &Compartment,
+    id: &str,
+    site: &Site,
+) -> Result<Response, FhirError> {
     let versions = compartment.history(id)?;
-    let site = access.site(context);
     let body = bundle::history(
-        &site,
+        site,
         compartment.resource_type(),
         id,
         versions.iter().rev().map(|v| HistoryEntry {
