@@ -19,6 +19,7 @@ mod oauth_token;
 mod persistence;
 mod public_apis;
 mod public_consistency;
+mod public_shall;
 mod sandbox_control;
 mod sandbox_faults;
 mod sandbox_page;
