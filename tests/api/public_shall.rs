@@ -11,7 +11,15 @@ use crate::helpers::{TestApp, spawn_app};
 /// `(api, type, parameters, includes, revincludes)` as the IGs' server statements make them
 /// SHALL (`CapabilityStatement-plan-net.json`, `CapabilityStatement-usdf-server.json`; the USDF
 /// includes with their source type restored).
-const SHALL: &[(&str, &str, &[&str], &[&str], &[&str])] = &[
+type Shall = (
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static [&'static str],
+);
+
+const SHALL: &[Shall] = &[
     (
         "directory",
         "Endpoint",
