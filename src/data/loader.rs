@@ -81,9 +81,19 @@ pub fn load_public(source: &DataSource, api: Api) -> Result<Store, LoadError> {
                 .join(", ")
         )));
     }
-    if dangling.count > 0 {
+    if let Some(example) = dangling.examples.first() {
+        // Name the file that holds the first one: the index kept no origins, so look for it.
+        let needle = format!("{example}\"");
+        let file = files
+            .iter()
+            .find(|f| {
+                f.whole()
+                    .windows(needle.len())
+                    .any(|w| w == needle.as_bytes())
+            })
+            .map_or(place.clone(), |f| f.name.clone());
         return Err(LoadError(format!(
-            "{place}: {} reference(s) resolve to nothing in the {folder}, e.g. {}",
+            "{file}: {} reference(s) resolve to nothing in the {folder}, e.g. {}",
             dangling.count,
             dangling.examples.join(", ")
         )));

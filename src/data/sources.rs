@@ -79,6 +79,15 @@ impl InputFile {
         }
     }
 
+    /// The whole file (for error messages that must find something in it: never on the
+    /// loading path, which reads files a unit at a time).
+    pub fn whole(&self) -> Cow<'static, [u8]> {
+        match &self.content {
+            Content::Embedded(bytes) => Cow::Borrowed(bytes),
+            Content::Path(path) => Cow::Owned(std::fs::read(path).unwrap_or_default()),
+        }
+    }
+
     fn is_ndjson(&self) -> bool {
         self.name.ends_with(".ndjson")
     }

@@ -411,7 +411,7 @@ async fn bad_public_data_stops_start_up() {
     .unwrap();
     let error = build(dir.clone()).await;
     assert!(
-        error.contains("resolve to nothing in the directory")
+        error.contains("directory/a.json: 1 reference(s) resolve to nothing in the directory")
             && error.contains("Practitioner/missing"),
         "{error}"
     );
