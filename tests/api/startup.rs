@@ -82,6 +82,7 @@ async fn healthz_and_landing_page() {
     assert_eq!(health.text().await.unwrap(), "ok");
     let home = app.get("/").await.text().await.unwrap();
     assert!(home.contains(JASON) && home.contains("Argonaut") && home.contains("/portal"));
+    assert!(home.contains("/directory/r4") && home.contains("/formulary/r4"));
 }
 
 #[tokio::test]
