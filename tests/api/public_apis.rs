@@ -170,6 +170,32 @@ async fn anyone_reads_and_searches_without_a_token_and_nothing_else() {
             .unwrap();
         assert_eq!(response.status(), 405);
     }
+    // ETags and conditional reads, and CORS open to any origin, as on /r4.
+    let read = app
+        .client
+        .get(app.at("/directory/r4/Practitioner/pract-3"))
+        .send()
+        .await
+        .unwrap();
+    let etag = read.headers()["etag"].to_str().unwrap().to_owned();
+    assert_eq!(etag, "W/\"1\"");
+    let again = app
+        .client
+        .get(app.at("/directory/r4/Practitioner/pract-3"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    let preflight = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.at("/formulary/r4/Basic"))
+        .header("origin", "https://app.example")
+        .header("access-control-request-method", "GET")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
     // A directory type is not served on the other public API or on /r4.
     assert_eq!(get(&app, "/formulary/r4/Practitioner", None).await.0, 404);
     assert_eq!(get(&app, "/directory/r4/Basic", None).await.0, 404);
