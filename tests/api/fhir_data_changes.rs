@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::macros::datetime;
 
-use crate::helpers::{JASON, TestApp, spawn_with_clock};
+use crate::helpers::{JASON, TestApp, entry_refs, spawn_with_clock};
 
 const ROSA: &str = "08-testmemid2";
 const WALTER: &str = "08-testmemid5";
@@ -35,18 +35,7 @@ async fn get(app: &TestApp, member_id: &str, path: &str) -> (u16, Value) {
 }
 
 fn ids(bundle: &Value) -> Vec<String> {
-    bundle["entry"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|e| {
-            format!(
-                "{}/{}",
-                e["resource"]["resourceType"].as_str().unwrap(),
-                e["resource"]["id"].as_str().unwrap()
-            )
-        })
-        .collect()
+    entry_refs(bundle, None)
 }
 
 fn units(pa: &Value, category: &str) -> Option<u64> {

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::helpers::{JASON, TestApp, spawn_app};
+use crate::helpers::{JASON, TestApp, entry_refs, spawn_app};
 
 const PDEX_PA: &str =
     "http://hl7.org/fhir/us/davinci-pdex/StructureDefinition/pdex-priorauthorization";
@@ -142,19 +142,7 @@ async fn includes_bring_the_provider_insurer_coverage_and_requester() {
         .json()
         .await
         .unwrap();
-    let mut included: Vec<String> = bundle["entry"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["search"]["mode"] == "include")
-        .map(|e| {
-            format!(
-                "{}/{}",
-                e["resource"]["resourceType"].as_str().unwrap(),
-                e["resource"]["id"].as_str().unwrap()
-            )
-        })
-        .collect();
+    let mut included = entry_refs(&bundle, Some("include"));
     included.sort();
     assert_eq!(
         included,

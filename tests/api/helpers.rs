@@ -500,3 +500,21 @@ pub fn patient_access_types() -> Vec<&'static payer_sandbox::fhir::search_params
         .filter_map(|t| payer_sandbox::fhir::search_params::resource(t.name).map(|(_, def)| def))
         .collect()
 }
+
+/// `Type/id` of each entry of a Bundle, in order; only those whose `search.mode` is `mode`
+/// (`match`, `include`) when one is given.
+pub fn entry_refs(bundle: &Value, mode: Option<&str>) -> Vec<String> {
+    bundle["entry"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| mode.is_none_or(|m| e["search"]["mode"] == m))
+        .map(|e| {
+            format!(
+                "{}/{}",
+                e["resource"]["resourceType"].as_str().unwrap_or_default(),
+                e["resource"]["id"].as_str().unwrap_or_default()
+            )
+        })
+        .collect()
+}

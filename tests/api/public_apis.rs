@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_with};
+use crate::helpers::{TestApp, entry_refs, spawn_with};
 
 const PLAN_NET: &str = "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/";
 const USDF: &str = "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/";
@@ -101,19 +101,7 @@ async fn get(app: &TestApp, path: &str, bearer: Option<&str>) -> (u16, Value) {
 }
 
 fn ids(bundle: &Value, mode: &str) -> Vec<String> {
-    let mut out: Vec<String> = bundle["entry"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|e| e["search"]["mode"] == mode)
-        .map(|e| {
-            format!(
-                "{}/{}",
-                e["resource"]["resourceType"].as_str().unwrap(),
-                e["resource"]["id"].as_str().unwrap()
-            )
-        })
-        .collect();
+    let mut out = entry_refs(bundle, Some(mode));
     out.sort();
     out
 }

@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, entry_refs, spawn_app};
 
 /// `(api, type, parameters, includes, revincludes)` as the IGs' server statements make them
 /// SHALL (`CapabilityStatement-plan-net.json`, `CapabilityStatement-usdf-server.json`; the USDF
@@ -252,12 +252,7 @@ async fn get(app: &TestApp, path: &str) -> Value {
 }
 
 fn count(bundle: &Value, mode: &str) -> usize {
-    bundle["entry"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|e| e["search"]["mode"] == mode)
-        .count()
+    entry_refs(bundle, Some(mode)).len()
 }
 
 #[tokio::test]

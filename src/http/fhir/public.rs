@@ -23,9 +23,9 @@ use crate::http::routes::fhir as routes;
 use crate::state::AppState;
 
 use super::error::FhirError;
-use super::negotiate::{JsonOnly, handling};
+use super::negotiate::JsonOnly;
 use super::read::{history_reply, version_reply};
-use super::search::{decode, searchset};
+use super::search::{answer, search_pairs};
 use super::{path_error, reply};
 
 /// One public API's routes (nested under its base by the caller).
@@ -120,10 +120,15 @@ async fn search_get(
     headers: HeaderMap,
 ) -> Result<Response, FhirError> {
     let Path(resource_type) = path.map_err(path_error)?;
-    let pairs = decode(query.as_deref().unwrap_or_default().as_bytes());
     let compartment = access.open(&resource_type)?;
-    let result = compartment.search(&pairs, handling(&headers), &access.site(&context))?;
-    Ok(searchset(result, &context))
+    let pairs = search_pairs(query.as_deref(), None);
+    answer(
+        &compartment,
+        &pairs,
+        &headers,
+        &access.site(&context),
+        &context,
+    )
 }
 
 async fn search_post(
@@ -136,11 +141,15 @@ async fn search_post(
     body: Bytes,
 ) -> Result<Response, FhirError> {
     let Path(resource_type) = path.map_err(path_error)?;
-    let mut pairs = decode(query.as_deref().unwrap_or_default().as_bytes());
-    pairs.extend(decode(&body));
     let compartment = access.open(&resource_type)?;
-    let result = compartment.search(&pairs, handling(&headers), &access.site(&context))?;
-    Ok(searchset(result, &context))
+    let pairs = search_pairs(query.as_deref(), Some(&body));
+    answer(
+        &compartment,
+        &pairs,
+        &headers,
+        &access.site(&context),
+        &context,
+    )
 }
 
 async fn read(

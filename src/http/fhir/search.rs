@@ -9,7 +9,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use url::form_urlencoded;
 
-use crate::fhir::{Permission, SearchResult};
+use crate::fhir::{Compartment, Permission, SearchResult, Site};
 use crate::http::request_context::RequestContext;
 
 use super::access::FhirAccess;
@@ -26,10 +26,15 @@ pub async fn search_get(
     headers: HeaderMap,
 ) -> Result<Response, FhirError> {
     let Path(resource_type) = path.map_err(path_error)?;
-    let pairs = decode(query.as_deref().unwrap_or_default().as_bytes());
     let compartment = access.open(&resource_type, Permission::Search)?;
-    let result = compartment.search(&pairs, handling(&headers), &access.site(&context))?;
-    Ok(searchset(result, &context))
+    let pairs = search_pairs(query.as_deref(), None);
+    answer(
+        &compartment,
+        &pairs,
+        &headers,
+        &access.site(&context),
+        &context,
+    )
 }
 
 pub async fn search_post(
@@ -42,11 +47,37 @@ pub async fn search_post(
     body: Bytes,
 ) -> Result<Response, FhirError> {
     let Path(resource_type) = path.map_err(path_error)?;
-    let mut pairs = decode(query.as_deref().unwrap_or_default().as_bytes());
-    pairs.extend(decode(&body));
     let compartment = access.open(&resource_type, Permission::Search)?;
-    let result = compartment.search(&pairs, handling(&headers), &access.site(&context))?;
-    Ok(searchset(result, &context))
+    let pairs = search_pairs(query.as_deref(), Some(&body));
+    answer(
+        &compartment,
+        &pairs,
+        &headers,
+        &access.site(&context),
+        &context,
+    )
+}
+
+/// A search's parameters: the query string's, then (POST `_search`) the form body's.
+pub fn search_pairs(query: Option<&str>, body: Option<&[u8]>) -> Vec<(String, String)> {
+    let mut pairs = decode(query.unwrap_or_default().as_bytes());
+    if let Some(body) = body {
+        pairs.extend(decode(body));
+    }
+    pairs
+}
+
+/// A search of `compartment`, under the request's `Prefer: handling`, answered as a searchset:
+/// what every search handler (`/r4` and the public APIs) ends with.
+pub fn answer(
+    compartment: &Compartment,
+    pairs: &[(String, String)],
+    headers: &HeaderMap,
+    site: &Site,
+    context: &RequestContext,
+) -> Result<Response, FhirError> {
+    let result = compartment.search(pairs, handling(headers), site)?;
+    Ok(searchset(result, context))
 }
 
 /// `application/x-www-form-urlencoded` decoding, lenient about stray `%` (kept literally).
