@@ -93,6 +93,11 @@ string_id!(
     /// An app's OAuth 2.0 `client_id`.
     ClientId
 );
+string_id!(
+    /// A health plan of the network (docs/plans.md): `test` is the default plan. Every code and
+    /// token is bound to the plan that issued it.
+    PlanId
+);
 
 /// Which access token a request used or a token response issued, for the report's "went on
 /// with a flawed id_token" check (docs/sandbox-tools.md#report): the first 8 bytes of the

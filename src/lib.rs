@@ -9,6 +9,7 @@ pub mod http;
 pub mod ids;
 pub mod json_tree;
 pub mod oauth;
+pub mod plans;
 pub mod sandbox;
 pub mod settings;
 pub mod startup;

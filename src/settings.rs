@@ -31,6 +31,11 @@ pub struct Settings {
     #[arg(long, env = "PAYER_SANDBOX_DATA")]
     pub data: Option<PathBuf>,
 
+    /// TOML file defining the plans of the network besides the default (docs/plans.md#the-plans-file)
+    /// [default: the embedded network]. An empty file serves the default plan alone.
+    #[arg(long, env = "PAYER_SANDBOX_PLANS")]
+    pub plans: Option<PathBuf>,
+
     /// JSON file of pre-registered apps:
     /// [{"client_id","client_secret"?,"name","redirect_uris":[..],"public"?,"scopes"?:[..]}].
     #[arg(long, env = "PAYER_SANDBOX_CLIENTS")]

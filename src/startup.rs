@@ -20,11 +20,14 @@ use crate::oauth::apps::{App, check_keys, check_redirect_uri};
 use crate::oauth::keys::SigningKey;
 use crate::oauth::persist::{PersistError, PersistedState, Persister};
 use crate::oauth::secret::Secret;
+use crate::ids::PlanId;
+use crate::oauth::server::OAuthShared;
 use crate::oauth::{OAuthConfig, OAuthServer};
+use crate::plans::{self, Plan};
 use crate::sandbox::Tools;
 use crate::settings::Settings;
 use crate::state::{self, AppState};
-use crate::state::{PublicApis, PublicSet};
+use crate::state::{Network, PublicApis, PublicSet};
 
 /// Why the server could not start: each names the flag or file and the problem.
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +47,8 @@ pub enum StartupError {
     State(#[from] PersistError),
     #[error("the signing key: {0}")]
     SigningKey(String),
+    #[error("{0}")]
+    Plans(String),
 }
 
 /// What `Application::build_with` may be handed instead of making it: a clock (so that a test
@@ -54,6 +59,59 @@ pub struct Dependencies {
     pub data: Option<Dataset>,
     /// The public APIs' data, already loaded.
     pub public: Option<Arc<PublicSet>>,
+    /// The other plans of the network, already loaded.
+    pub plans: Option<Vec<LoadedPlan>>,
+}
+
+/// A plan besides the default, with its data loaded (cheap to clone, like `Dataset`).
+#[derive(Clone)]
+pub struct LoadedPlan {
+    pub plan: Arc<Plan>,
+    pub data: Dataset,
+    pub public: Arc<PublicSet>,
+}
+
+/// The plans besides the default: those of `--plans FILE`, else the embedded network's.
+pub fn network_plans(settings: &Settings) -> Result<Vec<Plan>, StartupError> {
+    match &settings.plans {
+        Some(path) => plans::file::load(path),
+        None => plans::file::embedded(),
+    }
+    .map_err(StartupError::Plans)
+}
+
+/// One plan's member data (its profile may unlink claims from Coverage).
+fn load_plan_data(plan: &Plan) -> Result<Dataset, LoadError> {
+    match &plan.data {
+        Some(source) => data::load_with(source, plan.profile.eob_coverage_links),
+        None => Ok(Dataset::default()),
+    }
+}
+
+/// The plans besides the default, each with its member and public data: what tests share.
+pub fn load_plans(settings: &Settings) -> Result<Vec<LoadedPlan>, StartupError> {
+    network_plans(settings)?
+        .into_iter()
+        .map(|plan| {
+            let data = load_plan_data(&plan)?;
+            let public = match &plan.data {
+                Some(source) => load_public_data(source)?,
+                None => empty_public(),
+            };
+            Ok(LoadedPlan {
+                plan: Arc::new(plan),
+                data,
+                public: Arc::new(public),
+            })
+        })
+        .collect()
+}
+
+fn empty_public() -> PublicSet {
+    PublicSet {
+        directory: PublicData::new(Api::Directory, Arc::default()),
+        formulary: PublicData::new(Api::Formulary, Arc::default()),
+    }
 }
 
 pub struct Application {
@@ -88,13 +146,13 @@ impl Application {
             })?;
         let public_url = public_url(settings.public_url.as_deref(), address)?;
         let loaded_here = dependencies.data.is_none();
-        let (state, warnings) = build_state(&settings, public_url.clone(), dependencies)?;
+        let (states, warnings) = build_state(&settings, public_url.clone(), dependencies)?;
         if loaded_here {
             release_load_memory();
         }
         Ok(Self {
             listener,
-            router: http::router(state),
+            router: http::router(&states),
             public_url,
             address,
             warnings,
@@ -177,16 +235,73 @@ pub fn load_public_for(settings: &Settings) -> Result<PublicSet, LoadError> {
     load_public_data(&data_source(settings))
 }
 
+/// One plan, ready to become an `AppState`.
+struct PlanParts {
+    plan: Arc<Plan>,
+    data: Dataset,
+    public: PublicApis,
+}
+
 fn build_state(
     settings: &Settings,
     public_url: String,
     dependencies: Dependencies,
-) -> Result<(AppState, Vec<String>), StartupError> {
+) -> Result<(Vec<AppState>, Vec<String>), StartupError> {
     let dataset = match dependencies.data {
         Some(data) => data,
         None => load_data(settings)?,
     };
-    let mut warnings = dataset.warnings;
+    let mut warnings = dataset.warnings.clone();
+    // The other plans: their member data loads now (it is small); their public data beside
+    // the serving, with the default plan's.
+    let (others, background): (Vec<PlanParts>, Vec<_>) = match dependencies.plans {
+        Some(loaded) => (
+            loaded
+                .into_iter()
+                .map(|p| PlanParts {
+                    plan: p.plan,
+                    data: p.data,
+                    public: PublicApis::loaded(p.public),
+                })
+                .collect(),
+            Vec::new(),
+        ),
+        None => {
+            let mut parts = Vec::new();
+            let mut background = Vec::new();
+            for plan in network_plans(settings)? {
+                let data = load_plan_data(&plan)?;
+                let source = plan.data.clone();
+                let public = match (&source, settings.plans.is_some()) {
+                    // A user's plans file: its problems are start-up errors.
+                    (Some(source), true) => {
+                        PublicApis::loaded(Arc::new(load_public_data(source)?))
+                    }
+                    (Some(source), false) => {
+                        let (public, sender) = PublicApis::loading();
+                        background.push((source.clone(), sender));
+                        public
+                    }
+                    (None, _) => PublicApis::loaded(Arc::new(empty_public())),
+                };
+                parts.push(PlanParts {
+                    plan: Arc::new(plan),
+                    data,
+                    public,
+                });
+            }
+            (parts, background)
+        }
+    };
+    for other in &others {
+        warnings.extend(
+            other
+                .data
+                .warnings
+                .iter()
+                .map(|w| format!("plan {}: {w}", other.plan.id)),
+        );
+    }
     let public = match dependencies.public {
         Some(set) => PublicApis::loaded(set),
         // A directory of the user's: its problems are start-up errors, so it loads first.
@@ -197,13 +312,16 @@ fn build_state(
         // requests to it wait (docs/directory.md#start-up).
         None => {
             let (public, sender) = PublicApis::loading();
-            let source = data_source(settings);
+            let mut jobs = vec![(data_source(settings), sender)];
+            jobs.extend(background);
             std::thread::spawn(move || {
-                let loaded = load_public_data(&source).map(Arc::new).map_err(|e| {
-                    tracing::error!("the public data could not be loaded: {e}");
-                    e.to_string()
-                });
-                let _ = sender.send(Some(loaded));
+                for (source, sender) in jobs {
+                    let loaded = load_public_data(&source).map(Arc::new).map_err(|e| {
+                        tracing::error!("the public data could not be loaded: {e}");
+                        e.to_string()
+                    });
+                    let _ = sender.send(Some(loaded));
+                }
                 // As after the member data: give back what loading freed.
                 release_load_memory();
             });
@@ -211,9 +329,6 @@ fn build_state(
         }
     };
     let clock = dependencies.clock.unwrap_or_default();
-    // `after` entries of the timeline count from the sandbox clock at start-up.
-    let start = clock.read().sandbox;
-    let timeline = dataset.timeline.iter().map(|s| s.resolve(start)).collect();
     if dataset.members.all().is_empty() {
         warnings.push(
             "no test members: no Patient has a name, a postal code and a member ID".to_owned(),
@@ -227,30 +342,67 @@ fn build_state(
         Some(dir) => Persister::open(dir)?,
         None => (Persister::in_memory(), PersistedState::default()),
     };
-    let keys = SigningKey::sandbox().map_err(StartupError::SigningKey)?;
-    let fhir_base = format!("{public_url}{}", http::routes::FHIR_BASE);
-    let config = OAuthConfig {
-        issuer: public_url.clone(),
-        fhir_base: fhir_base.clone(),
-        code_ttl: settings.code_ttl as i64,
-        access_token_ttl: settings.access_token_ttl as i64,
-        refresh_token_ttl: settings.refresh_token_ttl as i64,
-        default_scope: settings.default_scope.clone(),
-        strict: settings.strict,
-    };
-    let oauth = OAuthServer::new(config, keys, persister, restored, preregistered);
-    let state = AppState::new(state::Parts {
-        public_url,
-        fhir_base,
-        member_data: MemberData::new(dataset.store, timeline),
-        clock,
-        members: dataset.members,
-        oauth,
-        control_api: !settings.no_control_api,
-        tools: Tools::new(usize::try_from(settings.request_log_size).unwrap_or(usize::MAX)),
+    let mut all = vec![PlanParts {
+        plan: Arc::new(Plan::default_plan()),
+        data: dataset,
         public,
-    });
-    Ok((state, warnings))
+    }];
+    all.extend(others);
+    let ids: Vec<PlanId> = all.iter().map(|p| p.plan.id.clone()).collect();
+    let shared = Arc::new(OAuthShared::new(persister, restored, preregistered, &ids));
+    let tools = Arc::new(Tools::new(
+        usize::try_from(settings.request_log_size).unwrap_or(usize::MAX),
+    ));
+    let network = Arc::new(Network::default());
+    // `after` entries of the timeline count from the sandbox clock at start-up.
+    let start = clock.read().sandbox;
+    let mut states = Vec::new();
+    for (n, parts) in all.into_iter().enumerate() {
+        let plan = parts.plan;
+        let keys = match (&plan.signing_key, n) {
+            (Some(pem), _) => SigningKey::from_pem(pem),
+            (None, 0) => SigningKey::sandbox(),
+            (None, n) => SigningKey::for_plan(n - 1),
+        }
+        .map_err(|e| StartupError::SigningKey(format!("plan {}: {e}", plan.id)))?;
+        let issuer = format!("{public_url}{}", plan.prefix());
+        let config = OAuthConfig {
+            plan: plan.id.clone(),
+            fhir_base: format!("{issuer}{}", http::routes::FHIR_BASE),
+            issuer,
+            code_ttl: settings.code_ttl as i64,
+            access_token_ttl: plan
+                .profile
+                .access_token_lifetime
+                .unwrap_or(settings.access_token_ttl) as i64,
+            refresh_token_ttl: settings.refresh_token_ttl as i64,
+            default_scope: settings.default_scope.clone(),
+            strict: settings.strict,
+            profile: plan.profile.clone(),
+        };
+        let timeline = parts
+            .data
+            .timeline
+            .iter()
+            .map(|s| s.resolve(start))
+            .collect();
+        states.push(AppState::new(state::Parts {
+            plan,
+            public_url: public_url.clone(),
+            member_data: MemberData::new(parts.data.store, timeline),
+            clock: clock.clone(),
+            members: parts.data.members,
+            oauth: OAuthServer::new(config, keys, shared.clone()),
+            control_api: !settings.no_control_api,
+            tools: tools.clone(),
+            public: parts.public,
+            network: network.clone(),
+        }));
+    }
+    network.set(&states);
+    // The router holds every state (each plan's routes carry its own); the network only
+    // points to them.
+    Ok((states, warnings))
 }
 
 /// Loading fills parse buffers, per-batch tables and the builder's lookup tables that are all

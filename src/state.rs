@@ -1,26 +1,37 @@
-//! `AppState`: what every handler can reach, built once by `startup`. Member data is reachable
-//! only through `member_data()`, whose one operation opens a member's compartment
-//! (docs/access.md#scope-enforcement).
+//! `AppState`: what every handler can reach, built once by `startup`: one per plan of the
+//! network (docs/plans.md), each with its own data, members, authorization server and URLs, all
+//! sharing the clock, the sandbox tools, the app registry and the store of codes and tokens.
+//! Member data is reachable only through `member_data()`, whose one operation opens a member's
+//! compartment (docs/access.md#scope-enforcement).
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, Weak};
 
 use bytes::Bytes;
 
 use crate::clock::Clock;
 use crate::data::Members;
 use crate::fhir::apis::Api;
+use crate::fhir::search::SearchRules;
 use crate::fhir::{MemberData, PublicData};
 use crate::http::csrf::CsrfTokens;
 use crate::oauth::OAuthServer;
+use crate::ids::PlanId;
+use crate::plans::Plan;
 use crate::sandbox::Tools;
+use crate::sandbox::rate_limit::RateLimits;
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
 
 pub struct Inner {
+    /// The plan this state serves.
+    pub plan: Arc<Plan>,
     /// The public base URL without a trailing slash.
     pub public_url: String,
-    /// The FHIR base URL (`{public_url}/r4`).
+    /// The plan's base: the public URL for the default plan, `{public_url}/plans/{id}` for the
+    /// others. Its issuer, and the root of its discovery documents.
+    issuer: String,
+    /// The plan's FHIR base URL (`{issuer}/r4`).
     fhir_base: String,
     pub clock: Arc<Clock>,
     member_data: MemberData,
@@ -30,10 +41,32 @@ pub struct Inner {
     pub csrf: CsrfTokens,
     /// The CapabilityStatement's bytes, rendered on first request.
     pub capability: OnceLock<Bytes>,
-    /// Faults and the request log (docs/sandbox-tools.md).
-    pub tools: Tools,
+    /// Faults and the request log (docs/sandbox-tools.md): shared by every plan.
+    pub tools: Arc<Tools>,
     /// The provider directory and the formulary (docs/directory.md).
     public: PublicApis,
+    /// Requests per token in the current second, for a plan with a rate limit.
+    pub rate_limits: RateLimits,
+    /// The plan's search behaviour, from its profile.
+    search_rules: SearchRules,
+    network: Arc<Network>,
+}
+
+/// Every plan's state, the default first: how a shared endpoint (the token endpoint, the
+/// control API) reaches the plan a request concerns. Weak, because every state holds the
+/// network: the router holds the states.
+#[derive(Default)]
+pub struct Network {
+    states: OnceLock<Vec<Weak<Inner>>>,
+}
+
+impl Network {
+    /// Called once by `startup`, after every plan's state is built.
+    pub fn set(&self, states: &[AppState]) {
+        let _ = self
+            .states
+            .set(states.iter().map(|s| Arc::downgrade(&s.0)).collect());
+    }
 }
 
 /// The public APIs' data, loaded once: the two stores.
@@ -95,22 +128,34 @@ impl PublicApis {
 
 /// What `AppState::new` is built from.
 pub struct Parts {
+    pub plan: Arc<Plan>,
     pub public_url: String,
-    pub fhir_base: String,
     pub clock: Arc<Clock>,
     pub member_data: MemberData,
     pub members: Arc<Members>,
     pub oauth: OAuthServer,
     pub control_api: bool,
-    pub tools: Tools,
+    pub tools: Arc<Tools>,
     pub public: PublicApis,
+    pub network: Arc<Network>,
 }
 
 impl AppState {
     pub fn new(parts: Parts) -> Self {
+        let issuer = format!("{}{}", parts.public_url, parts.plan.prefix());
+        let profile = &parts.plan.profile;
+        let search_rules = SearchRules {
+            page_size: profile.page_size as usize,
+            max_page_size: profile.max_page_size as usize,
+            total: profile.total,
+            includes: profile.includes.clone(),
+            revincludes: profile.revincludes.clone(),
+        };
         Self(Arc::new(Inner {
+            fhir_base: format!("{issuer}{}", crate::http::routes::FHIR_BASE),
+            issuer,
+            plan: parts.plan,
             public_url: parts.public_url,
-            fhir_base: parts.fhir_base,
             clock: parts.clock,
             member_data: parts.member_data,
             members: parts.members,
@@ -120,11 +165,71 @@ impl AppState {
             capability: OnceLock::new(),
             tools: parts.tools,
             public: parts.public,
+            rate_limits: RateLimits::default(),
+            search_rules,
+            network: parts.network,
         }))
     }
 
     pub fn fhir_base(&self) -> &str {
         &self.fhir_base
+    }
+
+    /// How the plan's Patient Access API searches (docs/plans.md#behaviour-profiles).
+    pub fn search_rules(&self) -> &SearchRules {
+        &self.search_rules
+    }
+
+    /// The plan's issuer and the root of its URLs (docs/plans.md#urls).
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// An absolute URL of the plan: `path` below its issuer.
+    pub fn plan_url(&self, path: &str) -> String {
+        format!("{}{path}", self.issuer)
+    }
+
+    /// The plan's authorization endpoint: `/oauth2/authorize` for the default plan (as before
+    /// there were plans), `/oauth2/authorize/{id}` for the others (1upHealth's URL shape).
+    pub fn authorize_url(&self) -> String {
+        if self.plan.is_default() {
+            format!("{}{}", self.public_url, crate::http::routes::AUTHORIZE)
+        } else {
+            format!(
+                "{}{}/{}",
+                self.public_url,
+                crate::http::routes::AUTHORIZE,
+                self.plan.id
+            )
+        }
+    }
+
+    /// Every plan's state, the default first.
+    pub fn plans(&self) -> Vec<AppState> {
+        self.network
+            .states
+            .get()
+            .map(|states| {
+                states
+                    .iter()
+                    .filter_map(|s| s.upgrade().map(AppState))
+                    .collect()
+            })
+            .unwrap_or_else(|| vec![self.clone()])
+    }
+
+    /// The state of the plan `name` names (its id or an alias).
+    pub fn plan_state(&self, name: &str) -> Option<AppState> {
+        self.plans().into_iter().find(|s| s.plan.is_named(name))
+    }
+
+    /// The state of the plan `id`, else this one (a grant's plan is always one of the network).
+    pub fn for_plan(&self, id: &PlanId) -> AppState {
+        if self.plan.id == *id {
+            return self.clone();
+        }
+        self.plan_state(id).unwrap_or_else(|| self.clone())
     }
 
     /// The public APIs' data (no member data in it).

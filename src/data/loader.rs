@@ -27,7 +27,10 @@ const MAX_THREADS: usize = 8;
 
 #[derive(Debug, Clone)]
 pub enum DataSource {
+    /// The embedded `seed-data/`: the default plan's data.
     Embedded,
+    /// One folder of the embedded `seed-data/` (an embedded plan's data, `plans/{id}`).
+    EmbeddedFolder(String),
     Directory(PathBuf),
 }
 
@@ -38,7 +41,17 @@ pub enum DataSource {
 pub struct LoadError(pub String);
 
 pub fn load(source: &DataSource) -> Result<Dataset, LoadError> {
-    let mut dataset = load_files(&sources::list(source)?)?;
+    load_with(source, true)
+}
+
+/// `load`, with claims unlinked from Coverage when `eob_coverage_links` is false
+/// (docs/plans.md#behaviour-profiles).
+pub fn load_with(source: &DataSource, eob_coverage_links: bool) -> Result<Dataset, LoadError> {
+    let mut files = sources::list(source)?;
+    if !eob_coverage_links {
+        files = super::unlink::unlink_coverage(&files)?;
+    }
+    let mut dataset = load_files(&files)?;
     let mut scheduled = Vec::new();
     for (name, text) in sources::timelines(source)? {
         scheduled.extend(timeline::parse(&name, &text)?);
@@ -63,6 +76,7 @@ pub fn load_public(source: &DataSource, api: Api) -> Result<Store, LoadError> {
     }
     let place = match source {
         DataSource::Embedded => format!("seed-data/{folder}/"),
+        DataSource::EmbeddedFolder(root) => format!("seed-data/{root}/{folder}/"),
         DataSource::Directory(root) => format!("{}/", root.join(folder).display()),
     };
     let (store, skipped, dangling) = load_store(&files)?;

@@ -6,12 +6,13 @@ mod loader;
 mod members;
 mod parse;
 mod sources;
+mod unlink;
 pub mod timeline;
 mod validate;
 
-pub use loader::{DataSource, LoadError, load, load_public, resources};
+pub use loader::{DataSource, LoadError, load, load_public, load_with, resources};
 pub use members::{Member, Members, Representative};
-pub use sources::release_embedded;
+pub use sources::{embedded_file, release_embedded};
 
 use std::sync::Arc;
 

@@ -72,6 +72,12 @@ impl InputFile {
     /// A file that is not on disk (tests).
     #[cfg(test)]
     pub fn in_memory(name: &str, text: String) -> InputFile {
+        Self::from_text(name, text)
+    }
+
+    /// A file rewritten before loading (a plan's unlinked claims, `data::unlink`). The text is
+    /// kept for the life of the process, as embedded data is: it is small, and loaded once.
+    pub fn from_text(name: &str, text: String) -> InputFile {
         InputFile {
             name: name.to_owned(),
             len: text.len(),
@@ -120,19 +126,20 @@ fn is_timeline_file(name: &str) -> bool {
 
 /// The timeline files, in name order, each read whole (they are small): `(name, text)`.
 pub(super) fn timelines(source: &DataSource) -> Result<Vec<(String, Vec<u8>)>, LoadError> {
+    if let Some(dir) = embedded_dir(source)? {
+        let mut files = Vec::new();
+        collect_embedded_by(dir, is_timeline_file, &mut files);
+        files.sort_by(|a, b| a.name.cmp(&b.name));
+        return Ok(files
+            .into_iter()
+            .filter_map(|f| match f.content {
+                Content::Embedded(bytes) => Some((f.name, bytes.to_vec())),
+                Content::Path(_) => None,
+            })
+            .collect());
+    }
     match source {
-        DataSource::Embedded => {
-            let mut files = Vec::new();
-            collect_embedded_by(&SEED_DATA, is_timeline_file, &mut files);
-            files.sort_by(|a, b| a.name.cmp(&b.name));
-            Ok(files
-                .into_iter()
-                .filter_map(|f| match f.content {
-                    Content::Embedded(bytes) => Some((f.name, bytes.to_vec())),
-                    Content::Path(_) => None,
-                })
-                .collect())
-        }
+        DataSource::Embedded | DataSource::EmbeddedFolder(_) => Ok(Vec::new()),
         DataSource::Directory(root) => {
             let mut paths = Vec::new();
             walk_by(root, is_timeline_file, &mut paths)?;
@@ -154,6 +161,10 @@ pub(super) fn timelines(source: &DataSource) -> Result<Vec<(String, Vec<u8>)>, L
 /// (docs/data.md#data-sources): their files are not member data.
 pub(super) const PUBLIC_FOLDERS: [&str; 2] = ["directory", "formulary"];
 
+/// The embedded folder that holds the other plans of the embedded network (docs/plans.md), each
+/// a data set of its own: never the default plan's member data.
+const EMBEDDED_PLANS_FOLDER: &str = "plans";
+
 /// Whether `dir`, found at `depth` below the data's root, is one of `PUBLIC_FOLDERS`.
 fn is_public_folder(dir: &Path, depth: usize) -> bool {
     depth == 0
@@ -163,15 +174,33 @@ fn is_public_folder(dir: &Path, depth: usize) -> bool {
             .is_some_and(|n| PUBLIC_FOLDERS.contains(&n))
 }
 
+/// The embedded folder a source reads: the whole seed data, or one plan's folder in it.
+fn embedded_dir(source: &DataSource) -> Result<Option<&'static Dir<'static>>, LoadError> {
+    match source {
+        DataSource::Embedded => Ok(Some(&SEED_DATA)),
+        DataSource::EmbeddedFolder(folder) => SEED_DATA
+            .get_dir(folder.as_str())
+            .map(Some)
+            .ok_or_else(|| LoadError(format!("seed-data/{folder}: no such embedded folder"))),
+        DataSource::Directory(_) => Ok(None),
+    }
+}
+
+/// An embedded file's bytes (a plan's logo), by its path under `seed-data/`.
+pub fn embedded_file(path: &str) -> Option<&'static [u8]> {
+    SEED_DATA.get_file(path).map(|f| f.contents())
+}
+
 /// The member data's files: every data file but those of `PUBLIC_FOLDERS`.
 pub(super) fn list(source: &DataSource) -> Result<Vec<InputFile>, LoadError> {
+    if let Some(dir) = embedded_dir(source)? {
+        let mut files = Vec::new();
+        collect_embedded_by(dir, is_data_file, &mut files);
+        files.sort_by(|a, b| a.name.cmp(&b.name));
+        return Ok(files);
+    }
     match source {
-        DataSource::Embedded => {
-            let mut files = Vec::new();
-            collect_embedded_by(&SEED_DATA, is_data_file, &mut files);
-            files.sort_by(|a, b| a.name.cmp(&b.name));
-            Ok(files)
-        }
+        DataSource::Embedded | DataSource::EmbeddedFolder(_) => Ok(Vec::new()),
         DataSource::Directory(root) => {
             let mut paths = Vec::new();
             walk_by(root, is_data_file, &mut paths)?;
@@ -201,15 +230,17 @@ fn on_disk(paths: Vec<PathBuf>) -> Vec<InputFile> {
 
 /// The data files of one of `PUBLIC_FOLDERS` (none when the folder is absent).
 pub(super) fn list_public(source: &DataSource, folder: &str) -> Result<Vec<InputFile>, LoadError> {
-    match source {
-        DataSource::Embedded => {
-            let mut files = Vec::new();
-            if let Some(dir) = SEED_DATA.get_dir(folder) {
-                collect_embedded_at(dir, is_data_file, &mut files, 1);
-            }
-            files.sort_by(|a, b| a.name.cmp(&b.name));
-            Ok(files)
+    if let Some(root) = embedded_dir(source)? {
+        let mut files = Vec::new();
+        let path = root.path().join(folder);
+        if let Some(dir) = root.get_dir(path) {
+            collect_embedded_at(dir, is_data_file, &mut files, 1);
         }
+        files.sort_by(|a, b| a.name.cmp(&b.name));
+        return Ok(files);
+    }
+    match source {
+        DataSource::Embedded | DataSource::EmbeddedFolder(_) => Ok(Vec::new()),
         DataSource::Directory(root) => {
             let dir = root.join(folder);
             let mut paths = Vec::new();
@@ -243,7 +274,8 @@ fn collect_embedded_at(
         }
     }
     for sub in dir.dirs() {
-        if is_public_folder(sub.path(), depth) {
+        let other_plans = depth == 0 && sub.path() == Path::new(EMBEDDED_PLANS_FOLDER);
+        if is_public_folder(sub.path(), depth) || other_plans {
             continue;
         }
         collect_embedded_at(sub, wanted, out, depth + 1);

@@ -275,6 +275,8 @@ pub struct Site<'a> {
     pub base: &'a str,
     /// The request's one reading of the sandbox clock.
     pub now: OffsetDateTime,
+    /// The plan's search behaviour (docs/plans.md#behaviour-profiles).
+    pub rules: &'a search::SearchRules,
 }
 
 /// A searchset Bundle, and the `next` link it offers (for the request log).
@@ -342,7 +344,9 @@ impl<'a> Compartment<'a> {
         } else {
             search::Chains::Ignore
         };
-        let request = search::parse_with(self.def, pairs, chains)?;
+        let (pairs, ignored) = site.rules.filter(pairs);
+        let mut request = search::parse_with(self.def, &pairs, chains)?;
+        site.rules.apply(&pairs, &mut request, ignored);
         request.check(handling)?;
         let page = search::run(self, &request);
         let url = format!("{}/{}", site.base, self.def.name);
@@ -360,7 +364,8 @@ impl<'a> Compartment<'a> {
         site: &Site,
     ) -> Result<SearchResult, AccessError> {
         let patient = self.read(id)?;
-        let request = search::parse_everything(pairs)?;
+        let mut request = search::parse_everything(pairs)?;
+        site.rules.apply(pairs, &mut request, Vec::new());
         request.check(handling)?;
         let page = search::run_everything(self, patient.number(), &request);
         let url = format!("{}/{}/{id}/$everything", site.base, self.def.name);

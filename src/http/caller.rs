@@ -8,7 +8,7 @@
 use crate::clock::UnixTime;
 use axum::http::{HeaderMap, header};
 
-use crate::ids::{ClientId, TokenTag};
+use crate::ids::{ClientId, PlanId, TokenTag};
 use crate::oauth::secret::Secret;
 use crate::oauth::token_exchange::{auth_scheme, parse_basic};
 use crate::oauth::token_store::{AccessGrant, TokenLookup};
@@ -65,6 +65,8 @@ pub struct Caller {
     pub client_id: Option<ClientId>,
     /// Which bearer token the request carried, for the report (never the token itself).
     pub bearer_tag: Option<TokenTag>,
+    /// The plan its bearer token, code or refresh token was issued for (docs/plans.md).
+    pub plan: Option<PlanId>,
 }
 
 impl Caller {
@@ -73,6 +75,7 @@ impl Caller {
             credential: Credential::None,
             client_id: None,
             bearer_tag: None,
+            plan: None,
         }
     }
 
@@ -135,10 +138,22 @@ pub fn identify(
     let client_id = from_credential
         .or_else(|| form.and_then(|f| param(f, "client_id")).map(ClientId::from))
         .or_else(|| param(query.as_bytes(), "client_id").map(ClientId::from));
+    let grants = &state.oauth.grants;
+    let plan = match &credential {
+        Credential::Bearer(TokenLookup::Live(grant)) => Some(grant.plan.clone()),
+        _ => None,
+    }
+    .or_else(|| {
+        let form = form?;
+        param(form, "code")
+            .and_then(|code| grants.code_plan(&code))
+            .or_else(|| param(form, "refresh_token").and_then(|t| grants.refresh_plan(&t)))
+    });
     Caller {
         credential,
         client_id,
         bearer_tag,
+        plan,
     }
 }
 

@@ -90,11 +90,18 @@ async fn at_endpoint(
         .client_id
         .clone()
         .or_else(|| context.notes.client());
+    // The plan: the one whose URL this is; at the shared endpoints (served by the default
+    // plan's routes), the one the request's code or token belongs to.
+    let plan = match &context.caller.plan {
+        Some(plan) if state.plan.is_default() => plan.as_str(),
+        _ => state.plan.id.as_str(),
+    };
     // A CORS preflight is the browser's, not the app's: never faulted.
     let fault = (parts.method != Method::OPTIONS)
         .then(|| {
             state.tools.faults.fire(&RequestFacts {
                 endpoint: &endpoint,
+                plan,
                 method: parts.method.as_str(),
                 path,
                 client_id: client_id.as_deref(),

@@ -2,6 +2,7 @@
 //! boundary's errors to responses.
 
 pub mod access_log;
+pub mod brands;
 pub mod caller;
 pub mod csrf;
 pub mod endpoint;
@@ -11,6 +12,7 @@ pub mod form;
 pub mod oauth;
 pub mod oauth_error;
 pub mod pages;
+pub mod plan_urls;
 pub mod portal;
 pub mod request_context;
 pub mod routes;
@@ -73,24 +75,25 @@ pub async fn serve(
         .await
 }
 
-pub fn router(state: AppState) -> Router {
+/// The whole server: the shared routes and the default plan's at the root, each other plan's
+/// under `/plans/{id}` (docs/plans.md#urls). `states` holds every plan's state, the default
+/// first.
+pub fn router(states: &[AppState]) -> Router {
+    let Some((state, others)) = states.split_first() else {
+        return Router::new();
+    };
+    let state = state.clone();
     let page = |methods| endpoint::tagged(&state, endpoint::Tag::Fixed(Endpoint::Page), methods);
-    let api = oauth::api_router(&state)
+    let api = oauth::shared_api_router(&state)
         .method_not_allowed_fallback(json_method_not_allowed)
-        .nest(routes::FHIR_BASE, fhir::router(&state))
-        .nest(
-            routes::DIRECTORY_BASE,
-            fhir::public::router(crate::fhir::apis::Api::Directory),
-        )
-        .nest(
-            routes::FORMULARY_BASE,
-            fhir::public::router(crate::fhir::apis::Api::Formulary),
-        )
+        .merge(plan_api(&state))
         .layer(cors());
     let mut app = Router::new()
         .route(routes::HOME, page(get(portal::landing)))
         .route(routes::HEALTHZ, get(|| async { "ok" }))
         .route(routes::STYLESHEET, get(pages::stylesheet))
+        .route(routes::BRANDS, get(brands::bundle).layer(cors()))
+        .route(routes::BRAND_LOGO, get(brands::logo).layer(cors()))
         .route(routes::PORTAL, page(get(portal::portal)))
         .route(routes::PORTAL_APPS, page(post(portal::register)))
         .route(routes::SANDBOX_OUTBOX_PAGE, get(sandbox::outbox_page))
@@ -99,6 +102,13 @@ pub fn router(state: AppState) -> Router {
         .merge(oauth::page_router(&state))
         .method_not_allowed_fallback(page_method_not_allowed)
         .merge(api);
+    for other in others {
+        let pages = oauth::page_router(other).method_not_allowed_fallback(page_method_not_allowed);
+        let routes = pages
+            .merge(plan_api(other).layer(cors()))
+            .with_state(other.clone());
+        app = app.nest(&other.plan.prefix(), routes);
+    }
     if state.control_api {
         // The control API also deletes (faults, the request log).
         let control_cors =
@@ -117,7 +127,8 @@ pub fn router(state: AppState) -> Router {
         endpoint::Tag::Fixed(Endpoint::Unrouted),
         any(|| async { (StatusCode::NOT_FOUND, "not found\n") }),
     );
-    app.fallback_service(unrouted.with_state(state.clone()))
+    let inner = app
+        .fallback_service(unrouted.with_state(state.clone()))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -128,7 +139,34 @@ pub fn router(state: AppState) -> Router {
             REQUEST_TIMEOUT,
         ))
         .layer(axum::middleware::from_fn(access_log::log))
-        .with_state(state)
+        .with_state(state.clone());
+    // The shared sign-in and authorize URLs of the other plans are rewritten to the plan's
+    // own routes before routing (a layer on a router runs after its routing), so that the
+    // URLs apps and members see are 1upHealth's: `/oauth2/authorize/{plan}`.
+    let index = plan_urls::PlanIndex::of(&state.plans());
+    Router::new().fallback_service(
+        tower::ServiceBuilder::new()
+            .layer(axum::middleware::map_request_with_state(
+                index,
+                plan_urls::rewrite,
+            ))
+            .service(inner),
+    )
+}
+
+/// A plan's own API routes: discovery documents, keys, the FHIR API and the public APIs.
+fn plan_api(state: &AppState) -> Router<AppState> {
+    oauth::plan_api_router(state)
+        .method_not_allowed_fallback(json_method_not_allowed)
+        .nest(routes::FHIR_BASE, fhir::router(state))
+        .nest(
+            routes::DIRECTORY_BASE,
+            fhir::public::router(crate::fhir::apis::Api::Directory),
+        )
+        .nest(
+            routes::FORMULARY_BASE,
+            fhir::public::router(crate::fhir::apis::Api::Formulary),
+        )
 }
 
 /// A route that exists, asked with a method it does not serve: JSON APIs answer in their format.

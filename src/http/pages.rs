@@ -8,6 +8,27 @@ use axum::response::{IntoResponse, Response};
 /// `default-src 'none'`: pages load only our stylesheet; no script runs, no page frames them.
 const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'";
 
+/// What a plan's sign-in pages show of it (docs/plans.md#branding): its name, colour and logo.
+#[derive(Debug, Clone, Default)]
+pub struct PlanBrand {
+    pub name: String,
+    pub color: String,
+    pub logo: String,
+    /// The default plan's pages keep the site's own header.
+    pub default: bool,
+}
+
+impl PlanBrand {
+    pub fn of(state: &crate::state::AppState) -> Self {
+        Self {
+            name: state.plan.name.clone(),
+            color: state.plan.color.clone(),
+            logo: crate::http::routes::brand_logo_path(&state.plan.id),
+            default: state.plan.is_default(),
+        }
+    }
+}
+
 pub fn render(status: StatusCode, template: &impl Template) -> Response {
     match template.render() {
         Ok(html) => page(status, html),

@@ -7,6 +7,8 @@ pub const STYLESHEET: &str = "/static/site.css";
 
 pub const AUTHORIZE: &str = "/oauth2/authorize";
 pub const AUTHORIZE_SYSTEM: &str = "/oauth2/authorize/{system}";
+/// What every sign-in page's path starts with, before the attempt id.
+pub const LOGIN_PREFIX: &str = "/oauth2/login/";
 pub const LOGIN: &str = "/oauth2/login/{attempt}";
 pub const LOGIN_CREATE: &str = "/oauth2/login/{attempt}/create";
 pub const LOGIN_CREATE_REPRESENTATIVE: &str = "/oauth2/login/{attempt}/representative";
@@ -24,6 +26,10 @@ pub const OPENID_CONFIGURATION: &str = "/.well-known/openid-configuration";
 pub const OAUTH_AUTHORIZATION_SERVER: &str = "/.well-known/oauth-authorization-server";
 pub const SMART_CONFIGURATION: &str = "/.well-known/smart-configuration";
 pub const FHIR_SMART_CONFIGURATION: &str = "/r4/.well-known/smart-configuration";
+
+/// The User-access Brands Bundle of every plan, and each plan's logo (docs/plans.md#brands).
+pub const BRANDS: &str = "/brands.json";
+pub const BRAND_LOGO: &str = "/brands/{plan}/logo";
 
 pub const FHIR_BASE: &str = "/r4";
 pub const DIRECTORY_BASE: &str = "/directory/r4";
@@ -67,8 +73,14 @@ pub mod control {
     pub const REQUESTS: &str = "/requests";
     pub const REPORT: &str = "/report";
     pub const CHANGES: &str = "/changes";
+    pub const PLANS: &str = "/plans";
     pub const PRIOR_AUTH_DECISION: &str = "/prior-authorizations/{id}/decision";
     pub const PRIOR_AUTH_USE: &str = "/prior-authorizations/{id}/use";
+}
+
+/// A plan's logo, as the brands Bundle links it.
+pub fn brand_logo_path(plan: &str) -> String {
+    BRAND_LOGO.replace("{plan}", plan)
 }
 
 /// A login page's path for one attempt.

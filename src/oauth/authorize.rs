@@ -9,6 +9,7 @@ use url::Url;
 use super::apps::App;
 use super::error::ErrorCode;
 use super::pkce;
+use crate::plans::profile::ScopeSyntax;
 use super::scopes::GrantedScopes;
 
 /// Longest `state` or `nonce` echoed back; longer values are refused rather than truncated.
@@ -68,6 +69,12 @@ pub struct AuthorizePolicy<'a> {
     pub strict: bool,
     pub fhir_base: &'a str,
     pub default_scope: &'a str,
+    /// `aud` required (`--strict`, or the plan's profile: docs/plans.md#behaviour-profiles).
+    pub require_aud: bool,
+    /// PKCE required of confidential apps too.
+    pub require_pkce: bool,
+    pub require_launch_patient: bool,
+    pub scope_syntax: ScopeSyntax,
 }
 
 pub fn decide(
@@ -157,7 +164,7 @@ pub fn decide(
                 ),
             );
         }
-        None if policy.strict => {
+        None if policy.require_aud => {
             return fail(
                 ErrorCode::InvalidRequest,
                 "aud (the FHIR base URL) is required",
@@ -202,7 +209,7 @@ pub fn decide(
                 "public apps must use PKCE (code_challenge with code_challenge_method=S256)",
             );
         }
-        (None, None) if policy.strict => {
+        (None, None) if policy.require_pkce => {
             return fail(
                 ErrorCode::InvalidRequest,
                 "PKCE (code_challenge, S256) is required",
@@ -215,6 +222,25 @@ pub fn decide(
         .as_deref()
         .filter(|s| !s.trim().is_empty())
         .unwrap_or(policy.default_scope);
+    if let Some(refused) = requested.split_whitespace().find(|scope| {
+        resource_permissions(scope).is_some_and(|p| !policy.scope_syntax.accepts(p))
+    }) {
+        let accepted = match policy.scope_syntax {
+            ScopeSyntax::V1 => "SMART v1 scopes only (e.g. patient/*.read)",
+            _ => "SMART v2 scopes only (e.g. patient/*.rs)",
+        };
+        return fail(
+            ErrorCode::InvalidScope,
+            &format!("{refused:?}: this plan accepts {accepted}"),
+        );
+    }
+    if policy.require_launch_patient && !requested.split_whitespace().any(|s| s == "launch/patient")
+    {
+        return fail(
+            ErrorCode::InvalidScope,
+            "this plan requires the launch/patient scope on every authorization request",
+        );
+    }
     let scopes = GrantedScopes::grant(requested, app.scopes.as_deref());
     if !scopes.has_resource_access() {
         return fail(
@@ -238,6 +264,17 @@ pub fn decide(
         code_challenge,
         nonce: params.nonce.clone(),
     })
+}
+
+/// The permissions of a SMART resource scope (`read` of `patient/*.read`, `rs` of
+/// `user/Observation.rs?category=…`), or `None` for other scopes (`openid`, `launch/patient`).
+fn resource_permissions(scope: &str) -> Option<&str> {
+    let (context, rest) = scope.split_once('/')?;
+    if !matches!(context, "patient" | "user" | "system") {
+        return None;
+    }
+    let rest = rest.split('?').next().unwrap_or(rest);
+    rest.rsplit_once('.').map(|(_, permissions)| permissions)
 }
 
 /// `prompt` and `max_age` (OpenID Connect Core §3.1.2.1, docs/oauth.md#prompt-and-max_age). The
@@ -328,6 +365,10 @@ mod tests {
         strict: false,
         fhir_base: "http://sandbox.test/r4",
         default_scope: "user/*.read",
+        require_aud: false,
+        require_pkce: false,
+        require_launch_patient: false,
+        scope_syntax: ScopeSyntax::Both,
     };
 
     fn params(extra: &[(&str, &str)]) -> AuthorizeParams {
@@ -422,6 +463,8 @@ mod tests {
         ));
         let strict = AuthorizePolicy {
             strict: true,
+            require_aud: true,
+            require_pkce: true,
             ..POLICY
         };
         assert!(matches!(

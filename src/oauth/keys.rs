@@ -25,6 +25,15 @@ const ROTATION: [&str; 3] = [
     include_str!("sandbox-signing-key-3.pem"),
 ];
 
+/// Keys for the plans other than the default (docs/plans.md): plan n of the network signs with
+/// key n (round the list again past the last), unless its plans-file entry names its own.
+const PLAN_KEYS: [&str; 4] = [
+    include_str!("plan-signing-key-1.pem"),
+    include_str!("plan-signing-key-2.pem"),
+    include_str!("plan-signing-key-3.pem"),
+    include_str!("plan-signing-key-4.pem"),
+];
+
 pub struct SigningKey {
     kid: String,
     encoding: EncodingKey,
@@ -43,6 +52,11 @@ impl std::fmt::Debug for SigningKey {
 impl SigningKey {
     pub fn sandbox() -> Result<Self, String> {
         Self::from_pem(SANDBOX_KEY_PEM)
+    }
+
+    /// The embedded key of the `n`th plan after the default (counting from 0).
+    pub fn for_plan(n: usize) -> Result<Self, String> {
+        Self::from_pem(PLAN_KEYS[n % PLAN_KEYS.len()])
     }
 
     pub fn from_pem(pem: &str) -> Result<Self, String> {

@@ -117,6 +117,9 @@ pub struct RepresentativeDetails {
 
 #[derive(Debug, Default)]
 pub struct Logins {
+    /// What every attempt id of this plan starts with (`{plan}.` for plans other than the
+    /// default), so that the shared sign-in URLs find the plan (docs/plans.md#urls).
+    attempt_prefix: String,
     attempts: Mutex<HashMap<String, Attempt>>,
     email_links: RwLock<HashMap<String, Account>>,
     outbox: Mutex<Vec<OutboxMessage>>,
@@ -150,6 +153,13 @@ pub fn normalize_email(email: &str) -> Option<String> {
 }
 
 impl Logins {
+    pub fn with_attempt_prefix(attempt_prefix: String) -> Self {
+        Self {
+            attempt_prefix,
+            ..Self::default()
+        }
+    }
+
     pub fn start(
         &self,
         request: AuthorizeRequest,
@@ -157,7 +167,7 @@ impl Logins {
         now: UnixTime,
     ) -> Attempt {
         let attempt = Attempt {
-            id: hex128(),
+            id: format!("{}{}", self.attempt_prefix, hex128()),
             csrf: hex128(),
             request,
             restart_query,

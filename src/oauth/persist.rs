@@ -27,6 +27,19 @@ pub struct PersistedState {
     /// member is in `email_links`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub representatives: BTreeMap<String, String>,
+    /// The other plans' email links, by plan id (docs/plans.md): the fields above are the
+    /// default plan's, as they were before there were plans.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub plans: BTreeMap<String, PlanLinks>,
+}
+
+/// One plan's email links.
+#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PlanLinks {
+    #[serde(default)]
+    pub email_links: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub representatives: BTreeMap<String, String>,
 }
 
 #[derive(Debug)]

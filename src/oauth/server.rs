@@ -12,11 +12,13 @@ use super::authorize::{
 use super::client_assertion::SeenAssertions;
 use super::error::{ErrorCode, OAuthError};
 use super::keys::{KeyRing, SigningKey};
-use super::login::{Account, Logins};
-use super::persist::{PersistError, PersistedState, Persister};
+use super::login::{Account, Logins, OutboxMessage};
+use super::persist::{PersistError, PersistedState, Persister, PlanLinks};
+use std::sync::Arc;
 use super::token_store::{CodeGrant, Grants};
 use crate::data::{Member, Representative};
-use crate::ids::{ClientId, PatientId};
+use crate::ids::{ClientId, PatientId, PlanId};
+use crate::plans::{DEFAULT_PLAN, Profile};
 
 /// Who signed in, as the id_token and userinfo name them: the member, or a personal
 /// representative acting for the member (docs/oauth.md#personal-representatives).
@@ -43,69 +45,176 @@ impl User<'_> {
 
 #[derive(Debug, Clone)]
 pub struct OAuthConfig {
-    /// The public URL, without a trailing slash: `iss` of id_tokens.
+    /// The plan whose codes and tokens this server issues (docs/plans.md).
+    pub plan: PlanId,
+    /// The plan's issuer, without a trailing slash: `iss` of id_tokens.
     pub issuer: String,
-    /// `{issuer}/r4`: what `aud` must name.
+    /// The plan's FHIR base: what `aud` must name.
     pub fhir_base: String,
     pub code_ttl: i64,
     pub access_token_ttl: i64,
     pub refresh_token_ttl: i64,
     pub default_scope: String,
     pub strict: bool,
+    /// The plan's behaviour profile (docs/plans.md#behaviour-profiles).
+    pub profile: Profile,
 }
 
-/// Not `Debug`: it holds the live codes and tokens.
-pub struct OAuthServer {
-    pub config: OAuthConfig,
-    pub apps: AppRegistry,
-    pub grants: Grants,
-    pub logins: Logins,
-    pub keys: KeyRing,
-    /// `jti`s of client assertions already used (docs/apps.md#asymmetric-client-authentication).
-    pub assertions: SeenAssertions,
+/// What every plan's authorization server shares: one app registry, one token endpoint (so one
+/// store of codes and tokens, each bound to its plan), and one state directory. Each plan keeps
+/// its own member accounts (`Logins`), listed here so that one save writes them all.
+pub struct OAuthShared {
+    pub apps: Arc<AppRegistry>,
+    pub grants: Arc<Grants>,
+    pub assertions: Arc<SeenAssertions>,
     persister: Persister,
+    logins: Vec<(PlanId, Arc<Logins>)>,
 }
 
-impl OAuthServer {
+impl OAuthShared {
+    /// `plans` lists every plan, the default first; each gets its accounts back from `restored`.
     pub fn new(
-        config: OAuthConfig,
-        keys: SigningKey,
         persister: Persister,
         restored: PersistedState,
         preregistered: Vec<App>,
+        plans: &[PlanId],
     ) -> Self {
         let apps = AppRegistry::new();
         for app in restored.apps.into_iter().chain(preregistered) {
             apps.insert(app);
         }
-        let logins = Logins::default();
-        let mut representatives = restored.representatives;
-        logins.restore_links(restored.email_links.into_iter().map(|(email, member_id)| {
-            let representative = representatives.remove(&email);
-            (
-                email,
-                Account {
-                    member_id,
-                    representative,
-                },
-            )
-        }));
+        let mut default_links = Some(PlanLinks {
+            email_links: restored.email_links,
+            representatives: restored.representatives,
+        });
+        let mut others = restored.plans;
+        let logins = plans
+            .iter()
+            .map(|plan| {
+                let prefix = if plan == DEFAULT_PLAN {
+                    String::new()
+                } else {
+                    format!("{plan}.")
+                };
+                let logins = Logins::with_attempt_prefix(prefix);
+                let links = if plan == DEFAULT_PLAN {
+                    default_links.take()
+                } else {
+                    others.remove(plan.as_str())
+                };
+                if let Some(mut links) = links {
+                    logins.restore_links(links.email_links.into_iter().map(
+                        |(email, member_id)| {
+                            let representative = links.representatives.remove(&email);
+                            (
+                                email,
+                                Account {
+                                    member_id,
+                                    representative,
+                                },
+                            )
+                        },
+                    ));
+                }
+                (plan.clone(), Arc::new(logins))
+            })
+            .collect();
         Self {
-            config,
-            apps,
-            grants: Grants::default(),
-            logins,
-            keys: KeyRing::new(keys),
-            assertions: SeenAssertions::default(),
+            apps: Arc::new(apps),
+            grants: Arc::default(),
+            assertions: Arc::default(),
             persister,
+            logins,
         }
     }
 
+    /// A plan's member accounts.
+    pub fn logins(&self, plan: &PlanId) -> Arc<Logins> {
+        self.logins
+            .iter()
+            .find(|(id, _)| id == plan)
+            .map(|(_, logins)| logins.clone())
+            .unwrap_or_default()
+    }
+
+    /// Every plan's verification emails, oldest first per plan, the default plan's first.
+    pub fn outbox(&self) -> Vec<(PlanId, OutboxMessage)> {
+        self.logins
+            .iter()
+            .flat_map(|(plan, logins)| logins.outbox().into_iter().map(|m| (plan.clone(), m)))
+            .collect()
+    }
+
+    pub fn save(&self) -> Result<(), PersistError> {
+        self.persister.save(|| {
+            let mut state = PersistedState {
+                apps: self.apps.registered(),
+                ..PersistedState::default()
+            };
+            for (plan, logins) in &self.logins {
+                let links = logins.email_links();
+                let saved = PlanLinks {
+                    representatives: links
+                        .iter()
+                        .filter_map(|(email, a)| Some((email.clone(), a.representative.clone()?)))
+                        .collect(),
+                    email_links: links
+                        .into_iter()
+                        .map(|(email, account)| (email, account.member_id))
+                        .collect(),
+                };
+                if plan == DEFAULT_PLAN {
+                    state.email_links = saved.email_links;
+                    state.representatives = saved.representatives;
+                } else if !saved.email_links.is_empty() {
+                    state.plans.insert(plan.to_string(), saved);
+                }
+            }
+            state
+        })
+    }
+}
+
+/// One plan's authorization server. Not `Debug`: it holds the live codes and tokens.
+pub struct OAuthServer {
+    pub config: OAuthConfig,
+    pub apps: Arc<AppRegistry>,
+    pub grants: Arc<Grants>,
+    pub logins: Arc<Logins>,
+    pub keys: KeyRing,
+    /// `jti`s of client assertions already used (docs/apps.md#asymmetric-client-authentication).
+    pub assertions: Arc<SeenAssertions>,
+    shared: Arc<OAuthShared>,
+}
+
+impl OAuthServer {
+    pub fn new(config: OAuthConfig, keys: SigningKey, shared: Arc<OAuthShared>) -> Self {
+        Self {
+            apps: shared.apps.clone(),
+            grants: shared.grants.clone(),
+            logins: shared.logins(&config.plan),
+            assertions: shared.assertions.clone(),
+            keys: KeyRing::new(keys),
+            config,
+            shared,
+        }
+    }
+
+    /// What every plan shares.
+    pub fn shared(&self) -> &OAuthShared {
+        &self.shared
+    }
+
     pub fn policy(&self) -> AuthorizePolicy<'_> {
+        let profile = &self.config.profile;
         AuthorizePolicy {
             strict: self.config.strict,
             fhir_base: &self.config.fhir_base,
             default_scope: &self.config.default_scope,
+            require_aud: self.config.strict || profile.require_aud,
+            require_pkce: self.config.strict || profile.require_pkce,
+            require_launch_patient: profile.require_launch_patient,
+            scope_syntax: profile.scopes,
         }
     }
 
@@ -144,6 +253,7 @@ impl OAuthServer {
     ) -> String {
         self.grants.issue_code(
             CodeGrant {
+                plan: self.config.plan.clone(),
                 client_id: request.client_id.as_str().into(),
                 redirect_uri: request
                     .redirect_uri_sent
@@ -162,27 +272,19 @@ impl OAuthServer {
     }
 
     pub fn save(&self) -> Result<(), PersistError> {
-        self.persister.save(|| {
-            let links = self.logins.email_links();
-            PersistedState {
-                apps: self.apps.registered(),
-                representatives: links
-                    .iter()
-                    .filter_map(|(email, a)| Some((email.clone(), a.representative.clone()?)))
-                    .collect(),
-                email_links: links
-                    .into_iter()
-                    .map(|(email, account)| (email, account.member_id))
-                    .collect(),
-            }
-        })
+        self.shared.save()
     }
 
-    /// Reset (docs/sandbox-tools.md#reset): codes, tokens, attempts, outbox and email links go; apps stay.
-    pub fn reset(&self) -> Result<(), PersistError> {
-        self.grants.clear();
+    /// Reset (docs/sandbox-tools.md#reset) of this plan: its attempts, outbox, email links and
+    /// keys. The shared codes and tokens go with `reset_shared`; apps stay.
+    pub fn reset_plan(&self) {
         self.logins.clear();
         self.keys.reset();
+    }
+
+    /// Reset of what every plan shares: codes, tokens and seen assertions; then one save.
+    pub fn reset_shared(&self) -> Result<(), PersistError> {
+        self.grants.clear();
         self.assertions.clear();
         self.save()
     }

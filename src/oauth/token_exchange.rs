@@ -11,6 +11,7 @@ use super::apps::App;
 use super::client_assertion;
 use super::error::{ErrorCode, OAuthError, invalid_client, invalid_grant, invalid_request};
 use super::pkce;
+use crate::plans::profile::{PatientIn, RefreshPolicy};
 use super::scopes::GrantedScopes;
 use super::secret::{ExposeOption, Secret};
 use super::server::OAuthServer;
@@ -71,7 +72,10 @@ pub struct TokenResponse {
     pub token_type: &'static str,
     pub expires_in: i64,
     pub scope: String,
-    pub patient: String,
+    /// The member's Patient id; absent on plans that give it only in the id_token
+    /// (docs/plans.md#behaviour-profiles).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patient: Option<String>,
     /// Absent when the app gets refresh tokens only with `offline_access` and did not ask
     /// (docs/apps.md#refresh-tokens).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -377,6 +381,7 @@ fn authorization_code(
         (None, None) => {}
     }
     let refresh = RefreshGrant {
+        plan: grant.plan.clone(),
         client_id: grant.client_id.clone(),
         patient_id: grant.patient_id.clone(),
         member_id: grant.member_id.clone(),
@@ -388,9 +393,12 @@ fn authorization_code(
         expires_at: now.plus(server.config.refresh_token_ttl),
         family: code.to_owned(),
     };
-    let refresh_token = app
-        .issues_refresh_token(&grant.scopes, server.config.strict)
-        .then(|| server.grants.issue_refresh(refresh.clone()));
+    let issues_refresh = match server.config.profile.refresh_tokens {
+        RefreshPolicy::AsRegistered => app.issues_refresh_token(&grant.scopes, server.config.strict),
+        RefreshPolicy::None => false,
+        RefreshPolicy::Reusable | RefreshPolicy::Rotating | RefreshPolicy::SingleUse => true,
+    };
+    let refresh_token = issues_refresh.then(|| server.grants.issue_refresh(refresh.clone()));
     respond(
         server,
         &refresh,
@@ -424,17 +432,33 @@ fn refresh(
             .map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e))?,
         None => grant.scopes.clone(),
     };
-    let refresh_token = if app.public {
+    if let Some(days) = server.config.profile.max_authorization_days {
+        if now.since(grant.auth_time) >= i64::from(days) * 86_400 {
+            server.grants.revoke_family(&grant.family);
+            return Err(invalid_grant(format!(
+                "the authorization ended {days} days after the member signed in, as this plan \
+                 allows no longer: the member must authorize the app again"
+            )));
+        }
+    }
+    let rotate = || {
         server.grants.rotate_refresh(token);
         server.grants.issue_refresh(RefreshGrant {
             issued_at: now,
             expires_at: now.plus(server.config.refresh_token_ttl),
             ..grant.clone()
         })
-    } else {
-        token.to_owned()
     };
-    respond(server, &grant, scopes, Some(refresh_token), None, now)
+    let refresh_token = match server.config.profile.refresh_tokens {
+        RefreshPolicy::AsRegistered if app.public => Some(rotate()),
+        RefreshPolicy::AsRegistered | RefreshPolicy::Reusable => Some(token.to_owned()),
+        RefreshPolicy::Rotating => Some(rotate()),
+        RefreshPolicy::SingleUse | RefreshPolicy::None => {
+            server.grants.consume_refresh(token);
+            None
+        }
+    };
+    respond(server, &grant, scopes, refresh_token, None, now)
 }
 
 fn respond(
@@ -456,6 +480,7 @@ fn respond(
         None
     };
     let access_token = server.grants.issue_access(AccessGrant {
+        plan: grant.plan.clone(),
         client_id: grant.client_id.clone(),
         patient_id: grant.patient_id.clone(),
         member_id: grant.member_id.clone(),
@@ -470,7 +495,8 @@ fn respond(
         token_type: "Bearer",
         expires_in: server.config.access_token_ttl,
         scope: scopes.to_string(),
-        patient: grant.patient_id.to_string(),
+        patient: (server.config.profile.patient_in == PatientIn::TokenResponse)
+            .then(|| grant.patient_id.to_string()),
         refresh_token: refresh_token.map(Secret::from),
         id_token: id_token.map(Secret::from),
     })

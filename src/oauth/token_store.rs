@@ -10,13 +10,15 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use super::random::hex128;
 use super::scopes::GrantedScopes;
 use super::server::User;
-use crate::ids::{ClientId, MemberId, PatientId};
+use crate::ids::{ClientId, MemberId, PatientId, PlanId};
 
 /// Sweep expired entries after this many insertions, so that a long soak does not grow memory.
 const SWEEP_EVERY: usize = 4096;
 
 #[derive(Debug, Clone)]
 pub struct CodeGrant {
+    /// The plan whose member signed in: every token from the code is bound to it.
+    pub plan: PlanId,
     pub client_id: ClientId,
     /// The `redirect_uri` the authorization request carried, if it carried one (RFC 6749 §4.1.3).
     pub redirect_uri: Option<String>,
@@ -34,6 +36,8 @@ pub struct CodeGrant {
 /// What a bearer token proves: which app acts for which member, with what scopes, until when.
 #[derive(Debug, Clone)]
 pub struct AccessGrant {
+    /// The plan the token was issued for: another plan's endpoints refuse it (docs/plans.md).
+    pub plan: PlanId,
     pub client_id: ClientId,
     pub patient_id: PatientId,
     pub member_id: MemberId,
@@ -86,6 +90,7 @@ impl crate::fhir::AccessRights for AccessGrant {
 
 #[derive(Debug, Clone)]
 pub struct RefreshGrant {
+    pub plan: PlanId,
     pub client_id: ClientId,
     pub patient_id: PatientId,
     pub member_id: MemberId,
@@ -152,7 +157,7 @@ pub struct Grants {
     refresh: Mutex<HashMap<String, RefreshGrant>>,
     /// Refresh tokens that rotation replaced: their family and when they would have expired.
     /// Presenting one again is reuse, treated as theft (RFC 9700 §4.14.2).
-    rotated: Mutex<HashMap<String, (String, UnixTime)>>,
+    rotated: Mutex<HashMap<String, (String, UnixTime, PlanId)>>,
     inserts: Mutex<usize>,
 }
 
@@ -170,6 +175,29 @@ impl Grants {
 
     /// Single use: the first redemption takes the grant; any later one revokes its family.
     /// A used code is kept until it would have expired so that replay is recognised.
+    /// The plan a code was issued for (used or not), so the shared token endpoint answers as
+    /// that plan.
+    pub fn code_plan(&self, code: &str) -> Option<PlanId> {
+        lock(&self.codes).get(code).map(|e| e.grant.plan.clone())
+    }
+
+    /// The plan a refresh token (live or rotated away) belongs to.
+    pub fn refresh_plan(&self, token: &str) -> Option<PlanId> {
+        if let Some(grant) = lock(&self.refresh).get(token) {
+            return Some(grant.plan.clone());
+        }
+        lock(&self.rotated).get(token).map(|(_, _, plan)| plan.clone())
+    }
+
+    /// The plan an access token (live or not) belongs to.
+    pub fn access_plan(&self, token: &str) -> Option<PlanId> {
+        self.access
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(token)
+            .map(|e| e.grant.plan.clone())
+    }
+
     pub fn redeem_code(&self, code: &str, now: UnixTime) -> Redeem {
         let mut codes = lock(&self.codes);
         let Some(entry) = codes.get_mut(code) else {
@@ -250,7 +278,7 @@ impl Grants {
         }
         let family = lock(&self.rotated)
             .get(token)
-            .map(|(family, _)| family.clone());
+            .map(|(family, _, _)| family.clone());
         match family {
             Some(family) => {
                 self.revoke_family(&family);
@@ -264,8 +292,17 @@ impl Grants {
     /// it would have expired so that its reuse is recognised.
     pub fn rotate_refresh(&self, token: &str) {
         if let Some(grant) = lock(&self.refresh).remove(token) {
-            lock(&self.rotated).insert(token.to_owned(), (grant.family, grant.expires_at));
+            lock(&self.rotated).insert(
+                token.to_owned(),
+                (grant.family, grant.expires_at, grant.plan),
+            );
         }
+    }
+
+    /// A single-use refresh token, used: it stops working, and presenting it again is simply
+    /// an invalid grant (docs/plans.md#behaviour-profiles).
+    pub fn consume_refresh(&self, token: &str) {
+        lock(&self.refresh).remove(token);
     }
 
     /// RFC 7009: revoking either kind of token revokes it; a refresh token takes its family along.
@@ -338,7 +375,7 @@ impl Grants {
             .unwrap_or_else(|p| p.into_inner())
             .retain(|_, e| now < e.grant.expires_at);
         lock(&self.refresh).retain(|_, g| now < g.expires_at);
-        lock(&self.rotated).retain(|_, (_, expires_at)| now < *expires_at);
+        lock(&self.rotated).retain(|_, (_, expires_at, _)| now < *expires_at);
     }
 }
 
@@ -353,6 +390,7 @@ mod tests {
 
     fn code_grant(expires_at: UnixTime) -> CodeGrant {
         CodeGrant {
+            plan: PlanId::from("test"),
             client_id: "c".into(),
             redirect_uri: None,
             code_challenge: None,
@@ -368,6 +406,7 @@ mod tests {
 
     fn access(family: &str, member: &str) -> AccessGrant {
         AccessGrant {
+            plan: PlanId::from("test"),
             client_id: "c".into(),
             patient_id: "p".into(),
             member_id: member.into(),
@@ -402,6 +441,7 @@ mod tests {
     fn a_rotated_refresh_token_presented_again_revokes_its_family() {
         let grants = Grants::default();
         let refresh = |family: &str| RefreshGrant {
+            plan: PlanId::from("test"),
             auth_time: t(0),
             client_id: "c".into(),
             patient_id: "p".into(),

@@ -86,6 +86,8 @@ impl Target {
 #[serde(deny_unknown_fields)]
 pub struct FaultSpec {
     pub target: Target,
+    /// Only requests of this plan (docs/plans.md): its id.
+    pub plan: Option<String>,
     pub path: Option<String>,
     pub method: Option<String>,
     pub client_id: Option<String>,
@@ -104,6 +106,8 @@ pub struct FaultSpec {
 pub struct Fault {
     pub id: u64,
     pub target: Target,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -168,6 +172,7 @@ impl Fault {
 
     fn matches(&self, request: &RequestFacts<'_>) -> bool {
         self.target.covers(request.endpoint)
+            && self.plan.as_deref().is_none_or(|p| request.plan == p)
             && self
                 .path
                 .as_deref()
@@ -187,6 +192,8 @@ impl Fault {
 #[derive(Debug, Clone, Copy)]
 pub struct RequestFacts<'a> {
     pub endpoint: &'a Endpoint,
+    /// The plan the request concerns: its URL's, else its code's or token's.
+    pub plan: &'a str,
     pub method: &'a str,
     pub path: &'a str,
     pub client_id: Option<&'a str>,
@@ -262,6 +269,7 @@ pub fn validate(spec: FaultSpec) -> Result<Fault, String> {
     Ok(Fault {
         id: 0,
         target: spec.target,
+        plan: spec.plan,
         path: spec.path,
         method,
         client_id: spec.client_id,
@@ -354,6 +362,7 @@ mod tests {
 
     fn facts<'a>(method: &'a str, path: &'a str, client_id: Option<&'a str>) -> RequestFacts<'a> {
         RequestFacts {
+            plan: "test",
             endpoint: &FHIR,
             method,
             path,

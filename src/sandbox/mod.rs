@@ -8,6 +8,7 @@ pub mod clock_moves;
 pub mod endpoint;
 pub mod faults;
 pub mod interaction;
+pub mod rate_limit;
 pub mod report;
 pub mod report_junit;
 pub mod request_log;

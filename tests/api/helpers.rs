@@ -137,6 +137,22 @@ fn shared_public(settings: &Settings) -> Arc<payer_sandbox::state::PublicSet> {
         .clone()
 }
 
+/// The other plans of the network, loaded once per plans file for the whole test binary.
+fn shared_plans(settings: &Settings) -> Vec<payer_sandbox::startup::LoadedPlan> {
+    type Loaded = HashMap<Option<PathBuf>, Vec<payer_sandbox::startup::LoadedPlan>>;
+    static LOADED: OnceLock<Mutex<Loaded>> = OnceLock::new();
+    let mut loaded = LOADED
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    loaded
+        .entry(settings.plans.clone())
+        .or_insert_with(|| {
+            payer_sandbox::startup::load_plans(settings).expect("the test plans load")
+        })
+        .clone()
+}
+
 pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     spawn_with_clock(Arc::new(Clock::new()), configure).await
 }
@@ -149,6 +165,7 @@ pub async fn spawn_with_clock(clock: Arc<Clock>, configure: impl FnOnce(&mut Set
         clock: Some(clock.clone()),
         data: Some(shared_data(&settings)),
         public: Some(shared_public(&settings)),
+        plans: Some(shared_plans(&settings)),
     };
     let app = Application::build_with(settings, dependencies)
         .await

@@ -24,7 +24,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("json_tree", &[]),
     ("fhir", &["json_tree", "ids"]),
     ("data", &["fhir", "json_tree", "ids"]),
-    ("oauth", &["fhir", "data", "ids", "clock"]),
+    ("plans", &["data", "ids"]),
+    ("oauth", &["fhir", "data", "ids", "clock", "plans"]),
     ("sandbox", &["oauth", "ids", "clock"]),
 ];
 

@@ -7,8 +7,10 @@ pub mod links;
 pub mod matching;
 pub mod query;
 pub mod render;
+pub mod rules;
 
 pub use engine::{Page, run, run_everything};
+pub use rules::SearchRules;
 pub use query::{
     Chains, Handling, QueryError, SearchRequest, Summary, parse, parse_everything, parse_with,
 };

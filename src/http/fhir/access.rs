@@ -10,6 +10,8 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
 use crate::fhir::{Compartment, DataAt, Permission, Site};
+use crate::http::caller::BearerProblem;
+use crate::sandbox::rate_limit::RateDecision;
 use crate::http::request_context::RequestContext;
 use crate::oauth::token_store::AccessGrant;
 use crate::state::AppState;
@@ -29,6 +31,19 @@ impl FromRequestParts<AppState> for FhirAccess {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, FhirError> {
         let Ok(context) = RequestContext::from_request_parts(parts, state).await;
         let grant = context.caller.grant().map_err(FhirError::Unauthorized)?;
+        // A token is bound to the plan that issued it: at another plan's FHIR base it is as
+        // unknown as a made-up one (docs/plans.md#tokens-are-bound-to-their-plan).
+        if grant.plan != state.plan.id {
+            return Err(FhirError::Unauthorized(BearerProblem::Invalid));
+        }
+        if let (Some(limit), Some(tag)) = (state.plan.profile.rate_limit, context.caller.bearer_tag)
+        {
+            let second = context.now.unix_timestamp();
+            if let RateDecision::Limited { retry_after } = state.rate_limits.check(tag, second, limit)
+            {
+                return Err(FhirError::TooManyRequests { retry_after, limit });
+            }
+        }
         Ok(FhirAccess {
             grant,
             state: state.clone(),
@@ -43,6 +58,7 @@ impl FhirAccess {
         Site {
             base: self.state.fhir_base(),
             now: context.now,
+            rules: self.state.search_rules(),
         }
     }
 

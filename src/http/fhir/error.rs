@@ -24,6 +24,9 @@ pub enum FhirError {
     NotAllowed(String),
     /// 406 `not-supported`: XML (or another non-JSON format) was asked for.
     NotAcceptable(String),
+    /// 429 `throttled`: the plan's rate limit (docs/plans.md#behaviour-profiles), with
+    /// `Retry-After` in seconds.
+    TooManyRequests { retry_after: u64, limit: u32 },
     /// Any status an injected fault asks for (docs/sandbox-tools.md#faults), with the issue code
     /// and challenge a real error of that status has.
     Injected { status: StatusCode, message: String },
@@ -75,6 +78,12 @@ impl IntoResponse for FhirError {
             Self::Invalid(m) => (StatusCode::BAD_REQUEST, m.clone()),
             Self::NotAllowed(m) => (StatusCode::METHOD_NOT_ALLOWED, m.clone()),
             Self::NotAcceptable(m) => (StatusCode::NOT_ACCEPTABLE, m.clone()),
+            Self::TooManyRequests { limit, .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "this plan allows {limit} requests per second per access token: retry after the Retry-After header's seconds"
+                ),
+            ),
             Self::Injected { status, message } => (*status, message.clone()),
         };
         let code = issue_code(status);
@@ -82,6 +91,9 @@ impl IntoResponse for FhirError {
         let mut response = reply::json(status, outcome.to_string().into_bytes().into());
         let headers = response.headers_mut();
         let allow = matches!(self, Self::NotAllowed(_));
+        if let Self::TooManyRequests { retry_after, .. } = self {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        }
         let problem = match self {
             Self::Unauthorized(problem) => Some(problem),
             Self::Injected { status, .. } if status == StatusCode::UNAUTHORIZED => {

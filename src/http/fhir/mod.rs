@@ -8,7 +8,7 @@ mod metadata;
 mod negotiate;
 pub mod public;
 mod read;
-mod reply;
+pub(crate) mod reply;
 mod search;
 
 use axum::Router;

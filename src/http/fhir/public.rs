@@ -70,7 +70,7 @@ impl FromRequestParts<AppState> for PublicAccess {
         })?;
         Ok(PublicAccess {
             data,
-            base: format!("{}{}", state.public_url, public_base(api)),
+            base: state.plan_url(public_base(api)),
         })
     }
 }
@@ -84,6 +84,11 @@ pub fn public_base(api: Api) -> &'static str {
     }
 }
 
+/// The public APIs search as the default plan's FHIR API does, in every plan: the behaviour
+/// profiles describe Patient Access APIs (docs/plans.md#behaviour-profiles).
+static PUBLIC_RULES: std::sync::LazyLock<crate::fhir::search::SearchRules> =
+    std::sync::LazyLock::new(crate::fhir::search::SearchRules::default);
+
 impl PublicAccess {
     fn open(&self, resource_type: &str) -> Result<Compartment<'_>, FhirError> {
         Ok(self.data.open(resource_type)?)
@@ -93,6 +98,7 @@ impl PublicAccess {
         Site {
             base: &self.base,
             now: context.now,
+            rules: &PUBLIC_RULES,
         }
     }
 }

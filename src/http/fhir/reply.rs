@@ -42,7 +42,7 @@ pub fn version(version: &Version, request: &HeaderMap) -> Response {
     )
 }
 
-fn validated(
+pub fn validated(
     json: Bytes,
     version_id: &str,
     last_updated: Option<Nanos>,

@@ -8,6 +8,9 @@ use axum::extract::State;
 use serde_json::{Value, json};
 
 use crate::http::routes;
+use crate::plans::Profile;
+use crate::plans::brands;
+use crate::plans::profile::{RefreshPolicy, ScopeSyntax};
 use crate::state::AppState;
 
 /// The CARIN BB minimum scopes and the SMART scopes this server grants. Each `patient/Type.read`
@@ -79,23 +82,58 @@ pub struct OAuthUris {
     pub jwks: String,
 }
 
-pub fn oauth_uris(public_url: &str) -> OAuthUris {
-    let url = |path: &str| format!("{public_url}{path}");
+/// A plan's OAuth endpoints: its own authorize URL and keys, and the shared token, registration,
+/// introspection, revocation and userinfo endpoints (docs/plans.md#urls).
+pub fn oauth_uris(state: &AppState) -> OAuthUris {
+    let shared = |path: &str| format!("{}{path}", state.public_url);
     OAuthUris {
-        authorize: url(routes::AUTHORIZE),
-        token: url(routes::TOKEN),
-        register: url(routes::REGISTER),
-        introspect: url(routes::INTROSPECT),
-        revoke: url(routes::REVOKE),
-        userinfo: url(routes::USERINFO),
-        jwks: url(routes::JWKS),
+        authorize: state.authorize_url(),
+        token: shared(routes::TOKEN),
+        register: shared(routes::REGISTER),
+        introspect: shared(routes::INTROSPECT),
+        revoke: shared(routes::REVOKE),
+        userinfo: shared(routes::USERINFO),
+        jwks: state.plan_url(routes::JWKS),
     }
 }
 
-pub fn smart_document(public_url: &str) -> Value {
-    let uris = oauth_uris(public_url);
+/// The scopes a plan lists: every one, or those of its scope syntax (docs/plans.md).
+fn scopes_supported(syntax: ScopeSyntax) -> Vec<&'static str> {
+    SCOPES_SUPPORTED
+        .iter()
+        .copied()
+        .filter(|scope| match scope.rsplit_once('.') {
+            Some((_, permissions)) if scope.contains('/') && !scope.starts_with("launch") => {
+                syntax.accepts(permissions)
+            }
+            _ => true,
+        })
+        .collect()
+}
+
+/// The SMART capabilities a plan has: `permission-v1`/`-v2` follow its scope syntax, and
+/// `permission-offline`/`-online` go with its refresh tokens.
+fn capabilities(profile: &Profile) -> Vec<&'static str> {
+    CAPABILITIES
+        .iter()
+        .copied()
+        .filter(|c| match *c {
+            "permission-v1" => profile.scopes.accepts("read"),
+            "permission-v2" => profile.scopes.accepts("rs"),
+            "permission-offline" | "permission-online" => {
+                profile.refresh_tokens != RefreshPolicy::None
+            }
+            _ => true,
+        })
+        .collect()
+}
+
+pub fn smart_document(state: &AppState) -> Value {
+    let uris = oauth_uris(state);
+    let profile = &state.plan.profile;
+    let issuer = state.issuer();
     json!({
-        "issuer": public_url,
+        "issuer": issuer,
         "jwks_uri": uris.jwks,
         "authorization_endpoint": uris.authorize,
         "token_endpoint": uris.token,
@@ -105,32 +143,35 @@ pub fn smart_document(public_url: &str) -> Value {
         "userinfo_endpoint": uris.userinfo,
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "response_types_supported": ["code"],
-        "token_endpoint_auth_methods_supported": AUTH_METHODS,
+        "token_endpoint_auth_methods_supported": profile.client_auth.methods(),
         "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGORITHMS,
-        "scopes_supported": SCOPES_SUPPORTED,
-        "capabilities": CAPABILITIES,
+        "scopes_supported": scopes_supported(profile.scopes),
+        "capabilities": capabilities(profile),
         "code_challenge_methods_supported": ["S256"],
+        "user_access_brand_bundle": format!("{}{}", state.public_url, routes::BRANDS),
+        "user_access_brand_identifier": brands::identifier(issuer),
     })
 }
 
 pub async fn smart_configuration(State(state): State<AppState>) -> Json<Value> {
-    Json(smart_document(&state.public_url))
+    Json(smart_document(&state))
 }
 
 pub async fn openid_configuration(State(state): State<AppState>) -> Json<Value> {
-    Json(openid_document(&state.public_url))
+    Json(openid_document(&state))
 }
 
 /// RFC 8414 §3: `/.well-known/oauth-authorization-server`. The OpenID document is a superset of
 /// RFC 8414 metadata (RFC 8414 §1), so both serve the same facts and `issuer` is identical.
 pub async fn authorization_server_metadata(State(state): State<AppState>) -> Json<Value> {
-    Json(openid_document(&state.public_url))
+    Json(openid_document(&state))
 }
 
-fn openid_document(public_url: &str) -> Value {
-    let uris = oauth_uris(public_url);
+fn openid_document(state: &AppState) -> Value {
+    let uris = oauth_uris(state);
+    let profile = &state.plan.profile;
     json!({
-        "issuer": public_url,
+        "issuer": state.issuer(),
         "authorization_endpoint": uris.authorize,
         "token_endpoint": uris.token,
         "userinfo_endpoint": uris.userinfo,
@@ -138,12 +179,12 @@ fn openid_document(public_url: &str) -> Value {
         "registration_endpoint": uris.register,
         "introspection_endpoint": uris.introspect,
         "revocation_endpoint": uris.revoke,
-        "scopes_supported": SCOPES_SUPPORTED,
+        "scopes_supported": scopes_supported(profile.scopes),
         "response_types_supported": ["code"],
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
-        "token_endpoint_auth_methods_supported": AUTH_METHODS,
+        "token_endpoint_auth_methods_supported": profile.client_auth.methods(),
         "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGORITHMS,
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "fhirUser", "name", "given_name", "family_name", "birthdate"],

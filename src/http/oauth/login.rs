@@ -19,11 +19,13 @@ use crate::oauth::login::{
     AccountDetails, Attempt, LoginError, OutboxMessage, RepresentativeDetails, Stage,
 };
 use crate::oauth::{ErrorCode, consent, scopes};
+use crate::http::pages::PlanBrand;
 use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "sign_in_start.html")]
 struct StartPage<'a> {
+    brand: PlanBrand,
     attempt: &'a str,
     app_name: &'a str,
 }
@@ -31,6 +33,7 @@ struct StartPage<'a> {
 #[derive(Template, Default)]
 #[template(path = "create_account.html")]
 struct CreatePage<'a> {
+    brand: PlanBrand,
     attempt: &'a str,
     csrf: &'a str,
     error: Option<String>,
@@ -44,6 +47,7 @@ struct CreatePage<'a> {
 #[derive(Template, Default)]
 #[template(path = "create_representative.html")]
 struct RepresentativePage<'a> {
+    brand: PlanBrand,
     attempt: &'a str,
     csrf: &'a str,
     error: Option<String>,
@@ -59,6 +63,7 @@ struct RepresentativePage<'a> {
 #[derive(Template)]
 #[template(path = "sign_in.html")]
 struct SignInPage<'a> {
+    brand: PlanBrand,
     attempt: &'a str,
     csrf: &'a str,
     error: Option<String>,
@@ -68,6 +73,7 @@ struct SignInPage<'a> {
 #[derive(Template)]
 #[template(path = "verify.html")]
 struct VerifyPage<'a> {
+    brand: PlanBrand,
     attempt: &'a str,
     csrf: &'a str,
     error: Option<String>,
@@ -77,6 +83,7 @@ struct VerifyPage<'a> {
 #[derive(Template)]
 #[template(path = "consent.html")]
 struct ConsentPage<'a> {
+    brand: PlanBrand,
     attempt: &'a str,
     csrf: &'a str,
     app_name: &'a str,
@@ -281,6 +288,7 @@ pub async fn start(
         Ok(a) => render(
             StatusCode::OK,
             &StartPage {
+                brand: PlanBrand::of(&state),
                 attempt: &a.id,
                 app_name: &a.request.app_name,
             },
@@ -298,6 +306,7 @@ pub async fn create_form(
         Ok(a) => render(
             StatusCode::OK,
             &CreatePage {
+                brand: PlanBrand::of(&state),
                 attempt: &a.id,
                 csrf: &a.csrf,
                 ..Default::default()
@@ -329,6 +338,7 @@ pub async fn create(
         render(
             StatusCode::BAD_REQUEST,
             &CreatePage {
+                brand: PlanBrand::of(&state),
                 attempt: &a.id,
                 csrf: &a.csrf,
                 error: Some(message),
@@ -351,6 +361,7 @@ pub async fn representative_form(
         Ok(a) => render(
             StatusCode::OK,
             &RepresentativePage {
+                brand: PlanBrand::of(&state),
                 attempt: &a.id,
                 csrf: &a.csrf,
                 ..Default::default()
@@ -388,6 +399,7 @@ pub async fn create_representative(
         render(
             StatusCode::BAD_REQUEST,
             &RepresentativePage {
+                brand: PlanBrand::of(&state),
                 attempt: &a.id,
                 csrf: &a.csrf,
                 error: Some(message),
@@ -412,6 +424,7 @@ pub async fn sign_in_form(
         Ok(a) => render(
             StatusCode::OK,
             &SignInPage {
+                brand: PlanBrand::of(&state),
                 attempt: &a.id,
                 csrf: &a.csrf,
                 error: None,
@@ -445,6 +458,7 @@ pub async fn sign_in(
         render(
             StatusCode::BAD_REQUEST,
             &SignInPage {
+                brand: PlanBrand::of(&state),
                 attempt: &a.id,
                 csrf: &a.csrf,
                 error: Some(message),
@@ -464,6 +478,7 @@ pub async fn verify_form(
             Stage::Code { email, .. } => render(
                 StatusCode::OK,
                 &VerifyPage {
+                    brand: PlanBrand::of(&state),
                     attempt: &a.id,
                     csrf: &a.csrf,
                     error: None,
@@ -506,6 +521,7 @@ pub async fn verify(
             render(
                 StatusCode::BAD_REQUEST,
                 &VerifyPage {
+                    brand: PlanBrand::of(&state),
                     attempt: &a.id,
                     csrf: &a.csrf,
                     error: Some(message),
@@ -553,6 +569,7 @@ pub async fn consent_form(
     render(
         StatusCode::OK,
         &ConsentPage {
+            brand: PlanBrand::of(&state),
             attempt: &a.id,
             csrf: &a.csrf,
             app_name: &a.request.app_name,

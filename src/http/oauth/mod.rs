@@ -18,8 +18,9 @@ use crate::sandbox::endpoint::{Endpoint, SignInPage};
 use crate::sandbox::interaction::FhirRoute;
 use crate::state::AppState;
 
-/// Routes answered with JSON to any origin (CORS is added by the caller).
-pub fn api_router(state: &AppState) -> Router<AppState> {
+/// The endpoints every plan shares (docs/plans.md#urls), answered with JSON to any origin (CORS
+/// is added by the caller): each finds the plan from the code or token it is given.
+pub fn shared_api_router(state: &AppState) -> Router<AppState> {
     let at = |endpoint: Endpoint, methods| tagged(state, Tag::Fixed(endpoint), methods);
     Router::new()
         .route(routes::TOKEN, at(Endpoint::Token, post(token::token)))
@@ -39,6 +40,12 @@ pub fn api_router(state: &AppState) -> Router<AppState> {
                 get(userinfo::userinfo).post(userinfo::userinfo),
             ),
         )
+}
+
+/// Each plan's own discovery documents and keys, under the plan's prefix.
+pub fn plan_api_router(state: &AppState) -> Router<AppState> {
+    let at = |endpoint: Endpoint, methods| tagged(state, Tag::Fixed(endpoint), methods);
+    Router::new()
         .route(routes::JWKS, at(Endpoint::Jwks, get(discovery::jwks)))
         .route(
             routes::OPENID_CONFIGURATION,

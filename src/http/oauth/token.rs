@@ -25,6 +25,7 @@ use crate::oauth::token_exchange::{
     AssertionCheck, ClientCredentials, TokenRequest, authenticate, client_credentials, exchange,
     token_client,
 };
+use crate::ids::PlanId;
 use crate::state::AppState;
 
 fn read_form<T: for<'de> Deserialize<'de>>(
@@ -131,6 +132,65 @@ fn no_store(mut response: Response) -> Response {
     response
 }
 
+/// The token request, as a form, or as JSON where the plan takes it
+/// (docs/plans.md#behaviour-profiles, `token-request-body`).
+fn read_token_request(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<TokenRequest, OAuthError> {
+    let accepts = state.plan.profile.token_request_body;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if content_type.starts_with("application/json") {
+        if !accepts.json() {
+            return Err(invalid_request(
+                "the body must be application/x-www-form-urlencoded",
+            ));
+        }
+        return serde_json::from_slice(body)
+            .map_err(|e| invalid_request(format!("the JSON body cannot be read: {e}")));
+    }
+    if !accepts.form() {
+        return Err(invalid_request(
+            "this plan's token endpoint takes a JSON body (application/json)",
+        ));
+    }
+    read_form(headers, body)
+}
+
+/// The plan a token request concerns: the one its code or refresh token was issued for, else
+/// the default plan (whose answers an unknown code gets, as before there were plans).
+fn plan_of(state: &AppState, headers: &HeaderMap, body: &[u8]) -> AppState {
+    let peek = |request: TokenRequest| {
+        let grants = &state.oauth.grants;
+        request
+            .code
+            .as_ref()
+            .and_then(|code| grants.code_plan(code.expose()))
+            .or_else(|| {
+                request
+                    .refresh_token
+                    .as_ref()
+                    .and_then(|token| grants.refresh_plan(token.expose()))
+            })
+    };
+    let form = form::parse::<TokenRequest>(body).ok();
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/json"))
+        .then(|| serde_json::from_slice::<TokenRequest>(body).ok())
+        .flatten();
+    match json.or(form).and_then(peek) {
+        Some(plan) => state.for_plan(&plan),
+        None => state.clone(),
+    }
+}
+
 pub async fn token(
     State(state): State<AppState>,
     context: RequestContext,
@@ -139,8 +199,9 @@ pub async fn token(
     body: Bytes,
 ) -> Response {
     let now = context.now_unix();
+    let state = plan_of(&state, &headers, &body);
     let result: Result<_, OAuthError> = async {
-        let request: TokenRequest = read_form(&headers, &body)?;
+        let request: TokenRequest = read_token_request(&state, &headers, &body)?;
         context.notes.grant_type(request.grant_type.as_deref());
         note_both_methods(&context, &request);
         let creds = token_client(
@@ -150,6 +211,17 @@ pub async fn token(
             now,
         )?;
         context.notes.client_auth(creds.method());
+        let auth = state.plan.profile.client_auth;
+        if !auth.accepts(creds.method()) {
+            return Err(OAuthError {
+                basic_auth: creds.basic,
+                ..invalid_client(format!(
+                    "{} is not accepted by this plan's token endpoint: use {}",
+                    creds.method(),
+                    auth.methods()[0]
+                ))
+            });
+        }
         // A public app refreshing with the refresh token alone (as SMART client-js does), or an
         // app naming itself only in its client assertion, is known from what this step read:
         // tell the request log.
@@ -236,24 +308,29 @@ pub async fn introspect(
     // SMART App Launch, token introspection: `scope`, `client_id`, `exp` always, the launch
     // context (`patient`), and `iss`, `sub` and `fhirUser` only when an id_token was issued, that
     // is when `openid` was granted.
-    let identity = |body: &mut serde_json::Value, scopes: &GrantedScopes, user: &User<'_>| {
+    // Each token is named by the plan that issued it (docs/plans.md).
+    let identity = |body: &mut serde_json::Value,
+                    plan: &PlanId,
+                    scopes: &GrantedScopes,
+                    user: &User<'_>| {
         if scopes.contains("openid") {
-            body["iss"] = json!(state.oauth.config.issuer);
+            let issuer = state.for_plan(plan);
+            body["iss"] = json!(issuer.oauth.config.issuer);
             body["sub"] = json!(user.subject());
-            body["fhirUser"] = json!(state.oauth.fhir_user(user));
+            body["fhirUser"] = json!(issuer.oauth.fhir_user(user));
         }
     };
     let body = if let Some(g) = grants.access(token.expose(), now) {
         let mut body = json!({"active": true, "token_type": "Bearer", "scope": g.scopes.to_string(),
             "client_id": g.client_id, "patient": g.patient_id,
             "iat": g.issued_at, "exp": g.expires_at});
-        identity(&mut body, &g.scopes, &g.user());
+        identity(&mut body, &g.plan, &g.scopes, &g.user());
         body
     } else if let Some(g) = grants.refresh(token.expose(), now) {
         let mut body = json!({"active": true, "token_type": "refresh_token", "scope": g.scopes.to_string(),
             "client_id": g.client_id, "patient": g.patient_id,
             "iat": g.issued_at, "exp": g.expires_at});
-        identity(&mut body, &g.scopes, &g.user());
+        identity(&mut body, &g.plan, &g.scopes, &g.user());
         body
     } else {
         json!({"active": false})

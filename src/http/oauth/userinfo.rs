@@ -28,6 +28,8 @@ pub async fn userinfo(State(state): State<AppState>, context: RequestContext) ->
             "insufficient_scope",
         );
     }
+    // The plan that issued the token names the user (docs/plans.md).
+    let state = state.for_plan(&grant.plan);
     let user = grant.user();
     let mut claims = json!({
         "sub": user.subject(),

@@ -33,6 +33,18 @@ async fn add_fault(State(state): State<AppState>, body: Bytes) -> Response {
         Ok(spec) => spec,
         Err(response) => return response,
     };
+    let mut spec = spec;
+    if let Some(name) = spec.plan.as_deref() {
+        match state.plan_state(name) {
+            // An alias is stored as the plan's id, which requests are matched by.
+            Some(plan) => spec.plan = Some(plan.plan.id.to_string()),
+            None => {
+                return bad_request(format!(
+                    "plan {name:?} is not a plan of the network (GET /sandbox/api/plans)"
+                ));
+            }
+        }
+    }
     match state.tools.faults.add(spec) {
         Ok(fault) => (StatusCode::CREATED, Json(fault)).into_response(),
         Err(e) => bad_request(e),

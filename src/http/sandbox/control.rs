@@ -11,6 +11,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::plan_param::{PlanParam, plan_named};
 use crate::http::request_context::Now;
 use crate::http::routes::control as routes;
 use crate::oauth::authorize::{AuthorizeDecision, AuthorizeParams, redirect_with};
@@ -20,6 +21,7 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(routes::MEMBERS, get(members))
+        .route(routes::PLANS, get(plans))
         .route(routes::REPRESENTATIVES, get(representatives))
         .route(routes::EXPIRE_GRANTS, post(expire_grants))
         .route(routes::OUTBOX, get(outbox))
@@ -49,13 +51,42 @@ pub(super) fn json_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, 
         .map_err(|e| bad_request(format!("the body must be a JSON object: {e}")))
 }
 
-async fn members(State(state): State<AppState>) -> Response {
+async fn members(PlanParam(state): PlanParam) -> Response {
     Json(state.members.all()).into_response()
+}
+
+/// Every plan of the network (docs/sandbox-tools.md#plans): its URLs, its behaviour profile and
+/// its members.
+async fn plans(State(state): State<AppState>) -> Response {
+    let list: Vec<serde_json::Value> = state
+        .plans()
+        .iter()
+        .map(|plan| {
+            let url = |path: &str| plan.plan_url(path);
+            json!({
+                "id": plan.plan.id,
+                "aliases": plan.plan.aliases,
+                "name": plan.plan.name,
+                "default": plan.plan.is_default(),
+                "issuer": plan.issuer(),
+                "fhir_base": plan.fhir_base(),
+                "authorize": plan.authorize_url(),
+                "smart_configuration": url(crate::http::routes::SMART_CONFIGURATION),
+                "directory": url(crate::http::routes::DIRECTORY_BASE),
+                "formulary": url(crate::http::routes::FORMULARY_BASE),
+                "logo": format!("{}{}", state.public_url, crate::http::routes::brand_logo_path(&plan.plan.id)),
+                "access_token_lifetime": plan.oauth.config.access_token_ttl,
+                "profile": plan.plan.profile,
+                "members": plan.members.all(),
+            })
+        })
+        .collect();
+    Json(list).into_response()
 }
 
 /// Who may sign in for whom (docs/oauth.md#personal-representatives): each parent or guardian on
 /// file with the member they act for, and whether the member is a minor on the sandbox clock.
-async fn representatives(State(state): State<AppState>) -> Response {
+async fn representatives(PlanParam(state): PlanParam) -> Response {
     let today = state.clock.now_unix().utc_date();
     let list: Vec<serde_json::Value> = state
         .members
@@ -79,8 +110,20 @@ async fn representatives(State(state): State<AppState>) -> Response {
     Json(list).into_response()
 }
 
+/// Every plan's verification emails; each names its plan.
 async fn outbox(State(state): State<AppState>) -> Response {
-    Json(state.oauth.logins.outbox()).into_response()
+    let messages: Vec<serde_json::Value> = state
+        .oauth
+        .shared()
+        .outbox()
+        .into_iter()
+        .map(|(plan, message)| {
+            let mut value = serde_json::to_value(message).unwrap_or_default();
+            value["plan"] = json!(plan);
+            value
+        })
+        .collect();
+    Json(messages).into_response()
 }
 
 #[derive(Debug, Deserialize)]
@@ -99,13 +142,23 @@ struct HeadlessAuthorize {
     /// What the member unticks on the consent page: resource types, or granular scopes.
     #[serde(default)]
     decline: Vec<String>,
+    /// The plan the member signs in to (docs/plans.md): its id or an alias; the default plan
+    /// when absent. `?plan=` works too.
+    plan: Option<String>,
 }
 
 /// A code exactly as if the member had approved in the browser (same checks, TTL, binding).
-async fn authorize(State(state): State<AppState>, Now(now): Now, body: Bytes) -> Response {
+async fn authorize(PlanParam(state): PlanParam, Now(now): Now, body: Bytes) -> Response {
     let request: HeadlessAuthorize = match json_body(&body) {
         Ok(r) => r,
         Err(response) => return response,
+    };
+    let state = match request.plan.as_deref() {
+        Some(name) => match plan_named(&state, name) {
+            Ok(plan) => plan,
+            Err(response) => return response,
+        },
+        None => state,
     };
     let Some(member) = request
         .member_id
@@ -237,7 +290,7 @@ async fn reset_clock(State(state): State<AppState>) -> Response {
     clock_json(&state)
 }
 
-async fn expire_grants(State(state): State<AppState>, Path(member_id): Path<String>) -> Response {
+async fn expire_grants(PlanParam(state): PlanParam, Path(member_id): Path<String>) -> Response {
     let Some(member) = state.members.by_member_id(&member_id) else {
         return (
             StatusCode::NOT_FOUND,
@@ -250,12 +303,12 @@ async fn expire_grants(State(state): State<AppState>, Path(member_id): Path<Stri
 }
 
 /// The signing keys (docs/sandbox-tools.md#signing-keys): which `kid` signs, which the JWKS lists.
-async fn keys(State(state): State<AppState>) -> Response {
+async fn keys(PlanParam(state): PlanParam) -> Response {
     Json(state.oauth.keys.state()).into_response()
 }
 
 /// A new `kid` signs from now on; the JWKS keeps the old key beside it until it is dropped.
-async fn rotate_keys(State(state): State<AppState>) -> Response {
+async fn rotate_keys(PlanParam(state): PlanParam) -> Response {
     match state.oauth.keys.rotate() {
         Ok(keys) => Json(keys).into_response(),
         Err(e) => {
@@ -270,7 +323,7 @@ async fn rotate_keys(State(state): State<AppState>) -> Response {
 }
 
 /// Ends a rotation's overlap: the JWKS lists only the current key.
-async fn drop_previous_key(State(state): State<AppState>) -> Response {
+async fn drop_previous_key(PlanParam(state): PlanParam) -> Response {
     Json(state.oauth.keys.drop_previous()).into_response()
 }
 

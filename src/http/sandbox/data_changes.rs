@@ -16,6 +16,8 @@ use crate::http::request_context::RequestContext;
 use crate::http::routes::control as routes;
 use crate::state::AppState;
 
+use super::plan_param::{NamedPlan, PlanParam};
+
 use super::control::{bad_request, json_body};
 
 pub fn router() -> Router<AppState> {
@@ -34,7 +36,7 @@ fn origin(origin: &Origin) -> Value {
 
 /// Every change of the timeline (due or not) and every change made through the control API, in
 /// time order, with the version each made.
-async fn changes(State(state): State<AppState>, context: RequestContext) -> Response {
+async fn changes(PlanParam(state): PlanParam, context: RequestContext) -> Response {
     let data = state.member_data().changes();
     let view = data.at(context.now);
     let applied = view.applied();
@@ -77,6 +79,7 @@ fn applied_json(applied: &Applied) -> Value {
 
 async fn decide(
     State(state): State<AppState>,
+    NamedPlan(plan): NamedPlan,
     context: RequestContext,
     Path(id): Path<String>,
     body: Bytes,
@@ -86,13 +89,14 @@ async fn decide(
         Err(response) => return response,
     };
     match request.into_change() {
-        Ok(change) => make(&state, &context, &id, change),
+        Ok(change) => make(&state, plan, &context, &id, change),
         Err(e) => refused(e),
     }
 }
 
 async fn record_use(
     State(state): State<AppState>,
+    NamedPlan(plan): NamedPlan,
     context: RequestContext,
     Path(id): Path<String>,
     body: Bytes,
@@ -101,16 +105,36 @@ async fn record_use(
         Ok(r) => r,
         Err(response) => return response,
     };
-    make(&state, &context, &id, request.into_change())
+    make(&state, plan, &context, &id, request.into_change())
 }
 
-fn make(state: &AppState, context: &RequestContext, id: &str, change: PriorAuthChange) -> Response {
+/// The change, made in the plan `?plan=` names, else in the first plan whose data holds the
+/// prior authorization (its ids are the plan's own).
+fn make(
+    state: &AppState,
+    plan: Option<AppState>,
+    context: &RequestContext,
+    id: &str,
+    change: PriorAuthChange,
+) -> Response {
     let id = id.strip_prefix("ExplanationOfBenefit/").unwrap_or(id);
-    match state
-        .member_data()
-        .changes()
-        .change_prior_auth(id, change, context.now)
-    {
+    let candidates = match plan {
+        Some(plan) => vec![plan],
+        None => state.plans(),
+    };
+    let mut result = Err(ChangeError::NotFound(format!(
+        "no prior authorization ExplanationOfBenefit/{id} in the data"
+    )));
+    for candidate in candidates {
+        result = candidate
+            .member_data()
+            .changes()
+            .change_prior_auth(id, change.clone(), context.now);
+        if !matches!(result, Err(ChangeError::NotFound(_))) {
+            break;
+        }
+    }
+    match result {
         Ok(version) => version_json(id, &version),
         Err(ChangeError::NotFound(message)) => (
             StatusCode::NOT_FOUND,

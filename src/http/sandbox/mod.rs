@@ -6,6 +6,7 @@ pub mod contract;
 pub mod control;
 pub mod data_changes;
 pub mod page;
+pub mod plan_param;
 pub mod timeline;
 
 use askama::Template;
@@ -42,8 +43,11 @@ pub fn advance_clock(state: &AppState, seconds: u64) {
 /// Puts the sandbox clock back on the wall clock and notes the move for the timeline.
 pub fn reset_clock(state: &AppState) {
     let offset = state.clock.reset();
-    // Back on the wall clock, the data is as loaded again (docs/data.md#data-that-changes).
-    state.member_data().changes().forget_made();
+    // Back on the wall clock, the data is as loaded again (docs/data.md#data-that-changes), in
+    // every plan.
+    for plan in state.plans() {
+        plan.member_data().changes().forget_made();
+    }
     state
         .tools
         .clock_moved(state.clock.now(), offset.saturating_neg(), true);
@@ -54,7 +58,11 @@ pub fn reset_clock(state: &AppState) {
 pub fn reset_all(state: &AppState) -> Result<(), PersistError> {
     // Not `reset_clock`: this move would sit in an empty log, and the moves are forgotten too.
     state.clock.reset();
-    state.member_data().changes().forget_made();
+    for plan in state.plans() {
+        plan.member_data().changes().forget_made();
+        plan.oauth.reset_plan();
+        plan.rate_limits.clear();
+    }
     state.tools.reset();
-    state.oauth.reset()
+    state.oauth.reset_shared()
 }
