@@ -16,11 +16,11 @@ use crate::data::{self, DataSource, Dataset, LoadError};
 use crate::fhir::apis::Api;
 use crate::fhir::{MemberData, PublicData};
 use crate::http;
+use crate::ids::PlanId;
 use crate::oauth::apps::{App, check_keys, check_redirect_uri};
 use crate::oauth::keys::SigningKey;
 use crate::oauth::persist::{PersistError, PersistedState, Persister};
 use crate::oauth::secret::Secret;
-use crate::ids::PlanId;
 use crate::oauth::server::OAuthShared;
 use crate::oauth::{OAuthConfig, OAuthServer};
 use crate::plans::{self, Plan};
@@ -274,9 +274,7 @@ fn build_state(
                 let source = plan.data.clone();
                 let public = match (&source, settings.plans.is_some()) {
                     // A user's plans file: its problems are start-up errors.
-                    (Some(source), true) => {
-                        PublicApis::loaded(Arc::new(load_public_data(source)?))
-                    }
+                    (Some(source), true) => PublicApis::loaded(Arc::new(load_public_data(source)?)),
                     (Some(source), false) => {
                         let (public, sender) = PublicApis::loading();
                         background.push((source.clone(), sender));

@@ -6,8 +6,8 @@ mod loader;
 mod members;
 mod parse;
 mod sources;
-mod unlink;
 pub mod timeline;
+mod unlink;
 mod validate;
 
 pub use loader::{DataSource, LoadError, load, load_public, load_with, resources};

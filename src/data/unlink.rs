@@ -48,10 +48,7 @@ pub(super) fn unlink_coverage(files: &[InputFile]) -> Result<Vec<InputFile>, Loa
             each_resource_mut(value, &mut |r| unlink(r, &coverages));
         }
         let text = if file.name.ends_with(".ndjson") {
-            values
-                .iter()
-                .map(|v| format!("{v}\n"))
-                .collect::<String>()
+            values.iter().map(|v| format!("{v}\n")).collect::<String>()
         } else {
             values.first().map(Value::to_string).unwrap_or_default()
         };
@@ -90,10 +87,7 @@ fn unlink(resource: &mut Value, coverages: &HashMap<String, Value>) {
     if resource["resourceType"] != "ExplanationOfBenefit" {
         return;
     }
-    let Some(insurance) = resource
-        .get_mut("insurance")
-        .and_then(Value::as_array_mut)
-    else {
+    let Some(insurance) = resource.get_mut("insurance").and_then(Value::as_array_mut) else {
         return;
     };
     for entry in insurance {

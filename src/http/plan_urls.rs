@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
+use axum::extract::{OriginalUri, Request, State};
 use axum::http::Uri;
 
 use crate::http::routes;
@@ -57,6 +57,11 @@ impl PlanIndex {
 /// The request, with its URI rewritten when it is another plan's shared URL.
 pub async fn rewrite(State(index): State<PlanIndex>, mut request: Request) -> Request {
     if let Some(path) = index.rewrite(request.uri().path()) {
+        // The request log and faults speak of the URL the client sent.
+        if request.extensions().get::<OriginalUri>().is_none() {
+            let original = OriginalUri(request.uri().clone());
+            request.extensions_mut().insert(original);
+        }
         let rewritten = match request.uri().query() {
             Some(query) => format!("{path}?{query}"),
             None => path,
@@ -87,7 +92,9 @@ mod tests {
             Some("/plans/cascade/oauth2/authorize")
         );
         assert_eq!(
-            index.rewrite("/oauth2/login/cascade.ab12/verify").as_deref(),
+            index
+                .rewrite("/oauth2/login/cascade.ab12/verify")
+                .as_deref(),
             Some("/plans/cascade/oauth2/login/cascade.ab12/verify")
         );
         assert_eq!(index.rewrite("/oauth2/authorize/test"), None);

@@ -156,8 +156,14 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
     let reading = state.clock.read();
     let now = reading.sandbox;
     let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    let query = request.uri().query().unwrap_or("").to_owned();
+    // Another plan's shared URLs were rewritten to its routes (`plan_urls`): the log keeps
+    // the one the client sent.
+    let uri = request
+        .extensions()
+        .get::<axum::extract::OriginalUri>()
+        .map_or_else(|| request.uri().clone(), |original| original.0.clone());
+    let path = uri.path().to_owned();
+    let query = uri.query().unwrap_or("").to_owned();
     let (mut request, form) = match buffer_form(request).await {
         Ok(buffered) => buffered,
         Err(response) => return response,

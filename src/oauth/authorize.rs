@@ -9,8 +9,8 @@ use url::Url;
 use super::apps::App;
 use super::error::ErrorCode;
 use super::pkce;
-use crate::plans::profile::ScopeSyntax;
 use super::scopes::GrantedScopes;
+use crate::plans::profile::ScopeSyntax;
 
 /// Longest `state` or `nonce` echoed back; longer values are refused rather than truncated.
 const MAX_ECHOED: usize = 2048;
@@ -222,9 +222,10 @@ pub fn decide(
         .as_deref()
         .filter(|s| !s.trim().is_empty())
         .unwrap_or(policy.default_scope);
-    if let Some(refused) = requested.split_whitespace().find(|scope| {
-        resource_permissions(scope).is_some_and(|p| !policy.scope_syntax.accepts(p))
-    }) {
+    if let Some(refused) = requested
+        .split_whitespace()
+        .find(|scope| resource_permissions(scope).is_some_and(|p| !policy.scope_syntax.accepts(p)))
+    {
         let accepted = match policy.scope_syntax {
             ScopeSyntax::V1 => "SMART v1 scopes only (e.g. patient/*.read)",
             _ => "SMART v2 scopes only (e.g. patient/*.rs)",

@@ -14,11 +14,11 @@ use super::error::{ErrorCode, OAuthError};
 use super::keys::{KeyRing, SigningKey};
 use super::login::{Account, Logins, OutboxMessage};
 use super::persist::{PersistError, PersistedState, Persister, PlanLinks};
-use std::sync::Arc;
 use super::token_store::{CodeGrant, Grants};
 use crate::data::{Member, Representative};
 use crate::ids::{ClientId, PatientId, PlanId};
 use crate::plans::{DEFAULT_PLAN, Profile};
+use std::sync::Arc;
 
 /// Who signed in, as the id_token and userinfo name them: the member, or a personal
 /// representative acting for the member (docs/oauth.md#personal-representatives).

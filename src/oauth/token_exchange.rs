@@ -11,12 +11,12 @@ use super::apps::App;
 use super::client_assertion;
 use super::error::{ErrorCode, OAuthError, invalid_client, invalid_grant, invalid_request};
 use super::pkce;
-use crate::plans::profile::{PatientIn, RefreshPolicy};
 use super::scopes::GrantedScopes;
 use super::secret::{ExposeOption, Secret};
 use super::server::OAuthServer;
 use super::token_store::{AccessGrant, Redeem, RefreshGrant, RefreshRedeem};
 use crate::ids::ClientId;
+use crate::plans::profile::{PatientIn, RefreshPolicy};
 
 /// The token request form. Unknown fields are ignored, as RFC 6749 §3.2 requires.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -216,7 +216,7 @@ pub fn token_client(
             .exposed()
             .map(|token| server.grants.redeem_refresh(token, now))
         {
-            Some(RefreshRedeem::Ok(grant)) => Some(grant),
+            Some(RefreshRedeem::Ok(grant)) => Some(*grant),
             Some(RefreshRedeem::Reused) => return Err(refresh_reused()),
             _ => None,
         }
@@ -394,7 +394,9 @@ fn authorization_code(
         family: code.to_owned(),
     };
     let issues_refresh = match server.config.profile.refresh_tokens {
-        RefreshPolicy::AsRegistered => app.issues_refresh_token(&grant.scopes, server.config.strict),
+        RefreshPolicy::AsRegistered => {
+            app.issues_refresh_token(&grant.scopes, server.config.strict)
+        }
         RefreshPolicy::None => false,
         RefreshPolicy::Reusable | RefreshPolicy::Rotating | RefreshPolicy::SingleUse => true,
     };
@@ -421,7 +423,7 @@ fn refresh(
         .filter(|t| !t.is_empty())
         .ok_or_else(|| invalid_request("refresh_token is required"))?;
     let grant = match server.grants.redeem_refresh(token, now) {
-        RefreshRedeem::Ok(grant) if grant.client_id == app.client_id => grant,
+        RefreshRedeem::Ok(grant) if grant.client_id == app.client_id => *grant,
         RefreshRedeem::Reused => return Err(refresh_reused()),
         _ => return Err(invalid_grant("the refresh token is not valid")),
     };

@@ -107,7 +107,7 @@ pub struct RefreshGrant {
 /// How presenting a refresh token at the token endpoint went.
 #[derive(Debug)]
 pub enum RefreshRedeem {
-    Ok(RefreshGrant),
+    Ok(Box<RefreshGrant>),
     /// Unknown, expired or revoked.
     Invalid,
     /// Already rotated away: its family has been revoked.
@@ -186,7 +186,9 @@ impl Grants {
         if let Some(grant) = lock(&self.refresh).get(token) {
             return Some(grant.plan.clone());
         }
-        lock(&self.rotated).get(token).map(|(_, _, plan)| plan.clone())
+        lock(&self.rotated)
+            .get(token)
+            .map(|(_, _, plan)| plan.clone())
     }
 
     /// The plan an access token (live or not) belongs to.
@@ -274,7 +276,7 @@ impl Grants {
     /// the app or an attacker holds a stolen copy, and the server cannot tell which).
     pub fn redeem_refresh(&self, token: &str, now: UnixTime) -> RefreshRedeem {
         if let Some(grant) = self.refresh(token, now) {
-            return RefreshRedeem::Ok(grant);
+            return RefreshRedeem::Ok(Box::new(grant));
         }
         let family = lock(&self.rotated)
             .get(token)

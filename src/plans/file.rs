@@ -146,9 +146,7 @@ fn plan(entry: PlanEntry, base: &Base, seen: &mut HashSet<String>) -> Result<Pla
 }
 
 fn is_color(color: &str) -> bool {
-    color.len() == 7
-        && color.starts_with('#')
-        && color[1..].bytes().all(|b| b.is_ascii_hexdigit())
+    color.len() == 7 && color.starts_with('#') && color[1..].bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 fn logo(base: &Base, name: &str) -> Result<Logo, String> {

@@ -111,14 +111,17 @@ impl Profile {
 
     /// Whether `_include` (`rev` false) or `_revinclude` value `spec` is followed.
     pub fn follows(&self, rev: bool, spec: &str) -> bool {
-        let list = if rev { &self.revincludes } else { &self.includes };
+        let list = if rev {
+            &self.revincludes
+        } else {
+            &self.includes
+        };
         match list {
             None => true,
             Some(allowed) => allowed.iter().any(|a| {
                 a == spec
-                    || a.strip_suffix(":*").is_some_and(|ty| {
-                        spec.split(':').next() == Some(ty)
-                    })
+                    || a.strip_suffix(":*")
+                        .is_some_and(|ty| spec.split(':').next() == Some(ty))
             }),
         }
     }

@@ -22,7 +22,9 @@ pub struct RateLimits {
 pub enum RateDecision {
     Allowed,
     /// Refused: retry after this many seconds.
-    Limited { retry_after: u64 },
+    Limited {
+        retry_after: u64,
+    },
 }
 
 impl RateLimits {

@@ -535,3 +535,114 @@ pub fn entry_refs(bundle: &Value, mode: Option<&str>) -> Vec<String> {
         })
         .collect()
 }
+
+/// A PKCE pair (RFC 7636): the verifier and its S256 challenge.
+pub fn pkce() -> (String, String) {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use sha2::{Digest, Sha256};
+    let verifier = format!(
+        "verifier-{}-0123456789abcdefghijklmnopqrstuvwxyz",
+        rand_suffix()
+    );
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    (verifier, challenge)
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// How the built-in confidential app authenticates at the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    Body,
+    Basic,
+}
+
+impl TestApp {
+    /// The member ID of the member of `plan` whose given name is `given` (docs/plans.md).
+    pub async fn plan_member(&self, plan: &str, given: &str) -> String {
+        let plans: Vec<Value> = self
+            .get("/sandbox/api/plans")
+            .await
+            .json()
+            .await
+            .expect("plans");
+        let found = plans
+            .iter()
+            .find(|p| p["id"] == plan)
+            .unwrap_or_else(|| panic!("no plan {plan}"));
+        found["members"]
+            .as_array()
+            .expect("members")
+            .iter()
+            .find(|m| m["given"] == given)
+            .and_then(|m| m["member_id"].as_str())
+            .unwrap_or_else(|| panic!("no member {given} in {plan}"))
+            .to_owned()
+    }
+
+    /// A headless code of `plan` for the built-in app, with PKCE: the code and its verifier.
+    pub async fn plan_code(&self, plan: &str, member_id: &str, scope: &str) -> (String, String) {
+        let (verifier, challenge) = pkce();
+        let code = self
+            .headless_code(
+                "sandbox-app",
+                member_id,
+                json!({"plan": plan, "scope": scope, "code_challenge": challenge, "code_challenge_method": "S256"}),
+            )
+            .await;
+        (code, verifier)
+    }
+
+    /// The code exchanged by the built-in app, authenticating as `auth` says.
+    pub async fn plan_exchange(&self, code: &str, verifier: &str, auth: Auth) -> reqwest::Response {
+        let mut form = vec![
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("code_verifier", verifier),
+        ];
+        let mut request = self.client.post(self.at("/oauth2/token"));
+        match auth {
+            Auth::Body => {
+                form.push(("client_id", "sandbox-app"));
+                form.push(("client_secret", "sandbox-secret"));
+            }
+            Auth::Basic => request = request.basic_auth("sandbox-app", Some("sandbox-secret")),
+        }
+        request.form(&form).send().await.expect("token request")
+    }
+
+    /// A refresh by the built-in app, authenticating as `auth` says.
+    pub async fn plan_refresh(&self, refresh_token: &str, auth: Auth) -> reqwest::Response {
+        let mut form = vec![
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ];
+        let mut request = self.client.post(self.at("/oauth2/token"));
+        match auth {
+            Auth::Body => {
+                form.push(("client_id", "sandbox-app"));
+                form.push(("client_secret", "sandbox-secret"));
+            }
+            Auth::Basic => request = request.basic_auth("sandbox-app", Some("sandbox-secret")),
+        }
+        request.form(&form).send().await.expect("token request")
+    }
+
+    /// A token response of `plan` for `member_id` (the auth method the plan accepts).
+    pub async fn plan_login(&self, plan: &str, member_id: &str, scope: &str, auth: Auth) -> Value {
+        let (code, verifier) = self.plan_code(plan, member_id, scope).await;
+        let response = self.plan_exchange(&code, &verifier, auth).await;
+        assert_eq!(response.status(), 200, "token exchange at {plan}");
+        response.json().await.expect("json")
+    }
+}
+
+/// Cascade Health Alliance's scope for tests: its profile wants launch/patient and v2 scopes.
+pub const CASCADE_SCOPE: &str = "launch/patient openid fhirUser offline_access patient/*.rs";
+/// Lakeshore Mutual Health's: v1 scopes.
+pub const LAKESHORE_SCOPE: &str = "openid fhirUser patient/*.read";

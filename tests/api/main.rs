@@ -17,6 +17,8 @@ mod oauth_flow;
 mod oauth_representative;
 mod oauth_token;
 mod persistence;
+mod plans_network;
+mod plans_profiles;
 mod public_apis;
 mod public_consistency;
 mod public_shall;

@@ -10,7 +10,7 @@ pub mod render;
 pub mod rules;
 
 pub use engine::{Page, run, run_everything};
-pub use rules::SearchRules;
 pub use query::{
     Chains, Handling, QueryError, SearchRequest, Summary, parse, parse_everything, parse_with,
 };
+pub use rules::SearchRules;

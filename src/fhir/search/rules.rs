@@ -32,7 +32,11 @@ impl Default for SearchRules {
 impl SearchRules {
     /// Whether `_include` (`rev` false) or `_revinclude` value `item` is followed.
     pub fn follows(&self, rev: bool, item: &str) -> bool {
-        let list = if rev { &self.revincludes } else { &self.includes };
+        let list = if rev {
+            &self.revincludes
+        } else {
+            &self.includes
+        };
         let Some(allowed) = list else {
             return true;
         };
@@ -83,7 +87,12 @@ impl SearchRules {
 
     /// The page size and `total`, after parsing: the plan's default page when the request names
     /// no `_count`, its largest page at most.
-    pub fn apply(&self, pairs: &[(String, String)], request: &mut SearchRequest, ignored: Vec<String>) {
+    pub fn apply(
+        &self,
+        pairs: &[(String, String)],
+        request: &mut SearchRequest,
+        ignored: Vec<String>,
+    ) {
         match pairs.iter().rev().find(|(k, _)| k == "_count") {
             None => request.count = self.page_size,
             Some((_, value)) => {

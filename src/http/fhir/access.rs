@@ -11,9 +11,9 @@ use axum::http::request::Parts;
 
 use crate::fhir::{Compartment, DataAt, Permission, Site};
 use crate::http::caller::BearerProblem;
-use crate::sandbox::rate_limit::RateDecision;
 use crate::http::request_context::RequestContext;
 use crate::oauth::token_store::AccessGrant;
+use crate::sandbox::rate_limit::RateDecision;
 use crate::state::AppState;
 
 use super::error::FhirError;
@@ -39,7 +39,8 @@ impl FromRequestParts<AppState> for FhirAccess {
         if let (Some(limit), Some(tag)) = (state.plan.profile.rate_limit, context.caller.bearer_tag)
         {
             let second = context.now.unix_timestamp();
-            if let RateDecision::Limited { retry_after } = state.rate_limits.check(tag, second, limit)
+            if let RateDecision::Limited { retry_after } =
+                state.rate_limits.check(tag, second, limit)
             {
                 return Err(FhirError::TooManyRequests { retry_after, limit });
             }

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::authorize::found;
+use crate::http::pages::PlanBrand;
 use crate::http::pages::{error_page, render};
 use crate::http::request_context::Now;
 use crate::http::{form, routes};
@@ -19,7 +20,6 @@ use crate::oauth::login::{
     AccountDetails, Attempt, LoginError, OutboxMessage, RepresentativeDetails, Stage,
 };
 use crate::oauth::{ErrorCode, consent, scopes};
-use crate::http::pages::PlanBrand;
 use crate::state::AppState;
 
 #[derive(Template)]

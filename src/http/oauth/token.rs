@@ -14,6 +14,7 @@ use super::jwks_fetch;
 use crate::http::caller::{Caller, Credential};
 use crate::http::request_context::RequestContext;
 use crate::http::{form, routes};
+use crate::ids::PlanId;
 use crate::oauth::OAuthError;
 use crate::oauth::client_assertion;
 use crate::oauth::error::{invalid_client, invalid_request};
@@ -25,7 +26,6 @@ use crate::oauth::token_exchange::{
     AssertionCheck, ClientCredentials, TokenRequest, authenticate, client_credentials, exchange,
     token_client,
 };
-use crate::ids::PlanId;
 use crate::state::AppState;
 
 fn read_form<T: for<'de> Deserialize<'de>>(
@@ -309,17 +309,15 @@ pub async fn introspect(
     // context (`patient`), and `iss`, `sub` and `fhirUser` only when an id_token was issued, that
     // is when `openid` was granted.
     // Each token is named by the plan that issued it (docs/plans.md).
-    let identity = |body: &mut serde_json::Value,
-                    plan: &PlanId,
-                    scopes: &GrantedScopes,
-                    user: &User<'_>| {
-        if scopes.contains("openid") {
-            let issuer = state.for_plan(plan);
-            body["iss"] = json!(issuer.oauth.config.issuer);
-            body["sub"] = json!(user.subject());
-            body["fhirUser"] = json!(issuer.oauth.fhir_user(user));
-        }
-    };
+    let identity =
+        |body: &mut serde_json::Value, plan: &PlanId, scopes: &GrantedScopes, user: &User<'_>| {
+            if scopes.contains("openid") {
+                let issuer = state.for_plan(plan);
+                body["iss"] = json!(issuer.oauth.config.issuer);
+                body["sub"] = json!(user.subject());
+                body["fhirUser"] = json!(issuer.oauth.fhir_user(user));
+            }
+        };
     let body = if let Some(g) = grants.access(token.expose(), now) {
         let mut body = json!({"active": true, "token_type": "Bearer", "scope": g.scopes.to_string(),
             "client_id": g.client_id, "patient": g.patient_id,

@@ -12,8 +12,8 @@ use crate::data::Member;
 use crate::http::form;
 use crate::http::pages::{error_page, render};
 use crate::http::request_context::Now;
-use crate::oauth::apps::{App, NewApp, RefreshTokens, split_redirect_list};
 use crate::http::routes;
+use crate::oauth::apps::{App, NewApp, RefreshTokens, split_redirect_list};
 use crate::state::AppState;
 
 #[derive(Template)]

@@ -126,10 +126,11 @@ fn make(
         "no prior authorization ExplanationOfBenefit/{id} in the data"
     )));
     for candidate in candidates {
-        result = candidate
-            .member_data()
-            .changes()
-            .change_prior_auth(id, change.clone(), context.now);
+        result =
+            candidate
+                .member_data()
+                .changes()
+                .change_prior_auth(id, change.clone(), context.now);
         if !matches!(result, Err(ChangeError::NotFound(_))) {
             break;
         }
