@@ -29,6 +29,37 @@ impl PlanBrand {
     }
 }
 
+/// What the landing and sandbox pages show of a plan besides the default (docs/plans.md).
+pub struct OtherPlan {
+    pub id: String,
+    pub name: String,
+    pub fhir_base: String,
+    pub authorize: String,
+    pub smart_configuration: String,
+    pub logo: String,
+    pub members: Vec<crate::data::Member>,
+}
+
+impl OtherPlan {
+    pub fn all(state: &crate::state::AppState) -> Vec<OtherPlan> {
+        use crate::http::routes;
+        state
+            .plans()
+            .iter()
+            .filter(|p| !p.plan.is_default())
+            .map(|p| OtherPlan {
+                id: p.plan.id.to_string(),
+                name: p.plan.name.clone(),
+                fhir_base: p.fhir_base().to_owned(),
+                authorize: p.authorize_url(),
+                smart_configuration: p.plan_url(routes::SMART_CONFIGURATION),
+                logo: routes::brand_logo_path(&p.plan.id),
+                members: p.members.all().to_vec(),
+            })
+            .collect()
+    }
+}
+
 pub fn render(status: StatusCode, template: &impl Template) -> Response {
     match template.render() {
         Ok(html) => page(status, html),

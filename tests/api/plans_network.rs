@@ -734,3 +734,19 @@ async fn email_links_of_another_plan_are_saved_under_its_id() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[tokio::test]
+async fn the_landing_and_sandbox_pages_list_every_plan_with_its_members() {
+    let app = spawn_app().await;
+    let gunnar = app.plan_member("cascade", "Gunnar").await;
+    for page in ["/", "/sandbox"] {
+        let html = app.get(page).await.text().await.unwrap();
+        assert!(html.contains("Cascade Health Alliance"), "{page}");
+        assert!(html.contains("Lakeshore Mutual Health"), "{page}");
+        assert!(html.contains(&gunnar), "{page}");
+        assert!(
+            html.contains(&app.at("/oauth2/authorize/cascade")),
+            "{page}"
+        );
+    }
+}

@@ -10,9 +10,9 @@ use serde::Deserialize;
 
 use crate::data::Member;
 use crate::http::form;
+use crate::http::pages::OtherPlan;
 use crate::http::pages::{error_page, render};
 use crate::http::request_context::Now;
-use crate::http::routes;
 use crate::oauth::apps::{App, NewApp, RefreshTokens, split_redirect_list};
 use crate::state::AppState;
 
@@ -24,17 +24,6 @@ struct LandingPage<'a> {
     members: &'a [Member],
     /// The network's other plans (docs/plans.md).
     others: Vec<OtherPlan>,
-}
-
-/// What the landing page shows of a plan besides the default.
-struct OtherPlan {
-    id: String,
-    name: String,
-    fhir_base: String,
-    authorize: String,
-    smart_configuration: String,
-    logo: String,
-    members: Vec<Member>,
 }
 
 #[derive(Template)]
@@ -72,20 +61,7 @@ pub async fn landing(State(state): State<AppState>) -> Response {
             public_url: &state.public_url,
             fhir_base: state.fhir_base(),
             members: state.members.all(),
-            others: state
-                .plans()
-                .iter()
-                .filter(|p| !p.plan.is_default())
-                .map(|p| OtherPlan {
-                    id: p.plan.id.to_string(),
-                    name: p.plan.name.clone(),
-                    fhir_base: p.fhir_base().to_owned(),
-                    authorize: p.authorize_url(),
-                    smart_configuration: p.plan_url(routes::SMART_CONFIGURATION),
-                    logo: routes::brand_logo_path(&p.plan.id),
-                    members: p.members.all().to_vec(),
-                })
-                .collect(),
+            others: OtherPlan::all(&state),
         },
     )
 }

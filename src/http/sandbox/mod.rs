@@ -22,11 +22,38 @@ use crate::state::AppState;
 #[derive(Template)]
 #[template(path = "outbox.html")]
 struct OutboxPage {
-    emails: Vec<OutboxMessage>,
+    emails: Vec<Email>,
+}
+
+/// A verification email and the plan whose sign-in sent it.
+pub struct Email {
+    pub to: String,
+    pub code: String,
+    pub sent_at: String,
+    pub plan: String,
+}
+
+/// Every plan's verification emails, oldest first.
+pub fn emails(state: &AppState) -> Vec<Email> {
+    let mut emails: Vec<Email> = state
+        .oauth
+        .shared()
+        .outbox()
+        .into_iter()
+        .map(|(plan, m): (_, OutboxMessage)| Email {
+            to: m.to,
+            code: m.code,
+            sent_at: m.sent_at,
+            plan: plan.to_string(),
+        })
+        .collect();
+    // RFC 3339 instants of one clock sort as text; the sort is stable within a plan.
+    emails.sort_by(|a, b| a.sent_at.cmp(&b.sent_at));
+    emails
 }
 
 pub async fn outbox_page(State(state): State<AppState>) -> Response {
-    let mut emails = state.oauth.logins.outbox();
+    let mut emails = emails(&state);
     emails.reverse();
     render(StatusCode::OK, &OutboxPage { emails })
 }

@@ -13,12 +13,11 @@ use serde::Deserialize;
 use crate::data::Member;
 use crate::fhir::live::{self, Change};
 use crate::http::form;
-use crate::http::pages::{error_page, render};
+use crate::http::pages::{OtherPlan, error_page, render};
 use crate::http::request_context::{Now, RequestContext};
 use crate::http::routes;
 use crate::http::sandbox::timeline::{ClientLink, links};
 use crate::oauth::apps::App;
-use crate::oauth::login::OutboxMessage;
 use crate::sandbox::faults::Fault;
 use crate::sandbox::request_log::LoggedRequest;
 use crate::sandbox::timeline::clients;
@@ -37,7 +36,8 @@ struct SandboxPage<'a> {
     offset: i64,
     members: &'a [Member],
     apps: Vec<App>,
-    emails: Vec<OutboxMessage>,
+    emails: Vec<super::Email>,
+    others: Vec<OtherPlan>,
     faults: Vec<Fault>,
     requests: Vec<LoggedRequest>,
     /// The apps in the request log, the most recently active first, with their timelines.
@@ -131,7 +131,8 @@ pub async fn page(
             offset: state.clock.offset(),
             members: state.members.all(),
             apps: state.oauth.apps.all(),
-            emails: newest_first(state.oauth.logins.outbox()),
+            emails: newest_first(super::emails(&state)),
+            others: OtherPlan::all(&state),
             faults: state.tools.faults.active(),
             requests: newest_first(requests),
             timelines,
