@@ -25,7 +25,8 @@ pub async fn post(State(state): State<AppState>, Now(now): Now, body: Bytes) -> 
     authorize(&state, now, &body)
 }
 
-/// `{system}` (`test`, `demoplan`, …) names the plan in 1upHealth's URLs; all serve the one plan.
+/// `{system}` (`test`, `demoplan`, …) names the plan in 1upHealth's URLs: another plan's id was
+/// rewritten to its own routes before routing (docs/plans.md#urls), so here it is the default plan.
 pub async fn get_system(
     State(state): State<AppState>,
     Now(now): Now,
