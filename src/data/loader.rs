@@ -421,6 +421,14 @@ mod tests {
         assert!(data.warnings.is_empty(), "{:?}", data.warnings);
         let values = resources(&DataSource::Embedded).unwrap();
         assert_eq!(values.len(), data.store.len());
+        // The same files on disk are the same data: the other plans' folder is not read.
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seed-data");
+        let on_disk = load(&DataSource::Directory(dir)).expect("seed-data loads from disk");
+        assert_eq!(on_disk.store.len(), data.store.len());
+        assert_eq!(on_disk.members.all(), data.members.all());
+        let plan = load(&DataSource::EmbeddedFolder("plans/cascade".into())).unwrap();
+        assert!(!plan.members.all().is_empty());
+        assert!(plan.members.all().iter().all(|m| m.patient_id.starts_with("cascade-")));
     }
 
     /// `directory/` and `formulary/` at the top of the data are not member data.

@@ -161,9 +161,14 @@ pub(super) fn timelines(source: &DataSource) -> Result<Vec<(String, Vec<u8>)>, L
 /// (docs/data.md#data-sources): their files are not member data.
 pub(super) const PUBLIC_FOLDERS: [&str; 2] = ["directory", "formulary"];
 
-/// The embedded folder that holds the other plans of the embedded network (docs/plans.md), each
-/// a data set of its own: never the default plan's member data.
-const EMBEDDED_PLANS_FOLDER: &str = "plans";
+/// The folder, at the top of the data, that holds the other plans of a network (the embedded
+/// `seed-data/plans/`, docs/plans.md), each a data set of its own: never this plan's member data,
+/// so that `--data seed-data` serves the Demo Health Plan's data as the embedded copy does.
+const PLANS_FOLDER: &str = "plans";
+
+fn is_plans_folder(dir: &Path, depth: usize) -> bool {
+    depth == 0 && dir.file_name().is_some_and(|n| n == PLANS_FOLDER)
+}
 
 /// Whether `dir`, found at `depth` below the data's root, is one of `PUBLIC_FOLDERS`.
 fn is_public_folder(dir: &Path, depth: usize) -> bool {
@@ -274,8 +279,7 @@ fn collect_embedded_at(
         }
     }
     for sub in dir.dirs() {
-        let other_plans = depth == 0 && sub.path() == Path::new(EMBEDDED_PLANS_FOLDER);
-        if is_public_folder(sub.path(), depth) || other_plans {
+        if is_public_folder(sub.path(), depth) || is_plans_folder(sub.path(), depth) {
             continue;
         }
         collect_embedded_at(sub, wanted, out, depth + 1);
@@ -299,7 +303,7 @@ fn walk_at(
             .map_err(|e| LoadError(format!("{}: cannot read directory: {e}", dir.display())))?;
         let path = entry.path();
         if path.is_dir() {
-            if is_public_folder(&path, depth) {
+            if is_public_folder(&path, depth) || is_plans_folder(&path, depth) {
                 continue;
             }
             walk_at(&path, wanted, out, depth + 1)?;

@@ -43,13 +43,6 @@ pub const SCOPES_SUPPORTED: &[&str] = &[
     "patient/Practitioner.rs",
 ];
 
-/// RFC 7591 names of the client authentication methods the token endpoint accepts.
-pub const AUTH_METHODS: &[&str] = &[
-    "client_secret_basic",
-    "client_secret_post",
-    "private_key_jwt",
-    "none",
-];
 /// `private_key_jwt` signatures accepted (SMART App Launch: RS384 and ES384).
 pub const ASSERTION_ALGORITHMS: &[&str] = &["RS384", "ES384"];
 
