@@ -17,8 +17,8 @@
 # plans-*.test.mjs files; the profiles are in src/plans/network.toml), and they bring out these
 # client behaviours:
 #   Lakeshore Mutual Health: client-py and client-js both send a client secret in HTTP Basic
-#     only, which Lakeshore refuses (401 invalid_client): only a public app (or private_key_jwt)
-#     gets in with them. The token response has no `patient`: client-py ignores the id_token and
+#     only, which Lakeshore refuses (401 invalid_client): with them only a public app gets in
+#     (private_key_jwt is not tried here). The token response has no `patient`: client-py ignores the id_token and
 #     has no patient_id; client-js's patient.id is null and patient.read() rejects "Patient is
 #     not available" (an app that reads client.patient fails), while getFhirUser() and user.id
 #     name the patient from the id_token. No refresh token, though offline_access is granted:
@@ -33,10 +33,12 @@
 #     OperationOutcome entry, which client-js's flat: true returns among the resources. 900 s
 #     tokens: client-js refreshes (HTTP Basic) by itself before its request, client-py when the
 #     app calls reauthorize() after a 401; both keep the rotated refresh token, and reusing an
-#     old one revokes the authorization (the next refresh gets invalid_grant). More
-#     than 10 requests a second per token get 429 with Retry-After: 1, which no client retries:
+#     old one revokes the authorization (the next refresh gets invalid_grant). More than 10
+#     requests a second per token get 429 with Retry-After: 1, which no client retries:
 #     client-js rejects with an HttpError 429, client-py raises requests' HTTPError, fhirpy an
 #     OperationOutcome without the status; even a few ordinary requests back to back reach it.
+#   Both: an app aggregating Marisol Vega-Lindqvist's records (fhirpy) sees one person twice,
+#     two Patient ids and member IDs with one name and birth date, and each plan's claims only.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
