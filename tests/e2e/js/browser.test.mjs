@@ -5,71 +5,12 @@
 // timeline of what one app did.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { createRequire } from 'node:module';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 
-import { ARTIFACTS, FHIR_BASE, JASON, SANDBOX, control, eobCount, latestCode, members, serve, uniqueEmail } from './lib/sandbox.mjs';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const require = createRequire(import.meta.url);
-const BUNDLE = join(dirname(require.resolve('fhirclient/package.json')), 'build', 'fhir-client.js');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
-const SHOTS = join(ARTIFACTS, 'screenshots');
-const VIEWPORTS = {
-  desktop: { viewport: { width: 1280, height: 800 } },
-  phone: { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 1 },
-};
-
-/** The app's origin: a static server on its own port, different from the sandbox's. */
-async function startApp() {
-  const files = {
-    '/launch.html': ['text/html', join(here, 'app', 'launch.html')],
-    '/index.html': ['text/html', join(here, 'app', 'index.html')],
-    '/app.css': ['text/css', join(here, 'app', 'app.css')],
-    '/fhir-client.js': ['text/javascript', BUNDLE],
-  };
-  return serve((req, res) => {
-    const file = files[new URL(req.url, 'http://app').pathname];
-    if (!file) { res.writeHead(404); return res.end(); }
-    res.writeHead(200, { 'content-type': `${file[0]}; charset=utf-8`, 'cache-control': 'no-store' });
-    res.end(readFileSync(file[1]));
-  });
-}
-
-/** A fresh Chromium profile at one of the two sizes; records console output and page errors. */
-async function openBrowser(size, log) {
-  const profile = mkdtempSync(join(tmpdir(), 'payer-sandbox-e2e-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM, headless: true, args: ARGS, ...VIEWPORTS[size],
-  });
-  const page = context.pages()[0] || await context.newPage();
-  page.on('console', (m) => log.push(`[${size}] console.${m.type()}: ${m.text()} (${page.url()})`));
-  page.on('pageerror', (e) => log.push(`[${size}] pageerror: ${e.message} (${page.url()})`));
-  page.on('requestfailed', (r) => log.push(`[${size}] requestfailed: ${r.url()} ${r.failure()?.errorText}`));
-  return {
-    page,
-    async close() { await context.close(); rmSync(profile, { recursive: true, force: true }); },
-  };
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-}
-
-async function waitForApp(page) {
-  await page.waitForFunction(() => document.body && document.body.dataset.state, null, { timeout: 20_000 });
-  const state = await page.evaluate(() => document.body.dataset.state);
-  assert.equal(state, 'ready', await page.locator('#status').textContent());
-}
+import { SHOTS, VIEWPORTS, openBrowser, shot, startApp, waitForApp } from './lib/browser.mjs';
+import { ARTIFACTS, FHIR_BASE, JASON, SANDBOX, control, eobCount, latestCode, members, uniqueEmail } from './lib/sandbox.mjs';
 
 describe('JS fhirclient in headless Chromium', () => {
   let app, jason, expectedEobs;

@@ -7,77 +7,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import smart from 'fhirclient';
 
-import { FHIR_BASE, JASON, ROSA, SANDBOX, approveOverHttp, control, eobCount, members, serve } from './lib/sandbox.mjs';
-
-const SCOPE = 'launch/patient openid fhirUser offline_access patient/*.read';
+import { SCOPE, advance, launch, startApp } from './lib/node-app.mjs';
+import { FHIR_BASE, JASON, ROSA, SANDBOX, control, eobCount, members } from './lib/sandbox.mjs';
 
 // The tests move the shared server's clock: leave it on the wall clock, its data as loaded, for
 // whatever runs next.
 after(() => control('/clock/reset'));
-
-/** Sessions keyed by a cookie, as express-session would keep them. */
-function sessionStorage(sessions, req) {
-  const sid = /sid=([\w-]+)/.exec(req.headers.cookie || '')?.[1] || 'none';
-  const data = (sessions[sid] ??= {});
-  return {
-    async get(key) { return data[key]; },
-    async set(key, value) { data[key] = value; return value; },
-    async unset(key) { const had = key in data; delete data[key]; return had; },
-  };
-}
-
-/**
- * The app: GET /launch starts the SMART flow; GET /app is the redirect page, where `ready()`
- * completes it. `ready` resolves with the client for the tests to use.
- */
-async function startApp(options, scope = SCOPE) {
-  const sessions = {};
-  let settle;
-  const ready = new Promise((resolve, reject) => { settle = { resolve, reject }; });
-  const app = await serve(async (req, res) => {
-    const storage = sessionStorage(sessions, req);
-    const path = new URL(req.url, 'http://app').pathname;
-    if (path === '/launch') {
-      return smart(req, res, storage).authorize({ iss: FHIR_BASE, redirectUri: '/app', scope, ...options });
-    }
-    if (path === '/app') {
-      try {
-        const client = await smart(req, res, storage).ready();
-        settle.resolve(client);
-        res.writeHead(200, { 'content-type': 'text/plain' });
-        return res.end('signed in');
-      } catch (e) {
-        settle.reject(e);
-        throw e;
-      }
-    }
-    res.writeHead(404);
-    res.end();
-  });
-  return { ...app, ready };
-}
-
-/** Launches `app` for `member` with a fresh session; returns the authorize URL and the client. */
-async function launch(app, member) {
-  const sid = `sid=${Math.random().toString(36).slice(2)}`;
-  const r = await fetch(`${app.url}/launch`, { redirect: 'manual', headers: { cookie: sid } });
-  assert.equal(r.status, 302, await r.text());
-  const authorizeUrl = r.headers.get('location');
-  const callback = await approveOverHttp(authorizeUrl, member);
-  assert.ok(callback.startsWith(`${app.url}/app?`), callback);
-  const done = await fetch(callback, { headers: { cookie: sid } });
-  assert.equal(done.status, 200, await done.text());
-  return { authorizeUrl, client: await app.ready };
-}
-
-async function advance(seconds) {
-  const r = await fetch(`${SANDBOX}/sandbox/api/clock/advance`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seconds }),
-  });
-  assert.equal(r.status, 200);
-}
 
 describe('public app (sandbox-public-app, PKCE)', () => {
   let app, who, authorizeUrl, client;

@@ -148,14 +148,18 @@ class MemberBrowser:
         assert codes, f"no verification email to {email} in the outbox"
         return codes[-1]
 
-    def approve(self, authorize_url: str, member: dict, email: str | None = None) -> str:
-        """Creates an account for `member` (an entry of /sandbox/api/members), verifies the
-        emailed code and allows access. Returns the app's redirect URL with code and state."""
+    def approve(
+        self, authorize_url: str, member: dict, email: str | None = None, plan_name: str = "Demo Health Plan"
+    ) -> str:
+        """Creates an account for `member` (an entry of /sandbox/api/members, or of a plan's
+        members in /sandbox/api/plans), verifies the emailed code and allows access, on the
+        sign-in pages of the plan named `plan_name`. Returns the app's redirect URL with code
+        and state."""
         email = email or f"e2e-{uuid.uuid4().hex[:12]}@example.com"
         start = self.open(authorize_url)
         assert isinstance(start, Page), f"authorize redirected straight back: {start}"
         assert start.status == 200, (start.status, start.html[:500])
-        assert start.h1 == "Sign in to Demo Health Plan", start.h1
+        assert start.h1 == f"Sign in to {plan_name}", start.h1
 
         create = self.open(start.link("Create an account"))
         assert isinstance(create, Page) and create.status == 200

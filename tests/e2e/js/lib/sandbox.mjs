@@ -1,9 +1,10 @@
 // The sandbox under test (its URL comes from run.sh) and what the suites share: the control
 // API, a headless token for independent expectations, and a member walking the sign-in pages
-// with plain HTTP the way a browser without JavaScript would.
+// with plain HTTP the way a browser without JavaScript would. Also the network's other plans
+// (GET /sandbox/api/plans) and a token of one of them, asked for the way that plan wants it.
 
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 
 export const SANDBOX = (process.env.PAYER_SANDBOX_URL || '').replace(/\/+$/, '');
@@ -67,6 +68,54 @@ export async function eobCount(memberId) {
   });
   assert.equal(r.status, 200);
   return (await r.json()).total;
+}
+
+// ---- the network's other plans ---------------------------------------------------------------
+
+/** Every plan of the network by id: name, fhir_base, authorize, profile and members. */
+export async function plans() {
+  const r = await fetch(`${SANDBOX}/sandbox/api/plans`);
+  assert.equal(r.status, 200);
+  return Object.fromEntries((await r.json()).map((p) => [p.id, p]));
+}
+
+/** The member of `plan` (an entry of plans()) with the given first name. */
+export function planMember(plan, given) {
+  const member = plan.members.find((m) => m.given === given);
+  assert.ok(member, `no member ${given} in ${plan.id}`);
+  return member;
+}
+
+/**
+ * A token of `planId` for the built-in confidential app, the CI way: headless authorize with
+ * PKCE (which Cascade requires of every app), then the code exchange with the secret in HTTP
+ * Basic (`auth` 'basic', Cascade's way) or in the form body ('body', Lakeshore's way).
+ */
+export async function planToken(planId, memberId, scope, auth) {
+  const verifier = randomBytes(32).toString('base64url');
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  const a = await fetch(`${SANDBOX}/sandbox/api/authorize`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      plan: planId, client_id: 'sandbox-app', member_id: memberId, scope,
+      code_challenge: challenge, code_challenge_method: 'S256',
+    }),
+  });
+  assert.equal(a.status, 200, await a.clone().text());
+  const { code } = await a.json();
+  const form = { grant_type: 'authorization_code', code, code_verifier: verifier };
+  const headers = {};
+  if (auth === 'basic') headers.authorization = `Basic ${Buffer.from('sandbox-app:sandbox-secret').toString('base64')}`;
+  else Object.assign(form, { client_id: 'sandbox-app', client_secret: 'sandbox-secret' });
+  const t = await fetch(`${SANDBOX}/oauth2/token`, { method: 'POST', headers, body: new URLSearchParams(form) });
+  assert.equal(t.status, 200, await t.clone().text());
+  return t.json();
+}
+
+/** The claims of a JWT's payload (no signature check: the suites compare, not trust). */
+export function jwtClaims(jwt) {
+  return JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8'));
 }
 
 // ---- a member at the pages, over plain HTTP ------------------------------------------------
@@ -143,12 +192,15 @@ function formWith(page, name, value) {
   return f;
 }
 
-/** Creates an account for `member`, enters the emailed code, allows; returns the app redirect. */
-export async function approveOverHttp(authorizeUrl, member, email = uniqueEmail('node')) {
+/**
+ * Creates an account for `member`, enters the emailed code, allows; returns the app redirect.
+ * `planName` is the plan whose sign-in pages the authorize URL leads to.
+ */
+export async function approveOverHttp(authorizeUrl, member, email = uniqueEmail('node'), planName = 'Demo Health Plan') {
   const { page: start } = await follow(await fetchNoFollow(authorizeUrl));
   assert.ok(start, 'authorize shows the sign-in page');
   assert.equal(start.status, 200, start.html.slice(0, 400));
-  assert.match(start.html, /Sign in to Demo Health Plan/);
+  assert.ok(start.html.includes(`Sign in to ${planName}`), `the sign-in page of ${planName}`);
   const create = links(start.html).find((l) => l.text.startsWith('Create an account'));
   assert.ok(create, 'a Create an account link');
   const { page: form } = await follow(await fetchNoFollow(new URL(create.href, start.url).href));
