@@ -428,7 +428,12 @@ mod tests {
         assert_eq!(on_disk.members.all(), data.members.all());
         let plan = load(&DataSource::EmbeddedFolder("plans/cascade".into())).unwrap();
         assert!(!plan.members.all().is_empty());
-        assert!(plan.members.all().iter().all(|m| m.patient_id.starts_with("cascade-")));
+        assert!(
+            plan.members
+                .all()
+                .iter()
+                .all(|m| m.patient_id.starts_with("cascade-"))
+        );
     }
 
     /// `directory/` and `formulary/` at the top of the data are not member data.

@@ -41,6 +41,28 @@ pub async fn bundle(State(state): State<AppState>, headers: HeaderMap) -> Respon
     reply::validated(Bytes::from(body), &tag, None, &headers)
 }
 
+/// A plan's sign-in pages' colours. The colour was checked as `#rrggbb` when the plan was
+/// loaded, so it is safe in CSS.
+pub async fn style(State(state): State<AppState>, Path(plan): Path<String>) -> Response {
+    match state.plan_state(&plan) {
+        Some(found) => (
+            [
+                (header::CONTENT_TYPE, HeaderValue::from_static("text/css")),
+                (
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("public, max-age=86400"),
+                ),
+            ],
+            format!(
+                ":root {{ --brand: {color}; --brand-dark: {color}; }}\n",
+                color = found.plan.color
+            ),
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, "no such plan\n").into_response(),
+    }
+}
+
 pub async fn logo(State(state): State<AppState>, Path(plan): Path<String>) -> Response {
     match state.plan_state(&plan) {
         Some(found) => {

@@ -94,6 +94,7 @@ pub fn router(states: &[AppState]) -> Router {
         .route(routes::STYLESHEET, get(pages::stylesheet))
         .route(routes::BRANDS, get(brands::bundle).layer(cors()))
         .route(routes::BRAND_LOGO, get(brands::logo).layer(cors()))
+        .route(routes::BRAND_STYLE, get(brands::style))
         .route(routes::PORTAL, page(get(portal::portal)))
         .route(routes::PORTAL_APPS, page(post(portal::register)))
         .route(routes::SANDBOX_OUTBOX_PAGE, get(sandbox::outbox_page))

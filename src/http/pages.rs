@@ -14,6 +14,8 @@ pub struct PlanBrand {
     pub name: String,
     pub color: String,
     pub logo: String,
+    /// The plan's stylesheet (its colour): a file, as the pages' CSP (`style-src 'self'`) allows.
+    pub style: String,
     /// The default plan's pages keep the site's own header.
     pub default: bool,
 }
@@ -24,6 +26,7 @@ impl PlanBrand {
             name: state.plan.name.clone(),
             color: state.plan.color.clone(),
             logo: crate::http::routes::brand_logo_path(&state.plan.id),
+            style: crate::http::routes::brand_style_path(&state.plan.id),
             default: state.plan.is_default(),
         }
     }

@@ -30,6 +30,7 @@ pub const FHIR_SMART_CONFIGURATION: &str = "/r4/.well-known/smart-configuration"
 /// The User-access Brands Bundle of every plan, and each plan's logo (docs/plans.md#brands).
 pub const BRANDS: &str = "/brands.json";
 pub const BRAND_LOGO: &str = "/brands/{plan}/logo";
+pub const BRAND_STYLE: &str = "/brands/{plan}/style.css";
 
 pub const FHIR_BASE: &str = "/r4";
 pub const DIRECTORY_BASE: &str = "/directory/r4";
@@ -81,6 +82,11 @@ pub mod control {
 /// A plan's logo, as the brands Bundle links it.
 pub fn brand_logo_path(plan: &str) -> String {
     BRAND_LOGO.replace("{plan}", plan)
+}
+
+/// A plan's stylesheet, as its sign-in pages link it.
+pub fn brand_style_path(plan: &str) -> String {
+    BRAND_STYLE.replace("{plan}", plan)
 }
 
 /// A login page's path for one attempt.

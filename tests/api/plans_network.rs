@@ -415,6 +415,11 @@ async fn another_plans_sign_in_pages_are_branded_and_issue_its_codes() {
         "{page}"
     );
     assert!(page.contains("/brands/lakeshore/logo"));
+    // The colour comes in a stylesheet of the plan's, which the pages' CSP allows.
+    assert!(page.contains("href=\"/brands/lakeshore/style.css\""));
+    let css = app.get("/brands/lakeshore/style.css").await;
+    assert_eq!(css.headers()["content-type"], "text/css");
+    assert!(css.text().await.unwrap().contains("--brand: #1e3a8a"));
     let create = format!("{start}/create");
     let form = app.get(&create).await.text().await.unwrap();
     let csrf = hidden_input(&form, "csrf_token").unwrap();

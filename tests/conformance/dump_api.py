@@ -15,6 +15,8 @@ validates them all, and `tests/conformance/run.sh --without-seed OUT-changed` wh
     python3 tests/conformance/dump_api.py --binary target/debug/payer-sandbox --out target/conformance/api
 """
 import argparse
+import base64
+import hashlib
 import json
 import os
 import shutil
@@ -22,6 +24,7 @@ import subprocess
 import urllib.error
 import urllib.parse
 import urllib.request
+import time
 
 TYPES = [
     "Patient", "Coverage", "ExplanationOfBenefit", "Organization", "Practitioner", "PractitionerRole",
@@ -30,20 +33,30 @@ TYPES = [
 ]
 
 
-def request(method, url, token=None, form=None, body=None):
+def request(method, url, token=None, form=None, body=None, basic=None):
     headers = {"Accept": "application/fhir+json"}
     data = None
     if token:
         headers["Authorization"] = f"Bearer {token}"
+    if basic:
+        headers["Authorization"] = "Basic " + base64.b64encode(basic.encode()).decode()
     if form is not None:
         data = urllib.parse.urlencode(form).encode()
         headers["Content-Type"] = "application/x-www-form-urlencoded"
     if body is not None:
         data = json.dumps(body).encode()
         headers["Content-Type"] = "application/json"
-    req = urllib.request.Request(url, data=data, headers=headers, method=method)
-    with urllib.request.urlopen(req, timeout=30) as response:
-        return json.loads(response.read())
+    for _ in range(20):
+        req = urllib.request.Request(url, data=data, headers=headers, method=method)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as e:
+            # A plan with a rate limit (docs/plans.md#behaviour-profiles): wait as told.
+            if e.code != 429:
+                raise
+            time.sleep(float(e.headers.get("Retry-After", "1")))
+    raise RuntimeError(f"{url}: still rate-limited")
 
 
 def login(base, member_id):
@@ -52,6 +65,55 @@ def login(base, member_id):
     return request("POST", f"{base}/oauth2/token", form={
         "grant_type": "authorization_code", "code": code,
         "client_id": "sandbox-app", "client_secret": "sandbox-secret"})
+
+
+def plan_login(base, plan, member_id):
+    """A token of another plan, asked for the way its profile wants (docs/plans.md): PKCE always,
+    its scope syntax, HTTP Basic where it takes only that; the Patient id from the token response
+    or, where the plan gives it only there, the id_token's fhirUser."""
+    profile = plan["profile"]
+    verifier = "conformance-dump-verifier-0123456789abcdefghijklmnopqrstuvwxyz"
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    scope = "openid fhirUser launch/patient " + ("patient/*.rs" if profile["scopes"] == "v2" else "patient/*.read")
+    code = request("POST", f"{base}/sandbox/api/authorize", body={
+        "plan": plan["id"], "client_id": "sandbox-app", "member_id": member_id, "scope": scope,
+        "code_challenge": challenge, "code_challenge_method": "S256"})["code"]
+    form = {"grant_type": "authorization_code", "code": code, "code_verifier": verifier}
+    if profile["client-auth"] == "basic":
+        token = request("POST", f"{base}/oauth2/token", form=form, basic="sandbox-app:sandbox-secret")
+    else:
+        token = request("POST", f"{base}/oauth2/token",
+                        form={**form, "client_id": "sandbox-app", "client_secret": "sandbox-secret"})
+    if "patient" not in token:
+        claims = token["id_token"].split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))
+        token["patient"] = claims["fhirUser"].rsplit("/", 1)[-1]
+    return token
+
+
+def dump_plans(base, out, saver):
+    """Every other plan of the network, as the default plan is dumped: each member's data through
+    that plan's FHIR base, and its directory and formulary, each plan in a folder of its own."""
+    count = 0
+    for plan in request("GET", f"{base}/sandbox/api/plans"):
+        if plan["default"]:
+            continue
+        root = os.path.join(out, plan["id"])
+        fhir = plan["fhir_base"]
+        saver(root)(request("GET", f"{fhir}/metadata"))
+        for member in plan["members"]:
+            token = plan_login(base, plan, member["member_id"])
+            access, patient = token["access_token"], token["patient"]
+            save = saver(os.path.join(root, patient))
+            save(request("GET", f"{fhir}/Patient/{patient}", access))
+            for resource_type in TYPES:
+                all_pages(f"{fhir}/{resource_type}?_count=200", access, save)
+            all_pages(f"{fhir}/Patient/{patient}/$everything?_count=200", access, save)
+            all_pages(f"{fhir}/ExplanationOfBenefit?patient={patient}&_include=ExplanationOfBenefit:*"
+                      f"&_count=200", access, save)
+            count += 1
+        dump_public(plan["issuer"], {api: saver(os.path.join(root, api)) for api in ("directory", "formulary")})
+    return count
 
 
 def all_pages(url, token, save):
@@ -116,8 +178,10 @@ def main():
     parser.add_argument("--binary", default="target/debug/payer-sandbox")
     parser.add_argument("--out", default="target/conformance/api")
     parser.add_argument("--changed-out", help="where the responses after the changes go (default: OUT-changed)")
+    parser.add_argument("--plans-out", help="where the other plans' responses go, one folder per plan (default: OUT-plans)")
     args = parser.parse_args()
     args.changed_out = args.changed_out or args.out.rstrip("/") + "-changed"
+    args.plans_out = args.plans_out or args.out.rstrip("/") + "-plans"
 
     shutil.rmtree(args.out, ignore_errors=True)
     os.makedirs(args.out)
@@ -155,9 +219,12 @@ def main():
         # In folders named as the data's, so that the suite checks them as the public data sets
         # they are (the directory serves the members' providers under the member data's ids).
         dump_public(base, {api: saver(os.path.join(args.out, api)) for api in ("directory", "formulary")})
+        shutil.rmtree(args.plans_out, ignore_errors=True)
+        plan_members = dump_plans(base, args.plans_out, saver)
         shutil.rmtree(args.changed_out, ignore_errors=True)
         dump_changes(base, fhir, members, saver(args.changed_out))
-        print(f"dumped {counter['n']} API responses for {len(members)} members into {args.out}")
+        print(f"dumped {counter['n']} API responses for {len(members)} members into {args.out}, "
+              f"{plan_members} members of the other plans into {args.plans_out}")
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -24,12 +24,13 @@ async function eobCount(plan, member) {
   return (await r.json()).total;
 }
 
-// The colour each sign-in page's header asks for (its inline style) and the colour shown.
+// The colour each sign-in page's header asks for (its data-brand attribute, the colour of the
+// plan's stylesheet) and the colour shown.
 const brand = [];
 
 async function noteBrand(page) {
   brand.push(await page.locator('header.site').evaluate((h) => {
-    const hex = /#([0-9a-f]{6})/i.exec(h.getAttribute('style') || '')?.[1];
+    const hex = /#([0-9a-f]{6})/i.exec(h.getAttribute('data-brand') || '')?.[1];
     const asked = hex ? `rgb(${[0, 2, 4].map((i) => parseInt(hex.slice(i, i + 2), 16)).join(', ')})` : null;
     return { url: location.pathname, asked, shown: getComputedStyle(h).backgroundColor };
   }));
@@ -157,21 +158,16 @@ describe('JS fhirclient in headless Chromium, at the other plans', () => {
     }
   });
 
-  // Known: another plan's sign-in pages colour their header with an inline `style` attribute,
-  // which their own Content-Security-Policy (style-src 'self') blocks, so Chromium shows the
-  // default plan's colour and logs a CSP violation on every page. Reported as a todo until the
-  // pages carry the colour in a way their CSP allows; the next test leaves those lines out.
-  test('the sign-in pages show the plan\'s brand colour', {
-    todo: 'the header\'s inline style is blocked by the pages\' CSP (style-src \'self\')',
-  }, () => {
+  // The colour comes from the plan's stylesheet (/brands/{id}/style.css), which the pages' CSP
+  // (style-src 'self') allows; an inline style would be blocked.
+  test('the sign-in pages show the plan\'s brand colour', () => {
     assert.ok(brand.length >= 4 && brand.every((b) => b.asked), JSON.stringify(brand));
     const wrong = brand.filter((b) => b.shown !== b.asked).map((b) => `${b.url}: ${b.asked} asked, ${b.shown} shown`);
     assert.ok(!wrong.length, `the plan's colour is not shown on ${wrong.length} pages, e.g. ${wrong[0]}`);
   });
 
-  test('no script errors, CSP violations or failed loads on any page (but the known inline header style)', () => {
-    const knownInlineStyle = /console\.error: Applying inline style violates the following Content Security Policy directive 'style-src 'self''.*\(http:\/\/[^)]*\/oauth2\/login\/(lakeshore|cascade)\.[0-9a-f]+(\/\w+)?\)$/;
-    const problems = log.filter((line) => !knownInlineStyle.test(line) && /pageerror|requestfailed|console\.error|Refused to/.test(line));
+  test('no script errors, CSP violations or failed loads on any page', () => {
+    const problems = log.filter((line) => /pageerror|requestfailed|console\.error|Refused to/.test(line));
     assert.deepEqual(problems, []);
   });
 });
