@@ -69,9 +69,21 @@ fn coverage_identifier(coverage: &Value) -> Value {
             })
             .or_else(|| ids.first())
     });
-    let display = coverage["class"]
-        .as_array()
-        .and_then(|c| c.iter().find_map(|c| c["name"].as_str()))
+    // The plan's name (the class of type `plan`), as the default plan's unlinked claims give it.
+    let classes = coverage["class"].as_array();
+    let of_type = |code: &str| {
+        classes.and_then(|c| {
+            c.iter()
+                .filter(|c| {
+                    c["type"]["coding"]
+                        .as_array()
+                        .is_some_and(|t| t.iter().any(|t| t["code"] == code))
+                })
+                .find_map(|c| c["name"].as_str())
+        })
+    };
+    let display = of_type("plan")
+        .or_else(|| classes.and_then(|c| c.iter().find_map(|c| c["name"].as_str())))
         .or_else(|| coverage["payor"][0]["display"].as_str())
         .unwrap_or("Coverage on file");
     let mut reference = json!({"display": display});

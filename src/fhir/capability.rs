@@ -76,22 +76,24 @@ pub fn capability_statement(base: &str, date: &str, uris: &SecurityUris) -> Valu
 
 /// The CapabilityStatement of a public API (`/directory/r4/metadata`, `/formulary/r4/metadata`):
 /// no security, the IG's server statement instantiated, its profiles declared.
-pub fn public_capability_statement(api: Api, base: &str, date: &str) -> Value {
+/// `plan` is the plan's name, as its description speaks of it.
+pub fn public_capability_statement(api: Api, plan: &str, base: &str, date: &str) -> Value {
     let (guide, version) = api.guide();
-    let (id, title, instantiates, description) = match api {
+    let (id, title, instantiates, what) = match api {
         Api::Formulary => (
             "payer-sandbox-formulary",
             "payer-sandbox drug formulary (Da Vinci US Drug Formulary 2.0.1)",
             "http://hl7.org/fhir/us/davinci-drug-formulary/CapabilityStatement/usdf-server",
-            "The Demo Health Plan's public drug formulary: payer plans, formularies, formulary items (tier, prior authorization, step therapy, quantity limits) and drugs. Read-only; no authentication.",
+            "public drug formulary: payer plans, formularies, formulary items (tier, prior authorization, step therapy, quantity limits) and drugs. Read-only; no authentication.",
         ),
         _ => (
             "payer-sandbox-directory",
             "payer-sandbox provider directory (Da Vinci PDex Plan-Net 1.1.0)",
             "http://hl7.org/fhir/us/davinci-pdex-plan-net/CapabilityStatement/plan-net",
-            "The Demo Health Plan's public provider directory: networks, products, organizations, practitioners and their roles, locations, services, affiliations and endpoints. Read-only; no authentication.",
+            "public provider directory: networks, products, organizations, practitioners and their roles, locations, services, affiliations and endpoints. Read-only; no authentication.",
         ),
     };
+    let description = format!("The {plan}'s {what}");
     json!({
         "resourceType": "CapabilityStatement",
         "id": id,

@@ -6,7 +6,8 @@ headless authorize, and saves every response body (Bundles and resources) under 
 the member's Patient, a search of every resource type (all pages), `$everything` (all pages),
 and the CARIN include searches; and, without a token, every page of every type of the public
 provider directory (`/directory/r4`) and formulary (`/formulary/r4`), into OUT/directory and
-OUT/formulary, which the suite checks as those data sets. Then it moves the sandbox clock past the data's timeline, makes a
+OUT/formulary, which the suite checks as those data sets; and every other plan of the network the
+same way, into OUT-plans/{id} (run.sh --without-seed checks each). Then it moves the sandbox clock past the data's timeline, makes a
 few prior-authorization changes through the control API, and saves what changed: each member's
 claims and coverage again, and the `_history` of every changed resource, so that the versions the
 server makes are validated as well as those it loaded. Then `tests/conformance/run.sh OUT`

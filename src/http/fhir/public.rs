@@ -49,6 +49,8 @@ pub fn router(api: Api) -> Router<AppState> {
 pub struct PublicAccess {
     data: PublicData,
     base: String,
+    /// The plan's name, for its CapabilityStatement.
+    plan: String,
 }
 
 impl FromRequestParts<AppState> for PublicAccess {
@@ -71,6 +73,7 @@ impl FromRequestParts<AppState> for PublicAccess {
         Ok(PublicAccess {
             data,
             base: state.plan_url(public_base(api)),
+            plan: state.plan.name.clone(),
         })
     }
 }
@@ -113,7 +116,7 @@ async fn metadata(
         .now
         .format(format_description!("[year]-[month]-[day]"))
         .unwrap_or_default();
-    let statement = public_capability_statement(api, &access.base, &date);
+    let statement = public_capability_statement(api, &access.plan, &access.base, &date);
     reply::ok(Bytes::from(statement.to_string()))
 }
 
