@@ -235,6 +235,34 @@ pub fn load_public_for(settings: &Settings) -> Result<PublicSet, LoadError> {
     load_public_data(&data_source(settings))
 }
 
+/// The other plans' member data: handed in already loaded, or loading on a thread.
+enum OthersLoad<'scope> {
+    Loaded(Vec<LoadedPlan>),
+    Loading(std::thread::ScopedJoinHandle<'scope, Result<Vec<(Plan, Dataset)>, StartupError>>),
+}
+
+enum OthersLoaded {
+    Shared(Vec<LoadedPlan>),
+    Fresh(Vec<(Plan, Dataset)>),
+}
+
+/// The plans besides the default, with their member data.
+fn load_other_plans(settings: &Settings) -> Result<Vec<(Plan, Dataset)>, StartupError> {
+    let started = std::time::Instant::now();
+    let loaded = network_plans(settings)?
+        .into_iter()
+        .map(|plan| {
+            let data = load_plan_data(&plan)?;
+            Ok((plan, data))
+        })
+        .collect::<Result<Vec<_>, StartupError>>();
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        "the other plans' member data loaded"
+    );
+    loaded
+}
+
 /// One plan, ready to become an `AppState`.
 struct PlanParts {
     plan: Arc<Plan>,
@@ -247,15 +275,31 @@ fn build_state(
     public_url: String,
     dependencies: Dependencies,
 ) -> Result<(Vec<AppState>, Vec<String>), StartupError> {
-    let dataset = match dependencies.data {
-        Some(data) => data,
-        None => load_data(settings)?,
-    };
+    // The other plans' member data (small) loads on a thread of its own while the default
+    // plan's loads here: the default loader's single-threaded steps leave a core free.
+    let (dataset, loaded_others) = std::thread::scope(|scope| {
+        let others = match dependencies.plans {
+            Some(loaded) => OthersLoad::Loaded(loaded),
+            None => OthersLoad::Loading(scope.spawn(|| load_other_plans(settings))),
+        };
+        let dataset = match dependencies.data {
+            Some(data) => Ok(data),
+            None => load_data(settings),
+        };
+        let others = match others {
+            OthersLoad::Loaded(loaded) => Ok(OthersLoaded::Shared(loaded)),
+            OthersLoad::Loading(handle) => handle
+                .join()
+                .unwrap_or_else(|_| Err(StartupError::Plans("loading the plans failed".into())))
+                .map(OthersLoaded::Fresh),
+        };
+        (dataset, others)
+    });
+    let dataset = dataset?;
     let mut warnings = dataset.warnings.clone();
-    // The other plans: their member data loads now (it is small); their public data beside
-    // the serving, with the default plan's.
-    let (others, background): (Vec<PlanParts>, Vec<_>) = match dependencies.plans {
-        Some(loaded) => (
+    // Their public data loads beside the serving, with the default plan's.
+    let (others, background): (Vec<PlanParts>, Vec<_>) = match loaded_others? {
+        OthersLoaded::Shared(loaded) => (
             loaded
                 .into_iter()
                 .map(|p| PlanParts {
@@ -266,11 +310,10 @@ fn build_state(
                 .collect(),
             Vec::new(),
         ),
-        None => {
+        OthersLoaded::Fresh(fresh) => {
             let mut parts = Vec::new();
             let mut background = Vec::new();
-            for plan in network_plans(settings)? {
-                let data = load_plan_data(&plan)?;
+            for (plan, data) in fresh {
                 let source = plan.data.clone();
                 let public = match (&source, settings.plans.is_some()) {
                     // A user's plans file: its problems are start-up errors.
@@ -355,6 +398,7 @@ fn build_state(
     // `after` entries of the timeline count from the sandbox clock at start-up.
     let start = clock.read().sandbox;
     let mut states = Vec::new();
+    let started = std::time::Instant::now();
     for (n, parts) in all.into_iter().enumerate() {
         let plan = parts.plan;
         let keys = match (&plan.signing_key, n) {
@@ -397,6 +441,10 @@ fn build_state(
             network: network.clone(),
         }));
     }
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        "every plan's state built"
+    );
     network.set(&states);
     // The router holds every state (each plan's routes carry its own); the network only
     // points to them.

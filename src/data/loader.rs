@@ -49,7 +49,12 @@ pub fn load(source: &DataSource) -> Result<Dataset, LoadError> {
 pub fn load_with(source: &DataSource, eob_coverage_links: bool) -> Result<Dataset, LoadError> {
     let mut files = sources::list(source)?;
     if !eob_coverage_links {
+        let started = std::time::Instant::now();
         files = super::unlink::unlink_coverage(&files)?;
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            "claims unlinked from Coverage"
+        );
     }
     let mut dataset = load_files(&files)?;
     let mut scheduled = Vec::new();
