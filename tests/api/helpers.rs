@@ -600,11 +600,32 @@ impl TestApp {
 
     /// The code exchanged by the built-in app, authenticating as `auth` says.
     pub async fn plan_exchange(&self, code: &str, verifier: &str, auth: Auth) -> reqwest::Response {
-        let mut form = vec![
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("code_verifier", verifier),
-        ];
+        self.token_request(
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("code_verifier", verifier),
+            ],
+            auth,
+        )
+        .await
+    }
+
+    /// A refresh by the built-in app, authenticating as `auth` says.
+    pub async fn plan_refresh(&self, refresh_token: &str, auth: Auth) -> reqwest::Response {
+        self.token_request(
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token),
+            ],
+            auth,
+        )
+        .await
+    }
+
+    /// A token request of the built-in app: `form`, and its secret where `auth` says.
+    async fn token_request(&self, form: &[(&str, &str)], auth: Auth) -> reqwest::Response {
+        let mut form = form.to_vec();
         let mut request = self.client.post(self.at("/oauth2/token"));
         match auth {
             Auth::Body => {
@@ -616,21 +637,31 @@ impl TestApp {
         request.form(&form).send().await.expect("token request")
     }
 
-    /// A refresh by the built-in app, authenticating as `auth` says.
-    pub async fn plan_refresh(&self, refresh_token: &str, auth: Auth) -> reqwest::Response {
-        let mut form = vec![
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh_token),
-        ];
-        let mut request = self.client.post(self.at("/oauth2/token"));
-        match auth {
-            Auth::Body => {
-                form.push(("client_id", "sandbox-app"));
-                form.push(("client_secret", "sandbox-secret"));
-            }
-            Auth::Basic => request = request.basic_auth("sandbox-app", Some("sandbox-secret")),
-        }
-        request.form(&form).send().await.expect("token request")
+    /// Creates an account on a sign-in attempt's pages (`start`, the attempt's first page) for
+    /// `member` (as `GET /sandbox/api/plans` lists members) with `email`: the verify page's path.
+    pub async fn create_account_on(&self, start: &str, member: &Value, email: &str) -> String {
+        let create = format!("{start}/create");
+        let form = self.get(&create).await.text().await.expect("html");
+        let csrf = hidden_input(&form, "csrf_token").expect("csrf token");
+        let field = |name: &str| member[name].as_str().expect("a member field").to_owned();
+        let response = self
+            .post_form(
+                &create,
+                &[
+                    ("csrf_token", &csrf),
+                    ("first_name", &field("given")),
+                    ("last_name", &field("family")),
+                    ("member_id", &field("member_id")),
+                    ("postal_code", &field("postal_code")),
+                    ("email", email),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), 303, "account created");
+        response.headers()["location"]
+            .to_str()
+            .expect("location")
+            .to_owned()
     }
 
     /// A token response of `plan` for `member_id` (the auth method the plan accepts).
@@ -640,6 +671,19 @@ impl TestApp {
         assert_eq!(response.status(), 200, "token exchange at {plan}");
         response.json().await.expect("json")
     }
+}
+
+/// A plans file (docs/plans.md#the-plans-file) in a fresh directory: `text`, in which `{data}`
+/// stands for the embedded Lakeshore data's folder.
+pub fn plans_file(name: &str, text: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("payer-sandbox-plans-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seed-data/plans/lakeshore");
+    let file = dir.join("plans.toml");
+    let text = text.replace("{data}", &format!("{:?}", data.display().to_string()));
+    std::fs::write(&file, text).expect("the plans file is written");
+    file
 }
 
 /// Cascade Health Alliance's scope for tests: its profile wants launch/patient and v2 scopes.

@@ -6,7 +6,8 @@
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    Auth, CASCADE_SCOPE, JASON, LAKESHORE_SCOPE, TestApp, hidden_input, spawn_app, spawn_with,
+    Auth, CASCADE_SCOPE, JASON, LAKESHORE_SCOPE, TestApp, hidden_input, plans_file, spawn_app,
+    spawn_with,
 };
 
 #[tokio::test]
@@ -420,24 +421,9 @@ async fn another_plans_sign_in_pages_are_branded_and_issue_its_codes() {
     let css = app.get("/brands/lakeshore/style.css").await;
     assert_eq!(css.headers()["content-type"], "text/css");
     assert!(css.text().await.unwrap().contains("--brand: #1e3a8a"));
-    let create = format!("{start}/create");
-    let form = app.get(&create).await.text().await.unwrap();
-    let csrf = hidden_input(&form, "csrf_token").unwrap();
-    let response = app
-        .post_form(
-            &create,
-            &[
-                ("csrf_token", &csrf),
-                ("first_name", member["given"].as_str().unwrap()),
-                ("last_name", member["family"].as_str().unwrap()),
-                ("member_id", member["member_id"].as_str().unwrap()),
-                ("postal_code", member["postal_code"].as_str().unwrap()),
-                ("email", "yesenia@example.com"),
-            ],
-        )
+    let verify = app
+        .create_account_on(&start, &member, "yesenia@example.com")
         .await;
-    assert_eq!(response.status(), 303);
-    let verify = response.headers()["location"].to_str().unwrap().to_owned();
     let outbox: Vec<Value> = app.get("/sandbox/api/outbox").await.json().await.unwrap();
     let email = outbox.last().unwrap();
     assert_eq!(email["plan"], "lakeshore");
@@ -576,18 +562,11 @@ async fn a_fault_can_target_one_plan() {
 
 #[tokio::test]
 async fn a_plans_file_defines_the_network_and_its_errors_name_the_line() {
-    let dir = std::env::temp_dir().join(format!("payer-sandbox-plans-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seed-data/plans/lakeshore");
-    let file = dir.join("plans.toml");
-    std::fs::write(
-        &file,
-        format!(
-            "[[plan]]\nid = \"acme\"\nname = \"Acme Health\"\ndata = {:?}\n\n[plan.profile]\nrefresh-tokens = \"single-use\"\n",
-            data.display().to_string()
-        ),
-    )
-    .unwrap();
+    let file = plans_file(
+        "acme",
+        "[[plan]]\nid = \"acme\"\nname = \"Acme Health\"\ndata = {data}\n\n[plan.profile]\nrefresh-tokens = \"single-use\"\n",
+    );
+    let dir = file.parent().unwrap().to_owned();
     let path = file.clone();
     let app = spawn_with(move |s| s.plans = Some(path)).await;
     let plans: Vec<Value> = app.get("/sandbox/api/plans").await.json().await.unwrap();
@@ -618,10 +597,8 @@ async fn a_plans_file_defines_the_network_and_its_errors_name_the_line() {
 
 #[tokio::test]
 async fn an_empty_plans_file_serves_the_default_plan_alone() {
-    let dir = std::env::temp_dir().join(format!("payer-sandbox-noplans-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("plans.toml");
-    std::fs::write(&file, "# the default plan only\n").unwrap();
+    let file = plans_file("none", "# the default plan only\n");
+    let dir = file.parent().unwrap().to_owned();
     let path = file.clone();
     let app = spawn_with(move |s| s.plans = Some(path)).await;
     assert_eq!(app.get("/plans/cascade/r4/metadata").await.status(), 404);
@@ -703,23 +680,9 @@ async fn email_links_of_another_plan_are_saved_under_its_id() {
         .await;
     assert_eq!(response.status(), 303, "{:?}", response.text().await);
     let start = response.headers()["location"].to_str().unwrap().to_owned();
-    let create = format!("{start}/create");
-    let form = app.get(&create).await.text().await.unwrap();
-    let csrf = hidden_input(&form, "csrf_token").unwrap();
-    let response = app
-        .post_form(
-            &create,
-            &[
-                ("csrf_token", &csrf),
-                ("first_name", theo["given"].as_str().unwrap()),
-                ("last_name", theo["family"].as_str().unwrap()),
-                ("member_id", &member),
-                ("postal_code", theo["postal_code"].as_str().unwrap()),
-                ("email", "theo@example.com"),
-            ],
-        )
+    let verify = app
+        .create_account_on(&start, &theo, "theo@example.com")
         .await;
-    let verify = response.headers()["location"].to_str().unwrap().to_owned();
     let code = app.last_email_code("theo@example.com").await;
     let form = app.get(&verify).await.text().await.unwrap();
     let csrf = hidden_input(&form, "csrf_token").unwrap();

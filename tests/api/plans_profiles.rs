@@ -155,22 +155,12 @@ async fn cascade_rotates_refresh_tokens_and_revokes_on_reuse() {
 
 /// A plans file with one plan on the Lakeshore data and `profile` (TOML lines).
 fn plans_file(name: &str, profile: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "payer-sandbox-profile-{name}-{}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seed-data/plans/lakeshore");
-    let file = dir.join("plans.toml");
-    std::fs::write(
-        &file,
-        format!(
-            "[[plan]]\nid = \"custom\"\nname = \"Custom Plan\"\ndata = {:?}\n\n[plan.profile]\n{profile}\n",
-            data.display().to_string()
+    crate::helpers::plans_file(
+        name,
+        &format!(
+            "[[plan]]\nid = \"custom\"\nname = \"Custom Plan\"\ndata = {{data}}\n\n[plan.profile]\n{profile}\n"
         ),
     )
-    .unwrap();
-    file
 }
 
 #[tokio::test]
