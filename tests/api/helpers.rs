@@ -563,6 +563,24 @@ pub enum Auth {
 }
 
 impl TestApp {
+    /// A GET that must answer JSON: the body.
+    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        self.get(path).await.json().await.expect("a JSON body")
+    }
+
+    /// A GET with a bearer token that must answer JSON: the body.
+    pub async fn get_json_with_token<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        token: &str,
+    ) -> T {
+        self.get_with_token(path, token)
+            .await
+            .json()
+            .await
+            .expect("a JSON body")
+    }
+
     /// The member ID of the member of `plan` whose given name is `given` (docs/plans.md).
     pub async fn plan_member(&self, plan: &str, given: &str) -> String {
         let plans: Vec<Value> = self
@@ -662,6 +680,22 @@ impl TestApp {
             .to_str()
             .expect("location")
             .to_owned()
+    }
+
+    /// A token response of Cascade Health Alliance for its member `given` (HTTP Basic, PKCE,
+    /// `launch/patient`, v2 scopes: what its profile asks).
+    pub async fn cascade_login(&self, given: &str) -> Value {
+        let member = self.plan_member("cascade", given).await;
+        self.plan_login("cascade", &member, CASCADE_SCOPE, Auth::Basic)
+            .await
+    }
+
+    /// A token response of Lakeshore Mutual Health for its member `given` (secret in the body,
+    /// v1 scopes).
+    pub async fn lakeshore_login(&self, given: &str) -> Value {
+        let member = self.plan_member("lakeshore", given).await;
+        self.plan_login("lakeshore", &member, LAKESHORE_SCOPE, Auth::Body)
+            .await
     }
 
     /// A token response of `plan` for `member_id` (the auth method the plan accepts).

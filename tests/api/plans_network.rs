@@ -14,11 +14,8 @@ use crate::helpers::{
 async fn each_plan_has_its_own_discovery_documents_and_keys() {
     let app = spawn_app().await;
     let cascade: Value = app
-        .get("/plans/cascade/.well-known/smart-configuration")
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/plans/cascade/.well-known/smart-configuration")
+        .await;
     let issuer = app.at("/plans/cascade");
     assert_eq!(cascade["issuer"], issuer.as_str());
     assert_eq!(
@@ -46,18 +43,12 @@ async fn each_plan_has_its_own_discovery_documents_and_keys() {
         .collect();
     assert!(scopes.contains(&"patient/*.rs") && !scopes.contains(&"patient/*.read"));
     let under_fhir: Value = app
-        .get("/plans/cascade/r4/.well-known/smart-configuration")
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/plans/cascade/r4/.well-known/smart-configuration")
+        .await;
     assert_eq!(under_fhir, cascade);
     let openid: Value = app
-        .get("/plans/cascade/.well-known/openid-configuration")
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/plans/cascade/.well-known/openid-configuration")
+        .await;
     assert_eq!(openid["issuer"], issuer.as_str());
 
     // Three plans, three keys.
@@ -67,18 +58,13 @@ async fn each_plan_has_its_own_discovery_documents_and_keys() {
         "/plans/cascade/.well-known/jwks.json",
         "/plans/lakeshore/.well-known/jwks.json",
     ] {
-        let jwks: Value = app.get(path).await.json().await.unwrap();
+        let jwks: Value = app.get_json(path).await;
         kids.push(jwks["keys"][0]["kid"].as_str().unwrap().to_owned());
     }
     kids.dedup();
     assert_eq!(kids.len(), 3, "{kids:?}");
 
-    let metadata: Value = app
-        .get("/plans/lakeshore/r4/metadata")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let metadata: Value = app.get_json("/plans/lakeshore/r4/metadata").await;
     assert_eq!(
         metadata["implementation"]["url"],
         app.at("/plans/lakeshore/r4").as_str()
@@ -91,7 +77,7 @@ async fn each_plan_has_its_own_discovery_documents_and_keys() {
         .find(|r| r["type"] == "ExplanationOfBenefit")
         .unwrap();
     assert!(eob.get("searchInclude").is_none(), "{eob}");
-    let default: Value = app.get("/r4/metadata").await.json().await.unwrap();
+    let default: Value = app.get_json("/r4/metadata").await;
     let eob = default["rest"][0]["resource"]
         .as_array()
         .unwrap()
@@ -105,11 +91,8 @@ async fn each_plan_has_its_own_discovery_documents_and_keys() {
 async fn the_brands_bundle_lists_every_plan_with_its_logo_and_endpoint() {
     let app = spawn_app().await;
     let smart: Value = app
-        .get("/plans/lakeshore/.well-known/smart-configuration")
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/plans/lakeshore/.well-known/smart-configuration")
+        .await;
     let bundle_url = smart["user_access_brand_bundle"].as_str().unwrap();
     assert_eq!(bundle_url, app.at("/brands.json"));
     let response = app.client.get(bundle_url).send().await.unwrap();
@@ -170,10 +153,7 @@ async fn the_brands_bundle_lists_every_plan_with_its_logo_and_endpoint() {
 #[tokio::test]
 async fn a_token_is_refused_at_another_plans_endpoints() {
     let app = spawn_app().await;
-    let marisol = app.plan_member("cascade", "Marisol").await;
-    let cascade = app
-        .plan_login("cascade", &marisol, CASCADE_SCOPE, Auth::Basic)
-        .await;
+    let cascade = app.cascade_login("Marisol").await;
     let cascade_token = cascade["access_token"].as_str().unwrap();
     let default_token = app.token(JASON, "patient/*.read").await;
 
@@ -225,18 +205,10 @@ async fn a_token_is_refused_at_another_plans_endpoints() {
 #[tokio::test]
 async fn id_tokens_are_signed_by_their_plans_key_and_name_its_issuer() {
     let app = spawn_app().await;
-    let member = app.plan_member("lakeshore", "Yesenia").await;
-    let tokens = app
-        .plan_login("lakeshore", &member, LAKESHORE_SCOPE, Auth::Body)
-        .await;
+    let tokens = app.lakeshore_login("Yesenia").await;
     let id_token = tokens["id_token"].as_str().unwrap();
     let header = jsonwebtoken::decode_header(id_token).unwrap();
-    let jwks: Value = app
-        .get("/plans/lakeshore/.well-known/jwks.json")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let jwks: Value = app.get_json("/plans/lakeshore/.well-known/jwks.json").await;
     let jwk = &jwks["keys"][0];
     assert_eq!(header.kid.as_deref(), jwk["kid"].as_str());
     let key = jsonwebtoken::DecodingKey::from_rsa_components(
@@ -395,7 +367,8 @@ async fn the_member_of_two_plans_sees_each_plans_data_only() {
 async fn another_plans_sign_in_pages_are_branded_and_issue_its_codes() {
     let app = spawn_app().await;
     let member: Value = {
-        let plans: Vec<Value> = app.get("/sandbox/api/plans").await.json().await.unwrap();
+        let plans: Vec<Value> =
+            serde_json::from_value(app.get_json("/sandbox/api/plans").await).unwrap();
         plans.iter().find(|p| p["id"] == "lakeshore").unwrap()["members"]
             .as_array()
             .unwrap()
@@ -424,7 +397,7 @@ async fn another_plans_sign_in_pages_are_branded_and_issue_its_codes() {
     let verify = app
         .create_account_on(&start, &member, "yesenia@example.com")
         .await;
-    let outbox: Vec<Value> = app.get("/sandbox/api/outbox").await.json().await.unwrap();
+    let outbox: Vec<Value> = app.get_json("/sandbox/api/outbox").await;
     let email = outbox.last().unwrap();
     assert_eq!(email["plan"], "lakeshore");
     let code = email["code"].as_str().unwrap();
@@ -457,7 +430,7 @@ async fn another_plans_sign_in_pages_are_branded_and_issue_its_codes() {
         401
     );
     // The request log keeps the URLs the browser used.
-    let log: Vec<Value> = app.get("/sandbox/api/requests").await.json().await.unwrap();
+    let log: Vec<Value> = app.get_json("/sandbox/api/requests").await;
     let paths: Vec<&str> = log.iter().filter_map(|r| r["path"].as_str()).collect();
     assert!(paths.contains(&"/oauth2/authorize/lakeshore"), "{paths:?}");
 }
@@ -465,7 +438,8 @@ async fn another_plans_sign_in_pages_are_branded_and_issue_its_codes() {
 #[tokio::test]
 async fn the_control_api_knows_the_plans() {
     let app = spawn_app().await;
-    let plans: Vec<Value> = app.get("/sandbox/api/plans").await.json().await.unwrap();
+    let plans: Vec<Value> =
+        serde_json::from_value(app.get_json("/sandbox/api/plans").await).unwrap();
     let ids: Vec<&str> = plans.iter().filter_map(|p| p["id"].as_str()).collect();
     assert_eq!(ids, ["test", "cascade", "lakeshore"]);
     assert_eq!(plans[0]["aliases"], json!(["demoplan"]));
@@ -473,24 +447,14 @@ async fn the_control_api_knows_the_plans() {
     // The default plan's members, unchanged; another plan's by ?plan=.
     let default = app.members().await;
     assert_eq!(default[0]["member_id"], JASON);
-    let lakeshore: Vec<Value> = app
-        .get("/sandbox/api/members?plan=lakeshore")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let lakeshore: Vec<Value> = app.get_json("/sandbox/api/members?plan=lakeshore").await;
     assert_eq!(lakeshore, plans[2]["members"].as_array().unwrap().clone());
     assert_eq!(
         app.get("/sandbox/api/members?plan=nope").await.status(),
         404
     );
     // Keys are per plan.
-    let before: Value = app
-        .get("/sandbox/api/keys?plan=cascade")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let before: Value = app.get_json("/sandbox/api/keys?plan=cascade").await;
     let rotated: Value = app
         .post_json("/sandbox/api/keys/rotate?plan=cascade", json!({}))
         .await
@@ -498,7 +462,7 @@ async fn the_control_api_knows_the_plans() {
         .await
         .unwrap();
     assert_ne!(before["kid"], rotated["kid"]);
-    let default_keys: Value = app.get("/sandbox/api/keys").await.json().await.unwrap();
+    let default_keys: Value = app.get_json("/sandbox/api/keys").await;
     assert_eq!(default_keys["jwks_kids"].as_array().unwrap().len(), 1);
 }
 
@@ -569,7 +533,8 @@ async fn a_plans_file_defines_the_network_and_its_errors_name_the_line() {
     let dir = file.parent().unwrap().to_owned();
     let path = file.clone();
     let app = spawn_with(move |s| s.plans = Some(path)).await;
-    let plans: Vec<Value> = app.get("/sandbox/api/plans").await.json().await.unwrap();
+    let plans: Vec<Value> =
+        serde_json::from_value(app.get_json("/sandbox/api/plans").await).unwrap();
     let ids: Vec<&str> = plans.iter().filter_map(|p| p["id"].as_str()).collect();
     assert_eq!(ids, ["test", "acme"]);
     // No logo file: the plan's initials.
@@ -602,7 +567,7 @@ async fn an_empty_plans_file_serves_the_default_plan_alone() {
     let path = file.clone();
     let app = spawn_with(move |s| s.plans = Some(path)).await;
     assert_eq!(app.get("/plans/cascade/r4/metadata").await.status(), 404);
-    let bundle: Value = app.get("/brands.json").await.json().await.unwrap();
+    let bundle: Value = app.get_json("/brands.json").await;
     assert_eq!(bundle["entry"].as_array().unwrap().len(), 2);
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -611,11 +576,8 @@ async fn an_empty_plans_file_serves_the_default_plan_alone() {
 async fn each_plan_serves_its_own_directory_and_formulary() {
     let app = spawn_app().await;
     let directory: Value = app
-        .get("/plans/cascade/directory/r4/Practitioner?_count=5")
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/plans/cascade/directory/r4/Practitioner?_count=5")
+        .await;
     assert_eq!(directory["resourceType"], "Bundle");
     let cascade_ids: Vec<&str> = directory["entry"]
         .as_array()
@@ -624,12 +586,7 @@ async fn each_plan_serves_its_own_directory_and_formulary() {
         .filter_map(|e| e["resource"]["id"].as_str())
         .collect();
     assert!(!cascade_ids.is_empty());
-    let default: Value = app
-        .get("/directory/r4/Practitioner?_count=500")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let default: Value = app.get_json("/directory/r4/Practitioner?_count=500").await;
     let default_ids: Vec<&str> = default["entry"]
         .as_array()
         .unwrap()
@@ -649,11 +606,8 @@ async fn each_plan_serves_its_own_directory_and_formulary() {
     assert_eq!(formulary.status(), 200);
     // Lakeshore publishes no formulary: its formulary base answers an empty search.
     let none: Value = app
-        .get("/plans/lakeshore/formulary/r4/MedicationKnowledge")
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/plans/lakeshore/formulary/r4/MedicationKnowledge")
+        .await;
     assert_eq!(none["total"], 0);
 }
 
@@ -663,7 +617,8 @@ async fn email_links_of_another_plan_are_saved_under_its_id() {
     let state_dir = dir.clone();
     let app = spawn_with(move |s| s.state_dir = Some(state_dir)).await;
     let member = app.plan_member("cascade", "Theo").await;
-    let plans: Vec<Value> = app.get("/sandbox/api/plans").await.json().await.unwrap();
+    let plans: Vec<Value> =
+        serde_json::from_value(app.get_json("/sandbox/api/plans").await).unwrap();
     let theo = plans[1]["members"]
         .as_array()
         .unwrap()

@@ -9,8 +9,7 @@ use serde_json::{Value, json};
 use time::macros::datetime;
 
 use crate::helpers::{
-    Auth, CASCADE_SCOPE, JASON, LAKESHORE_SCOPE, TestApp, pkce, spawn_app, spawn_with,
-    spawn_with_clock,
+    Auth, CASCADE_SCOPE, JASON, LAKESHORE_SCOPE, pkce, spawn_app, spawn_with, spawn_with_clock,
 };
 
 /// The Patient id an id_token's `fhirUser` names (a plan that gives it nowhere else).
@@ -26,18 +25,6 @@ pub fn fhir_user_patient(tokens: &Value) -> String {
     .unwrap();
     let fhir_user = claims["fhirUser"].as_str().unwrap();
     fhir_user.rsplit('/').next().unwrap().to_owned()
-}
-
-async fn cascade_login(app: &TestApp, given: &str) -> Value {
-    let member = app.plan_member("cascade", given).await;
-    app.plan_login("cascade", &member, CASCADE_SCOPE, Auth::Basic)
-        .await
-}
-
-async fn lakeshore_login(app: &TestApp, given: &str) -> Value {
-    let member = app.plan_member("lakeshore", given).await;
-    app.plan_login("lakeshore", &member, LAKESHORE_SCOPE, Auth::Body)
-        .await
 }
 
 #[tokio::test]
@@ -111,7 +98,7 @@ async fn the_token_request_body_follows_the_plan() {
 #[tokio::test]
 async fn lakeshore_issues_no_refresh_token_and_the_patient_only_in_the_id_token() {
     let app = spawn_app().await;
-    let tokens = lakeshore_login(&app, "Yesenia").await;
+    let tokens = app.lakeshore_login("Yesenia").await;
     assert!(tokens.get("refresh_token").is_none(), "{tokens}");
     assert!(tokens.get("patient").is_none(), "{tokens}");
     let patient = fhir_user_patient(&tokens);
@@ -121,11 +108,8 @@ async fn lakeshore_issues_no_refresh_token_and_the_patient_only_in_the_id_token(
         .await;
     assert_eq!(read.status(), 200);
     let smart: Value = app
-        .get("/plans/lakeshore/.well-known/smart-configuration")
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/plans/lakeshore/.well-known/smart-configuration")
+        .await;
     let capabilities = smart["capabilities"].as_array().unwrap();
     assert!(!capabilities.contains(&json!("permission-offline")));
     assert!(!capabilities.contains(&json!("permission-v2")));
@@ -138,7 +122,7 @@ async fn lakeshore_issues_no_refresh_token_and_the_patient_only_in_the_id_token(
 #[tokio::test]
 async fn cascade_rotates_refresh_tokens_and_revokes_on_reuse() {
     let app = spawn_app().await;
-    let tokens = cascade_login(&app, "Gunnar").await;
+    let tokens = app.cascade_login("Gunnar").await;
     let first = tokens["refresh_token"].as_str().unwrap().to_owned();
     let refreshed = app.plan_refresh(&first, Auth::Basic).await;
     assert_eq!(refreshed.status(), 200);
@@ -205,7 +189,7 @@ async fn reusable_and_single_use_refresh_tokens() {
 async fn access_tokens_live_as_long_as_the_plan_says() {
     let clock = Arc::new(Clock::frozen(datetime!(2026-03-02 12:00 UTC)));
     let app = spawn_with_clock(clock.clone(), |_| {}).await;
-    let tokens = cascade_login(&app, "Gunnar").await;
+    let tokens = app.cascade_login("Gunnar").await;
     assert_eq!(tokens["expires_in"], 900);
     let token = tokens["access_token"].as_str().unwrap();
     assert_eq!(
@@ -221,7 +205,7 @@ async fn access_tokens_live_as_long_as_the_plan_says() {
             .status(),
         401
     );
-    let lakeshore = lakeshore_login(&app, "Yesenia").await;
+    let lakeshore = app.lakeshore_login("Yesenia").await;
     assert_eq!(lakeshore["expires_in"], 3600);
 }
 
@@ -229,7 +213,7 @@ async fn access_tokens_live_as_long_as_the_plan_says() {
 async fn after_the_maximum_authorization_period_refresh_fails() {
     let clock = Arc::new(Clock::frozen(datetime!(2026-03-02 12:00 UTC)));
     let app = spawn_with_clock(clock.clone(), |_| {}).await;
-    let tokens = cascade_login(&app, "Gunnar").await;
+    let tokens = app.cascade_login("Gunnar").await;
     // Rotation gives a fresh refresh token each time: only the 90-day cap ends the chain.
     let mut refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
     for _ in 0..2 {
@@ -319,39 +303,30 @@ fn entries<'a>(bundle: &'a Value, mode: &str) -> Vec<&'a Value> {
 #[tokio::test]
 async fn page_sizes_and_total_follow_the_plan() {
     let app = spawn_app().await;
-    let tokens = cascade_login(&app, "Marisol").await;
+    let tokens = app.cascade_login("Marisol").await;
     let token = tokens["access_token"].as_str().unwrap();
     let page: Value = app
-        .get_with_token("/plans/cascade/r4/ExplanationOfBenefit", token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json_with_token("/plans/cascade/r4/ExplanationOfBenefit", token)
+        .await;
     let matches = entries(&page, "match");
     assert!(matches.len() <= 10, "{}", matches.len());
     assert!(page.get("total").is_none(), "Cascade omits total");
     let big: Value = app
-        .get_with_token("/plans/cascade/r4/ExplanationOfBenefit?_count=500", token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json_with_token("/plans/cascade/r4/ExplanationOfBenefit?_count=500", token)
+        .await;
     let self_link = big["link"][0]["url"].as_str().unwrap();
     assert!(
         self_link.contains("_count=50"),
         "the largest page: {self_link}"
     );
 
-    let lakeshore = lakeshore_login(&app, "Marisol").await;
+    let lakeshore = app.lakeshore_login("Marisol").await;
     let page: Value = app
-        .get_with_token(
+        .get_json_with_token(
             "/plans/lakeshore/r4/ExplanationOfBenefit",
             lakeshore["access_token"].as_str().unwrap(),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert!(page["total"].is_u64(), "Lakeshore gives total");
     assert!(
         page["link"][0]["url"]
@@ -361,11 +336,8 @@ async fn page_sizes_and_total_follow_the_plan() {
     );
     let default = app.token(JASON, "patient/*.read").await;
     let page: Value = app
-        .get_with_token("/r4/ExplanationOfBenefit", &default)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json_with_token("/r4/ExplanationOfBenefit", &default)
+        .await;
     assert!(page["total"].is_u64());
     assert!(
         page["link"][0]["url"]
@@ -378,17 +350,12 @@ async fn page_sizes_and_total_follow_the_plan() {
 #[tokio::test]
 async fn unsupported_includes_are_ignored_and_reported() {
     let app = spawn_app().await;
-    let tokens = cascade_login(&app, "Marisol").await;
+    let tokens = app.cascade_login("Marisol").await;
     let token = tokens["access_token"].as_str().unwrap();
-    let bundle: Value = app
-        .get_with_token(
+    let bundle: Value = app.get_json_with_token(
             "/plans/cascade/r4/ExplanationOfBenefit?_include=ExplanationOfBenefit:coverage,ExplanationOfBenefit:provider&_revinclude=Provenance:target",
             token,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+        ).await;
     let included: Vec<&str> = entries(&bundle, "include")
         .iter()
         .filter_map(|r| r["resourceType"].as_str())
@@ -417,30 +384,24 @@ async fn unsupported_includes_are_ignored_and_reported() {
     // The default plan follows them.
     let default = app.token(JASON, "patient/*.read").await;
     let bundle: Value = app
-        .get_with_token(
+        .get_json_with_token(
             "/r4/ExplanationOfBenefit?_include=ExplanationOfBenefit:provider",
             &default,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert!(!entries(&bundle, "include").is_empty());
 }
 
 #[tokio::test]
 async fn lakeshore_claims_name_their_coverage_by_identifier() {
     let app = spawn_app().await;
-    let tokens = lakeshore_login(&app, "Marisol").await;
+    let tokens = app.lakeshore_login("Marisol").await;
     let bundle: Value = app
-        .get_with_token(
+        .get_json_with_token(
             "/plans/lakeshore/r4/ExplanationOfBenefit",
             tokens["access_token"].as_str().unwrap(),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let claims = entries(&bundle, "match");
     assert!(!claims.is_empty());
     for claim in claims {
@@ -448,16 +409,13 @@ async fn lakeshore_claims_name_their_coverage_by_identifier() {
         assert!(coverage.get("reference").is_none(), "{coverage}");
         assert!(coverage["identifier"]["value"].is_string(), "{coverage}");
     }
-    let cascade = cascade_login(&app, "Marisol").await;
+    let cascade = app.cascade_login("Marisol").await;
     let bundle: Value = app
-        .get_with_token(
+        .get_json_with_token(
             "/plans/cascade/r4/ExplanationOfBenefit",
             cascade["access_token"].as_str().unwrap(),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     for claim in entries(&bundle, "match") {
         let reference = claim["insurance"][0]["coverage"]["reference"]
             .as_str()
@@ -470,8 +428,8 @@ async fn lakeshore_claims_name_their_coverage_by_identifier() {
 async fn cascade_rate_limits_each_token() {
     let clock = Arc::new(Clock::frozen(datetime!(2026-03-02 12:00 UTC)));
     let app = spawn_with_clock(clock.clone(), |_| {}).await;
-    let first = cascade_login(&app, "Gunnar").await;
-    let second = cascade_login(&app, "Theo").await;
+    let first = app.cascade_login("Gunnar").await;
+    let second = app.cascade_login("Theo").await;
     let token = first["access_token"].as_str().unwrap();
     for _ in 0..10 {
         let ok = app
