@@ -90,12 +90,23 @@ async fn at_endpoint(
         .client_id
         .clone()
         .or_else(|| context.notes.client());
-    // The plan: the one whose URL this is; at the shared endpoints (served by the default
-    // plan's routes), the one the request's code or token belongs to.
+    // The plan: the one whose URL this is; at the endpoints every plan shares, the one the
+    // request's code or token belongs to.
+    let shared = matches!(
+        endpoint,
+        Endpoint::Token
+            | Endpoint::Register
+            | Endpoint::Introspect
+            | Endpoint::Revoke
+            | Endpoint::Userinfo
+    );
     let plan = match &context.caller.plan {
-        Some(plan) if state.plan.is_default() => plan.as_str(),
+        Some(plan) if shared => plan.as_str(),
         _ => state.plan.id.as_str(),
     };
+    if plan != crate::plans::DEFAULT_PLAN {
+        context.notes.plan(plan);
+    }
     // A CORS preflight is the browser's, not the app's: never faulted.
     let fault = (parts.method != Method::OPTIONS)
         .then(|| {

@@ -133,6 +133,11 @@ impl LogNotes {
         self.lock().followed_next = true;
     }
 
+    /// The plan the request concerns, when it is not the default plan.
+    pub fn plan(&self, plan: &str) {
+        self.lock().plan = Some(plan.to_owned());
+    }
+
     pub fn fault(&self, id: u64) {
         self.lock().fault = Some(id);
     }
@@ -288,6 +293,7 @@ impl Pending {
             endpoint: Some(endpoint),
             issued_token: notes.issued_token,
             bearer_token: self.caller.bearer_tag,
+            plan: notes.plan,
             id_token_flaw: notes.id_token_flaw,
         });
     }

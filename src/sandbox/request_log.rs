@@ -42,6 +42,8 @@ pub struct Notes {
     pub issued_token: Option<TokenTag>,
     /// The injected id_token flaw the token response carried (`wrong_key`, …).
     pub id_token_flaw: Option<&'static str>,
+    /// The plan the request concerned, when not the default plan (docs/plans.md).
+    pub plan: Option<String>,
 }
 
 /// One answered request as the control API shows it.
@@ -97,6 +99,10 @@ pub struct LoggedRequest {
     /// The injected id_token flaw this token response carried (`wrong_key`, `expired`, …).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token_flaw: Option<&'static str>,
+    /// The plan the request concerned, when not the default plan (docs/plans.md): under its
+    /// URLs, or at a shared endpoint with its code or token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -288,6 +294,7 @@ impl LoggedRequest {
             issued_token: None,
             bearer_token: None,
             id_token_flaw: None,
+            plan: None,
         }
     }
 }

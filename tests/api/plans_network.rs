@@ -433,6 +433,25 @@ async fn another_plans_sign_in_pages_are_branded_and_issue_its_codes() {
     let log: Vec<Value> = app.get_json("/sandbox/api/requests").await;
     let paths: Vec<&str> = log.iter().filter_map(|r| r["path"].as_str()).collect();
     assert!(paths.contains(&"/oauth2/authorize/lakeshore"), "{paths:?}");
+    // Each entry of another plan names it; the shared token endpoint's, by the code's plan.
+    let plans: Vec<(&str, &str)> = log
+        .iter()
+        .map(|r| {
+            (
+                r["path"].as_str().unwrap(),
+                r["plan"].as_str().unwrap_or("-"),
+            )
+        })
+        .collect();
+    assert!(plans.contains(&("/oauth2/token", "lakeshore")), "{plans:?}");
+    assert!(
+        plans.contains(&("/plans/lakeshore/r4/Coverage", "lakeshore")),
+        "{plans:?}"
+    );
+    assert!(
+        plans.contains(&("/r4/Coverage", "-")),
+        "the default plan's: {plans:?}"
+    );
 }
 
 #[tokio::test]
