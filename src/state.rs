@@ -221,7 +221,15 @@ impl AppState {
 
     /// The state of the plan `name` names (its id or an alias).
     pub fn plan_state(&self, name: &str) -> Option<AppState> {
-        self.plans().into_iter().find(|s| s.plan.is_named(name))
+        if self.plan.is_named(name) {
+            return Some(self.clone());
+        }
+        self.network
+            .states
+            .get()?
+            .iter()
+            .filter_map(|s| s.upgrade().map(AppState))
+            .find(|s| s.plan.is_named(name))
     }
 
     /// The state of the plan `id`, else this one (a grant's plan is always one of the network).

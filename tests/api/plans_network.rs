@@ -232,21 +232,31 @@ async fn id_tokens_are_signed_by_their_plans_key_and_name_its_issuer() {
     assert!(app.validate_id_token(id_token).await.is_err());
 }
 
+/// The insurers of the claims a token's search finds.
+async fn insurers(app: &TestApp, base: &str, token: &str) -> std::collections::BTreeSet<String> {
+    let bundle: Value = app
+        .get_json_with_token(&format!("{base}/ExplanationOfBenefit?_count=50"), token)
+        .await;
+    bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["resource"]["resourceType"] == "ExplanationOfBenefit")
+        .map(|e| {
+            e["resource"]["insurer"]["reference"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned()
+        })
+        .collect()
+}
+
 /// Every resource id a token reaches through search and `$everything`.
 async fn reachable(app: &TestApp, base: &str, token: &str, patient: &str) -> Vec<String> {
     let mut ids = Vec::new();
-    let mut url = app.at(&format!("{base}/Patient/{patient}/$everything?_count=50"));
+    let mut path = format!("{base}/Patient/{patient}/$everything?_count=50");
     loop {
-        let page: Value = app
-            .client
-            .get(&url)
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page: Value = app.get_json_with_token(&path, token).await;
         for entry in page["entry"].as_array().into_iter().flatten() {
             let r = &entry["resource"];
             if r["resourceType"] != "OperationOutcome" {
@@ -261,7 +271,10 @@ async fn reachable(app: &TestApp, base: &str, token: &str, patient: &str) -> Vec
             .as_array()
             .and_then(|l| l.iter().find(|l| l["relation"] == "next"))
         {
-            Some(next) => url = next["url"].as_str().unwrap().to_owned(),
+            Some(next) => {
+                let url = next["url"].as_str().unwrap();
+                path = url.strip_prefix(app.url.as_str()).unwrap().to_owned();
+            }
             None => break,
         }
     }
@@ -313,43 +326,16 @@ async fn the_member_of_two_plans_sees_each_plans_data_only() {
         assert!(!lakeshore_ids.contains(id), "{id} reached in both plans");
     }
     // Each plan's claims are its own: the same person, two insurers.
-    let insurer = |app: &TestApp, base: &'static str, token: String| {
-        let url = app.at(&format!("{base}/ExplanationOfBenefit?_count=50"));
-        let client = app.client.clone();
-        async move {
-            let bundle: Value = client
-                .get(url)
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            bundle["entry"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|e| e["resource"]["resourceType"] == "ExplanationOfBenefit")
-                .map(|e| {
-                    e["resource"]["insurer"]["reference"]
-                        .as_str()
-                        .unwrap_or("")
-                        .to_owned()
-                })
-                .collect::<std::collections::BTreeSet<String>>()
-        }
-    };
-    let cascade_insurers = insurer(
+    let cascade_insurers = insurers(
         &app,
         "/plans/cascade/r4",
-        cascade["access_token"].as_str().unwrap().to_owned(),
+        cascade["access_token"].as_str().unwrap(),
     )
     .await;
-    let lakeshore_insurers = insurer(
+    let lakeshore_insurers = insurers(
         &app,
         "/plans/lakeshore/r4",
-        lakeshore["access_token"].as_str().unwrap().to_owned(),
+        lakeshore["access_token"].as_str().unwrap(),
     )
     .await;
     assert!(cascade_insurers.is_disjoint(&lakeshore_insurers));

@@ -132,41 +132,55 @@ fn no_store(mut response: Response) -> Response {
     response
 }
 
-/// The token request, as a form, or as JSON where the plan takes it
-/// (docs/plans.md#behaviour-profiles, `token-request-body`).
-fn read_token_request(
-    state: &AppState,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<TokenRequest, OAuthError> {
-    let accepts = state.plan.profile.token_request_body;
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    if content_type.starts_with("application/json") {
-        if !accepts.json() {
-            return Err(invalid_request(
-                "the body must be application/x-www-form-urlencoded",
-            ));
+/// The token request's body, read once: a form (RFC 6749 §4.1.3), or JSON, which only a plan
+/// whose profile takes it accepts (docs/plans.md#behaviour-profiles, `token-request-body`).
+enum TokenBody {
+    Form(TokenRequest),
+    Json(Result<TokenRequest, OAuthError>),
+}
+
+impl TokenBody {
+    fn read(headers: &HeaderMap, body: &[u8]) -> Result<TokenBody, OAuthError> {
+        let json = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/json"));
+        if json {
+            return Ok(TokenBody::Json(serde_json::from_slice(body).map_err(|e| {
+                invalid_request(format!("the JSON body cannot be read: {e}"))
+            })));
         }
-        return serde_json::from_slice(body)
-            .map_err(|e| invalid_request(format!("the JSON body cannot be read: {e}")));
+        read_form(headers, body).map(TokenBody::Form)
     }
-    if !accepts.form() {
-        return Err(invalid_request(
-            "this plan's token endpoint takes a JSON body (application/json)",
-        ));
+
+    fn request(&self) -> Option<&TokenRequest> {
+        match self {
+            TokenBody::Form(request) | TokenBody::Json(Ok(request)) => Some(request),
+            TokenBody::Json(Err(_)) => None,
+        }
     }
-    read_form(headers, body)
+
+    /// The request, if the plan takes a body of this kind.
+    fn accepted_by(self, state: &AppState) -> Result<TokenRequest, OAuthError> {
+        let accepts = state.plan.profile.token_request_body;
+        match self {
+            TokenBody::Form(request) if accepts.form() => Ok(request),
+            TokenBody::Form(_) => Err(invalid_request(
+                "this plan's token endpoint takes a JSON body (application/json)",
+            )),
+            TokenBody::Json(request) if accepts.json() => request,
+            TokenBody::Json(_) => Err(invalid_request(
+                "the body must be application/x-www-form-urlencoded",
+            )),
+        }
+    }
 }
 
 /// The plan a token request concerns: the one its code or refresh token was issued for, else
 /// the default plan (whose answers an unknown code gets, as before there were plans).
-fn plan_of(state: &AppState, headers: &HeaderMap, body: &[u8]) -> AppState {
-    let peek = |request: TokenRequest| {
-        let grants = &state.oauth.grants;
+fn plan_of(state: &AppState, request: Option<&TokenRequest>) -> AppState {
+    let grants = &state.oauth.grants;
+    let plan = request.and_then(|request| {
         request
             .code
             .as_ref()
@@ -177,15 +191,8 @@ fn plan_of(state: &AppState, headers: &HeaderMap, body: &[u8]) -> AppState {
                     .as_ref()
                     .and_then(|token| grants.refresh_plan(token.expose()))
             })
-    };
-    let form = form::parse::<TokenRequest>(body).ok();
-    let json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/json"))
-        .then(|| serde_json::from_slice::<TokenRequest>(body).ok())
-        .flatten();
-    match json.or(form).and_then(peek) {
+    });
+    match plan {
         Some(plan) => state.for_plan(&plan),
         None => state.clone(),
     }
@@ -199,9 +206,10 @@ pub async fn token(
     body: Bytes,
 ) -> Response {
     let now = context.now_unix();
-    let state = plan_of(&state, &headers, &body);
+    let body = TokenBody::read(&headers, &body);
+    let state = plan_of(&state, body.as_ref().ok().and_then(TokenBody::request));
     let result: Result<_, OAuthError> = async {
-        let request: TokenRequest = read_token_request(&state, &headers, &body)?;
+        let request = body?.accepted_by(&state)?;
         context.notes.grant_type(request.grant_type.as_deref());
         note_both_methods(&context, &request);
         let creds = token_client(
