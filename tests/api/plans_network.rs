@@ -617,7 +617,7 @@ async fn each_plan_serves_its_own_directory_and_formulary() {
 }
 
 #[tokio::test]
-async fn email_links_of_another_plan_are_saved_under_its_id() {
+async fn email_links_of_another_plan_survive_a_restart_under_its_id() {
     let dir = std::env::temp_dir().join(format!("payer-sandbox-plan-state-{}", std::process::id()));
     let state_dir = dir.clone();
     let app = spawn_with(move |s| s.state_dir = Some(state_dir)).await;
@@ -631,15 +631,7 @@ async fn email_links_of_another_plan_are_saved_under_its_id() {
         .find(|m| m["member_id"] == member.as_str())
         .unwrap()
         .clone();
-    let (_, challenge) = crate::helpers::pkce();
-    let response = app
-        .get(&format!(
-            "/oauth2/authorize/cascade?client_id=sandbox-app&redirect_uri=http://localhost/cb&scope=launch/patient%20patient/*.rs&aud={}&code_challenge={challenge}&code_challenge_method=S256",
-            app.at("/plans/cascade/r4")
-        ))
-        .await;
-    assert_eq!(response.status(), 303, "{:?}", response.text().await);
-    let start = response.headers()["location"].to_str().unwrap().to_owned();
+    let start = cascade_sign_in(&app).await;
     let verify = app
         .create_account_on(&start, &theo, "theo@example.com")
         .await;
@@ -660,7 +652,37 @@ async fn email_links_of_another_plan_are_saved_under_its_id() {
         saved["email_links"].get("theo@example.com").is_none(),
         "not the default plan's"
     );
+
+    // After a restart, the email is an account at Cascade, and still none at the default plan.
+    let state_dir = dir.clone();
+    let again = spawn_with(move |s| s.state_dir = Some(state_dir)).await;
+    let start = cascade_sign_in(&again).await;
+    let sign_in = format!("{start}/signin");
+    let form = again.get(&sign_in).await.text().await.unwrap();
+    let csrf = hidden_input(&form, "csrf_token").unwrap();
+    let known = again
+        .post_form(
+            &sign_in,
+            &[("csrf_token", &csrf), ("email", "theo@example.com")],
+        )
+        .await;
+    assert_eq!(known.status(), 303, "the link was restored");
+    let default = crate::helpers::Attempt::for_sandbox_app(&again).await;
+    assert_ne!(default.sign_in("theo@example.com").await.status(), 303);
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// A sign-in attempt at Cascade (aud, PKCE and launch/patient, as it requires): its first page.
+async fn cascade_sign_in(app: &TestApp) -> String {
+    let (_, challenge) = crate::helpers::pkce();
+    let response = app
+        .get(&format!(
+            "/oauth2/authorize/cascade?client_id=sandbox-app&redirect_uri=http://localhost/cb&scope=launch/patient%20patient/*.rs&aud={}&code_challenge={challenge}&code_challenge_method=S256",
+            app.at("/plans/cascade/r4")
+        ))
+        .await;
+    assert_eq!(response.status(), 303);
+    response.headers()["location"].to_str().unwrap().to_owned()
 }
 
 #[tokio::test]
