@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod data;
+pub mod db;
 pub mod fhir;
 pub mod healthcheck;
 pub mod http;

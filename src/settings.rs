@@ -41,6 +41,11 @@ pub struct Settings {
     #[arg(long, env = "PAYER_SANDBOX_CLIENTS")]
     pub clients: Option<PathBuf>,
 
+    /// Hosted mode (docs/hosted.md): keep the shared state in this PostgreSQL database
+    /// (postgres://user:password@host:port/db), so that several replicas serve as one.
+    #[arg(long, env = "PAYER_SANDBOX_DATABASE", value_name = "URL")]
+    pub database: Option<String>,
+
     /// Persist registered apps and member email links in this directory [default: in memory].
     #[arg(long, env = "PAYER_SANDBOX_STATE_DIR")]
     pub state_dir: Option<PathBuf>,

@@ -13,6 +13,7 @@ use url::Url;
 
 use crate::clock::Clock;
 use crate::data::{self, DataSource, Dataset, LoadError};
+use crate::db::Database;
 use crate::fhir::apis::Api;
 use crate::fhir::{MemberData, PublicData};
 use crate::http;
@@ -49,6 +50,8 @@ pub enum StartupError {
     SigningKey(String),
     #[error("{0}")]
     Plans(String),
+    #[error(transparent)]
+    Database(#[from] crate::db::DbError),
 }
 
 /// What `Application::build_with` may be handed instead of making it: a clock (so that a test
@@ -145,8 +148,14 @@ impl Application {
                 source,
             })?;
         let public_url = public_url(settings.public_url.as_deref(), address)?;
+        // Hosted mode: the database first, so that a replica that cannot reach it never serves.
+        let database = match &settings.database {
+            Some(url) => Some(Database::open(url, &replica_id(address)).await?),
+            None => None,
+        };
         let loaded_here = dependencies.data.is_none();
-        let (states, warnings) = build_state(&settings, public_url.clone(), dependencies)?;
+        let (states, warnings) =
+            build_state(&settings, public_url.clone(), dependencies, database)?;
         if loaded_here {
             release_load_memory();
         }
@@ -174,6 +183,13 @@ impl Application {
     ) -> std::io::Result<()> {
         http::serve(self.listener, self.router, shutdown).await
     }
+}
+
+/// This replica's name in the database: the host, the port it listens on, and a random part
+/// (two replicas may share a host and, in containers, a port).
+fn replica_id(address: SocketAddr) -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "replica".to_owned());
+    format!("{host}:{}-{:08x}", address.port(), rand::random::<u32>())
 }
 
 /// `--public-url`, else `http://<bound address>` (a wildcard bind is announced as loopback,
@@ -274,6 +290,7 @@ fn build_state(
     settings: &Settings,
     public_url: String,
     dependencies: Dependencies,
+    database: Option<Database>,
 ) -> Result<(Vec<AppState>, Vec<String>), StartupError> {
     // The other plans' member data (small) loads on a thread of its own while the default
     // plan's loads here: the default loader's single-threaded steps leave a core free.
@@ -439,6 +456,7 @@ fn build_state(
             tools: tools.clone(),
             public: parts.public,
             network: network.clone(),
+            database: database.clone(),
         }));
     }
     tracing::debug!(

@@ -10,6 +10,7 @@ use bytes::Bytes;
 
 use crate::clock::Clock;
 use crate::data::Members;
+use crate::db::Database;
 use crate::fhir::apis::Api;
 use crate::fhir::search::SearchRules;
 use crate::fhir::{MemberData, PublicData};
@@ -50,6 +51,8 @@ pub struct Inner {
     /// The plan's search behaviour, from its profile.
     search_rules: SearchRules,
     network: Arc<Network>,
+    /// Hosted mode's database (docs/hosted.md), shared by every plan and replica.
+    pub database: Option<Database>,
 }
 
 /// Every plan's state, the default first: how a shared endpoint (the token endpoint, the
@@ -138,6 +141,7 @@ pub struct Parts {
     pub tools: Arc<Tools>,
     pub public: PublicApis,
     pub network: Arc<Network>,
+    pub database: Option<Database>,
 }
 
 impl AppState {
@@ -168,6 +172,7 @@ impl AppState {
             rate_limits: RateLimits::default(),
             search_rules,
             network: parts.network,
+            database: parts.database,
         }))
     }
 

@@ -91,6 +91,7 @@ pub fn router(states: &[AppState]) -> Router {
     let mut app = Router::new()
         .route(routes::HOME, page(get(portal::landing)))
         .route(routes::HEALTHZ, get(|| async { "ok" }))
+        .route(routes::READYZ, get(readiness))
         .route(routes::STYLESHEET, get(pages::stylesheet))
         .route(routes::BRANDS, get(brands::bundle).layer(cors()))
         .route(routes::BRAND_LOGO, get(brands::logo).layer(cors()))
@@ -168,6 +169,30 @@ fn plan_api(state: &AppState) -> Router<AppState> {
             routes::FORMULARY_BASE,
             fhir::public::router(crate::fhir::apis::Api::Formulary),
         )
+}
+
+/// `GET /readyz` (docs/hosted.md#readiness): 200 when this replica can serve every request, 503
+/// while hosted mode's database does not answer. `/healthz` stays liveness: the process is up.
+async fn readiness(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match &state.database {
+        None => axum::Json(serde_json::json!({"ready": true})).into_response(),
+        Some(database) => match database.ready().await {
+            Ok(()) => {
+                axum::Json(serde_json::json!({"ready": true, "database": "ok"})).into_response()
+            }
+            Err(problem) => {
+                tracing::warn!("not ready: the database {}: {problem}", database.shown());
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    axum::Json(serde_json::json!({"ready": false, "database": "unreachable"})),
+                )
+                    .into_response()
+            }
+        },
+    }
 }
 
 /// A route that exists, asked with a method it does not serve: JSON APIs answer in their format.

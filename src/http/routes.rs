@@ -3,6 +3,7 @@
 
 pub const HOME: &str = "/";
 pub const HEALTHZ: &str = "/healthz";
+pub const READYZ: &str = "/readyz";
 pub const STYLESHEET: &str = "/static/site.css";
 
 pub const AUTHORIZE: &str = "/oauth2/authorize";

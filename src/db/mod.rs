@@ -1,0 +1,121 @@
+//! Hosted mode's database (docs/hosted.md): a PostgreSQL pool, the migrations embedded in the
+//! binary and run at start-up, and the checks the readiness endpoint makes. sqlx's migrator
+//! holds a PostgreSQL advisory lock while it runs, so that replicas starting together apply each
+//! migration exactly once. Errors name the URL with its password replaced by `***`: a start-up
+//! message lands in logs.
+
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+
+/// How long a replica waits for the database at start-up before it gives up, and how long a
+/// readiness check waits.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// At most this many connections per replica.
+const MAX_CONNECTIONS: u32 = 16;
+
+/// Why the database could not be used at start-up.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("--database {url}: {problem}")]
+    Unusable { url: String, problem: String },
+}
+
+/// The shared database of every replica.
+#[derive(Clone)]
+pub struct Database {
+    pool: PgPool,
+    /// The URL, password redacted, for messages.
+    shown: String,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("url", &self.shown)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The URL with its password, if any, replaced by `***`.
+pub fn redact(url: &str) -> String {
+    // Only a URL with a host can be shown: in anything else a password could hide anywhere.
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.has_host() => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("***"));
+            }
+            parsed.to_string()
+        }
+        _ => "(an unparsable URL)".to_owned(),
+    }
+}
+
+impl Database {
+    /// Connects, runs the embedded migrations (under an advisory lock) and registers this replica.
+    pub async fn open(url: &str, replica: &str) -> Result<Database, DbError> {
+        let shown = redact(url);
+        let fail = |problem: String| DbError::Unusable {
+            url: shown.clone(),
+            problem,
+        };
+        let options: PgConnectOptions = url
+            .parse()
+            .map_err(|e: sqlx::Error| fail(format!("not a PostgreSQL URL: {e}")))?;
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .acquire_timeout(CONNECT_TIMEOUT)
+            .connect_with(options)
+            .await
+            .map_err(|e| fail(format!("cannot connect: {e}")))?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .map_err(|e| fail(format!("migrations failed: {e}")))?;
+        sqlx::query(
+            "INSERT INTO replicas (id, version) VALUES ($1, $2)
+             ON CONFLICT (id) DO UPDATE SET seen_at = now(), version = EXCLUDED.version",
+        )
+        .bind(replica)
+        .bind(env!("CARGO_PKG_VERSION"))
+        .execute(&pool)
+        .await
+        .map_err(|e| fail(format!("cannot register the replica: {e}")))?;
+        Ok(Database { pool, shown })
+    }
+
+    /// Whether the database answers now (the readiness endpoint's check).
+    pub async fn ready(&self) -> Result<(), String> {
+        let check = sqlx::query("SELECT 1").execute(&self.pool);
+        match tokio::time::timeout(READY_TIMEOUT, check).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err(format!("no answer within {} s", READY_TIMEOUT.as_secs())),
+        }
+    }
+
+    /// The URL, password redacted.
+    pub fn shown(&self) -> &str {
+        &self.shown
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_a_message() {
+        assert_eq!(
+            redact("postgres://sandbox:s3cret@db.example:5432/payer"),
+            "postgres://sandbox:***@db.example:5432/payer"
+        );
+        assert_eq!(
+            redact("postgres://db.example/payer"),
+            "postgres://db.example/payer"
+        );
+        assert_eq!(redact("u:s3cret@db"), "(an unparsable URL)");
+    }
+}

@@ -1,0 +1,142 @@
+//! Hosted mode against a real PostgreSQL (docs/hosted.md). `tests/hosted/run.sh` starts the
+//! database and runs these; a plain `cargo test` has no database, so the tests that need one are
+//! ignored there. Each test works in a database of its own.
+
+// Tests fail loudly; the production code's ban does not apply here.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::{Duration, Instant};
+
+use payer_sandbox::settings::Settings;
+use payer_sandbox::startup::Application;
+use serde_json::Value;
+
+const NEEDS: &str = "needs PostgreSQL: run tests/hosted/run.sh";
+
+fn admin_url() -> String {
+    std::env::var("PAYER_SANDBOX_TEST_DATABASE").expect(NEEDS)
+}
+
+/// A fresh, empty database for one test: its URL.
+async fn fresh_database(name: &str) -> String {
+    let admin = sqlx::PgPool::connect(&admin_url()).await.unwrap();
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let mut url = url::Url::parse(&admin_url()).unwrap();
+    url.set_path(name);
+    url.to_string()
+}
+
+async fn build(database: &str) -> Result<Application, String> {
+    let mut settings = Settings::for_tests();
+    settings.database = Some(database.to_owned());
+    Application::build(settings)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// A replica serving on a free port: its URL.
+async fn replica(database: &str) -> String {
+    let app = build(database).await.expect("the replica starts");
+    let url = app.public_url().to_owned();
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    url
+}
+
+async fn count(database: &str, table: &str) -> i64 {
+    let pool = sqlx::PgPool::connect(database).await.unwrap();
+    sqlx::query_scalar::<_, i64>(&format!("SELECT count(*) FROM {table}"))
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: run tests/hosted/run.sh"]
+async fn replicas_starting_together_apply_each_migration_once() {
+    let database = fresh_database("payer_migrations").await;
+    let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
+        .unwrap()
+        .count() as i64;
+    for round in 0..5 {
+        let (a, b) = tokio::join!(build(&database), build(&database));
+        assert!(a.is_ok(), "round {round}: {:?}", a.err());
+        assert!(b.is_ok(), "round {round}: {:?}", b.err());
+        assert_eq!(count(&database, "_sqlx_migrations").await, migrations);
+    }
+    assert_eq!(
+        count(&database, "replicas").await,
+        10,
+        "every replica registered"
+    );
+}
+
+/// Needs no database: it proves what happens without one.
+#[tokio::test]
+async fn a_database_that_is_not_there_stops_start_up_naming_it_without_the_password() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let url = format!("postgres://sandbox:s3cret-pw@127.0.0.1:{port}/payer");
+    let error = build(&url).await.err().expect("start-up fails");
+    assert!(
+        error.contains(&format!(
+            "--database postgres://sandbox:***@127.0.0.1:{port}/payer"
+        )),
+        "{error}"
+    );
+    assert!(error.contains("cannot connect"), "{error}");
+    assert!(!error.contains("s3cret-pw"), "{error}");
+}
+
+async fn ready(client: &reqwest::Client, url: &str) -> (u16, Value) {
+    let response = client.get(format!("{url}/readyz")).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+fn run(script_var: &str) {
+    let script = std::env::var(script_var).expect(NEEDS);
+    let status = std::process::Command::new(&script).status().unwrap();
+    assert!(status.success(), "{script}");
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: run tests/hosted/run.sh"]
+async fn readiness_follows_the_database_and_recovers_without_a_restart() {
+    let database = fresh_database("payer_readiness").await;
+    let url = replica(&database).await;
+    let client = reqwest::Client::new();
+    assert_eq!(ready(&client, &url).await.0, 200);
+
+    run("PAYER_SANDBOX_TEST_PG_STOP");
+    let (status, body) = ready(&client, &url).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["database"], "unreachable");
+    let alive = client.get(format!("{url}/healthz")).send().await.unwrap();
+    assert_eq!(
+        alive.status(),
+        200,
+        "liveness does not depend on the database"
+    );
+
+    run("PAYER_SANDBOX_TEST_PG_START");
+    // The pool reconnects on its own: ready again within seconds, with no restart.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if ready(&client, &url).await.0 == 200 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not ready again after the database came back"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
