@@ -128,10 +128,17 @@ impl Clock {
     pub fn reset(&self) -> i64 {
         self.offset_seconds.swap(0, Ordering::Relaxed)
     }
+
+    /// Takes the offset another replica set (hosted mode, docs/hosted.md#the-sandbox-clock),
+    /// within the same bounds as `advance`.
+    pub fn set_offset(&self, offset: i64) {
+        self.offset_seconds
+            .store(offset.clamp(-MAX_OFFSET, MAX_OFFSET), Ordering::Relaxed);
+    }
 }
 
 /// About 100 years: far enough for any expiry test, near enough that date arithmetic never overflows.
-const MAX_OFFSET: i64 = 100 * 366 * 24 * 3600;
+pub const MAX_OFFSET: i64 = 100 * 366 * 24 * 3600;
 
 #[cfg(test)]
 mod tests {

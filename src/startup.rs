@@ -148,9 +148,24 @@ impl Application {
                 source,
             })?;
         let public_url = public_url(settings.public_url.as_deref(), address)?;
-        // Hosted mode: the database first, so that a replica that cannot reach it never serves.
+        // Hosted mode: the database first, so that a replica that cannot reach it never serves;
+        // the sandbox clock is the one every replica shares (docs/hosted.md#the-sandbox-clock).
+        let mut dependencies = dependencies;
+        let clock = dependencies.clock.take().unwrap_or_default();
+        dependencies.clock = Some(clock.clone());
         let database = match &settings.database {
-            Some(url) => Some(Database::open(url, &replica_id(address)).await?),
+            Some(url) => {
+                let database = Database::open(url, &replica_id(address)).await?;
+                database
+                    .sync_clock(&clock)
+                    .await
+                    .map_err(|e| crate::db::DbError::Unusable {
+                        url: database.shown().to_owned(),
+                        problem: format!("cannot read the sandbox clock: {e}"),
+                    })?;
+                database.follow_clock(clock);
+                Some(database)
+            }
             None => None,
         };
         let loaded_here = dependencies.data.is_none();

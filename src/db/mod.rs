@@ -4,6 +4,9 @@
 //! migration exactly once. Errors name the URL with its password replaced by `***`: a start-up
 //! message lands in logs.
 
+pub mod clock;
+
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -29,6 +32,9 @@ pub struct Database {
     pool: PgPool,
     /// The URL, password redacted, for messages.
     shown: String,
+    /// This replica's row in `replicas`.
+    replica: String,
+    applied: Arc<clock::Applied>,
 }
 
 impl std::fmt::Debug for Database {
@@ -83,7 +89,12 @@ impl Database {
         .execute(&pool)
         .await
         .map_err(|e| fail(format!("cannot register the replica: {e}")))?;
-        Ok(Database { pool, shown })
+        Ok(Database {
+            pool,
+            shown,
+            replica: replica.to_owned(),
+            applied: Arc::default(),
+        })
     }
 
     /// Whether the database answers now (the readiness endpoint's check).

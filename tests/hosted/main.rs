@@ -140,3 +140,75 @@ async fn readiness_follows_the_database_and_recovers_without_a_restart() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+async fn offset(client: &reqwest::Client, url: &str) -> i64 {
+    let clock: Value = client
+        .get(format!("{url}/sandbox/api/clock"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    clock["offset_seconds"].as_i64().unwrap()
+}
+
+async fn post(client: &reqwest::Client, url: &str, body: Value) -> u16 {
+    client
+        .post(url)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: run tests/hosted/run.sh"]
+async fn a_clock_move_on_one_replica_is_in_force_on_every_replica_for_the_next_request() {
+    let database = fresh_database("payer_clock").await;
+    let a = replica(&database).await;
+    let b = replica(&database).await;
+    let client = reqwest::Client::new();
+    for round in 1..=20 {
+        let (mover, other) = if round % 2 == 0 { (&a, &b) } else { (&b, &a) };
+        let advanced = post(
+            &client,
+            &format!("{mover}/sandbox/api/clock/advance"),
+            serde_json::json!({"seconds": 60}),
+        )
+        .await;
+        assert_eq!(advanced, 200);
+        assert_eq!(offset(&client, other).await, round * 60, "round {round}");
+    }
+    let reset = post(
+        &client,
+        &format!("{b}/sandbox/api/clock/reset"),
+        serde_json::json!({}),
+    )
+    .await;
+    assert_eq!(reset, 200);
+    assert_eq!(offset(&client, &a).await, 0);
+    // A replica that starts later reads the shared clock before it serves.
+    post(
+        &client,
+        &format!("{a}/sandbox/api/clock/advance"),
+        serde_json::json!({"seconds": 3600}),
+    )
+    .await;
+    let c = replica(&database).await;
+    assert_eq!(offset(&client, &c).await, 3600);
+    // And `reset` puts every replica back on the wall clock.
+    assert_eq!(
+        post(
+            &client,
+            &format!("{c}/sandbox/api/reset"),
+            serde_json::json!({})
+        )
+        .await,
+        200
+    );
+    assert_eq!(offset(&client, &a).await, 0);
+    assert_eq!(offset(&client, &b).await, 0);
+}

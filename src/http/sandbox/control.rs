@@ -281,13 +281,27 @@ async fn advance_clock(State(state): State<AppState>, body: Bytes) -> Response {
              use POST /sandbox/api/clock/reset to go back to the wall clock",
         );
     };
-    super::advance_clock(&state, seconds);
-    clock_json(&state)
+    match super::advance_clock(&state, seconds).await {
+        Ok(()) => clock_json(&state),
+        Err(e) => clock_unavailable(&e),
+    }
 }
 
 async fn reset_clock(State(state): State<AppState>) -> Response {
-    super::reset_clock(&state);
-    clock_json(&state)
+    match super::reset_clock(&state).await {
+        Ok(()) => clock_json(&state),
+        Err(e) => clock_unavailable(&e),
+    }
+}
+
+/// Hosted mode's shared clock could not be moved (docs/hosted.md#the-sandbox-clock).
+fn clock_unavailable(problem: &str) -> Response {
+    tracing::error!("moving the shared sandbox clock failed: {problem}");
+    OAuthError::new(
+        ErrorCode::TemporarilyUnavailable,
+        "the sandbox clock could not be moved: the database does not answer (the server log says why)",
+    )
+    .into_response()
 }
 
 async fn expire_grants(PlanParam(state): PlanParam, Path(member_id): Path<String>) -> Response {
@@ -328,7 +342,7 @@ async fn drop_previous_key(PlanParam(state): PlanParam) -> Response {
 }
 
 async fn reset(State(state): State<AppState>) -> Response {
-    match super::reset_all(&state) {
+    match super::reset_all(&state).await {
         Ok(()) => Json(json!({"reset": true})).into_response(),
         Err(_) => OAuthError::new(
             ErrorCode::TemporarilyUnavailable,

@@ -58,18 +58,35 @@ pub async fn outbox_page(State(state): State<AppState>) -> Response {
     render(StatusCode::OK, &OutboxPage { emails })
 }
 
-/// Moves the sandbox clock forward by `seconds` and notes the move for the timeline.
-pub fn advance_clock(state: &AppState, seconds: u64) {
-    let before = state.clock.offset();
-    let after = state.clock.advance(seconds);
+/// Moves the sandbox clock forward by `seconds` and notes the move for the timeline. In hosted
+/// mode the move is every replica's before this returns (docs/hosted.md#the-sandbox-clock).
+pub async fn advance_clock(state: &AppState, seconds: u64) -> Result<(), String> {
+    let before = match &state.database {
+        Some(database) => database.move_clock(&state.clock, Some(seconds)).await?,
+        None => {
+            let before = state.clock.offset();
+            state.clock.advance(seconds);
+            before
+        }
+    };
+    let after = state.clock.offset();
     state
         .tools
         .clock_moved(state.clock.now(), after.saturating_sub(before), false);
+    Ok(())
+}
+
+/// The sandbox clock back on the wall clock, on every replica in hosted mode: the offset it had.
+async fn clock_to_wall(state: &AppState) -> Result<i64, String> {
+    match &state.database {
+        Some(database) => database.move_clock(&state.clock, None).await,
+        None => Ok(state.clock.reset()),
+    }
 }
 
 /// Puts the sandbox clock back on the wall clock and notes the move for the timeline.
-pub fn reset_clock(state: &AppState) {
-    let offset = state.clock.reset();
+pub async fn reset_clock(state: &AppState) -> Result<(), String> {
+    let offset = clock_to_wall(state).await?;
     // Back on the wall clock, the data is as loaded again (docs/data.md#data-that-changes), in
     // every plan.
     for plan in state.plans() {
@@ -78,18 +95,26 @@ pub fn reset_clock(state: &AppState) {
     state
         .tools
         .clock_moved(state.clock.now(), offset.saturating_neg(), true);
+    Ok(())
 }
 
 /// Reset (docs/sandbox-tools.md#reset): codes, tokens, sign-in attempts, email links, the outbox, faults, the request
 /// log and the clock offset (and its moves) go; registered apps stay.
-pub fn reset_all(state: &AppState) -> Result<(), PersistError> {
+pub async fn reset_all(state: &AppState) -> Result<(), ResetError> {
     // Not `reset_clock`: this move would sit in an empty log, and the moves are forgotten too.
-    state.clock.reset();
+    clock_to_wall(state).await.map_err(ResetError::Clock)?;
     for plan in state.plans() {
         plan.member_data().changes().forget_made();
         plan.oauth.reset_plan();
         plan.rate_limits.clear();
     }
     state.tools.reset();
-    state.oauth.reset_shared()
+    state.oauth.reset_shared().map_err(ResetError::State)
+}
+
+/// Why a reset could not finish: the state directory, or hosted mode's shared clock.
+#[derive(Debug)]
+pub enum ResetError {
+    State(PersistError),
+    Clock(String),
 }

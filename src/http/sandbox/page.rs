@@ -152,6 +152,16 @@ struct ActionForm {
     seconds: Option<String>,
 }
 
+/// Hosted mode's shared clock did not move (docs/hosted.md#the-sandbox-clock).
+fn clock_unavailable() -> Response {
+    error_page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The clock did not move",
+        "The database that holds the sandbox clock does not answer; the server log says why.",
+        None,
+    )
+}
+
 /// `POST /sandbox/actions`: one form per button, then back to the page (Post/Redirect/Get).
 pub async fn action(State(state): State<AppState>, Now(now): Now, body: Bytes) -> Response {
     let f: ActionForm = match form::parse(&body) {
@@ -181,15 +191,21 @@ pub async fn action(State(state): State<AppState>, Now(now): Now, body: Bytes) -
                     None,
                 );
             };
-            super::advance_clock(&state, seconds);
+            if super::advance_clock(&state, seconds).await.is_err() {
+                return clock_unavailable();
+            }
         }
-        "clock-reset" => super::reset_clock(&state),
+        "clock-reset" => {
+            if super::reset_clock(&state).await.is_err() {
+                return clock_unavailable();
+            }
+        }
         "reset" => {
-            if super::reset_all(&state).is_err() {
+            if super::reset_all(&state).await.is_err() {
                 return error_page(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "Reset failed",
-                    "The state directory could not be saved; the server log says why.",
+                    "The state directory or the database could not be written; the server log says why.",
                     None,
                 );
             }

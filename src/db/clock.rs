@@ -1,0 +1,163 @@
+//! The sandbox clock shared by every replica (docs/hosted.md#the-sandbox-clock). The offset
+//! lives in one row with a version that grows with each move. The replica that moves it updates
+//! the row and notifies the others (`LISTEN/NOTIFY`) in one transaction, applies the move itself,
+//! and answers only once every live replica has recorded the new version (or after a bounded
+//! wait): so the next request, on any replica, reads the new time. A replica that missed a
+//! notification (its connection dropped) catches up at its next heartbeat.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, Instant};
+
+use sqlx::postgres::PgListener;
+
+use super::Database;
+use crate::clock::{Clock, MAX_OFFSET};
+
+const CHANNEL: &str = "payer_sandbox_clock";
+/// How often a replica says it is alive and checks it has the newest clock.
+const HEARTBEAT: Duration = Duration::from_secs(5);
+/// A replica not heard from for this long is not waited for.
+const LIVE_SECONDS: i32 = 20;
+/// The longest a move waits for the other replicas.
+const PROPAGATION: Duration = Duration::from_secs(3);
+
+/// The newest clock version this replica has applied.
+#[derive(Default)]
+pub struct Applied(AtomicI64);
+
+impl Database {
+    /// Reads the shared offset into `clock` (at start-up, and to catch up).
+    pub async fn sync_clock(&self, clock: &Clock) -> Result<(), sqlx::Error> {
+        let (offset, version): (i64, i64) =
+            sqlx::query_as("SELECT offset_seconds, version FROM sandbox_clock")
+                .fetch_one(&self.pool)
+                .await?;
+        self.apply(clock, offset, version).await
+    }
+
+    async fn apply(&self, clock: &Clock, offset: i64, version: i64) -> Result<(), sqlx::Error> {
+        if self.applied.0.fetch_max(version, Ordering::SeqCst) < version {
+            clock.set_offset(offset);
+        }
+        sqlx::query(
+            "UPDATE replicas SET clock_version = GREATEST(clock_version, $1), seen_at = now()
+             WHERE id = $2",
+        )
+        .bind(version)
+        .bind(&self.replica)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Moves the shared clock (`Some(seconds)` forward, `None` back to the wall clock) and
+    /// applies it here; returns once every live replica has it. Returns the offset before.
+    pub async fn move_clock(&self, clock: &Clock, advance: Option<u64>) -> Result<i64, String> {
+        let before = clock.offset();
+        let mut tx = self.pool.begin().await.map_err(|e| e.to_string())?;
+        let moved: (i64, i64) = match advance {
+            Some(seconds) => sqlx::query_as(
+                "UPDATE sandbox_clock SET offset_seconds = LEAST(offset_seconds + $1, $2),
+                 version = version + 1 RETURNING offset_seconds, version",
+            )
+            .bind(i64::try_from(seconds).unwrap_or(MAX_OFFSET))
+            .bind(MAX_OFFSET),
+            None => sqlx::query_as(
+                "UPDATE sandbox_clock SET offset_seconds = 0, version = version + 1
+                 RETURNING offset_seconds, version",
+            ),
+        }
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| e.to_string())?;
+        let (offset, version) = moved;
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(format!("{version}:{offset}"))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| e.to_string())?;
+        tx.commit().await.map_err(|e| e.to_string())?;
+        self.apply(clock, offset, version)
+            .await
+            .map_err(|e| e.to_string())?;
+        self.wait_for_replicas(version).await;
+        Ok(before)
+    }
+
+    /// Waits, at most `PROPAGATION`, until no live replica is behind `version`.
+    async fn wait_for_replicas(&self, version: i64) {
+        let deadline = Instant::now() + PROPAGATION;
+        while Instant::now() < deadline {
+            let behind: Result<i64, _> = sqlx::query_scalar(
+                "SELECT count(*) FROM replicas WHERE clock_version < $1
+                 AND seen_at > now() - make_interval(secs => $2)",
+            )
+            .bind(version)
+            .bind(f64::from(LIVE_SECONDS))
+            .fetch_one(&self.pool)
+            .await;
+            if behind.is_ok_and(|n| n == 0) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tracing::warn!("a clock move was not applied by every replica within {PROPAGATION:?}");
+    }
+
+    /// Follows the other replicas' moves for as long as the process runs: a listener, and a
+    /// heartbeat that also catches up on any notification a dropped connection missed.
+    pub fn follow_clock(&self, clock: Arc<Clock>) {
+        let database = self.clone();
+        let listening = clock.clone();
+        tokio::spawn(async move { database.listen(listening).await });
+        let database = self.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(HEARTBEAT).await;
+                if let Err(e) = database.sync_clock(&clock).await {
+                    tracing::warn!("the shared sandbox clock could not be read: {e}");
+                }
+            }
+        });
+    }
+
+    async fn listen(&self, clock: Arc<Clock>) {
+        loop {
+            let mut listener = match PgListener::connect_with(&self.pool).await {
+                Ok(listener) => listener,
+                Err(e) => {
+                    tracing::warn!("listening for clock moves: {e}");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            if let Err(e) = listener.listen(CHANNEL).await {
+                tracing::warn!("listening for clock moves: {e}");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+            loop {
+                match listener.try_recv().await {
+                    Ok(Some(notification)) => {
+                        let parsed = notification.payload().split_once(':').and_then(|(v, o)| {
+                            Some((v.parse::<i64>().ok()?, o.parse::<i64>().ok()?))
+                        });
+                        if let Some((version, offset)) = parsed {
+                            if let Err(e) = self.apply(&clock, offset, version).await {
+                                tracing::warn!("recording a clock move: {e}");
+                            }
+                        }
+                    }
+                    // The connection dropped: catch up once it is back, then listen again.
+                    Ok(None) | Err(_) => {
+                        tokio::time::sleep(Duration::from_millis(500)).await;
+                        let _ = self.sync_clock(&clock).await;
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}
