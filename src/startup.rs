@@ -163,14 +163,27 @@ impl Application {
                         url: database.shown().to_owned(),
                         problem: format!("cannot read the sandbox clock: {e}"),
                     })?;
-                database.follow_clock(clock);
                 Some(database)
             }
             None => None,
         };
         let loaded_here = dependencies.data.is_none();
-        let (states, warnings) =
-            build_state(&settings, public_url.clone(), dependencies, database)?;
+        let (states, warnings) = build_state(
+            &settings,
+            public_url.clone(),
+            dependencies,
+            database.clone(),
+        )?;
+        if let (Some(database), Some(state)) = (&database, states.first()) {
+            // Every app registered on any replica, before this one serves; then follow.
+            database.sync_apps(&state.oauth.apps).await.map_err(|e| {
+                crate::db::DbError::Unusable {
+                    url: database.shown().to_owned(),
+                    problem: format!("cannot read the registered apps: {e}"),
+                }
+            })?;
+            database.follow(state.clock.clone(), state.oauth.apps.clone());
+        }
         if loaded_here {
             release_load_memory();
         }

@@ -1,4 +1,5 @@
-//! The sandbox clock shared by every replica (docs/hosted.md#the-sandbox-clock). The offset
+//! The sandbox clock shared by every replica (docs/hosted.md#the-sandbox-clock), and the
+//! listener and heartbeat that follow every replica's changes. The offset
 //! lives in one row with a version that grows with each move. The replica that moves it updates
 //! the row and notifies the others (`LISTEN/NOTIFY`) in one transaction, applies the move itself,
 //! and answers only once every live replica has recorded the new version (or after a bounded
@@ -13,6 +14,7 @@ use sqlx::postgres::PgListener;
 
 use super::Database;
 use crate::clock::{Clock, MAX_OFFSET};
+use crate::oauth::apps::AppRegistry;
 
 const CHANNEL: &str = "payer_sandbox_clock";
 /// How often a replica says it is alive and checks it has the newest clock.
@@ -82,48 +84,60 @@ impl Database {
         self.apply(clock, offset, version)
             .await
             .map_err(|e| e.to_string())?;
-        self.wait_for_replicas(version).await;
+        self.wait_for_replicas("clock_version", version).await;
         Ok(before)
     }
 
-    /// Waits, at most `PROPAGATION`, until no live replica is behind `version`.
-    async fn wait_for_replicas(&self, version: i64) {
+    /// Waits, at most `PROPAGATION`, until no live replica's `column` (the version of what it
+    /// has applied: `clock_version`, `apps_version`) is behind `version`.
+    pub(super) async fn wait_for_replicas(&self, column: &'static str, version: i64) {
         let deadline = Instant::now() + PROPAGATION;
+        let query = format!(
+            "SELECT count(*) FROM replicas WHERE {column} < $1
+             AND seen_at > now() - make_interval(secs => $2)"
+        );
         while Instant::now() < deadline {
-            let behind: Result<i64, _> = sqlx::query_scalar(
-                "SELECT count(*) FROM replicas WHERE clock_version < $1
-                 AND seen_at > now() - make_interval(secs => $2)",
-            )
-            .bind(version)
-            .bind(f64::from(LIVE_SECONDS))
-            .fetch_one(&self.pool)
-            .await;
+            let behind: Result<i64, _> = sqlx::query_scalar(&query)
+                .bind(version)
+                .bind(f64::from(LIVE_SECONDS))
+                .fetch_one(&self.pool)
+                .await;
             if behind.is_ok_and(|n| n == 0) {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        tracing::warn!("a clock move was not applied by every replica within {PROPAGATION:?}");
+        tracing::warn!(
+            "a change ({column}) was not applied by every replica within {PROPAGATION:?}"
+        );
     }
 
-    /// Follows the other replicas' moves for as long as the process runs: a listener, and a
-    /// heartbeat that also catches up on any notification a dropped connection missed.
-    pub fn follow_clock(&self, clock: Arc<Clock>) {
+    /// Follows the other replicas' clock moves and registrations for as long as the process
+    /// runs: a listener, and a heartbeat that also catches up on any notification a dropped
+    /// connection missed.
+    pub fn follow(&self, clock: Arc<Clock>, apps: Arc<AppRegistry>) {
         let database = self.clone();
-        let listening = clock.clone();
-        tokio::spawn(async move { database.listen(listening).await });
+        let (listening, listening_apps) = (clock.clone(), apps.clone());
+        tokio::spawn(async move { database.listen(listening, listening_apps).await });
         let database = self.clone();
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(HEARTBEAT).await;
-                if let Err(e) = database.sync_clock(&clock).await {
-                    tracing::warn!("the shared sandbox clock could not be read: {e}");
-                }
+                database.catch_up(&clock, &apps).await;
             }
         });
     }
 
-    async fn listen(&self, clock: Arc<Clock>) {
+    async fn catch_up(&self, clock: &Clock, apps: &AppRegistry) {
+        if let Err(e) = self.sync_clock(clock).await {
+            tracing::warn!("the shared sandbox clock could not be read: {e}");
+        }
+        if let Err(e) = self.sync_apps(apps).await {
+            tracing::warn!("the registered apps could not be read: {e}");
+        }
+    }
+
+    async fn listen(&self, clock: Arc<Clock>, apps: Arc<AppRegistry>) {
         loop {
             let mut listener = match PgListener::connect_with(&self.pool).await {
                 Ok(listener) => listener,
@@ -133,13 +147,18 @@ impl Database {
                     continue;
                 }
             };
-            if let Err(e) = listener.listen(CHANNEL).await {
+            if let Err(e) = listener.listen_all([CHANNEL, super::apps::CHANNEL]).await {
                 tracing::warn!("listening for clock moves: {e}");
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 continue;
             }
             loop {
                 match listener.try_recv().await {
+                    Ok(Some(notification)) if notification.channel() == super::apps::CHANNEL => {
+                        if let Err(e) = self.sync_apps(&apps).await {
+                            tracing::warn!("loading a registered app: {e}");
+                        }
+                    }
                     Ok(Some(notification)) => {
                         let parsed = notification.payload().split_once(':').and_then(|(v, o)| {
                             Some((v.parse::<i64>().ok()?, o.parse::<i64>().ok()?))
@@ -153,7 +172,7 @@ impl Database {
                     // The connection dropped: catch up once it is back, then listen again.
                     Ok(None) | Err(_) => {
                         tokio::time::sleep(Duration::from_millis(500)).await;
-                        let _ = self.sync_clock(&clock).await;
+                        self.catch_up(&clock, &apps).await;
                         break;
                     }
                 }

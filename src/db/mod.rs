@@ -4,6 +4,7 @@
 //! migration exactly once. Errors name the URL with its password replaced by `***`: a start-up
 //! message lands in logs.
 
+pub mod apps;
 pub mod clock;
 
 use std::sync::Arc;
@@ -35,6 +36,8 @@ pub struct Database {
     /// This replica's row in `replicas`.
     replica: String,
     applied: Arc<clock::Applied>,
+    /// The newest app version this replica has loaded.
+    apps_applied: Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl std::fmt::Debug for Database {
@@ -94,6 +97,7 @@ impl Database {
             shown,
             replica: replica.to_owned(),
             applied: Arc::default(),
+            apps_applied: Arc::default(),
         })
     }
 

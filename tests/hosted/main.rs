@@ -212,3 +212,69 @@ async fn a_clock_move_on_one_replica_is_in_force_on_every_replica_for_the_next_r
     assert_eq!(offset(&client, &a).await, 0);
     assert_eq!(offset(&client, &b).await, 0);
 }
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: run tests/hosted/run.sh"]
+async fn an_app_registered_on_one_replica_signs_members_in_on_every_replica() {
+    let database = fresh_database("payer_apps").await;
+    let a = replica(&database).await;
+    let b = replica(&database).await;
+    let client = reqwest::Client::new();
+    for round in 0..10 {
+        let (registrar, other) = if round % 2 == 0 { (&a, &b) } else { (&b, &a) };
+        let registered: Value = client
+            .post(format!("{registrar}/oauth2/register"))
+            .json(&serde_json::json!({
+                "client_name": format!("Shared app {round}"),
+                "redirect_uris": ["https://app.example/cb"]
+            }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let client_id = registered["client_id"].as_str().unwrap();
+        let secret = registered["client_secret"].as_str().unwrap();
+        // The very next request, on the other replica: a code for the app, then its tokens.
+        let code: Value = client
+            .post(format!("{other}/sandbox/api/authorize"))
+            .json(&serde_json::json!({"client_id": client_id, "member_id": "08-testmemid"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let code = code["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("round {round}: {code}"));
+        let token = client
+            .post(format!("{other}/oauth2/token"))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("client_id", client_id),
+                ("client_secret", secret),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(token.status(), 200, "round {round}");
+    }
+    // A replica that starts later has every app.
+    let c = replica(&database).await;
+    assert_eq!(count(&database, "apps").await, 10);
+    let portal = client
+        .get(format!("{c}/portal"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        portal.contains("Shared app 9"),
+        "the new replica lists every app"
+    );
+}

@@ -102,7 +102,7 @@ pub async fn register(State(state): State<AppState>, Now(now): Now, body: Bytes)
         jwks: registration.jwks,
         jwks_uri: registration.jwks_uri,
     };
-    match state.oauth.register(new) {
+    match crate::http::portal::register_everywhere(&state, new).await {
         Ok(app) => (StatusCode::CREATED, Json(metadata(&app, now))).into_response(),
         Err(mut e) => {
             if e.description.contains("redirect URI") {

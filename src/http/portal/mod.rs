@@ -14,6 +14,7 @@ use crate::http::pages::OtherPlan;
 use crate::http::pages::{error_page, render};
 use crate::http::request_context::Now;
 use crate::oauth::apps::{App, NewApp, RefreshTokens, split_redirect_list};
+use crate::oauth::{ErrorCode, OAuthError};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -52,6 +53,24 @@ struct RegisterForm {
     /// For an asymmetric app: a JWK Set (JSON) or the URL to fetch it from.
     #[serde(default)]
     keys: String,
+}
+
+/// Registers an app (portal or RFC 7591), and in hosted mode shares it with every replica
+/// before answering (docs/hosted.md#registered-apps): an app the database did not take is not
+/// kept, and the caller hears `temporarily_unavailable`.
+pub async fn register_everywhere(state: &AppState, new: NewApp) -> Result<App, OAuthError> {
+    let app = state.oauth.register(new)?;
+    if let Some(database) = &state.database {
+        if let Err(e) = database.publish_app(&app, &state.oauth.apps).await {
+            tracing::error!("sharing a registration failed: {e}");
+            state.oauth.apps.remove(&app.client_id);
+            return Err(OAuthError::new(
+                ErrorCode::TemporarilyUnavailable,
+                "could not save the registration: the database does not answer (the server log says why)",
+            ));
+        }
+    }
+    Ok(app)
 }
 
 pub async fn landing(State(state): State<AppState>) -> Response {
@@ -121,18 +140,25 @@ pub async fn register(State(state): State<AppState>, Now(now): Now, body: Bytes)
         }
         _ => (None, None),
     };
-    let result = state.oauth.register(NewApp {
-        name: f.name.clone(),
-        redirect_uris: split_redirect_list(&f.redirect_uris),
-        public: f.app_type == "public",
-        scopes: None,
-        refresh_tokens: RefreshTokens::parse(&f.refresh_tokens).unwrap_or_default(),
-        jwks,
-        jwks_uri,
-    });
+    let result = register_everywhere(
+        &state,
+        NewApp {
+            name: f.name.clone(),
+            redirect_uris: split_redirect_list(&f.redirect_uris),
+            public: f.app_type == "public",
+            scopes: None,
+            refresh_tokens: RefreshTokens::parse(&f.refresh_tokens).unwrap_or_default(),
+            jwks,
+            jwks_uri,
+        },
+    )
+    .await;
     let csrf = state.csrf.issue(now);
     let (status, created, error) = match result {
         Ok(app) => (StatusCode::CREATED, Some(app), None),
+        Err(e) if e.code == ErrorCode::TemporarilyUnavailable => {
+            (StatusCode::SERVICE_UNAVAILABLE, None, Some(e.description))
+        }
         Err(e) => (StatusCode::BAD_REQUEST, None, Some(e.description)),
     };
     let keep = error.is_some();
