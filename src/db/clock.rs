@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sqlx::postgres::PgListener;
 
@@ -19,10 +19,6 @@ use crate::oauth::apps::AppRegistry;
 const CHANNEL: &str = "payer_sandbox_clock";
 /// How often a replica says it is alive and checks it has the newest clock.
 const HEARTBEAT: Duration = Duration::from_secs(5);
-/// A replica not heard from for this long is not waited for.
-const LIVE_SECONDS: i32 = 20;
-/// The longest a move waits for the other replicas.
-const PROPAGATION: Duration = Duration::from_secs(3);
 
 /// The newest clock version this replica has applied.
 #[derive(Default)]
@@ -86,30 +82,6 @@ impl Database {
             .map_err(|e| e.to_string())?;
         self.wait_for_replicas("clock_version", version).await;
         Ok(before)
-    }
-
-    /// Waits, at most `PROPAGATION`, until no live replica's `column` (the version of what it
-    /// has applied: `clock_version`, `apps_version`) is behind `version`.
-    pub(super) async fn wait_for_replicas(&self, column: &'static str, version: i64) {
-        let deadline = Instant::now() + PROPAGATION;
-        let query = format!(
-            "SELECT count(*) FROM replicas WHERE {column} < $1
-             AND seen_at > now() - make_interval(secs => $2)"
-        );
-        while Instant::now() < deadline {
-            let behind: Result<i64, _> = sqlx::query_scalar(&query)
-                .bind(version)
-                .bind(f64::from(LIVE_SECONDS))
-                .fetch_one(&self.pool)
-                .await;
-            if behind.is_ok_and(|n| n == 0) {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        tracing::warn!(
-            "a change ({column}) was not applied by every replica within {PROPAGATION:?}"
-        );
     }
 
     /// Follows the other replicas' clock moves and registrations for as long as the process

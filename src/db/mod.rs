@@ -8,7 +8,7 @@ pub mod apps;
 pub mod clock;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
@@ -16,6 +16,11 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 /// readiness check waits.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// A replica not heard from for this long is not waited for.
+const LIVE_SECONDS: i32 = 20;
+/// The longest a shared change waits for the other replicas to apply it.
+const PROPAGATION: Duration = Duration::from_secs(3);
 
 /// At most this many connections per replica.
 const MAX_CONNECTIONS: u32 = 16;
@@ -114,6 +119,30 @@ impl Database {
     /// The URL, password redacted.
     pub fn shown(&self) -> &str {
         &self.shown
+    }
+
+    /// Waits, at most `PROPAGATION`, until no live replica's `column` (the version of what it
+    /// has applied: `clock_version`, `apps_version`) is behind `version`.
+    pub(super) async fn wait_for_replicas(&self, column: &'static str, version: i64) {
+        let deadline = Instant::now() + PROPAGATION;
+        let query = format!(
+            "SELECT count(*) FROM replicas WHERE {column} < $1
+             AND seen_at > now() - make_interval(secs => $2)"
+        );
+        while Instant::now() < deadline {
+            let behind: Result<i64, _> = sqlx::query_scalar(&query)
+                .bind(version)
+                .bind(f64::from(LIVE_SECONDS))
+                .fetch_one(&self.pool)
+                .await;
+            if behind.is_ok_and(|n| n == 0) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tracing::warn!(
+            "a change ({column}) was not applied by every replica within {PROPAGATION:?}"
+        );
     }
 }
 

@@ -78,7 +78,11 @@ pub async fn logo(State(state): State<AppState>, Path(plan): Path<String>) -> Re
                         HeaderValue::from_static("public, max-age=86400"),
                     ),
                 ],
-                Bytes::from(logo.bytes.to_vec()),
+                // Embedded logos are served from the binary's bytes, not copied per request.
+                match &logo.bytes {
+                    std::borrow::Cow::Borrowed(bytes) => Bytes::from_static(bytes),
+                    std::borrow::Cow::Owned(bytes) => Bytes::from(bytes.clone()),
+                },
             )
                 .into_response()
         }

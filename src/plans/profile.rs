@@ -34,7 +34,8 @@ pub struct Profile {
     /// Whether searchset Bundles carry `total`.
     pub total: bool,
     /// The `_include` values the FHIR API follows (`Type:param`, or `Type:*`); absent: all.
-    /// Others are ignored and reported in the Bundle's OperationOutcome.
+    /// Others are ignored and reported in the Bundle's OperationOutcome (the FHIR core's
+    /// `SearchRules` applies them).
     pub includes: Option<Vec<String>>,
     /// The `_revinclude` values it follows, likewise.
     pub revincludes: Option<Vec<String>>,
@@ -107,23 +108,6 @@ impl Profile {
             }
         }
         Ok(())
-    }
-
-    /// Whether `_include` (`rev` false) or `_revinclude` value `spec` is followed.
-    pub fn follows(&self, rev: bool, spec: &str) -> bool {
-        let list = if rev {
-            &self.revincludes
-        } else {
-            &self.includes
-        };
-        match list {
-            None => true,
-            Some(allowed) => allowed.iter().any(|a| {
-                a == spec
-                    || a.strip_suffix(":*")
-                        .is_some_and(|ty| spec.split(':').next() == Some(ty))
-            }),
-        }
     }
 }
 
@@ -247,20 +231,6 @@ impl ScopeSyntax {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn includes_follow_the_list_or_everything() {
-        let all = Profile::default();
-        assert!(all.follows(false, "ExplanationOfBenefit:patient"));
-        let some = Profile {
-            includes: Some(vec!["ExplanationOfBenefit:*".into()]),
-            revincludes: Some(vec![]),
-            ..Profile::default()
-        };
-        assert!(some.follows(false, "ExplanationOfBenefit:coverage"));
-        assert!(!some.follows(false, "Coverage:payor"));
-        assert!(!some.follows(true, "Provenance:target"));
-    }
 
     #[test]
     fn checks_refuse_what_cannot_work() {

@@ -104,53 +104,50 @@ pub async fn spawn_app() -> TestApp {
     spawn_with(|_| {}).await
 }
 
-/// Each data set the tests serve, loaded once for the whole test binary: a server is built on an
-/// already-loaded `Dataset` (`Dependencies::data`), so a hundred servers cost one load.
-fn shared_data(settings: &Settings) -> Dataset {
-    static LOADED: OnceLock<Mutex<HashMap<Option<PathBuf>, Dataset>>> = OnceLock::new();
-    let mut loaded = LOADED
+/// What `load` gives for `key`, loaded once for the whole test binary: a hundred servers built on
+/// already-loaded data (`Dependencies`) cost one load.
+fn loaded_once<K, V>(
+    cache: &'static OnceLock<Mutex<HashMap<K, V>>>,
+    key: K,
+    load: impl FnOnce() -> V,
+) -> V
+where
+    K: std::hash::Hash + Eq,
+    V: Clone,
+{
+    let mut loaded = cache
         .get_or_init(Mutex::default)
         .lock()
         .unwrap_or_else(|p| p.into_inner());
-    loaded
-        .entry(settings.data.clone())
-        .or_insert_with(|| load_data(settings).expect("the test data loads"))
-        .clone()
+    loaded.entry(key).or_insert_with(load).clone()
 }
 
-/// The public APIs' data of each data set, loaded once for the whole test binary.
+/// Each data set the tests serve (`--data`).
+fn shared_data(settings: &Settings) -> Dataset {
+    static LOADED: OnceLock<Mutex<HashMap<Option<PathBuf>, Dataset>>> = OnceLock::new();
+    loaded_once(&LOADED, settings.data.clone(), || {
+        load_data(settings).expect("the test data loads")
+    })
+}
+
+/// The public APIs' data of each data set.
 fn shared_public(settings: &Settings) -> Arc<payer_sandbox::state::PublicSet> {
     type Loaded = HashMap<Option<PathBuf>, Arc<payer_sandbox::state::PublicSet>>;
     static LOADED: OnceLock<Mutex<Loaded>> = OnceLock::new();
-    let mut loaded = LOADED
-        .get_or_init(Mutex::default)
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
-    loaded
-        .entry(settings.data.clone())
-        .or_insert_with(|| {
-            Arc::new(
-                payer_sandbox::startup::load_public_for(settings)
-                    .expect("the test public data loads"),
-            )
-        })
-        .clone()
+    loaded_once(&LOADED, settings.data.clone(), || {
+        Arc::new(
+            payer_sandbox::startup::load_public_for(settings).expect("the test public data loads"),
+        )
+    })
 }
 
-/// The other plans of the network, loaded once per plans file for the whole test binary.
+/// The other plans of the network, per plans file.
 fn shared_plans(settings: &Settings) -> Vec<payer_sandbox::startup::LoadedPlan> {
     type Loaded = HashMap<Option<PathBuf>, Vec<payer_sandbox::startup::LoadedPlan>>;
     static LOADED: OnceLock<Mutex<Loaded>> = OnceLock::new();
-    let mut loaded = LOADED
-        .get_or_init(Mutex::default)
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
-    loaded
-        .entry(settings.plans.clone())
-        .or_insert_with(|| {
-            payer_sandbox::startup::load_plans(settings).expect("the test plans load")
-        })
-        .clone()
+    loaded_once(&LOADED, settings.plans.clone(), || {
+        payer_sandbox::startup::load_plans(settings).expect("the test plans load")
+    })
 }
 
 pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {

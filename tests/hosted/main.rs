@@ -153,15 +153,15 @@ async fn offset(client: &reqwest::Client, url: &str) -> i64 {
     clock["offset_seconds"].as_i64().unwrap()
 }
 
+/// A JSON POST: the status and the body (`Null` when it is not JSON).
+async fn post_json(client: &reqwest::Client, url: &str, body: Value) -> (u16, Value) {
+    let response = client.post(url).json(&body).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
 async fn post(client: &reqwest::Client, url: &str, body: Value) -> u16 {
-    client
-        .post(url)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+    post_json(client, url, body).await.0
 }
 
 #[tokio::test]
@@ -222,30 +222,24 @@ async fn an_app_registered_on_one_replica_signs_members_in_on_every_replica() {
     let client = reqwest::Client::new();
     for round in 0..10 {
         let (registrar, other) = if round % 2 == 0 { (&a, &b) } else { (&b, &a) };
-        let registered: Value = client
-            .post(format!("{registrar}/oauth2/register"))
-            .json(&serde_json::json!({
+        let (_, registered) = post_json(
+            &client,
+            &format!("{registrar}/oauth2/register"),
+            serde_json::json!({
                 "client_name": format!("Shared app {round}"),
                 "redirect_uris": ["https://app.example/cb"]
-            }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            }),
+        )
+        .await;
         let client_id = registered["client_id"].as_str().unwrap();
         let secret = registered["client_secret"].as_str().unwrap();
         // The very next request, on the other replica: a code for the app, then its tokens.
-        let code: Value = client
-            .post(format!("{other}/sandbox/api/authorize"))
-            .json(&serde_json::json!({"client_id": client_id, "member_id": "08-testmemid"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let (_, code) = post_json(
+            &client,
+            &format!("{other}/sandbox/api/authorize"),
+            serde_json::json!({"client_id": client_id, "member_id": "08-testmemid"}),
+        )
+        .await;
         let code = code["code"]
             .as_str()
             .unwrap_or_else(|| panic!("round {round}: {code}"));

@@ -144,6 +144,20 @@ mod tests {
     }
 
     #[test]
+    fn a_type_wildcard_follows_every_include_of_the_type() {
+        let rules = SearchRules {
+            includes: Some(vec!["ExplanationOfBenefit:*".into()]),
+            revincludes: Some(vec![]),
+            ..SearchRules::default()
+        };
+        assert!(rules.follows(false, "ExplanationOfBenefit:coverage"));
+        assert!(rules.follows(false, "ExplanationOfBenefit:provider:Practitioner"));
+        assert!(!rules.follows(false, "Coverage:payor"));
+        assert!(!rules.follows(true, "Provenance:target"));
+        assert!(SearchRules::default().follows(true, "Provenance:target"));
+    }
+
+    #[test]
     fn the_default_rules_keep_everything() {
         let p = pairs(&[("_include", "ExplanationOfBenefit:*")]);
         assert_eq!(SearchRules::default().filter(&p), (p.clone(), Vec::new()));

@@ -207,7 +207,11 @@ pub async fn token(
 ) -> Response {
     let now = context.now_unix();
     let body = TokenBody::read(&headers, &body);
-    let state = plan_of(&state, body.as_ref().ok().and_then(TokenBody::request));
+    // The request-context layer found a form's plan already; a JSON body's is found here.
+    let state = match &context.caller.plan {
+        Some(plan) => state.for_plan(plan),
+        None => plan_of(&state, body.as_ref().ok().and_then(TokenBody::request)),
+    };
     let result: Result<_, OAuthError> = async {
         let request = body?.accepted_by(&state)?;
         context.notes.grant_type(request.grant_type.as_deref());
