@@ -1,0 +1,87 @@
+//! What every hosted-mode test needs: a fresh database per test, replicas on it, requests, and
+//! stopping and starting the database server.
+
+use payer_sandbox::settings::Settings;
+use payer_sandbox::startup::Application;
+use serde_json::Value;
+
+pub const NEEDS: &str = "needs PostgreSQL: run tests/hosted/run.sh";
+
+pub fn admin_url() -> String {
+    std::env::var("PAYER_SANDBOX_TEST_DATABASE").expect(NEEDS)
+}
+
+/// A fresh, empty database for one test: its URL.
+pub async fn fresh_database(name: &str) -> String {
+    let admin = sqlx::PgPool::connect(&admin_url()).await.unwrap();
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let mut url = url::Url::parse(&admin_url()).unwrap();
+    url.set_path(name);
+    url.to_string()
+}
+
+pub async fn build(database: &str) -> Result<Application, String> {
+    let mut settings = Settings::for_tests();
+    settings.database = Some(database.to_owned());
+    Application::build(settings)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// A replica serving on a free port: its URL.
+pub async fn replica(database: &str) -> String {
+    let app = build(database).await.expect("the replica starts");
+    let url = app.public_url().to_owned();
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    url
+}
+
+pub async fn count(database: &str, table: &str) -> i64 {
+    let pool = sqlx::PgPool::connect(database).await.unwrap();
+    sqlx::query_scalar::<_, i64>(&format!("SELECT count(*) FROM {table}"))
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+}
+
+pub async fn ready(client: &reqwest::Client, url: &str) -> (u16, Value) {
+    let response = client.get(format!("{url}/readyz")).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+pub fn run(script_var: &str) {
+    let script = std::env::var(script_var).expect(NEEDS);
+    let status = std::process::Command::new(&script).status().unwrap();
+    assert!(status.success(), "{script}");
+}
+
+pub async fn offset(client: &reqwest::Client, url: &str) -> i64 {
+    let clock: Value = client
+        .get(format!("{url}/sandbox/api/clock"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    clock["offset_seconds"].as_i64().unwrap()
+}
+
+/// A JSON POST: the status and the body (`Null` when it is not JSON).
+pub async fn post_json(client: &reqwest::Client, url: &str, body: Value) -> (u16, Value) {
+    let response = client.post(url).json(&body).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+pub async fn post(client: &reqwest::Client, url: &str, body: Value) -> u16 {
+    post_json(client, url, body).await.0
+}
