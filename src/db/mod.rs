@@ -6,6 +6,7 @@
 
 pub mod apps;
 pub mod clock;
+pub mod grants;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -43,6 +44,8 @@ pub struct Database {
     applied: Arc<clock::Applied>,
     /// The newest app version this replica has loaded.
     apps_applied: Arc<std::sync::atomic::AtomicI64>,
+    /// The revocations this replica has applied to its token cache.
+    grants_sync: Arc<grants::GrantsSync>,
 }
 
 impl std::fmt::Debug for Database {
@@ -103,6 +106,7 @@ impl Database {
             replica: replica.to_owned(),
             applied: Arc::default(),
             apps_applied: Arc::default(),
+            grants_sync: Arc::default(),
         })
     }
 

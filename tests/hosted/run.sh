@@ -58,4 +58,4 @@ export PAYER_SANDBOX_TEST_DATABASE="postgres://sandbox@127.0.0.1:$port/postgres"
 export PAYER_SANDBOX_TEST_PG_STOP="$out/pg/stop.sh"
 export PAYER_SANDBOX_TEST_PG_START="$out/pg/start.sh"
 cd "$root"
-cargo test --locked --test hosted -- --ignored --test-threads=1
+cargo test --locked --test hosted -- --ignored --test-threads=1 "$@"
