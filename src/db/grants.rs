@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
 use sqlx::types::Json;
-use sqlx::{Postgres, Transaction};
+use sqlx::{Postgres, QueryBuilder, Transaction};
 
 use super::Database;
 use crate::clock::UnixTime;
@@ -179,72 +179,73 @@ impl Database {
     pub async fn commit_book(&self, open: OpenBook, grants: &Grants) -> Result<(), sqlx::Error> {
         let OpenBook { mut tx, book } = open;
         let changes = book.into_changes();
+        // Every write but a revocation's goes in one statement (data-modifying CTEs): a token
+        // request is four round trips (BEGIN, the locking read, the writes, COMMIT).
+        let mut writes = QueryBuilder::<Postgres>::new("WITH ");
+        let mut any = false;
         let mut newest = None;
-        for change in &changes {
+        for (n, change) in changes.iter().enumerate() {
+            let separator = if any { ", " } else { "" };
             match change {
                 GrantChange::CodeUsed { code } => {
-                    sqlx::query("UPDATE oauth_codes SET used = true WHERE code_hash = $1")
-                        .bind(code)
-                        .execute(&mut *tx)
-                        .await?;
+                    writes.push(format_args!(
+                        "{separator}w{n} AS (UPDATE oauth_codes SET used = true WHERE code_hash = "
+                    ));
+                    writes.push_bind(code.clone()).push(")");
                 }
                 GrantChange::CodeExpired { code } => {
-                    sqlx::query("DELETE FROM oauth_codes WHERE code_hash = $1")
-                        .bind(code)
-                        .execute(&mut *tx)
-                        .await?;
+                    writes.push(format_args!(
+                        "{separator}w{n} AS (DELETE FROM oauth_codes WHERE code_hash = "
+                    ));
+                    writes.push_bind(code.clone()).push(")");
                 }
                 GrantChange::Access { token, grant } => {
-                    sqlx::query(
-                        "INSERT INTO oauth_access_tokens
-                         (token_hash, family, member_id, client_id, grant_data, expires_at)
-                         VALUES ($1, $2, $3, $4, $5, $6)",
-                    )
-                    .bind(digest(token))
-                    .bind(&grant.family)
-                    .bind(grant.member_id.as_str())
-                    .bind(grant.client_id.as_str())
-                    .bind(Json(grant))
-                    .bind(grant.expires_at.seconds())
-                    .execute(&mut *tx)
-                    .await?;
+                    let row = NewToken {
+                        table: "oauth_access_tokens",
+                        hash: digest(token),
+                        family: grant.family.clone(),
+                        member_id: grant.member_id.to_string(),
+                        client_id: grant.client_id.to_string(),
+                        data: Json(serde_json::to_value(grant).map_err(encode_error)?),
+                        expires_at: grant.expires_at.seconds(),
+                    };
+                    row.push(&mut writes, separator, n);
                 }
                 GrantChange::Refresh { token, grant } => {
-                    sqlx::query(
-                        "INSERT INTO oauth_refresh_tokens
-                         (token_hash, family, member_id, client_id, grant_data, expires_at)
-                         VALUES ($1, $2, $3, $4, $5, $6)",
-                    )
-                    .bind(digest(token))
-                    .bind(&grant.family)
-                    .bind(grant.member_id.as_str())
-                    .bind(grant.client_id.as_str())
-                    .bind(Json(grant))
-                    .bind(grant.expires_at.seconds())
-                    .execute(&mut *tx)
-                    .await?;
+                    let row = NewToken {
+                        table: "oauth_refresh_tokens",
+                        hash: digest(token),
+                        family: grant.family.clone(),
+                        member_id: grant.member_id.to_string(),
+                        client_id: grant.client_id.to_string(),
+                        data: Json(serde_json::to_value(grant).map_err(encode_error)?),
+                        expires_at: grant.expires_at.seconds(),
+                    };
+                    row.push(&mut writes, separator, n);
                 }
-                GrantChange::Rotated { token } => {
-                    sqlx::query(
-                        "UPDATE oauth_refresh_tokens SET state = 'rotated' WHERE token_hash = $1",
-                    )
-                    .bind(token)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                GrantChange::Consumed { token } => {
-                    sqlx::query(
-                        "UPDATE oauth_refresh_tokens SET state = 'ended' WHERE token_hash = $1",
-                    )
-                    .bind(token)
-                    .execute(&mut *tx)
-                    .await?;
+                GrantChange::Rotated { token } | GrantChange::Consumed { token } => {
+                    let state = if matches!(change, GrantChange::Rotated { .. }) {
+                        "rotated"
+                    } else {
+                        "ended"
+                    };
+                    writes.push(format_args!(
+                        "{separator}w{n} AS (UPDATE oauth_refresh_tokens SET state = '{state}' \
+                         WHERE token_hash = "
+                    ));
+                    writes.push_bind(token.clone()).push(")");
                 }
                 GrantChange::FamilyRevoked { family } => {
                     revoke_family(&mut tx, family).await?;
                     newest = Some(insert_event(&mut tx, &Revocation::Family(family)).await?);
+                    continue;
                 }
             }
+            any = true;
+        }
+        if any {
+            writes.push(" SELECT 1");
+            writes.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
         for change in changes {
@@ -522,6 +523,40 @@ impl Database {
             .await?;
         Ok(())
     }
+}
+
+/// A new token's row.
+struct NewToken {
+    table: &'static str,
+    hash: String,
+    family: String,
+    member_id: String,
+    client_id: String,
+    data: Json<serde_json::Value>,
+    expires_at: i64,
+}
+
+impl NewToken {
+    /// Its insert, as the CTE `w{n}`.
+    fn push(self, writes: &mut QueryBuilder<'_, Postgres>, separator: &str, n: usize) {
+        writes.push(format_args!(
+            "{separator}w{n} AS (INSERT INTO {} \
+             (token_hash, family, member_id, client_id, grant_data, expires_at) VALUES (",
+            self.table
+        ));
+        let mut values = writes.separated(", ");
+        values.push_bind(self.hash);
+        values.push_bind(self.family);
+        values.push_bind(self.member_id);
+        values.push_bind(self.client_id);
+        values.push_bind(self.data);
+        values.push_bind(self.expires_at);
+        writes.push("))");
+    }
+}
+
+fn encode_error(e: serde_json::Error) -> sqlx::Error {
+    sqlx::Error::Encode(Box::new(e))
 }
 
 async fn revoke_family(
