@@ -97,6 +97,7 @@ async fn insert_event(
     revocation: &Revocation<'_>,
 ) -> Result<i64, sqlx::Error> {
     let (kind, key) = revocation.kind_and_key();
+    Database::announce_in_order(tx, "revocations").await?;
     let version: i64 = sqlx::query_scalar(
         "INSERT INTO oauth_revocations (kind, key) VALUES ($1, $2) RETURNING version",
     )

@@ -7,4 +7,5 @@
 
 mod foundation;
 mod grants;
+mod outage;
 mod support;
