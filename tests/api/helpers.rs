@@ -154,10 +154,32 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     spawn_with_clock(Arc::new(Clock::new()), configure).await
 }
 
+/// Hosted mode (docs/hosted.md#tests): with `PAYER_SANDBOX_TEST_HOSTED` set to a PostgreSQL URL
+/// (as `tests/hosted/run.sh --whole-suite` sets it), every server gets a fresh database of its
+/// own on it, so that the whole suite runs in hosted mode.
+async fn hosted_database() -> Option<String> {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let admin = std::env::var("PAYER_SANDBOX_TEST_HOSTED").ok()?;
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let name = format!("payer_api_{}_{n}", std::process::id());
+    let pool = sqlx::PgPool::connect(&admin).await.expect("the test database");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&pool)
+        .await
+        .expect("a fresh database");
+    pool.close().await;
+    let mut url = url::Url::parse(&admin).expect("a database URL");
+    url.set_path(&name);
+    Some(url.to_string())
+}
+
 /// A server on the given clock (e.g. `Clock::frozen`), which the test may move directly.
 pub async fn spawn_with_clock(clock: Arc<Clock>, configure: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = Settings::for_tests();
     configure(&mut settings);
+    if settings.database.is_none() {
+        settings.database = hosted_database().await;
+    }
     let dependencies = Dependencies {
         clock: Some(clock.clone()),
         data: Some(shared_data(&settings)),
