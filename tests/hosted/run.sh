@@ -4,6 +4,7 @@
 #   tests/hosted/run.sh               the hosted-mode tests
 #   tests/hosted/run.sh NAME          those whose name contains NAME
 #   tests/hosted/run.sh --whole-suite the API suite (tests/api), each server in hosted mode
+#   tests/hosted/run.sh --e2e [SUITE] the end-to-end suites against two replicas behind nginx
 #
 # Starts a throwaway PostgreSQL from Debian's packages (installed with apt-get when missing, as
 # root) with initdb and pg_ctl as an unprivileged user, on a free loopback port, in
@@ -60,7 +61,11 @@ export PAYER_SANDBOX_TEST_DATABASE="postgres://sandbox@127.0.0.1:$port/postgres"
 export PAYER_SANDBOX_TEST_PG_STOP="$out/pg/stop.sh"
 export PAYER_SANDBOX_TEST_PG_START="$out/pg/start.sh"
 cd "$root"
-if [ "${1:-}" = "--whole-suite" ]; then
+if [ "${1:-}" = "--e2e" ]; then
+  # The end-to-end suites against two replicas on this database behind a round-robin balancer.
+  shift
+  PAYER_SANDBOX_E2E_DATABASE="$PAYER_SANDBOX_TEST_DATABASE" bash tests/e2e/run.sh "$@"
+elif [ "${1:-}" = "--whole-suite" ]; then
   # The API suite in hosted mode: each of its servers on a fresh database of its own.
   shift
   PAYER_SANDBOX_TEST_HOSTED="$PAYER_SANDBOX_TEST_DATABASE" cargo test --locked --test api -- "$@"
