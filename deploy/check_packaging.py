@@ -181,7 +181,7 @@ def haproxy_config(root):
     return sections
 
 
-def check_compose(root, compose, port=None):
+def check_compose(root, compose, image_port, port=None):
     where = f"compose.hosted.yaml (PAYER_SANDBOX_PORT={port})" if port else "compose.hosted.yaml"
     # As written, before compose merges the env file in: the URL, password and all, must not be.
     written = yaml.safe_load((root / "docker/compose.hosted.yaml").read_text())
@@ -248,16 +248,16 @@ def check_compose(root, compose, port=None):
         for line in servers:
             check(checked or " check" in line, f"haproxy.cfg: {name} is not health-checked")
             # The port the image listens on (docker/Dockerfile's --listen).
-            check(line.split()[2].endswith(f":{IMAGE_PORT}"), f"haproxy.cfg: {name} is not addressed on port {IMAGE_PORT}")
+            check(line.split()[2].endswith(f":{image_port}"), f"haproxy.cfg: {name} is not addressed on port {image_port}")
 
 
 if __name__ == "__main__":
     root = Path(sys.argv[1])
-    IMAGE_USER, IMAGE_PORT = dockerfile_facts(root)
-    check_kubernetes(root, IMAGE_USER, IMAGE_PORT)
-    check_compose(root, json.loads(Path(sys.argv[2]).read_text()))
+    image_user, image_port = dockerfile_facts(root)
+    check_kubernetes(root, image_user, image_port)
+    check_compose(root, json.loads(Path(sys.argv[2]).read_text()), image_port)
     if len(sys.argv) > 3:
-        check_compose(root, json.loads(Path(sys.argv[3]).read_text()), port=sys.argv[4])
+        check_compose(root, json.loads(Path(sys.argv[3]).read_text()), image_port, port=sys.argv[4])
     for failure in failures:
         print(f"FAIL {failure}")
     if failures:
