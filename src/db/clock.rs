@@ -15,6 +15,7 @@ use sqlx::postgres::PgListener;
 use super::Database;
 use crate::clock::{Clock, MAX_OFFSET};
 use crate::oauth::apps::AppRegistry;
+use crate::sandbox::Tools;
 
 const CHANNEL: &str = "payer_sandbox_clock";
 /// How often a replica says it is alive and checks it has the newest clock.
@@ -84,32 +85,44 @@ impl Database {
         Ok(before)
     }
 
-    /// Follows the other replicas' clock moves and registrations for as long as the process
-    /// runs: a listener, and a heartbeat that also catches up on any notification a dropped
-    /// connection missed.
-    pub fn follow(&self, clock: Arc<Clock>, apps: Arc<AppRegistry>) {
+    /// Follows the other replicas' clock moves, registrations, faults and request-log readers
+    /// for as long as the process runs: a listener, and a heartbeat that also catches up on any
+    /// notification a dropped connection missed. Also starts the request log's flush.
+    pub fn follow(&self, clock: Arc<Clock>, apps: Arc<AppRegistry>, tools: Arc<Tools>) {
+        self.flush_request_log_forever(tools.clone());
         let database = self.clone();
-        let (listening, listening_apps) = (clock.clone(), apps.clone());
-        tokio::spawn(async move { database.listen(listening, listening_apps).await });
+        let (listening, listening_apps, listening_tools) =
+            (clock.clone(), apps.clone(), tools.clone());
+        tokio::spawn(async move {
+            database
+                .listen(listening, listening_apps, listening_tools)
+                .await
+        });
         let database = self.clone();
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(HEARTBEAT).await;
-                database.catch_up(&clock, &apps).await;
+                database.catch_up(&clock, &apps, &tools).await;
             }
         });
     }
 
-    async fn catch_up(&self, clock: &Clock, apps: &AppRegistry) {
+    async fn catch_up(&self, clock: &Clock, apps: &AppRegistry, tools: &Tools) {
         if let Err(e) = self.sync_clock(clock).await {
             tracing::warn!("the shared sandbox clock could not be read: {e}");
         }
         if let Err(e) = self.sync_apps(apps).await {
             tracing::warn!("the registered apps could not be read: {e}");
         }
+        if let Err(e) = self.sync_faults(&tools.faults).await {
+            tracing::warn!("the faults could not be read: {e}");
+        }
+        if let Err(e) = self.catch_up_request_log(&tools.requests).await {
+            tracing::warn!("the request log could not be flushed: {e}");
+        }
     }
 
-    async fn listen(&self, clock: Arc<Clock>, apps: Arc<AppRegistry>) {
+    async fn listen(&self, clock: Arc<Clock>, apps: Arc<AppRegistry>, tools: Arc<Tools>) {
         loop {
             let mut listener = match PgListener::connect_with(&self.pool).await {
                 Ok(listener) => listener,
@@ -119,7 +132,13 @@ impl Database {
                     continue;
                 }
             };
-            if let Err(e) = listener.listen_all([CHANNEL, super::apps::CHANNEL]).await {
+            let channels = [
+                CHANNEL,
+                super::apps::CHANNEL,
+                super::faults::CHANNEL,
+                super::request_log::CHANNEL,
+            ];
+            if let Err(e) = listener.listen_all(channels).await {
                 tracing::warn!("listening for clock moves: {e}");
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 continue;
@@ -130,6 +149,17 @@ impl Database {
                         if let Err(e) = self.sync_apps(&apps).await {
                             tracing::warn!("loading a registered app: {e}");
                         }
+                    }
+                    Ok(Some(notification)) if notification.channel() == super::faults::CHANNEL => {
+                        if let Err(e) = self.sync_faults(&tools.faults).await {
+                            tracing::warn!("loading the faults: {e}");
+                        }
+                    }
+                    Ok(Some(notification))
+                        if notification.channel() == super::request_log::CHANNEL =>
+                    {
+                        self.heard_log_reader(&tools.requests, notification.payload())
+                            .await;
                     }
                     Ok(Some(notification)) => {
                         let parsed = notification.payload().split_once(':').and_then(|(v, o)| {
@@ -144,7 +174,7 @@ impl Database {
                     // The connection dropped: catch up once it is back, then listen again.
                     Ok(None) | Err(_) => {
                         tokio::time::sleep(Duration::from_millis(500)).await;
-                        self.catch_up(&clock, &apps).await;
+                        self.catch_up(&clock, &apps, &tools).await;
                         break;
                     }
                 }

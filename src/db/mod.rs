@@ -6,6 +6,8 @@
 
 pub mod apps;
 pub mod clock;
+pub mod faults;
+pub mod request_log;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -32,6 +34,11 @@ pub enum DbError {
     Unusable { url: String, problem: String },
 }
 
+/// The database did not answer while serving: the caller answers 503 (the server log says why).
+#[derive(Debug, thiserror::Error)]
+#[error("the database did not answer: {0}")]
+pub struct Unavailable(#[from] pub sqlx::Error);
+
 /// The shared database of every replica.
 #[derive(Clone)]
 pub struct Database {
@@ -43,6 +50,8 @@ pub struct Database {
     applied: Arc<clock::Applied>,
     /// The newest app version this replica has loaded.
     apps_applied: Arc<std::sync::atomic::AtomicI64>,
+    /// One request-log flush at a time on this replica.
+    flushing: Arc<request_log::Flushing>,
 }
 
 impl std::fmt::Debug for Database {
@@ -103,6 +112,7 @@ impl Database {
             replica: replica.to_owned(),
             applied: Arc::default(),
             apps_applied: Arc::default(),
+            flushing: Arc::default(),
         })
     }
 
@@ -122,7 +132,8 @@ impl Database {
     }
 
     /// Waits, at most `PROPAGATION`, until no live replica's `column` (the version of what it
-    /// has applied: `clock_version`, `apps_version`) is behind `version`.
+    /// has applied: `clock_version`, `apps_version`, `faults_version`; for the request log,
+    /// `request_log_version`, the newest reader it has flushed for) is behind `version`.
     pub(super) async fn wait_for_replicas(&self, column: &'static str, version: i64) {
         let deadline = Instant::now() + PROPAGATION;
         let query = format!(

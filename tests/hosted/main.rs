@@ -5,5 +5,6 @@
 // Tests fail loudly; the production code's ban does not apply here.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod faults;
 mod foundation;
 mod support;

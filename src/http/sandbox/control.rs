@@ -344,10 +344,18 @@ async fn drop_previous_key(PlanParam(state): PlanParam) -> Response {
 async fn reset(State(state): State<AppState>) -> Response {
     match super::reset_all(&state).await {
         Ok(()) => Json(json!({"reset": true})).into_response(),
-        Err(_) => OAuthError::new(
+        Err(super::ResetError::State(_)) => OAuthError::new(
             ErrorCode::TemporarilyUnavailable,
             "could not save the state directory (the server log says why)",
         )
         .into_response(),
+        Err(e) => {
+            tracing::error!("reset: {e:?}");
+            OAuthError::new(
+                ErrorCode::TemporarilyUnavailable,
+                "the reset did not finish: the database does not answer (the server log says why)",
+            )
+            .into_response()
+        }
     }
 }

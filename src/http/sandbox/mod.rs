@@ -14,9 +14,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 
+use crate::db::Unavailable;
 use crate::http::pages::render;
 use crate::oauth::login::OutboxMessage;
 use crate::oauth::persist::PersistError;
+use crate::sandbox::faults::Fault;
+use crate::sandbox::request_log::LoggedRequest;
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -70,10 +73,55 @@ pub async fn advance_clock(state: &AppState, seconds: u64) -> Result<(), String>
         }
     };
     let after = state.clock.offset();
+    settle_log(state).await;
     state
         .tools
         .clock_moved(state.clock.now(), after.saturating_sub(before), false);
     Ok(())
+}
+
+/// Hosted mode: every replica's requests numbered before a clock move is noted after the
+/// newest of them. The move itself has happened: a log the database cannot number only places
+/// the note less exactly.
+async fn settle_log(state: &AppState) {
+    if let Some(database) = &state.database {
+        if let Err(e) = database.settle_request_log(&state.tools.requests).await {
+            tracing::warn!("numbering the request log before noting a clock move: {e}");
+        }
+    }
+}
+
+/// The request log, oldest first: this server's, or in hosted mode every replica's
+/// (docs/hosted.md#the-request-log).
+pub async fn logged_requests(state: &AppState) -> Result<Vec<LoggedRequest>, Unavailable> {
+    match &state.database {
+        Some(database) => database.read_request_log(&state.tools.requests).await,
+        None => Ok(state.tools.requests.entries()),
+    }
+}
+
+/// Empties the request log (every replica's in hosted mode): how many requests went.
+pub async fn clear_logged_requests(state: &AppState) -> Result<usize, Unavailable> {
+    match &state.database {
+        Some(database) => database.clear_request_log(&state.tools.requests).await,
+        None => Ok(state.tools.requests.clear()),
+    }
+}
+
+/// The active faults, oldest first (every replica's in hosted mode, docs/hosted.md#faults).
+pub async fn active_faults(state: &AppState) -> Result<Vec<Fault>, Unavailable> {
+    match &state.database {
+        Some(database) => database.list_faults().await,
+        None => Ok(state.tools.faults.active()),
+    }
+}
+
+/// Removes every fault (on every replica in hosted mode): how many there were.
+pub async fn clear_faults(state: &AppState) -> Result<usize, Unavailable> {
+    match &state.database {
+        Some(database) => database.clear_faults(&state.tools.faults).await,
+        None => Ok(state.tools.faults.clear()),
+    }
 }
 
 /// The sandbox clock back on the wall clock, on every replica in hosted mode: the offset it had.
@@ -92,6 +140,7 @@ pub async fn reset_clock(state: &AppState) -> Result<(), String> {
     for plan in state.plans() {
         plan.member_data().changes().forget_made();
     }
+    settle_log(state).await;
     state
         .tools
         .clock_moved(state.clock.now(), offset.saturating_neg(), true);
@@ -103,6 +152,13 @@ pub async fn reset_clock(state: &AppState) -> Result<(), String> {
 pub async fn reset_all(state: &AppState) -> Result<(), ResetError> {
     // Not `reset_clock`: this move would sit in an empty log, and the moves are forgotten too.
     clock_to_wall(state).await.map_err(ResetError::Clock)?;
+    // Hosted mode: the faults and the log are every replica's (docs/hosted.md).
+    if state.database.is_some() {
+        clear_faults(state).await.map_err(ResetError::Database)?;
+        clear_logged_requests(state)
+            .await
+            .map_err(ResetError::Database)?;
+    }
     for plan in state.plans() {
         plan.member_data().changes().forget_made();
         plan.oauth.reset_plan();
@@ -112,9 +168,11 @@ pub async fn reset_all(state: &AppState) -> Result<(), ResetError> {
     state.oauth.reset_shared().map_err(ResetError::State)
 }
 
-/// Why a reset could not finish: the state directory, or hosted mode's shared clock.
+/// Why a reset could not finish: the state directory, or hosted mode's shared clock, faults or
+/// request log.
 #[derive(Debug)]
 pub enum ResetError {
     State(PersistError),
     Clock(String),
+    Database(Unavailable),
 }

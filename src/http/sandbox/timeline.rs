@@ -55,7 +55,18 @@ pub struct Which {
 }
 
 pub async fn page(State(state): State<AppState>, Query(which): Query<Which>) -> Response {
-    let entries = state.tools.requests.entries();
+    let entries = match super::logged_requests(&state).await {
+        Ok(entries) => entries,
+        Err(e) => {
+            tracing::error!("the timeline page: {e}");
+            return crate::http::pages::error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The database does not answer",
+                "The request log is in the database, which does not answer; the server log says why.",
+                None,
+            );
+        }
+    };
     let moves = state.tools.clock_moves.all();
     let summaries = clients(&entries);
     let chosen = which
