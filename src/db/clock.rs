@@ -143,6 +143,9 @@ impl Database {
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 continue;
             }
+            // Listening from here on: whatever changed before (while this replica started, or
+            // while the connection was down) is read now, so nothing falls between the two.
+            self.catch_up(&clock, &apps, &tools).await;
             loop {
                 match listener.try_recv().await {
                     Ok(Some(notification)) if notification.channel() == super::apps::CHANNEL => {
@@ -171,10 +174,9 @@ impl Database {
                             }
                         }
                     }
-                    // The connection dropped: catch up once it is back, then listen again.
+                    // The connection dropped: listen again (and catch up) once it is back.
                     Ok(None) | Err(_) => {
                         tokio::time::sleep(Duration::from_millis(500)).await;
-                        self.catch_up(&clock, &apps, &tools).await;
                         break;
                     }
                 }

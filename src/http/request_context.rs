@@ -264,7 +264,9 @@ impl Pending {
         }
         let requests = &self.state.tools.requests;
         let elapsed = self.started.elapsed();
-        let answered = Some(self.real + elapsed);
+        let answered = time::Duration::try_from(elapsed)
+            .ok()
+            .and_then(|elapsed| self.real.checked_add(elapsed));
         if let Some(url) = &notes.offered_next {
             if let Some(local) = url.strip_prefix(&self.state.public_url) {
                 let (path, query) = local.split_once('?').unwrap_or((local, ""));

@@ -85,14 +85,22 @@ async fn a_fault_with_count_n_fires_exactly_n_times_when_replicas_race() {
         assert_eq!(metadata(&client, &b, "").await, 200, "round {round}");
         fired_by_id.insert(fault["id"].as_u64().unwrap(), 0);
     }
-    // The shared log names the fault of each of the 35 firings, 7 for each fault.
+    // Harder: 100 requests at once for a count of 37.
+    let fault = add_fault(&client, &b, metadata_fault(37)).await;
+    let statuses = race(&client, [&a, &b], 100).await;
+    assert_eq!(statuses.iter().filter(|s| **s == 503).count(), 37);
+    fired_by_id.insert(fault["id"].as_u64().unwrap(), 0);
+    // The shared log names the fault of each firing: 7 for each of the first five, 37 for the
+    // last.
     for entry in requests(&client, &a).await {
         if let Some(id) = entry["fault"].as_u64() {
             *fired_by_id.get_mut(&id).expect("a fault of this test") += 1;
         }
     }
-    assert_eq!(fired_by_id.len(), 5, "fault ids are unique across replicas");
-    assert!(fired_by_id.values().all(|n| *n == 7), "{fired_by_id:?}");
+    assert_eq!(fired_by_id.len(), 6, "fault ids are unique across replicas");
+    let mut counts: Vec<usize> = fired_by_id.values().copied().collect();
+    counts.sort();
+    assert_eq!(counts, [7, 7, 7, 7, 7, 37], "{fired_by_id:?}");
 }
 
 #[tokio::test]
