@@ -25,6 +25,17 @@ CREATE TABLE request_next_links (
     offered_at bigint NOT NULL
 );
 
+-- The moves of the sandbox clock the timeline shows among the requests, each after the newest
+-- request numbered when it was made; the newest 200, until a reset.
+CREATE TABLE request_log_clock_moves (
+    id bigserial PRIMARY KEY,
+    after_seq bigint NOT NULL,
+    time text NOT NULL,
+    at_ms bigint NOT NULL,
+    seconds bigint NOT NULL,
+    to_wall_clock boolean NOT NULL
+);
+
 -- `next_seq`: the last `seq` given. `flush_version`: grows with each read or clear of the log,
 -- which waits until every live replica has flushed what it answered before and recorded the
 -- version (`replicas.request_log_version`).

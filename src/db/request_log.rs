@@ -1,10 +1,10 @@
 //! The request log shared by every replica (docs/hosted.md#the-request-log; the log itself is
 //! docs/sandbox-tools.md#request-log). A replica answers without a round trip: each answered
-//! request waits in the core log's outbox (`RequestLog::share`), with the instant it was
-//! answered, and a background task appends the outbox to `request_log` every few milliseconds.
+//! request waits in the core log's buffer (`RequestLog::share`), with the instant it was
+//! answered, and a background task appends the buffer to `request_log` every few milliseconds.
 //!
 //! - **Reading** (`GET /sandbox/api/requests`, the report, the pages) first makes every live
-//!   replica flush: it bumps `flush_version` and notifies, each replica flushes its outbox and
+//!   replica flush: it bumps `flush_version` and notifies, each replica flushes its buffer and
 //!   records the version, and the reader waits for them (at most `PROPAGATION`). A replica
 //!   records the version only after flushing everything it had answered when it heard, so the
 //!   reader sees every request answered, on any live replica, before its read began.
@@ -16,7 +16,9 @@
 //! - **Clearing** (and `reset`) makes every replica flush the same way, then deletes the rows:
 //!   a request answered before the clear began, anywhere, is gone.
 //! - The table holds at most `--request-log-size` rows (the oldest go at each flush). A flush
-//!   the database does not take goes back to the outbox, which is bounded too, and is retried.
+//!   the database does not take goes back to the buffer, which is bounded too, and is retried.
+//! - The clock's moves, which the timeline shows among the requests, are rows too, each after
+//!   the newest request numbered when it was made.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -29,6 +31,7 @@ use sqlx::types::Json;
 use super::{Database, Unavailable};
 use crate::ids::TokenTag;
 use crate::oauth::id_token_flaw::IdTokenFlaw;
+use crate::sandbox::clock_moves::{ClockMove, MAX_CLOCK_MOVES};
 use crate::sandbox::endpoint::Endpoint;
 use crate::sandbox::request_log::{
     Answered, LoggedRequest, NEXT_LINKS_REMEMBERED, OfferedLink, RequestLog, shared_link_key,
@@ -217,8 +220,8 @@ struct NewLink {
 pub(super) struct Flushing(tokio::sync::Mutex<()>);
 
 impl Database {
-    /// Appends this replica's outbox to the table; how many requests it appended. What the
-    /// database does not take goes back to the outbox.
+    /// Appends this replica's buffer to the table; how many requests it appended. What the
+    /// database does not take goes back to the buffer.
     async fn flush_request_log(&self, log: &RequestLog) -> Result<usize, sqlx::Error> {
         let _one_at_a_time = self.flushing.0.lock().await;
         let (entries, links) = log.take_outgoing();
@@ -464,7 +467,66 @@ impl Database {
         Ok(usize::try_from(deleted).unwrap_or(usize::MAX))
     }
 
-    /// Appends this replica's outbox every `FLUSH_EVERY` for as long as the process runs; after
+    /// Notes a move of the clock for every replica's timeline (a move that changed nothing is
+    /// not kept, as without the database), keeping the newest `MAX_CLOCK_MOVES`.
+    pub async fn note_clock_move(&self, moved: &ClockMove) -> Result<(), Unavailable> {
+        if moved.seconds == 0 {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO request_log_clock_moves (after_seq, time, at_ms, seconds, to_wall_clock)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(i64::try_from(moved.after_seq).unwrap_or(i64::MAX))
+        .bind(&moved.time)
+        .bind(moved.at_ms)
+        .bind(moved.seconds)
+        .bind(moved.to_wall_clock)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "DELETE FROM request_log_clock_moves WHERE id <=
+             (SELECT id FROM request_log_clock_moves ORDER BY id DESC OFFSET $1 LIMIT 1)",
+        )
+        .bind(i64::try_from(MAX_CLOCK_MOVES).unwrap_or(i64::MAX))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every replica's moves of the clock, oldest first.
+    pub async fn clock_moves(&self) -> Result<Vec<ClockMove>, Unavailable> {
+        let rows: Vec<(i64, String, i64, i64, bool)> = sqlx::query_as(
+            "SELECT after_seq, time, at_ms, seconds, to_wall_clock
+             FROM request_log_clock_moves ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(after_seq, time, at_ms, seconds, to_wall_clock)| ClockMove {
+                    after_seq: u64::try_from(after_seq).unwrap_or_default(),
+                    time,
+                    at_ms,
+                    seconds,
+                    to_wall_clock,
+                },
+            )
+            .collect())
+    }
+
+    /// Forgets every replica's moves of the clock (a reset).
+    pub async fn clear_clock_moves(&self) -> Result<(), Unavailable> {
+        sqlx::query("DELETE FROM request_log_clock_moves")
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Appends this replica's buffer every `FLUSH_EVERY` for as long as the process runs; after
     /// a failure, less often (up to `MAX_BACKOFF`) until the database takes it again.
     pub(super) fn flush_request_log_forever(&self, log: Arc<crate::sandbox::Tools>) {
         let database = self.clone();
@@ -492,7 +554,7 @@ impl Database {
                 let now_dropped = log.requests.dropped();
                 if now_dropped > dropped {
                     tracing::warn!(
-                        "{} logged requests were dropped: the database did not take them before the outbox filled",
+                        "{} logged requests were dropped: the database did not take them before the buffer filled",
                         now_dropped - dropped
                     );
                     dropped = now_dropped;

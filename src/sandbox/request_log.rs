@@ -6,7 +6,7 @@
 //! from paths and bodies.
 //!
 //! In hosted mode (docs/hosted.md#the-request-log) the log is the database's: `share` turns this
-//! one into an outbox, where each answered request (with the instant it was answered) and each
+//! one into a buffer, where each answered request (with the instant it was answered) and each
 //! offered `next` link waits, bounded, for the replica's background flush.
 
 use std::collections::{HashSet, VecDeque};
@@ -138,13 +138,13 @@ pub struct OfferedLink {
     pub key: String,
 }
 
-/// Hosted mode's outbox: bounded, so that a database that stays away costs bounded memory.
+/// Hosted mode's buffer: bounded, so that a database that stays away costs bounded memory.
 #[derive(Debug, Default)]
 struct Outgoing {
     entries: VecDeque<Answered>,
     links: VecDeque<OfferedLink>,
     last_us: i64,
-    /// Entries dropped because the outbox was full (the database did not take them in time).
+    /// Entries dropped because the buffer was full (the database did not take them in time).
     dropped: u64,
 }
 
@@ -176,7 +176,7 @@ impl RequestLog {
     }
 
     /// Hosted mode: from now on the database keeps the log (docs/hosted.md#the-request-log).
-    /// Answered requests and offered links wait in an outbox for `take_outgoing`; `entries`
+    /// Answered requests and offered links wait in a buffer for `take_outgoing`; `entries`
     /// is empty, `is_next_link` is false (the database marks followed links) and `seq` is the
     /// database's.
     pub fn share(&self) {
@@ -190,7 +190,7 @@ impl RequestLog {
         self.lock().outgoing.is_some()
     }
 
-    /// Hosted mode: everything waiting for the database, oldest first; the outbox is left empty.
+    /// Hosted mode: everything waiting for the database, oldest first; the buffer is left empty.
     pub fn take_outgoing(&self) -> (Vec<Answered>, Vec<OfferedLink>) {
         let mut inner = self.lock();
         match inner.outgoing.as_mut() {
@@ -219,7 +219,7 @@ impl RequestLog {
         out.bound(capacity);
     }
 
-    /// Hosted mode: how many entries the outbox has dropped so far (it was full).
+    /// Hosted mode: how many entries the buffer has dropped so far (it was full).
     pub fn dropped(&self) -> u64 {
         self.lock().outgoing.as_ref().map_or(0, |out| out.dropped)
     }
@@ -245,7 +245,7 @@ impl RequestLog {
     }
 
     /// `record`, with real time (the wall clock, not the sandbox clock) when the request was
-    /// answered: in hosted mode the entry waits in the outbox with it, not numbered yet (0).
+    /// answered: in hosted mode the entry waits in the buffer with it, not numbered yet (0).
     pub fn record_answered(&self, mut entry: LoggedRequest, real: Option<OffsetDateTime>) -> u64 {
         let capacity = self.capacity;
         let mut inner = self.lock();
@@ -276,7 +276,7 @@ impl RequestLog {
     }
 
     /// Forgets the entries and the remembered links; returns how many entries. In hosted mode
-    /// the database's log is cleared by the database, and what waits in the outbox was answered
+    /// the database's log is cleared by the database, and what waits in the buffer was answered
     /// after that clear began (docs/hosted.md#the-request-log): nothing here to forget.
     pub fn clear(&self) -> usize {
         let mut inner = self.lock();
@@ -295,7 +295,7 @@ impl RequestLog {
     }
 
     /// `remember_next_link`, with real time when the response offering it was answered: in
-    /// hosted mode the link waits in the outbox with it.
+    /// hosted mode the link waits in the buffer with it.
     pub fn remember_offered_link(&self, path: &str, query: &str, real: Option<OffsetDateTime>) {
         let mut inner = self.lock();
         if let Some(out) = inner.outgoing.as_mut() {
@@ -515,7 +515,7 @@ mod tests {
     }
 
     #[test]
-    fn shared_the_log_is_an_outbox_in_the_order_answered() {
+    fn shared_the_log_is_a_buffer_in_the_order_answered() {
         let log = RequestLog::new(3);
         log.share();
         assert!(log.is_shared());

@@ -288,6 +288,53 @@ async fn a_next_link_offered_by_one_replica_and_followed_on_the_other_counts_as_
 
 #[tokio::test]
 #[ignore = "needs PostgreSQL: run tests/hosted/run.sh"]
+async fn a_clock_move_on_one_replica_is_on_every_replicas_timeline_between_the_requests() {
+    let database = fresh_database("payer_request_log_moves").await;
+    let a = replica(&database).await;
+    let b = replica(&database).await;
+    let client = reqwest::Client::new();
+    let timeline = |url: &str| {
+        let (client, url) = (client.clone(), url.to_owned());
+        async move {
+            let page = client
+                .get(format!("{url}/sandbox/timeline?client_id=sandbox-app"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(page.status(), 200);
+            page.text().await.unwrap()
+        }
+    };
+    metadata(&client, &b, "?client_id=sandbox-app&n=1").await;
+    let advanced = post(
+        &client,
+        &format!("{a}/sandbox/api/clock/advance"),
+        json!({"seconds": 120}),
+    )
+    .await;
+    assert_eq!(advanced, 200);
+    metadata(&client, &b, "?client_id=sandbox-app&n=2").await;
+    for url in [&a, &b] {
+        let page = timeline(url).await;
+        let moved = page.find("moved forward 120 s").expect("the move, on both");
+        let (first, second) = (page.find("n=1").unwrap(), page.find("n=2").unwrap());
+        // Within a session, oldest first: the first request, the move, the second.
+        assert!(first < moved && moved < second, "{url}");
+    }
+    assert_eq!(
+        post(&client, &format!("{b}/sandbox/api/reset"), json!({})).await,
+        200
+    );
+    metadata(&client, &a, "?client_id=sandbox-app&n=3").await;
+    metadata(&client, &b, "?client_id=sandbox-app&n=4").await;
+    assert!(
+        !timeline(&a).await.contains("moved forward"),
+        "reset forgets the moves"
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: run tests/hosted/run.sh"]
 async fn reset_on_one_replica_clears_the_faults_and_the_log_of_both() {
     let database = fresh_database("payer_faults_reset").await;
     let a = replica(&database).await;

@@ -18,6 +18,7 @@ use crate::db::Unavailable;
 use crate::http::pages::render;
 use crate::oauth::login::OutboxMessage;
 use crate::oauth::persist::PersistError;
+use crate::sandbox::clock_moves::ClockMove;
 use crate::sandbox::faults::Fault;
 use crate::sandbox::request_log::LoggedRequest;
 use crate::state::AppState;
@@ -73,21 +74,39 @@ pub async fn advance_clock(state: &AppState, seconds: u64) -> Result<(), String>
         }
     };
     let after = state.clock.offset();
-    settle_log(state).await;
-    state
-        .tools
-        .clock_moved(state.clock.now(), after.saturating_sub(before), false);
+    note_clock_move(state, after.saturating_sub(before), false).await;
     Ok(())
 }
 
-/// Hosted mode: every replica's requests numbered before a clock move is noted after the
-/// newest of them. The move itself has happened: a log the database cannot number only places
-/// the note less exactly.
-async fn settle_log(state: &AppState) {
-    if let Some(database) = &state.database {
-        if let Err(e) = database.settle_request_log(&state.tools.requests).await {
+/// Notes a move of the clock for the timeline, after the newest logged request. Hosted mode: on
+/// every replica's timeline, after every replica's requests answered before the move
+/// (docs/hosted.md#the-request-log). The move itself has happened: a database that does not
+/// answer only loses or misplaces the note (a warning in the log).
+async fn note_clock_move(state: &AppState, seconds: i64, to_wall_clock: bool) {
+    let Some(database) = &state.database else {
+        state
+            .tools
+            .clock_moved(state.clock.now(), seconds, to_wall_clock);
+        return;
+    };
+    let after_seq = match database.settle_request_log(&state.tools.requests).await {
+        Ok(newest) => newest,
+        Err(e) => {
             tracing::warn!("numbering the request log before noting a clock move: {e}");
+            state.tools.requests.last_seq()
         }
+    };
+    let moved = ClockMove::new(after_seq, state.clock.now(), seconds, to_wall_clock);
+    if let Err(e) = database.note_clock_move(&moved).await {
+        tracing::warn!("noting a clock move for the timeline: {e}");
+    }
+}
+
+/// The clock's moves, oldest first: this server's, or in hosted mode every replica's.
+pub async fn clock_moves(state: &AppState) -> Result<Vec<ClockMove>, Unavailable> {
+    match &state.database {
+        Some(database) => database.clock_moves().await,
+        None => Ok(state.tools.clock_moves.all()),
     }
 }
 
@@ -140,10 +159,7 @@ pub async fn reset_clock(state: &AppState) -> Result<(), String> {
     for plan in state.plans() {
         plan.member_data().changes().forget_made();
     }
-    settle_log(state).await;
-    state
-        .tools
-        .clock_moved(state.clock.now(), offset.saturating_neg(), true);
+    note_clock_move(state, offset.saturating_neg(), true).await;
     Ok(())
 }
 
@@ -153,9 +169,13 @@ pub async fn reset_all(state: &AppState) -> Result<(), ResetError> {
     // Not `reset_clock`: this move would sit in an empty log, and the moves are forgotten too.
     clock_to_wall(state).await.map_err(ResetError::Clock)?;
     // Hosted mode: the faults and the log are every replica's (docs/hosted.md).
-    if state.database.is_some() {
+    if let Some(database) = &state.database {
         clear_faults(state).await.map_err(ResetError::Database)?;
         clear_logged_requests(state)
+            .await
+            .map_err(ResetError::Database)?;
+        database
+            .clear_clock_moves()
             .await
             .map_err(ResetError::Database)?;
     }
