@@ -101,8 +101,9 @@ string_id!(
 
 /// Which access token a request used or a token response issued, for the report's "went on
 /// with a flawed id_token" check (docs/sandbox-tools.md#report): the first 8 bytes of the
-/// token's SHA-256, so the log can match a use to its issue without holding the token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// token's SHA-256, so the log can match a use to its issue without holding the token. Hosted
+/// mode stores it with the request log (docs/hosted.md#the-request-log).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TokenTag(u64);
 
 impl TokenTag {

@@ -189,11 +189,22 @@ impl Application {
                     url: database.shown().to_owned(),
                     problem: format!("cannot read the revoked tokens: {e}"),
                 })?;
-            database.follow(
-                state.clock.clone(),
-                state.oauth.apps.clone(),
-                state.oauth.grants.clone(),
-            );
+            // Every fault added on any replica, before this one serves; its request log is the
+            // database's (docs/hosted.md#faults, #the-request-log).
+            database
+                .sync_faults(&state.tools.faults)
+                .await
+                .map_err(|e| crate::db::DbError::Unusable {
+                    url: database.shown().to_owned(),
+                    problem: format!("cannot read the faults: {e}"),
+                })?;
+            state.tools.requests.share();
+            database.follow(crate::db::clock::Followed {
+                clock: state.clock.clone(),
+                apps: state.oauth.apps.clone(),
+                grants: state.oauth.grants.clone(),
+                tools: state.tools.clone(),
+            });
         }
         if loaded_here {
             release_load_memory();

@@ -16,15 +16,17 @@ use super::Database;
 use crate::clock::{Clock, MAX_OFFSET};
 use crate::oauth::apps::AppRegistry;
 use crate::oauth::token_store::Grants;
+use crate::sandbox::Tools;
 
 const CHANNEL: &str = "payer_sandbox_clock";
 
 /// What a replica keeps in step with the others.
 #[derive(Clone)]
-struct Followed {
-    clock: Arc<Clock>,
-    apps: Arc<AppRegistry>,
-    grants: Arc<Grants>,
+pub struct Followed {
+    pub clock: Arc<Clock>,
+    pub apps: Arc<AppRegistry>,
+    pub grants: Arc<Grants>,
+    pub tools: Arc<Tools>,
 }
 /// How often a replica says it is alive and checks it has the newest clock.
 const HEARTBEAT: Duration = Duration::from_secs(5);
@@ -93,16 +95,12 @@ impl Database {
         Ok(before)
     }
 
-    /// Follows the other replicas' clock moves and registrations for as long as the process
-    /// runs: a listener, and a heartbeat that also catches up on any notification a dropped
-    /// connection missed.
-    pub fn follow(&self, clock: Arc<Clock>, apps: Arc<AppRegistry>, grants: Arc<Grants>) {
+    /// Follows the other replicas' clock moves, registrations, faults and request-log readers
+    /// for as long as the process runs: a listener, and a heartbeat that also catches up on any
+    /// notification a dropped connection missed. Also starts the request log's flush.
+    pub fn follow(&self, followed: Followed) {
+        self.flush_request_log_forever(followed.tools.clone());
         let database = self.clone();
-        let followed = Followed {
-            clock,
-            apps,
-            grants,
-        };
         let listening = followed.clone();
         tokio::spawn(async move { database.listen(listening).await });
         let database = self.clone();
@@ -123,6 +121,7 @@ impl Database {
             clock,
             apps,
             grants,
+            tools,
         } = followed;
         if let Err(e) = self.sync_grants(grants).await {
             tracing::warn!("the revoked tokens could not be read: {e}");
@@ -133,6 +132,12 @@ impl Database {
         if let Err(e) = self.sync_apps(apps).await {
             tracing::warn!("the registered apps could not be read: {e}");
         }
+        if let Err(e) = self.sync_faults(&tools.faults).await {
+            tracing::warn!("the faults could not be read: {e}");
+        }
+        if let Err(e) = self.catch_up_request_log(&tools.requests).await {
+            tracing::warn!("the request log could not be flushed: {e}");
+        }
     }
 
     async fn listen(&self, followed: Followed) {
@@ -140,6 +145,7 @@ impl Database {
             clock,
             apps,
             grants,
+            tools,
         } = &followed;
         loop {
             let mut listener = match PgListener::connect_with(&self.pool).await {
@@ -150,14 +156,21 @@ impl Database {
                     continue;
                 }
             };
-            if let Err(e) = listener
-                .listen_all([CHANNEL, super::apps::CHANNEL, super::grants::CHANNEL])
-                .await
-            {
+            let channels = [
+                CHANNEL,
+                super::apps::CHANNEL,
+                super::faults::CHANNEL,
+                super::request_log::CHANNEL,
+                super::grants::CHANNEL,
+            ];
+            if let Err(e) = listener.listen_all(channels).await {
                 tracing::warn!("listening for clock moves: {e}");
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 continue;
             }
+            // Listening from here on: whatever changed before (while this replica started, or
+            // while the connection was down) is read now, so nothing falls between the two.
+            self.catch_up(&followed).await;
             loop {
                 match listener.try_recv().await {
                     Ok(Some(notification)) if notification.channel() == super::apps::CHANNEL => {
@@ -170,6 +183,17 @@ impl Database {
                             tracing::warn!("applying a revocation: {e}");
                         }
                     }
+                    Ok(Some(notification)) if notification.channel() == super::faults::CHANNEL => {
+                        if let Err(e) = self.sync_faults(&tools.faults).await {
+                            tracing::warn!("loading the faults: {e}");
+                        }
+                    }
+                    Ok(Some(notification))
+                        if notification.channel() == super::request_log::CHANNEL =>
+                    {
+                        self.heard_log_reader(&tools.requests, notification.payload())
+                            .await;
+                    }
                     Ok(Some(notification)) => {
                         let parsed = notification.payload().split_once(':').and_then(|(v, o)| {
                             Some((v.parse::<i64>().ok()?, o.parse::<i64>().ok()?))
@@ -180,10 +204,9 @@ impl Database {
                             }
                         }
                     }
-                    // The connection dropped: catch up once it is back, then listen again.
+                    // The connection dropped: listen again (and catch up) once it is back.
                     Ok(None) | Err(_) => {
                         tokio::time::sleep(Duration::from_millis(500)).await;
-                        self.catch_up(&followed).await;
                         break;
                     }
                 }

@@ -6,7 +6,9 @@
 
 pub mod apps;
 pub mod clock;
+pub mod faults;
 pub mod grants;
+pub mod request_log;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -36,6 +38,11 @@ pub enum DbError {
     Unusable { url: String, problem: String },
 }
 
+/// The database did not answer while serving: the caller answers 503 (the server log says why).
+#[derive(Debug, thiserror::Error)]
+#[error("the database did not answer: {0}")]
+pub struct Unavailable(#[from] pub sqlx::Error);
+
 /// The shared database of every replica.
 #[derive(Clone)]
 pub struct Database {
@@ -49,6 +56,8 @@ pub struct Database {
     apps_applied: Arc<std::sync::atomic::AtomicI64>,
     /// The revocations this replica has applied to its token cache.
     grants_sync: Arc<grants::GrantsSync>,
+    /// One request-log flush at a time on this replica.
+    flushing: Arc<request_log::Flushing>,
 }
 
 impl std::fmt::Debug for Database {
@@ -119,6 +128,7 @@ impl Database {
             applied: Arc::default(),
             apps_applied: Arc::default(),
             grants_sync: Arc::default(),
+            flushing: Arc::default(),
         })
     }
 
@@ -153,7 +163,8 @@ impl Database {
     }
 
     /// Waits, at most `PROPAGATION`, until no live replica's `column` (the version of what it
-    /// has applied: `clock_version`, `apps_version`) is behind `version`.
+    /// has applied: `clock_version`, `apps_version`, `faults_version`; for the request log,
+    /// `request_log_version`, the newest reader it has flushed for) is behind `version`.
     pub(super) async fn wait_for_replicas(&self, column: &'static str, version: i64) {
         let deadline = Instant::now() + PROPAGATION;
         let query = format!(

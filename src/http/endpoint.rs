@@ -2,7 +2,8 @@
 //! The tag's layer runs after routing, so it knows the route and its path parameters: it tells
 //! the request log which endpoint answered (and, under the FHIR base, which interaction it was),
 //! and fires a matching injected fault there: a delay, then the handler, or an answer in that
-//! endpoint's own error format (docs/sandbox-tools.md#faults). Routes without a tag (the
+//! endpoint's own error format (docs/sandbox-tools.md#faults; in hosted mode, a firing is
+//! claimed in the database, docs/hosted.md#faults). Routes without a tag (the
 //! sandbox's own tools, `/healthz`, the stylesheet) are never faulted nor logged.
 
 use std::time::Duration;
@@ -108,17 +109,22 @@ async fn at_endpoint(
         context.notes.plan(plan);
     }
     // A CORS preflight is the browser's, not the app's: never faulted.
-    let fault = (parts.method != Method::OPTIONS)
-        .then(|| {
-            state.tools.faults.fire(&RequestFacts {
-                endpoint: &endpoint,
-                plan,
-                method: parts.method.as_str(),
-                path,
-                client_id: client_id.as_deref(),
-            })
-        })
-        .flatten();
+    let fault = if parts.method == Method::OPTIONS {
+        None
+    } else {
+        let facts = RequestFacts {
+            endpoint: &endpoint,
+            plan,
+            method: parts.method.as_str(),
+            path,
+            client_id: client_id.as_deref(),
+        };
+        match &state.database {
+            // Hosted mode: a match claims its firing in the database (docs/hosted.md#faults).
+            Some(database) => database.fire_fault(&state.tools.faults, &facts).await,
+            None => state.tools.faults.fire(&facts),
+        }
+    };
     let delay_after = fault.as_ref().and_then(|f| f.delay_after_ms);
     if let Some(fault) = fault {
         context.notes.fault(fault.id);

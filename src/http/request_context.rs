@@ -196,6 +196,7 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
     let mut pending = Pending {
         state: state.clone(),
         started,
+        real: reading.real,
         now,
         method,
         path,
@@ -219,6 +220,8 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
 struct Pending {
     state: AppState,
     started: Instant,
+    /// Real time when the request came (hosted mode orders every replica's log by real time).
+    real: OffsetDateTime,
     now: OffsetDateTime,
     method: Method,
     path: String,
@@ -263,42 +266,49 @@ impl Pending {
                 .join("&");
         }
         let requests = &self.state.tools.requests;
+        let elapsed = self.started.elapsed();
+        let answered = time::Duration::try_from(elapsed)
+            .ok()
+            .and_then(|elapsed| self.real.checked_add(elapsed));
         if let Some(url) = &notes.offered_next {
             if let Some(local) = url.strip_prefix(&self.state.public_url) {
                 let (path, query) = local.split_once('?').unwrap_or((local, ""));
-                requests.remember_next_link(path, query);
+                requests.remember_offered_link(path, query, answered);
             }
         }
         let now = self.now;
-        requests.record(LoggedRequest {
-            seq: 0,
-            time: log_time(now),
-            at_ms: log_millis(now),
-            method: self.method.to_string(),
-            path: std::mem::take(&mut self.path),
-            query: logged_query,
-            client_id: self
-                .caller
-                .client_id
-                .clone()
-                .or(notes.client_id)
-                .map(String::from),
-            status,
-            duration_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
-            grant_type: notes.grant_type,
-            client_auth: notes.client_auth,
-            retry_after,
-            fault: notes.fault,
-            followed_next: notes.followed_next,
-            offered_next: notes.offered_next.is_some(),
-            client_gone,
-            expires_in: notes.expires_in,
-            endpoint: Some(endpoint),
-            issued_token: notes.issued_token,
-            bearer_token: self.caller.bearer_tag,
-            plan: notes.plan,
-            id_token_flaw: notes.id_token_flaw,
-        });
+        requests.record_answered(
+            LoggedRequest {
+                seq: 0,
+                time: log_time(now),
+                at_ms: log_millis(now),
+                method: self.method.to_string(),
+                path: std::mem::take(&mut self.path),
+                query: logged_query,
+                client_id: self
+                    .caller
+                    .client_id
+                    .clone()
+                    .or(notes.client_id)
+                    .map(String::from),
+                status,
+                duration_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+                grant_type: notes.grant_type,
+                client_auth: notes.client_auth,
+                retry_after,
+                fault: notes.fault,
+                followed_next: notes.followed_next,
+                offered_next: notes.offered_next.is_some(),
+                client_gone,
+                expires_in: notes.expires_in,
+                endpoint: Some(endpoint),
+                issued_token: notes.issued_token,
+                bearer_token: self.caller.bearer_tag,
+                plan: notes.plan,
+                id_token_flaw: notes.id_token_flaw,
+            },
+            answered,
+        );
     }
 }
 

@@ -3,9 +3,12 @@
 //! count, and which error format a fault answers in (docs/sandbox-tools.md#faults). Nothing here
 //! reads a path.
 
+use serde::{Deserialize, Serialize};
+
 use super::interaction::Interaction;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Serialized only where hosted mode stores the request log (docs/hosted.md#the-request-log).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Endpoint {
     /// `/oauth2/authorize` and `/oauth2/authorize/{system}`.
     Authorize,
@@ -31,7 +34,7 @@ pub enum Endpoint {
 
 /// One of the member sign-in pages of an attempt (docs/oauth.md#member-verification), so that
 /// the timeline can tell the consent page from the others without reading the path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SignInPage {
     /// `/oauth2/login/{attempt}`: create an account or sign in.
     Start,

@@ -1,7 +1,9 @@
 //! Injected failures (`POST /sandbox/api/faults`, docs/sandbox-tools.md#faults): what a fault matches (a target, and
 //! optionally a path prefix, a method and a client), what it does (an OAuth error, an HTTP status,
 //! a `Retry-After`, a delay), and for how many more requests. The HTTP layer turns a fired fault
-//! into the error format of the endpoint it hit.
+//! into the error format of the endpoint it hit. In hosted mode (docs/hosted.md#faults) the
+//! database holds the faults and their counts; each replica keeps the set here for matching, so
+//! that only a request that matches a fault pays a round trip (to claim one firing).
 
 use std::sync::{Mutex, MutexGuard};
 
@@ -12,7 +14,7 @@ use crate::oauth::ErrorCode;
 pub use crate::oauth::id_token_flaw::IdTokenFlaw;
 
 /// At most this many faults wait at once: a runaway test loop gets a clear error.
-const MAX_ACTIVE: usize = 100;
+pub const MAX_ACTIVE: usize = 100;
 const MAX_COUNT: u32 = 10_000;
 const MAX_DELAY_MS: u64 = 60_000;
 const MAX_RETRY_AFTER: u32 = 86_400;
@@ -101,8 +103,8 @@ pub struct FaultSpec {
     pub count: Option<u32>,
 }
 
-/// An active fault as `GET /sandbox/api/faults` shows it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+/// An active fault as `GET /sandbox/api/faults` shows it (and as hosted mode stores it).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Fault {
     pub id: u64,
     pub target: Target,
@@ -285,10 +287,17 @@ pub fn validate(spec: FaultSpec) -> Result<Fault, String> {
     })
 }
 
+/// Why one more fault is refused when `MAX_ACTIVE` wait.
+pub fn too_many() -> String {
+    format!("{MAX_ACTIVE} faults are already waiting; DELETE /sandbox/api/faults first")
+}
+
 #[derive(Debug, Default)]
 struct Active {
     next_id: u64,
     faults: Vec<Fault>,
+    /// Hosted mode: the database's version of the set loaded here (0 before the first load).
+    loaded: i64,
 }
 
 /// The active faults, oldest first. The first one that matches a request fires for it.
@@ -306,9 +315,7 @@ impl Faults {
         let mut fault = validate(spec)?;
         let mut active = self.lock();
         if active.faults.len() >= MAX_ACTIVE {
-            return Err(format!(
-                "{MAX_ACTIVE} faults are already waiting; DELETE /sandbox/api/faults first"
-            ));
+            return Err(too_many());
         }
         active.next_id += 1;
         fault.id = active.next_id;
@@ -333,6 +340,41 @@ impl Faults {
         let before = active.faults.len();
         active.faults.retain(|f| f.id != id);
         active.faults.len() != before
+    }
+
+    /// Hosted mode: the faults that match this request, oldest first, none fired. The database
+    /// decides which one fires (the oldest it can claim a firing of).
+    pub fn matching(&self, request: &RequestFacts<'_>) -> Vec<Fault> {
+        let active = self.lock();
+        active
+            .faults
+            .iter()
+            .filter(|f| f.matches(request))
+            .cloned()
+            .collect()
+    }
+
+    /// Hosted mode: the database's whole set, as of `version`, replaces this one, unless a newer
+    /// version is already here (two loads can finish out of order). Whether it was taken.
+    pub fn load(&self, version: i64, faults: Vec<Fault>) -> bool {
+        let mut active = self.lock();
+        if version <= active.loaded {
+            return false;
+        }
+        active.loaded = version;
+        active.faults = faults;
+        true
+    }
+
+    /// Hosted mode: a firing was claimed in the database, which says how many are left; at zero
+    /// the fault goes here at once (the other replicas learn it from the database).
+    pub fn claimed(&self, id: u64, remaining: u32) {
+        let mut active = self.lock();
+        if remaining == 0 {
+            active.faults.retain(|f| f.id != id);
+        } else if let Some(fault) = active.faults.iter_mut().find(|f| f.id == id) {
+            fault.remaining = remaining;
+        }
     }
 
     /// The fault that fires for this request, if any: its count goes down under the lock, so
@@ -384,6 +426,36 @@ mod tests {
         assert!(!Target::Discovery.covers(&FHIR));
         assert!(Target::Token.covers(&Endpoint::Token));
         assert!(Target::Any.covers(&Endpoint::Unrouted));
+    }
+
+    #[test]
+    fn hosted_mode_matches_here_and_takes_the_databases_set_and_counts() {
+        let faults = Faults::default();
+        let mut older =
+            validate(spec(serde_json::json!({"target": "fhir", "status": 503}))).unwrap();
+        older.id = 7;
+        let mut newer = validate(spec(
+            serde_json::json!({"target": "any", "status": 429, "count": 3}),
+        ))
+        .unwrap();
+        newer.id = 9;
+        assert!(faults.load(2, vec![older.clone(), newer.clone()]));
+        assert!(
+            !faults.load(1, Vec::new()),
+            "an older set never replaces a newer one"
+        );
+        assert!(!faults.load(2, Vec::new()), "nor the same version twice");
+        let r = facts("GET", "/r4/Patient/1", None);
+        let ids: Vec<u64> = faults.matching(&r).iter().map(|f| f.id).collect();
+        assert_eq!(ids, [7, 9], "oldest first, none fired");
+        assert_eq!(faults.active().len(), 2);
+        faults.claimed(9, 1);
+        assert_eq!(faults.active()[1].remaining, 1);
+        faults.claimed(7, 0);
+        let ids: Vec<u64> = faults.active().iter().map(|f| f.id).collect();
+        assert_eq!(ids, [9], "spent: gone at once");
+        assert!(faults.load(3, Vec::new()));
+        assert!(faults.matching(&r).is_empty());
     }
 
     #[test]

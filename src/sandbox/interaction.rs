@@ -2,7 +2,10 @@
 //! route the router matched, its method and its path parameters: the request log and the report
 //! count these, whichever handler answered and whether it succeeded.
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+use serde::{Deserialize, Serialize};
+
+/// Serialized only where hosted mode stores the request log (docs/hosted.md#the-request-log).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Interaction {
     /// `GET /r4/metadata`.
     Capabilities,

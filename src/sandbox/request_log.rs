@@ -4,6 +4,10 @@
 //! recognised whatever the paging format. What a request was (its endpoint, the grant type, the
 //! `next` link it offered) is told by the router and the handlers through `Notes`, never guessed
 //! from paths and bodies.
+//!
+//! In hosted mode (docs/hosted.md#the-request-log) the log is the database's: `share` turns this
+//! one into a buffer, where each answered request (with the instant it was answered) and each
+//! offered `next` link waits, bounded, for the replica's background flush.
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::{Mutex, MutexGuard};
@@ -111,6 +115,50 @@ struct Inner {
     next_seq: u64,
     next_links: VecDeque<String>,
     next_link_set: HashSet<String>,
+    /// Hosted mode: what waits for the database.
+    outgoing: Option<Outgoing>,
+}
+
+/// A request this replica answered, waiting for the database (hosted mode).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answered {
+    /// When it was answered: this replica's wall clock in microseconds since the Unix epoch,
+    /// strictly increasing on this replica (the database lists every replica's requests in this
+    /// order). Not the sandbox clock: a clock reset would move that backwards.
+    pub answered_us: i64,
+    pub entry: LoggedRequest,
+}
+
+/// A `next` link a searchset offered, waiting for the database (hosted mode).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfferedLink {
+    /// As `Answered::answered_us`: a request answered after it may follow it.
+    pub offered_us: i64,
+    /// `shared_link_key` of the link.
+    pub key: String,
+}
+
+/// Hosted mode's buffer: bounded, so that a database that stays away costs bounded memory.
+#[derive(Debug, Default)]
+struct Outgoing {
+    entries: VecDeque<Answered>,
+    links: VecDeque<OfferedLink>,
+    last_us: i64,
+    /// Entries dropped because the buffer was full (the database did not take them in time).
+    dropped: u64,
+}
+
+impl Outgoing {
+    /// `real` (the wall clock; `None`: no later than now), made strictly increasing: two
+    /// requests answered within a microsecond, or across a step back of the wall clock, keep the
+    /// order they were answered in.
+    fn tick(&mut self, real: Option<OffsetDateTime>) -> i64 {
+        let now = real.map_or(i64::MIN, |real| {
+            i64::try_from(real.unix_timestamp_nanos() / 1000).unwrap_or(i64::MAX)
+        });
+        self.last_us = now.max(self.last_us.saturating_add(1));
+        self.last_us
+    }
 }
 
 #[derive(Debug)]
@@ -127,6 +175,62 @@ impl RequestLog {
         }
     }
 
+    /// Hosted mode: from now on the database keeps the log (docs/hosted.md#the-request-log).
+    /// Answered requests and offered links wait in a buffer for `take_outgoing`; `entries`
+    /// is empty, `is_next_link` is false (the database marks followed links) and `seq` is the
+    /// database's.
+    pub fn share(&self) {
+        let mut inner = self.lock();
+        if inner.outgoing.is_none() {
+            inner.outgoing = Some(Outgoing::default());
+        }
+    }
+
+    pub fn is_shared(&self) -> bool {
+        self.lock().outgoing.is_some()
+    }
+
+    /// Hosted mode: everything waiting for the database, oldest first; the buffer is left empty.
+    pub fn take_outgoing(&self) -> (Vec<Answered>, Vec<OfferedLink>) {
+        let mut inner = self.lock();
+        match inner.outgoing.as_mut() {
+            Some(out) => (
+                out.entries.drain(..).collect(),
+                out.links.drain(..).collect(),
+            ),
+            None => (Vec::new(), Vec::new()),
+        }
+    }
+
+    /// Hosted mode: what `take_outgoing` gave and the database did not take goes back in front
+    /// of what came since, within the bound (the oldest entries are dropped first).
+    pub fn put_back(&self, entries: Vec<Answered>, links: Vec<OfferedLink>) {
+        let capacity = self.capacity;
+        let mut inner = self.lock();
+        let Some(out) = inner.outgoing.as_mut() else {
+            return;
+        };
+        for entry in entries.into_iter().rev() {
+            out.entries.push_front(entry);
+        }
+        for link in links.into_iter().rev() {
+            out.links.push_front(link);
+        }
+        out.bound(capacity);
+    }
+
+    /// Hosted mode: how many entries the buffer has dropped so far (it was full).
+    pub fn dropped(&self) -> u64 {
+        self.lock().outgoing.as_ref().map_or(0, |out| out.dropped)
+    }
+
+    /// Hosted mode: the database numbered requests up to `seq`, so a clock move from now on
+    /// comes after them (`last_seq`).
+    pub fn seen_seq(&self, seq: u64) {
+        let mut inner = self.lock();
+        inner.next_seq = inner.next_seq.max(seq);
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -136,8 +240,21 @@ impl RequestLog {
     }
 
     /// Appends an entry (its `seq` is assigned here), dropping the oldest beyond the bound.
-    pub fn record(&self, mut entry: LoggedRequest) -> u64 {
+    pub fn record(&self, entry: LoggedRequest) -> u64 {
+        self.record_answered(entry, None)
+    }
+
+    /// `record`, with real time (the wall clock, not the sandbox clock) when the request was
+    /// answered: in hosted mode the entry waits in the buffer with it, not numbered yet (0).
+    pub fn record_answered(&self, mut entry: LoggedRequest, real: Option<OffsetDateTime>) -> u64 {
+        let capacity = self.capacity;
         let mut inner = self.lock();
+        if let Some(out) = inner.outgoing.as_mut() {
+            let answered_us = out.tick(real);
+            out.entries.push_back(Answered { answered_us, entry });
+            out.bound(capacity);
+            return 0;
+        }
         inner.next_seq += 1;
         entry.seq = inner.next_seq;
         inner.entries.push_back(entry);
@@ -153,14 +270,19 @@ impl RequestLog {
         self.lock().next_seq
     }
 
-    /// Oldest first.
+    /// Oldest first (empty in hosted mode: the database has them).
     pub fn entries(&self) -> Vec<LoggedRequest> {
         self.lock().entries.iter().cloned().collect()
     }
 
-    /// Forgets the entries and the remembered links; returns how many entries.
+    /// Forgets the entries and the remembered links; returns how many entries. In hosted mode
+    /// the database's log is cleared by the database, and what waits in the buffer was answered
+    /// after that clear began (docs/hosted.md#the-request-log): nothing here to forget.
     pub fn clear(&self) -> usize {
         let mut inner = self.lock();
+        if inner.outgoing.is_some() {
+            return 0;
+        }
         let n = inner.entries.len();
         inner.entries.clear();
         inner.next_links.clear();
@@ -169,8 +291,25 @@ impl RequestLog {
     }
 
     pub fn remember_next_link(&self, path: &str, query: &str) {
-        let key = link_key(path, query);
+        self.remember_offered_link(path, query, None);
+    }
+
+    /// `remember_next_link`, with real time when the response offering it was answered: in
+    /// hosted mode the link waits in the buffer with it.
+    pub fn remember_offered_link(&self, path: &str, query: &str, real: Option<OffsetDateTime>) {
         let mut inner = self.lock();
+        if let Some(out) = inner.outgoing.as_mut() {
+            let offered_us = out.tick(real);
+            out.links.push_back(OfferedLink {
+                offered_us,
+                key: shared_link_key(path, query),
+            });
+            while out.links.len() > MAX_NEXT_LINKS {
+                out.links.pop_front();
+            }
+            return;
+        }
+        let key = link_key(path, query);
         if !inner.next_link_set.insert(key.clone()) {
             return;
         }
@@ -182,9 +321,34 @@ impl RequestLog {
         }
     }
 
+    /// Whether this request follows a `next` link offered earlier. Always false in hosted mode,
+    /// where the link may have been offered by another replica: the database marks the request
+    /// when it numbers it (docs/hosted.md#the-request-log).
     pub fn is_next_link(&self, path: &str, query: &str) -> bool {
         self.lock().next_link_set.contains(&link_key(path, query))
     }
+}
+
+impl Outgoing {
+    fn bound(&mut self, capacity: usize) {
+        while self.entries.len() > capacity {
+            self.entries.pop_front();
+            self.dropped += 1;
+        }
+        while self.links.len() > MAX_NEXT_LINKS {
+            self.links.pop_front();
+        }
+    }
+}
+
+/// How many offered `next` links are remembered (hosted mode keeps as many in the database).
+pub const NEXT_LINKS_REMEMBERED: usize = MAX_NEXT_LINKS;
+
+/// The key hosted mode compares a request with the `next` links offered before it by: the path
+/// and the decoded, sorted parameters, secrets redacted as the log stores them, so that the key
+/// of an offered link and that of a logged request (whose query is already redacted) agree.
+pub fn shared_link_key(path: &str, query: &str) -> String {
+    link_key(path, &redact_query(query, true))
 }
 
 /// RFC 3339 in UTC with exactly three fractional digits (`2026-11-29T03:11:04.230Z`), as the
@@ -344,5 +508,64 @@ mod tests {
         log.remember_next_link("/r4/ExplanationOfBenefit", "patient=1&_page=2&type=a%7Cb");
         assert!(log.is_next_link("/r4/ExplanationOfBenefit", "type=a|b&_page=2&patient=1"));
         assert!(!log.is_next_link("/r4/ExplanationOfBenefit", "patient=1&_page=3&type=a|b"));
+    }
+
+    fn at_us(us: i64) -> Option<OffsetDateTime> {
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(us) * 1000).ok()
+    }
+
+    #[test]
+    fn shared_the_log_is_a_buffer_in_the_order_answered() {
+        let log = RequestLog::new(3);
+        log.share();
+        assert!(log.is_shared());
+        assert_eq!(
+            log.record_answered(entry("/a"), at_us(2_000)),
+            0,
+            "numbered later"
+        );
+        // The wall clock stepped back: still after the one before.
+        log.record_answered(entry("/b"), at_us(1_000));
+        log.remember_offered_link("/r4/Claim", "_offset=10&patient=1", at_us(5_000));
+        log.record_answered(entry("/c"), at_us(5_000));
+        assert!(log.entries().is_empty(), "the database has them");
+        assert!(!log.is_next_link("/r4/Claim", "patient=1&_offset=10"));
+        assert_eq!(log.clear(), 0, "the database clears them");
+        let (entries, links) = log.take_outgoing();
+        let order: Vec<(i64, &str)> = entries
+            .iter()
+            .map(|a| (a.answered_us, a.entry.path.as_str()))
+            .collect();
+        assert_eq!(order, [(2_000, "/a"), (2_001, "/b"), (5_001, "/c")]);
+        assert_eq!(links.len(), 1);
+        assert_eq!(links[0].offered_us, 5_000);
+        assert_eq!(
+            links[0].key,
+            shared_link_key("/r4/Claim", "patient=1&_offset=10")
+        );
+        assert!(log.take_outgoing().0.is_empty());
+
+        // What the database did not take goes back in front, within the bound.
+        log.record_answered(entry("/d"), at_us(6_000));
+        log.put_back(entries, links);
+        let (entries, links) = log.take_outgoing();
+        let paths: Vec<&str> = entries.iter().map(|a| a.entry.path.as_str()).collect();
+        assert_eq!(paths, ["/b", "/c", "/d"], "the oldest dropped");
+        assert_eq!(log.dropped(), 1);
+        assert_eq!(links.len(), 1);
+    }
+
+    #[test]
+    fn shared_link_keys_of_an_offer_and_of_its_logged_request_agree() {
+        let offered = "patient=1&_offset=10&access_token=secret";
+        let logged = redact_query("_offset=10&access_token=secret&patient=1", true);
+        assert_eq!(
+            shared_link_key("/r4/Claim", offered),
+            shared_link_key("/r4/Claim", &logged)
+        );
+        assert_ne!(
+            shared_link_key("/r4/Claim", offered),
+            shared_link_key("/r4/Claim", "patient=1&_offset=20")
+        );
     }
 }

@@ -162,7 +162,9 @@ async fn hosted_database() -> Option<String> {
     let admin = std::env::var("PAYER_SANDBOX_TEST_HOSTED").ok()?;
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let name = format!("payer_api_{}_{n}", std::process::id());
-    let pool = sqlx::PgPool::connect(&admin).await.expect("the test database");
+    let pool = sqlx::PgPool::connect(&admin)
+        .await
+        .expect("the test database");
     sqlx::query(&format!("CREATE DATABASE {name}"))
         .execute(&pool)
         .await

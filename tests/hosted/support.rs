@@ -28,8 +28,16 @@ pub async fn fresh_database(name: &str) -> String {
 }
 
 pub async fn build(database: &str) -> Result<Application, String> {
+    build_with(database, |_| {}).await
+}
+
+pub async fn build_with(
+    database: &str,
+    configure: impl FnOnce(&mut Settings),
+) -> Result<Application, String> {
     let mut settings = Settings::for_tests();
     settings.database = Some(database.to_owned());
+    configure(&mut settings);
     Application::build(settings)
         .await
         .map_err(|e| e.to_string())
@@ -37,7 +45,14 @@ pub async fn build(database: &str) -> Result<Application, String> {
 
 /// A replica serving on a free port: its URL.
 pub async fn replica(database: &str) -> String {
-    let app = build(database).await.expect("the replica starts");
+    replica_with(database, |_| {}).await
+}
+
+/// A replica with settings of its own (besides the database).
+pub async fn replica_with(database: &str, configure: impl FnOnce(&mut Settings)) -> String {
+    let app = build_with(database, configure)
+        .await
+        .expect("the replica starts");
     let url = app.public_url().to_owned();
     tokio::spawn(app.run_until_stopped(std::future::pending()));
     url
@@ -80,6 +95,13 @@ pub async fn post_json(client: &reqwest::Client, url: &str, body: Value) -> (u16
     let response = client.post(url).json(&body).send().await.unwrap();
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// A GET that must answer 200 with JSON.
+pub async fn get_json<T: serde::de::DeserializeOwned>(client: &reqwest::Client, url: &str) -> T {
+    let response = client.get(url).send().await.unwrap();
+    assert_eq!(response.status(), 200, "GET {url}");
+    response.json().await.unwrap()
 }
 
 pub async fn post(client: &reqwest::Client, url: &str, body: Value) -> u16 {

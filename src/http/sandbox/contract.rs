@@ -1,5 +1,6 @@
 //! The contract-testing part of the control API (docs/sandbox-tools.md): `faults`, `requests` and `report`
-//! under `/sandbox/api`.
+//! under `/sandbox/api`. In hosted mode each reads and changes every replica's faults and log
+//! (docs/hosted.md#faults, #the-request-log), and answers 503 when the database does not.
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -11,7 +12,13 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::control::{bad_request, json_body};
+use super::{
+    active_faults, clear_faults as clear_all_faults, clear_logged_requests, logged_requests,
+};
+use crate::db::Unavailable;
+use crate::db::faults::AddFaultError;
 use crate::http::routes::control as routes;
+use crate::oauth::{ErrorCode, OAuthError};
 use crate::sandbox::faults::FaultSpec;
 use crate::sandbox::report::report;
 use crate::sandbox::report_junit::junit;
@@ -45,28 +52,55 @@ async fn add_fault(State(state): State<AppState>, body: Bytes) -> Response {
             }
         }
     }
-    match state.tools.faults.add(spec) {
+    let added = match &state.database {
+        Some(database) => database.add_fault(&state.tools.faults, spec).await,
+        None => state.tools.faults.add(spec).map_err(AddFaultError::Invalid),
+    };
+    match added {
         Ok(fault) => (StatusCode::CREATED, Json(fault)).into_response(),
-        Err(e) => bad_request(e),
+        Err(AddFaultError::Invalid(e)) => bad_request(e),
+        Err(AddFaultError::Unavailable(e)) => unavailable("the fault was not added", &e),
     }
 }
 
+/// Hosted mode's database did not answer: nothing changed (docs/hosted.md#faults).
+fn unavailable(what: &str, problem: &Unavailable) -> Response {
+    tracing::error!("{what}: {problem}");
+    OAuthError::new(
+        ErrorCode::TemporarilyUnavailable,
+        format!("{what}: the database does not answer (the server log says why)"),
+    )
+    .into_response()
+}
+
 async fn list_faults(State(state): State<AppState>) -> Response {
-    Json(state.tools.faults.active()).into_response()
+    match active_faults(&state).await {
+        Ok(faults) => Json(faults).into_response(),
+        Err(e) => unavailable("the faults could not be read", &e),
+    }
 }
 
 async fn clear_faults(State(state): State<AppState>) -> Response {
-    Json(json!({"deleted": state.tools.faults.clear()})).into_response()
+    match clear_all_faults(&state).await {
+        Ok(deleted) => Json(json!({"deleted": deleted})).into_response(),
+        Err(e) => unavailable("the faults were not removed", &e),
+    }
 }
 
 async fn delete_fault(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    match id.parse().ok().filter(|id| state.tools.faults.remove(*id)) {
-        Some(_) => Json(json!({"deleted": 1})).into_response(),
-        None => (
+    let removed = match (id.parse::<u64>(), &state.database) {
+        (Err(_), _) => Ok(false),
+        (Ok(id), Some(database)) => database.remove_fault(&state.tools.faults, id).await,
+        (Ok(id), None) => Ok(state.tools.faults.remove(id)),
+    };
+    match removed {
+        Ok(true) => Json(json!({"deleted": 1})).into_response(),
+        Ok(false) => (
             StatusCode::NOT_FOUND,
             Json(json!({"error": "not_found", "error_description": "no active fault has that id"})),
         )
             .into_response(),
+        Err(e) => unavailable("the fault was not removed", &e),
     }
 }
 
@@ -80,10 +114,11 @@ struct Filter {
 }
 
 async fn requests(State(state): State<AppState>, Query(filter): Query<Filter>) -> Response {
-    let entries: Vec<_> = state
-        .tools
-        .requests
-        .entries()
+    let entries = match logged_requests(&state).await {
+        Ok(entries) => entries,
+        Err(e) => return unavailable("the request log could not be read", &e),
+    };
+    let entries: Vec<_> = entries
         .into_iter()
         .filter(|e| {
             filter
@@ -97,11 +132,17 @@ async fn requests(State(state): State<AppState>, Query(filter): Query<Filter>) -
 }
 
 async fn clear_requests(State(state): State<AppState>) -> Response {
-    Json(json!({"deleted": state.tools.requests.clear()})).into_response()
+    match clear_logged_requests(&state).await {
+        Ok(deleted) => Json(json!({"deleted": deleted})).into_response(),
+        Err(e) => unavailable("the request log was not emptied", &e),
+    }
 }
 
 async fn client_report(State(state): State<AppState>, Query(filter): Query<Filter>) -> Response {
-    let entries = state.tools.requests.entries();
+    let entries = match logged_requests(&state).await {
+        Ok(entries) => entries,
+        Err(e) => return unavailable("the request log could not be read", &e),
+    };
     let found = report(&entries, filter.client_id.as_deref());
     match filter.format.as_deref() {
         None | Some("json") => Json(found).into_response(),

@@ -367,11 +367,16 @@ async fn drop_previous_key(PlanParam(state): PlanParam) -> Response {
 async fn reset(State(state): State<AppState>) -> Response {
     match super::reset_all(&state).await {
         Ok(()) => Json(json!({"reset": true})).into_response(),
+        Err(super::ResetError::State(_)) => OAuthError::new(
+            ErrorCode::TemporarilyUnavailable,
+            "could not save the state directory (the server log says why)",
+        )
+        .into_response(),
         Err(e) => {
-            tracing::warn!("reset: {e:?}");
+            tracing::error!("reset: {e:?}");
             OAuthError::new(
                 ErrorCode::TemporarilyUnavailable,
-                "the reset could not finish: the state directory or the database did not take it (the server log says why)",
+                "the reset did not finish: the database does not answer (the server log says why)",
             )
             .into_response()
         }

@@ -14,9 +14,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 
+use crate::db::Unavailable;
 use crate::http::pages::render;
 use crate::oauth::login::OutboxMessage;
 use crate::oauth::persist::PersistError;
+use crate::sandbox::clock_moves::ClockMove;
+use crate::sandbox::faults::Fault;
+use crate::sandbox::request_log::LoggedRequest;
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -70,10 +74,73 @@ pub async fn advance_clock(state: &AppState, seconds: u64) -> Result<(), String>
         }
     };
     let after = state.clock.offset();
-    state
-        .tools
-        .clock_moved(state.clock.now(), after.saturating_sub(before), false);
+    note_clock_move(state, after.saturating_sub(before), false).await;
     Ok(())
+}
+
+/// Notes a move of the clock for the timeline, after the newest logged request. Hosted mode: on
+/// every replica's timeline, after every replica's requests answered before the move
+/// (docs/hosted.md#the-request-log). The move itself has happened: a database that does not
+/// answer only loses or misplaces the note (a warning in the log).
+async fn note_clock_move(state: &AppState, seconds: i64, to_wall_clock: bool) {
+    let Some(database) = &state.database else {
+        state
+            .tools
+            .clock_moved(state.clock.now(), seconds, to_wall_clock);
+        return;
+    };
+    let after_seq = match database.settle_request_log(&state.tools.requests).await {
+        Ok(newest) => newest,
+        Err(e) => {
+            tracing::warn!("numbering the request log before noting a clock move: {e}");
+            state.tools.requests.last_seq()
+        }
+    };
+    let moved = ClockMove::new(after_seq, state.clock.now(), seconds, to_wall_clock);
+    if let Err(e) = database.note_clock_move(&moved).await {
+        tracing::warn!("noting a clock move for the timeline: {e}");
+    }
+}
+
+/// The clock's moves, oldest first: this server's, or in hosted mode every replica's.
+pub async fn clock_moves(state: &AppState) -> Result<Vec<ClockMove>, Unavailable> {
+    match &state.database {
+        Some(database) => database.clock_moves().await,
+        None => Ok(state.tools.clock_moves.all()),
+    }
+}
+
+/// The request log, oldest first: this server's, or in hosted mode every replica's
+/// (docs/hosted.md#the-request-log).
+pub async fn logged_requests(state: &AppState) -> Result<Vec<LoggedRequest>, Unavailable> {
+    match &state.database {
+        Some(database) => database.read_request_log(&state.tools.requests).await,
+        None => Ok(state.tools.requests.entries()),
+    }
+}
+
+/// Empties the request log (every replica's in hosted mode): how many requests went.
+pub async fn clear_logged_requests(state: &AppState) -> Result<usize, Unavailable> {
+    match &state.database {
+        Some(database) => database.clear_request_log(&state.tools.requests).await,
+        None => Ok(state.tools.requests.clear()),
+    }
+}
+
+/// The active faults, oldest first (every replica's in hosted mode, docs/hosted.md#faults).
+pub async fn active_faults(state: &AppState) -> Result<Vec<Fault>, Unavailable> {
+    match &state.database {
+        Some(database) => database.list_faults().await,
+        None => Ok(state.tools.faults.active()),
+    }
+}
+
+/// Removes every fault (on every replica in hosted mode): how many there were.
+pub async fn clear_faults(state: &AppState) -> Result<usize, Unavailable> {
+    match &state.database {
+        Some(database) => database.clear_faults(&state.tools.faults).await,
+        None => Ok(state.tools.faults.clear()),
+    }
 }
 
 /// The sandbox clock back on the wall clock, on every replica in hosted mode: the offset it had.
@@ -92,9 +159,7 @@ pub async fn reset_clock(state: &AppState) -> Result<(), String> {
     for plan in state.plans() {
         plan.member_data().changes().forget_made();
     }
-    state
-        .tools
-        .clock_moved(state.clock.now(), offset.saturating_neg(), true);
+    note_clock_move(state, offset.saturating_neg(), true).await;
     Ok(())
 }
 
@@ -103,11 +168,20 @@ pub async fn reset_clock(state: &AppState) -> Result<(), String> {
 pub async fn reset_all(state: &AppState) -> Result<(), ResetError> {
     // Not `reset_clock`: this move would sit in an empty log, and the moves are forgotten too.
     clock_to_wall(state).await.map_err(ResetError::Clock)?;
+    // Hosted mode: the codes, tokens, faults and the log are every replica's (docs/hosted.md).
     if let Some(database) = &state.database {
         database
             .clear_grants(&state.oauth.grants)
             .await
-            .map_err(|e| ResetError::Database(e.to_string()))?;
+            .map_err(|e| ResetError::Database(e.into()))?;
+        clear_faults(state).await.map_err(ResetError::Database)?;
+        clear_logged_requests(state)
+            .await
+            .map_err(ResetError::Database)?;
+        database
+            .clear_clock_moves()
+            .await
+            .map_err(ResetError::Database)?;
     }
     for plan in state.plans() {
         plan.member_data().changes().forget_made();
@@ -118,11 +192,11 @@ pub async fn reset_all(state: &AppState) -> Result<(), ResetError> {
     state.oauth.reset_shared().map_err(ResetError::State)
 }
 
-/// Why a reset could not finish: the state directory, or hosted mode's database (its shared
-/// clock, or its codes and tokens).
+/// Why a reset could not finish: the state directory, or hosted mode's shared clock, codes and
+/// tokens, faults or request log.
 #[derive(Debug)]
 pub enum ResetError {
     State(PersistError),
     Clock(String),
-    Database(String),
+    Database(Unavailable),
 }

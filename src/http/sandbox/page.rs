@@ -118,7 +118,16 @@ pub async fn page(
     Query(done): Query<Done>,
 ) -> Response {
     let now = context.now_unix();
-    let requests = state.tools.requests.entries();
+    let (requests, faults) = match (
+        super::logged_requests(&state).await,
+        super::active_faults(&state).await,
+    ) {
+        (Ok(requests), Ok(faults)) => (requests, faults),
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::error!("the sandbox page: {e}");
+            return database_unavailable();
+        }
+    };
     let logged = requests.len();
     let timelines = links(clients(&requests), None);
     render(
@@ -133,7 +142,7 @@ pub async fn page(
             apps: state.oauth.apps.all(),
             emails: newest_first(super::emails(&state)),
             others: OtherPlan::all(&state),
-            faults: state.tools.faults.active(),
+            faults,
             requests: newest_first(requests),
             timelines,
             logged,
@@ -158,6 +167,16 @@ fn clock_unavailable() -> Response {
         StatusCode::SERVICE_UNAVAILABLE,
         "The clock did not move",
         "The database that holds the sandbox clock does not answer; the server log says why.",
+        None,
+    )
+}
+
+/// Hosted mode's database did not answer (docs/hosted.md).
+fn database_unavailable() -> Response {
+    error_page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The database does not answer",
+        "The faults and the request log are in the database, which does not answer; the server log says why.",
         None,
     )
 }
@@ -211,10 +230,16 @@ pub async fn action(State(state): State<AppState>, Now(now): Now, body: Bytes) -
             }
         }
         "clear-faults" => {
-            state.tools.faults.clear();
+            if let Err(e) = super::clear_faults(&state).await {
+                tracing::error!("clearing the faults: {e}");
+                return database_unavailable();
+            }
         }
         "clear-requests" => {
-            state.tools.requests.clear();
+            if let Err(e) = super::clear_logged_requests(&state).await {
+                tracing::error!("clearing the request log: {e}");
+                return database_unavailable();
+            }
         }
         _ => {
             return error_page(

@@ -55,8 +55,24 @@ pub struct Which {
 }
 
 pub async fn page(State(state): State<AppState>, Query(which): Query<Which>) -> Response {
-    let entries = state.tools.requests.entries();
-    let moves = state.tools.clock_moves.all();
+    let read = match super::logged_requests(&state).await {
+        Ok(entries) => super::clock_moves(&state)
+            .await
+            .map(|moves| (entries, moves)),
+        Err(e) => Err(e),
+    };
+    let (entries, moves) = match read {
+        Ok(read) => read,
+        Err(e) => {
+            tracing::error!("the timeline page: {e}");
+            return crate::http::pages::error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The database does not answer",
+                "The request log and the clock's moves are in the database, which does not answer; the server log says why.",
+                None,
+            );
+        }
+    };
     let summaries = clients(&entries);
     let chosen = which
         .client_id
