@@ -150,6 +150,7 @@ pub async fn register(State(state): State<AppState>, Now(now): Now, body: Bytes)
             refresh_tokens: RefreshTokens::parse(&f.refresh_tokens).unwrap_or_default(),
             jwks,
             jwks_uri,
+            owner: None,
         },
     )
     .await;
