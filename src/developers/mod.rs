@@ -156,11 +156,13 @@ impl Developers {
         self.accounts.write().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Opens a sign-up: checks the email and password, hashes the password (tens of
-    /// milliseconds: call it off the async runtime) and sends a code to the outbox. Whether the
-    /// email already has an account is not told here, only to whoever proves the email.
+    /// Opens a sign-up in `browser` (its form token): checks the email and password, hashes the
+    /// password (tens of milliseconds: call it off the async runtime) and sends a code to the
+    /// outbox. Whether the email already has an account is not told here, only to whoever
+    /// proves the email.
     pub fn sign_up(
         &self,
+        browser: &str,
         email: &str,
         password: &Secret,
         confirm: &Secret,
@@ -177,7 +179,7 @@ impl Developers {
             Ok(hashed) => hashed,
             Err(e) => return SignUp::Invalid(e.into()),
         };
-        let opened = self.signups.open(email.clone(), hashed, now);
+        let opened = self.signups.open(browser, email.clone(), hashed, now);
         let message = DeveloperEmail {
             to: email,
             code: opened.code.expose().to_owned(),
@@ -194,15 +196,15 @@ impl Developers {
         }
     }
 
-    /// The email a sign-up waits to prove, while its code works.
-    pub fn signup_email(&self, signup: &str, now: UnixTime) -> Option<String> {
-        self.signups.email_of(signup, now)
+    /// The email a sign-up waits to prove, while its code works, to the browser that opened it.
+    pub fn signup_email(&self, signup: &str, browser: &str, now: UnixTime) -> Option<String> {
+        self.signups.email_of(signup, browser, now)
     }
 
-    /// Checks a sign-up's code; the right one makes the account (the caller saves it, and calls
-    /// `forget` if it cannot).
-    pub fn verify(&self, signup: &str, code: &str, now: UnixTime) -> Verified {
-        match self.signups.check(signup, code, now) {
+    /// Checks a sign-up's code entered in `browser`; the right one makes the account (the
+    /// caller saves it, and calls `forget` if it cannot).
+    pub fn verify(&self, signup: &str, browser: &str, code: &str, now: UnixTime) -> Verified {
+        match self.signups.check(signup, browser, code, now) {
             CodeCheck::Proved { email, password } => {
                 let mut accounts = self.write();
                 if accounts.by_email.contains_key(&email) {
@@ -316,8 +318,11 @@ mod tests {
         Secret::new(text)
     }
 
+    /// The form token of the browser that signs up in these tests.
+    const BROWSER: &str = "browser-1";
+
     fn sign_up(developers: &Developers, email: &str, password: &str) -> (String, String) {
-        match developers.sign_up(email, &s(password), &s(password), t(0), "t".into()) {
+        match developers.sign_up(BROWSER, email, &s(password), &s(password), t(0), "t".into()) {
             SignUp::CodeSent { signup, email } => (signup, email.code),
             SignUp::Invalid(problem) => panic!("{problem}"),
         }
@@ -328,6 +333,7 @@ mod tests {
         let developers = Developers::default();
         assert!(matches!(
             developers.sign_up(
+                BROWSER,
                 "nope",
                 &s("long enough"),
                 &s("long enough"),
@@ -339,18 +345,18 @@ mod tests {
         let (signup, code) = sign_up(&developers, " Dev@X.example ", "long enough");
         assert_eq!(developers.outbox()[0].to, "dev@x.example");
         assert_eq!(
-            developers.signup_email(&signup, t(1)).as_deref(),
+            developers.signup_email(&signup, BROWSER, t(1)).as_deref(),
             Some("dev@x.example")
         );
         assert!(matches!(
-            developers.verify(&signup, "000000x", t(1)),
+            developers.verify(&signup, BROWSER, "000000x", t(1)),
             Verified::Retry { tries_left: 4 }
         ));
-        let Verified::Created(developer) = developers.verify(&signup, &code, t(2)) else {
+        let Verified::Created(developer) = developers.verify(&signup, BROWSER, &code, t(2)) else {
             panic!("created");
         };
         assert!(matches!(
-            developers.verify(&signup, &code, t(2)),
+            developers.verify(&signup, BROWSER, &code, t(2)),
             Verified::Unknown
         ));
         assert!(matches!(
@@ -368,16 +374,35 @@ mod tests {
     }
 
     #[test]
+    fn only_the_browser_that_signed_up_sees_and_finishes_the_sign_up() {
+        let developers = Developers::default();
+        let (signup, code) = sign_up(&developers, "dev@x.example", "long enough");
+        assert!(
+            developers
+                .signup_email(&signup, "browser-2", t(1))
+                .is_none()
+        );
+        assert!(matches!(
+            developers.verify(&signup, "browser-2", &code, t(1)),
+            Verified::Unknown
+        ));
+        assert!(matches!(
+            developers.verify(&signup, BROWSER, &code, t(1)),
+            Verified::Created(_)
+        ));
+    }
+
+    #[test]
     fn proving_an_email_that_has_an_account_changes_nothing() {
         let developers = Developers::default();
         let (signup, code) = sign_up(&developers, "dev@x.example", "first password");
         assert!(matches!(
-            developers.verify(&signup, &code, t(1)),
+            developers.verify(&signup, BROWSER, &code, t(1)),
             Verified::Created(_)
         ));
         let (again, code) = sign_up(&developers, "dev@x.example", "second password");
         assert!(matches!(
-            developers.verify(&again, &code, t(1)),
+            developers.verify(&again, BROWSER, &code, t(1)),
             Verified::Exists
         ));
         assert!(matches!(
@@ -396,22 +421,22 @@ mod tests {
         let (signup, code) = sign_up(&developers, "a@x.example", "long enough");
         for _ in 0..4 {
             assert!(matches!(
-                developers.verify(&signup, "x", t(1)),
+                developers.verify(&signup, BROWSER, "x", t(1)),
                 Verified::Retry { .. }
             ));
         }
         assert!(matches!(
-            developers.verify(&signup, "x", t(1)),
+            developers.verify(&signup, BROWSER, "x", t(1)),
             Verified::Ended(Ended::TooManyTries)
         ));
         assert!(matches!(
-            developers.verify(&signup, &code, t(1)),
+            developers.verify(&signup, BROWSER, &code, t(1)),
             Verified::Unknown
         ));
         let (late, code) = sign_up(&developers, "b@x.example", "long enough");
-        assert!(developers.signup_email(&late, t(600)).is_none());
+        assert!(developers.signup_email(&late, BROWSER, t(600)).is_none());
         assert!(matches!(
-            developers.verify(&late, &code, t(600)),
+            developers.verify(&late, BROWSER, &code, t(600)),
             Verified::Ended(Ended::Expired)
         ));
     }
@@ -420,7 +445,7 @@ mod tests {
     fn the_sixth_failure_in_fifteen_minutes_is_refused_even_with_the_right_password() {
         let developers = Developers::default();
         let (signup, code) = sign_up(&developers, "a@x.example", "long enough");
-        developers.verify(&signup, &code, t(0));
+        developers.verify(&signup, BROWSER, &code, t(0));
         for _ in 0..5 {
             assert!(matches!(
                 developers.sign_in("a@x.example", &s("wrong password"), t(10)),
@@ -441,7 +466,7 @@ mod tests {
     fn accounts_survive_a_save_and_restore_without_their_passwords_in_clear() {
         let developers = Developers::default();
         let (signup, code) = sign_up(&developers, "a@x.example", "long enough");
-        developers.verify(&signup, &code, t(0));
+        developers.verify(&signup, BROWSER, &code, t(0));
         let saved = developers.snapshot();
         assert!(!saved.to_string().contains("long enough"));
         let restored = Developers::restore(&saved).unwrap();

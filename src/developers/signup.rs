@@ -1,7 +1,9 @@
 //! Sign-ups waiting for their email to be proved (docs/developer-accounts.md#signing-up): the
 //! email, the password's hash and a 6-digit code sent to the sandbox outbox. The code works for
 //! 10 minutes and 5 tries; then the sign-up is over and must start again. The password is hashed
-//! before it is kept here, so a plain password lives no longer than its request.
+//! before it is kept here, so a plain password lives no longer than its request. A sign-up is
+//! bound to the browser that opened it (its form token): the sandbox outbox is readable by
+//! anyone, so the code alone must not let another browser finish the sign-up and sign in.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -20,6 +22,8 @@ const MAX_PENDING: usize = 10_000;
 
 #[derive(Debug, Clone)]
 struct Pending {
+    /// The opening browser's form token: only it may see and finish the sign-up.
+    browser: Secret,
     email: String,
     password: PasswordHash,
     code: Secret,
@@ -58,13 +62,29 @@ pub enum Ended {
     TooManyTries,
 }
 
+impl Pending {
+    fn opened_by(&self, browser: &str) -> bool {
+        self.browser
+            .expose()
+            .as_bytes()
+            .ct_eq(browser.as_bytes())
+            .into()
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Signups {
     pending: Mutex<HashMap<String, Pending>>,
 }
 
 impl Signups {
-    pub fn open(&self, email: String, password: PasswordHash, now: UnixTime) -> Opened {
+    pub fn open(
+        &self,
+        browser: &str,
+        email: String,
+        password: PasswordHash,
+        now: UnixTime,
+    ) -> Opened {
         let opened = Opened {
             id: hex128(),
             code: Secret::new(six_digits()),
@@ -85,6 +105,7 @@ impl Signups {
         pending.insert(
             opened.id.clone(),
             Pending {
+                browser: Secret::new(browser),
                 email,
                 password,
                 code: opened.code.clone(),
@@ -95,18 +116,22 @@ impl Signups {
         opened
     }
 
-    /// The email a sign-up waits to prove, while its code still works.
-    pub fn email_of(&self, id: &str, now: UnixTime) -> Option<String> {
+    /// The email a sign-up waits to prove, while its code still works, to the browser that
+    /// opened it.
+    pub fn email_of(&self, id: &str, browser: &str, now: UnixTime) -> Option<String> {
         let pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
         pending
             .get(id)
+            .filter(|p| p.opened_by(browser))
             .filter(|p| now.since(p.sent_at) < CODE_LIFETIME_SECS)
             .map(|p| p.email.clone())
     }
 
-    pub fn check(&self, id: &str, entered: &str, now: UnixTime) -> CodeCheck {
+    /// Checks a code entered in `browser`; another browser's sign-up is `Unknown` to it, and
+    /// its tries do not count.
+    pub fn check(&self, id: &str, browser: &str, entered: &str, now: UnixTime) -> CodeCheck {
         let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(p) = pending.get_mut(id) else {
+        let Some(p) = pending.get_mut(id).filter(|p| p.opened_by(browser)) else {
             return CodeCheck::Unknown;
         };
         if now.since(p.sent_at) >= CODE_LIFETIME_SECS {
