@@ -237,7 +237,10 @@ impl Developers {
     /// session. Verifying takes tens of milliseconds (call it off the async runtime), and as
     /// long for an email without an account.
     pub fn sign_in(&self, email: &str, password: &Secret, now: UnixTime) -> SignIn {
-        let email = normalize_email(email).unwrap_or_else(|| email.trim().to_lowercase());
+        // What is not an email is still counted (no account has it, but the answer must not
+        // tell), under a key no longer than an email may be, so the counts stay small.
+        let email = normalize_email(email)
+            .unwrap_or_else(|| email.trim().to_lowercase().chars().take(254).collect());
         if let Attempt::Limited { retry_after } = self.failures.attempt(&email, now) {
             return SignIn::Limited { retry_after };
         }
@@ -459,6 +462,22 @@ mod tests {
         assert!(matches!(
             developers.sign_in("a@x.example", &s("long enough"), t(910)),
             SignIn::Ok(_)
+        ));
+    }
+
+    #[test]
+    fn what_is_not_an_email_is_limited_too_under_a_short_key() {
+        let developers = Developers::default();
+        let long = "x".repeat(10_000);
+        for _ in 0..5 {
+            assert!(matches!(
+                developers.sign_in(&long, &s("any password"), t(0)),
+                SignIn::Wrong
+            ));
+        }
+        assert!(matches!(
+            developers.sign_in(&long, &s("any password"), t(0)),
+            SignIn::Limited { .. }
         ));
     }
 

@@ -505,6 +505,37 @@ async fn signing_out_ends_the_session_on_the_server() {
     );
     let after = copy().send().await.unwrap();
     assert_eq!(after.status(), 303, "the session id no longer works");
+    // Signing in again from a signed-in browser replaces its session on the server too.
+    let first = dev.sign_in(PASSWORD).await;
+    let first = set_cookies(&first)
+        .into_iter()
+        .find(|c| c.starts_with("payer_sandbox_session="))
+        .unwrap();
+    let first = first.split(';').next().unwrap().to_owned();
+    let csrf = Browser::new(&app, "any@example.com")
+        .csrf("/portal/signin")
+        .await;
+    let again = app
+        .client
+        .post(app.at("/portal/signin"))
+        .header("cookie", format!("{first}; payer_sandbox_form={csrf}"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("email", "out@example.com"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 303);
+    let replaced = app
+        .client
+        .get(app.at("/portal"))
+        .header("cookie", first)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replaced.status(), 303, "the replaced session ended");
     assert_eq!(location(&after), "/portal/signin");
     let register = app
         .client

@@ -90,10 +90,13 @@ pub async fn submit(
         render(status, &page)
     };
     match signed_in {
-        Some(SignIn::Ok(session)) => with_cookie(
-            Redirect::to(routes::PORTAL).into_response(),
-            account::session_cookie(&state, &session.id),
-        ),
+        Some(SignIn::Ok(session)) => {
+            end_previous_session(&state, &headers);
+            with_cookie(
+                Redirect::to(routes::PORTAL).into_response(),
+                account::session_cookie(&state, &session.id),
+            )
+        }
         Some(SignIn::Wrong) => page(
             StatusCode::BAD_REQUEST,
             "Wrong email or password.".to_owned(),
@@ -116,6 +119,16 @@ pub async fn submit(
     }
 }
 
+/// A new session replaces the browser's previous one, if any, on the server too: a signed-in
+/// browser never leaves a session behind that its cookie no longer names.
+pub(super) fn end_previous_session(state: &AppState, headers: &HeaderMap) {
+    if let (Some(developers), Some(id)) =
+        (&state.developers, account::cookie(headers, SESSION_COOKIE))
+    {
+        developers.sign_out(&id);
+    }
+}
+
 /// Ends the session the cookie names (its form's token must be the session's), and tells the
 /// browser to forget the cookie.
 pub async fn sign_out(
@@ -135,11 +148,7 @@ pub async fn sign_out(
     if let Err(response) = check_session_csrf(&signed_in, &f.csrf_token) {
         return response;
     }
-    if let (Some(developers), Some(id)) =
-        (&state.developers, account::cookie(&headers, SESSION_COOKIE))
-    {
-        developers.sign_out(&id);
-    }
+    end_previous_session(&state, &headers);
     with_cookie(
         Redirect::to(routes::PORTAL_SIGNIN).into_response(),
         account::clear_session_cookie(&state),

@@ -196,6 +196,7 @@ pub async fn verify(
                     Some(routes::PORTAL_SIGNUP.to_owned()),
                 );
             }
+            super::signin::end_previous_session(&state, &headers);
             let session = developers.start_session(&developer, now);
             with_cookie(
                 Redirect::to(routes::PORTAL).into_response(),
