@@ -775,7 +775,35 @@ mod properties {
                 previous_secret: None,
                 previous_secret_until: None,
             };
-            prop_assert_eq!(app.secret_matches(&presented, UnixTime::from_seconds(0)), presented == secret);
+            let now = UnixTime::from_seconds(0);
+            prop_assert_eq!(app.secret_matches(&presented, now), presented == secret);
+        }
+
+        #[test]
+        fn a_rotated_away_secret_matches_only_before_its_overlap_ends(
+            current in "[a-f0-9]{1,8}",
+            previous in "[a-f0-9]{1,8}",
+            presented in "[a-f0-9]{1,8}",
+            until in 0i64..100,
+            now in 0i64..100,
+        ) {
+            let app = App {
+                client_id: "c".into(),
+                client_secret: Some(current.clone().into()),
+                name: "n".into(),
+                redirect_uris: vec![],
+                public: false,
+                scopes: None,
+                refresh_tokens: RefreshTokens::Always,
+                jwks: None,
+                jwks_uri: None,
+                builtin: false,
+                owner: None,
+                previous_secret: Some(previous.clone().into()),
+                previous_secret_until: Some(UnixTime::from_seconds(until)),
+            };
+            let expected = presented == current || (presented == previous && now < until);
+            prop_assert_eq!(app.secret_matches(&presented, UnixTime::from_seconds(now)), expected);
         }
     }
 }

@@ -1,7 +1,7 @@
 //! `--state-dir` persistence of what a person would hate to lose: registered apps, member
-//! email links and developer accounts. Every save writes the whole state to a temporary file, fsyncs it, renames it over
-//! `state.json` and fsyncs the directory, so a crash or SIGKILL at any instant leaves either the
-//! old or the new state on disk, never a torn one.
+//! email links and developer accounts. Every save writes the whole state to a temporary file,
+//! fsyncs it, renames it over `state.json` and fsyncs the directory, so a crash or SIGKILL at any
+//! instant leaves either the old or the new state on disk, never a torn one.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};

@@ -186,7 +186,8 @@ pub async fn verify(
         .unwrap_or_default();
     match developers.verify(&signup, browser, &f.code, now) {
         Verified::Created(developer) => {
-            // Acknowledged only once saved, as a registered app is (docs/developer-accounts.md#persistence).
+            // Acknowledged only once saved, as a registered app is
+            // (docs/developer-accounts.md#persistence).
             if state.oauth.save().is_err() {
                 developers.forget(&developer.id);
                 return error_page(
