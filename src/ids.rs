@@ -94,6 +94,10 @@ string_id!(
     ClientId
 );
 string_id!(
+    /// A developer account (docs/developer-accounts.md): the owner an app records.
+    DeveloperId
+);
+string_id!(
     /// A health plan of the network (docs/plans.md): `test` is the default plan. Every code and
     /// token is bound to the plan that issued it.
     PlanId

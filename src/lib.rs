@@ -4,6 +4,7 @@
 pub mod clock;
 pub mod data;
 pub mod db;
+pub mod developers;
 pub mod fhir;
 pub mod healthcheck;
 pub mod http;

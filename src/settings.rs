@@ -46,7 +46,13 @@ pub struct Settings {
     #[arg(long, env = "PAYER_SANDBOX_DATABASE", value_name = "URL")]
     pub database: Option<String>,
 
-    /// Persist registered apps and member email links in this directory [default: in memory].
+    /// Developer accounts in the portal (docs/developer-accounts.md): sign up and sign in to
+    /// register apps, see and change only your own, and read their requests.
+    #[arg(long, env = "PAYER_SANDBOX_DEVELOPER_ACCOUNTS")]
+    pub developer_accounts: bool,
+
+    /// Persist registered apps, member email links and developer accounts in this directory
+    /// [default: in memory].
     #[arg(long, env = "PAYER_SANDBOX_STATE_DIR")]
     pub state_dir: Option<PathBuf>,
 
@@ -115,6 +121,10 @@ mod tests {
         assert_eq!(s.refresh_token_ttl, 7_776_000);
         assert_eq!(s.default_scope, "user/*.read");
         assert!(!s.strict && !s.no_control_api);
+        assert!(
+            !s.developer_accounts,
+            "off by default: the portal stays open"
+        );
     }
 
     #[test]

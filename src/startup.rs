@@ -14,6 +14,7 @@ use url::Url;
 use crate::clock::Clock;
 use crate::data::{self, DataSource, Dataset, LoadError};
 use crate::db::Database;
+use crate::developers::Developers;
 use crate::fhir::apis::Api;
 use crate::fhir::{MemberData, PublicData};
 use crate::http;
@@ -52,6 +53,8 @@ pub enum StartupError {
     Plans(String),
     #[error(transparent)]
     Database(#[from] crate::db::DbError),
+    #[error("--developer-accounts: {0}")]
+    DeveloperAccounts(String),
 }
 
 /// What `Application::build_with` may be handed instead of making it: a clock (so that a test
@@ -148,6 +151,13 @@ impl Application {
                 source,
             })?;
         let public_url = public_url(settings.public_url.as_deref(), address)?;
+        if settings.developer_accounts && settings.database.is_some() {
+            // Accounts live in each replica's memory: behind a load balancer a developer would
+            // be signed in on one replica only, and an app's edits would reach one replica only.
+            return Err(StartupError::DeveloperAccounts(
+                "not available in hosted mode (--database) yet: accounts are kept in memory and the state directory only".to_owned(),
+            ));
+        }
         // Hosted mode: the database first, so that a replica that cannot reach it never serves;
         // the sandbox clock is the one every replica shares (docs/hosted.md#the-sandbox-clock).
         let mut dependencies = dependencies;
@@ -458,6 +468,7 @@ fn build_state(
     all.extend(others);
     let ids: Vec<PlanId> = all.iter().map(|p| p.plan.id.clone()).collect();
     let shared = Arc::new(OAuthShared::new(persister, restored, preregistered, &ids));
+    let developers = developer_accounts(settings, &shared)?;
     let tools = Arc::new(Tools::new(
         usize::try_from(settings.request_log_size).unwrap_or(usize::MAX),
     ));
@@ -507,6 +518,7 @@ fn build_state(
             public: parts.public,
             network: network.clone(),
             database: database.clone(),
+            developers: developers.clone(),
         }));
     }
     tracing::debug!(
@@ -517,6 +529,25 @@ fn build_state(
     // The router holds every state (each plan's routes carry its own); the network only
     // points to them.
     Ok((states, warnings))
+}
+
+/// Developer accounts (docs/developer-accounts.md), when `--developer-accounts` turns them on:
+/// restored from the state directory, and saved with the apps from now on.
+fn developer_accounts(
+    settings: &Settings,
+    shared: &OAuthShared,
+) -> Result<Option<Arc<Developers>>, StartupError> {
+    if !settings.developer_accounts {
+        return Ok(None);
+    }
+    let developers = Developers::restore(shared.saved_developers()).map_err(|e| {
+        StartupError::DeveloperAccounts(format!(
+            "the state directory's developer accounts cannot be read: {e}"
+        ))
+    })?;
+    let developers = Arc::new(developers);
+    shared.keep_developers(developers.clone());
+    Ok(Some(developers))
 }
 
 /// Loading fills parse buffers, per-batch tables and the builder's lookup tables that are all

@@ -11,6 +11,7 @@ use bytes::Bytes;
 use crate::clock::Clock;
 use crate::data::Members;
 use crate::db::Database;
+use crate::developers::Developers;
 use crate::fhir::apis::Api;
 use crate::fhir::search::SearchRules;
 use crate::fhir::{MemberData, PublicData};
@@ -53,6 +54,8 @@ pub struct Inner {
     network: Arc<Network>,
     /// Hosted mode's database (docs/hosted.md), shared by every plan and replica.
     pub database: Option<Database>,
+    /// Developer accounts, when on (docs/developer-accounts.md): shared by every plan.
+    pub developers: Option<Arc<Developers>>,
 }
 
 /// Every plan's state, the default first: how a shared endpoint (the token endpoint, the
@@ -142,6 +145,7 @@ pub struct Parts {
     pub public: PublicApis,
     pub network: Arc<Network>,
     pub database: Option<Database>,
+    pub developers: Option<Arc<Developers>>,
 }
 
 impl AppState {
@@ -173,6 +177,7 @@ impl AppState {
             search_rules,
             network: parts.network,
             database: parts.database,
+            developers: parts.developers,
         }))
     }
 

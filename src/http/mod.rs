@@ -111,6 +111,9 @@ pub fn router(states: &[AppState]) -> Router {
             .with_state(other.clone());
         app = app.nest(&other.plan.prefix(), routes);
     }
+    if state.developers.is_some() {
+        app = app.merge(portal_accounts(&state));
+    }
     if state.control_api {
         // The control API also deletes (faults, the request log).
         let control_cors =
@@ -154,6 +157,38 @@ pub fn router(states: &[AppState]) -> Router {
             ))
             .service(inner),
     )
+}
+
+/// Developer accounts' pages (docs/developer-accounts.md#pages), routed only when accounts are
+/// on: without them every one is 404, and the portal is the open one of docs/apps.md.
+fn portal_accounts(state: &AppState) -> Router<AppState> {
+    let page = |methods| endpoint::tagged(state, endpoint::Tag::Fixed(Endpoint::Page), methods);
+    Router::new()
+        .route(
+            routes::PORTAL_SIGNUP,
+            page(get(portal::signup::form).post(portal::signup::submit)),
+        )
+        .route(
+            routes::PORTAL_SIGNUP_VERIFY,
+            page(get(portal::signup::verify_form).post(portal::signup::verify)),
+        )
+        .route(
+            routes::PORTAL_SIGNIN,
+            page(get(portal::signin::form).post(portal::signin::submit)),
+        )
+        .route(routes::PORTAL_SIGNOUT, page(post(portal::signin::sign_out)))
+        .route(
+            routes::PORTAL_APP,
+            page(get(portal::apps::page).post(portal::apps::edit)),
+        )
+        .route(routes::PORTAL_APP_ROTATE, page(post(portal::apps::rotate)))
+        .route(routes::PORTAL_APP_DELETE, page(post(portal::apps::delete)))
+        .route(
+            routes::PORTAL_APP_REQUESTS,
+            page(get(portal::requests::of_app)),
+        )
+        .route(routes::PORTAL_REQUESTS, page(get(portal::requests::all)))
+        .method_not_allowed_fallback(page_method_not_allowed)
 }
 
 /// A plan's own API routes: discovery documents, keys, the FHIR API and the public APIs.

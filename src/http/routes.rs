@@ -39,6 +39,18 @@ pub const FORMULARY_BASE: &str = "/formulary/r4";
 
 pub const PORTAL: &str = "/portal";
 pub const PORTAL_APPS: &str = "/portal/apps";
+/// Developer accounts' pages (docs/developer-accounts.md#pages), routed only when accounts are on.
+pub const PORTAL_SIGNUP: &str = "/portal/signup";
+pub const PORTAL_SIGNUP_VERIFY: &str = "/portal/signup/{signup}";
+pub const PORTAL_SIGNIN: &str = "/portal/signin";
+pub const PORTAL_SIGNOUT: &str = "/portal/signout";
+pub const PORTAL_APP: &str = "/portal/apps/{client_id}";
+pub const PORTAL_APP_ROTATE: &str = "/portal/apps/{client_id}/rotate";
+pub const PORTAL_APP_DELETE: &str = "/portal/apps/{client_id}/delete";
+pub const PORTAL_APP_REQUESTS: &str = "/portal/apps/{client_id}/requests";
+pub const PORTAL_REQUESTS: &str = "/portal/requests";
+/// Where the session and form cookies are sent: the portal's pages only.
+pub const PORTAL_COOKIE_PATH: &str = PORTAL;
 
 pub const SANDBOX_PAGE: &str = "/sandbox";
 pub const SANDBOX_ACTIONS: &str = "/sandbox/actions";
@@ -88,6 +100,16 @@ pub fn brand_logo_path(plan: &str) -> String {
 /// A plan's stylesheet, as its sign-in pages link it.
 pub fn brand_style_path(plan: &str) -> String {
     BRAND_STYLE.replace("{plan}", plan)
+}
+
+/// One of an app's portal pages (`PORTAL_APP…`).
+pub fn portal_app_path(template: &str, client_id: &str) -> String {
+    template.replace("{client_id}", client_id)
+}
+
+/// A sign-up's verification page.
+pub fn portal_signup_path(signup: &str) -> String {
+    PORTAL_SIGNUP_VERIFY.replace("{signup}", signup)
 }
 
 /// A login page's path for one attempt.

@@ -1,6 +1,8 @@
 //! Registered apps (clients), docs/apps.md: registration rules for redirect URIs (RFC 6749 §3.1.2,
 //! RFC 8252 §7.3 for loopback), redirect matching, client authentication with constant-time
-//! secret comparison, and the built-in `sandbox-app` / `sandbox-public-app`.
+//! secret comparison, and the built-in `sandbox-app` / `sandbox-public-app`. With developer
+//! accounts (docs/developer-accounts.md) an app records its owner, who alone may edit it, rotate
+//! its secret (the previous one works for an overlap) or delete it.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -15,6 +17,8 @@ use super::secret::Secret;
 use crate::ids::ClientId;
 
 use super::random::hex128;
+use crate::clock::UnixTime;
+use crate::ids::DeveloperId;
 
 pub const SANDBOX_APP_ID: &str = "sandbox-app";
 pub const SANDBOX_APP_SECRET: &str = "sandbox-secret";
@@ -48,6 +52,45 @@ pub struct App {
     /// Built-in apps accept any loopback `http` redirect and are never persisted.
     #[serde(skip)]
     pub builtin: bool,
+    /// The developer account that registered it in the portal (docs/developer-accounts.md#apps);
+    /// apps registered otherwise have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<DeveloperId>,
+    /// The secret a rotation replaced, accepted until `previous_secret_until`
+    /// (docs/developer-accounts.md#rotating-a-client-secret).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_secret: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_secret_until: Option<UnixTime>,
+}
+
+/// How long a rotated-away client secret keeps working, on the sandbox clock: a day, time to
+/// deploy the new one (docs/developer-accounts.md#rotating-a-client-secret).
+pub const SECRET_OVERLAP_SECS: i64 = 24 * 3600;
+
+/// What the owner may change of a registered app (docs/developer-accounts.md#apps).
+#[derive(Debug, Clone, Default)]
+pub struct AppEdit {
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+}
+
+/// Why an owner's change of an app was not made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AppChangeError {
+    /// No such app, or another owner's: the two are answered alike, so that an app's existence
+    /// is never revealed to anyone but its owner.
+    #[error("no such app")]
+    NotFound,
+    /// The change breaks a registration rule (the message says which).
+    #[error("{0}")]
+    Invalid(String),
+    /// A public or asymmetric app has no client secret to rotate.
+    #[error("this app has no client secret: it is public or authenticates with private_key_jwt")]
+    NoSecret,
+    /// The change could not be saved, so it was not made (the server log says why).
+    #[error("could not save the change (the server log says why)")]
+    Unsaved,
 }
 
 /// When the token endpoint issues a refresh token (docs/apps.md#refresh-tokens).
@@ -95,6 +138,8 @@ pub struct NewApp {
     /// For `private_key_jwt`: a JWK Set by value, or a URL to fetch it from (not both).
     pub jwks: Option<serde_json::Value>,
     pub jwks_uri: Option<String>,
+    /// The developer registering it in the portal, when accounts are on.
+    pub owner: Option<DeveloperId>,
 }
 
 impl App {
@@ -165,16 +210,25 @@ impl App {
     }
 
     /// Client authentication: public apps have no secret to check; a confidential app's secret
-    /// is compared in constant time (hashes first, so not even the length leaks).
-    pub fn secret_matches(&self, presented: &str) -> bool {
-        match &self.client_secret {
-            None => false,
-            Some(secret) => {
-                let a = Sha256::digest(secret.expose().as_bytes());
-                let b = Sha256::digest(presented.as_bytes());
-                a.ct_eq(&b).into()
-            }
-        }
+    /// is compared in constant time (hashes first, so not even the length leaks). Until
+    /// `previous_secret_until` (sandbox clock) the secret a rotation replaced matches too; both
+    /// are always compared, so the time taken does not tell which matched.
+    pub fn secret_matches(&self, presented: &str, now: UnixTime) -> bool {
+        let presented = Sha256::digest(presented.as_bytes());
+        let matches = |secret: &Secret| -> bool {
+            Sha256::digest(secret.expose().as_bytes())
+                .ct_eq(&presented)
+                .into()
+        };
+        let current = self.client_secret.as_ref().is_some_and(matches);
+        let previous = self.previous_secret.as_ref().is_some_and(matches)
+            && self.previous_secret_until.is_some_and(|until| now < until);
+        current | previous
+    }
+
+    /// Whether `owner` registered it (docs/developer-accounts.md#apps).
+    pub fn is_owned_by(&self, owner: &DeveloperId) -> bool {
+        self.owner.as_ref() == Some(owner)
     }
 }
 
@@ -224,6 +278,9 @@ pub fn builtin_apps() -> [App; 2] {
             jwks: None,
             jwks_uri: None,
             builtin: true,
+            owner: None,
+            previous_secret: None,
+            previous_secret_until: None,
         },
         App {
             client_id: SANDBOX_PUBLIC_APP_ID.into(),
@@ -236,6 +293,9 @@ pub fn builtin_apps() -> [App; 2] {
             jwks: None,
             jwks_uri: None,
             builtin: true,
+            owner: None,
+            previous_secret: None,
+            previous_secret_until: None,
         },
     ]
 }
@@ -292,6 +352,80 @@ impl AppRegistry {
         apps
     }
 
+    /// The apps `owner` registered, by name (docs/developer-accounts.md#apps).
+    pub fn owned_by(&self, owner: &DeveloperId) -> Vec<App> {
+        let mut apps: Vec<App> = self
+            .read()
+            .values()
+            .filter(|a| a.is_owned_by(owner))
+            .cloned()
+            .collect();
+        apps.sort_by(|a, b| a.name.cmp(&b.name).then(a.client_id.cmp(&b.client_id)));
+        apps
+    }
+
+    /// One app, if `owner` registered it: another's is not found, exactly like a missing one.
+    pub fn owned(&self, client_id: &str, owner: &DeveloperId) -> Result<App, AppChangeError> {
+        self.get(client_id)
+            .filter(|a| a.is_owned_by(owner))
+            .ok_or(AppChangeError::NotFound)
+    }
+
+    /// The owner renames an app or changes its redirect URIs, under the registration rules.
+    /// Returns the app as it was (to put back if the change cannot be saved) and as it is.
+    pub fn edit(
+        &self,
+        client_id: &str,
+        owner: &DeveloperId,
+        edit: AppEdit,
+        strict: bool,
+    ) -> Result<(App, App), AppChangeError> {
+        let mut apps = self.write();
+        let app = apps
+            .get_mut(client_id)
+            .filter(|a| a.is_owned_by(owner))
+            .ok_or(AppChangeError::NotFound)?;
+        let name = check_name(&edit.name, client_id).map_err(AppChangeError::Invalid)?;
+        let redirect_uris =
+            check_redirect_list(&edit.redirect_uris, strict).map_err(AppChangeError::Invalid)?;
+        let before = app.clone();
+        app.name = name;
+        app.redirect_uris = redirect_uris;
+        Ok((before, app.clone()))
+    }
+
+    /// The owner rotates an app's client secret: a new one, while the current one keeps
+    /// working for `SECRET_OVERLAP_SECS` after `now`. A secret replaced before (still in its
+    /// overlap) stops at once: only the two newest ever work. Returns the app before and after.
+    pub fn rotate_secret(
+        &self,
+        client_id: &str,
+        owner: &DeveloperId,
+        now: UnixTime,
+    ) -> Result<(App, App), AppChangeError> {
+        let mut apps = self.write();
+        let app = apps
+            .get_mut(client_id)
+            .filter(|a| a.is_owned_by(owner))
+            .ok_or(AppChangeError::NotFound)?;
+        let before = app.clone();
+        let current = app.client_secret.take().ok_or(AppChangeError::NoSecret)?;
+        app.previous_secret = Some(current);
+        app.previous_secret_until = Some(now.plus(SECRET_OVERLAP_SECS));
+        app.client_secret = Some(hex128().into());
+        Ok((before, app.clone()))
+    }
+
+    /// The owner deletes an app: it is gone, and returned (to put back if the deletion cannot
+    /// be saved). The caller revokes its tokens.
+    pub fn delete(&self, client_id: &str, owner: &DeveloperId) -> Result<App, AppChangeError> {
+        let mut apps = self.write();
+        if !apps.get(client_id).is_some_and(|a| a.is_owned_by(owner)) {
+            return Err(AppChangeError::NotFound);
+        }
+        apps.remove(client_id).ok_or(AppChangeError::NotFound)
+    }
+
     fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<ClientId, App>> {
         self.apps
             .read()
@@ -305,18 +439,22 @@ impl AppRegistry {
     }
 }
 
-fn validate_new(new: NewApp, strict: bool) -> Result<App, String> {
-    let client_id = hex128();
-    // RFC 7591 §2: client_name is optional; an app without one is shown by its client_id.
-    let name = match new.name.trim() {
-        "" => client_id.as_str(),
+/// docs/apps.md#registration: 1 to 200 characters after trimming; empty names the app by its
+/// `client_id` (RFC 7591 §2: `client_name` is optional).
+fn check_name(name: &str, client_id: &str) -> Result<String, String> {
+    let name = match name.trim() {
+        "" => client_id,
         name => name,
     };
     if name.chars().count() > MAX_NAME_LEN {
         return Err(format!("app name longer than {MAX_NAME_LEN} characters"));
     }
-    let redirect_uris: Vec<String> = new
-        .redirect_uris
+    Ok(name.to_owned())
+}
+
+/// docs/apps.md#registration: 1 to 20 redirect URIs, each valid (blank entries ignored).
+fn check_redirect_list(uris: &[String], strict: bool) -> Result<Vec<String>, String> {
+    let redirect_uris: Vec<String> = uris
         .iter()
         .map(|u| u.trim().to_owned())
         .filter(|u| !u.is_empty())
@@ -330,12 +468,19 @@ fn validate_new(new: NewApp, strict: bool) -> Result<App, String> {
     for uri in &redirect_uris {
         check_redirect_uri(uri, strict)?;
     }
+    Ok(redirect_uris)
+}
+
+fn validate_new(new: NewApp, strict: bool) -> Result<App, String> {
+    let client_id = hex128();
+    let name = check_name(&new.name, &client_id)?;
+    let redirect_uris = check_redirect_list(&new.redirect_uris, strict)?;
     check_keys(new.jwks.as_ref(), new.jwks_uri.as_deref())?;
     let asymmetric = new.jwks.is_some() || new.jwks_uri.is_some();
     Ok(App {
         client_id: client_id.clone().into(),
         client_secret: (!new.public && !asymmetric).then(|| hex128().into()),
-        name: name.to_owned(),
+        name,
         redirect_uris,
         public: new.public,
         scopes: new.scopes,
@@ -343,6 +488,9 @@ fn validate_new(new: NewApp, strict: bool) -> Result<App, String> {
         jwks: new.jwks,
         jwks_uri: new.jwks_uri,
         builtin: false,
+        owner: new.owner,
+        previous_secret: None,
+        previous_secret_until: None,
     })
 }
 
@@ -381,6 +529,10 @@ pub fn split_redirect_list(list: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn t(seconds: i64) -> UnixTime {
+        UnixTime::from_seconds(seconds)
+    }
 
     fn app(uris: &[&str]) -> App {
         validate_new(
@@ -435,8 +587,8 @@ mod tests {
     fn secrets_compare() {
         let a = app(&["https://a.example/cb"]);
         let secret = a.client_secret.clone().unwrap();
-        assert!(a.secret_matches(secret.expose()));
-        assert!(!a.secret_matches(&secret.expose()[1..]));
+        assert!(a.secret_matches(secret.expose(), t(0)));
+        assert!(!a.secret_matches(&secret.expose()[1..], t(0)));
         let public = validate_new(
             NewApp {
                 name: "P".into(),
@@ -448,7 +600,117 @@ mod tests {
         )
         .unwrap();
         assert!(public.client_secret.is_none());
-        assert!(!public.secret_matches(""));
+        assert!(!public.secret_matches("", t(0)));
+    }
+
+    fn owned_app(registry: &AppRegistry, owner: &str) -> App {
+        registry
+            .register(
+                NewApp {
+                    name: "Mine".into(),
+                    redirect_uris: vec!["https://a.example/cb".into()],
+                    owner: Some(owner.into()),
+                    ..Default::default()
+                },
+                false,
+            )
+            .unwrap()
+    }
+
+    #[test]
+    fn only_the_owner_reaches_an_app_and_another_owners_is_not_found() {
+        let registry = AppRegistry::new();
+        let mine = owned_app(&registry, "dev-a");
+        let a: DeveloperId = "dev-a".into();
+        let b: DeveloperId = "dev-b".into();
+        assert_eq!(registry.owned_by(&a).len(), 1);
+        assert!(registry.owned_by(&b).is_empty());
+        assert_eq!(
+            registry.owned(&mine.client_id, &b),
+            Err(AppChangeError::NotFound)
+        );
+        assert_eq!(registry.owned("nope", &a), Err(AppChangeError::NotFound));
+        assert_eq!(
+            registry.rotate_secret(&mine.client_id, &b, t(0)).err(),
+            Some(AppChangeError::NotFound)
+        );
+        assert_eq!(
+            registry.delete(&mine.client_id, &b),
+            Err(AppChangeError::NotFound)
+        );
+        assert_eq!(
+            registry.delete(SANDBOX_APP_ID, &a),
+            Err(AppChangeError::NotFound),
+            "built-in apps have no owner"
+        );
+        let edit = AppEdit {
+            name: " Renamed ".into(),
+            redirect_uris: vec!["https://b.example/cb".into()],
+        };
+        assert!(
+            registry
+                .edit(&mine.client_id, &b, edit.clone(), false)
+                .is_err()
+        );
+        let (before, after) = registry.edit(&mine.client_id, &a, edit, false).unwrap();
+        assert_eq!(before.name, "Mine");
+        assert_eq!(after.name, "Renamed");
+        assert_eq!(after.redirect_uris, vec!["https://b.example/cb"]);
+        let bad = AppEdit {
+            name: "x".into(),
+            redirect_uris: vec!["ftp://b.example/cb".into()],
+        };
+        assert!(matches!(
+            registry.edit(&mine.client_id, &a, bad, false),
+            Err(AppChangeError::Invalid(_))
+        ));
+        assert_eq!(registry.get(&mine.client_id).unwrap().name, "Renamed");
+        assert!(registry.delete(&mine.client_id, &a).is_ok());
+        assert!(registry.get(&mine.client_id).is_none());
+    }
+
+    #[test]
+    fn a_rotated_secret_works_for_the_overlap_and_only_the_two_newest_work() {
+        let registry = AppRegistry::new();
+        let app = owned_app(&registry, "dev");
+        let owner: DeveloperId = "dev".into();
+        let first = app.client_secret.clone().unwrap();
+        let (_, rotated) = registry
+            .rotate_secret(&app.client_id, &owner, t(100))
+            .unwrap();
+        let second = rotated.client_secret.clone().unwrap();
+        assert_ne!(first, second);
+        let until = 100 + SECRET_OVERLAP_SECS;
+        assert!(rotated.secret_matches(first.expose(), t(until - 1)));
+        assert!(rotated.secret_matches(second.expose(), t(until - 1)));
+        assert!(!rotated.secret_matches(first.expose(), t(until)));
+        assert!(rotated.secret_matches(second.expose(), t(until)));
+        let (_, again) = registry
+            .rotate_secret(&app.client_id, &owner, t(200))
+            .unwrap();
+        assert!(
+            !again.secret_matches(first.expose(), t(201)),
+            "the oldest stops at once"
+        );
+        assert!(again.secret_matches(second.expose(), t(201)));
+        let public = registry
+            .register(
+                NewApp {
+                    name: "P".into(),
+                    redirect_uris: vec!["https://a.example/cb".into()],
+                    public: true,
+                    owner: Some(owner.clone()),
+                    ..Default::default()
+                },
+                false,
+            )
+            .unwrap();
+        assert_eq!(
+            registry
+                .rotate_secret(&public.client_id, &owner, t(0))
+                .err(),
+            Some(AppChangeError::NoSecret)
+        );
     }
 
     #[test]
@@ -489,6 +751,9 @@ mod properties {
                 jwks: None,
                 jwks_uri: None,
                 builtin: false,
+                owner: None,
+                previous_secret: None,
+                previous_secret_until: None,
             };
             prop_assert_eq!(app.accepts_redirect(&candidate), candidate == "https://app.example/cb");
         }
@@ -506,8 +771,39 @@ mod properties {
                 jwks: None,
                 jwks_uri: None,
                 builtin: false,
+                owner: None,
+                previous_secret: None,
+                previous_secret_until: None,
             };
-            prop_assert_eq!(app.secret_matches(&presented), presented == secret);
+            let now = UnixTime::from_seconds(0);
+            prop_assert_eq!(app.secret_matches(&presented, now), presented == secret);
+        }
+
+        #[test]
+        fn a_rotated_away_secret_matches_only_before_its_overlap_ends(
+            current in "[a-f0-9]{1,8}",
+            previous in "[a-f0-9]{1,8}",
+            presented in "[a-f0-9]{1,8}",
+            until in 0i64..100,
+            now in 0i64..100,
+        ) {
+            let app = App {
+                client_id: "c".into(),
+                client_secret: Some(current.clone().into()),
+                name: "n".into(),
+                redirect_uris: vec![],
+                public: false,
+                scopes: None,
+                refresh_tokens: RefreshTokens::Always,
+                jwks: None,
+                jwks_uri: None,
+                builtin: false,
+                owner: None,
+                previous_secret: Some(previous.clone().into()),
+                previous_secret_until: Some(UnixTime::from_seconds(until)),
+            };
+            let expected = presented == current || (presented == previous && now < until);
+            prop_assert_eq!(app.secret_matches(&presented, UnixTime::from_seconds(now)), expected);
         }
     }
 }

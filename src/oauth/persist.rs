@@ -1,7 +1,7 @@
-//! `--state-dir` persistence of what a person would hate to lose: registered apps and member
-//! email links. Every save writes the whole state to a temporary file, fsyncs it, renames it over
-//! `state.json` and fsyncs the directory, so a crash or SIGKILL at any instant leaves either the
-//! old or the new state on disk, never a torn one.
+//! `--state-dir` persistence of what a person would hate to lose: registered apps, member
+//! email links and developer accounts. Every save writes the whole state to a temporary file,
+//! fsyncs it, renames it over `state.json` and fsyncs the directory, so a crash or SIGKILL at any
+//! instant leaves either the old or the new state on disk, never a torn one.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
@@ -31,6 +31,16 @@ pub struct PersistedState {
     /// default plan's, as they were before there were plans.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub plans: BTreeMap<String, PlanLinks>,
+    /// Developer accounts (docs/developer-accounts.md), in the shape their module gives: it is a
+    /// layer above this one, so the section is its JSON, read back by it.
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    pub developers: serde_json::Value,
+}
+
+/// A part of the saved state kept by a layer above the authorization server (developer
+/// accounts): asked for its snapshot at every save, so that one atomic write holds everything.
+pub trait Section: Send + Sync {
+    fn snapshot(&self) -> serde_json::Value;
 }
 
 /// One plan's email links.

@@ -5,7 +5,7 @@
 use crate::clock::UnixTime;
 use serde_json::json;
 
-use super::apps::{App, AppRegistry, NewApp};
+use super::apps::{App, AppChangeError, AppEdit, AppRegistry, NewApp};
 use super::authorize::{
     AuthorizeDecision, AuthorizeParams, AuthorizePolicy, AuthorizeRequest, decide,
 };
@@ -13,12 +13,12 @@ use super::client_assertion::SeenAssertions;
 use super::error::{ErrorCode, OAuthError};
 use super::keys::{KeyRing, SigningKey};
 use super::login::{Account, Logins, OutboxMessage};
-use super::persist::{PersistError, PersistedState, Persister, PlanLinks};
+use super::persist::{PersistError, PersistedState, Persister, PlanLinks, Section};
 use super::token_store::{CodeGrant, Grants};
 use crate::data::{Member, Representative};
-use crate::ids::{ClientId, PatientId, PlanId};
+use crate::ids::{ClientId, DeveloperId, PatientId, PlanId};
 use crate::plans::{DEFAULT_PLAN, Profile};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Who signed in, as the id_token and userinfo name them: the member, or a personal
 /// representative acting for the member (docs/oauth.md#personal-representatives).
@@ -69,6 +69,11 @@ pub struct OAuthShared {
     pub assertions: Arc<SeenAssertions>,
     persister: Persister,
     logins: Vec<(PlanId, Arc<Logins>)>,
+    /// Developer accounts' section of the saved state, once their store is attached.
+    developers: OnceLock<Arc<dyn Section>>,
+    /// The section as the state directory had it: written back unchanged while no store is
+    /// attached, so that starting once without `--developer-accounts` loses no account.
+    saved_developers: serde_json::Value,
 }
 
 impl OAuthShared {
@@ -88,6 +93,7 @@ impl OAuthShared {
             representatives: restored.representatives,
         });
         let mut others = restored.plans;
+        let saved_developers = restored.developers;
         let logins = plans
             .iter()
             .map(|plan| {
@@ -125,7 +131,19 @@ impl OAuthShared {
             assertions: Arc::default(),
             persister,
             logins,
+            developers: OnceLock::new(),
+            saved_developers,
         }
+    }
+
+    /// The developer accounts the state directory had (docs/developer-accounts.md#persistence).
+    pub fn saved_developers(&self) -> &serde_json::Value {
+        &self.saved_developers
+    }
+
+    /// From now on every save writes the developer accounts `section` holds.
+    pub fn keep_developers(&self, section: Arc<dyn Section>) {
+        let _ = self.developers.set(section);
     }
 
     /// A plan's member accounts.
@@ -149,6 +167,10 @@ impl OAuthShared {
         self.persister.save(|| {
             let mut state = PersistedState {
                 apps: self.apps.registered(),
+                developers: match self.developers.get() {
+                    Some(section) => section.snapshot(),
+                    None => self.saved_developers.clone(),
+                },
                 ..PersistedState::default()
             };
             for (plan, logins) in &self.logins {
@@ -239,6 +261,50 @@ impl OAuthServer {
             ));
         }
         Ok(app)
+    }
+
+    /// The owner renames an app or changes its redirect URIs (docs/developer-accounts.md#apps),
+    /// saved before answering: a change that cannot be saved is undone.
+    pub fn edit_app(
+        &self,
+        client_id: &str,
+        owner: &DeveloperId,
+        edit: AppEdit,
+    ) -> Result<App, AppChangeError> {
+        let (before, after) = self.apps.edit(client_id, owner, edit, self.config.strict)?;
+        self.saved_or_put_back(before)?;
+        Ok(after)
+    }
+
+    /// The owner rotates an app's client secret
+    /// (docs/developer-accounts.md#rotating-a-client-secret): the app with its new secret.
+    pub fn rotate_secret(
+        &self,
+        client_id: &str,
+        owner: &DeveloperId,
+        now: UnixTime,
+    ) -> Result<App, AppChangeError> {
+        let (before, after) = self.apps.rotate_secret(client_id, owner, now)?;
+        self.saved_or_put_back(before)?;
+        Ok(after)
+    }
+
+    /// The owner deletes an app (docs/developer-accounts.md#deleting-an-app): once the deletion
+    /// is saved, every code and token issued to it stops working.
+    pub fn delete_app(&self, client_id: &str, owner: &DeveloperId) -> Result<App, AppChangeError> {
+        let app = self.apps.delete(client_id, owner)?;
+        self.saved_or_put_back(app.clone())?;
+        self.grants.revoke_client(&app.client_id);
+        Ok(app)
+    }
+
+    /// Saves, or puts `before` back when the save fails (the cause is in the server log).
+    fn saved_or_put_back(&self, before: App) -> Result<(), AppChangeError> {
+        if self.save().is_err() {
+            self.apps.insert(before);
+            return Err(AppChangeError::Unsaved);
+        }
+        Ok(())
     }
 
     /// The code the member's approval (or headless authorize) produces; `representative` is the

@@ -250,10 +250,13 @@ fn refresh_reused() -> OAuthError {
 
 /// RFC 6749 §3.2.1: confidential apps prove their secret or sign an assertion with their key;
 /// public apps identify themselves.
+/// `now` is the sandbox clock's: a rotated-away secret works until its overlap ends on it
+/// (docs/developer-accounts.md#rotating-a-client-secret).
 pub fn authenticate(
     server: &OAuthServer,
     creds: &ClientCredentials,
     check: &AssertionCheck,
+    now: UnixTime,
 ) -> Result<App, OAuthError> {
     let fail = |description: &str| OAuthError {
         basic_auth: creds.basic,
@@ -295,7 +298,7 @@ pub fn authenticate(
         return Ok(app);
     }
     match creds.secret.exposed() {
-        Some(secret) if app.secret_matches(secret) => Ok(app),
+        Some(secret) if app.secret_matches(secret, now) => Ok(app),
         Some(_) => Err(fail("client authentication failed")),
         None => Err(fail("client_secret is required for a confidential app")),
     }
@@ -312,11 +315,11 @@ pub fn exchange(
     match request.grant_type.as_deref() {
         None | Some("") => Err(invalid_request("grant_type is required")),
         Some("authorization_code") => {
-            let app = authenticate(server, creds, check)?;
+            let app = authenticate(server, creds, check, now)?;
             authorization_code(server, book, request, &app, now)
         }
         Some("refresh_token") => {
-            let app = authenticate(server, creds, check)?;
+            let app = authenticate(server, creds, check, now)?;
             refresh(server, book, request, &app, now)
         }
         Some(other) => Err(OAuthError::new(

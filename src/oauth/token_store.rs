@@ -408,6 +408,28 @@ impl Grants {
         revoked
     }
 
+    /// A deleted app (docs/developer-accounts.md#deleting-an-app): its unused codes, access
+    /// tokens and refresh tokens all stop working. Access tokens stay known as revoked, so a
+    /// request with one is still attributed to the app. Returns how many tokens were live.
+    pub fn revoke_client(&self, client_id: &ClientId) -> usize {
+        lock(&self.codes).retain(|_, e| e.grant.client_id != *client_id);
+        let mut revoked = 0;
+        for e in self
+            .access
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .values_mut()
+            .filter(|e| e.grant.client_id == *client_id && !e.revoked)
+        {
+            e.revoked = true;
+            revoked += 1;
+        }
+        let mut refresh = lock(&self.refresh);
+        let before = refresh.len();
+        refresh.retain(|_, g| g.client_id != *client_id);
+        revoked + (before - refresh.len())
+    }
+
     pub fn clear(&self) {
         lock(&self.codes).clear();
         self.access
@@ -557,6 +579,43 @@ mod tests {
             TokenLookup::Dead { .. }
         ));
         assert!(matches!(grants.lookup("nope", t(1)), TokenLookup::Unknown));
+    }
+
+    #[test]
+    fn revoking_a_client_ends_its_codes_and_tokens_only() {
+        let grants = Grants::default();
+        let code = grants.issue_code(code_grant(t(300)), t(0));
+        let token = grants.issue_access(access("f1", "m1"));
+        let refresh = grants.issue_refresh(RefreshGrant {
+            plan: PlanId::from("test"),
+            auth_time: t(0),
+            client_id: "c".into(),
+            patient_id: "p".into(),
+            member_id: "m1".into(),
+            representative: None,
+            scopes: GrantedScopes::default(),
+            nonce: None,
+            issued_at: t(0),
+            expires_at: t(1000),
+            family: "f1".into(),
+        });
+        let other = grants.issue_access(AccessGrant {
+            client_id: "other".into(),
+            ..access("f2", "m1")
+        });
+        assert_eq!(grants.revoke_client(&"c".into()), 2);
+        assert!(matches!(grants.redeem_code(&code, t(1)), Redeem::Unknown));
+        assert!(
+            matches!(grants.lookup(&token, t(1)), TokenLookup::Dead { ref client_id } if client_id == "c")
+        );
+        assert!(matches!(
+            grants.redeem_refresh(&refresh, t(1)),
+            RefreshRedeem::Invalid
+        ));
+        assert!(
+            grants.access(&other, t(1)).is_some(),
+            "another app's token lives"
+        );
     }
 
     #[test]

@@ -82,6 +82,9 @@ fn redirect_uris(registered: &str) {
             jwks: None,
             jwks_uri: None,
             builtin: false,
+            owner: None,
+            previous_secret: None,
+            previous_secret_until: None,
         };
         assert!(app.accepts_redirect(registered));
     }

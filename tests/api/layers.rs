@@ -28,6 +28,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("db", &["clock", "oauth", "sandbox", "ids"]),
     ("oauth", &["fhir", "data", "ids", "clock", "plans"]),
     ("sandbox", &["oauth", "ids", "clock"]),
+    ("developers", &["oauth", "ids", "clock"]),
 ];
 
 /// Crates only `src/http` may use.

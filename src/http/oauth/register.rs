@@ -101,6 +101,9 @@ pub async fn register(State(state): State<AppState>, Now(now): Now, body: Bytes)
         refresh_tokens,
         jwks: registration.jwks,
         jwks_uri: registration.jwks_uri,
+        // RFC 7591 stays open with developer accounts on: its apps have no owner
+        // (docs/developer-accounts.md#other-ways-to-register).
+        owner: None,
     };
     match crate::http::portal::register_everywhere(&state, new).await {
         Ok(app) => (StatusCode::CREATED, Json(metadata(&app, now))).into_response(),

@@ -341,7 +341,7 @@ async fn authenticated_token(
     let creds = client_credentials(&as_request, basic_credentials(&context.caller)?)?;
     context.notes.client_auth(creds.method());
     let check = assertion_check(state, context, &creds).await?;
-    authenticate(&state.oauth, &creds, &check)?;
+    authenticate(&state.oauth, &creds, &check, context.now_unix())?;
     let token = f
         .token
         .filter(|t| !t.is_empty())

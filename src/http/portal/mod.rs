@@ -1,14 +1,25 @@
 //! The pages for people: the landing page with the test members, and the developer portal where
-//! apps are registered (docs/endpoints.md, docs/apps.md#registration).
+//! apps are registered (docs/endpoints.md, docs/apps.md#registration). With developer accounts on
+//! (docs/developer-accounts.md) the portal is a signed-in developer's: registering needs an
+//! account, and each developer sees and changes only their own apps. Each job has its file:
+//! `account.rs` (sessions, cookies, form tokens), `signup.rs`, `signin.rs`, `apps.rs` (one app's
+//! page: edit, rotate, delete) and `requests.rs` (the request log of one's apps).
+
+pub mod account;
+pub mod apps;
+pub mod requests;
+pub mod signin;
+pub mod signup;
 
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 
 use crate::data::Member;
+use crate::developers::SignedIn;
 use crate::http::form;
 use crate::http::pages::OtherPlan;
 use crate::http::pages::{error_page, render};
@@ -36,6 +47,45 @@ struct PortalPage<'a> {
     error: Option<String>,
     form_name: &'a str,
     form_redirects: &'a str,
+}
+
+/// The portal of a signed-in developer: their apps, the registration form, the built-in apps.
+#[derive(Template)]
+#[template(path = "portal_account.html")]
+pub(super) struct AccountPortalPage<'a> {
+    email: &'a str,
+    /// The session's anti-CSRF token, for every form of the page.
+    csrf: &'a str,
+    apps: Vec<App>,
+    builtin: Vec<App>,
+    created: Option<App>,
+    notice: Option<String>,
+    error: Option<String>,
+    form_name: &'a str,
+    form_redirects: &'a str,
+}
+
+impl<'a> AccountPortalPage<'a> {
+    /// The signed-in developer's portal, nothing just done.
+    pub(super) fn of(state: &AppState, signed_in: &'a SignedIn) -> Self {
+        AccountPortalPage {
+            email: &signed_in.developer.email,
+            csrf: signed_in.session.csrf.expose(),
+            apps: state.oauth.apps.owned_by(&signed_in.developer.id),
+            builtin: state
+                .oauth
+                .apps
+                .all()
+                .into_iter()
+                .filter(|a| a.builtin)
+                .collect(),
+            created: None,
+            notice: None,
+            error: None,
+            form_name: "",
+            form_redirects: "",
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -85,7 +135,13 @@ pub async fn landing(State(state): State<AppState>) -> Response {
     )
 }
 
-pub async fn portal(State(state): State<AppState>, Now(now): Now) -> Response {
+pub async fn portal(State(state): State<AppState>, Now(now): Now, headers: HeaderMap) -> Response {
+    if state.developers.is_some() {
+        return match account::require(&state, &headers, now) {
+            Ok(signed_in) => render(StatusCode::OK, &AccountPortalPage::of(&state, &signed_in)),
+            Err(response) => response,
+        };
+    }
     let csrf = state.csrf.issue(now);
     render(
         StatusCode::OK,
@@ -100,13 +156,29 @@ pub async fn portal(State(state): State<AppState>, Now(now): Now) -> Response {
     )
 }
 
-pub async fn register(State(state): State<AppState>, Now(now): Now, body: Bytes) -> Response {
+pub async fn register(
+    State(state): State<AppState>,
+    Now(now): Now,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    // With accounts on, only a signed-in developer registers, with their session's token.
+    let signed_in = match state.developers.is_some() {
+        true => match account::require(&state, &headers, now) {
+            Ok(signed_in) => Some(signed_in),
+            Err(response) => return response,
+        },
+        false => None,
+    };
     let f: RegisterForm = match form::parse(&body) {
         Ok(f) => f,
         Err(e) => return error_page(StatusCode::BAD_REQUEST, "Malformed form", &e, None),
     };
-
-    if !state.csrf.check(&f.csrf_token, now) {
+    let csrf_ok = match &signed_in {
+        Some(signed_in) => account::check_session_csrf(signed_in, &f.csrf_token).is_ok(),
+        None => state.csrf.check(&f.csrf_token, now),
+    };
+    if !csrf_ok {
         return error_page(
             StatusCode::FORBIDDEN,
             "Form expired",
@@ -150,10 +222,10 @@ pub async fn register(State(state): State<AppState>, Now(now): Now, body: Bytes)
             refresh_tokens: RefreshTokens::parse(&f.refresh_tokens).unwrap_or_default(),
             jwks,
             jwks_uri,
+            owner: signed_in.as_ref().map(|s| s.developer.id.clone()),
         },
     )
     .await;
-    let csrf = state.csrf.issue(now);
     let (status, created, error) = match result {
         Ok(app) => (StatusCode::CREATED, Some(app), None),
         Err(e) if e.code == ErrorCode::TemporarilyUnavailable => {
@@ -162,6 +234,19 @@ pub async fn register(State(state): State<AppState>, Now(now): Now, body: Bytes)
         Err(e) => (StatusCode::BAD_REQUEST, None, Some(e.description)),
     };
     let keep = error.is_some();
+    if let Some(signed_in) = &signed_in {
+        return render(
+            status,
+            &AccountPortalPage {
+                created,
+                error,
+                form_name: if keep { &f.name } else { "" },
+                form_redirects: if keep { &f.redirect_uris } else { "" },
+                ..AccountPortalPage::of(&state, signed_in)
+            },
+        );
+    }
+    let csrf = state.csrf.issue(now);
     render(
         status,
         &PortalPage {

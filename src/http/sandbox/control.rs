@@ -112,7 +112,7 @@ async fn representatives(PlanParam(state): PlanParam) -> Response {
 
 /// Every plan's verification emails; each names its plan.
 async fn outbox(State(state): State<AppState>) -> Response {
-    let messages: Vec<serde_json::Value> = state
+    let mut messages: Vec<serde_json::Value> = state
         .oauth
         .shared()
         .outbox()
@@ -123,6 +123,13 @@ async fn outbox(State(state): State<AppState>) -> Response {
             value
         })
         .collect();
+    // Developer accounts' sign-up codes (docs/developer-accounts.md#signing-up), after the members'.
+    let developer_emails = state.developers.iter().flat_map(|d| d.outbox());
+    messages.extend(developer_emails.map(|message| {
+        let mut value = serde_json::to_value(message).unwrap_or_default();
+        value["kind"] = json!("developer");
+        value
+    }));
     Json(messages).into_response()
 }
 

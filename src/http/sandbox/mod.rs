@@ -51,6 +51,18 @@ pub fn emails(state: &AppState) -> Vec<Email> {
             plan: plan.to_string(),
         })
         .collect();
+    emails.extend(
+        state
+            .developers
+            .iter()
+            .flat_map(|d| d.outbox())
+            .map(|m| Email {
+                to: m.to,
+                code: m.code,
+                sent_at: m.sent_at,
+                plan: "developer account".to_owned(),
+            }),
+    );
     // RFC 3339 instants of one clock sort as text; the sort is stable within a plan.
     emails.sort_by(|a, b| a.sent_at.cmp(&b.sent_at));
     emails
@@ -189,6 +201,9 @@ pub async fn reset_all(state: &AppState) -> Result<(), ResetError> {
         plan.rate_limits.clear();
     }
     state.tools.reset();
+    if let Some(developers) = &state.developers {
+        developers.clear();
+    }
     state.oauth.reset_shared().map_err(ResetError::State)
 }
 
