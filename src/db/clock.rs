@@ -13,6 +13,7 @@ use std::time::Duration;
 use sqlx::postgres::PgListener;
 
 use super::Database;
+use super::data_changes::PlanData;
 use crate::clock::{Clock, MAX_OFFSET};
 use crate::oauth::apps::AppRegistry;
 use crate::oauth::token_store::Grants;
@@ -25,6 +26,7 @@ struct Followed {
     clock: Arc<Clock>,
     apps: Arc<AppRegistry>,
     grants: Arc<Grants>,
+    data: Arc<[PlanData]>,
 }
 /// How often a replica says it is alive and checks it has the newest clock.
 const HEARTBEAT: Duration = Duration::from_secs(5);
@@ -93,15 +95,22 @@ impl Database {
         Ok(before)
     }
 
-    /// Follows the other replicas' clock moves and registrations for as long as the process
-    /// runs: a listener, and a heartbeat that also catches up on any notification a dropped
-    /// connection missed.
-    pub fn follow(&self, clock: Arc<Clock>, apps: Arc<AppRegistry>, grants: Arc<Grants>) {
+    /// Follows the other replicas' clock moves, registrations, revocations and data changes for
+    /// as long as the process runs: a listener, and a heartbeat that also catches up on any
+    /// notification a dropped connection missed.
+    pub fn follow(
+        &self,
+        clock: Arc<Clock>,
+        apps: Arc<AppRegistry>,
+        grants: Arc<Grants>,
+        data: Arc<[PlanData]>,
+    ) {
         let database = self.clone();
         let followed = Followed {
             clock,
             apps,
             grants,
+            data,
         };
         let listening = followed.clone();
         tokio::spawn(async move { database.listen(listening).await });
@@ -123,6 +132,7 @@ impl Database {
             clock,
             apps,
             grants,
+            data,
         } = followed;
         if let Err(e) = self.sync_grants(grants).await {
             tracing::warn!("the revoked tokens could not be read: {e}");
@@ -133,6 +143,9 @@ impl Database {
         if let Err(e) = self.sync_apps(apps).await {
             tracing::warn!("the registered apps could not be read: {e}");
         }
+        if let Err(e) = self.sync_changes(data).await {
+            tracing::warn!("the data changes could not be read: {e}");
+        }
     }
 
     async fn listen(&self, followed: Followed) {
@@ -140,6 +153,7 @@ impl Database {
             clock,
             apps,
             grants,
+            data,
         } = &followed;
         loop {
             let mut listener = match PgListener::connect_with(&self.pool).await {
@@ -151,18 +165,33 @@ impl Database {
                 }
             };
             if let Err(e) = listener
-                .listen_all([CHANNEL, super::apps::CHANNEL, super::grants::CHANNEL])
+                .listen_all([
+                    CHANNEL,
+                    super::apps::CHANNEL,
+                    super::grants::CHANNEL,
+                    super::data_changes::CHANNEL,
+                ])
                 .await
             {
                 tracing::warn!("listening for clock moves: {e}");
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 continue;
             }
+            // What was announced before this connection listened (between start-up's reads and
+            // now, or while the last connection was down) would otherwise wait for a heartbeat.
+            self.catch_up(&followed).await;
             loop {
                 match listener.try_recv().await {
                     Ok(Some(notification)) if notification.channel() == super::apps::CHANNEL => {
                         if let Err(e) = self.sync_apps(apps).await {
                             tracing::warn!("loading a registered app: {e}");
+                        }
+                    }
+                    Ok(Some(notification))
+                        if notification.channel() == super::data_changes::CHANNEL =>
+                    {
+                        if let Err(e) = self.sync_changes(data).await {
+                            tracing::warn!("applying a data change: {e}");
                         }
                     }
                     Ok(Some(notification)) if notification.channel() == super::grants::CHANNEL => {

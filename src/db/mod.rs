@@ -6,6 +6,7 @@
 
 pub mod apps;
 pub mod clock;
+pub mod data_changes;
 pub mod grants;
 
 use std::sync::Arc;
@@ -49,6 +50,8 @@ pub struct Database {
     apps_applied: Arc<std::sync::atomic::AtomicI64>,
     /// The revocations this replica has applied to its token cache.
     grants_sync: Arc<grants::GrantsSync>,
+    /// The made data changes this replica has applied.
+    changes_sync: Arc<data_changes::ChangesSync>,
 }
 
 impl std::fmt::Debug for Database {
@@ -119,6 +122,7 @@ impl Database {
             applied: Arc::default(),
             apps_applied: Arc::default(),
             grants_sync: Arc::default(),
+            changes_sync: Arc::default(),
         })
     }
 

@@ -154,3 +154,28 @@ pub async fn read_at(client: &reqwest::Client, url: &str, tokens: &Value) -> u16
         .status()
         .as_u16()
 }
+
+/// A replica whose sandbox clock is frozen at `at` (plus the shared offset, which moves it):
+/// replicas frozen at one instant read the same time, so a test's instants are exact and a
+/// second of the sandbox clock does not roll over while it runs. Its URL.
+pub async fn replica_at(database: &str, at: time::OffsetDateTime) -> String {
+    let mut settings = Settings::for_tests();
+    settings.database = Some(database.to_owned());
+    let dependencies = payer_sandbox::startup::Dependencies {
+        clock: Some(std::sync::Arc::new(payer_sandbox::clock::Clock::frozen(at))),
+        ..Default::default()
+    };
+    let app = Application::build_with(settings, dependencies)
+        .await
+        .expect("the replica starts");
+    let url = app.public_url().to_owned();
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    url
+}
+
+/// A GET with a bearer token: the status and the JSON body (`Null` when it is not JSON).
+pub async fn get_with_token(client: &reqwest::Client, url: &str, token: &str) -> (u16, Value) {
+    let response = client.get(url).bearer_auth(token).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}

@@ -88,9 +88,19 @@ async fn clock_to_wall(state: &AppState) -> Result<i64, String> {
 pub async fn reset_clock(state: &AppState) -> Result<(), String> {
     let offset = clock_to_wall(state).await?;
     // Back on the wall clock, the data is as loaded again (docs/data.md#data-that-changes), in
-    // every plan.
-    for plan in state.plans() {
-        plan.member_data().changes().forget_made();
+    // every plan, on every replica in hosted mode (docs/hosted.md#data-changes).
+    match &state.database {
+        Some(database) => {
+            database
+                .forget_changes(&state.plan_data())
+                .await
+                .map_err(|e| format!("forgetting the data changes: {e}"))?;
+        }
+        None => {
+            for plan in state.plans() {
+                plan.member_data().changes().forget_made();
+            }
+        }
     }
     state
         .tools
@@ -108,9 +118,15 @@ pub async fn reset_all(state: &AppState) -> Result<(), ResetError> {
             .clear_grants(&state.oauth.grants)
             .await
             .map_err(|e| ResetError::Database(e.to_string()))?;
+        database
+            .forget_changes(&state.plan_data())
+            .await
+            .map_err(|e| ResetError::Database(e.to_string()))?;
     }
     for plan in state.plans() {
-        plan.member_data().changes().forget_made();
+        if state.database.is_none() {
+            plan.member_data().changes().forget_made();
+        }
         plan.oauth.reset_plan();
         plan.rate_limits.clear();
     }
