@@ -123,6 +123,9 @@ impl Database {
                 if let Err(e) = database.sweep_grants(now).await {
                     tracing::warn!("deleting expired codes and tokens: {e}");
                 }
+                if let Err(e) = database.sweep_rate_counts(now.seconds()).await {
+                    tracing::warn!("deleting past rate-limit counts: {e}");
+                }
             }
         });
     }

@@ -8,6 +8,7 @@ pub mod apps;
 pub mod clock;
 pub mod data_changes;
 pub mod grants;
+pub mod rate_limits;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -1,9 +1,10 @@
-//! Data changes across replicas (docs/hosted.md#data-changes): a change to a prior
-//! authorization made on one replica is what the other serves on the very next request (read,
-//! search, history, `$everything`, the changes list); two replicas changing one prior
-//! authorization at once take turns, so versions are distinct and consecutive; a replica started
-//! later serves every change; `reset` and `clock/reset` on one clear both; every replica has the
-//! same timeline.
+//! Data changes and rate limits across replicas (docs/hosted.md#data-changes,
+//! docs/hosted.md#rate-limits): a change to a prior authorization made on one replica is what the
+//! other serves on the very next request (read, search, history, `$everything`, the changes
+//! list); two replicas changing one prior authorization at once take turns, so versions are
+//! distinct and consecutive; a replica started later serves every change; `reset` and
+//! `clock/reset` on one clear both; every replica has the same timeline; a Cascade token gets
+//! exactly its limit in one second of the sandbox clock across both replicas.
 
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -18,6 +19,8 @@ const START: OffsetDateTime = datetime!(2026-12-01 12:00 UTC);
 const MRI: &str = "pa-jason-argonaut-20261123-1";
 /// Jason's physical therapy: 12 visits approved, 5 used by claims.
 const THERAPY: &str = "pa-jason-argonaut-20260727-1";
+/// Cascade Health Alliance's rate limit (docs/plans.md#embedded-plans).
+const CASCADE_LIMIT: usize = 10;
 
 /// A change through the control API at `url`: the status and the answer.
 async fn change(
@@ -489,22 +492,138 @@ async fn every_replica_has_the_same_timeline_whenever_it_started() {
     assert_eq!(timeline(a).await, timeline(b).await);
 }
 
+/// `count` requests of Cascade's Coverage search with `token`, alternating between the
+/// replicas and all sent at once: the statuses.
+async fn burst(
+    client: &reqwest::Client,
+    replicas: [&str; 2],
+    token: &str,
+    count: usize,
+) -> Vec<(u16, Value, Option<String>)> {
+    let mut running = Vec::new();
+    for i in 0..count {
+        let url = format!("{}/plans/cascade/r4/Coverage", replicas[i % 2]);
+        let (client, token) = (client.clone(), token.to_owned());
+        running.push(tokio::spawn(async move {
+            let response = client.get(url).bearer_auth(token).send().await.unwrap();
+            let status = response.status().as_u16();
+            let retry = response
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_owned());
+            (status, response.json().await.unwrap_or(Value::Null), retry)
+        }));
+    }
+    let mut answers = Vec::new();
+    for answer in running {
+        answers.push(answer.await.unwrap());
+    }
+    answers
+}
+
 #[tokio::test]
 #[ignore = "needs PostgreSQL: run tests/hosted/run.sh"]
-async fn with_the_database_gone_a_change_is_not_made() {
-    let database = fresh_database("payer_changes_gone").await;
+async fn a_cascade_token_gets_exactly_its_limit_in_one_second_across_both_replicas() {
+    let database = fresh_database("payer_rate_limit").await;
+    let a = replica_at(&database, START).await;
+    let b = replica_at(&database, START).await;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()
+        .unwrap();
+    let gunnar = cascade_tokens(&client, &a, "Gunnar").await;
+    let token = gunnar["access_token"].as_str().unwrap();
+    for second in 0..5 {
+        // Three times the limit, half on each replica, in one second of the frozen clock.
+        let answers = burst(&client, [&a, &b], token, 3 * CASCADE_LIMIT).await;
+        let ok = answers
+            .iter()
+            .filter(|(status, _, _)| *status == 200)
+            .count();
+        assert_eq!(ok, CASCADE_LIMIT, "second {second}");
+        for (status, outcome, retry) in answers.iter().filter(|(status, _, _)| *status != 200) {
+            assert_eq!(*status, 429, "second {second}: {outcome}");
+            assert_eq!(outcome["issue"][0]["code"], "throttled");
+            assert_eq!(retry.as_deref(), Some("1"));
+        }
+        // Per token: another member's is not limited by Gunnar's requests.
+        if second == 0 {
+            let theo = cascade_tokens(&client, &b, "Theo").await;
+            let url = format!("{a}/plans/cascade/r4/Coverage");
+            let (status, _) =
+                get_with_token(&client, &url, theo["access_token"].as_str().unwrap()).await;
+            assert_eq!(status, 200);
+        }
+        // The next second of the sandbox clock opens a new window, on both replicas.
+        let mover = if second % 2 == 0 { &b } else { &a };
+        assert_eq!(
+            post(
+                &client,
+                &format!("{mover}/sandbox/api/clock/advance"),
+                json!({"seconds": 1})
+            )
+            .await,
+            200
+        );
+    }
+    // Back to the start and forward again to a second already used up: its old count was
+    // counted before the clock went back, and does not count again.
+    assert_eq!(
+        post(&client, &format!("{a}/sandbox/api/clock/reset"), json!({})).await,
+        200
+    );
+    assert_eq!(
+        post(
+            &client,
+            &format!("{b}/sandbox/api/clock/advance"),
+            json!({"seconds": 4})
+        )
+        .await,
+        200
+    );
+    let answers = burst(&client, [&a, &b], token, 2 * CASCADE_LIMIT).await;
+    let ok = answers
+        .iter()
+        .filter(|(status, _, _)| *status == 200)
+        .count();
+    assert_eq!(ok, CASCADE_LIMIT, "the second after clock/reset");
+    // Only a plan with a limit counts in the database: the default plan's requests do not.
+    let counted = count(&database, "rate_counts").await;
+    let token = jason(&client, &a).await;
+    for url in [&a, &b] {
+        for _ in 0..20 {
+            assert_eq!(fhir(&client, url, "Coverage", &token).await.0, 200);
+        }
+    }
+    assert_eq!(count(&database, "rate_counts").await, counted);
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: run tests/hosted/run.sh"]
+async fn with_the_database_gone_a_rate_limited_request_is_a_503_and_a_change_is_not_made() {
+    let database = fresh_database("payer_rate_limit_gone").await;
     let a = replica_at(&database, START).await;
     let client = reqwest::Client::new();
+    let gunnar = cascade_tokens(&client, &a, "Gunnar").await;
+    let token = gunnar["access_token"].as_str().unwrap();
+    let url = format!("{a}/plans/cascade/r4/Coverage");
+    assert_eq!(get_with_token(&client, &url, token).await.0, 200);
     run("PAYER_SANDBOX_TEST_PG_STOP");
+    // The token is cached here, so only the count needs the database: it cannot be counted, so
+    // it is not served.
+    let (status, outcome) = get_with_token(&client, &url, token).await;
     let (changed, answer) =
         change(&client, &a, MRI, "decision", json!({"decision": "approve"})).await;
     run("PAYER_SANDBOX_TEST_PG_START");
+    assert_eq!(status, 503, "{outcome}");
+    assert_eq!(outcome["resourceType"], "OperationOutcome");
+    assert_eq!(outcome["issue"][0]["code"], "transient");
     assert_eq!(changed, 503, "{answer}");
     assert_eq!(answer["error"], "temporarily_unavailable");
     // Back without a restart; the change that was refused was not made.
     let mut status = 0;
     for _ in 0..100 {
-        status = ready(&client, &a).await.0;
+        status = get_with_token(&client, &url, token).await.0;
         if status == 200 {
             break;
         }
