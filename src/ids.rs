@@ -118,4 +118,9 @@ impl TokenTag {
         first.copy_from_slice(&digest[..8]);
         TokenTag(u64::from_be_bytes(first))
     }
+
+    /// The tag's 64 bits (hosted mode keys the rate limit's counts by them).
+    pub fn bits(self) -> u64 {
+        self.0
+    }
 }

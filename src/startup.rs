@@ -14,6 +14,7 @@ use url::Url;
 use crate::clock::Clock;
 use crate::data::{self, DataSource, Dataset, LoadError};
 use crate::db::Database;
+use crate::db::data_changes::PlanData;
 use crate::developers::Developers;
 use crate::fhir::apis::Api;
 use crate::fhir::{MemberData, PublicData};
@@ -173,16 +174,27 @@ impl Application {
                         url: database.shown().to_owned(),
                         problem: format!("cannot read the sandbox clock: {e}"),
                     })?;
-                Some(database)
+                // The timeline counts from the first replica's start, so that every replica
+                // has the same changes due (docs/hosted.md#data-changes).
+                let start = database
+                    .timeline_start(clock.read().sandbox)
+                    .await
+                    .map_err(|e| crate::db::DbError::Unusable {
+                        url: database.shown().to_owned(),
+                        problem: format!("cannot read the timeline's start: {e}"),
+                    })?;
+                Some((database, start))
             }
             None => None,
         };
+        let (database, timeline_start) = database.unzip();
         let loaded_here = dependencies.data.is_none();
         let (states, warnings) = build_state(
             &settings,
             public_url.clone(),
             dependencies,
             database.clone(),
+            timeline_start,
         )?;
         if let (Some(database), Some(state)) = (&database, states.first()) {
             // Every app registered on any replica, before this one serves; then follow.
@@ -209,11 +221,21 @@ impl Application {
                     problem: format!("cannot read the faults: {e}"),
                 })?;
             state.tools.requests.share();
+            // Every change made to the data through the control API, as on every replica.
+            let data: Arc<[PlanData]> = state.plan_data().into();
+            database
+                .sync_changes(&data)
+                .await
+                .map_err(|e| crate::db::DbError::Unusable {
+                    url: database.shown().to_owned(),
+                    problem: format!("cannot read the data changes: {e}"),
+                })?;
             database.follow(crate::db::clock::Followed {
                 clock: state.clock.clone(),
                 apps: state.oauth.apps.clone(),
                 grants: state.oauth.grants.clone(),
                 tools: state.tools.clone(),
+                data,
             });
         }
         if loaded_here {
@@ -351,6 +373,7 @@ fn build_state(
     public_url: String,
     dependencies: Dependencies,
     database: Option<Database>,
+    timeline_start: Option<time::OffsetDateTime>,
 ) -> Result<(Vec<AppState>, Vec<String>), StartupError> {
     // The other plans' member data (small) loads on a thread of its own while the default
     // plan's loads here: the default loader's single-threaded steps leave a core free.
@@ -473,8 +496,9 @@ fn build_state(
         usize::try_from(settings.request_log_size).unwrap_or(usize::MAX),
     ));
     let network = Arc::new(Network::default());
-    // `after` entries of the timeline count from the sandbox clock at start-up.
-    let start = clock.read().sandbox;
+    // `after` entries of the timeline count from the sandbox clock at start-up (in hosted mode,
+    // at the first replica's).
+    let start = timeline_start.unwrap_or_else(|| clock.read().sandbox);
     let mut states = Vec::new();
     let started = std::time::Instant::now();
     for (n, parts) in all.into_iter().enumerate() {

@@ -11,6 +11,7 @@ use bytes::Bytes;
 use crate::clock::Clock;
 use crate::data::Members;
 use crate::db::Database;
+use crate::db::data_changes::PlanData;
 use crate::developers::Developers;
 use crate::fhir::apis::Api;
 use crate::fhir::search::SearchRules;
@@ -227,6 +228,18 @@ impl AppState {
                     .collect()
             })
             .unwrap_or_else(|| vec![self.clone()])
+    }
+
+    /// Every plan's member data, the default first: what hosted mode's shared data changes
+    /// apply to (docs/hosted.md#data-changes).
+    pub fn plan_data(&self) -> Vec<PlanData> {
+        self.plans()
+            .iter()
+            .map(|state| PlanData {
+                plan: state.plan.id.clone(),
+                data: state.member_data().clone(),
+            })
+            .collect()
     }
 
     /// The state of the plan `name` names (its id or an alias).

@@ -13,6 +13,7 @@ use std::time::Duration;
 use sqlx::postgres::PgListener;
 
 use super::Database;
+use super::data_changes::PlanData;
 use crate::clock::{Clock, MAX_OFFSET};
 use crate::oauth::apps::AppRegistry;
 use crate::oauth::token_store::Grants;
@@ -27,6 +28,7 @@ pub struct Followed {
     pub apps: Arc<AppRegistry>,
     pub grants: Arc<Grants>,
     pub tools: Arc<Tools>,
+    pub data: Arc<[PlanData]>,
 }
 /// How often a replica says it is alive and checks it has the newest clock.
 const HEARTBEAT: Duration = Duration::from_secs(5);
@@ -95,9 +97,10 @@ impl Database {
         Ok(before)
     }
 
-    /// Follows the other replicas' clock moves, registrations, faults and request-log readers
-    /// for as long as the process runs: a listener, and a heartbeat that also catches up on any
-    /// notification a dropped connection missed. Also starts the request log's flush.
+    /// Follows the other replicas' clock moves, registrations, revocations, faults, request-log
+    /// readers and data changes for as long as the process runs: a listener, and a heartbeat that
+    /// also catches up on any notification a dropped connection missed. Also starts the request
+    /// log's flush.
     pub fn follow(&self, followed: Followed) {
         self.flush_request_log_forever(followed.tools.clone());
         let database = self.clone();
@@ -112,6 +115,9 @@ impl Database {
                 if let Err(e) = database.sweep_grants(now).await {
                     tracing::warn!("deleting expired codes and tokens: {e}");
                 }
+                if let Err(e) = database.sweep_rate_counts(now.seconds()).await {
+                    tracing::warn!("deleting past rate-limit counts: {e}");
+                }
             }
         });
     }
@@ -122,6 +128,7 @@ impl Database {
             apps,
             grants,
             tools,
+            data,
         } = followed;
         if let Err(e) = self.sync_grants(grants).await {
             tracing::warn!("the revoked tokens could not be read: {e}");
@@ -138,6 +145,9 @@ impl Database {
         if let Err(e) = self.catch_up_request_log(&tools.requests).await {
             tracing::warn!("the request log could not be flushed: {e}");
         }
+        if let Err(e) = self.sync_changes(data).await {
+            tracing::warn!("the data changes could not be read: {e}");
+        }
     }
 
     async fn listen(&self, followed: Followed) {
@@ -146,6 +156,7 @@ impl Database {
             apps,
             grants,
             tools,
+            data,
         } = &followed;
         loop {
             let mut listener = match PgListener::connect_with(&self.pool).await {
@@ -162,6 +173,7 @@ impl Database {
                 super::faults::CHANNEL,
                 super::request_log::CHANNEL,
                 super::grants::CHANNEL,
+                super::data_changes::CHANNEL,
             ];
             if let Err(e) = listener.listen_all(channels).await {
                 tracing::warn!("listening for clock moves: {e}");
@@ -176,6 +188,13 @@ impl Database {
                     Ok(Some(notification)) if notification.channel() == super::apps::CHANNEL => {
                         if let Err(e) = self.sync_apps(apps).await {
                             tracing::warn!("loading a registered app: {e}");
+                        }
+                    }
+                    Ok(Some(notification))
+                        if notification.channel() == super::data_changes::CHANNEL =>
+                    {
+                        if let Err(e) = self.sync_changes(data).await {
+                            tracing::warn!("applying a data change: {e}");
                         }
                     }
                     Ok(Some(notification)) if notification.channel() == super::grants::CHANNEL => {

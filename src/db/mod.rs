@@ -6,8 +6,10 @@
 
 pub mod apps;
 pub mod clock;
+pub mod data_changes;
 pub mod faults;
 pub mod grants;
+pub mod rate_limits;
 pub mod request_log;
 
 use std::sync::Arc;
@@ -58,6 +60,8 @@ pub struct Database {
     grants_sync: Arc<grants::GrantsSync>,
     /// One request-log flush at a time on this replica.
     flushing: Arc<request_log::Flushing>,
+    /// The made data changes this replica has applied.
+    changes_sync: Arc<data_changes::ChangesSync>,
 }
 
 impl std::fmt::Debug for Database {
@@ -129,6 +133,7 @@ impl Database {
             apps_applied: Arc::default(),
             grants_sync: Arc::default(),
             flushing: Arc::default(),
+            changes_sync: Arc::default(),
         })
     }
 

@@ -61,6 +61,18 @@ pub struct Change {
 }
 
 impl Change {
+    /// A change to the prior authorization `id` made through the control API, due `at`.
+    pub fn made(id: &str, change: PriorAuthChange, at: OffsetDateTime) -> Change {
+        Change {
+            at,
+            resource_type: "ExplanationOfBenefit",
+            id: id.to_owned(),
+            note: change.describe(),
+            kind: ChangeKind::PriorAuth(change),
+            origin: Origin::ControlApi,
+        }
+    }
+
     fn at_nanos(&self) -> Nanos {
         self.at.unix_timestamp_nanos()
     }
@@ -72,6 +84,13 @@ pub struct Version {
     pub version_id: String,
     pub last_updated: Option<Nanos>,
     pub json: Bytes,
+}
+
+/// A change checked and ready to record, with the version it will make.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub change: Change,
+    pub version: Version,
 }
 
 /// A change as a view applied it, for the list of changes.
@@ -203,37 +222,86 @@ impl LiveData {
     }
 
     /// Makes a change to a prior authorization now, through the control API: checked against
-    /// the current version first, so that a refused change is never recorded. Returns the view
-    /// with the change applied.
+    /// the current version first, so that a refused change is never recorded. Returns the version
+    /// it made.
     pub fn change_prior_auth(
         &self,
         id: &str,
         change: PriorAuthChange,
         now: OffsetDateTime,
     ) -> Result<Version, ChangeError> {
-        let view = self.at(now);
-        let current = current_value(&view.store, "ExplanationOfBenefit", id).ok_or_else(|| {
-            ChangeError::NotFound(format!("ExplanationOfBenefit/{id} is not known"))
-        })?;
-        prior_auth::apply(&current, &change, &date_of(now)).map_err(ChangeError::Refused)?;
-        let note = change.describe();
-        if let Ok(mut made) = self.made.lock() {
-            made.push(Change {
-                at: now,
-                resource_type: "ExplanationOfBenefit",
-                id: id.to_owned(),
-                kind: ChangeKind::PriorAuth(change),
-                origin: Origin::ControlApi,
-                note,
-            });
-            self.epoch.fetch_add(1, Ordering::AcqRel);
-        }
+        let prepared = self.prepare_prior_auth(id, change, now)?;
+        self.record(prepared.change);
         let view = self.at(now);
         let version = search_params::resource("ExplanationOfBenefit")
             .and_then(|(slot, _)| view.history.get(&(slot, id.to_owned())))
             .and_then(|versions| versions.last().cloned());
         version
             .ok_or_else(|| ChangeError::NotFound(format!("ExplanationOfBenefit/{id} is not known")))
+    }
+
+    /// A change to a prior authorization checked against its current version at `now`, not yet
+    /// recorded: hosted mode stores it in the database first (docs/hosted.md#data-changes), and
+    /// records it only once the database has it. It is due at `now`, or at the newest made
+    /// change's instant if that is later (another replica's clock may run a little ahead), so
+    /// that made changes apply in the order they were made.
+    pub fn prepare_prior_auth(
+        &self,
+        id: &str,
+        change: PriorAuthChange,
+        now: OffsetDateTime,
+    ) -> Result<Prepared, ChangeError> {
+        let view = self.at(now);
+        let unknown = || ChangeError::NotFound(format!("ExplanationOfBenefit/{id} is not known"));
+        let (slot, _) = search_params::resource("ExplanationOfBenefit").ok_or_else(unknown)?;
+        let n = view.store.find(slot, id).ok_or_else(unknown)?;
+        let entry = view.store.entry(n);
+        let current: Value = serde_json::from_slice(entry.json_bytes()).map_err(|_| unknown())?;
+        let newest_made = self
+            .made
+            .lock()
+            .ok()
+            .and_then(|made| made.last().map(|last| last.at));
+        let at = newest_made.map_or(now, |newest| newest.max(now));
+        let next =
+            prior_auth::apply(&current, &change, &date_of(at)).map_err(ChangeError::Refused)?;
+        // The version the view will give it: the next after the current one, as `apply` numbers.
+        let version_id = (entry.version_id.parse::<u64>().unwrap_or(1) + 1).to_string();
+        let at_millis = millis(at);
+        let version = Version {
+            json: Bytes::from(stamp(next, &version_id, at_millis)),
+            version_id,
+            last_updated: Some(at_millis.unix_timestamp_nanos()),
+        };
+        Ok(Prepared {
+            change: Change::made(id, change, at),
+            version,
+        })
+    }
+
+    /// Records a change made through the control API (here, or on another replica in hosted
+    /// mode): every view from now on applies it.
+    pub fn record(&self, change: Change) {
+        if let Ok(mut made) = self.made.lock() {
+            made.push(change);
+            self.epoch.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
+    /// The version `version_id` of the prior authorization `id`, as the data at `now` serves it.
+    pub fn prior_auth_version(
+        &self,
+        id: &str,
+        version_id: &str,
+        now: OffsetDateTime,
+    ) -> Option<Version> {
+        let view = self.at(now);
+        let (slot, _) = search_params::resource("ExplanationOfBenefit")?;
+        view.history
+            .get(&(slot, id.to_owned()))?
+            .iter()
+            .find(|version| version.version_id == version_id)
+            .cloned()
     }
 
     /// Forgets the changes made through the control API (`clock/reset`, `reset`).
@@ -357,13 +425,6 @@ fn fill_in(value: &mut Value, at: OffsetDateTime) {
         Value::Object(object) => object.values_mut().for_each(|v| fill_in(v, at)),
         _ => {}
     }
-}
-
-/// The current JSON of a resource in `store`, whoever's it is (the control API's own use).
-fn current_value(store: &Store, resource_type: &str, id: &str) -> Option<Value> {
-    let (slot, _) = search_params::resource(resource_type)?;
-    let n = store.find(slot, id)?;
-    serde_json::from_slice(store.entry(n).json_bytes()).ok()
 }
 
 /// `resource` with `meta.versionId` and `meta.lastUpdated` set (meta placed after `id`, where
@@ -547,6 +608,51 @@ mod tests {
             back.versions(back.store().find(slot, "c").unwrap()).len(),
             1
         );
+    }
+
+    #[test]
+    fn a_prepared_change_is_the_version_the_data_then_serves() {
+        let (store, _) = store_of(&[
+            json!({"resourceType":"Patient","id":"p"}),
+            json!({"resourceType":"ExplanationOfBenefit","id":"pa","use":"preauthorization",
+                   "status":"active","outcome":"queued","patient":{"reference":"Patient/p"},
+                   "item":[{"sequence":1,"quantity":{"value":2}}]}),
+        ]);
+        let live = LiveData::new(Arc::new(store), Vec::new());
+        let approve = PriorAuthChange::Decide {
+            decision: Decision::Approve,
+            item: None,
+            disposition: None,
+        };
+        let now = datetime!(2026-12-01 12:00:00.123456 UTC);
+        let first = live.prepare_prior_auth("pa", approve.clone(), now).unwrap();
+        // Prepared is not made: nothing changes until it is recorded.
+        assert!(live.at(now).applied().is_empty());
+        assert_eq!(first.version.version_id, "2");
+        live.record(first.change.clone());
+        let served = live.prior_auth_version("pa", "2", now).unwrap();
+        assert_eq!(served.last_updated, first.version.last_updated);
+        let parse = |json: &Bytes| serde_json::from_slice::<Value>(json).unwrap();
+        assert_eq!(parse(&served.json), parse(&first.version.json));
+        // A later change made "earlier" (another replica's clock a little behind) is due no
+        // earlier than the one before it, so made changes apply in the order they were made.
+        let pend = PriorAuthChange::Decide {
+            decision: Decision::Pend,
+            item: None,
+            disposition: None,
+        };
+        let second = live
+            .prepare_prior_auth("pa", pend, now - time::Duration::milliseconds(5))
+            .unwrap();
+        assert_eq!(second.change.at, now);
+        assert_eq!(second.version.version_id, "3");
+        live.record(second.change);
+        let view = live.at(now);
+        let outcomes: Vec<_> = view.applied().iter().map(|a| a.outcome.clone()).collect();
+        assert_eq!(outcomes, [Ok("2".to_owned()), Ok("3".to_owned())]);
+        assert!(live.prepare_prior_auth("nope", approve, now).is_err());
+        live.forget_made();
+        assert!(live.at(now).applied().is_empty());
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! reason as a `denialreason` adjudication with an X12 claim adjustment reason code. Plain JSON
 //! in, plain JSON out: the store gives the change its version and `meta.lastUpdated`.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 const PDEX: &str = "http://hl7.org/fhir/us/davinci-pdex/StructureDefinition/";
@@ -49,8 +49,10 @@ pub const DENIAL_REASONS: &[(&str, &str)] = &[
     ),
 ];
 
-/// A decision on some or all of a prior authorization's items.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A decision on some or all of a prior authorization's items. Serialised as hosted mode stores
+/// a change made through the control API (docs/hosted.md#data-changes): keep the form stable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Decision {
     /// X12 306 A1: every requested unit approved.
     Approve,
@@ -87,8 +89,9 @@ impl Decision {
     }
 }
 
-/// One change to a prior authorization.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One change to a prior authorization. Serialised, like `Decision`, as hosted mode stores it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum PriorAuthChange {
     /// Decide `item` (a `sequence`), or every item when `None`. `disposition` replaces the
     /// generated text when given.
@@ -825,6 +828,46 @@ mod tests {
             },
             "2026-12-03",
         )
+    }
+
+    #[test]
+    fn a_change_keeps_its_stored_form() {
+        // Hosted mode stores changes in this form (docs/hosted.md#data-changes): a replica of
+        // another build must still read them.
+        let partial = PriorAuthChange::Decide {
+            decision: Decision::Partial {
+                units: 4,
+                reason: "151".into(),
+            },
+            item: Some(1),
+            disposition: None,
+        };
+        let stored = serde_json::to_value(&partial).unwrap();
+        assert_eq!(
+            stored,
+            json!({"decide": {"decision": {"partial": {"units": 4, "reason": "151"}},
+                   "item": 1, "disposition": null}})
+        );
+        assert_eq!(
+            serde_json::from_value::<PriorAuthChange>(stored).unwrap(),
+            partial
+        );
+        let used = PriorAuthChange::Use { item: 1, units: 2 };
+        let stored = serde_json::to_value(&used).unwrap();
+        assert_eq!(stored, json!({"use": {"item": 1, "units": 2}}));
+        assert_eq!(
+            serde_json::from_value::<PriorAuthChange>(stored).unwrap(),
+            used
+        );
+        assert_eq!(
+            serde_json::to_value(PriorAuthChange::Decide {
+                decision: Decision::Pend,
+                item: None,
+                disposition: None
+            })
+            .unwrap()["decide"]["decision"],
+            "pend"
+        );
     }
 
     #[test]

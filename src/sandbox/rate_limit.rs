@@ -54,6 +54,16 @@ impl RateLimits {
     }
 }
 
+/// What the limit says of a request that is the `counted`th of its token in its second (hosted
+/// mode counts in the database, docs/hosted.md#rate-limits): as `check` decides.
+pub fn decide(counted: i64, limit: u32) -> RateDecision {
+    if counted > i64::from(limit) {
+        RateDecision::Limited { retry_after: 1 }
+    } else {
+        RateDecision::Allowed
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,5 +85,12 @@ mod tests {
             "per token"
         );
         assert_eq!(limits.check(token, 101, 3), RateDecision::Allowed);
+    }
+
+    #[test]
+    fn a_count_decides_as_the_window_does() {
+        assert_eq!(decide(1, 3), RateDecision::Allowed);
+        assert_eq!(decide(3, 3), RateDecision::Allowed);
+        assert_eq!(decide(4, 3), RateDecision::Limited { retry_after: 1 });
     }
 }

@@ -5,6 +5,7 @@
 // Tests fail loudly; the production code's ban does not apply here.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod changes;
 mod faults;
 mod foundation;
 mod grants;

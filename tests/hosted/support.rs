@@ -176,3 +176,88 @@ pub async fn read_at(client: &reqwest::Client, url: &str, tokens: &Value) -> u16
         .status()
         .as_u16()
 }
+
+/// A replica whose sandbox clock is frozen at `at` (plus the shared offset, which moves it):
+/// replicas frozen at one instant read the same time, so a test's instants are exact and a
+/// second of the sandbox clock does not roll over while it runs. Its URL.
+pub async fn replica_at(database: &str, at: time::OffsetDateTime) -> String {
+    let mut settings = Settings::for_tests();
+    settings.database = Some(database.to_owned());
+    let dependencies = payer_sandbox::startup::Dependencies {
+        clock: Some(std::sync::Arc::new(payer_sandbox::clock::Clock::frozen(at))),
+        ..Default::default()
+    };
+    let app = Application::build_with(settings, dependencies)
+        .await
+        .expect("the replica starts");
+    let url = app.public_url().to_owned();
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    url
+}
+
+/// A GET with a bearer token: the status and the JSON body (`Null` when it is not JSON).
+pub async fn get_with_token(client: &reqwest::Client, url: &str, token: &str) -> (u16, Value) {
+    let response = client.get(url).bearer_auth(token).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// A PKCE pair (RFC 7636, S256): the verifier and its challenge.
+pub fn pkce() -> (String, String) {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use sha2::{Digest, Sha256};
+    let verifier = format!(
+        "verifier-{:016x}-0123456789abcdefghij",
+        rand::random::<u64>()
+    );
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    (verifier, challenge)
+}
+
+/// Cascade Health Alliance's scope: its profile wants launch/patient and v2 scopes.
+pub const CASCADE_SCOPE: &str = "launch/patient openid fhirUser offline_access patient/*.rs";
+
+/// A token response of Cascade Health Alliance (plan `cascade`) for its member `given`, issued
+/// at `url`: headless authorize with PKCE, then the code exchanged with HTTP Basic, as the plan
+/// asks.
+pub async fn cascade_tokens(client: &reqwest::Client, url: &str, given: &str) -> Value {
+    let plans: Vec<Value> = client
+        .get(format!("{url}/sandbox/api/plans"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let member = plans
+        .iter()
+        .find(|p| p["id"] == "cascade")
+        .and_then(|p| p["members"].as_array())
+        .and_then(|members| members.iter().find(|m| m["given"] == given))
+        .and_then(|m| m["member_id"].as_str())
+        .unwrap()
+        .to_owned();
+    let (verifier, challenge) = pkce();
+    let (status, body) = post_json(
+        client,
+        &format!("{url}/sandbox/api/authorize"),
+        serde_json::json!({"client_id": APP.0, "member_id": member, "plan": "cascade",
+            "scope": CASCADE_SCOPE, "code_challenge": challenge, "code_challenge_method": "S256"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let response = client
+        .post(format!("{url}/oauth2/token"))
+        .basic_auth(APP.0, Some(APP.1))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", body["code"].as_str().unwrap()),
+            ("code_verifier", &verifier),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "token exchange at cascade");
+    response.json().await.unwrap()
+}

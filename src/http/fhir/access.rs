@@ -13,7 +13,7 @@ use crate::fhir::{Compartment, DataAt, Permission, Site};
 use crate::http::caller::BearerProblem;
 use crate::http::request_context::RequestContext;
 use crate::oauth::token_store::AccessGrant;
-use crate::sandbox::rate_limit::RateDecision;
+use crate::sandbox::rate_limit::{self, RateDecision};
 use crate::state::AppState;
 
 use super::error::FhirError;
@@ -42,9 +42,19 @@ impl FromRequestParts<AppState> for FhirAccess {
         if let (Some(limit), Some(tag)) = (state.plan.profile.rate_limit, context.caller.bearer_tag)
         {
             let second = context.now.unix_timestamp();
-            if let RateDecision::Limited { retry_after } =
-                state.rate_limits.check(tag, second, limit)
-            {
+            let decision = match &state.database {
+                // Hosted mode: counted in the database, across every replica
+                // (docs/hosted.md#rate-limits); only a plan with a limit pays the round trip.
+                Some(database) => match database.count_request(tag, second).await {
+                    Ok(counted) => rate_limit::decide(counted, limit),
+                    Err(e) => {
+                        tracing::warn!("counting a request against the rate limit: {e}");
+                        return Err(FhirError::Unavailable);
+                    }
+                },
+                None => state.rate_limits.check(tag, second, limit),
+            };
+            if let RateDecision::Limited { retry_after } = decision {
                 return Err(FhirError::TooManyRequests { retry_after, limit });
             }
         }

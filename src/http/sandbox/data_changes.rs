@@ -1,6 +1,7 @@
 //! `/sandbox/api/changes` and `/sandbox/api/prior-authorizations/{id}/…` (docs/sandbox-tools.md#data-changes):
 //! the data's timeline and what it has applied at the sandbox clock's now, and the control API's
-//! changes to a prior authorization (a decision, units used), each a new version at once.
+//! changes to a prior authorization (a decision, units used), each a new version at once: in
+//! hosted mode on every replica before the answer (docs/hosted.md#data-changes).
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -10,10 +11,12 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
+use crate::db::data_changes::{MakeError, PlanData};
 use crate::fhir::live::{self, Applied, ChangeError, Origin, Version};
 use crate::fhir::prior_auth::{DecisionRequest, PriorAuthChange, PriorAuthError, UseRequest};
 use crate::http::request_context::RequestContext;
 use crate::http::routes::control as routes;
+use crate::oauth::{ErrorCode, OAuthError};
 use crate::state::AppState;
 
 use super::plan_param::{NamedPlan, PlanParam};
@@ -89,7 +92,7 @@ async fn decide(
         Err(response) => return response,
     };
     match request.into_change() {
-        Ok(change) => make(&state, plan, &context, &id, change),
+        Ok(change) => make(&state, plan, &context, &id, change).await,
         Err(e) => refused(e),
     }
 }
@@ -105,12 +108,12 @@ async fn record_use(
         Ok(r) => r,
         Err(response) => return response,
     };
-    make(&state, plan, &context, &id, request.into_change())
+    make(&state, plan, &context, &id, request.into_change()).await
 }
 
 /// The change, made in the plan `?plan=` names, else in the first plan whose data holds the
 /// prior authorization (its ids are the plan's own).
-fn make(
+async fn make(
     state: &AppState,
     plan: Option<AppState>,
     context: &RequestContext,
@@ -122,6 +125,49 @@ fn make(
         Some(plan) => vec![plan],
         None => state.plans(),
     };
+    let result = match &state.database {
+        // Hosted mode: stored, numbered after every replica's changes, and served by every
+        // replica before the answer.
+        Some(database) => {
+            let candidates: Vec<PlanData> = candidates
+                .iter()
+                .map(|candidate| PlanData {
+                    plan: candidate.plan.id.clone(),
+                    data: candidate.member_data().clone(),
+                })
+                .collect();
+            database
+                .make_prior_auth_change(&state.plan_data(), &candidates, id, change, context.now)
+                .await
+        }
+        None => make_here(&candidates, id, change, context).map_err(MakeError::Change),
+    };
+    match result {
+        Ok(version) => version_json(id, &version),
+        Err(MakeError::Change(ChangeError::NotFound(message))) => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": "not_found", "error_description": message})),
+        )
+            .into_response(),
+        Err(MakeError::Change(ChangeError::Refused(e))) => refused(e),
+        Err(MakeError::Database(e)) => {
+            tracing::warn!("making a data change: {e}");
+            OAuthError::new(
+                ErrorCode::TemporarilyUnavailable,
+                "the change was not made: the database does not answer (the server log says why)",
+            )
+            .into_response()
+        }
+    }
+}
+
+/// The change made in this process's data only (no database).
+fn make_here(
+    candidates: &[AppState],
+    id: &str,
+    change: PriorAuthChange,
+    context: &RequestContext,
+) -> Result<Version, ChangeError> {
     let mut result = Err(ChangeError::NotFound(format!(
         "no prior authorization ExplanationOfBenefit/{id} in the data"
     )));
@@ -135,15 +181,7 @@ fn make(
             break;
         }
     }
-    match result {
-        Ok(version) => version_json(id, &version),
-        Err(ChangeError::NotFound(message)) => (
-            StatusCode::NOT_FOUND,
-            Json(json!({"error": "not_found", "error_description": message})),
-        )
-            .into_response(),
-        Err(ChangeError::Refused(e)) => refused(e),
-    }
+    result
 }
 
 fn refused(error: PriorAuthError) -> Response {

@@ -167,9 +167,24 @@ async fn clock_to_wall(state: &AppState) -> Result<i64, String> {
 pub async fn reset_clock(state: &AppState) -> Result<(), String> {
     let offset = clock_to_wall(state).await?;
     // Back on the wall clock, the data is as loaded again (docs/data.md#data-that-changes), in
-    // every plan.
-    for plan in state.plans() {
-        plan.member_data().changes().forget_made();
+    // every plan, on every replica in hosted mode (docs/hosted.md#data-changes); there, the rate
+    // limit's counts of the seconds the clock went back from go too (docs/hosted.md#rate-limits).
+    match &state.database {
+        Some(database) => {
+            database
+                .forget_changes(&state.plan_data())
+                .await
+                .map_err(|e| format!("forgetting the data changes: {e}"))?;
+            database
+                .forget_rate_counts_after(state.clock.now().unix_timestamp())
+                .await
+                .map_err(|e| format!("forgetting rate-limit counts: {e}"))?;
+        }
+        None => {
+            for plan in state.plans() {
+                plan.member_data().changes().forget_made();
+            }
+        }
     }
     note_clock_move(state, offset.saturating_neg(), true).await;
     Ok(())
@@ -194,9 +209,19 @@ pub async fn reset_all(state: &AppState) -> Result<(), ResetError> {
             .clear_clock_moves()
             .await
             .map_err(ResetError::Database)?;
+        database
+            .forget_changes(&state.plan_data())
+            .await
+            .map_err(|e| ResetError::Database(e.into()))?;
+        database
+            .clear_rate_counts()
+            .await
+            .map_err(|e| ResetError::Database(e.into()))?;
     }
     for plan in state.plans() {
-        plan.member_data().changes().forget_made();
+        if state.database.is_none() {
+            plan.member_data().changes().forget_made();
+        }
         plan.oauth.reset_plan();
         plan.rate_limits.clear();
     }
