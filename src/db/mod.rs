@@ -6,6 +6,7 @@
 
 pub mod apps;
 pub mod clock;
+pub mod signin;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -8,7 +8,8 @@
 //! The rules of each step are methods of `Attempt` that change only the attempt and say what the
 //! step produced (an email to send, a link to make), so that they run the same wherever the
 //! attempt is kept: `Logins` keeps this replica's attempts, links and outbox in memory and runs a
-//! step under its lock.
+//! step under its lock; hosted mode keeps them in the database and runs it under the attempt's
+//! row lock (docs/hosted.md#member-sign-in).
 
 use crate::clock::UnixTime;
 use std::collections::HashMap;
@@ -27,7 +28,8 @@ pub const MAX_DETAIL_TRIES: u32 = 5;
 pub const CODE_LIFETIME_SECS: i64 = 600;
 /// A sign-in attempt left open this long is dropped.
 pub const ATTEMPT_LIFETIME_SECS: i64 = 3600;
-const OUTBOX_LIMIT: usize = 1000;
+/// The newest this many verification emails of a plan are kept.
+pub const OUTBOX_LIMIT: usize = 1000;
 const MAX_EMAIL_LEN: usize = 254;
 
 /// Who an account signs in as: the member, or a personal representative (a RelatedPerson id)
@@ -99,6 +101,9 @@ pub enum LoginError {
     WrongStep,
     /// Try again on the same page with this message.
     Retry(String),
+    /// The store that keeps the attempt (hosted mode's database) did not answer: nothing
+    /// changed, and the same step can be taken again shortly.
+    Unavailable,
 }
 
 /// Create-account form fields.

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Hosted mode's integration suite (docs/hosted.md) against a real PostgreSQL.
 #
-#   tests/hosted/run.sh
+#   tests/hosted/run.sh [ARGS]
 #
+# ARGS go to the test binary: a name filter (`signin::`), `--nocapture`.
 # Starts a throwaway PostgreSQL from Debian's packages (installed with apt-get when missing, as
 # root) with initdb and pg_ctl as an unprivileged user, on a free loopback port, in
 # target/hosted/pg; runs `cargo test --test hosted` against it (its tests are #[ignore]d in a plain
@@ -58,4 +59,4 @@ export PAYER_SANDBOX_TEST_DATABASE="postgres://sandbox@127.0.0.1:$port/postgres"
 export PAYER_SANDBOX_TEST_PG_STOP="$out/pg/stop.sh"
 export PAYER_SANDBOX_TEST_PG_START="$out/pg/start.sh"
 cd "$root"
-cargo test --locked --test hosted -- --ignored --test-threads=1
+cargo test --locked --test hosted -- --ignored --test-threads=1 "$@"

@@ -118,6 +118,9 @@ pub async fn page(
     Query(done): Query<Done>,
 ) -> Response {
     let now = context.now_unix();
+    let Ok(emails) = super::emails(&state).await else {
+        return super::outbox_unavailable();
+    };
     let requests = state.tools.requests.entries();
     let logged = requests.len();
     let timelines = links(clients(&requests), None);
@@ -131,7 +134,7 @@ pub async fn page(
             offset: state.clock.offset(),
             members: state.members.all(),
             apps: state.oauth.apps.all(),
-            emails: newest_first(super::emails(&state)),
+            emails: newest_first(emails),
             others: OtherPlan::all(&state),
             faults: state.tools.faults.active(),
             requests: newest_first(requests),
