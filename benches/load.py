@@ -20,9 +20,14 @@ Workloads:
   7  scale: generated data sets loaded with --data: load time and CPU, RSS serving and peak, workload 1-2 latency
   8  provider directory, no token: family physicians in Boston with their practitioner and location
      (GET /directory/r4/PractitionerRole?specialty=…&location.address-city=Boston&_include=…)
+  9  hosted mode (docs/hosted.md): workloads 1, 2 and 4 against one replica on a throwaway local
+     PostgreSQL, side by side with the same binary in memory; the database statements per request
+     (pg_stat_statements). Workload 1 is measured twice: with the token cached by the replica
+     (steady state), and with a fresh token per request (each a cache miss: the worst case).
 Reference: nginx serving the identical response bytes of workloads 1, 2, 3, 5 and 8 as static files.
 
-Needs: wrk and nginx (apt-get install wrk nginx-light), python3, cargo.
+Needs: wrk and nginx (apt-get install wrk nginx-light), python3, cargo; for workload 9 Debian's
+postgresql (initdb and pg_ctl, run as an unprivileged user when the benchmark runs as root).
 """
 import argparse
 import json
@@ -179,6 +184,7 @@ UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 def parse_wrk(output):
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    total = int(re.search(r"(\d+) requests in", output).group(1))
     lat = {}
     for pct, value, unit in re.findall(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s)\s*$", output, re.M):
         lat[pct] = float(value) * UNITS[unit]
@@ -189,7 +195,7 @@ def parse_wrk(output):
     m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
     if m:
         errors += sum(int(g) for g in m.groups())
-    return {"rps": rps, "p50": lat.get("50"), "p99": lat.get("99"), "errors": errors}
+    return {"rps": rps, "p50": lat.get("50"), "p99": lat.get("99"), "errors": errors, "requests": total}
 
 
 def wrk(url, duration, headers=(), script=None, connections=CONNECTIONS, threads=2):
@@ -412,11 +418,145 @@ def run_scale(args):
                  "W1 p99 ms", "W2 p50 ms", "W2 p99 ms", "p50 vs smallest (W1 / W2)"])
 
 
+class Postgres:
+    """A throwaway PostgreSQL from Debian's packages on a free loopback port, with
+    pg_stat_statements to count the statements each workload makes."""
+
+    def __init__(self):
+        bindirs = sorted(d for d in (f"/usr/lib/postgresql/{v}/bin" for v in os.listdir("/usr/lib/postgresql"))
+                         if os.path.exists(f"{d}/initdb")) if os.path.isdir("/usr/lib/postgresql") else []
+        if not bindirs:
+            raise SystemExit("PostgreSQL is missing: apt-get install postgresql")
+        self.bin = bindirs[-1]
+        self.dir = tempfile.mkdtemp(prefix="payer-sandbox-pg-")
+        self.as_user = []
+        if os.getuid() == 0:
+            user = "payer-sandbox-pg"
+            if subprocess.run(["id", user], capture_output=True).returncode != 0:
+                sh(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", user])
+            shutil.chown(self.dir, user)
+            self.as_user = ["runuser", "-u", user, "--"]
+        self.port = free_port()
+        data = os.path.join(self.dir, "data")
+        sh(self.as_user + [f"{self.bin}/initdb", "-D", data, "-U", "sandbox", "--auth=trust", "--no-sync"])
+        self.ctl = self.as_user + [f"{self.bin}/pg_ctl", "-D", data, "-l", os.path.join(self.dir, "server.log"), "-o",
+                                   f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
+                                   "-c shared_preload_libraries=pg_stat_statements -c max_connections=200"]
+        sh(self.ctl + ["start", "-w"])
+        self.url = f"postgres://sandbox@127.0.0.1:{self.port}/postgres"
+        self.sql("CREATE EXTENSION pg_stat_statements")
+
+    def sql(self, statement):
+        return sh(["psql", "-X", "-q", "-t", "-A", self.url, "-c", statement]).strip()
+
+    def statements(self):
+        """Statements run since the last call (the benchmark's own excluded)."""
+        count = self.sql("SELECT coalesce(sum(calls), 0) FROM pg_stat_statements "
+                         "WHERE query NOT LIKE '%pg_stat_statements%'")
+        self.sql("SELECT pg_stat_statements_reset()")
+        return int(count)
+
+    def stop(self):
+        subprocess.run(self.ctl + ["stop", "-m", "fast"], capture_output=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+FRESH_TOKENS_LUA = """
+-- Each wrk thread takes every other token, so that no token is sent twice until the list wraps.
+local threads = 0
+function setup(thread)
+  thread:set("id", threads)
+  threads = threads + 1
+end
+local tokens = {}
+local i
+function init(args)
+  for line in io.lines(os.getenv("TOKENS_FILE")) do tokens[#tokens + 1] = line end
+  i = id + 1
+end
+request = function()
+  local token = tokens[i]
+  i = i + 2
+  if i > #tokens then i = id + 1 end
+  return wrk.format("GET", os.getenv("READ_PATH"), {["Authorization"] = "Bearer " .. token})
+end
+"""
+
+
+FRESH_TOKENS = 10000
+
+
+def run_hosted(args):
+    """Workload 9: the same binary in memory and on PostgreSQL, one replica, side by side."""
+    pg = Postgres()
+    work = tempfile.mkdtemp(prefix="payer-sandbox-hosted-")
+    rows = []
+    try:
+        results = {}
+        for mode, flags in [("memory", []), ("hosted", ["--database", pg.url])]:
+            server = Server(*flags)
+            try:
+                token = server.token(JASON)
+                bearer = f"Authorization: Bearer {token['access_token']}"
+                patient = token["patient"]
+                read = f"/r4/Patient/{patient}"
+                cases = [("1 Patient read, token cached", read, [bearer], None),
+                         ("2 EOB search + _include=*",
+                          f"/r4/ExplanationOfBenefit?patient={patient}&_include=ExplanationOfBenefit:*", [bearer], None)]
+                if mode == "hosted":
+                    # Tokens this replica has never seen: issued by another replica on the same database.
+                    other = Server("--database", pg.url)
+                    try:
+                        fresh = [other.token(JASON)["access_token"] for _ in range(FRESH_TOKENS)]
+                    finally:
+                        other.stop()
+                    write(os.path.join(work, "tokens.txt"), "\n".join(fresh) + "\n")
+                    write(os.path.join(work, "fresh.lua"), FRESH_TOKENS_LUA)
+                    os.environ["TOKENS_FILE"] = os.path.join(work, "tokens.txt")
+                    os.environ["READ_PATH"] = read
+                    cases.append(("1 Patient read, each token new to the replica", "", [],
+                                  os.path.join(work, "fresh.lua")))
+                write(os.path.join(work, "login.lua"), LOGIN_LUA)
+                os.environ["MEMBER_ID"] = JASON
+                cases.append(("4 login + token pairs (openid)", "", [], os.path.join(work, "login.lua")))
+                for name, path, headers, script in cases:
+                    if name.startswith("1 Patient read, each") :
+                        # A short run, so that (nearly) each request's token is new: the statements
+                        # per request say how nearly.
+                        duration = 1
+                    else:
+                        duration = args.duration
+                    if mode == "hosted":
+                        pg.statements()
+                    result = wrk(server.url + path, duration, headers=headers, script=script)
+                    if mode == "hosted":
+                        result["statements"] = pg.statements() / max(result["requests"], 1)
+                    results[(mode, name)] = result
+            finally:
+                server.stop()
+        for (mode, name), result in results.items():
+            if mode != "hosted":
+                continue
+            memory = results.get(("memory", name)) or results[("memory", "1 Patient read, token cached")]
+            rps = result["rps"] / 2 if name.startswith("4") else result["rps"]
+            mem_rps = memory["rps"] / 2 if name.startswith("4") else memory["rps"]
+            unit = " pairs/s" if name.startswith("4") else ""
+            rows.append([name, f"{rps:.0f}{unit}", fmt_ms(result["p50"]), fmt_ms(result["p99"]), result["errors"],
+                         f"{mem_rps:.0f}{unit}", f"{100 * rps / mem_rps:.0f}%",
+                         f"{result['statements']:.2f}"])
+    finally:
+        pg.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"\nHosted mode, one replica on a local PostgreSQL: wrk -t2 -c{CONNECTIONS} -d{args.duration}s\n")
+    table(rows, ["workload", "hosted req/s", "p50 ms", "p99 ms", "errors", "in memory", "ratio",
+                 "statements/request"])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=int, default=10, help="seconds per HTTP workload run")
     parser.add_argument("--scale-duration", type=int, default=5, help="seconds per scale latency run")
-    parser.add_argument("--only", default="1,2,3,4,5,6,7,8", help="comma-separated workload numbers")
+    parser.add_argument("--only", default="1,2,3,4,5,6,7,8,9", help="comma-separated workload numbers")
     parser.add_argument("--sizes", default="1000,10000,50000", help="member counts for workload 7")
     parser.add_argument("--no-build", action="store_true")
     parser.add_argument("--binary", help="measure this payer-sandbox binary instead of building one "
@@ -439,6 +579,8 @@ def main():
         run_startup(args)
     if 7 in wanted:
         run_scale(args)
+    if 9 in wanted:
+        run_hosted(args)
 
 
 if __name__ == "__main__":

@@ -182,7 +182,18 @@ impl Application {
                     problem: format!("cannot read the registered apps: {e}"),
                 }
             })?;
-            database.follow(state.clock.clone(), state.oauth.apps.clone());
+            database
+                .start_grants()
+                .await
+                .map_err(|e| crate::db::DbError::Unusable {
+                    url: database.shown().to_owned(),
+                    problem: format!("cannot read the revoked tokens: {e}"),
+                })?;
+            database.follow(
+                state.clock.clone(),
+                state.oauth.apps.clone(),
+                state.oauth.grants.clone(),
+            );
         }
         if loaded_here {
             release_load_memory();

@@ -245,6 +245,23 @@ impl AppState {
         self.plan_state(id).unwrap_or_else(|| self.clone())
     }
 
+    /// Hosted mode: stores a code this replica just issued, so that any replica can redeem it
+    /// (docs/hosted.md#codes-and-tokens); false when the database did not take it. Without a
+    /// database there is nothing to do.
+    pub async fn share_code(&self, code: &str) -> bool {
+        let (Some(database), Some(grant)) = (&self.database, self.oauth.grants.code_grant(code))
+        else {
+            return true;
+        };
+        match database.publish_code(code, &grant).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!("storing an authorization code: {e}");
+                false
+            }
+        }
+    }
+
     /// The public APIs' data (no member data in it).
     pub fn public(&self) -> &PublicApis {
         &self.public

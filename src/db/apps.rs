@@ -45,6 +45,9 @@ impl Database {
     /// live replica has it.
     pub async fn publish_app(&self, app: &App, registry: &AppRegistry) -> Result<(), String> {
         let mut tx = self.pool.begin().await.map_err(|e| e.to_string())?;
+        Database::announce_in_order(&mut tx, "apps")
+            .await
+            .map_err(|e| e.to_string())?;
         let version: i64 = sqlx::query_scalar(
             "INSERT INTO apps (client_id, app) VALUES ($1, $2) RETURNING version",
         )

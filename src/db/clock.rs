@@ -15,8 +15,17 @@ use sqlx::postgres::PgListener;
 use super::Database;
 use crate::clock::{Clock, MAX_OFFSET};
 use crate::oauth::apps::AppRegistry;
+use crate::oauth::token_store::Grants;
 
 const CHANNEL: &str = "payer_sandbox_clock";
+
+/// What a replica keeps in step with the others.
+#[derive(Clone)]
+struct Followed {
+    clock: Arc<Clock>,
+    apps: Arc<AppRegistry>,
+    grants: Arc<Grants>,
+}
 /// How often a replica says it is alive and checks it has the newest clock.
 const HEARTBEAT: Duration = Duration::from_secs(5);
 
@@ -87,20 +96,37 @@ impl Database {
     /// Follows the other replicas' clock moves and registrations for as long as the process
     /// runs: a listener, and a heartbeat that also catches up on any notification a dropped
     /// connection missed.
-    pub fn follow(&self, clock: Arc<Clock>, apps: Arc<AppRegistry>) {
+    pub fn follow(&self, clock: Arc<Clock>, apps: Arc<AppRegistry>, grants: Arc<Grants>) {
         let database = self.clone();
-        let (listening, listening_apps) = (clock.clone(), apps.clone());
-        tokio::spawn(async move { database.listen(listening, listening_apps).await });
+        let followed = Followed {
+            clock,
+            apps,
+            grants,
+        };
+        let listening = followed.clone();
+        tokio::spawn(async move { database.listen(listening).await });
         let database = self.clone();
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(HEARTBEAT).await;
-                database.catch_up(&clock, &apps).await;
+                database.catch_up(&followed).await;
+                let now = followed.clock.now_unix();
+                if let Err(e) = database.sweep_grants(now).await {
+                    tracing::warn!("deleting expired codes and tokens: {e}");
+                }
             }
         });
     }
 
-    async fn catch_up(&self, clock: &Clock, apps: &AppRegistry) {
+    async fn catch_up(&self, followed: &Followed) {
+        let Followed {
+            clock,
+            apps,
+            grants,
+        } = followed;
+        if let Err(e) = self.sync_grants(grants).await {
+            tracing::warn!("the revoked tokens could not be read: {e}");
+        }
         if let Err(e) = self.sync_clock(clock).await {
             tracing::warn!("the shared sandbox clock could not be read: {e}");
         }
@@ -109,7 +135,12 @@ impl Database {
         }
     }
 
-    async fn listen(&self, clock: Arc<Clock>, apps: Arc<AppRegistry>) {
+    async fn listen(&self, followed: Followed) {
+        let Followed {
+            clock,
+            apps,
+            grants,
+        } = &followed;
         loop {
             let mut listener = match PgListener::connect_with(&self.pool).await {
                 Ok(listener) => listener,
@@ -119,7 +150,10 @@ impl Database {
                     continue;
                 }
             };
-            if let Err(e) = listener.listen_all([CHANNEL, super::apps::CHANNEL]).await {
+            if let Err(e) = listener
+                .listen_all([CHANNEL, super::apps::CHANNEL, super::grants::CHANNEL])
+                .await
+            {
                 tracing::warn!("listening for clock moves: {e}");
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 continue;
@@ -127,8 +161,13 @@ impl Database {
             loop {
                 match listener.try_recv().await {
                     Ok(Some(notification)) if notification.channel() == super::apps::CHANNEL => {
-                        if let Err(e) = self.sync_apps(&apps).await {
+                        if let Err(e) = self.sync_apps(apps).await {
                             tracing::warn!("loading a registered app: {e}");
+                        }
+                    }
+                    Ok(Some(notification)) if notification.channel() == super::grants::CHANNEL => {
+                        if let Err(e) = self.sync_grants(grants).await {
+                            tracing::warn!("applying a revocation: {e}");
                         }
                     }
                     Ok(Some(notification)) => {
@@ -136,7 +175,7 @@ impl Database {
                             Some((v.parse::<i64>().ok()?, o.parse::<i64>().ok()?))
                         });
                         if let Some((version, offset)) = parsed {
-                            if let Err(e) = self.apply(&clock, offset, version).await {
+                            if let Err(e) = self.apply(clock, offset, version).await {
                                 tracing::warn!("recording a clock move: {e}");
                             }
                         }
@@ -144,7 +183,7 @@ impl Database {
                     // The connection dropped: catch up once it is back, then listen again.
                     Ok(None) | Err(_) => {
                         tokio::time::sleep(Duration::from_millis(500)).await;
-                        self.catch_up(&clock, &apps).await;
+                        self.catch_up(&followed).await;
                         break;
                     }
                 }

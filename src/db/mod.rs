@@ -6,6 +6,7 @@
 
 pub mod apps;
 pub mod clock;
+pub mod grants;
 pub mod signin;
 
 use std::sync::Arc;
@@ -17,6 +18,9 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 /// readiness check waits.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a request waits for a connection: long enough to ride out a burst that holds
+/// every connection, short enough that with the database gone a request gets its 503 quickly.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A replica not heard from for this long is not waited for.
 const LIVE_SECONDS: i32 = 20;
@@ -44,6 +48,8 @@ pub struct Database {
     applied: Arc<clock::Applied>,
     /// The newest app version this replica has loaded.
     apps_applied: Arc<std::sync::atomic::AtomicI64>,
+    /// The revocations this replica has applied to its token cache.
+    grants_sync: Arc<grants::GrantsSync>,
 }
 
 impl std::fmt::Debug for Database {
@@ -81,10 +87,19 @@ impl Database {
             .map_err(|e: sqlx::Error| fail(format!("not a PostgreSQL URL: {e}")))?;
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
-            .acquire_timeout(CONNECT_TIMEOUT)
-            .connect_with(options)
-            .await
-            .map_err(|e| fail(format!("cannot connect: {e}")))?;
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_lazy_with(options);
+        // At start-up the database may still be coming up: keep trying for a while.
+        let deadline = Instant::now() + CONNECT_TIMEOUT;
+        loop {
+            match pool.acquire().await {
+                Ok(_) => break,
+                Err(e) if Instant::now() >= deadline => {
+                    return Err(fail(format!("cannot connect: {e}")));
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
         sqlx::migrate!("./migrations")
             .run(&pool)
             .await
@@ -104,6 +119,7 @@ impl Database {
             replica: replica.to_owned(),
             applied: Arc::default(),
             apps_applied: Arc::default(),
+            grants_sync: Arc::default(),
         })
     }
 
@@ -120,6 +136,21 @@ impl Database {
     /// The URL, password redacted.
     pub fn shown(&self) -> &str {
         &self.shown
+    }
+
+    /// Serialises this transaction with every other that announces a change of `what`: taken
+    /// before a change's version is drawn, held until commit, so that versions commit in the
+    /// order they are drawn and a replica that has loaded version N never misses a smaller one
+    /// committed later.
+    pub(super) async fn announce_in_order(
+        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+        what: &str,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+            .bind(format!("payer-sandbox {what}"))
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
     }
 
     /// Waits, at most `PROPAGATION`, until no live replica's `column` (the version of what it

@@ -43,6 +43,9 @@ pub enum BearerProblem {
     Missing,
     /// A token that is unknown, expired or revoked.
     Invalid,
+    /// Hosted mode: the database, which would know the token, did not answer (a 503, not a
+    /// 401: the token may well be good, and the app should retry rather than sign in again).
+    Unavailable,
 }
 
 impl BearerProblem {
@@ -53,6 +56,7 @@ impl BearerProblem {
             Self::Invalid => {
                 "Bearer realm=\"payer-sandbox\", error=\"invalid_token\", error_description=\"the access token is unknown, expired or revoked\""
             }
+            Self::Unavailable => "Bearer realm=\"payer-sandbox\"",
         }
     }
 }
@@ -83,14 +87,17 @@ impl Caller {
     pub fn grant(&self) -> Result<Arc<AccessGrant>, BearerProblem> {
         match &self.credential {
             Credential::Bearer(TokenLookup::Live(grant)) => Ok(grant.clone()),
+            Credential::Bearer(TokenLookup::Unavailable) => Err(BearerProblem::Unavailable),
             Credential::Bearer(_) => Err(BearerProblem::Invalid),
             _ => Err(BearerProblem::Missing),
         }
     }
 }
 
-/// The request's credential, parsed and looked up once, and the bearer token's tag.
-fn credential(
+/// The request's credential, parsed and looked up once, and the bearer token's tag. In hosted
+/// mode a bearer token this replica has not cached is looked up in the database
+/// (docs/hosted.md#codes-and-tokens).
+async fn credential(
     state: &AppState,
     headers: &HeaderMap,
     now: UnixTime,
@@ -112,7 +119,10 @@ fn credential(
         });
         (Credential::Basic(basic), None)
     } else if scheme.eq_ignore_ascii_case("bearer") && !rest.is_empty() {
-        let lookup = state.oauth.grants.lookup(rest, now);
+        let lookup = match &state.database {
+            Some(database) => database.lookup_access(&state.oauth.grants, rest, now).await,
+            None => state.oauth.grants.lookup(rest, now),
+        };
         (Credential::Bearer(lookup), Some(TokenTag::of(rest)))
     } else {
         (Credential::Unsupported, None)
@@ -121,14 +131,14 @@ fn credential(
 
 /// Who is calling: the credential, then the client it names, else `client_id` in the form body
 /// or the query.
-pub fn identify(
+pub async fn identify(
     state: &AppState,
     headers: &HeaderMap,
     query: &str,
     form: Option<&[u8]>,
     now: UnixTime,
 ) -> Caller {
-    let (credential, bearer_tag) = credential(state, headers, now);
+    let (credential, bearer_tag) = credential(state, headers, now).await;
     let from_credential = match &credential {
         Credential::Basic(Some(basic)) => Some(ClientId::new(basic.client_id.as_str())),
         Credential::Bearer(TokenLookup::Live(grant)) => Some(grant.client_id.clone()),
@@ -139,16 +149,26 @@ pub fn identify(
         .or_else(|| form.and_then(|f| param(f, "client_id")).map(ClientId::from))
         .or_else(|| param(query.as_bytes(), "client_id").map(ClientId::from));
     let grants = &state.oauth.grants;
-    let plan = match &credential {
+    let bearer_plan = match &credential {
         Credential::Bearer(TokenLookup::Live(grant)) => Some(grant.plan.clone()),
         _ => None,
-    }
-    .or_else(|| {
-        let form = form?;
-        param(form, "code")
-            .and_then(|code| grants.code_plan(&code))
-            .or_else(|| param(form, "refresh_token").and_then(|t| grants.refresh_plan(&t)))
+    };
+    let code = form.and_then(|f| param(f, "code"));
+    let refresh = form.and_then(|f| param(f, "refresh_token"));
+    let mut plan = bearer_plan.or_else(|| {
+        code.as_deref()
+            .and_then(|code| grants.code_plan(code))
+            .or_else(|| refresh.as_deref().and_then(|t| grants.refresh_plan(t)))
     });
+    // Hosted mode: another replica may have issued the code or refresh token.
+    if let (None, Some(database)) = (&plan, &state.database) {
+        if code.is_some() || refresh.is_some() {
+            plan = database
+                .plan_of_secret(code.as_deref(), refresh.as_deref())
+                .await
+                .unwrap_or_default();
+        }
+    }
     Caller {
         credential,
         client_id,

@@ -67,7 +67,7 @@ impl FromRequestParts<AppState> for RequestContext {
         let reading = state.clock.read();
         let now = reading.sandbox;
         let query = parts.uri.query().unwrap_or_default();
-        let caller = caller::identify(state, &parts.headers, query, None, now.into());
+        let caller = caller::identify(state, &parts.headers, query, None, now.into()).await;
         Ok(RequestContext {
             now,
             real_now: reading.real,
@@ -173,13 +173,16 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         Ok(buffered) => buffered,
         Err(response) => return response,
     };
-    let caller = Arc::new(caller::identify(
-        &state,
-        request.headers(),
-        &query,
-        form.as_deref(),
-        now.into(),
-    ));
+    let caller = Arc::new(
+        caller::identify(
+            &state,
+            request.headers(),
+            &query,
+            form.as_deref(),
+            now.into(),
+        )
+        .await,
+    );
     let notes = LogNotes::default();
     request.extensions_mut().insert(RequestContext {
         now,

@@ -210,8 +210,8 @@ impl<'a> SignIns<'a> {
         }
     }
 
-    /// Checks the emailed code; a new account's email is linked (in memory, saved to the state
-    /// directory; or in the database).
+    /// Checks the emailed code; a new account's email is linked (in memory, or in the database),
+    /// and saved to the state directory if there is one.
     pub async fn verify_code(
         &self,
         id: &str,
@@ -234,11 +234,18 @@ impl<'a> SignIns<'a> {
                 Ok(new_link)
             }
             Some(database) => {
-                step(
+                let new_link = step(
                     "verifying a code",
                     database.verify_code(self.plan(), id, csrf, entered, now),
                 )
-                .await
+                .await?;
+                if let Some(link) = &new_link {
+                    // A copy for `--state-dir`, as registered apps are kept there too; sign-in
+                    // reads the database's links only.
+                    self.state.oauth.logins.restore_links([link.clone()]);
+                    let _ = self.state.oauth.save();
+                }
+                Ok(new_link)
             }
         }
     }

@@ -8,6 +8,7 @@ pub mod authorize;
 pub mod client_assertion;
 pub mod consent;
 pub mod error;
+pub mod grant_book;
 pub mod id_token_flaw;
 pub mod keys;
 pub mod login;

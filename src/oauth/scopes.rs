@@ -275,6 +275,21 @@ impl GrantedScopes {
     }
 }
 
+/// Stored (hosted mode's database) as the space-separated text a token response carries; read
+/// back through the same parser, which gives the same set, since every granted scope parsed.
+impl serde::Serialize for GrantedScopes {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for GrantedScopes {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Ok(GrantedScopes::grant(&text, None))
+    }
+}
+
 impl fmt::Display for GrantedScopes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, scope) in self.0.iter().enumerate() {

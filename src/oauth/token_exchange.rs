@@ -10,11 +10,12 @@ use serde::{Deserialize, Serialize};
 use super::apps::App;
 use super::client_assertion;
 use super::error::{ErrorCode, OAuthError, invalid_client, invalid_grant, invalid_request};
+use super::grant_book::GrantBook;
 use super::pkce;
 use super::scopes::GrantedScopes;
 use super::secret::{ExposeOption, Secret};
 use super::server::OAuthServer;
-use super::token_store::{AccessGrant, Redeem, RefreshGrant, RefreshRedeem};
+use super::token_store::{AccessGrant, Redeem, RefreshGrant, RefreshRedeem, family_of};
 use crate::ids::ClientId;
 use crate::plans::profile::{PatientIn, RefreshPolicy};
 
@@ -205,6 +206,7 @@ fn assertion_credentials(
 /// sends none). Everything else goes through `client_credentials`.
 pub fn token_client(
     server: &OAuthServer,
+    book: &mut dyn GrantBook,
     request: &TokenRequest,
     basic: Option<(String, Secret)>,
     now: UnixTime,
@@ -214,7 +216,7 @@ pub fn token_client(
         let public_owner = match request
             .refresh_token
             .exposed()
-            .map(|token| server.grants.redeem_refresh(token, now))
+            .map(|token| book.redeem_refresh(token, now))
         {
             Some(RefreshRedeem::Ok(grant)) => Some(*grant),
             Some(RefreshRedeem::Reused) => return Err(refresh_reused()),
@@ -301,6 +303,7 @@ pub fn authenticate(
 
 pub fn exchange(
     server: &OAuthServer,
+    book: &mut dyn GrantBook,
     request: &TokenRequest,
     creds: &ClientCredentials,
     check: &AssertionCheck,
@@ -310,11 +313,11 @@ pub fn exchange(
         None | Some("") => Err(invalid_request("grant_type is required")),
         Some("authorization_code") => {
             let app = authenticate(server, creds, check)?;
-            authorization_code(server, request, &app, now)
+            authorization_code(server, book, request, &app, now)
         }
         Some("refresh_token") => {
             let app = authenticate(server, creds, check)?;
-            refresh(server, request, &app, now)
+            refresh(server, book, request, &app, now)
         }
         Some(other) => Err(OAuthError::new(
             ErrorCode::UnsupportedGrantType,
@@ -327,6 +330,7 @@ pub fn exchange(
 
 fn authorization_code(
     server: &OAuthServer,
+    book: &mut dyn GrantBook,
     request: &TokenRequest,
     app: &App,
     now: UnixTime,
@@ -336,7 +340,7 @@ fn authorization_code(
         .exposed()
         .filter(|c| !c.is_empty())
         .ok_or_else(|| invalid_request("code is required"))?;
-    let grant = match server.grants.redeem_code(code, now) {
+    let grant = match book.redeem_code(code, now) {
         Redeem::Ok(grant) => *grant,
         Redeem::Unknown => return Err(invalid_grant("the authorization code is not valid")),
         Redeem::Expired => return Err(invalid_grant("the authorization code has expired")),
@@ -391,7 +395,7 @@ fn authorization_code(
         nonce: grant.nonce.clone(),
         issued_at: now,
         expires_at: now.plus(server.config.refresh_token_ttl),
-        family: code.to_owned(),
+        family: family_of(code),
     };
     let issues_refresh = match server.config.profile.refresh_tokens {
         RefreshPolicy::AsRegistered => {
@@ -400,9 +404,10 @@ fn authorization_code(
         RefreshPolicy::None => false,
         RefreshPolicy::Reusable | RefreshPolicy::Rotating | RefreshPolicy::SingleUse => true,
     };
-    let refresh_token = issues_refresh.then(|| server.grants.issue_refresh(refresh.clone()));
+    let refresh_token = issues_refresh.then(|| book.issue_refresh(refresh.clone()));
     respond(
         server,
+        book,
         &refresh,
         grant.scopes,
         refresh_token,
@@ -413,6 +418,7 @@ fn authorization_code(
 
 fn refresh(
     server: &OAuthServer,
+    book: &mut dyn GrantBook,
     request: &TokenRequest,
     app: &App,
     now: UnixTime,
@@ -422,7 +428,7 @@ fn refresh(
         .exposed()
         .filter(|t| !t.is_empty())
         .ok_or_else(|| invalid_request("refresh_token is required"))?;
-    let grant = match server.grants.redeem_refresh(token, now) {
+    let grant = match book.redeem_refresh(token, now) {
         RefreshRedeem::Ok(grant) if grant.client_id == app.client_id => *grant,
         RefreshRedeem::Reused => return Err(refresh_reused()),
         _ => return Err(invalid_grant("the refresh token is not valid")),
@@ -436,35 +442,44 @@ fn refresh(
     };
     if let Some(days) = server.config.profile.max_authorization_days {
         if now.since(grant.auth_time) >= i64::from(days) * 86_400 {
-            server.grants.revoke_family(&grant.family);
+            book.revoke_family(&grant.family);
             return Err(invalid_grant(format!(
                 "the authorization ended {days} days after the member signed in, as this plan \
                  allows no longer: the member must authorize the app again"
             )));
         }
     }
-    let rotate = || {
-        server.grants.rotate_refresh(token);
-        server.grants.issue_refresh(RefreshGrant {
-            issued_at: now,
-            expires_at: now.plus(server.config.refresh_token_ttl),
-            ..grant.clone()
-        })
-    };
     let refresh_token = match server.config.profile.refresh_tokens {
-        RefreshPolicy::AsRegistered if app.public => Some(rotate()),
+        RefreshPolicy::AsRegistered if app.public => Some(rotate(server, book, token, &grant, now)),
         RefreshPolicy::AsRegistered | RefreshPolicy::Reusable => Some(token.to_owned()),
-        RefreshPolicy::Rotating => Some(rotate()),
+        RefreshPolicy::Rotating => Some(rotate(server, book, token, &grant, now)),
         RefreshPolicy::SingleUse | RefreshPolicy::None => {
-            server.grants.consume_refresh(token);
+            book.consume_refresh(token);
             None
         }
     };
-    respond(server, &grant, scopes, refresh_token, None, now)
+    respond(server, book, &grant, scopes, refresh_token, None, now)
+}
+
+/// Replaces a refresh token with a new one of the same authorization.
+fn rotate(
+    server: &OAuthServer,
+    book: &mut dyn GrantBook,
+    token: &str,
+    grant: &RefreshGrant,
+    now: UnixTime,
+) -> String {
+    book.rotate_refresh(token);
+    book.issue_refresh(RefreshGrant {
+        issued_at: now,
+        expires_at: now.plus(server.config.refresh_token_ttl),
+        ..grant.clone()
+    })
 }
 
 fn respond(
     server: &OAuthServer,
+    book: &mut dyn GrantBook,
     grant: &RefreshGrant,
     scopes: GrantedScopes,
     refresh_token: Option<String>,
@@ -481,7 +496,7 @@ fn respond(
     } else {
         None
     };
-    let access_token = server.grants.issue_access(AccessGrant {
+    let access_token = book.issue_access(AccessGrant {
         plan: grant.plan.clone(),
         client_id: grant.client_id.clone(),
         patient_id: grant.patient_id.clone(),

@@ -4,6 +4,8 @@
 //! it descends from (its "family") so that replay, member-wide expiry and revocation reach it.
 
 use crate::clock::UnixTime;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
@@ -12,10 +14,25 @@ use super::scopes::GrantedScopes;
 use super::server::User;
 use crate::ids::{ClientId, MemberId, PatientId, PlanId};
 
+/// The SHA-256 of a code or token, in hex: what a family is named by (so that no record of a
+/// family holds a live code), and what hosted mode's database keys codes and tokens by (so that
+/// a copy of the database holds no usable credential).
+pub fn digest(secret: &str) -> String {
+    Sha256::digest(secret.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The family of every token issued from `code` (docs/oauth.md#codes-and-tokens).
+pub fn family_of(code: &str) -> String {
+    digest(code)
+}
+
 /// Sweep expired entries after this many insertions, so that a long soak does not grow memory.
 const SWEEP_EVERY: usize = 4096;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CodeGrant {
     /// The plan whose member signed in: every token from the code is bound to it.
     pub plan: PlanId,
@@ -34,7 +51,7 @@ pub struct CodeGrant {
 }
 
 /// What a bearer token proves: which app acts for which member, with what scopes, until when.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AccessGrant {
     /// The plan the token was issued for: another plan's endpoints refuse it (docs/plans.md).
     pub plan: PlanId,
@@ -88,7 +105,7 @@ impl crate::fhir::AccessRights for AccessGrant {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RefreshGrant {
     pub plan: PlanId,
     pub client_id: ClientId,
@@ -147,6 +164,8 @@ pub enum TokenLookup {
         client_id: ClientId,
     },
     Unknown,
+    /// Hosted mode: the database, the only one that could tell, did not answer.
+    Unavailable,
 }
 
 /// Not `Debug`: its keys are live codes and tokens.
@@ -181,6 +200,11 @@ impl Grants {
         lock(&self.codes).get(code).map(|e| e.grant.plan.clone())
     }
 
+    /// The grant of a code issued here (hosted mode stores it for every replica).
+    pub fn code_grant(&self, code: &str) -> Option<CodeGrant> {
+        lock(&self.codes).get(code).map(|e| e.grant.clone())
+    }
+
     /// The plan a refresh token (live or rotated away) belongs to.
     pub fn refresh_plan(&self, token: &str) -> Option<PlanId> {
         if let Some(grant) = lock(&self.refresh).get(token) {
@@ -207,7 +231,7 @@ impl Grants {
         };
         if entry.used {
             drop(codes);
-            self.revoke_family(code);
+            self.revoke_family(&family_of(code));
             return Redeem::Replayed;
         }
         if now >= entry.grant.expires_at {
@@ -241,6 +265,36 @@ impl Grants {
         lock(&self.refresh).insert(token.clone(), grant);
         self.maybe_sweep(now);
         token
+    }
+
+    /// Caches an access token another replica issued, as hosted mode's database holds it
+    /// (docs/hosted.md#codes-and-tokens).
+    pub fn cache_access(&self, token: &str, grant: AccessGrant, revoked: bool) {
+        let now = grant.issued_at;
+        self.access
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(
+                token.to_owned(),
+                AccessEntry {
+                    grant: Arc::new(grant),
+                    revoked,
+                },
+            );
+        self.maybe_sweep(now);
+    }
+
+    /// Revokes the access token whose digest is `token_digest` (another replica's revocation,
+    /// which names tokens by digest only).
+    pub fn revoke_digest(&self, token_digest: &str) {
+        let mut access = self.access.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(entry) = access
+            .iter_mut()
+            .find(|(token, _)| digest(token) == token_digest)
+            .map(|(_, entry)| entry)
+        {
+            entry.revoked = true;
+        }
     }
 
     /// A live access token's grant: unknown, expired and revoked tokens all give `None`.
@@ -425,7 +479,7 @@ mod tests {
         let grants = Grants::default();
         let code = grants.issue_code(code_grant(t(300)), t(0));
         assert!(matches!(grants.redeem_code(&code, t(10)), Redeem::Ok(_)));
-        let token = grants.issue_access(access(&code, "m"));
+        let token = grants.issue_access(access(&family_of(&code), "m"));
         assert!(grants.access(&token, t(10)).is_some());
         assert!(matches!(grants.redeem_code(&code, t(11)), Redeem::Replayed));
         assert!(grants.access(&token, t(12)).is_none());

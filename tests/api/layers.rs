@@ -25,7 +25,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("fhir", &["json_tree", "ids"]),
     ("data", &["fhir", "json_tree", "ids"]),
     ("plans", &["data", "ids"]),
-    ("db", &["clock", "oauth", "data", "ids"]),
+    ("db", &["clock", "ids", "oauth", "data"]),
     ("oauth", &["fhir", "data", "ids", "clock", "plans"]),
     ("sandbox", &["oauth", "ids", "clock"]),
 ];

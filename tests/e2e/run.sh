@@ -100,31 +100,98 @@ if [ -z "$bin" ]; then
   bin="$root/target/debug/payer-sandbox"
 fi
 
-server_pid=""
+# PAYER_SANDBOX_E2E_DATABASE=postgres://… (as `tests/hosted/run.sh --e2e` sets it): hosted mode,
+# two replicas on that database behind nginx balancing each request round-robin (no sticky
+# sessions), the clients talking to nginx only.
+database="${PAYER_SANDBOX_E2E_DATABASE:-}"
+server_pids=()
+balancer_dir=""
 stop_server() {
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
+  for pid in "${server_pids[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -KILL "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
+  server_pids=()
+  if [ -n "$balancer_dir" ]; then
+    nginx -c "$balancer_dir/nginx.conf" -p "$balancer_dir" -s stop 2>/dev/null || true
+    balancer_dir=""
   fi
-  server_pid=""
 }
 trap stop_server EXIT
 trap 'stop_server; exit 130' INT TERM
 
-: >"$out/server.stdout"
-NO_COLOR=1 "$bin" --listen 127.0.0.1:0 >"$out/server.stdout" 2>"$out/server.log" &
-server_pid=$!
-url=""
-for _ in $(seq 1 300); do
+free_port() { "$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+start_replica() { # stdout file, log file, listen address, flags...
+  local stdout="$1" log="$2" listen="$3"; shift 3
+  : >"$stdout"
+  NO_COLOR=1 "$bin" --listen "$listen" "$@" >"$stdout" 2>"$log" &
+  local pid=$!
+  server_pids+=("$pid")
+  local listening=""
+  for _ in $(seq 1 300); do
+    listening="$(sed -n 's/^payer-sandbox listening on //p' "$stdout" | head -n1)"
+    [ -n "$listening" ] && break
+    kill -0 "$pid" 2>/dev/null || { say "payer-sandbox exited during start-up:"; cat "$log" >&2; exit 1; }
+    sleep 0.1
+  done
+  [ -n "$listening" ] || { say "payer-sandbox did not print its listening line within 30 s"; exit 1; }
+}
+
+if [ -z "$database" ]; then
+  start_replica "$out/server.stdout" "$out/server.log" 127.0.0.1:0
   url="$(sed -n 's/^payer-sandbox listening on //p' "$out/server.stdout" | head -n1)"
-  [ -n "$url" ] && break
-  kill -0 "$server_pid" 2>/dev/null || { say "payer-sandbox exited during start-up:"; cat "$out/server.log" >&2; exit 1; }
-  sleep 0.1
-done
-[ -n "$url" ] || { say "payer-sandbox did not print its listening line within 30 s"; exit 1; }
-say "payer-sandbox listening on $url"
+else
+  if ! command -v nginx >/dev/null 2>&1; then
+    if [ "$(id -u)" -ne 0 ]; then say "nginx is missing and installing it needs root"; exit 2; fi
+    say "installing Debian's nginx-light (apt-get install nginx-light)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >&2
+  fi
+  balancer_port="$(free_port)"
+  url="http://127.0.0.1:$balancer_port"
+  upstreams=""
+  for n in 1 2; do
+    # Each replica announces the balancer's URL: discovery, redirects and Bundle links name it.
+    address="127.0.0.1:$(free_port)"
+    start_replica "$out/server-$n.stdout" "$out/server-$n.log" "$address" --database "$database" --public-url "$url"
+    upstreams="$upstreams        server $address;
+"
+  done
+  balancer_dir="$(mktemp -d)"
+  cat >"$balancer_dir/nginx.conf" <<NGINX
+worker_processes 1;
+pid $balancer_dir/nginx.pid;
+error_log $balancer_dir/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $balancer_dir/body;
+    proxy_temp_path $balancer_dir/proxy;
+    fastcgi_temp_path $balancer_dir/fastcgi;
+    uwsgi_temp_path $balancer_dir/uwsgi;
+    scgi_temp_path $balancer_dir/scgi;
+    upstream replicas {
+$upstreams        keepalive 16;
+    }
+    server {
+        listen 127.0.0.1:$balancer_port;
+        location / {
+            proxy_pass http://replicas;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host \$http_host;
+            proxy_buffering off;
+        }
+    }
+}
+NGINX
+  nginx -c "$balancer_dir/nginx.conf" -p "$balancer_dir"
+  say "two replicas on $(echo "$database" | sed 's#//[^@]*@#//#') behind nginx at $url"
+fi
 say "node $(node --version), $("$venv/bin/python" --version), $("$chromium" --version 2>/dev/null || echo 'chromium: not used')"
 
 # ---- the suites ------------------------------------------------------------------------------

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Hosted mode's integration suite (docs/hosted.md) against a real PostgreSQL.
 #
-#   tests/hosted/run.sh [ARGS]
+#   tests/hosted/run.sh               the hosted-mode tests
+#   tests/hosted/run.sh NAME          those whose name contains NAME
+#   tests/hosted/run.sh --whole-suite the API suite (tests/api), each server in hosted mode
+#   tests/hosted/run.sh --e2e [SUITE] the end-to-end suites against two replicas behind nginx
 #
-# ARGS go to the test binary: a name filter (`signin::`), `--nocapture`.
 # Starts a throwaway PostgreSQL from Debian's packages (installed with apt-get when missing, as
 # root) with initdb and pg_ctl as an unprivileged user, on a free loopback port, in
 # target/hosted/pg; runs `cargo test --test hosted` against it (its tests are #[ignore]d in a plain
@@ -42,7 +44,7 @@ pgdata="$out/pg/data"
 
 "${as_user[@]}" "$bindir/initdb" -D "$pgdata" -U sandbox --auth=trust --no-sync >"$out/pg/initdb.log" 2>&1
 pg_ctl=("${as_user[@]}" "$bindir/pg_ctl" -D "$pgdata" -l "$out/pg/server.log"
-  -o "-p $port -k $out/pg -c listen_addresses=127.0.0.1 -c fsync=off")
+  -o "-p $port -k $out/pg -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=1000")
 stop() { "${pg_ctl[@]}" stop -m fast >/dev/null 2>&1 || true; }
 trap stop EXIT
 "${pg_ctl[@]}" start -w >/dev/null
@@ -59,4 +61,14 @@ export PAYER_SANDBOX_TEST_DATABASE="postgres://sandbox@127.0.0.1:$port/postgres"
 export PAYER_SANDBOX_TEST_PG_STOP="$out/pg/stop.sh"
 export PAYER_SANDBOX_TEST_PG_START="$out/pg/start.sh"
 cd "$root"
-cargo test --locked --test hosted -- --ignored --test-threads=1 "$@"
+if [ "${1:-}" = "--e2e" ]; then
+  # The end-to-end suites against two replicas on this database behind a round-robin balancer.
+  shift
+  PAYER_SANDBOX_E2E_DATABASE="$PAYER_SANDBOX_TEST_DATABASE" bash tests/e2e/run.sh "$@"
+elif [ "${1:-}" = "--whole-suite" ]; then
+  # The API suite in hosted mode: each of its servers on a fresh database of its own.
+  shift
+  PAYER_SANDBOX_TEST_HOSTED="$PAYER_SANDBOX_TEST_DATABASE" cargo test --locked --test api -- "$@"
+else
+  cargo test --locked --test hosted -- --ignored --test-threads=1 "$@"
+fi

@@ -7,7 +7,6 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
-const JASON: &str = "08-testmemid";
 const QUERY: &str = "client_id=sandbox-app&redirect_uri=http://localhost/cb&state=s1&scope=openid%20fhirUser%20patient/*.read";
 const AUTHORIZE: &str = "/oauth2/authorize/test";
 
@@ -161,7 +160,7 @@ async fn someone_else(at: &str) -> Value {
         .unwrap();
     members
         .into_iter()
-        .find(|m| m["member_id"] != JASON)
+        .find(|m| m["member_id"] != MEMBER)
         .unwrap()
 }
 
@@ -199,23 +198,23 @@ fn code_of(response: &reqwest::Response) -> String {
         .unwrap()
 }
 
-/// The token response for a code. Exchanged at the replica that issued it: codes are not shared
-/// by the replicas yet (docs/hosted.md#what-is-not-shared-yet).
-async fn exchange(issuer: &str, code: &str) -> Value {
-    let response = browser()
-        .post(format!("{issuer}/oauth2/token"))
-        .form(&[
+/// The token response for a code of the built-in app, redeemed at `at` (codes are every
+/// replica's: the tests redeem each at the replica that did not issue it).
+async fn exchange(at: &str, code: &str) -> Value {
+    let (status, tokens) = token_at(
+        &browser(),
+        at,
+        &[
             ("grant_type", "authorization_code"),
             ("code", code),
             ("redirect_uri", "http://localhost/cb"),
-            ("client_id", "sandbox-app"),
-            ("client_secret", "sandbox-secret"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200, "the token exchange");
-    response.json().await.unwrap()
+            ("client_id", APP.0),
+            ("client_secret", APP.1),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "the token exchange: {tokens}");
+    tokens
 }
 
 /// Creates an account for `who` with `email` and verifies it, each step on the other replica
@@ -237,7 +236,7 @@ async fn an_account_is_created_verified_and_approved_with_every_step_on_the_othe
     let database = fresh_database("payer_signin_flow").await;
     let a = replica(&database).await;
     let b = replica(&database).await;
-    let jason = member(&a, JASON).await;
+    let jason = member(&a, MEMBER).await;
     let email = "jason.flow@example.com";
 
     // Authorize on A, the start page on B, the create form on A.
@@ -265,16 +264,11 @@ async fn an_account_is_created_verified_and_approved_with_every_step_on_the_othe
             .contains("state=s1")
     );
 
-    let tokens = exchange(&a, &code).await;
+    // The code A issued, redeemed on B; the token read on A.
+    let tokens = exchange(&b, &code).await;
     assert_eq!(tokens["scope"], "openid fhirUser patient/*.read");
-    let patient = tokens["patient"].as_str().unwrap();
-    let read = browser()
-        .get(format!("{a}/r4/Patient/{patient}"))
-        .bearer_auth(tokens["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(read.status(), 200, "the token reads the member's record");
+    assert_eq!(tokens["patient"], jason["patient_id"]);
+    assert_eq!(read_at(&browser(), &a, &tokens).await, 200);
 
     // The sign-in pages B served are attributed to the app of the attempt A started.
     let log: Vec<Value> = reqwest::get(format!("{b}/sandbox/api/requests"))
@@ -305,7 +299,7 @@ async fn every_replica_outbox_lists_the_codes_every_replica_sent() {
     let database = fresh_database("payer_signin_outbox").await;
     let a = replica(&database).await;
     let b = replica(&database).await;
-    let jason = member(&a, JASON).await;
+    let jason = member(&a, MEMBER).await;
     let other = someone_else(&a).await;
 
     let on_a = SignIn::start(&a, &a, &a).await;
@@ -358,7 +352,7 @@ async fn an_email_linked_on_one_replica_signs_in_on_the_other() {
     let database = fresh_database("payer_signin_links").await;
     let a = replica(&database).await;
     let b = replica(&database).await;
-    let jason = member(&a, JASON).await;
+    let jason = member(&a, MEMBER).await;
     let email = "linked.on.a@example.com";
 
     // Linked on A, every step there.
@@ -376,7 +370,7 @@ async fn an_email_linked_on_one_replica_signs_in_on_the_other() {
     assert_eq!(again.next(&sent), "verify");
     let code = code_for(&b, email).await;
     assert_eq!(again.next(&again.enter_code(&b, &code).await), "consent");
-    let tokens = exchange(&b, &code_of(&again.decide(&b).await)).await;
+    let tokens = exchange(&a, &code_of(&again.decide(&b).await)).await;
     assert_eq!(tokens["patient"], jason["patient_id"]);
 
     // And it is Jason's on B: another member cannot take it.
@@ -399,7 +393,7 @@ async fn a_form_posted_on_both_replicas_at_once_takes_effect_once() {
     let database = fresh_database("payer_signin_races").await;
     let a = replica(&database).await;
     let b = replica(&database).await;
-    let jason = member(&a, JASON).await;
+    let jason = member(&a, MEMBER).await;
 
     // The consent, approved on both at once: one code, and the other post finds the attempt
     // over.
@@ -471,7 +465,7 @@ async fn attempts_and_codes_expire_on_the_shared_clock_whichever_replica_moved_i
     let database = fresh_database("payer_signin_expiry").await;
     let a = replica(&database).await;
     let b = replica(&database).await;
-    let jason = member(&a, JASON).await;
+    let jason = member(&a, MEMBER).await;
 
     let code_expires = SignIn::start(&a, &b, &a).await;
     code_expires
@@ -517,7 +511,7 @@ async fn reset_on_one_replica_clears_the_sign_ins_of_both() {
     let database = fresh_database("payer_signin_reset").await;
     let a = replica(&database).await;
     let b = replica(&database).await;
-    let jason = member(&a, JASON).await;
+    let jason = member(&a, MEMBER).await;
     let email = "reset@example.com";
     let linked = create_and_verify(&a, &b, &jason, email).await;
     code_of(&linked.decide(&a).await);
@@ -554,7 +548,7 @@ async fn sign_in_pages_answer_503_while_the_database_is_away_and_go_on_once_it_i
     let database = fresh_database("payer_signin_outage").await;
     let a = replica(&database).await;
     let b = replica(&database).await;
-    let jason = member(&a, JASON).await;
+    let jason = member(&a, MEMBER).await;
     let email = "outage@example.com";
     let sign_in = SignIn::start(&a, &b, &a).await;
     sign_in.create_account(&b, &jason, email).await;
@@ -633,7 +627,7 @@ async fn another_plans_and_a_parents_sign_ins_continue_on_the_other_replica() {
     );
     let consent = lakeshore.get(&b, "consent").await.text().await.unwrap();
     assert!(consent.contains("Lakeshore Mutual Health"));
-    let tokens = exchange(&a, &code_of(&lakeshore.decide(&a).await)).await;
+    let tokens = exchange(&b, &code_of(&lakeshore.decide(&a).await)).await;
     let coverage = browser()
         .get(format!("{a}/plans/lakeshore/r4/Coverage"))
         .bearer_auth(tokens["access_token"].as_str().unwrap())
@@ -668,6 +662,6 @@ async fn another_plans_and_a_parents_sign_ins_continue_on_the_other_replica() {
     assert_eq!(parent.next(&parent.enter_code(&a, &code).await), "consent");
     let consent = parent.get(&b, "consent").await.text().await.unwrap();
     assert!(consent.contains("Keiko Nakamura (mother)"), "{consent}");
-    let tokens = exchange(&a, &code_of(&parent.decide(&a).await)).await;
+    let tokens = exchange(&b, &code_of(&parent.decide(&a).await)).await;
     assert_eq!(tokens["patient"], "ethan-nakamura");
 }

@@ -86,6 +86,75 @@ pub async fn post(client: &reqwest::Client, url: &str, body: Value) -> u16 {
     post_json(client, url, body).await.0
 }
 
+/// The built-in confidential app, on every replica without registration.
+pub const APP: (&str, &str) = ("sandbox-app", "sandbox-secret");
+/// The built-in public app: its refresh tokens rotate.
+pub const PUBLIC_APP: &str = "sandbox-public-app";
+/// A member of the default plan, and the scope the tests ask for.
+pub const MEMBER: &str = "08-testmemid";
+pub const SCOPE: &str = "openid fhirUser patient/*.read offline_access";
+
+/// A code from headless authorize at `url` (docs/sandbox-tools.md#headless-authorize).
+pub async fn code_at(client: &reqwest::Client, url: &str, client_id: &str) -> String {
+    let (status, body) = post_json(
+        client,
+        &format!("{url}/sandbox/api/authorize"),
+        serde_json::json!({"client_id": client_id, "member_id": MEMBER, "scope": SCOPE}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body["code"].as_str().unwrap().to_owned()
+}
+
+/// A token request at `url`: its status and JSON body.
+pub async fn token_at(client: &reqwest::Client, url: &str, form: &[(&str, &str)]) -> (u16, Value) {
+    let response = client
+        .post(format!("{url}/oauth2/token"))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// The built-in confidential app redeems `code` at `url`.
+pub async fn redeem_at(client: &reqwest::Client, url: &str, code: &str) -> (u16, Value) {
+    token_at(
+        client,
+        url,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("client_id", APP.0),
+            ("client_secret", APP.1),
+        ],
+    )
+    .await
+}
+
+/// Tokens for the built-in confidential app: a code at `issuer`, redeemed at `redeemer`.
+pub async fn tokens(client: &reqwest::Client, issuer: &str, redeemer: &str) -> Value {
+    let code = code_at(client, issuer, APP.0).await;
+    let (status, body) = redeem_at(client, redeemer, &code).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+/// A FHIR read of the token's own Patient at `url`: the status.
+pub async fn read_at(client: &reqwest::Client, url: &str, tokens: &Value) -> u16 {
+    let patient = tokens["patient"].as_str().unwrap();
+    let token = tokens["access_token"].as_str().unwrap();
+    client
+        .get(format!("{url}/r4/Patient/{patient}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
 /// A client that follows no redirect, as the tests of the sign-in pages need: each answer is
 /// seen as the member's browser first gets it.
 pub fn browser() -> reqwest::Client {

@@ -30,7 +30,10 @@ impl FromRequestParts<AppState> for FhirAccess {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, FhirError> {
         let Ok(context) = RequestContext::from_request_parts(parts, state).await;
-        let grant = context.caller.grant().map_err(FhirError::Unauthorized)?;
+        let grant = context.caller.grant().map_err(|problem| match problem {
+            BearerProblem::Unavailable => FhirError::Unavailable,
+            problem => FhirError::Unauthorized(problem),
+        })?;
         // A token is bound to the plan that issued it: at another plan's FHIR base it is as
         // unknown as a made-up one (docs/plans.md#tokens-are-bound-to-their-plan).
         if grant.plan != state.plan.id {

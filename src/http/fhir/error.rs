@@ -27,6 +27,8 @@ pub enum FhirError {
     /// 429 `throttled`: the plan's rate limit (docs/plans.md#behaviour-profiles), with
     /// `Retry-After` in seconds.
     TooManyRequests { retry_after: u64, limit: u32 },
+    /// 503 `transient`: hosted mode's database did not answer (docs/hosted.md#when-the-database-is-gone).
+    Unavailable,
     /// Any status an injected fault asks for (docs/sandbox-tools.md#faults), with the issue code
     /// and challenge a real error of that status has.
     Injected { status: StatusCode, message: String },
@@ -73,6 +75,10 @@ impl IntoResponse for FhirError {
                 StatusCode::UNAUTHORIZED,
                 "the access token is unknown, expired or revoked".to_owned(),
             ),
+            Self::Unavailable | Self::Unauthorized(BearerProblem::Unavailable) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the sandbox's database did not answer: try again shortly".to_owned(),
+            ),
             Self::Forbidden(m) => (StatusCode::FORBIDDEN, m.clone()),
             Self::NotFound(m) => (StatusCode::NOT_FOUND, m.clone()),
             Self::Invalid(m) => (StatusCode::BAD_REQUEST, m.clone()),
@@ -95,6 +101,7 @@ impl IntoResponse for FhirError {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
         }
         let problem = match self {
+            Self::Unauthorized(BearerProblem::Unavailable) => None,
             Self::Unauthorized(problem) => Some(problem),
             Self::Injected { status, .. } if status == StatusCode::UNAUTHORIZED => {
                 Some(BearerProblem::Invalid)
@@ -108,7 +115,7 @@ impl IntoResponse for FhirError {
                 BearerProblem::Missing => {
                     "Bearer realm=\"payer-sandbox\", error=\"invalid_token\", error_description=\"an access token is required\""
                 }
-                BearerProblem::Invalid => problem.challenge(),
+                BearerProblem::Invalid | BearerProblem::Unavailable => problem.challenge(),
             };
             headers.insert(
                 header::WWW_AUTHENTICATE,

@@ -634,6 +634,15 @@ pub async fn consent(
     let code = state
         .oauth
         .issue_code(&request, member, representative, authenticated_at, now);
+    if !state.share_code(&code).await {
+        // RFC 6749 §4.1.2.1: the app hears that the server cannot answer now.
+        return found(&error_redirect(
+            &request.redirect_uri,
+            ErrorCode::TemporarilyUnavailable,
+            "the sandbox's database did not answer: try again shortly",
+            request.state.as_deref(),
+        ));
+    }
     let mut params = vec![("code", code.as_str())];
     if let Some(app_state) = request.state.as_deref() {
         params.push(("state", app_state));

@@ -17,15 +17,17 @@ use crate::http::{form, routes};
 use crate::ids::PlanId;
 use crate::oauth::OAuthError;
 use crate::oauth::client_assertion;
-use crate::oauth::error::{invalid_client, invalid_request};
+use crate::oauth::error::{ErrorCode, invalid_client, invalid_request};
+use crate::oauth::grant_book::GrantBook;
 use crate::oauth::id_token_flaw::{IdTokenFlaw, flawed};
 use crate::oauth::scopes::GrantedScopes;
-use crate::oauth::secret::Secret;
+use crate::oauth::secret::{ExposeOption, Secret};
 use crate::oauth::server::User;
 use crate::oauth::token_exchange::{
     AssertionCheck, ClientCredentials, TokenRequest, authenticate, client_credentials, exchange,
     token_client,
 };
+use crate::oauth::token_store::{Grants, TokenLookup};
 use crate::state::AppState;
 
 fn read_form<T: for<'de> Deserialize<'de>>(
@@ -198,6 +200,16 @@ fn plan_of(state: &AppState, request: Option<&TokenRequest>) -> AppState {
     }
 }
 
+/// 503 `temporarily_unavailable`: hosted mode's database did not answer (the cause is in the
+/// server log).
+fn database_unavailable(e: &sqlx::Error) -> OAuthError {
+    tracing::warn!("the database did not answer a token request: {e}");
+    OAuthError::new(
+        ErrorCode::TemporarilyUnavailable,
+        "the sandbox's database did not answer: try again shortly",
+    )
+}
+
 pub async fn token(
     State(state): State<AppState>,
     context: RequestContext,
@@ -207,17 +219,42 @@ pub async fn token(
 ) -> Response {
     let now = context.now_unix();
     let body = TokenBody::read(&headers, &body);
-    // The request-context layer found a form's plan already; a JSON body's is found here.
-    let state = match &context.caller.plan {
-        Some(plan) => state.for_plan(plan),
-        None => plan_of(&state, body.as_ref().ok().and_then(TokenBody::request)),
+    let named = body.as_ref().ok().and_then(TokenBody::request);
+    // Hosted mode: the code or refresh token the request names, loaded from the database and
+    // locked until what this request did with it is written (docs/hosted.md#codes-and-tokens).
+    let mut open = match &state.database {
+        Some(database) => {
+            let code = named.and_then(|r| r.code.exposed());
+            let refresh = named.and_then(|r| r.refresh_token.exposed());
+            match database.open_book(code, refresh).await {
+                Ok(open) => Some(open),
+                Err(e) => return database_unavailable(&e).into_response(),
+            }
+        }
+        None => None,
     };
+    // The request-context layer found a form's plan already; a JSON body's is found here.
+    let plan = context
+        .caller
+        .plan
+        .clone()
+        .or_else(|| open.as_ref().and_then(|open| open.book.plan()));
+    let state = match &plan {
+        Some(plan) => state.for_plan(plan),
+        None => plan_of(&state, named),
+    };
+    let mut memory: &Grants = &state.oauth.grants;
     let result: Result<_, OAuthError> = async {
+        let book: &mut dyn GrantBook = match open.as_mut() {
+            Some(open) => &mut open.book,
+            None => &mut memory,
+        };
         let request = body?.accepted_by(&state)?;
         context.notes.grant_type(request.grant_type.as_deref());
         note_both_methods(&context, &request);
         let creds = token_client(
             &state.oauth,
+            book,
             &request,
             basic_credentials(&context.caller)?,
             now,
@@ -241,12 +278,19 @@ pub async fn token(
             context.notes.client_id(creds.client_id.clone());
         }
         let check = assertion_check(&state, &context, &creds).await?;
-        exchange(&state.oauth, &request, &creds, &check, now).map_err(|e| OAuthError {
+        exchange(&state.oauth, book, &request, &creds, &check, now).map_err(|e| OAuthError {
             basic_auth: creds.basic,
             ..e
         })
     }
     .await;
+    // What the request did is written, an error's included (a code is used up by a failed
+    // redemption too), before anything is answered: an issued token is never lost.
+    if let (Some(database), Some(open)) = (&state.database, open) {
+        if let Err(e) = database.commit_book(open, &state.oauth.grants).await {
+            return database_unavailable(&e).into_response();
+        }
+    }
     match result {
         Ok(mut response) => {
             context.notes.expires_in(response.expires_in);
@@ -330,13 +374,35 @@ pub async fn introspect(
                 body["fhirUser"] = json!(issuer.oauth.fhir_user(user));
             }
         };
-    let body = if let Some(g) = grants.access(token.expose(), now) {
+    let access = match &state.database {
+        Some(database) => match database.lookup_access(grants, token.expose(), now).await {
+            TokenLookup::Live(grant) => Some(grant),
+            TokenLookup::Unavailable => {
+                return OAuthError::new(
+                    ErrorCode::TemporarilyUnavailable,
+                    "the sandbox's database did not answer: try again shortly",
+                )
+                .into_response();
+            }
+            _ => None,
+        },
+        None => grants.access(token.expose(), now),
+    };
+    let refresh = match (&access, &state.database) {
+        (Some(_), _) => None,
+        (None, Some(database)) => match database.live_refresh(token.expose(), now).await {
+            Ok(grant) => grant,
+            Err(e) => return database_unavailable(&e).into_response(),
+        },
+        (None, None) => grants.refresh(token.expose(), now),
+    };
+    let body = if let Some(g) = access {
         let mut body = json!({"active": true, "token_type": "Bearer", "scope": g.scopes.to_string(),
             "client_id": g.client_id, "patient": g.patient_id,
             "iat": g.issued_at, "exp": g.expires_at});
         identity(&mut body, &g.plan, &g.scopes, &g.user());
         body
-    } else if let Some(g) = grants.refresh(token.expose(), now) {
+    } else if let Some(g) = refresh {
         let mut body = json!({"active": true, "token_type": "refresh_token", "scope": g.scopes.to_string(),
             "client_id": g.client_id, "patient": g.patient_id,
             "iat": g.issued_at, "exp": g.expires_at});
@@ -356,10 +422,19 @@ pub async fn revoke(
 ) -> Response {
     match authenticated_token(&state, &context, &headers, &body).await {
         Ok((token, creds)) => {
-            state
-                .oauth
-                .grants
-                .revoke_token(token.expose(), &creds.client_id);
+            let grants = &state.oauth.grants;
+            match &state.database {
+                Some(database) => {
+                    // Answered once every live replica refuses the token (docs/hosted.md).
+                    if let Err(e) = database
+                        .revoke_token(grants, token.expose(), &creds.client_id)
+                        .await
+                    {
+                        return database_unavailable(&e).into_response();
+                    }
+                }
+                None => grants.revoke_token(token.expose(), &creds.client_id),
+            }
             no_store(StatusCode::OK.into_response())
         }
         Err(e) => e.into_response(),

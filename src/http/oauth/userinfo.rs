@@ -7,12 +7,20 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::http::caller::BearerProblem;
 use crate::http::request_context::RequestContext;
 use crate::state::AppState;
 
 pub async fn userinfo(State(state): State<AppState>, context: RequestContext) -> Response {
     let grant = match context.caller.grant() {
         Ok(grant) => grant,
+        Err(BearerProblem::Unavailable) => {
+            return challenge(
+                StatusCode::SERVICE_UNAVAILABLE,
+                BearerProblem::Unavailable.challenge(),
+                "temporarily_unavailable",
+            );
+        }
         Err(problem) => {
             return challenge(
                 StatusCode::UNAUTHORIZED,

@@ -231,6 +231,13 @@ async fn authorize(PlanParam(state): PlanParam, Now(now): Now, body: Bytes) -> R
             let code = state
                 .oauth
                 .issue_code(&authorized, member, representative, now, now);
+            if !state.share_code(&code).await {
+                return OAuthError::new(
+                    ErrorCode::TemporarilyUnavailable,
+                    "the code could not be stored: the database does not answer (the server log says why)",
+                )
+                .into_response();
+            }
             let mut query = vec![("code", code.as_str())];
             if let Some(s) = authorized.state.as_deref() {
                 query.push(("state", s));
@@ -316,7 +323,23 @@ async fn expire_grants(PlanParam(state): PlanParam, Path(member_id): Path<String
         )
             .into_response();
     };
-    let revoked = state.oauth.grants.revoke_member(&member.member_id);
+    let revoked = match &state.database {
+        Some(database) => match database
+            .revoke_member(&state.oauth.grants, &member.member_id)
+            .await
+        {
+            Ok(revoked) => revoked,
+            Err(e) => {
+                tracing::warn!("expire-grants: {e}");
+                return OAuthError::new(
+                    ErrorCode::TemporarilyUnavailable,
+                    "the grants could not be expired: the database does not answer (the server log says why)",
+                )
+                .into_response();
+            }
+        },
+        None => state.oauth.grants.revoke_member(&member.member_id),
+    };
     Json(json!({"member_id": member.member_id, "revoked": revoked})).into_response()
 }
 
@@ -348,10 +371,13 @@ async fn drop_previous_key(PlanParam(state): PlanParam) -> Response {
 async fn reset(State(state): State<AppState>) -> Response {
     match super::reset_all(&state).await {
         Ok(()) => Json(json!({"reset": true})).into_response(),
-        Err(_) => OAuthError::new(
-            ErrorCode::TemporarilyUnavailable,
-            "could not reset: the state directory or the database could not be written (the server log says why)",
-        )
-        .into_response(),
+        Err(e) => {
+            tracing::warn!("reset: {e:?}");
+            OAuthError::new(
+                ErrorCode::TemporarilyUnavailable,
+                "the reset could not finish: the state directory or the database did not take it (the server log says why)",
+            )
+            .into_response()
+        }
     }
 }

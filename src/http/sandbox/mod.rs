@@ -114,7 +114,15 @@ pub async fn reset_clock(state: &AppState) -> Result<(), String> {
 pub async fn reset_all(state: &AppState) -> Result<(), ResetError> {
     // Not `reset_clock`: this move would sit in an empty log, and the moves are forgotten too.
     clock_to_wall(state).await.map_err(ResetError::Clock)?;
-    sign_ins::reset(state).await.map_err(ResetError::SignIns)?;
+    if let Some(database) = &state.database {
+        database
+            .clear_grants(&state.oauth.grants)
+            .await
+            .map_err(|e| ResetError::Database(e.to_string()))?;
+    }
+    sign_ins::reset(state)
+        .await
+        .map_err(|e| ResetError::Database(e.to_string()))?;
     for plan in state.plans() {
         plan.member_data().changes().forget_made();
         plan.oauth.reset_plan();
@@ -124,11 +132,11 @@ pub async fn reset_all(state: &AppState) -> Result<(), ResetError> {
     state.oauth.reset_shared().map_err(ResetError::State)
 }
 
-/// Why a reset could not finish: the state directory, or hosted mode's shared clock or
-/// sign-ins.
+/// Why a reset could not finish: the state directory, or hosted mode's database (its shared
+/// clock, its codes and tokens, or its sign-ins).
 #[derive(Debug)]
 pub enum ResetError {
     State(PersistError),
     Clock(String),
-    SignIns(Unavailable),
+    Database(String),
 }
