@@ -11,6 +11,7 @@ pub mod faults;
 pub mod grants;
 pub mod rate_limits;
 pub mod request_log;
+pub mod signin;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

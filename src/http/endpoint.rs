@@ -63,10 +63,11 @@ async fn at_endpoint(
             param("operation").as_deref(),
         )),
         Tag::SignIn(page) => {
-            if let Some(client) =
-                param("attempt").and_then(|a| state.oauth.logins.attempt_client(&a))
-            {
-                context.notes.client_id(client);
+            if let Some(attempt) = param("attempt") {
+                let sign_ins = crate::http::sign_ins::SignIns::of(&state);
+                if let Some(client) = sign_ins.attempt_client(&attempt).await {
+                    context.notes.client_id(client);
+                }
             }
             Endpoint::SignIn(page)
         }

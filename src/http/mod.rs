@@ -17,6 +17,7 @@ pub mod portal;
 pub mod request_context;
 pub mod routes;
 pub mod sandbox;
+pub mod sign_ins;
 
 use std::time::Duration;
 

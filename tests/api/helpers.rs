@@ -156,10 +156,19 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
 
 /// Hosted mode (docs/hosted.md#tests): with `PAYER_SANDBOX_TEST_HOSTED` set to a PostgreSQL URL
 /// (as `tests/hosted/run.sh --whole-suite` sets it), every server gets a fresh database of its
-/// own on it, so that the whole suite runs in hosted mode.
-async fn hosted_database() -> Option<String> {
+/// own on it, so that the whole suite runs in hosted mode. A server started on the state
+/// directory of an earlier one is that server restarted: it keeps the database too.
+async fn hosted_database(state_dir: Option<&std::path::Path>) -> Option<String> {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    static BY_STATE_DIR: OnceLock<Mutex<HashMap<PathBuf, String>>> = OnceLock::new();
     let admin = std::env::var("PAYER_SANDBOX_TEST_HOSTED").ok()?;
+    let restarted = state_dir.and_then(|dir| {
+        let known = BY_STATE_DIR.get_or_init(Mutex::default).lock().ok()?;
+        known.get(dir).cloned()
+    });
+    if restarted.is_some() {
+        return restarted;
+    }
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let name = format!("payer_api_{}_{n}", std::process::id());
     let pool = sqlx::PgPool::connect(&admin)
@@ -172,6 +181,10 @@ async fn hosted_database() -> Option<String> {
     pool.close().await;
     let mut url = url::Url::parse(&admin).expect("a database URL");
     url.set_path(&name);
+    if let (Some(dir), Ok(mut known)) = (state_dir, BY_STATE_DIR.get_or_init(Mutex::default).lock())
+    {
+        known.insert(dir.to_owned(), url.to_string());
+    }
     Some(url.to_string())
 }
 
@@ -180,7 +193,7 @@ pub async fn spawn_with_clock(clock: Arc<Clock>, configure: impl FnOnce(&mut Set
     let mut settings = Settings::for_tests();
     configure(&mut settings);
     if settings.database.is_none() {
-        settings.database = hosted_database().await;
+        settings.database = hosted_database(settings.state_dir.as_deref()).await;
     }
     let dependencies = Dependencies {
         clock: Some(clock.clone()),

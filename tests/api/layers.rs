@@ -25,7 +25,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("fhir", &["json_tree", "ids"]),
     ("data", &["fhir", "json_tree", "ids"]),
     ("plans", &["data", "ids"]),
-    ("db", &["clock", "fhir", "ids", "oauth", "sandbox"]),
+    ("db", &["clock", "data", "fhir", "ids", "oauth", "sandbox"]),
     ("oauth", &["fhir", "data", "ids", "clock", "plans"]),
     ("sandbox", &["oauth", "ids", "clock"]),
     ("developers", &["oauth", "ids", "clock"]),

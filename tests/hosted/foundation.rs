@@ -1,8 +1,6 @@
 //! The foundation: migrations run once, start-up errors, readiness, the shared clock and the
 //! shared app registrations.
 
-use std::time::{Duration, Instant};
-
 use crate::support::*;
 
 #[tokio::test]
@@ -64,17 +62,7 @@ async fn readiness_follows_the_database_and_recovers_without_a_restart() {
 
     run("PAYER_SANDBOX_TEST_PG_START");
     // The pool reconnects on its own: ready again within seconds, with no restart.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if ready(&client, &url).await.0 == 200 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "not ready again after the database came back"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_until_ready(&client, &url).await;
 }
 
 #[tokio::test]

@@ -10,4 +10,5 @@ mod faults;
 mod foundation;
 mod grants;
 mod outage;
+mod signin;
 mod support;

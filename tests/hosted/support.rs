@@ -261,3 +261,32 @@ pub async fn cascade_tokens(client: &reqwest::Client, url: &str, given: &str) ->
     assert_eq!(response.status(), 200, "token exchange at cascade");
     response.json().await.unwrap()
 }
+
+/// A client that follows no redirect, as the tests of the sign-in pages need: each answer is
+/// seen as the member's browser first gets it.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The `value` of the hidden input `name` in an HTML page.
+pub fn hidden_input(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_owned())
+}
+
+/// Waits until the replica is ready again (the database back), at most 20 seconds.
+pub async fn wait_until_ready(client: &reqwest::Client, url: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while ready(client, url).await.0 != 200 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not ready again after the database came back"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::http::pages::error_page;
 use crate::http::request_context::Now;
+use crate::http::sign_ins::SignIns;
 use crate::http::{form, routes};
 use crate::oauth::authorize::{AuthorizeDecision, AuthorizeParams, error_redirect};
 use crate::state::AppState;
@@ -18,11 +19,11 @@ pub async fn get(
     Now(now): Now,
     RawQuery(query): RawQuery,
 ) -> Response {
-    authorize(&state, now, query.unwrap_or_default().as_bytes())
+    authorize(&state, now, query.unwrap_or_default().as_bytes()).await
 }
 
 pub async fn post(State(state): State<AppState>, Now(now): Now, body: Bytes) -> Response {
-    authorize(&state, now, &body)
+    authorize(&state, now, &body).await
 }
 
 /// `{system}` (`test`, `demoplan`, …) names the plan in 1upHealth's URLs: another plan's id was
@@ -33,7 +34,7 @@ pub async fn get_system(
     Path(_system): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    authorize(&state, now, query.unwrap_or_default().as_bytes())
+    authorize(&state, now, query.unwrap_or_default().as_bytes()).await
 }
 
 pub async fn post_system(
@@ -42,10 +43,10 @@ pub async fn post_system(
     Path(_system): Path<String>,
     body: Bytes,
 ) -> Response {
-    authorize(&state, now, &body)
+    authorize(&state, now, &body).await
 }
 
-fn authorize(state: &AppState, now: UnixTime, query: &[u8]) -> Response {
+async fn authorize(state: &AppState, now: UnixTime, query: &[u8]) -> Response {
     let params: AuthorizeParams = match form::parse(query) {
         Ok(params) => params,
         Err(e) => {
@@ -62,8 +63,19 @@ fn authorize(state: &AppState, now: UnixTime, query: &[u8]) -> Response {
     match state.oauth.decide(&params) {
         AuthorizeDecision::Proceed(request) => {
             let restart = String::from_utf8_lossy(query).into_owned();
-            let attempt = state.oauth.logins.start(request, restart, now);
-            Redirect::to(&routes::login_path(routes::LOGIN, &attempt.id)).into_response()
+            match SignIns::of(state).start(request, restart, now).await {
+                Ok(attempt) => {
+                    Redirect::to(&routes::login_path(routes::LOGIN, &attempt.id)).into_response()
+                }
+                // Hosted mode's database did not keep the attempt: no sign-in link that leads
+                // nowhere; the app's request can be sent again.
+                Err(_) => error_page(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Sign-in is unavailable for a moment",
+                    "The sign-in could not be started: the server's database does not answer. Wait a moment, then go back to the app and connect again.",
+                    None,
+                ),
+            }
         }
         AuthorizeDecision::ErrorPage { title, detail } => {
             error_page(StatusCode::BAD_REQUEST, &title, &detail, None)

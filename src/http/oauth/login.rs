@@ -1,6 +1,7 @@
 //! The member sign-in pages (docs/oauth.md#member-verification): plain HTML forms, driveable by `curl`. Each handler reads
-//! the form, calls `oauth::login`, and maps the outcome to the next page, a redirect, or the same
-//! page with a message.
+//! the form, takes the step where the plan's sign-ins are kept (`http::sign_ins`: memory, or
+//! hosted mode's database), and maps the outcome to the next page, a redirect, or the same page
+//! with a message.
 
 use crate::clock::UnixTime;
 use askama::Template;
@@ -14,6 +15,7 @@ use super::authorize::found;
 use crate::http::pages::PlanBrand;
 use crate::http::pages::{error_page, render};
 use crate::http::request_context::Now;
+use crate::http::sign_ins::SignIns;
 use crate::http::{form, routes};
 use crate::oauth::authorize::{error_redirect, redirect_with};
 use crate::oauth::login::{
@@ -167,10 +169,32 @@ impl ConsentForm {
     }
 }
 
-/// The page for an attempt that cannot go on.
-fn failure(state: &AppState, now: UnixTime, attempt: &str, error: LoginError) -> Response {
+/// The page for an attempt that cannot go on; a step that cannot be taken now (or a message
+/// for a page the member is not on) sends the member to where the attempt is.
+async fn failure(state: &AppState, now: UnixTime, attempt: &str, error: LoginError) -> Response {
     match error {
-        LoginError::Unknown => error_page(
+        LoginError::WrongStep | LoginError::Retry(_) => {
+            match SignIns::of(state).get(attempt, now).await {
+                Ok(current) => Redirect::to(&stage_path(&current)).into_response(),
+                Err(e) => refused(e),
+            }
+        }
+        other => refused(other),
+    }
+}
+
+/// The page for an attempt that cannot go on, or cannot be reached now.
+fn refused(error: LoginError) -> Response {
+    match error {
+        // Not an error of the member's: their attempt is as it was, and the same form can be
+        // sent again once the database answers.
+        LoginError::Unavailable => error_page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Sign-in is unavailable for a moment",
+            "The sign-in could not be read or saved: the server's database does not answer. Wait a moment, then go back and send the form again.",
+            None,
+        ),
+        LoginError::Unknown | LoginError::WrongStep | LoginError::Retry(_) => error_page(
             StatusCode::NOT_FOUND,
             "This sign-in link is no longer valid",
             "The sign-in attempt was finished, has expired, or never existed. Return to the app and connect again.",
@@ -188,12 +212,6 @@ fn failure(state: &AppState, now: UnixTime, attempt: &str, error: LoginError) ->
             "The form was not sent from this sign-in page (its security token is missing or wrong). Go back, reload the page and try again.",
             None,
         ),
-        LoginError::WrongStep | LoginError::Retry(_) => {
-            match state.oauth.logins.get(attempt, now) {
-                Ok(current) => Redirect::to(&stage_path(&current)).into_response(),
-                Err(e) => failure(state, now, attempt, e),
-            }
-        }
     }
 }
 
@@ -208,7 +226,7 @@ fn stage_path(attempt: &Attempt) -> String {
 }
 
 /// An "ended" page offers to start again with the app's original request.
-fn ended(state: &AppState, now: UnixTime, attempt: &Attempt, error: LoginError) -> Response {
+async fn ended(state: &AppState, now: UnixTime, attempt: &Attempt, error: LoginError) -> Response {
     match error {
         LoginError::Ended(reason) => error_page(
             StatusCode::BAD_REQUEST,
@@ -216,16 +234,13 @@ fn ended(state: &AppState, now: UnixTime, attempt: &Attempt, error: LoginError) 
             &format!("This sign-in attempt has ended: {reason}."),
             Some(format!("{}?{}", routes::AUTHORIZE, attempt.restart_query)),
         ),
-        other => failure(state, now, &attempt.id, other),
+        other => failure(state, now, &attempt.id, other).await,
     }
 }
 
-fn open(state: &AppState, now: UnixTime, attempt: &str) -> Result<Attempt, Response> {
-    state
-        .oauth
-        .logins
-        .get(attempt, now)
-        .map_err(|e| failure(state, now, attempt, e))
+/// The open attempt, or the page that says why not.
+async fn open(state: &AppState, now: UnixTime, attempt: &str) -> Result<Attempt, Response> {
+    SignIns::of(state).get(attempt, now).await.map_err(refused)
 }
 
 fn malformed(e: String) -> Response {
@@ -233,13 +248,13 @@ fn malformed(e: String) -> Response {
 }
 
 /// The open attempt and its posted form, or the page that says why not.
-fn open_with_form<F: for<'de> serde::Deserialize<'de>>(
+async fn open_with_form<F: for<'de> serde::Deserialize<'de>>(
     state: &AppState,
     now: UnixTime,
     attempt: &str,
     body: &[u8],
 ) -> Result<(Attempt, F), Response> {
-    let a = open(state, now, attempt)?;
+    let a = open(state, now, attempt).await?;
     let f = form::parse(body).map_err(malformed)?;
     Ok((a, f))
 }
@@ -252,7 +267,7 @@ fn code_sent(attempt: &str, email: &OutboxMessage) -> Response {
 
 /// Where a step that sends a code goes next: the code page, the same form again with the
 /// message (`retry`), or the page that says the attempt ended.
-fn after_sending(
+async fn after_sending(
     state: &AppState,
     now: UnixTime,
     a: &Attempt,
@@ -262,7 +277,7 @@ fn after_sending(
     match sent {
         Ok(email) => code_sent(&a.id, &email),
         Err(LoginError::Retry(message)) => retry(message),
-        Err(e) => ended(state, now, a, e),
+        Err(e) => ended(state, now, a, e).await,
     }
 }
 
@@ -284,7 +299,7 @@ pub async fn start(
     Now(now): Now,
     Path(attempt): Path<String>,
 ) -> Response {
-    match open(&state, now, &attempt) {
+    match open(&state, now, &attempt).await {
         Ok(a) => render(
             StatusCode::OK,
             &StartPage {
@@ -302,7 +317,7 @@ pub async fn create_form(
     Now(now): Now,
     Path(attempt): Path<String>,
 ) -> Response {
-    match open(&state, now, &attempt) {
+    match open(&state, now, &attempt).await {
         Ok(a) => render(
             StatusCode::OK,
             &CreatePage {
@@ -322,18 +337,13 @@ pub async fn create(
     Path(attempt): Path<String>,
     body: Bytes,
 ) -> Response {
-    let (a, f): (Attempt, CreateForm) = match open_with_form(&state, now, &attempt, &body) {
+    let (a, f): (Attempt, CreateForm) = match open_with_form(&state, now, &attempt, &body).await {
         Ok(opened) => opened,
         Err(response) => return response,
     };
-    let sent = state.oauth.logins.create_account(
-        &a.id,
-        &f.csrf_token,
-        &f.details(),
-        &state.members,
-        now,
-        form::rfc3339(now),
-    );
+    let sent = SignIns::of(&state)
+        .create_account(&a.id, &f.csrf_token, &f.details(), now, form::rfc3339(now))
+        .await;
     after_sending(&state, now, &a, sent, |message| {
         render(
             StatusCode::BAD_REQUEST,
@@ -350,6 +360,7 @@ pub async fn create(
             },
         )
     })
+    .await
 }
 
 pub async fn representative_form(
@@ -357,7 +368,7 @@ pub async fn representative_form(
     Now(now): Now,
     Path(attempt): Path<String>,
 ) -> Response {
-    match open(&state, now, &attempt) {
+    match open(&state, now, &attempt).await {
         Ok(a) => render(
             StatusCode::OK,
             &RepresentativePage {
@@ -377,24 +388,20 @@ pub async fn create_representative(
     Path(attempt): Path<String>,
     body: Bytes,
 ) -> Response {
-    let (a, f): (Attempt, RepresentativeForm) = match open_with_form(&state, now, &attempt, &body) {
-        Ok(opened) => opened,
-        Err(response) => return response,
-    };
+    let (a, f): (Attempt, RepresentativeForm) =
+        match open_with_form(&state, now, &attempt, &body).await {
+            Ok(opened) => opened,
+            Err(response) => return response,
+        };
     let m = &f.member;
     let details = RepresentativeDetails {
         given: f.your_first_name.clone(),
         family: f.your_last_name.clone(),
         member: m.details(),
     };
-    let sent = state.oauth.logins.create_representative(
-        &a.id,
-        &f.csrf_token,
-        &details,
-        &state.members,
-        now,
-        form::rfc3339(now),
-    );
+    let sent = SignIns::of(&state)
+        .create_representative(&a.id, &f.csrf_token, &details, now, form::rfc3339(now))
+        .await;
     after_sending(&state, now, &a, sent, |message| {
         render(
             StatusCode::BAD_REQUEST,
@@ -413,6 +420,7 @@ pub async fn create_representative(
             },
         )
     })
+    .await
 }
 
 pub async fn sign_in_form(
@@ -420,7 +428,7 @@ pub async fn sign_in_form(
     Now(now): Now,
     Path(attempt): Path<String>,
 ) -> Response {
-    match open(&state, now, &attempt) {
+    match open(&state, now, &attempt).await {
         Ok(a) => render(
             StatusCode::OK,
             &SignInPage {
@@ -441,19 +449,14 @@ pub async fn sign_in(
     Path(attempt): Path<String>,
     body: Bytes,
 ) -> Response {
-    let (a, f): (Attempt, EmailForm) = match open_with_form(&state, now, &attempt, &body) {
+    let (a, f): (Attempt, EmailForm) = match open_with_form(&state, now, &attempt, &body).await {
         Ok(opened) => opened,
         Err(response) => return response,
     };
 
-    let sent = state.oauth.logins.sign_in(
-        &a.id,
-        &f.csrf_token,
-        &f.email,
-        &state.members,
-        now,
-        form::rfc3339(now),
-    );
+    let sent = SignIns::of(&state)
+        .sign_in(&a.id, &f.csrf_token, &f.email, now, form::rfc3339(now))
+        .await;
     after_sending(&state, now, &a, sent, |message| {
         render(
             StatusCode::BAD_REQUEST,
@@ -466,6 +469,7 @@ pub async fn sign_in(
             },
         )
     })
+    .await
 }
 
 pub async fn verify_form(
@@ -473,7 +477,7 @@ pub async fn verify_form(
     Now(now): Now,
     Path(attempt): Path<String>,
 ) -> Response {
-    match open(&state, now, &attempt) {
+    match open(&state, now, &attempt).await {
         Ok(a) => match &a.stage {
             Stage::Code { email, .. } => render(
                 StatusCode::OK,
@@ -497,22 +501,15 @@ pub async fn verify(
     Path(attempt): Path<String>,
     body: Bytes,
 ) -> Response {
-    let (a, f): (Attempt, CodeForm) = match open_with_form(&state, now, &attempt, &body) {
+    let (a, f): (Attempt, CodeForm) = match open_with_form(&state, now, &attempt, &body).await {
         Ok(opened) => opened,
         Err(response) => return response,
     };
-    match state
-        .oauth
-        .logins
+    match SignIns::of(&state)
         .verify_code(&a.id, &f.csrf_token, &f.code, now)
+        .await
     {
-        Ok(new_link) => {
-            if new_link.is_some() {
-                // The link lives in memory either way; a failed save is logged by the persister.
-                let _ = state.oauth.save();
-            }
-            Redirect::to(&routes::login_path(routes::LOGIN_CONSENT, &a.id)).into_response()
-        }
+        Ok(_) => Redirect::to(&routes::login_path(routes::LOGIN_CONSENT, &a.id)).into_response(),
         Err(LoginError::Retry(message)) => {
             let email = match &a.stage {
                 Stage::Code { email, .. } => email.as_str(),
@@ -529,7 +526,7 @@ pub async fn verify(
                 },
             )
         }
-        Err(e) => ended(&state, now, &a, e),
+        Err(e) => ended(&state, now, &a, e).await,
     }
 }
 
@@ -538,7 +535,7 @@ pub async fn consent_form(
     Now(now): Now,
     Path(attempt): Path<String>,
 ) -> Response {
-    let a = match open(&state, now, &attempt) {
+    let a = match open(&state, now, &attempt).await {
         Ok(a) => a,
         Err(response) => return response,
     };
@@ -594,11 +591,13 @@ pub async fn consent(
         _ => return malformed("decision must be allow or deny".to_owned()),
     };
 
-    let (mut request, account, authenticated_at) =
-        match state.oauth.logins.decide(&attempt, &f.csrf_token, now) {
-            Ok(decided) => decided,
-            Err(e) => return failure(&state, now, &attempt, e),
-        };
+    let (mut request, account, authenticated_at) = match SignIns::of(&state)
+        .decide(&attempt, &f.csrf_token, now)
+        .await
+    {
+        Ok(decided) => decided,
+        Err(e) => return failure(&state, now, &attempt, e).await,
+    };
     if !allow {
         return found(&error_redirect(
             &request.redirect_uri,
@@ -626,7 +625,7 @@ pub async fn consent(
         }
     }
     let Some(member) = state.members.by_member_id(&account.member_id) else {
-        return failure(&state, now, &attempt, LoginError::Unknown);
+        return refused(LoginError::Unknown);
     };
     let representative = account
         .representative

@@ -110,12 +110,16 @@ async fn representatives(PlanParam(state): PlanParam) -> Response {
     Json(list).into_response()
 }
 
-/// Every plan's verification emails; each names its plan.
+/// Every plan's verification emails (in hosted mode every replica's); each names its plan.
 async fn outbox(State(state): State<AppState>) -> Response {
-    let mut messages: Vec<serde_json::Value> = state
-        .oauth
-        .shared()
-        .outbox()
+    let Ok(outbox) = crate::http::sign_ins::outbox(&state).await else {
+        return OAuthError::new(
+            ErrorCode::TemporarilyUnavailable,
+            "the outbox could not be read: the database does not answer (the server log says why)",
+        )
+        .into_response();
+    };
+    let mut messages: Vec<serde_json::Value> = outbox
         .into_iter()
         .map(|(plan, message)| {
             let mut value = serde_json::to_value(message).unwrap_or_default();

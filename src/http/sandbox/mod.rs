@@ -15,7 +15,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use crate::db::Unavailable;
-use crate::http::pages::render;
+use crate::http::pages::{error_page, render};
+use crate::http::sign_ins::{self, Unavailable as SignInsUnavailable};
 use crate::oauth::login::OutboxMessage;
 use crate::oauth::persist::PersistError;
 use crate::sandbox::clock_moves::ClockMove;
@@ -37,12 +38,10 @@ pub struct Email {
     pub plan: String,
 }
 
-/// Every plan's verification emails, oldest first.
-pub fn emails(state: &AppState) -> Vec<Email> {
-    let mut emails: Vec<Email> = state
-        .oauth
-        .shared()
-        .outbox()
+/// Every plan's verification emails, oldest first (in hosted mode every replica's).
+pub async fn emails(state: &AppState) -> Result<Vec<Email>, SignInsUnavailable> {
+    let mut emails: Vec<Email> = sign_ins::outbox(state)
+        .await?
         .into_iter()
         .map(|(plan, m): (_, OutboxMessage)| Email {
             to: m.to,
@@ -65,11 +64,23 @@ pub fn emails(state: &AppState) -> Vec<Email> {
     );
     // RFC 3339 instants of one clock sort as text; the sort is stable within a plan.
     emails.sort_by(|a, b| a.sent_at.cmp(&b.sent_at));
-    emails
+    Ok(emails)
+}
+
+/// Hosted mode's outbox could not be read (docs/hosted.md#member-sign-in).
+pub fn outbox_unavailable() -> Response {
+    error_page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The outbox is unavailable for a moment",
+        "The database that keeps the verification emails does not answer; the server log says why. Reload the page in a moment.",
+        None,
+    )
 }
 
 pub async fn outbox_page(State(state): State<AppState>) -> Response {
-    let mut emails = emails(&state);
+    let Ok(mut emails) = emails(&state).await else {
+        return outbox_unavailable();
+    };
     emails.reverse();
     render(StatusCode::OK, &OutboxPage { emails })
 }
@@ -218,6 +229,7 @@ pub async fn reset_all(state: &AppState) -> Result<(), ResetError> {
             .await
             .map_err(|e| ResetError::Database(e.into()))?;
     }
+    sign_ins::reset(state).await.map_err(ResetError::SignIns)?;
     for plan in state.plans() {
         if state.database.is_none() {
             plan.member_data().changes().forget_made();
@@ -232,11 +244,12 @@ pub async fn reset_all(state: &AppState) -> Result<(), ResetError> {
     state.oauth.reset_shared().map_err(ResetError::State)
 }
 
-/// Why a reset could not finish: the state directory, or hosted mode's shared clock, codes and
-/// tokens, faults or request log.
+/// Why a reset could not finish: the state directory, or hosted mode's database (its shared
+/// clock, codes and tokens, faults, request log, data changes, rate counts, or sign-ins).
 #[derive(Debug)]
 pub enum ResetError {
     State(PersistError),
     Clock(String),
     Database(Unavailable),
+    SignIns(SignInsUnavailable),
 }

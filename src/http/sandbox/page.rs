@@ -128,6 +128,9 @@ pub async fn page(
             return database_unavailable();
         }
     };
+    let Ok(emails) = super::emails(&state).await else {
+        return super::outbox_unavailable();
+    };
     let logged = requests.len();
     let timelines = links(clients(&requests), None);
     render(
@@ -140,7 +143,7 @@ pub async fn page(
             offset: state.clock.offset(),
             members: state.members.all(),
             apps: state.oauth.apps.all(),
-            emails: newest_first(super::emails(&state)),
+            emails: newest_first(emails),
             others: OtherPlan::all(&state),
             faults,
             requests: newest_first(requests),
