@@ -161,6 +161,11 @@ impl Outgoing {
     }
 }
 
+/// Hosted mode: how many answered requests the buffer holds before the oldest are dropped, when
+/// the log keeps fewer (a flush runs every few milliseconds, so only an unreachable database
+/// fills it).
+const BUFFERED_BETWEEN_FLUSHES: usize = 10_000;
+
 #[derive(Debug)]
 pub struct RequestLog {
     inner: Mutex<Inner>,
@@ -240,6 +245,7 @@ impl RequestLog {
     }
 
     /// Appends an entry (its `seq` is assigned here), dropping the oldest beyond the bound.
+    /// In hosted mode the entry waits for the next flush instead (`record_answered`).
     pub fn record(&self, entry: LoggedRequest) -> u64 {
         self.record_answered(entry, None)
     }
@@ -252,7 +258,9 @@ impl RequestLog {
         if let Some(out) = inner.outgoing.as_mut() {
             let answered_us = out.tick(real);
             out.entries.push_back(Answered { answered_us, entry });
-            out.bound(capacity);
+            // Between two flushes the buffer may hold more than the log keeps: the database's
+            // trim drops the oldest and counts their `seq`, which a drop here could not.
+            out.bound(capacity.max(BUFFERED_BETWEEN_FLUSHES));
             return 0;
         }
         inner.next_seq += 1;
