@@ -79,14 +79,7 @@ fn version_ids(history: &Value) -> Vec<String> {
 
 /// The changes `GET /sandbox/api/changes` lists at `url` that the control API made.
 async fn made_changes(client: &reqwest::Client, url: &str) -> Vec<Value> {
-    let listed: Value = client
-        .get(format!("{url}/sandbox/api/changes"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = get_json(client, &format!("{url}/sandbox/api/changes")).await;
     listed["changes"]
         .as_array()
         .unwrap()
@@ -460,14 +453,7 @@ async fn every_replica_has_the_same_timeline_whenever_it_started() {
     let timeline = |url: String| {
         let client = client.clone();
         async move {
-            let listed: Value = client
-                .get(format!("{url}/sandbox/api/changes"))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let listed: Value = get_json(&client, &format!("{url}/sandbox/api/changes")).await;
             listed["changes"].clone()
         }
     };

@@ -79,14 +79,7 @@ pub fn run(script_var: &str) {
 }
 
 pub async fn offset(client: &reqwest::Client, url: &str) -> i64 {
-    let clock: Value = client
-        .get(format!("{url}/sandbox/api/clock"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let clock: Value = get_json(client, &format!("{url}/sandbox/api/clock")).await;
     clock["offset_seconds"].as_i64().unwrap()
 }
 
@@ -222,14 +215,7 @@ pub const CASCADE_SCOPE: &str = "launch/patient openid fhirUser offline_access p
 /// at `url`: headless authorize with PKCE, then the code exchanged with HTTP Basic, as the plan
 /// asks.
 pub async fn cascade_tokens(client: &reqwest::Client, url: &str, given: &str) -> Value {
-    let plans: Vec<Value> = client
-        .get(format!("{url}/sandbox/api/plans"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let plans: Vec<Value> = get_json(client, &format!("{url}/sandbox/api/plans")).await;
     let member = plans
         .iter()
         .find(|p| p["id"] == "cascade")
