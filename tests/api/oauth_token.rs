@@ -5,10 +5,22 @@ use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode};
 use serde_json::{Value, json};
 
-use crate::helpers::{JASON, TestApp, spawn_app, strings};
+use crate::helpers::{JASON, TestApp, spawn_app, spawn_with_clock, strings};
 
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+/// A server whose clock stands still unless a test moves it: the boundary tests below check the
+/// second before and the second of an expiry, which a wall clock could tick past between two
+/// requests.
+async fn spawn_on_a_frozen_clock() -> TestApp {
+    let at = time::OffsetDateTime::from_unix_timestamp(1_893_456_000).unwrap();
+    spawn_with_clock(
+        std::sync::Arc::new(payer_sandbox::clock::Clock::frozen(at)),
+        |_| {},
+    )
+    .await
+}
 
 async fn error_of(response: reqwest::Response) -> (u16, String) {
     let status = response.status().as_u16();
@@ -108,7 +120,7 @@ async fn code_replay_fails_and_revokes_the_tokens_it_issued() {
 
 #[tokio::test]
 async fn a_code_used_after_301_seconds_has_expired() {
-    let app = spawn_app().await;
+    let app = spawn_on_a_frozen_clock().await;
     let code = app.headless_code("sandbox-app", JASON, json!({})).await;
     app.advance_clock(301).await;
     assert_eq!(
@@ -126,7 +138,7 @@ async fn a_code_used_after_301_seconds_has_expired() {
 
 #[tokio::test]
 async fn access_tokens_expire_on_the_sandbox_clock() {
-    let app = spawn_app().await;
+    let app = spawn_on_a_frozen_clock().await;
     let token = app.login(JASON, "patient/*.read").await;
     let patient = format!("/r4/Patient/{}", token["patient"].as_str().unwrap());
     let access = token["access_token"].as_str().unwrap();
