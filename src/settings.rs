@@ -47,7 +47,8 @@ pub struct Settings {
     pub database: Option<String>,
 
     /// Developer accounts in the portal (docs/developer-accounts.md): sign up and sign in to
-    /// register apps, see and change only your own, and read their requests.
+    /// register apps, see and change only your own, and read their requests. Always on in
+    /// hosted mode (--database).
     #[arg(long, env = "PAYER_SANDBOX_DEVELOPER_ACCOUNTS")]
     pub developer_accounts: bool,
 

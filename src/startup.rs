@@ -152,13 +152,6 @@ impl Application {
                 source,
             })?;
         let public_url = public_url(settings.public_url.as_deref(), address)?;
-        if settings.developer_accounts && settings.database.is_some() {
-            // Accounts live in each replica's memory: behind a load balancer a developer would
-            // be signed in on one replica only, and an app's edits would reach one replica only.
-            return Err(StartupError::DeveloperAccounts(
-                "not available in hosted mode (--database) yet: accounts are kept in memory and the state directory only".to_owned(),
-            ));
-        }
         // Hosted mode: the database first, so that a replica that cannot reach it never serves;
         // the sandbox clock is the one every replica shares (docs/hosted.md#the-sandbox-clock).
         let mut dependencies = dependencies;
@@ -556,11 +549,16 @@ fn build_state(
 }
 
 /// Developer accounts (docs/developer-accounts.md), when `--developer-accounts` turns them on:
-/// restored from the state directory, and saved with the apps from now on.
+/// restored from the state directory, and saved with the apps from now on. Always on in hosted
+/// mode, where they are the database's (docs/hosted.md#developer-accounts) and nothing of them
+/// is kept in memory.
 fn developer_accounts(
     settings: &Settings,
     shared: &OAuthShared,
 ) -> Result<Option<Arc<Developers>>, StartupError> {
+    if settings.database.is_some() {
+        return Ok(Some(Arc::default()));
+    }
     if !settings.developer_accounts {
         return Ok(None);
     }

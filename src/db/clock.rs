@@ -118,6 +118,9 @@ impl Database {
                 if let Err(e) = database.sweep_rate_counts(now.seconds()).await {
                     tracing::warn!("deleting past rate-limit counts: {e}");
                 }
+                if let Err(e) = database.sweep_developers(now).await {
+                    tracing::warn!("deleting ended developer sessions and sign-ups: {e}");
+                }
             }
         });
     }

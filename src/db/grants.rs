@@ -21,7 +21,7 @@ use sqlx::{Postgres, QueryBuilder, Transaction};
 
 use super::Database;
 use crate::clock::UnixTime;
-use crate::ids::{MemberId, PlanId};
+use crate::ids::{ClientId, MemberId, PlanId};
 use crate::oauth::grant_book::{GrantChange, RecordedBook, StoredCode, StoredRefresh};
 use crate::oauth::token_store::{
     AccessGrant, CodeGrant, Grants, RefreshGrant, TokenLookup, digest,
@@ -78,6 +78,8 @@ enum Revocation<'a> {
     Family(&'a str),
     Member(&'a str),
     Token(&'a str),
+    /// Every code and token of a deleted app.
+    Client(&'a str),
     All,
 }
 
@@ -87,6 +89,7 @@ impl Revocation<'_> {
             Revocation::Family(family) => ("family", family),
             Revocation::Member(member) => ("member", member),
             Revocation::Token(token) => ("token", token),
+            Revocation::Client(client) => ("client", client),
             Revocation::All => ("all", ""),
         }
     }
@@ -443,8 +446,34 @@ impl Database {
         Ok(())
     }
 
+    /// Inside a deletion's transaction: every code and token of the app ends, and the event
+    /// for the replicas' caches is written. Returns the event's version, to settle after commit.
+    pub(super) async fn revoke_client_in(
+        &self,
+        tx: &mut Transaction<'static, Postgres>,
+        client_id: &str,
+    ) -> Result<i64, sqlx::Error> {
+        sqlx::query("UPDATE oauth_codes SET used = true WHERE grant_data ->> 'client_id' = $1")
+            .bind(client_id)
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query(
+            "UPDATE oauth_access_tokens SET revoked = true WHERE client_id = $1 AND NOT revoked",
+        )
+        .bind(client_id)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query(
+            "UPDATE oauth_refresh_tokens SET state = 'ended' WHERE client_id = $1 AND state <> 'ended'",
+        )
+        .bind(client_id)
+        .execute(&mut **tx)
+        .await?;
+        insert_event(tx, &Revocation::Client(client_id)).await
+    }
+
     /// Records this replica's own revocation as applied, then waits for the others.
-    async fn settle_revocation(&self, grants: &Grants, version: i64) {
+    pub(super) async fn settle_revocation(&self, grants: &Grants, version: i64) {
         if let Err(e) = self.sync_grants(grants).await {
             tracing::warn!("applying revocations: {e}");
         }
@@ -475,6 +504,9 @@ impl Database {
                     grants.revoke_member(&MemberId::from(key.as_str()));
                 }
                 "token" => grants.revoke_digest(key),
+                "client" => {
+                    grants.revoke_client(&ClientId::from(key.as_str()));
+                }
                 _ => grants.clear(),
             }
             *applied = (*applied).max(*version);

@@ -7,6 +7,7 @@
 pub mod apps;
 pub mod clock;
 pub mod data_changes;
+pub mod developers;
 pub mod faults;
 pub mod grants;
 pub mod rate_limits;

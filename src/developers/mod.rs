@@ -29,7 +29,7 @@ use sessions::{NewSession, Session, Sessions};
 use signup::{CodeCheck, Ended, Signups};
 
 /// Developer emails the outbox keeps (the newest).
-const OUTBOX_LIMIT: usize = 1000;
+pub const OUTBOX_LIMIT: usize = 1000;
 
 /// A developer account. Its password is only ever a hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,6 +39,43 @@ pub struct Developer {
     pub email: String,
     password: PasswordHash,
     pub created_at: UnixTime,
+}
+
+impl Developer {
+    /// A new account, its id fresh, for an email just proved.
+    pub fn new(email: String, password: PasswordHash, now: UnixTime) -> Self {
+        Developer {
+            id: hex128().into(),
+            email,
+            password,
+            created_at: now,
+        }
+    }
+
+    /// Whether `password` is this account's (tens of milliseconds: off the async runtime).
+    pub fn password_is(&self, password: &Secret) -> bool {
+        password::verify(password, &self.password)
+    }
+}
+
+/// Checks a sign-up form's email and password and hashes the password: the normalized email
+/// and the hash. Hashing takes tens of milliseconds: call it off the async runtime.
+pub fn prepare_sign_up(
+    email: &str,
+    password: &Secret,
+    confirm: &Secret,
+) -> Result<(String, PasswordHash), SignUpProblem> {
+    let email = normalize_email(email).ok_or(SignUpProblem::Email)?;
+    password::check_new(password, confirm)?;
+    Ok((email, password::hash(password)?))
+}
+
+/// The key a sign-in's failures are counted under: the normalized email, or what is not an
+/// email (no account has it, but the answer must not tell), cut to the length an email may have,
+/// so that the counts stay small.
+pub fn sign_in_key(email: &str) -> String {
+    normalize_email(email)
+        .unwrap_or_else(|| email.trim().to_lowercase().chars().take(254).collect())
 }
 
 /// A verification email to a developer, as the sandbox outbox shows it.
@@ -169,15 +206,9 @@ impl Developers {
         now: UnixTime,
         sent_at: String,
     ) -> SignUp {
-        let Some(email) = normalize_email(email) else {
-            return SignUp::Invalid(SignUpProblem::Email);
-        };
-        if let Err(problem) = password::check_new(password, confirm) {
-            return SignUp::Invalid(problem.into());
-        }
-        let hashed = match password::hash(password) {
-            Ok(hashed) => hashed,
-            Err(e) => return SignUp::Invalid(e.into()),
+        let (email, hashed) = match prepare_sign_up(email, password, confirm) {
+            Ok(prepared) => prepared,
+            Err(problem) => return SignUp::Invalid(problem),
         };
         let opened = self.signups.open(browser, email.clone(), hashed, now);
         let message = DeveloperEmail {
@@ -210,12 +241,7 @@ impl Developers {
                 if accounts.by_email.contains_key(&email) {
                     return Verified::Exists;
                 }
-                let developer = Developer {
-                    id: hex128().into(),
-                    email,
-                    password,
-                    created_at: now,
-                };
+                let developer = Developer::new(email, password, now);
                 accounts.insert(developer.clone());
                 Verified::Created(developer)
             }
@@ -237,10 +263,7 @@ impl Developers {
     /// session. Verifying takes tens of milliseconds (call it off the async runtime), and as
     /// long for an email without an account.
     pub fn sign_in(&self, email: &str, password: &Secret, now: UnixTime) -> SignIn {
-        // What is not an email is still counted (no account has it, but the answer must not
-        // tell), under a key no longer than an email may be, so the counts stay small.
-        let email = normalize_email(email)
-            .unwrap_or_else(|| email.trim().to_lowercase().chars().take(254).collect());
+        let email = sign_in_key(email);
         if let Attempt::Limited { retry_after } = self.failures.attempt(&email, now) {
             return SignIn::Limited { retry_after };
         }
@@ -255,7 +278,7 @@ impl Developers {
             password::verify_nothing(password);
             return SignIn::Wrong;
         };
-        if !password::verify(password, &developer.password) {
+        if !developer.password_is(password) {
             return SignIn::Wrong;
         }
         self.failures.succeeded(&email);

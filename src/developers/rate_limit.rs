@@ -6,6 +6,8 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
+use serde::{Deserialize, Serialize};
+
 use crate::clock::UnixTime;
 
 pub const MAX_FAILURES: usize = 5;
@@ -13,9 +15,46 @@ pub const WINDOW_SECS: i64 = 15 * 60;
 /// Emails tracked at once: past this, those with no failure in the window are forgotten.
 const MAX_TRACKED: usize = 100_000;
 
+/// One email's failed sign-ins in the window, oldest first: in memory here, or in hosted mode a
+/// database row (docs/hosted.md#developer-accounts), where `attempt` runs under its row lock.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Failures(VecDeque<UnixTime>);
+
+impl Failures {
+    /// Asks to try a sign-in now, counting it as a failure until it succeeds: parallel guesses
+    /// are counted before any is checked, so none slips past the limit.
+    pub fn attempt(&mut self, now: UnixTime) -> Attempt {
+        self.forget_old(now);
+        if self.0.len() >= MAX_FAILURES {
+            let oldest = self.0.front().copied().unwrap_or(now);
+            return Attempt::Limited {
+                retry_after: (WINDOW_SECS - now.since(oldest)).max(1),
+            };
+        }
+        self.0.push_back(now);
+        Attempt::Allowed
+    }
+
+    fn forget_old(&mut self, now: UnixTime) {
+        while self
+            .0
+            .front()
+            .is_some_and(|at| now.since(*at) >= WINDOW_SECS)
+        {
+            self.0.pop_front();
+        }
+    }
+
+    /// Whether a failure is still in the window.
+    fn any_since(&self, now: UnixTime) -> bool {
+        self.0.back().is_some_and(|at| now.since(*at) < WINDOW_SECS)
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct SignInFailures {
-    by_email: Mutex<HashMap<String, VecDeque<UnixTime>>>,
+    by_email: Mutex<HashMap<String, Failures>>,
 }
 
 /// Whether a sign-in may be tried now.
@@ -28,32 +67,13 @@ pub enum Attempt {
 }
 
 impl SignInFailures {
-    /// Asks to try a sign-in to `email`, counting it as a failure until it succeeds: parallel
-    /// guesses are counted before any is checked, so none slips past the limit.
+    /// Asks to try a sign-in to `email` (`Failures::attempt`).
     pub fn attempt(&self, email: &str, now: UnixTime) -> Attempt {
         let mut by_email = self.by_email.lock().unwrap_or_else(|p| p.into_inner());
         if by_email.len() >= MAX_TRACKED {
-            by_email.retain(|_, failures| {
-                failures
-                    .back()
-                    .is_some_and(|at| now.since(*at) < WINDOW_SECS)
-            });
+            by_email.retain(|_, failures| failures.any_since(now));
         }
-        let failures = by_email.entry(email.to_owned()).or_default();
-        while failures
-            .front()
-            .is_some_and(|at| now.since(*at) >= WINDOW_SECS)
-        {
-            failures.pop_front();
-        }
-        if failures.len() >= MAX_FAILURES {
-            let oldest = failures.front().copied().unwrap_or(now);
-            return Attempt::Limited {
-                retry_after: (WINDOW_SECS - now.since(oldest)).max(1),
-            };
-        }
-        failures.push_back(now);
-        Attempt::Allowed
+        by_email.entry(email.to_owned()).or_default().attempt(now)
     }
 
     /// A sign-in to `email` succeeded: its failures are forgotten.

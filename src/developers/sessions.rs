@@ -38,21 +38,38 @@ pub struct Sessions {
     by_hash: Mutex<HashMap<String, Session>>,
 }
 
-fn key(id: &str) -> String {
+/// What the server keeps of a session id: its SHA-256, in hex.
+pub fn key(id: &str) -> String {
     format!("{:x}", Sha256::digest(id.as_bytes()))
+}
+
+impl Session {
+    /// Whether the session still lives at `now` (12 hours from sign-in).
+    pub fn is_live(&self, now: UnixTime) -> bool {
+        now.since(self.started_at) < LIFETIME_SECS
+    }
+}
+
+impl NewSession {
+    /// A session for `developer` with a fresh id and anti-CSRF token.
+    pub fn new(developer: DeveloperId, now: UnixTime) -> Self {
+        NewSession {
+            id: Secret::new(hex128()),
+            session: Session {
+                developer,
+                csrf: Secret::new(hex128()),
+                started_at: now,
+            },
+        }
+    }
 }
 
 impl Sessions {
     pub fn start(&self, developer: DeveloperId, now: UnixTime) -> NewSession {
-        let id = Secret::new(hex128());
-        let session = Session {
-            developer,
-            csrf: Secret::new(hex128()),
-            started_at: now,
-        };
+        let new = NewSession::new(developer, now);
         let mut sessions = self.by_hash.lock().unwrap_or_else(|p| p.into_inner());
         if sessions.len() >= MAX_SESSIONS {
-            sessions.retain(|_, s| now.since(s.started_at) < LIFETIME_SECS);
+            sessions.retain(|_, s| s.is_live(now));
             if sessions.len() >= MAX_SESSIONS {
                 let oldest = sessions
                     .iter()
@@ -63,8 +80,8 @@ impl Sessions {
                 }
             }
         }
-        sessions.insert(key(id.expose()), session.clone());
-        NewSession { id, session }
+        sessions.insert(key(new.id.expose()), new.session.clone());
+        new
     }
 
     /// The live session the cookie's id names; an ended one is forgotten.
@@ -72,7 +89,7 @@ impl Sessions {
         let key = key(id);
         let mut sessions = self.by_hash.lock().unwrap_or_else(|p| p.into_inner());
         let session = sessions.get(&key)?;
-        if now.since(session.started_at) >= LIFETIME_SECS {
+        if !session.is_live(now) {
             sessions.remove(&key);
             return None;
         }

@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
 use super::password::PasswordHash;
@@ -20,8 +21,10 @@ pub const MAX_CODE_TRIES: u32 = 5;
 /// Sign-ups waiting at once: past this, expired ones are swept, then the oldest go.
 const MAX_PENDING: usize = 10_000;
 
-#[derive(Debug, Clone)]
-struct Pending {
+/// A sign-up waiting for its code: kept in memory here, or in hosted mode in the database
+/// (docs/hosted.md#developer-accounts), where its rules below run on the row.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Pending {
     /// The opening browser's form token: only it may see and finish the sign-up.
     browser: Secret,
     email: String,
@@ -54,6 +57,14 @@ pub enum CodeCheck {
     Unknown,
 }
 
+impl CodeCheck {
+    /// Whether the sign-up stays open after this check: only a wrong code with tries left
+    /// keeps it; every other outcome ends it.
+    pub fn keeps_it_open(&self) -> bool {
+        matches!(self, CodeCheck::Retry { .. })
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum Ended {
     #[error("the verification code expired after 10 minutes")]
@@ -63,12 +74,74 @@ pub enum Ended {
 }
 
 impl Pending {
-    fn opened_by(&self, browser: &str) -> bool {
+    /// A new sign-up of `email` in `browser`, with a fresh id and code.
+    pub fn open(
+        browser: &str,
+        email: String,
+        password: PasswordHash,
+        now: UnixTime,
+    ) -> (Opened, Pending) {
+        let opened = Opened {
+            id: hex128(),
+            code: Secret::new(six_digits()),
+        };
+        let pending = Pending {
+            browser: Secret::new(browser),
+            email,
+            password,
+            code: opened.code.clone(),
+            sent_at: now,
+            tries: 0,
+        };
+        (opened, pending)
+    }
+
+    pub fn sent_at(&self) -> UnixTime {
+        self.sent_at
+    }
+
+    pub fn opened_by(&self, browser: &str) -> bool {
         self.browser
             .expose()
             .as_bytes()
             .ct_eq(browser.as_bytes())
             .into()
+    }
+
+    /// The email it waits to prove, while its code still works, to the browser that opened it.
+    pub fn email_for(&self, browser: &str, now: UnixTime) -> Option<String> {
+        (self.opened_by(browser) && now.since(self.sent_at) < CODE_LIFETIME_SECS)
+            .then(|| self.email.clone())
+    }
+
+    /// Checks a code entered in `browser`: another browser's sign-up is `Unknown` to it, and
+    /// its tries do not count. The caller forgets the sign-up unless the answer
+    /// `keeps_it_open`.
+    pub fn check(&mut self, browser: &str, entered: &str, now: UnixTime) -> CodeCheck {
+        if !self.opened_by(browser) {
+            return CodeCheck::Unknown;
+        }
+        if now.since(self.sent_at) >= CODE_LIFETIME_SECS {
+            return CodeCheck::Ended(Ended::Expired);
+        }
+        if !bool::from(
+            self.code
+                .expose()
+                .as_bytes()
+                .ct_eq(entered.trim().as_bytes()),
+        ) {
+            self.tries += 1;
+            if self.tries >= MAX_CODE_TRIES {
+                return CodeCheck::Ended(Ended::TooManyTries);
+            }
+            return CodeCheck::Retry {
+                tries_left: MAX_CODE_TRIES - self.tries,
+            };
+        }
+        CodeCheck::Proved {
+            email: self.email.clone(),
+            password: self.password.clone(),
+        }
     }
 }
 
@@ -85,10 +158,7 @@ impl Signups {
         password: PasswordHash,
         now: UnixTime,
     ) -> Opened {
-        let opened = Opened {
-            id: hex128(),
-            code: Secret::new(six_digits()),
-        };
+        let (opened, new) = Pending::open(browser, email, password, now);
         let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
         if pending.len() >= MAX_PENDING {
             pending.retain(|_, p| now.since(p.sent_at) < CODE_LIFETIME_SECS);
@@ -102,17 +172,7 @@ impl Signups {
                 }
             }
         }
-        pending.insert(
-            opened.id.clone(),
-            Pending {
-                browser: Secret::new(browser),
-                email,
-                password,
-                code: opened.code.clone(),
-                sent_at: now,
-                tries: 0,
-            },
-        );
+        pending.insert(opened.id.clone(), new);
         opened
     }
 
@@ -120,41 +180,20 @@ impl Signups {
     /// opened it.
     pub fn email_of(&self, id: &str, browser: &str, now: UnixTime) -> Option<String> {
         let pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-        pending
-            .get(id)
-            .filter(|p| p.opened_by(browser))
-            .filter(|p| now.since(p.sent_at) < CODE_LIFETIME_SECS)
-            .map(|p| p.email.clone())
+        pending.get(id)?.email_for(browser, now)
     }
 
-    /// Checks a code entered in `browser`; another browser's sign-up is `Unknown` to it, and
-    /// its tries do not count.
+    /// Checks a code entered in `browser` (`Pending::check`).
     pub fn check(&self, id: &str, browser: &str, entered: &str, now: UnixTime) -> CodeCheck {
         let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(p) = pending.get_mut(id).filter(|p| p.opened_by(browser)) else {
+        let Some(p) = pending.get_mut(id) else {
             return CodeCheck::Unknown;
         };
-        if now.since(p.sent_at) >= CODE_LIFETIME_SECS {
+        let checked = p.check(browser, entered, now);
+        if !checked.keeps_it_open() && checked != CodeCheck::Unknown {
             pending.remove(id);
-            return CodeCheck::Ended(Ended::Expired);
         }
-        if !bool::from(p.code.expose().as_bytes().ct_eq(entered.trim().as_bytes())) {
-            p.tries += 1;
-            if p.tries >= MAX_CODE_TRIES {
-                pending.remove(id);
-                return CodeCheck::Ended(Ended::TooManyTries);
-            }
-            return CodeCheck::Retry {
-                tries_left: MAX_CODE_TRIES - p.tries,
-            };
-        }
-        match pending.remove(id) {
-            Some(p) => CodeCheck::Proved {
-                email: p.email,
-                password: p.password,
-            },
-            None => CodeCheck::Unknown,
-        }
+        checked
     }
 
     pub fn clear(&self) {

@@ -5,6 +5,8 @@ pub mod access_log;
 pub mod brands;
 pub mod caller;
 pub mod csrf;
+pub mod database_wait;
+pub mod developer_accounts;
 pub mod endpoint;
 pub mod fault_answer;
 pub mod fhir;

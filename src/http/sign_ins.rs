@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::clock::UnixTime;
 use crate::db::signin::Step;
+use crate::http::database_wait;
 use crate::ids::{ClientId, PlanId};
 use crate::oauth::authorize::AuthorizeRequest;
 use crate::oauth::login::{
@@ -16,49 +17,23 @@ use crate::oauth::login::{
 };
 use crate::state::AppState;
 
-/// The longest a sign-in step waits for the database before the page says it is unavailable
-/// (the readiness check's wait): a member waits no longer than that for a page.
-const DATABASE_WAIT: Duration = Duration::from_secs(2);
-
 /// The longest the request log waits to learn a sign-in page's app: the page's own step comes
 /// next, so a database that does not answer holds the page up once, not twice.
 const ATTRIBUTION_WAIT: Duration = Duration::from_millis(300);
 
-/// The database did not answer (the server log says why).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("the database that keeps the sign-ins does not answer")]
-pub struct Unavailable;
+pub use crate::http::database_wait::Unavailable;
 
 /// A plan's sign-ins: the state's plan, in memory or in the shared database.
 pub struct SignIns<'a> {
     state: &'a AppState,
 }
 
-/// Waits for a database call, at most `DATABASE_WAIT`; a failure is logged (with `what` was
-/// being done) and becomes `Unavailable`.
+/// `database_wait::answered`, its log line saying it was the member sign-in.
 async fn answered<T>(
     what: &str,
     call: impl Future<Output = Result<T, sqlx::Error>>,
 ) -> Result<T, Unavailable> {
-    answered_within(DATABASE_WAIT, what, call).await
-}
-
-async fn answered_within<T>(
-    wait: Duration,
-    what: &str,
-    call: impl Future<Output = Result<T, sqlx::Error>>,
-) -> Result<T, Unavailable> {
-    match tokio::time::timeout(wait, call).await {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(e)) => {
-            tracing::error!("member sign-in: {what}: the database: {e}");
-            Err(Unavailable)
-        }
-        Err(_) => {
-            tracing::error!("member sign-in: {what}: no answer from the database within {wait:?}");
-            Err(Unavailable)
-        }
-    }
+    database_wait::answered(&format!("member sign-in: {what}"), call).await
 }
 
 /// A step on the shared attempt: the rule's answer, or `Unavailable`.
@@ -116,9 +91,9 @@ impl<'a> SignIns<'a> {
     pub async fn attempt_client(&self, id: &str) -> Option<ClientId> {
         match &self.state.database {
             None => self.state.oauth.logins.attempt_client(id),
-            Some(database) => answered_within(
+            Some(database) => database_wait::answered_within(
                 ATTRIBUTION_WAIT,
-                "reading an attempt's app",
+                "member sign-in: reading an attempt's app",
                 database.sign_in_client(self.plan(), id),
             )
             .await

@@ -230,6 +230,45 @@ impl App {
     pub fn is_owned_by(&self, owner: &DeveloperId) -> bool {
         self.owner.as_ref() == Some(owner)
     }
+
+    /// `owner` renames the app or changes its redirect URIs, under the registration rules
+    /// (docs/developer-accounts.md#apps); another's app is not found, exactly like a missing
+    /// one. Nothing changes unless every rule passes.
+    pub fn edit(
+        &mut self,
+        owner: &DeveloperId,
+        edit: AppEdit,
+        strict: bool,
+    ) -> Result<(), AppChangeError> {
+        if !self.is_owned_by(owner) {
+            return Err(AppChangeError::NotFound);
+        }
+        let name = check_name(&edit.name, &self.client_id).map_err(AppChangeError::Invalid)?;
+        let redirect_uris =
+            check_redirect_list(&edit.redirect_uris, strict).map_err(AppChangeError::Invalid)?;
+        self.name = name;
+        self.redirect_uris = redirect_uris;
+        Ok(())
+    }
+
+    /// `owner` rotates the client secret (docs/developer-accounts.md#rotating-a-client-secret):
+    /// a new one, while the current one keeps working for `SECRET_OVERLAP_SECS` after `now`. A
+    /// secret replaced before (still in its overlap) stops at once: only the two newest ever
+    /// work.
+    pub fn rotate_secret(
+        &mut self,
+        owner: &DeveloperId,
+        now: UnixTime,
+    ) -> Result<(), AppChangeError> {
+        if !self.is_owned_by(owner) {
+            return Err(AppChangeError::NotFound);
+        }
+        let current = self.client_secret.take().ok_or(AppChangeError::NoSecret)?;
+        self.previous_secret = Some(current);
+        self.previous_secret_until = Some(now.plus(SECRET_OVERLAP_SECS));
+        self.client_secret = Some(hex128().into());
+        Ok(())
+    }
 }
 
 fn is_loopback(url: &Url) -> bool {
@@ -371,8 +410,8 @@ impl AppRegistry {
             .ok_or(AppChangeError::NotFound)
     }
 
-    /// The owner renames an app or changes its redirect URIs, under the registration rules.
-    /// Returns the app as it was (to put back if the change cannot be saved) and as it is.
+    /// The owner renames an app or changes its redirect URIs (`App::edit`). Returns the app
+    /// as it was (to put back if the change cannot be saved) and as it is.
     pub fn edit(
         &self,
         client_id: &str,
@@ -380,40 +419,32 @@ impl AppRegistry {
         edit: AppEdit,
         strict: bool,
     ) -> Result<(App, App), AppChangeError> {
-        let mut apps = self.write();
-        let app = apps
-            .get_mut(client_id)
-            .filter(|a| a.is_owned_by(owner))
-            .ok_or(AppChangeError::NotFound)?;
-        let name = check_name(&edit.name, client_id).map_err(AppChangeError::Invalid)?;
-        let redirect_uris =
-            check_redirect_list(&edit.redirect_uris, strict).map_err(AppChangeError::Invalid)?;
-        let before = app.clone();
-        app.name = name;
-        app.redirect_uris = redirect_uris;
-        Ok((before, app.clone()))
+        self.change(client_id, |app| app.edit(owner, edit, strict))
     }
 
-    /// The owner rotates an app's client secret: a new one, while the current one keeps
-    /// working for `SECRET_OVERLAP_SECS` after `now`. A secret replaced before (still in its
-    /// overlap) stops at once: only the two newest ever work. Returns the app before and after.
+    /// The owner rotates an app's client secret (`App::rotate_secret`). Returns the app before
+    /// and after.
     pub fn rotate_secret(
         &self,
         client_id: &str,
         owner: &DeveloperId,
         now: UnixTime,
     ) -> Result<(App, App), AppChangeError> {
+        self.change(client_id, |app| app.rotate_secret(owner, now))
+    }
+
+    /// Runs an owner's change on an app: the app before and after, or nothing changed.
+    fn change(
+        &self,
+        client_id: &str,
+        change: impl FnOnce(&mut App) -> Result<(), AppChangeError>,
+    ) -> Result<(App, App), AppChangeError> {
         let mut apps = self.write();
-        let app = apps
-            .get_mut(client_id)
-            .filter(|a| a.is_owned_by(owner))
-            .ok_or(AppChangeError::NotFound)?;
-        let before = app.clone();
-        let current = app.client_secret.take().ok_or(AppChangeError::NoSecret)?;
-        app.previous_secret = Some(current);
-        app.previous_secret_until = Some(now.plus(SECRET_OVERLAP_SECS));
-        app.client_secret = Some(hex128().into());
-        Ok((before, app.clone()))
+        let app = apps.get_mut(client_id).ok_or(AppChangeError::NotFound)?;
+        let mut changed = app.clone();
+        change(&mut changed)?;
+        let before = std::mem::replace(app, changed.clone());
+        Ok((before, changed))
     }
 
     /// The owner deletes an app: it is gone, and returned (to put back if the deletion cannot

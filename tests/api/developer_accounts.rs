@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use payer_sandbox::clock::Clock;
 
-use crate::helpers::{JASON, TestApp, hidden_input, spawn_app, spawn_with, spawn_with_clock};
+use crate::helpers::{JASON, TestApp, hidden_input, spawn_embedded, spawn_with, spawn_with_clock};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -200,7 +200,7 @@ async fn exchange(app: &TestApp, client_id: &str, secret: &str) -> reqwest::Resp
 
 #[tokio::test]
 async fn accounts_are_off_by_default_and_the_portal_stays_open() {
-    let app = spawn_app().await;
+    let app = spawn_embedded(|_| {}).await;
     let page = app.get("/portal").await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
@@ -1013,7 +1013,7 @@ async fn accounts_and_their_apps_survive_a_restart_in_the_state_directory() {
         }
     };
     let client_id = {
-        let app = spawn_with(settings(true)).await;
+        let app = spawn_embedded(settings(true)).await;
         let dev = Browser::new(&app, "kept@example.com");
         dev.sign_up().await;
         dev.register("Kept", "http://kept.example/cb").await.0
@@ -1026,7 +1026,7 @@ async fn accounts_and_their_apps_survive_a_restart_in_the_state_directory() {
     );
     // A start without the flag keeps the accounts for the next one with it.
     {
-        let app = spawn_with(settings(false)).await;
+        let app = spawn_embedded(settings(false)).await;
         assert_eq!(app.get("/portal/signin").await.status(), 404);
         let csrf = hidden_input(
             &app.get("/portal").await.text().await.unwrap(),
@@ -1045,7 +1045,7 @@ async fn accounts_and_their_apps_survive_a_restart_in_the_state_directory() {
             .await;
         assert_eq!(other.status(), 201);
     }
-    let app = spawn_with(settings(true)).await;
+    let app = spawn_embedded(settings(true)).await;
     let dev = Browser::new(&app, "kept@example.com");
     assert_eq!(dev.sign_in(PASSWORD).await.status(), 303);
     let portal = dev.html("/portal").await;
@@ -1055,22 +1055,6 @@ async fn accounts_and_their_apps_survive_a_restart_in_the_state_directory() {
         "an app registered without an account has no owner"
     );
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-#[tokio::test]
-async fn hosted_mode_refuses_developer_accounts_until_they_are_shared() {
-    let mut settings = payer_sandbox::settings::Settings::for_tests();
-    settings.developer_accounts = true;
-    settings.database = Some("postgres://sandbox:s3cret@127.0.0.1:1/payer".to_owned());
-    let error = payer_sandbox::startup::Application::build(settings)
-        .await
-        .err()
-        .expect("refused")
-        .to_string();
-    assert!(
-        error.starts_with("--developer-accounts: not available in hosted mode"),
-        "{error}"
-    );
 }
 
 #[tokio::test]

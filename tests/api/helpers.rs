@@ -190,11 +190,32 @@ async fn hosted_database(state_dir: Option<&std::path::Path>) -> Option<String> 
 
 /// A server on the given clock (e.g. `Clock::frozen`), which the test may move directly.
 pub async fn spawn_with_clock(clock: Arc<Clock>, configure: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_server(clock, configure, true).await
+}
+
+/// A server in embedded mode in every run, for what only embedded mode has: the open portal
+/// (docs/apps.md#registration), since hosted mode always has developer accounts
+/// (docs/hosted.md#developer-accounts).
+pub async fn spawn_embedded(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_embedded_with_clock(Arc::new(Clock::new()), configure).await
+}
+
+/// `spawn_embedded` on the given clock.
+pub async fn spawn_embedded_with_clock(
+    clock: Arc<Clock>,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
+    spawn_server(clock, configure, false).await
+}
+
+async fn spawn_server(
+    clock: Arc<Clock>,
+    configure: impl FnOnce(&mut Settings),
+    hosted_when_asked: bool,
+) -> TestApp {
     let mut settings = Settings::for_tests();
     configure(&mut settings);
-    // Developer accounts are not in hosted mode yet (start-up refuses the pair,
-    // docs/hosted.md#what-is-not-shared-yet): their tests run in memory in every run.
-    if settings.database.is_none() && !settings.developer_accounts {
+    if settings.database.is_none() && hosted_when_asked {
         settings.database = hosted_database(settings.state_dir.as_deref()).await;
     }
     let dependencies = Dependencies {

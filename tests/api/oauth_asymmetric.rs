@@ -10,7 +10,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use payer_sandbox::clock::Clock;
 use serde_json::{Value, json};
 
-use crate::helpers::{JASON, TestApp, spawn_with_clock};
+use crate::helpers::{JASON, TestApp, spawn_embedded_with_clock, spawn_with_clock};
 
 const RS384_PEM: &str = include_str!("../fixtures/client-rs384.pem");
 const ES384_PEM: &str = include_str!("../fixtures/client-es384.pem");
@@ -32,6 +32,12 @@ fn now() -> i64 {
 async fn spawn_app() -> TestApp {
     let at = time::OffsetDateTime::from_unix_timestamp(NOW).unwrap();
     spawn_with_clock(Arc::new(Clock::frozen(at)), |_| {}).await
+}
+
+/// `spawn_app` in embedded mode in every run: the open portal is embedded mode's.
+async fn spawn_embedded_app() -> TestApp {
+    let at = time::OffsetDateTime::from_unix_timestamp(NOW).unwrap();
+    spawn_embedded_with_clock(Arc::new(Clock::frozen(at)), |_| {}).await
 }
 
 /// An assertion as a SMART client makes one, with `patch` applied to the claims (`null`
@@ -349,7 +355,7 @@ async fn an_advanced_sandbox_clock_does_not_expire_a_fresh_assertion() {
 /// keys are missing or not a JWK Set.
 #[tokio::test]
 async fn the_portal_registers_asymmetric_apps() {
-    let app = spawn_app().await;
+    let app = spawn_embedded_app().await;
     let page = app.get("/portal").await.text().await.unwrap();
     let csrf = crate::helpers::hidden_input(&page, "csrf_token").unwrap();
     let jwks_text = jwks().to_string();

@@ -1,7 +1,9 @@
 //! The member's whole journey through the pages (docs/oauth.md#member-verification), by plain form posts as `curl` or a
 //! browser without JavaScript would, for a confidential and a public (PKCE) app.
 
-use crate::helpers::{Attempt, JASON, TestApp, hidden_input, query_param, spawn_app};
+use crate::helpers::{
+    Attempt, JASON, TestApp, hidden_input, query_param, spawn_app, spawn_embedded,
+};
 use serde_json::{Value, json};
 
 async fn register(app: &TestApp, public: bool) -> Value {
@@ -301,7 +303,7 @@ async fn verification_codes_expire_after_ten_minutes() {
 
 #[tokio::test]
 async fn forms_need_their_csrf_token() {
-    let app = spawn_app().await;
+    let app = spawn_embedded(|_| {}).await;
     let attempt = Attempt::for_sandbox_app(&app).await;
     let response = app
         .post_form(
@@ -355,7 +357,7 @@ async fn pages_escape_what_they_echo_and_forbid_framing() {
 
 #[tokio::test]
 async fn the_portal_registers_a_comma_separated_redirect_list() {
-    let app = spawn_app().await;
+    let app = spawn_embedded(|_| {}).await;
     let page = app.get("/portal").await.text().await.unwrap();
     let csrf = hidden_input(&page, "csrf_token").unwrap();
     let response = app

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Attempt, JASON, hidden_input, spawn_app, spawn_with};
+use crate::helpers::{Attempt, JASON, hidden_input, spawn_app, spawn_embedded};
 
 #[tokio::test]
 async fn the_page_shows_members_apps_outbox_faults_and_requests() {
@@ -165,7 +165,7 @@ async fn the_buttons_move_the_clock_and_reset_with_a_csrf_token() {
 
 #[tokio::test]
 async fn without_the_control_api_the_page_only_shows() {
-    let app = spawn_with(|s| s.no_control_api = true).await;
+    let app = spawn_embedded(|s| s.no_control_api = true).await;
     let html = app.get("/sandbox").await.text().await.unwrap();
     assert!(html.contains("Jason"));
     assert!(!html.contains("<form"));

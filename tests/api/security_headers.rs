@@ -5,7 +5,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{Attempt, JASON, spawn_app};
+use crate::helpers::{Attempt, JASON, spawn_app, spawn_embedded};
 
 fn assert_page_headers(response: &reqwest::Response, what: &str) {
     let h = response.headers();
@@ -26,7 +26,7 @@ fn assert_page_headers(response: &reqwest::Response, what: &str) {
 
 #[tokio::test]
 async fn every_page_forbids_framing_scripts_caching_and_referrers() {
-    let app = spawn_app().await;
+    let app = spawn_embedded(|_| {}).await;
     for path in [
         "/",
         "/portal",

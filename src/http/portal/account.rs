@@ -5,16 +5,19 @@
 //! any session, a token that must also be in their own cookie); and running password hashing off
 //! the async runtime, two at a time.
 
-use std::sync::Arc;
-
 use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use serde::de::DeserializeOwned;
 use subtle::ConstantTimeEq;
 use tokio::sync::Semaphore;
 
 use crate::clock::UnixTime;
-use crate::developers::{Developers, SignedIn, sessions};
+use crate::developers::sessions::NewSession;
+use crate::developers::{SignedIn, sessions};
+use crate::http::database_wait::Unavailable;
+use crate::http::developer_accounts::Accounts;
+use crate::http::form;
 use crate::http::pages::error_page;
 use crate::http::routes;
 use crate::oauth::secret::Secret;
@@ -96,8 +99,8 @@ pub fn clear_session_cookie(state: &AppState) -> Option<HeaderValue> {
 }
 
 /// The developer accounts, when on (their routes exist only then).
-pub fn developers(state: &AppState) -> Result<Arc<Developers>, Response> {
-    state.developers.clone().ok_or_else(not_found)
+pub fn accounts(state: &AppState) -> Result<Accounts<'_>, Response> {
+    Accounts::of(state).ok_or_else(not_found)
 }
 
 /// The page every missing, or someone else's, app or sign-up gets: the two look alike.
@@ -111,23 +114,37 @@ pub fn not_found() -> Response {
 }
 
 /// The signed-in developer of the request's session cookie, if its session lives.
-pub fn signed_in(state: &AppState, headers: &HeaderMap, now: UnixTime) -> Option<SignedIn> {
-    let developers = state.developers.as_ref()?;
-    let id = cookie(headers, SESSION_COOKIE)?;
-    developers.signed_in(&id, now)
+pub async fn signed_in(
+    state: &AppState,
+    headers: &HeaderMap,
+    now: UnixTime,
+) -> Result<Option<SignedIn>, Unavailable> {
+    let (Some(accounts), Some(id)) = (Accounts::of(state), cookie(headers, SESSION_COOKIE)) else {
+        return Ok(None);
+    };
+    accounts.signed_in(&id, now).await
 }
 
 /// The signed-in developer, or the answer for a request without one: the sign-in page (303,
-/// and the browser forgets a cookie whose session ended).
-pub fn require(state: &AppState, headers: &HeaderMap, now: UnixTime) -> Result<SignedIn, Response> {
-    developers(state)?;
-    signed_in(state, headers, now).ok_or_else(|| {
-        let redirect = Redirect::to(routes::PORTAL_SIGNIN).into_response();
-        match cookie(headers, SESSION_COOKIE) {
-            Some(_) => with_cookie(redirect, clear_session_cookie(state)),
-            None => redirect,
+/// and the browser forgets a cookie whose session ended), or 503 when the sessions cannot be
+/// read.
+pub async fn require(
+    state: &AppState,
+    headers: &HeaderMap,
+    now: UnixTime,
+) -> Result<SignedIn, Response> {
+    accounts(state)?;
+    match signed_in(state, headers, now).await {
+        Ok(Some(signed_in)) => Ok(signed_in),
+        Ok(None) => {
+            let redirect = Redirect::to(routes::PORTAL_SIGNIN).into_response();
+            Err(match cookie(headers, SESSION_COOKIE) {
+                Some(_) => with_cookie(redirect, clear_session_cookie(state)),
+                None => redirect,
+            })
         }
-    })
+        Err(Unavailable) => Err(unavailable()),
+    }
 }
 
 fn form_expired() -> Response {
@@ -181,6 +198,77 @@ pub fn check_form_token(
         Ok(())
     } else {
         Err(form_expired())
+    }
+}
+
+/// What the sign-up and sign-in pages show first: a signed-in browser goes to `/portal` (303);
+/// any other gets the form's token, and the cookie to set when it is new.
+pub async fn before_a_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    now: UnixTime,
+) -> Result<(String, Option<HeaderValue>), Response> {
+    match signed_in(state, headers, now).await {
+        Ok(Some(_)) => Err(Redirect::to(routes::PORTAL).into_response()),
+        Ok(None) => Ok(form_token(state, headers, now)),
+        Err(Unavailable) => Err(unavailable()),
+    }
+}
+
+/// A sign-up or sign-in form, posted before any session: the accounts, and the form, its token
+/// checked against the form cookie (`check_form_token`).
+pub fn posted_before_a_session<'a, F: DeserializeOwned>(
+    state: &'a AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+    now: UnixTime,
+    token: impl Fn(&F) -> &str,
+) -> Result<(Accounts<'a>, F), Response> {
+    let accounts = accounts(state)?;
+    let f: F = form::parse(body)
+        .map_err(|e| error_page(StatusCode::BAD_REQUEST, "Malformed form", &e, None))?;
+    check_form_token(state, headers, token(&f), now)?;
+    Ok((accounts, f))
+}
+
+/// A signed-in developer's form: the developer, and the form, its token checked against the
+/// session's (`check_session_csrf`).
+pub async fn posted_signed_in<F: DeserializeOwned>(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+    now: UnixTime,
+    token: impl Fn(&F) -> &str,
+) -> Result<(SignedIn, F), Response> {
+    let signed_in = require(state, headers, now).await?;
+    let f: F = form::parse(body)
+        .map_err(|e| error_page(StatusCode::BAD_REQUEST, "Malformed form", &e, None))?;
+    check_session_csrf(&signed_in, token(&f))?;
+    Ok((signed_in, f))
+}
+
+/// Signs the browser in to a session just started: the session the browser had before, if
+/// any, ends on the server too (a signed-in browser never leaves one behind that its cookie no
+/// longer names), and the answer is 303 to `/portal` with the new session's cookie.
+pub async fn enter_session(
+    state: &AppState,
+    accounts: &Accounts<'_>,
+    headers: &HeaderMap,
+    session: &NewSession,
+) -> Response {
+    end_session(accounts, headers).await;
+    with_cookie(
+        Redirect::to(routes::PORTAL).into_response(),
+        session_cookie(state, &session.id),
+    )
+}
+
+/// Ends the session the browser's cookie names, if any. A database that does not answer leaves
+/// it to end by itself (12 hours): the browser is told to forget it either way.
+pub async fn end_session(accounts: &Accounts<'_>, headers: &HeaderMap) {
+    if let Some(id) = cookie(headers, SESSION_COOKIE) {
+        // Logged by the accounts when it fails; the answer stays the same.
+        let _ = accounts.sign_out(&id).await;
     }
 }
 

@@ -12,7 +12,7 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::AccountPortalPage;
-use super::account::{self, check_session_csrf, not_found};
+use super::account::{self, not_found, posted_signed_in};
 use crate::developers::SignedIn;
 use crate::http::form;
 use crate::http::pages::{error_page, render};
@@ -111,28 +111,13 @@ fn refused(error: AppChangeError) -> Response {
     }
 }
 
-/// The signed-in developer and the posted form, its token checked against the session.
-fn signed_form<F: for<'de> Deserialize<'de>>(
-    state: &AppState,
-    headers: &HeaderMap,
-    now: crate::clock::UnixTime,
-    body: &[u8],
-    token: impl Fn(&F) -> &str,
-) -> Result<(SignedIn, F), Response> {
-    let signed_in = account::require(state, headers, now)?;
-    let f: F = form::parse(body)
-        .map_err(|e| error_page(StatusCode::BAD_REQUEST, "Malformed form", &e, None))?;
-    check_session_csrf(&signed_in, token(&f))?;
-    Ok((signed_in, f))
-}
-
 pub async fn page(
     State(state): State<AppState>,
     Now(now): Now,
     Path(client_id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let signed_in = match account::require(&state, &headers, now) {
+    let signed_in = match account::require(&state, &headers, now).await {
         Ok(signed_in) => signed_in,
         Err(response) => return response,
     };
@@ -150,7 +135,7 @@ pub async fn edit(
     body: Bytes,
 ) -> Response {
     let (signed_in, f) =
-        match signed_form(&state, &headers, now, &body, |f: &EditForm| &f.csrf_token) {
+        match posted_signed_in(&state, &headers, &body, now, |f: &EditForm| &f.csrf_token).await {
             Ok(found) => found,
             Err(response) => return response,
         };
@@ -159,7 +144,10 @@ pub async fn edit(
         name: f.name.clone(),
         redirect_uris: split_redirect_list(&f.redirect_uris),
     };
-    match state.oauth.edit_app(&client_id, owner, edit) {
+    let Ok(accounts) = account::accounts(&state) else {
+        return not_found();
+    };
+    match accounts.edit_app(&client_id, owner, edit).await {
         Ok(app) => app_page(
             StatusCode::OK,
             &signed_in,
@@ -196,14 +184,20 @@ pub async fn rotate(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (signed_in, _) =
-        match signed_form(&state, &headers, now, &body, |f: &ActionForm| &f.csrf_token) {
-            Ok(found) => found,
-            Err(response) => return response,
-        };
-    match state
-        .oauth
+    let (signed_in, _) = match posted_signed_in(&state, &headers, &body, now, |f: &ActionForm| {
+        &f.csrf_token
+    })
+    .await
+    {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let Ok(accounts) = account::accounts(&state) else {
+        return not_found();
+    };
+    match accounts
         .rotate_secret(&client_id, &signed_in.developer.id, now)
+        .await
     {
         Ok(app) => {
             let secret = app.client_secret.clone().unwrap_or_default();
@@ -229,12 +223,21 @@ pub async fn delete(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (signed_in, _) =
-        match signed_form(&state, &headers, now, &body, |f: &ActionForm| &f.csrf_token) {
-            Ok(found) => found,
-            Err(response) => return response,
-        };
-    match state.oauth.delete_app(&client_id, &signed_in.developer.id) {
+    let (signed_in, _) = match posted_signed_in(&state, &headers, &body, now, |f: &ActionForm| {
+        &f.csrf_token
+    })
+    .await
+    {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let Ok(accounts) = account::accounts(&state) else {
+        return not_found();
+    };
+    match accounts
+        .delete_app(&client_id, &signed_in.developer.id)
+        .await
+    {
         Ok(app) => {
             let notice = format!(
                 "{} ({}) is deleted: it no longer signs members in, and its tokens no longer work.",

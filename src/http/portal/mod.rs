@@ -137,7 +137,7 @@ pub async fn landing(State(state): State<AppState>) -> Response {
 
 pub async fn portal(State(state): State<AppState>, Now(now): Now, headers: HeaderMap) -> Response {
     if state.developers.is_some() {
-        return match account::require(&state, &headers, now) {
+        return match account::require(&state, &headers, now).await {
             Ok(signed_in) => render(StatusCode::OK, &AccountPortalPage::of(&state, &signed_in)),
             Err(response) => response,
         };
@@ -164,7 +164,7 @@ pub async fn register(
 ) -> Response {
     // With accounts on, only a signed-in developer registers, with their session's token.
     let signed_in = match state.developers.is_some() {
-        true => match account::require(&state, &headers, now) {
+        true => match account::require(&state, &headers, now).await {
             Ok(signed_in) => Some(signed_in),
             Err(response) => return response,
         },

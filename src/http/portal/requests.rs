@@ -14,6 +14,7 @@ use super::account::{self, not_found};
 use crate::developers::SignedIn;
 use crate::http::pages::render;
 use crate::http::request_context::Now;
+use crate::http::sandbox::logged_requests;
 use crate::sandbox::request_log::LoggedRequest;
 use crate::state::AppState;
 
@@ -71,21 +72,27 @@ impl Row {
     }
 }
 
-/// The log's requests of `apps` (client id → name), newest first.
-fn rows(state: &AppState, apps: &HashMap<String, String>) -> Vec<Row> {
-    let mut entries = state.tools.requests.entries();
+/// The log's requests of `apps` (client id → name), newest first: in hosted mode every
+/// replica's (docs/hosted.md#the-request-log). `None` when the log cannot be read.
+async fn rows(state: &AppState, apps: &HashMap<String, String>) -> Option<Vec<Row>> {
+    let mut entries = logged_requests(state).await.ok()?;
     entries.reverse();
-    entries
-        .into_iter()
-        .filter_map(|entry| {
-            let name = apps.get(entry.client_id.as_deref()?)?.clone();
-            Some(Row::of(entry, &name))
-        })
-        .take(SHOWN)
-        .collect()
+    Some(
+        entries
+            .into_iter()
+            .filter_map(|entry| {
+                let name = apps.get(entry.client_id.as_deref()?)?.clone();
+                Some(Row::of(entry, &name))
+            })
+            .take(SHOWN)
+            .collect(),
+    )
 }
 
-fn page(signed_in: &SignedIn, app_name: Option<String>, entries: Vec<Row>) -> Response {
+fn page(signed_in: &SignedIn, app_name: Option<String>, entries: Option<Vec<Row>>) -> Response {
+    let Some(entries) = entries else {
+        return account::unavailable();
+    };
     render(
         StatusCode::OK,
         &RequestsPage {
@@ -99,7 +106,7 @@ fn page(signed_in: &SignedIn, app_name: Option<String>, entries: Vec<Row>) -> Re
 
 /// Every app of the signed-in developer.
 pub async fn all(State(state): State<AppState>, Now(now): Now, headers: HeaderMap) -> Response {
-    let signed_in = match account::require(&state, &headers, now) {
+    let signed_in = match account::require(&state, &headers, now).await {
         Ok(signed_in) => signed_in,
         Err(response) => return response,
     };
@@ -110,7 +117,7 @@ pub async fn all(State(state): State<AppState>, Now(now): Now, headers: HeaderMa
         .into_iter()
         .map(|a| (a.client_id.to_string(), a.name))
         .collect();
-    page(&signed_in, None, rows(&state, &apps))
+    page(&signed_in, None, rows(&state, &apps).await)
 }
 
 /// One app of the signed-in developer.
@@ -120,7 +127,7 @@ pub async fn of_app(
     Path(client_id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let signed_in = match account::require(&state, &headers, now) {
+    let signed_in = match account::require(&state, &headers, now).await {
         Ok(signed_in) => signed_in,
         Err(response) => return response,
     };
@@ -128,5 +135,5 @@ pub async fn of_app(
         return not_found();
     };
     let apps = HashMap::from([(app.client_id.to_string(), app.name.clone())]);
-    page(&signed_in, Some(app.name), rows(&state, &apps))
+    page(&signed_in, Some(app.name), rows(&state, &apps).await)
 }

@@ -11,12 +11,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::account::{
-    self, SESSION_COOKIE, check_form_token, check_session_csrf, form_token, password_work,
-    with_cookie,
+    self, SESSION_COOKIE, before_a_session, enter_session, posted_before_a_session,
+    posted_signed_in, with_cookie,
 };
 use crate::developers::SignIn;
-use crate::http::form;
-use crate::http::pages::{error_page, render};
+use crate::http::database_wait::Unavailable;
+use crate::http::pages::render;
 use crate::http::request_context::Now;
 use crate::http::routes;
 use crate::oauth::secret::Secret;
@@ -48,10 +48,10 @@ struct SignOutForm {
 }
 
 pub async fn form(State(state): State<AppState>, Now(now): Now, headers: HeaderMap) -> Response {
-    if account::signed_in(&state, &headers, now).is_some() {
-        return Redirect::to(routes::PORTAL).into_response();
-    }
-    let (csrf, cookie) = form_token(&state, &headers, now);
+    let (csrf, cookie) = match before_a_session(&state, &headers, now).await {
+        Ok(token) => token,
+        Err(response) => return response,
+    };
     let page = SignInPage {
         csrf: &csrf,
         email: "",
@@ -67,19 +67,15 @@ pub async fn submit(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let developers = match account::developers(&state) {
-        Ok(developers) => developers,
-        Err(response) => return response,
-    };
-    let f: SignInForm = match form::parse(&body) {
-        Ok(f) => f,
-        Err(e) => return error_page(StatusCode::BAD_REQUEST, "Malformed form", &e, None),
-    };
-    if let Err(response) = check_form_token(&state, &headers, &f.csrf_token, now) {
-        return response;
-    }
-    let email = f.email.clone();
-    let signed_in = password_work(move || developers.sign_in(&email, &f.password, now)).await;
+    let (accounts, f) =
+        match posted_before_a_session(&state, &headers, &body, now, |f: &SignInForm| &f.csrf_token)
+        {
+            Ok(posted) => posted,
+            Err(response) => return response,
+        };
+    let signed_in = accounts
+        .sign_in(f.email.clone(), f.password.clone(), now)
+        .await;
     let page = |status: StatusCode, error: String| {
         let page = SignInPage {
             csrf: &f.csrf_token,
@@ -90,18 +86,12 @@ pub async fn submit(
         render(status, &page)
     };
     match signed_in {
-        Some(SignIn::Ok(session)) => {
-            end_previous_session(&state, &headers);
-            with_cookie(
-                Redirect::to(routes::PORTAL).into_response(),
-                account::session_cookie(&state, &session.id),
-            )
-        }
-        Some(SignIn::Wrong) => page(
+        Ok(SignIn::Ok(session)) => enter_session(&state, &accounts, &headers, &session).await,
+        Ok(SignIn::Wrong) => page(
             StatusCode::BAD_REQUEST,
             "Wrong email or password.".to_owned(),
         ),
-        Some(SignIn::Limited { retry_after }) => {
+        Ok(SignIn::Limited { retry_after }) => {
             let minutes = (retry_after + 59) / 60;
             let mut response = page(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -115,17 +105,7 @@ pub async fn submit(
             }
             response
         }
-        None => account::unavailable(),
-    }
-}
-
-/// A new session replaces the browser's previous one, if any, on the server too: a signed-in
-/// browser never leaves a session behind that its cookie no longer names.
-pub(super) fn end_previous_session(state: &AppState, headers: &HeaderMap) {
-    if let (Some(developers), Some(id)) =
-        (&state.developers, account::cookie(headers, SESSION_COOKIE))
-    {
-        developers.sign_out(&id);
+        Err(Unavailable) => account::unavailable(),
     }
 }
 
@@ -137,18 +117,23 @@ pub async fn sign_out(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let signed_in = match account::require(&state, &headers, now) {
-        Ok(signed_in) => signed_in,
-        Err(response) => return response,
-    };
-    let f: SignOutForm = match form::parse(&body) {
-        Ok(f) => f,
-        Err(e) => return error_page(StatusCode::BAD_REQUEST, "Malformed form", &e, None),
-    };
-    if let Err(response) = check_session_csrf(&signed_in, &f.csrf_token) {
+    let signed_out = posted_signed_in(&state, &headers, &body, now, |f: &SignOutForm| {
+        &f.csrf_token
+    })
+    .await;
+    if let Err(response) = signed_out {
         return response;
     }
-    end_previous_session(&state, &headers);
+    let (Ok(accounts), Some(id)) = (
+        account::accounts(&state),
+        account::cookie(&headers, SESSION_COOKIE),
+    ) else {
+        return account::not_found();
+    };
+    // Signing out ends the session on the server: if that cannot be done now, say so.
+    if let Err(Unavailable) = accounts.sign_out(&id).await {
+        return account::unavailable();
+    }
     with_cookie(
         Redirect::to(routes::PORTAL_SIGNIN).into_response(),
         account::clear_session_cookie(&state),

@@ -9,9 +9,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::account::{self, check_form_token, form_token, password_work, with_cookie};
+use super::account::{
+    self, before_a_session, enter_session, form_token, posted_before_a_session, with_cookie,
+};
 use super::signin::SignInPage;
 use crate::developers::{SignUp, Verified};
+use crate::http::database_wait::Unavailable;
 use crate::http::form;
 use crate::http::pages::{error_page, render};
 use crate::http::request_context::Now;
@@ -56,10 +59,6 @@ struct CodeForm {
     code: String,
 }
 
-fn malformed(e: &str) -> Response {
-    error_page(StatusCode::BAD_REQUEST, "Malformed form", e, None)
-}
-
 /// A sign-up that is over or never was: start again.
 fn sign_up_over(status: StatusCode, why: &str) -> Response {
     error_page(
@@ -71,10 +70,10 @@ fn sign_up_over(status: StatusCode, why: &str) -> Response {
 }
 
 pub async fn form(State(state): State<AppState>, Now(now): Now, headers: HeaderMap) -> Response {
-    if account::signed_in(&state, &headers, now).is_some() {
-        return Redirect::to(routes::PORTAL).into_response();
-    }
-    let (csrf, cookie) = form_token(&state, &headers, now);
+    let (csrf, cookie) = match before_a_session(&state, &headers, now).await {
+        Ok(token) => token,
+        Err(response) => return response,
+    };
     let page = SignUpPage {
         csrf: &csrf,
         email: "",
@@ -89,37 +88,28 @@ pub async fn submit(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let developers = match account::developers(&state) {
-        Ok(developers) => developers,
-        Err(response) => return response,
-    };
-    let f: SignUpForm = match form::parse(&body) {
-        Ok(f) => f,
-        Err(e) => return malformed(&e),
-    };
-    if let Err(response) = check_form_token(&state, &headers, &f.csrf_token, now) {
-        return response;
-    }
-    let sent_at = form::rfc3339(now);
-    let email = f.email.clone();
-    let browser = f.csrf_token.clone();
-    let signed_up = password_work(move || {
-        developers.sign_up(
-            &browser,
-            &email,
-            &f.password,
-            &f.password_confirm,
+    let (accounts, f) =
+        match posted_before_a_session(&state, &headers, &body, now, |f: &SignUpForm| &f.csrf_token)
+        {
+            Ok(posted) => posted,
+            Err(response) => return response,
+        };
+    let signed_up = accounts
+        .sign_up(
+            f.csrf_token.clone(),
+            f.email.clone(),
+            f.password.clone(),
+            f.password_confirm.clone(),
             now,
-            sent_at,
+            form::rfc3339(now),
         )
-    })
-    .await;
+        .await;
     match signed_up {
-        Some(SignUp::CodeSent { signup, email }) => {
+        Ok(SignUp::CodeSent { signup, email }) => {
             tracing::info!(to = %email.to, "developer verification email sent (sandbox outbox)");
             Redirect::to(&routes::portal_signup_path(&signup)).into_response()
         }
-        Some(SignUp::Invalid(problem)) => {
+        Ok(SignUp::Invalid(problem)) => {
             if matches!(problem, crate::developers::SignUpProblem::Hash(_)) {
                 tracing::error!("{problem:?}");
             }
@@ -130,8 +120,16 @@ pub async fn submit(
             };
             render(StatusCode::BAD_REQUEST, &page)
         }
-        None => account::unavailable(),
+        Err(Unavailable) => account::unavailable(),
     }
+}
+
+/// The sign-up's page in any browser but the one that opened it, or once it is over.
+fn not_this_sign_up() -> Response {
+    sign_up_over(
+        StatusCode::NOT_FOUND,
+        "This sign-up is over (its code expired or was used), or never was: sign up again.",
+    )
 }
 
 pub async fn verify_form(
@@ -140,17 +138,16 @@ pub async fn verify_form(
     Path(signup): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let developers = match account::developers(&state) {
-        Ok(developers) => developers,
+    let accounts = match account::accounts(&state) {
+        Ok(accounts) => accounts,
         Err(response) => return response,
     };
     let (csrf, cookie) = form_token(&state, &headers, now);
     // Only the browser that signed up (its form token) sees the sign-up.
-    let Some(to) = developers.signup_email(&signup, &csrf, now) else {
-        return sign_up_over(
-            StatusCode::NOT_FOUND,
-            "This sign-up is over (its code expired or was used), or never was: sign up again.",
-        );
+    let to = match accounts.signup_email(&signup, &csrf, now).await {
+        Ok(Some(to)) => to,
+        Ok(None) => return not_this_sign_up(),
+        Err(Unavailable) => return account::unavailable(),
     };
     let action = routes::portal_signup_path(&signup);
     let page = VerifyPage {
@@ -169,41 +166,34 @@ pub async fn verify(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let developers = match account::developers(&state) {
-        Ok(developers) => developers,
-        Err(response) => return response,
-    };
-    let f: CodeForm = match form::parse(&body) {
-        Ok(f) => f,
-        Err(e) => return malformed(&e),
-    };
-    if let Err(response) = check_form_token(&state, &headers, &f.csrf_token, now) {
-        return response;
-    }
+    let (accounts, f) =
+        match posted_before_a_session(&state, &headers, &body, now, |f: &CodeForm| &f.csrf_token) {
+            Ok(posted) => posted,
+            Err(response) => return response,
+        };
     let browser = &f.csrf_token;
-    let to = developers
-        .signup_email(&signup, browser, now)
-        .unwrap_or_default();
-    match developers.verify(&signup, browser, &f.code, now) {
-        Verified::Created(developer) => {
-            // Acknowledged only once saved, as a registered app is
-            // (docs/developer-accounts.md#persistence).
-            if state.oauth.save().is_err() {
-                developers.forget(&developer.id);
-                return error_page(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "Account not saved",
-                    "Your account could not be saved (the server log says why): sign up again.",
-                    Some(routes::PORTAL_SIGNUP.to_owned()),
-                );
-            }
-            super::signin::end_previous_session(&state, &headers);
-            let session = developers.start_session(&developer, now);
-            with_cookie(
-                Redirect::to(routes::PORTAL).into_response(),
-                account::session_cookie(&state, &session.id),
-            )
+    let to = match accounts.signup_email(&signup, browser, now).await {
+        Ok(to) => to.unwrap_or_default(),
+        Err(Unavailable) => return account::unavailable(),
+    };
+    let verified = match accounts.verify(&signup, browser, &f.code, now).await {
+        Ok(Some(verified)) => verified,
+        Ok(None) => {
+            return error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Account not saved",
+                "Your account could not be saved (the server log says why): sign up again.",
+                Some(routes::PORTAL_SIGNUP.to_owned()),
+            );
         }
+        Err(Unavailable) => return account::unavailable(),
+    };
+    match verified {
+        Verified::Created(developer) => match accounts.start_session(&developer, now).await {
+            Ok(session) => enter_session(&state, &accounts, &headers, &session).await,
+            // The account exists: signing in with its password is the way in now.
+            Err(Unavailable) => account::unavailable(),
+        },
         Verified::Exists => {
             let page = SignInPage {
                 csrf: &f.csrf_token,
@@ -232,9 +222,6 @@ pub async fn verify(
             StatusCode::BAD_REQUEST,
             &format!("This sign-up ended: {why}. Sign up again."),
         ),
-        Verified::Unknown => sign_up_over(
-            StatusCode::NOT_FOUND,
-            "This sign-up is over (its code expired or was used), or never was: sign up again.",
-        ),
+        Verified::Unknown => not_this_sign_up(),
     }
 }

@@ -112,7 +112,10 @@ async fn representatives(PlanParam(state): PlanParam) -> Response {
 
 /// Every plan's verification emails (in hosted mode every replica's); each names its plan.
 async fn outbox(State(state): State<AppState>) -> Response {
-    let Ok(outbox) = crate::http::sign_ins::outbox(&state).await else {
+    let (Ok(outbox), Ok(developer_emails)) = (
+        crate::http::sign_ins::outbox(&state).await,
+        crate::http::developer_accounts::outbox(&state).await,
+    ) else {
         return OAuthError::new(
             ErrorCode::TemporarilyUnavailable,
             "the outbox could not be read: the database does not answer (the server log says why)",
@@ -128,8 +131,7 @@ async fn outbox(State(state): State<AppState>) -> Response {
         })
         .collect();
     // Developer accounts' sign-up codes (docs/developer-accounts.md#signing-up), after the members'.
-    let developer_emails = state.developers.iter().flat_map(|d| d.outbox());
-    messages.extend(developer_emails.map(|message| {
+    messages.extend(developer_emails.into_iter().map(|message| {
         let mut value = serde_json::to_value(message).unwrap_or_default();
         value["kind"] = json!("developer");
         value

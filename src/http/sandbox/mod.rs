@@ -15,6 +15,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use crate::db::Unavailable;
+use crate::http::developer_accounts;
 use crate::http::pages::{error_page, render};
 use crate::http::sign_ins::{self, Unavailable as SignInsUnavailable};
 use crate::oauth::login::OutboxMessage;
@@ -51,10 +52,9 @@ pub async fn emails(state: &AppState) -> Result<Vec<Email>, SignInsUnavailable> 
         })
         .collect();
     emails.extend(
-        state
-            .developers
-            .iter()
-            .flat_map(|d| d.outbox())
+        developer_accounts::outbox(state)
+            .await?
+            .into_iter()
             .map(|m| Email {
                 to: m.to,
                 code: m.code,
@@ -230,6 +230,9 @@ pub async fn reset_all(state: &AppState) -> Result<(), ResetError> {
             .map_err(|e| ResetError::Database(e.into()))?;
     }
     sign_ins::reset(state).await.map_err(ResetError::SignIns)?;
+    developer_accounts::reset(state)
+        .await
+        .map_err(ResetError::DeveloperAccounts)?;
     for plan in state.plans() {
         if state.database.is_none() {
             plan.member_data().changes().forget_made();
@@ -238,18 +241,17 @@ pub async fn reset_all(state: &AppState) -> Result<(), ResetError> {
         plan.rate_limits.clear();
     }
     state.tools.reset();
-    if let Some(developers) = &state.developers {
-        developers.clear();
-    }
     state.oauth.reset_shared().map_err(ResetError::State)
 }
 
 /// Why a reset could not finish: the state directory, or hosted mode's database (its shared
-/// clock, codes and tokens, faults, request log, data changes, rate counts, or sign-ins).
+/// clock, codes and tokens, faults, request log, data changes, rate counts, sign-ins, or
+/// developer accounts).
 #[derive(Debug)]
 pub enum ResetError {
     State(PersistError),
     Clock(String),
     Database(Unavailable),
     SignIns(SignInsUnavailable),
+    DeveloperAccounts(SignInsUnavailable),
 }
