@@ -15,6 +15,7 @@ use crate::clock::Clock;
 use crate::data::{self, DataSource, Dataset, LoadError};
 use crate::db::Database;
 use crate::db::data_changes::PlanData;
+use crate::db::keys::PlanKeys;
 use crate::developers::Developers;
 use crate::fhir::apis::Api;
 use crate::fhir::{MemberData, PublicData};
@@ -230,12 +231,22 @@ impl Application {
                     url: database.shown().to_owned(),
                     problem: format!("cannot read the data changes: {e}"),
                 })?;
+            // Each plan's signing keys where the other replicas have them.
+            let keys: Arc<[PlanKeys]> = state.key_rings().into();
+            database
+                .sync_keys(&keys)
+                .await
+                .map_err(|e| crate::db::DbError::Unusable {
+                    url: database.shown().to_owned(),
+                    problem: format!("cannot read the signing keys: {e}"),
+                })?;
             database.follow(crate::db::clock::Followed {
                 clock: state.clock.clone(),
                 apps: state.oauth.apps.clone(),
                 grants: state.oauth.grants.clone(),
                 tools: state.tools.clone(),
                 data,
+                keys,
             });
         }
         if loaded_here {

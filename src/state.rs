@@ -12,6 +12,7 @@ use crate::clock::Clock;
 use crate::data::Members;
 use crate::db::Database;
 use crate::db::data_changes::PlanData;
+use crate::db::keys::PlanKeys;
 use crate::developers::Developers;
 use crate::fhir::apis::Api;
 use crate::fhir::search::SearchRules;
@@ -238,6 +239,18 @@ impl AppState {
             .map(|state| PlanData {
                 plan: state.plan.id.clone(),
                 data: state.member_data().clone(),
+            })
+            .collect()
+    }
+
+    /// Every plan's signing keys, the default first: what hosted mode keeps in step across
+    /// replicas (docs/hosted.md#signing-keys).
+    pub fn key_rings(&self) -> Vec<PlanKeys> {
+        self.plans()
+            .iter()
+            .map(|state| PlanKeys {
+                plan: state.plan.id.clone(),
+                ring: state.oauth.keys.clone(),
             })
             .collect()
     }
