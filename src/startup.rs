@@ -20,6 +20,7 @@ use crate::developers::Developers;
 use crate::fhir::apis::Api;
 use crate::fhir::{MemberData, PublicData};
 use crate::http;
+use crate::http::csrf::CsrfTokens;
 use crate::ids::PlanId;
 use crate::oauth::apps::{App, check_keys, check_redirect_uri};
 use crate::oauth::keys::SigningKey;
@@ -57,6 +58,8 @@ pub enum StartupError {
     Database(#[from] crate::db::DbError),
     #[error("--developer-accounts: {0}")]
     DeveloperAccounts(String),
+    #[error("{0}")]
+    FormTokens(String),
 }
 
 /// What `Application::build_with` may be handed instead of making it: a clock (so that a test
@@ -189,6 +192,7 @@ impl Application {
             None => None,
         };
         let (database, timeline_start) = database.unzip();
+        let csrf = form_tokens(database.as_ref()).await?;
         let loaded_here = dependencies.data.is_none();
         let (states, warnings) = build_state(
             &settings,
@@ -196,6 +200,7 @@ impl Application {
             dependencies,
             database.clone(),
             timeline_start,
+            csrf,
         )?;
         if let (Some(database), Some(state)) = (&database, states.first()) {
             // Every app registered on any replica, before this one serves; then follow.
@@ -276,6 +281,28 @@ impl Application {
     ) -> std::io::Result<()> {
         http::serve(self.listener, self.router, shutdown).await
     }
+}
+
+/// The forms' anti-CSRF tokens (src/http/csrf.rs): signed with a key drawn now, or in hosted
+/// mode with the one every replica shares, which the first to start drew
+/// (docs/hosted.md#form-tokens).
+async fn form_tokens(database: Option<&Database>) -> Result<Arc<CsrfTokens>, StartupError> {
+    let drawn = CsrfTokens::random_key();
+    let key = match database {
+        None => drawn,
+        Some(database) => {
+            database
+                .form_token_key(drawn)
+                .await
+                .map_err(|e| crate::db::DbError::Unusable {
+                    url: database.shown().to_owned(),
+                    problem: format!("cannot read the form-token key: {e}"),
+                })?
+        }
+    };
+    CsrfTokens::with_key(&key)
+        .map(Arc::new)
+        .map_err(StartupError::FormTokens)
 }
 
 /// This replica's name in the database: the host, the port it listens on, and a random part
@@ -385,6 +412,7 @@ fn build_state(
     dependencies: Dependencies,
     database: Option<Database>,
     timeline_start: Option<time::OffsetDateTime>,
+    csrf: Arc<CsrfTokens>,
 ) -> Result<(Vec<AppState>, Vec<String>), StartupError> {
     // The other plans' member data (small) loads on a thread of its own while the default
     // plan's loads here: the default loader's single-threaded steps leave a core free.
@@ -549,6 +577,7 @@ fn build_state(
             members: parts.data.members,
             oauth: OAuthServer::new(config, keys, shared.clone()),
             control_api: !settings.no_control_api,
+            csrf: csrf.clone(),
             tools: tools.clone(),
             public: parts.public,
             network: network.clone(),

@@ -42,7 +42,9 @@ pub struct Inner {
     pub members: Arc<Members>,
     pub oauth: OAuthServer,
     pub control_api: bool,
-    pub csrf: CsrfTokens,
+    /// The forms' anti-CSRF tokens: one key for every plan (and in hosted mode every replica,
+    /// docs/hosted.md#form-tokens).
+    pub csrf: Arc<CsrfTokens>,
     /// The CapabilityStatement's bytes, rendered on first request.
     pub capability: OnceLock<Bytes>,
     /// Faults and the request log (docs/sandbox-tools.md): shared by every plan.
@@ -143,6 +145,7 @@ pub struct Parts {
     pub members: Arc<Members>,
     pub oauth: OAuthServer,
     pub control_api: bool,
+    pub csrf: Arc<CsrfTokens>,
     pub tools: Arc<Tools>,
     pub public: PublicApis,
     pub network: Arc<Network>,
@@ -171,7 +174,7 @@ impl AppState {
             members: parts.members,
             oauth: parts.oauth,
             control_api: parts.control_api,
-            csrf: CsrfTokens::default(),
+            csrf: parts.csrf,
             capability: OnceLock::new(),
             tools: parts.tools,
             public: parts.public,

@@ -1,7 +1,9 @@
-//! Signing keys across replicas (docs/hosted.md#signing-keys): a rotation, a drop of the
-//! previous key or a reset on one replica is what the other signs with and lists on the very
-//! next request; a replica started later starts where the others are; each plan's keys are its
-//! own; with the database gone a change is refused and nothing moves.
+//! The keys every replica shares. Signing keys (docs/hosted.md#signing-keys): a rotation, a drop
+//! of the previous key or a reset on one replica is what the other signs with and lists on the
+//! very next request; a replica started later starts where the others are; each plan's keys are
+//! its own; with the database gone a change is refused and nothing moves. Form tokens
+//! (docs/hosted.md#form-tokens): a form served by one replica is accepted by another, and a
+//! tampered token by neither.
 
 use serde_json::{Value, json};
 
@@ -191,4 +193,101 @@ async fn with_the_database_gone_a_key_change_is_refused_and_nothing_moves() {
     let dropped = change(&client, &b, "drop-previous", "").await;
     assert_eq!(dropped["jwks_kids"], json!([before["kid"]]));
     assert_eq!(keys(&client, &a, "").await, dropped);
+}
+
+/// A form's token as a page at `url` serves it.
+async fn form_token(client: &reqwest::Client, url: &str) -> String {
+    let response = client.get(url).send().await.unwrap();
+    assert_eq!(response.status(), 200, "GET {url}");
+    hidden_input(&response.text().await.unwrap(), "csrf_token").expect("a csrf_token")
+}
+
+/// `token` with the last character of its `part`th dot-separated part changed.
+fn tampered(token: &str, part: usize) -> String {
+    let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+    let last = parts[part].pop().unwrap();
+    parts[part].push(if last == '1' { '2' } else { '1' });
+    parts.join(".")
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: run tests/hosted/run.sh"]
+async fn a_form_served_by_one_replica_is_accepted_by_another_and_a_tampered_one_by_neither() {
+    let database = fresh_database("payer_form_tokens").await;
+    let a = replica(&database).await;
+    let b = replica(&database).await;
+    let client = browser();
+
+    // The sandbox page's clock button: served by A, posted to B.
+    let token = form_token(&client, &format!("{a}/sandbox")).await;
+    assert_eq!(token.split('.').count(), 3, "{token}");
+    let advance = |url: String, token: String| {
+        let client = client.clone();
+        async move {
+            client
+                .post(format!("{url}/sandbox/actions"))
+                .form(&[
+                    ("csrf_token", token.as_str()),
+                    ("action", "advance"),
+                    ("seconds", "60"),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    for part in 0..3 {
+        for url in [&a, &b] {
+            assert_eq!(
+                advance(url.clone(), tampered(&token, part)).await,
+                403,
+                "part {part} changed, posted to {url}"
+            );
+        }
+    }
+    assert_eq!(offset(&client, &b).await, 0, "a refused form does nothing");
+    assert_eq!(advance(b.clone(), token.clone()).await, 303);
+    assert_eq!(offset(&client, &a).await, 60);
+    // A replica started later has the same key: A's token works there too.
+    let c = replica(&database).await;
+    assert_eq!(advance(c.clone(), token).await, 303);
+    assert_eq!(offset(&client, &a).await, 120);
+    // And a token C served works on A.
+    let token = form_token(&client, &format!("{c}/sandbox")).await;
+    assert_eq!(advance(a.clone(), token).await, 303);
+    assert_eq!(offset(&client, &b).await, 180);
+
+    // The portal's register form (no developer accounts): served by B, posted to A.
+    let token = form_token(&client, &format!("{b}/portal")).await;
+    let register = |url: String, token: String| {
+        let client = client.clone();
+        async move {
+            client
+                .post(format!("{url}/portal/apps"))
+                .form(&[
+                    ("csrf_token", token.as_str()),
+                    ("name", "Cross-replica form"),
+                    ("redirect_uris", "http://localhost:9999/callback"),
+                    ("app_type", "confidential"),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    for url in [&a, &b] {
+        let refused = register(url.clone(), tampered(&token, 2)).await;
+        assert_eq!(refused.status(), 403, "a tampered MAC, posted to {url}");
+    }
+    let registered = register(a.clone(), token).await;
+    assert_eq!(registered.status(), 201);
+    let portal = client.get(format!("{b}/portal")).send().await.unwrap();
+    let listed = portal.text().await.unwrap();
+    assert_eq!(
+        listed.matches("Cross-replica form").count(),
+        1,
+        "registered once, and listed on B too"
+    );
 }
