@@ -15,10 +15,12 @@ use crate::clock::Clock;
 use crate::data::{self, DataSource, Dataset, LoadError};
 use crate::db::Database;
 use crate::db::data_changes::PlanData;
+use crate::db::keys::PlanKeys;
 use crate::developers::Developers;
 use crate::fhir::apis::Api;
 use crate::fhir::{MemberData, PublicData};
 use crate::http;
+use crate::http::csrf::CsrfTokens;
 use crate::ids::PlanId;
 use crate::oauth::apps::{App, check_keys, check_redirect_uri};
 use crate::oauth::keys::SigningKey;
@@ -56,6 +58,8 @@ pub enum StartupError {
     Database(#[from] crate::db::DbError),
     #[error("--developer-accounts: {0}")]
     DeveloperAccounts(String),
+    #[error("{0}")]
+    FormTokens(String),
 }
 
 /// What `Application::build_with` may be handed instead of making it: a clock (so that a test
@@ -181,6 +185,7 @@ impl Application {
             None => None,
         };
         let (database, timeline_start) = database.unzip();
+        let csrf = form_tokens(database.as_ref()).await?;
         let loaded_here = dependencies.data.is_none();
         let (states, warnings) = build_state(
             &settings,
@@ -188,6 +193,7 @@ impl Application {
             dependencies,
             database.clone(),
             timeline_start,
+            csrf,
         )?;
         if let (Some(database), Some(state)) = (&database, states.first()) {
             // Every app registered on any replica, before this one serves; then follow.
@@ -223,12 +229,22 @@ impl Application {
                     url: database.shown().to_owned(),
                     problem: format!("cannot read the data changes: {e}"),
                 })?;
+            // Each plan's signing keys where the other replicas have them.
+            let keys: Arc<[PlanKeys]> = state.key_rings().into();
+            database
+                .sync_keys(&keys)
+                .await
+                .map_err(|e| crate::db::DbError::Unusable {
+                    url: database.shown().to_owned(),
+                    problem: format!("cannot read the signing keys: {e}"),
+                })?;
             database.follow(crate::db::clock::Followed {
                 clock: state.clock.clone(),
                 apps: state.oauth.apps.clone(),
                 grants: state.oauth.grants.clone(),
                 tools: state.tools.clone(),
                 data,
+                keys,
             });
         }
         if loaded_here {
@@ -258,6 +274,28 @@ impl Application {
     ) -> std::io::Result<()> {
         http::serve(self.listener, self.router, shutdown).await
     }
+}
+
+/// The forms' anti-CSRF tokens (src/http/csrf.rs): signed with a key drawn now, or in hosted
+/// mode with the one every replica shares, which the first to start drew
+/// (docs/hosted.md#form-tokens).
+async fn form_tokens(database: Option<&Database>) -> Result<Arc<CsrfTokens>, StartupError> {
+    let drawn = CsrfTokens::random_key();
+    let key = match database {
+        None => drawn,
+        Some(database) => {
+            database
+                .form_token_key(drawn)
+                .await
+                .map_err(|e| crate::db::DbError::Unusable {
+                    url: database.shown().to_owned(),
+                    problem: format!("cannot read the form-token key: {e}"),
+                })?
+        }
+    };
+    CsrfTokens::with_key(&key)
+        .map(Arc::new)
+        .map_err(StartupError::FormTokens)
 }
 
 /// This replica's name in the database: the host, the port it listens on, and a random part
@@ -367,6 +405,7 @@ fn build_state(
     dependencies: Dependencies,
     database: Option<Database>,
     timeline_start: Option<time::OffsetDateTime>,
+    csrf: Arc<CsrfTokens>,
 ) -> Result<(Vec<AppState>, Vec<String>), StartupError> {
     // The other plans' member data (small) loads on a thread of its own while the default
     // plan's loads here: the default loader's single-threaded steps leave a core free.
@@ -531,6 +570,7 @@ fn build_state(
             members: parts.data.members,
             oauth: OAuthServer::new(config, keys, shared.clone()),
             control_api: !settings.no_control_api,
+            csrf: csrf.clone(),
             tools: tools.clone(),
             public: parts.public,
             network: network.clone(),

@@ -12,6 +12,7 @@ use crate::clock::Clock;
 use crate::data::Members;
 use crate::db::Database;
 use crate::db::data_changes::PlanData;
+use crate::db::keys::PlanKeys;
 use crate::developers::Developers;
 use crate::fhir::apis::Api;
 use crate::fhir::search::SearchRules;
@@ -41,7 +42,9 @@ pub struct Inner {
     pub members: Arc<Members>,
     pub oauth: OAuthServer,
     pub control_api: bool,
-    pub csrf: CsrfTokens,
+    /// The forms' anti-CSRF tokens: one key for every plan (and in hosted mode every replica,
+    /// docs/hosted.md#form-tokens).
+    pub csrf: Arc<CsrfTokens>,
     /// The CapabilityStatement's bytes, rendered on first request.
     pub capability: OnceLock<Bytes>,
     /// Faults and the request log (docs/sandbox-tools.md): shared by every plan.
@@ -142,6 +145,7 @@ pub struct Parts {
     pub members: Arc<Members>,
     pub oauth: OAuthServer,
     pub control_api: bool,
+    pub csrf: Arc<CsrfTokens>,
     pub tools: Arc<Tools>,
     pub public: PublicApis,
     pub network: Arc<Network>,
@@ -170,7 +174,7 @@ impl AppState {
             members: parts.members,
             oauth: parts.oauth,
             control_api: parts.control_api,
-            csrf: CsrfTokens::default(),
+            csrf: parts.csrf,
             capability: OnceLock::new(),
             tools: parts.tools,
             public: parts.public,
@@ -238,6 +242,18 @@ impl AppState {
             .map(|state| PlanData {
                 plan: state.plan.id.clone(),
                 data: state.member_data().clone(),
+            })
+            .collect()
+    }
+
+    /// Every plan's signing keys, the default first: what hosted mode keeps in step across
+    /// replicas (docs/hosted.md#signing-keys).
+    pub fn key_rings(&self) -> Vec<PlanKeys> {
+        self.plans()
+            .iter()
+            .map(|state| PlanKeys {
+                plan: state.plan.id.clone(),
+                ring: state.oauth.keys.clone(),
             })
             .collect()
     }

@@ -14,6 +14,7 @@ use sqlx::postgres::PgListener;
 
 use super::Database;
 use super::data_changes::PlanData;
+use super::keys::PlanKeys;
 use crate::clock::{Clock, MAX_OFFSET};
 use crate::oauth::apps::AppRegistry;
 use crate::oauth::token_store::Grants;
@@ -29,6 +30,8 @@ pub struct Followed {
     pub grants: Arc<Grants>,
     pub tools: Arc<Tools>,
     pub data: Arc<[PlanData]>,
+    /// Every plan's signing keys.
+    pub keys: Arc<[PlanKeys]>,
 }
 /// How often a replica says it is alive and checks it has the newest clock.
 const HEARTBEAT: Duration = Duration::from_secs(5);
@@ -98,7 +101,7 @@ impl Database {
     }
 
     /// Follows the other replicas' clock moves, registrations, revocations, faults, request-log
-    /// readers and data changes for as long as the process runs: a listener, and a heartbeat that
+    /// readers, data changes and signing keys for as long as the process runs: a listener, and a heartbeat that
     /// also catches up on any notification a dropped connection missed. Also starts the request
     /// log's flush.
     pub fn follow(&self, followed: Followed) {
@@ -132,6 +135,7 @@ impl Database {
             grants,
             tools,
             data,
+            keys,
         } = followed;
         if let Err(e) = self.sync_grants(grants).await {
             tracing::warn!("the revoked tokens could not be read: {e}");
@@ -151,6 +155,9 @@ impl Database {
         if let Err(e) = self.sync_changes(data).await {
             tracing::warn!("the data changes could not be read: {e}");
         }
+        if let Err(e) = self.sync_keys(keys).await {
+            tracing::warn!("the signing keys could not be read: {e}");
+        }
     }
 
     async fn listen(&self, followed: Followed) {
@@ -160,6 +167,7 @@ impl Database {
             grants,
             tools,
             data,
+            keys,
         } = &followed;
         loop {
             let mut listener = match PgListener::connect_with(&self.pool).await {
@@ -177,6 +185,7 @@ impl Database {
                 super::request_log::CHANNEL,
                 super::grants::CHANNEL,
                 super::data_changes::CHANNEL,
+                super::keys::CHANNEL,
             ];
             if let Err(e) = listener.listen_all(channels).await {
                 tracing::warn!("listening for clock moves: {e}");
@@ -198,6 +207,11 @@ impl Database {
                     {
                         if let Err(e) = self.sync_changes(data).await {
                             tracing::warn!("applying a data change: {e}");
+                        }
+                    }
+                    Ok(Some(notification)) if notification.channel() == super::keys::CHANNEL => {
+                        if let Err(e) = self.sync_keys(keys).await {
+                            tracing::warn!("setting the signing keys: {e}");
                         }
                     }
                     Ok(Some(notification)) if notification.channel() == super::grants::CHANNEL => {

@@ -10,6 +10,7 @@ pub mod data_changes;
 pub mod developers;
 pub mod faults;
 pub mod grants;
+pub mod keys;
 pub mod rate_limits;
 pub mod request_log;
 pub mod signin;
@@ -64,6 +65,8 @@ pub struct Database {
     flushing: Arc<request_log::Flushing>,
     /// The made data changes this replica has applied.
     changes_sync: Arc<data_changes::ChangesSync>,
+    /// The version of the signing keys this replica has applied.
+    keys_sync: Arc<keys::KeysSync>,
 }
 
 impl std::fmt::Debug for Database {
@@ -136,6 +139,7 @@ impl Database {
             grants_sync: Arc::default(),
             flushing: Arc::default(),
             changes_sync: Arc::default(),
+            keys_sync: Arc::default(),
         })
     }
 
@@ -170,7 +174,7 @@ impl Database {
     }
 
     /// Waits, at most `PROPAGATION`, until no live replica's `column` (the version of what it
-    /// has applied: `clock_version`, `apps_version`, `faults_version`; for the request log,
+    /// has applied: `clock_version`, `apps_version`, `faults_version`, `keys_version`; for the request log,
     /// `request_log_version`, the newest reader it has flushed for) is behind `version`.
     pub(super) async fn wait_for_replicas(&self, column: &'static str, version: i64) {
         let deadline = Instant::now() + PROPAGATION;

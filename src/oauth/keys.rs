@@ -3,7 +3,8 @@
 //! needs no key generation (milliseconds, not seconds), and a sandbox token must never be trusted
 //! anywhere else. `KeyRing` rotates through them on request (docs/sandbox-tools.md#signing-keys):
 //! a new `kid` signs from then on, the JWKS lists the old key beside it until it is dropped, so
-//! that a client's JWKS caching can be tested.
+//! that a client's JWKS caching can be tested. Where a ring is fits in a `RingPosition`, so that
+//! in hosted mode every replica puts its ring where the database says (docs/hosted.md#signing-keys).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -94,14 +95,53 @@ impl SigningKey {
     }
 }
 
+/// Where a ring is: the position of the key that signs, and of the key it replaced while the
+/// JWKS still lists it. Position 0 is the ring's first key (its plan's own); position `p` from 1
+/// to `ROTATION.len()` is `ROTATION[p % ROTATION.len()]`. A rotation moves to the next position
+/// (the last one wraps to 1, not 0), so a plan that has gone round once signs with the first
+/// rotation key, `ROTATION[0]`, as it always has, and reset alone brings back its own key. Small
+/// and plain so that hosted mode keeps it in the database (docs/hosted.md#signing-keys) and every
+/// replica sets its ring to it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RingPosition {
+    pub current: usize,
+    pub previous: Option<usize>,
+}
+
+impl RingPosition {
+    /// The highest position.
+    pub const LAST: usize = ROTATION.len();
+
+    /// After a rotation: the next key signs, the current one stays listed.
+    pub fn rotated(self) -> Self {
+        Self {
+            current: self.current % Self::LAST + 1,
+            previous: Some(self.current),
+        }
+    }
+
+    /// After the overlap ends: the current key alone.
+    pub fn without_previous(self) -> Self {
+        Self {
+            current: self.current,
+            previous: None,
+        }
+    }
+
+    /// Whether both positions name a key.
+    pub fn is_valid(self) -> bool {
+        self.current <= Self::LAST && self.previous.is_none_or(|p| p <= Self::LAST)
+    }
+}
+
 /// The key that signs, and during a rotation's overlap the one it replaced.
 struct Ring {
     current: Arc<SigningKey>,
-    position: usize,
+    position: RingPosition,
     previous: Option<Arc<SigningKey>>,
 }
 
-/// The server's signing keys, rotated by the control API.
+/// One plan's signing keys, rotated by the control API.
 pub struct KeyRing {
     first: Arc<SigningKey>,
     ring: RwLock<Ring>,
@@ -122,7 +162,7 @@ impl KeyRing {
         Self {
             ring: RwLock::new(Ring {
                 current: first.clone(),
-                position: 0,
+                position: RingPosition::default(),
                 previous: None,
             }),
             first,
@@ -135,6 +175,17 @@ impl KeyRing {
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Ring> {
         self.ring.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The key at `position` (see `RingPosition`).
+    fn key_at(&self, position: usize) -> Result<Arc<SigningKey>, String> {
+        match position {
+            0 => Ok(self.first.clone()),
+            p if p <= RingPosition::LAST => Ok(Arc::new(SigningKey::from_pem(
+                ROTATION[p % ROTATION.len()],
+            )?)),
+            p => Err(format!("no signing key at position {p}")),
+        }
     }
 
     /// Signs with the current key (its `kid` in the header).
@@ -176,22 +227,66 @@ impl KeyRing {
         }
     }
 
+    /// Where the ring is now.
+    pub fn position(&self) -> RingPosition {
+        self.read().position
+    }
+
+    /// Puts the ring at `to`: how a replica follows a change another made
+    /// (docs/hosted.md#signing-keys). The keys it already holds are kept, not parsed again, so
+    /// setting the position it is at costs nothing.
+    pub fn set(&self, to: RingPosition) -> Result<(), String> {
+        if !to.is_valid() {
+            return Err(format!("no signing keys at position {to:?}"));
+        }
+        let (at, current, previous) = {
+            let ring = self.read();
+            (ring.position, ring.current.clone(), ring.previous.clone())
+        };
+        if at == to {
+            return Ok(());
+        }
+        // A position always names the same key: one already held can be reused.
+        let held = |position: usize| {
+            if position == at.current {
+                Some(current.clone())
+            } else if Some(position) == at.previous {
+                previous.clone()
+            } else {
+                None
+            }
+        };
+        let key = |position: usize| held(position).map_or_else(|| self.key_at(position), Ok);
+        let new_current = key(to.current)?;
+        let new_previous = to.previous.map(key).transpose()?;
+        let mut ring = self.write();
+        ring.current = new_current;
+        ring.previous = new_previous;
+        ring.position = to;
+        Ok(())
+    }
+
     /// The next embedded key signs from now on; the current one stays in the JWKS beside it.
     pub fn rotate(&self) -> Result<KeyState, String> {
-        let position = (self.read().position + 1) % ROTATION.len();
-        let next = Arc::new(SigningKey::from_pem(ROTATION[position])?);
         {
+            // One lock for the read and the write: two rotations at once move two steps.
             let mut ring = self.write();
+            let to = ring.position.rotated();
+            let next = self.key_at(to.current)?;
             let old = std::mem::replace(&mut ring.current, next);
             ring.previous = Some(old);
-            ring.position = position;
+            ring.position = to;
         }
         Ok(self.state())
     }
 
     /// Ends the overlap: the previous key leaves the JWKS (id_tokens it signed stop verifying).
     pub fn drop_previous(&self) -> KeyState {
-        self.write().previous = None;
+        {
+            let mut ring = self.write();
+            ring.previous = None;
+            ring.position = ring.position.without_previous();
+        }
         self.state()
     }
 
@@ -199,7 +294,7 @@ impl KeyRing {
     pub fn reset(&self) {
         let mut ring = self.write();
         ring.current = self.first.clone();
-        ring.position = 0;
+        ring.position = RingPosition::default();
         ring.previous = None;
     }
 }
@@ -250,5 +345,64 @@ mod tests {
         assert_ne!(third.kid, first.kid);
         ring.reset();
         assert_eq!(ring.state(), first);
+    }
+
+    #[test]
+    fn setting_a_position_gives_the_keys_rotating_there_gives() {
+        let rotated = KeyRing::new(SigningKey::for_plan(0).unwrap());
+        let follower = KeyRing::new(SigningKey::for_plan(0).unwrap());
+        let first = rotated.state();
+        let mut positions = vec![rotated.position()];
+        for _ in 0..5 {
+            rotated.rotate().unwrap();
+            positions.push(rotated.position());
+            follower.set(rotated.position()).unwrap();
+            assert_eq!(follower.state(), rotated.state());
+            assert_eq!(follower.jwks(), rotated.jwks());
+        }
+        let currents: Vec<usize> = positions.iter().map(|p| p.current).collect();
+        assert_eq!(
+            currents,
+            [0, 1, 2, 3, 1, 2],
+            "the last position wraps to 1, not 0"
+        );
+        // A plan that went round signs with the first rotation key, not its own again.
+        let sandbox = SigningKey::sandbox().unwrap();
+        follower
+            .set(RingPosition {
+                current: 3,
+                previous: None,
+            })
+            .unwrap();
+        assert_eq!(follower.state().kid, sandbox.kid());
+        assert_ne!(follower.state().kid, first.kid);
+        follower.set(rotated.position().without_previous()).unwrap();
+        assert_eq!(rotated.drop_previous(), follower.state());
+        // Back to the start: the plan's own key alone.
+        follower.set(RingPosition::default()).unwrap();
+        assert_eq!(follower.state(), first);
+        rotated.reset();
+        assert_eq!(rotated.position(), RingPosition::default());
+    }
+
+    #[test]
+    fn a_position_that_names_no_key_is_refused_and_changes_nothing() {
+        let ring = KeyRing::new(SigningKey::sandbox().unwrap());
+        ring.rotate().unwrap();
+        let before = ring.state();
+        for bad in [
+            RingPosition {
+                current: RingPosition::LAST + 1,
+                previous: None,
+            },
+            RingPosition {
+                current: 1,
+                previous: Some(usize::MAX),
+            },
+        ] {
+            assert!(!bad.is_valid());
+            assert!(ring.set(bad).is_err());
+            assert_eq!(ring.state(), before);
+        }
     }
 }

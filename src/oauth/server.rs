@@ -203,7 +203,9 @@ pub struct OAuthServer {
     pub apps: Arc<AppRegistry>,
     pub grants: Arc<Grants>,
     pub logins: Arc<Logins>,
-    pub keys: KeyRing,
+    /// The plan's signing keys; `Arc` so that hosted mode's follower can set them
+    /// (docs/hosted.md#signing-keys).
+    pub keys: Arc<KeyRing>,
     /// `jti`s of client assertions already used (docs/apps.md#asymmetric-client-authentication).
     pub assertions: Arc<SeenAssertions>,
     shared: Arc<OAuthShared>,
@@ -216,7 +218,7 @@ impl OAuthServer {
             grants: shared.grants.clone(),
             logins: shared.logins(&config.plan),
             assertions: shared.assertions.clone(),
-            keys: KeyRing::new(keys),
+            keys: Arc::new(KeyRing::new(keys)),
             config,
             shared,
         }
@@ -341,11 +343,12 @@ impl OAuthServer {
         self.shared.save()
     }
 
-    /// Reset (docs/sandbox-tools.md#reset) of this plan: its attempts, outbox, email links and
-    /// keys. The shared codes and tokens go with `reset_shared`; apps stay.
+    /// Reset (docs/sandbox-tools.md#reset) of this plan: its attempts, outbox and email links.
+    /// The keys go back to the first with `keys.reset()`, or in hosted mode through the database
+    /// (docs/hosted.md#signing-keys); the shared codes and tokens go with `reset_shared`; apps
+    /// stay.
     pub fn reset_plan(&self) {
         self.logins.clear();
-        self.keys.reset();
     }
 
     /// Reset of what every plan shares: codes, tokens and seen assertions; then one save.

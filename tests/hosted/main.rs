@@ -9,6 +9,7 @@ mod changes;
 mod faults;
 mod foundation;
 mod grants;
+mod keys;
 mod outage;
 mod signin;
 mod support;

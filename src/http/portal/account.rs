@@ -167,7 +167,8 @@ pub fn check_session_csrf(signed_in: &SignedIn, presented: &str) -> Result<(), R
 }
 
 /// The token for a sign-up or sign-in form, before any session: the one in the browser's form
-/// cookie while the server still knows it, else a new one with the cookie to set.
+/// cookie while it is still good (ours and under an hour old), else a new one with the cookie to
+/// set.
 pub fn form_token(
     state: &AppState,
     headers: &HeaderMap,

@@ -12,6 +12,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::plan_param::{PlanParam, plan_named};
+use crate::db::Database;
+use crate::db::keys::KeyChange;
 use crate::http::request_context::Now;
 use crate::http::routes::control as routes;
 use crate::oauth::authorize::{AuthorizeDecision, AuthorizeParams, redirect_with};
@@ -357,8 +359,12 @@ async fn keys(PlanParam(state): PlanParam) -> Response {
     Json(state.oauth.keys.state()).into_response()
 }
 
-/// A new `kid` signs from now on; the JWKS keeps the old key beside it until it is dropped.
+/// A new `kid` signs from now on; the JWKS keeps the old key beside it until it is dropped. In
+/// hosted mode, on every replica before the answer (docs/hosted.md#signing-keys).
 async fn rotate_keys(PlanParam(state): PlanParam) -> Response {
+    if let Some(database) = &state.database {
+        return shared_key_change(&state, database, KeyChange::Rotate).await;
+    }
     match state.oauth.keys.rotate() {
         Ok(keys) => Json(keys).into_response(),
         Err(e) => {
@@ -372,9 +378,32 @@ async fn rotate_keys(PlanParam(state): PlanParam) -> Response {
     }
 }
 
-/// Ends a rotation's overlap: the JWKS lists only the current key.
+/// Ends a rotation's overlap: the JWKS lists only the current key (on every replica in hosted
+/// mode).
 async fn drop_previous_key(PlanParam(state): PlanParam) -> Response {
-    Json(state.oauth.keys.drop_previous()).into_response()
+    match &state.database {
+        Some(database) => shared_key_change(&state, database, KeyChange::DropPrevious).await,
+        None => Json(state.oauth.keys.drop_previous()).into_response(),
+    }
+}
+
+/// A change of the plan's keys made through the database, so that every replica has it; `503`
+/// when the database does not answer (nothing changed then).
+async fn shared_key_change(state: &AppState, database: &Database, change: KeyChange) -> Response {
+    match database
+        .change_keys(&state.key_rings(), &state.plan.id, change)
+        .await
+    {
+        Ok(()) => Json(state.oauth.keys.state()).into_response(),
+        Err(e) => {
+            tracing::error!("changing the shared signing keys failed: {e}");
+            OAuthError::new(
+                ErrorCode::TemporarilyUnavailable,
+                "the signing keys could not be changed: the database does not answer (the server log says why)",
+            )
+            .into_response()
+        }
+    }
 }
 
 async fn reset(State(state): State<AppState>) -> Response {

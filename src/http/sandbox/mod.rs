@@ -202,11 +202,12 @@ pub async fn reset_clock(state: &AppState) -> Result<(), String> {
 }
 
 /// Reset (docs/sandbox-tools.md#reset): codes, tokens, sign-in attempts, email links, the outbox, faults, the request
-/// log and the clock offset (and its moves) go; registered apps stay.
+/// log and the clock offset (and its moves) go, and the signing keys go back to the first; registered apps stay.
 pub async fn reset_all(state: &AppState) -> Result<(), ResetError> {
     // Not `reset_clock`: this move would sit in an empty log, and the moves are forgotten too.
     clock_to_wall(state).await.map_err(ResetError::Clock)?;
-    // Hosted mode: the codes, tokens, faults and the log are every replica's (docs/hosted.md).
+    // Hosted mode: the codes, tokens, faults, the log and the signing keys are every replica's
+    // (docs/hosted.md).
     if let Some(database) = &state.database {
         database
             .clear_grants(&state.oauth.grants)
@@ -228,6 +229,10 @@ pub async fn reset_all(state: &AppState) -> Result<(), ResetError> {
             .clear_rate_counts()
             .await
             .map_err(|e| ResetError::Database(e.into()))?;
+        database
+            .reset_keys(&state.key_rings())
+            .await
+            .map_err(ResetError::Database)?;
     }
     sign_ins::reset(state).await.map_err(ResetError::SignIns)?;
     developer_accounts::reset(state)
@@ -236,6 +241,7 @@ pub async fn reset_all(state: &AppState) -> Result<(), ResetError> {
     for plan in state.plans() {
         if state.database.is_none() {
             plan.member_data().changes().forget_made();
+            plan.oauth.keys.reset();
         }
         plan.oauth.reset_plan();
         plan.rate_limits.clear();
@@ -245,8 +251,8 @@ pub async fn reset_all(state: &AppState) -> Result<(), ResetError> {
 }
 
 /// Why a reset could not finish: the state directory, or hosted mode's database (its shared
-/// clock, codes and tokens, faults, request log, data changes, rate counts, sign-ins, or
-/// developer accounts).
+/// clock, codes and tokens, faults, request log, data changes, rate counts, signing keys,
+/// sign-ins, or developer accounts).
 #[derive(Debug)]
 pub enum ResetError {
     State(PersistError),
