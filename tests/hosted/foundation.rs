@@ -160,8 +160,9 @@ async fn an_app_registered_on_one_replica_signs_members_in_on_every_replica() {
     // A replica that starts later has every app.
     let c = replica(&database).await;
     assert_eq!(count(&database, "apps").await, 10);
-    let portal = client
-        .get(format!("{c}/portal"))
+    // The sandbox page lists every app (the portal, a developer's, only one's own).
+    let page = client
+        .get(format!("{c}/sandbox"))
         .send()
         .await
         .unwrap()
@@ -169,7 +170,7 @@ async fn an_app_registered_on_one_replica_signs_members_in_on_every_replica() {
         .await
         .unwrap();
     assert!(
-        portal.contains("Shared app 9"),
+        page.contains("Shared app 9"),
         "the new replica lists every app"
     );
 }

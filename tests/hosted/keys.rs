@@ -259,35 +259,43 @@ async fn a_form_served_by_one_replica_is_accepted_by_another_and_a_tampered_one_
     assert_eq!(advance(a.clone(), token).await, 303);
     assert_eq!(offset(&client, &b).await, 180);
 
-    // The portal's register form (no developer accounts): served by B, posted to A.
-    let token = form_token(&client, &format!("{b}/portal")).await;
-    let register = |url: String, token: String| {
+    // The portal's sign-up form (hosted mode always has developer accounts), whose token is
+    // also in the browser's form cookie: served by B, posted to A.
+    let token = form_token(&client, &format!("{b}/portal/signup")).await;
+    let sign_up = |url: String, token: String| {
         let client = client.clone();
         async move {
             client
-                .post(format!("{url}/portal/apps"))
+                .post(format!("{url}/portal/signup"))
+                .header("cookie", format!("payer_sandbox_form={token}"))
                 .form(&[
                     ("csrf_token", token.as_str()),
-                    ("name", "Cross-replica form"),
-                    ("redirect_uris", "http://localhost:9999/callback"),
-                    ("app_type", "confidential"),
+                    ("email", "cross@example.com"),
+                    ("password", "correct horse battery"),
+                    ("password_confirm", "correct horse battery"),
                 ])
                 .send()
                 .await
                 .unwrap()
+                .status()
+                .as_u16()
         }
     };
     for url in [&a, &b] {
-        let refused = register(url.clone(), tampered(&token, 2)).await;
-        assert_eq!(refused.status(), 403, "a tampered MAC, posted to {url}");
+        for part in 0..3 {
+            let refused = sign_up(url.clone(), tampered(&token, part)).await;
+            assert_eq!(refused, 403, "part {part} changed, posted to {url}");
+        }
     }
-    let registered = register(a.clone(), token).await;
-    assert_eq!(registered.status(), 201);
-    let portal = client.get(format!("{b}/portal")).send().await.unwrap();
-    let listed = portal.text().await.unwrap();
+    assert_eq!(sign_up(a.clone(), token).await, 303, "on to the code");
+    let outbox: Vec<serde_json::Value> =
+        get_json(&client, &format!("{b}/sandbox/api/outbox")).await;
     assert_eq!(
-        listed.matches("Cross-replica form").count(),
+        outbox
+            .iter()
+            .filter(|m| m["to"] == "cross@example.com")
+            .count(),
         1,
-        "registered once, and listed on B too"
+        "one sign-up, its code in the outbox seen from B"
     );
 }
