@@ -39,14 +39,7 @@ impl Database {
             }
         }
         self.apps_applied.fetch_max(newest, Ordering::SeqCst);
-        sqlx::query(
-            "UPDATE replicas SET apps_version = GREATEST(apps_version, $1), seen_at = now()
-             WHERE id = $2",
-        )
-        .bind(newest)
-        .bind(&self.replica)
-        .execute(&self.pool)
-        .await?;
+        self.record_applied("apps_version", newest).await?;
         Ok(())
     }
 
@@ -65,10 +58,7 @@ impl Database {
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| e.to_string())?;
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(CHANNEL)
-            .bind(version.to_string())
-            .execute(&mut *tx)
+        Database::notify(&mut tx, CHANNEL, version)
             .await
             .map_err(|e| e.to_string())?;
         tx.commit().await.map_err(|e| e.to_string())?;
@@ -156,10 +146,6 @@ async fn store(
     .bind(deleted)
     .fetch_one(&mut **tx)
     .await?;
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(CHANNEL)
-        .bind(version.to_string())
-        .execute(&mut **tx)
-        .await?;
+    Database::notify(tx, CHANNEL, version).await?;
     Ok(version)
 }

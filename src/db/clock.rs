@@ -54,14 +54,7 @@ impl Database {
         if self.applied.0.fetch_max(version, Ordering::SeqCst) < version {
             clock.set_offset(offset);
         }
-        sqlx::query(
-            "UPDATE replicas SET clock_version = GREATEST(clock_version, $1), seen_at = now()
-             WHERE id = $2",
-        )
-        .bind(version)
-        .bind(&self.replica)
-        .execute(&self.pool)
-        .await?;
+        self.record_applied("clock_version", version).await?;
         Ok(())
     }
 

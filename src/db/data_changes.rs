@@ -212,24 +212,13 @@ impl Database {
     }
 
     async fn record_changes_version(&self, version: i64) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "UPDATE replicas SET changes_version = GREATEST(changes_version, $1), seen_at = now()
-             WHERE id = $2",
-        )
-        .bind(version)
-        .bind(&self.replica)
-        .execute(&self.pool)
-        .await?;
+        self.record_applied("changes_version", version).await?;
         Ok(())
     }
 }
 
 async fn notify(tx: &mut Transaction<'static, Postgres>, version: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(CHANNEL)
-        .bind(version.to_string())
-        .execute(&mut **tx)
-        .await?;
+    Database::notify(tx, CHANNEL, version).await?;
     Ok(())
 }
 

@@ -72,14 +72,7 @@ impl Database {
             .filter_map(|(_, id, fault, remaining)| fault_of((id?, fault?, remaining?)))
             .collect();
         faults.load(version, set);
-        sqlx::query(
-            "UPDATE replicas SET faults_version = GREATEST(faults_version, $1), seen_at = now()
-             WHERE id = $2",
-        )
-        .bind(version)
-        .bind(&self.replica)
-        .execute(&self.pool)
-        .await?;
+        self.record_applied("faults_version", version).await?;
         Ok(())
     }
 
@@ -183,11 +176,7 @@ impl Database {
         tx: &mut sqlx::PgTransaction<'_>,
         version: i64,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(CHANNEL)
-            .bind(version.to_string())
-            .execute(&mut **tx)
-            .await?;
+        Database::notify(tx, CHANNEL, version).await?;
         Ok(())
     }
 

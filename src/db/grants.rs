@@ -108,11 +108,7 @@ async fn insert_event(
     .bind(key)
     .fetch_one(&mut **tx)
     .await?;
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(CHANNEL)
-        .bind(version.to_string())
-        .execute(&mut **tx)
-        .await?;
+    Database::notify(tx, CHANNEL, version).await?;
     Ok(version)
 }
 
@@ -513,14 +509,7 @@ impl Database {
         }
         let newest = *applied;
         drop(applied);
-        sqlx::query(
-            "UPDATE replicas SET grants_version = GREATEST(grants_version, $1), seen_at = now()
-             WHERE id = $2",
-        )
-        .bind(newest)
-        .bind(&self.replica)
-        .execute(&self.pool)
-        .await?;
+        self.record_applied("grants_version", newest).await?;
         self.grants_sync.mark_synced();
         Ok(())
     }

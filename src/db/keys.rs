@@ -112,14 +112,7 @@ impl Database {
     }
 
     async fn record_keys_version(&self, version: i64) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "UPDATE replicas SET keys_version = GREATEST(keys_version, $1), seen_at = now()
-             WHERE id = $2",
-        )
-        .bind(version)
-        .bind(&self.replica)
-        .execute(&self.pool)
-        .await?;
+        self.record_applied("keys_version", version).await?;
         Ok(())
     }
 
@@ -197,11 +190,7 @@ impl Database {
         let rows: Vec<Row> = sqlx::query_as("SELECT plan, position, previous FROM signing_keys")
             .fetch_all(&mut *tx)
             .await?;
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(CHANNEL)
-            .bind(version.to_string())
-            .execute(&mut *tx)
-            .await?;
+        Database::notify(&mut tx, CHANNEL, version).await?;
         tx.commit().await?;
         self.set_rings(rings, version, &rows);
         // The change is committed and in force here; the others have it from the notification

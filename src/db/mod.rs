@@ -173,6 +173,38 @@ impl Database {
         Ok(())
     }
 
+    /// Announces version `version` of what `channel` carries (`LISTEN/NOTIFY`): the replicas
+    /// listening hear it when `tx` commits, and not before.
+    pub(super) async fn notify(
+        tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+        channel: &str,
+        version: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(channel)
+            .bind(version.to_string())
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Records in `replicas` that this replica has applied `version` of what `column` counts
+    /// (and that it is alive), for the replica that made the change and waits for the others.
+    pub(super) async fn record_applied(
+        &self,
+        column: &'static str,
+        version: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(&format!(
+            "UPDATE replicas SET {column} = GREATEST({column}, $1), seen_at = now() WHERE id = $2"
+        ))
+        .bind(version)
+        .bind(&self.replica)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// Waits, at most `PROPAGATION`, until no live replica's `column` (the version of what it
     /// has applied: `clock_version`, `apps_version`, `faults_version`, `keys_version`; for the request log,
     /// `request_log_version`, the newest reader it has flushed for) is behind `version`.

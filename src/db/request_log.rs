@@ -315,14 +315,7 @@ impl Database {
     /// Flushes, then records that this replica has flushed for `version` (a reader waits for it).
     async fn flush_for(&self, log: &RequestLog, version: i64) -> Result<(), sqlx::Error> {
         self.flush_request_log(log).await?;
-        sqlx::query(
-            "UPDATE replicas SET request_log_version = GREATEST(request_log_version, $1),
-             seen_at = now() WHERE id = $2",
-        )
-        .bind(version)
-        .bind(&self.replica)
-        .execute(&self.pool)
-        .await?;
+        self.record_applied("request_log_version", version).await?;
         Ok(())
     }
 
@@ -356,11 +349,7 @@ impl Database {
         )
         .fetch_one(&mut *tx)
         .await?;
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(CHANNEL)
-            .bind(version.to_string())
-            .execute(&mut *tx)
-            .await?;
+        Database::notify(&mut tx, CHANNEL, version).await?;
         tx.commit().await?;
         // This replica does not wait for its own listener.
         self.flush_for(log, version).await?;

@@ -232,20 +232,21 @@ pub fn posted_before_a_session<'a, F: DeserializeOwned>(
     Ok((accounts, f))
 }
 
-/// A signed-in developer's form: the developer, and the form, its token checked against the
-/// session's (`check_session_csrf`).
-pub async fn posted_signed_in<F: DeserializeOwned>(
-    state: &AppState,
+/// A signed-in developer's form: the accounts, the developer, and the form, its token checked
+/// against the session's (`check_session_csrf`).
+pub async fn posted_signed_in<'a, F: DeserializeOwned>(
+    state: &'a AppState,
     headers: &HeaderMap,
     body: &[u8],
     now: UnixTime,
     token: impl Fn(&F) -> &str,
-) -> Result<(SignedIn, F), Response> {
+) -> Result<(Accounts<'a>, SignedIn, F), Response> {
+    let accounts = accounts(state)?;
     let signed_in = require(state, headers, now).await?;
     let f: F = form::parse(body)
         .map_err(|e| error_page(StatusCode::BAD_REQUEST, "Malformed form", &e, None))?;
     check_session_csrf(&signed_in, token(&f))?;
-    Ok((signed_in, f))
+    Ok((accounts, signed_in, f))
 }
 
 /// Signs the browser in to a session just started: the session the browser had before, if

@@ -134,18 +134,15 @@ pub async fn edit(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (signed_in, f) =
-        match posted_signed_in(&state, &headers, &body, now, |f: &EditForm| &f.csrf_token).await {
-            Ok(found) => found,
-            Err(response) => return response,
-        };
+    let posted = posted_signed_in(&state, &headers, &body, now, |f: &EditForm| &f.csrf_token);
+    let (accounts, signed_in, f) = match posted.await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
     let owner = &signed_in.developer.id;
     let edit = AppEdit {
         name: f.name.clone(),
         redirect_uris: split_redirect_list(&f.redirect_uris),
-    };
-    let Ok(accounts) = account::accounts(&state) else {
-        return not_found();
     };
     match accounts.edit_app(&client_id, owner, edit).await {
         Ok(app) => app_page(
@@ -184,16 +181,10 @@ pub async fn rotate(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (signed_in, _) = match posted_signed_in(&state, &headers, &body, now, |f: &ActionForm| {
-        &f.csrf_token
-    })
-    .await
-    {
+    let posted = posted_signed_in(&state, &headers, &body, now, |f: &ActionForm| &f.csrf_token);
+    let (accounts, signed_in, _) = match posted.await {
         Ok(found) => found,
         Err(response) => return response,
-    };
-    let Ok(accounts) = account::accounts(&state) else {
-        return not_found();
     };
     match accounts
         .rotate_secret(&client_id, &signed_in.developer.id, now)
@@ -223,16 +214,10 @@ pub async fn delete(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (signed_in, _) = match posted_signed_in(&state, &headers, &body, now, |f: &ActionForm| {
-        &f.csrf_token
-    })
-    .await
-    {
+    let posted = posted_signed_in(&state, &headers, &body, now, |f: &ActionForm| &f.csrf_token);
+    let (accounts, signed_in, _) = match posted.await {
         Ok(found) => found,
         Err(response) => return response,
-    };
-    let Ok(accounts) = account::accounts(&state) else {
-        return not_found();
     };
     match accounts
         .delete_app(&client_id, &signed_in.developer.id)

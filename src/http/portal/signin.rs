@@ -117,19 +117,15 @@ pub async fn sign_out(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let signed_out = posted_signed_in(&state, &headers, &body, now, |f: &SignOutForm| {
+    let posted = posted_signed_in(&state, &headers, &body, now, |f: &SignOutForm| {
         &f.csrf_token
-    })
-    .await;
-    if let Err(response) = signed_out {
-        return response;
-    }
-    let (Ok(accounts), Some(id)) = (
-        account::accounts(&state),
-        account::cookie(&headers, SESSION_COOKIE),
-    ) else {
-        return account::not_found();
+    });
+    let accounts = match posted.await {
+        Ok((accounts, _, _)) => accounts,
+        Err(response) => return response,
     };
+    // A signed-in request has its session cookie.
+    let id = account::cookie(&headers, SESSION_COOKIE).unwrap_or_default();
     // Signing out ends the session on the server: if that cannot be done now, say so.
     if let Err(Unavailable) = accounts.sign_out(&id).await {
         return account::unavailable();
