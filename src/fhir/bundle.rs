@@ -5,6 +5,7 @@
 use bytes::Bytes;
 use serde_json::Value;
 
+use super::pieces::Pieces;
 use super::store::StoredResource;
 
 const SUBSETTED: &str = "http://terminology.hl7.org/CodeSystem/v3-ObservationValue";
@@ -25,7 +26,7 @@ impl Mode {
 }
 
 pub struct BundleWriter {
-    buf: Vec<u8>,
+    pieces: Pieces,
     base: String,
     entries: usize,
 }
@@ -38,9 +39,11 @@ impl BundleWriter {
         total: Option<usize>,
         links: &[(&str, String)],
     ) -> Self {
-        let mut buf = Vec::with_capacity(16 * 1024);
+        let mut pieces = Pieces::new();
+        let buf = pieces.written();
+        buf.reserve(1024);
         buf.extend_from_slice(b"{\"resourceType\":\"Bundle\",\"meta\":{\"lastUpdated\":");
-        push_str(&mut buf, last_updated);
+        push_str(buf, last_updated);
         buf.extend_from_slice(b"},\"type\":\"searchset\"");
         if let Some(total) = total {
             buf.extend_from_slice(format!(",\"total\":{total}").as_bytes());
@@ -52,58 +55,66 @@ impl BundleWriter {
                     buf.push(b',');
                 }
                 buf.extend_from_slice(b"{\"relation\":");
-                push_str(&mut buf, relation);
+                push_str(buf, relation);
                 buf.extend_from_slice(b",\"url\":");
-                push_str(&mut buf, url);
+                push_str(buf, url);
                 buf.push(b'}');
             }
             buf.push(b']');
         }
         BundleWriter {
-            buf,
+            pieces,
             base: base.to_owned(),
             entries: 0,
         }
     }
 
     fn open_entry(&mut self) {
+        let buf = self.pieces.written();
         if self.entries == 0 {
-            self.buf.extend_from_slice(b",\"entry\":[");
+            buf.extend_from_slice(b",\"entry\":[");
         } else {
-            self.buf.push(b',');
+            buf.push(b',');
         }
         self.entries += 1;
     }
 
-    /// One stored resource; `json` replaces its bytes when the resource was subsetted.
+    /// One stored resource, its bytes shared with the store; `json` replaces them when the
+    /// resource was subsetted.
     pub fn entry(&mut self, entry: &StoredResource, mode: Mode, json: Option<&[u8]>) {
         self.open_entry();
-        self.buf.extend_from_slice(b"{\"fullUrl\":");
         let full_url = format!("{}/{}/{}", self.base, entry.resource_type(), entry.id);
-        push_str(&mut self.buf, &full_url);
-        self.buf.extend_from_slice(b",\"resource\":");
-        self.buf
-            .extend_from_slice(json.unwrap_or(entry.json_bytes()));
-        self.buf.extend_from_slice(b",\"search\":{\"mode\":\"");
-        self.buf.extend_from_slice(mode.code().as_bytes());
-        self.buf.extend_from_slice(b"\"}}");
+        let buf = self.pieces.written();
+        buf.extend_from_slice(b"{\"fullUrl\":");
+        push_str(buf, &full_url);
+        buf.extend_from_slice(b",\"resource\":");
+        match json {
+            Some(json) => self.pieces.write(json),
+            None => self.pieces.share(entry.json()),
+        }
+        let buf = self.pieces.written();
+        buf.extend_from_slice(b",\"search\":{\"mode\":\"");
+        buf.extend_from_slice(mode.code().as_bytes());
+        buf.extend_from_slice(b"\"}}");
     }
 
     /// An OperationOutcome about the search itself (`search.mode` `outcome`).
     pub fn outcome(&mut self, outcome: &Value) {
         self.open_entry();
-        self.buf.extend_from_slice(b"{\"resource\":");
-        self.buf.extend_from_slice(outcome.to_string().as_bytes());
-        self.buf
-            .extend_from_slice(b",\"search\":{\"mode\":\"outcome\"}}");
+        let buf = self.pieces.written();
+        buf.extend_from_slice(b"{\"resource\":");
+        buf.extend_from_slice(outcome.to_string().as_bytes());
+        buf.extend_from_slice(b",\"search\":{\"mode\":\"outcome\"}}");
     }
 
-    pub fn finish(mut self) -> Bytes {
-        if self.entries > 0 {
-            self.buf.push(b']');
+    pub fn finish(mut self) -> Pieces {
+        let entries = self.entries;
+        let buf = self.pieces.written();
+        if entries > 0 {
+            buf.push(b']');
         }
-        self.buf.push(b'}');
-        Bytes::from(self.buf)
+        buf.push(b'}');
+        self.pieces
     }
 }
 

@@ -15,7 +15,7 @@ use std::cell::OnceCell;
 use std::fmt;
 use std::sync::Arc;
 
-use bytes::Bytes;
+use super::pieces::Pieces;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -282,7 +282,7 @@ pub struct Site<'a> {
 /// A searchset Bundle, and the `next` link it offers (for the request log).
 #[derive(Debug, Clone)]
 pub struct SearchResult {
-    pub body: Bytes,
+    pub body: Pieces,
     pub next: Option<String>,
 }
 

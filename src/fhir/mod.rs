@@ -12,6 +12,7 @@ mod fx_hash;
 pub mod granular;
 pub mod live;
 pub mod outcome;
+pub mod pieces;
 pub mod prior_auth;
 pub mod search;
 pub mod search_params;

@@ -14,6 +14,7 @@ pub mod form;
 pub mod oauth;
 pub mod oauth_error;
 pub mod pages;
+pub mod pieces_body;
 pub mod plan_urls;
 pub mod portal;
 pub mod request_context;

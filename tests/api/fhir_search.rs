@@ -825,3 +825,36 @@ async fn eob_use_separates_claims_from_prior_authorizations() {
     );
     assert_eq!(declared["type"], "token");
 }
+
+/// A Bundle is written piece by piece, straight from the stored resources
+/// (docs/fhir-api.md#bundles): still one body of exactly its `Content-Length`, not chunked, and
+/// the same JSON as the resources read one by one.
+#[tokio::test]
+async fn a_bundle_written_in_pieces_has_its_exact_length_and_the_stored_resources() {
+    let app = spawn_app().await;
+    let token = app.login(crate::helpers::JASON, "patient/*.read").await;
+    let access = token["access_token"].as_str().unwrap();
+    let patient = token["patient"].as_str().unwrap();
+    let search =
+        format!("/r4/ExplanationOfBenefit?patient={patient}&_include=ExplanationOfBenefit:*");
+    let response = app.get_with_token(&search, access).await;
+    assert_eq!(response.status(), 200);
+    assert!(response.headers().get("transfer-encoding").is_none());
+    let length: usize = response.headers()["content-length"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let body = response.bytes().await.unwrap();
+    assert_eq!(body.len(), length);
+    assert!(length > 10_000, "a Bundle of many pieces: {length} bytes");
+    let bundle: Value = serde_json::from_slice(&body).unwrap();
+    let entries = bundle["entry"].as_array().unwrap();
+    assert!(entries.len() > 5);
+    for entry in entries.iter().take(5) {
+        let url = entry["fullUrl"].as_str().unwrap();
+        let path = &url[url.find("/r4/").unwrap()..];
+        let read: Value = app.get_with_token(path, access).await.json().await.unwrap();
+        assert_eq!(entry["resource"], read, "{path}");
+    }
+}

@@ -1,10 +1,9 @@
 //! A search page as a `searchset` Bundle (docs/fhir-api.md#bundles): total, paging links, matches then includes
 //! with their `search.mode`, and an OperationOutcome entry listing what was ignored.
 
-use bytes::Bytes;
-
 use crate::fhir::bundle::{BundleWriter, Mode, subset};
 use crate::fhir::outcome::{Severity, operation_outcome};
+use crate::fhir::pieces::Pieces;
 use crate::fhir::store::Store;
 
 use super::engine::Page;
@@ -26,7 +25,7 @@ pub fn render(
     target: &BundleUrls,
     request: &SearchRequest,
     page: &Page,
-) -> (Bytes, Option<String>) {
+) -> (Pieces, Option<String>) {
     let count = if request.summary == Summary::Count {
         0
     } else {

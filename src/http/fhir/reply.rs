@@ -11,6 +11,8 @@ use axum::response::{IntoResponse, Response};
 use crate::fhir::StoredResource;
 use crate::fhir::date::{Nanos, unix_seconds};
 use crate::fhir::live::Version;
+use crate::fhir::pieces::Pieces;
+use crate::http::pieces_body;
 
 pub const FHIR_JSON: &str = "application/fhir+json; charset=utf-8";
 
@@ -25,6 +27,16 @@ pub fn json(status: StatusCode, body: Bytes) -> Response {
 
 pub fn ok(body: Bytes) -> Response {
     json(StatusCode::OK, body)
+}
+
+/// A 200 whose body is written piece by piece (a Bundle: docs/fhir-api.md#bundles).
+pub fn ok_pieces(body: Pieces) -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON))],
+        pieces_body::body(body),
+    )
+        .into_response()
 }
 
 /// A read of a stored resource, honouring conditional-read headers.

@@ -90,5 +90,5 @@ pub fn decode(bytes: &[u8]) -> Vec<(String, String)> {
 /// The searchset, after telling the request log the `next` link it offers.
 pub fn searchset(result: SearchResult, context: &RequestContext) -> Response {
     context.notes.offered_next(result.next);
-    reply::ok(result.body)
+    reply::ok_pieces(result.body)
 }
