@@ -1,6 +1,7 @@
 //! Compressed responses at (nearly) no CPU per request: gzip (RFC 1952) bodies assembled from
-//! DEFLATE (RFC 1951) segments compressed once. No HTTP framework types: `src/http` writes the
-//! returned `Bytes` out.
+//! DEFLATE (RFC 1951) segments compressed once, and the `Accept-Encoding` negotiation
+//! (RFC 9110 §12.5.3) that decides whether to send one. No HTTP framework types: `src/http`
+//! passes header values in as strings and writes the returned `Bytes` out.
 //!
 //! How a body is made:
 //!
@@ -18,11 +19,13 @@
 //! ratio against compressing a whole Bundle at once (each segment has its own Huffman tables and
 //! cannot refer back to the previous resource); the tests print the figures.
 
+mod accept_encoding;
 mod deflate_segment;
 mod gzip_body;
 
 #[cfg(test)]
 mod tests;
 
+pub use accept_encoding::{MIN_GZIP_LEN, ResponseCoding, negotiate};
 pub use deflate_segment::{LEVEL, Segment};
 pub use gzip_body::{COALESCE_BELOW, GzipBody, Gzipped, gzip_whole};
