@@ -2,6 +2,7 @@
 //! `startup::Application` builds the whole server; `main` and the integration tests share it.
 
 pub mod clock;
+pub mod compression;
 pub mod data;
 pub mod db;
 pub mod developers;

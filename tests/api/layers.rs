@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 /// Which top-level modules each core may use (`crate::<module>`).
 const ALLOWED: &[(&str, &[&str])] = &[
     ("clock", &[]),
+    ("compression", &[]),
     ("settings", &[]),
     ("healthcheck", &[]),
     ("ids", &[]),
