@@ -15,6 +15,10 @@
 //! - [`Gzipped`] is the result: a list of `Bytes` for a vectored write, and its length for
 //!   `Content-Length`.
 //!
+//! - A response ([`gzip`]) is a Bundle's head as stored blocks and the rest as one segment, or
+//!   the whole body as one segment, each segment from a [`SegmentCache`] keyed by the content's
+//!   hash: compressed on the first request that sends those bytes, reused by every later one.
+//!
 //! Each segment starts with an empty window, so compressing resources separately costs some
 //! ratio against compressing a whole Bundle at once (each segment has its own Huffman tables and
 //! cannot refer back to the previous resource); the tests print the figures.
@@ -22,6 +26,8 @@
 mod accept_encoding;
 mod deflate_segment;
 mod gzip_body;
+mod response;
+mod segment_cache;
 
 #[cfg(test)]
 mod tests;
@@ -29,3 +35,5 @@ mod tests;
 pub use accept_encoding::{MIN_GZIP_LEN, ResponseCoding, negotiate};
 pub use deflate_segment::{LEVEL, Segment};
 pub use gzip_body::{COALESCE_BELOW, GzipBody, Gzipped, gzip_whole};
+pub use response::gzip;
+pub use segment_cache::SegmentCache;

@@ -4,6 +4,7 @@
 pub mod access_log;
 pub mod brands;
 pub mod caller;
+pub mod compress;
 pub mod csrf;
 pub mod database_wait;
 pub mod developer_accounts;
@@ -142,6 +143,12 @@ pub fn router(states: &[AppState]) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             request_context::layer,
+        ))
+        // Outside the request context: what a fault answered is compressed too, and the
+        // request log records the response as the handler made it.
+        .layer(axum::middleware::from_fn_with_state(
+            std::sync::Arc::new(crate::compression::SegmentCache::default()),
+            compress::layer,
         ))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

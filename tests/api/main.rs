@@ -6,6 +6,7 @@
 
 mod helpers;
 
+mod compression;
 mod developer_accounts;
 mod fuzz_corpus;
 mod hostile_input;

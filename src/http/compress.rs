@@ -1,0 +1,85 @@
+//! gzip on the wire (docs/fhir-api.md#compression): every JSON response (FHIR, discovery, the
+//! control API) of at least `MIN_GZIP_LEN` bytes is sent gzipped to a client that accepts it
+//! (RFC 9110 §12.5.3, `compression::negotiate`), with `Content-Encoding: gzip`; every JSON
+//! response says `Vary: Accept-Encoding`, since its encoding depends on that header. The bytes
+//! come from `compression::gzip`: a body already sent once is not compressed again. ETags are
+//! weak (`W/"…"`), so one validator holds for both encodings (RFC 9110 §8.8.1). Pages (HTML),
+//! `HEAD`, errors without a body and responses that already have a `Content-Encoding` pass as
+//! they are.
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use crate::compression::{MIN_GZIP_LEN, ResponseCoding, SegmentCache, gzip, negotiate};
+
+/// The longest JSON body read into memory to compress: every JSON body the server makes is
+/// already whole in memory, and far smaller.
+const MAX_COMPRESSED_INPUT: usize = 256 * 1024 * 1024;
+
+pub async fn layer(
+    State(cache): State<Arc<SegmentCache>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let is_head = request.method() == Method::HEAD;
+    let coding = negotiate(
+        request
+            .headers()
+            .get_all(header::ACCEPT_ENCODING)
+            .iter()
+            .filter_map(|v| v.to_str().ok()),
+    );
+    let mut response = next.run(request).await;
+    if response.status() == StatusCode::NOT_MODIFIED {
+        // The 304 of a read names what the 200 would vary on (RFC 9110 §15.4.5).
+        response
+            .headers_mut()
+            .append(header::VARY, HeaderValue::from_static("accept-encoding"));
+        return response;
+    }
+    if !is_json(&response) || response.headers().contains_key(header::CONTENT_ENCODING) {
+        return response;
+    }
+    response
+        .headers_mut()
+        .append(header::VARY, HeaderValue::from_static("accept-encoding"));
+    // Identity when the client refuses every coding the server has too: the one it can read.
+    if is_head || coding != ResponseCoding::Gzip {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let identity: Bytes = match axum::body::to_bytes(body, MAX_COMPRESSED_INPUT).await {
+        Ok(identity) => identity,
+        Err(e) => {
+            tracing::error!("a response body could not be read to compress it: {e}");
+            return Response::from_parts(parts, Body::empty());
+        }
+    };
+    if identity.len() < MIN_GZIP_LEN {
+        return Response::from_parts(parts, Body::from(identity));
+    }
+    let gzipped = gzip(&identity, &cache);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts
+        .headers
+        .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    Response::from_parts(parts, Body::from(gzipped.into_chunks().concat()))
+}
+
+/// JSON of any kind: `application/json`, `application/fhir+json`, `application/jwk-set+json`…
+fn is_json(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| {
+            let media = media.trim().to_ascii_lowercase();
+            media == "application/json" || media.ends_with("+json")
+        })
+}
