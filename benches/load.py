@@ -20,6 +20,9 @@ Workloads:
   7  scale: generated data sets loaded with --data: load time and CPU, RSS serving and peak, workload 1-2 latency
   8  provider directory, no token: family physicians in Boston with their practitioner and location
      (GET /directory/r4/PractitionerRole?specialty=…&location.address-city=Boston&_include=…)
+  10 gzip (docs/fhir-api.md#compression): workload 2 with Accept-Encoding: gzip, beside nginx
+     compressing the same bytes (gzip on, level 1) and nginx serving a precompressed copy
+     (gzip_static); each gzip body is checked to decompress to the identity response
   9  hosted mode (docs/hosted.md): workloads 1, 2 and 4 against one replica on a throwaway local
      PostgreSQL, side by side with the same binary in memory; the database statements per request
      (pg_stat_statements). Workload 1 is measured twice: with the token cached by the replica
@@ -124,8 +127,13 @@ class Server:
 class Nginx:
     """nginx serving files from a directory on a free loopback port: the practical ceiling."""
 
-    def __init__(self, root):
+    def __init__(self, root, gzip_mode=None):
+        """`gzip_mode`: None (identity), "on" (nginx compresses each response, level 1) or "static"
+        (nginx serves the precompressed `.gz` beside each file: no work per request)."""
         self.dir = tempfile.mkdtemp(prefix="payer-sandbox-nginx-")
+        gzip = {None: "",
+                "on": "gzip on; gzip_comp_level 1; gzip_min_length 1024; gzip_types application/fhir+json;",
+                "static": "gzip_static on;"}[gzip_mode]
         self.port = free_port()
         conf = os.path.join(self.dir, "nginx.conf")
         with open(conf, "w") as f:
@@ -141,6 +149,7 @@ http {{
     keepalive_requests 1000000;
     types {{ }}
     default_type application/fhir+json;
+    {gzip}
     client_body_temp_path {self.dir}/body;
     proxy_temp_path {self.dir}/proxy;
     fastcgi_temp_path {self.dir}/fastcgi;
@@ -486,6 +495,68 @@ end
 FRESH_TOKENS = 10000
 
 
+def gunzip_json(body):
+    import gzip as gz
+    return json.loads(gz.decompress(body))
+
+
+def without_timestamp(bundle):
+    """A searchset without its `meta` (its lastUpdated is the moment it was made)."""
+    bundle = dict(bundle)
+    bundle.pop("meta", None)
+    return bundle
+
+
+def run_gzip(args):
+    """Workload 10: the _include=* search gzipped, beside nginx gzip on (level 1) and gzip_static."""
+    import gzip as gz
+    server = Server()
+    rows = []
+    try:
+        token = server.token(JASON)
+        auth = {"Authorization": f"Bearer {token['access_token']}"}
+        bearer = f"Authorization: Bearer {token['access_token']}"
+        accept = "Accept-Encoding: gzip"
+        path = f"/r4/ExplanationOfBenefit?patient={token['patient']}&_include=ExplanationOfBenefit:*"
+        _, _, identity = http("GET", server.url + path, headers=auth)
+        _, headers, gzipped = http("GET", server.url + path, headers={**auth, "Accept-Encoding": "gzip"})
+        if {k.lower(): v for k, v in headers.items()}.get("content-encoding") != "gzip":
+            raise SystemExit(f"the sandbox did not gzip {path}: {headers}")
+        if without_timestamp(gunzip_json(gzipped)) != without_timestamp(json.loads(identity)):
+            raise SystemExit("the sandbox's gzip body does not decompress to its identity response")
+        root = tempfile.mkdtemp(prefix="payer-sandbox-gzip-")
+        os.chmod(root, 0o755)
+        save_body(root, path, identity)
+        file = os.path.join(root, path.lstrip("/").split("?")[0])
+        with open(file + ".gz", "wb") as f:
+            f.write(gz.compress(identity, compresslevel=9))
+        os.chmod(file + ".gz", 0o644)
+        ours = wrk(server.url + path, args.duration, headers=[bearer, accept])
+        refs = {}
+        for mode in ("on", "static"):
+            nginx = Nginx(root, gzip_mode=mode)
+            try:
+                _, h, served = http("GET", nginx.url + path, headers={"Accept-Encoding": "gzip"})
+                encoding = {k.lower(): v for k, v in h.items()}.get("content-encoding")
+                if encoding != "gzip" or gz.decompress(served) != identity:
+                    raise SystemExit(f"nginx ({mode}) did not serve the same bytes gzipped")
+                refs[mode] = (wrk(nginx.url + path, args.duration, headers=[bearer, accept]), len(served))
+            finally:
+                nginx.stop()
+        shutil.rmtree(root, ignore_errors=True)
+        on, on_size = refs["on"]
+        static, static_size = refs["static"]
+        rows.append(["10 EOB search + _include=*, gzip", f"{ours['rps']:.0f}", fmt_ms(ours["p50"]),
+                     fmt_ms(ours["p99"]), ours["errors"], f"{len(gzipped):,} B of {len(identity):,}",
+                     f"{on['rps']:.0f} ({on_size:,} B)", f"{ours['rps'] / on['rps']:.2f}x",
+                     f"{static['rps']:.0f} ({static_size:,} B)", f"{100 * ours['rps'] / static['rps']:.0f}%"])
+    finally:
+        server.stop()
+    print(f"\ngzip, side by side: wrk -t2 -c{CONNECTIONS} -d{args.duration}s, Accept-Encoding: gzip\n")
+    table(rows, ["workload", "req/s", "p50 ms", "p99 ms", "errors", "body", "nginx gzip on (level 1)",
+                 "vs gzip on", "nginx gzip_static", "vs gzip_static"])
+
+
 def run_hosted(args):
     """Workload 9: the same binary in memory and on PostgreSQL, one replica, side by side."""
     pg = Postgres()
@@ -556,7 +627,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=int, default=10, help="seconds per HTTP workload run")
     parser.add_argument("--scale-duration", type=int, default=5, help="seconds per scale latency run")
-    parser.add_argument("--only", default="1,2,3,4,5,6,7,8,9", help="comma-separated workload numbers")
+    parser.add_argument("--only", default="1,2,3,4,5,6,7,8,9,10", help="comma-separated workload numbers")
     parser.add_argument("--sizes", default="1000,10000,50000", help="member counts for workload 7")
     parser.add_argument("--no-build", action="store_true")
     parser.add_argument("--binary", help="measure this payer-sandbox binary instead of building one "
@@ -575,6 +646,8 @@ def main():
     print(f"machine: {os.cpu_count()} cores; {time.strftime('%Y-%m-%d %H:%M')}")
     if wanted & {1, 2, 3, 4, 5, 8}:
         run_http_workloads(args, wanted)
+    if 10 in wanted:
+        run_gzip(args)
     if 6 in wanted:
         run_startup(args)
     if 7 in wanted:
