@@ -9,7 +9,7 @@
 
 use sqlx::types::Json;
 
-use super::Database;
+use super::{Database, json_error};
 use crate::clock::UnixTime;
 use crate::developers::password::PasswordHash;
 use crate::developers::rate_limit::{Attempt, Failures, WINDOW_SECS};
@@ -17,10 +17,6 @@ use crate::developers::sessions::{self, NewSession, Session};
 use crate::developers::signup::{CODE_LIFETIME_SECS, CodeCheck, Pending};
 use crate::developers::{Developer, DeveloperEmail, OUTBOX_LIMIT, SignUp, SignedIn, Verified};
 use crate::oauth::secret::Secret;
-
-fn encode_error(e: serde_json::Error) -> sqlx::Error {
-    sqlx::Error::Encode(Box::new(e))
-}
 
 impl Database {
     /// Opens a sign-up (its password already hashed) and puts its code in the outbox, in one
@@ -34,7 +30,7 @@ impl Database {
         sent_at: String,
     ) -> Result<SignUp, sqlx::Error> {
         let (opened, pending) = Pending::open(browser, email.clone(), password, now);
-        let signup = serde_json::to_value(&pending).map_err(encode_error)?;
+        let signup = serde_json::to_value(&pending).map_err(json_error)?;
         let mut tx = self.pool.begin().await?;
         sqlx::query("DELETE FROM developer_signups WHERE sent_at <= $1")
             .bind(now.plus(-CODE_LIFETIME_SECS).seconds())
@@ -106,7 +102,7 @@ impl Database {
         };
         let checked = pending.check(browser, code, now);
         if checked.keeps_it_open() {
-            let signup = serde_json::to_value(&pending).map_err(encode_error)?;
+            let signup = serde_json::to_value(&pending).map_err(json_error)?;
             sqlx::query("UPDATE developer_signups SET signup = $2 WHERE id = $1")
                 .bind(id)
                 .bind(Json(signup))
@@ -121,7 +117,7 @@ impl Database {
         let verified = match checked {
             CodeCheck::Proved { email, password } => {
                 let developer = Developer::new(email, password, now);
-                let account = serde_json::to_value(&developer).map_err(encode_error)?;
+                let account = serde_json::to_value(&developer).map_err(json_error)?;
                 let created: Option<String> = sqlx::query_scalar(
                     "INSERT INTO developers (id, email, account) VALUES ($1, $2, $3)
                      ON CONFLICT (email) DO NOTHING RETURNING id",
@@ -167,7 +163,7 @@ impl Database {
         .fetch_one(&mut *tx)
         .await?;
         let attempt = failures.attempt(now);
-        let failures = serde_json::to_value(&failures).map_err(encode_error)?;
+        let failures = serde_json::to_value(&failures).map_err(json_error)?;
         sqlx::query("UPDATE developer_signin_failures SET failures = $2 WHERE email = $1")
             .bind(key)
             .bind(Json(failures))

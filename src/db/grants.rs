@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use sqlx::types::Json;
 use sqlx::{Postgres, QueryBuilder, Transaction};
 
-use super::Database;
+use super::{Database, json_error};
 use crate::clock::UnixTime;
 use crate::ids::{ClientId, MemberId, PlanId};
 use crate::oauth::grant_book::{GrantChange, RecordedBook, StoredCode, StoredRefresh};
@@ -206,7 +206,7 @@ impl Database {
                         family: grant.family.clone(),
                         member_id: grant.member_id.to_string(),
                         client_id: grant.client_id.to_string(),
-                        data: Json(serde_json::to_value(grant).map_err(encode_error)?),
+                        data: Json(serde_json::to_value(grant).map_err(json_error)?),
                         expires_at: grant.expires_at.seconds(),
                     };
                     row.push(&mut writes, separator, n);
@@ -218,7 +218,7 @@ impl Database {
                         family: grant.family.clone(),
                         member_id: grant.member_id.to_string(),
                         client_id: grant.client_id.to_string(),
-                        data: Json(serde_json::to_value(grant).map_err(encode_error)?),
+                        data: Json(serde_json::to_value(grant).map_err(json_error)?),
                         expires_at: grant.expires_at.seconds(),
                     };
                     row.push(&mut writes, separator, n);
@@ -236,7 +236,7 @@ impl Database {
                     writes.push_bind(token.clone()).push(")");
                 }
                 GrantChange::FamilyRevoked { family } => {
-                    revoke_family(&mut tx, family).await?;
+                    end_tokens(&mut tx, Owner::Family, family).await?;
                     newest = Some(insert_event(&mut tx, &Revocation::Family(family)).await?);
                     continue;
                 }
@@ -370,7 +370,7 @@ impl Database {
         .fetch_optional(&mut *tx)
         .await?;
         let version = if let Some(family) = &family {
-            revoke_family(&mut tx, family).await?;
+            end_tokens(&mut tx, Owner::Family, family).await?;
             Some(insert_event(&mut tx, &Revocation::Family(family)).await?)
         } else {
             let revoked = sqlx::query(
@@ -407,26 +407,12 @@ impl Database {
         member_id: &MemberId,
     ) -> Result<usize, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
-        let access = sqlx::query(
-            "UPDATE oauth_access_tokens SET revoked = true WHERE member_id = $1 AND NOT revoked",
-        )
-        .bind(member_id.as_str())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        let refresh = sqlx::query(
-            "UPDATE oauth_refresh_tokens SET state = 'ended'
-             WHERE member_id = $1 AND state = 'live'",
-        )
-        .bind(member_id.as_str())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let ended = end_tokens(&mut tx, Owner::Member, member_id.as_str()).await?;
         let version = insert_event(&mut tx, &Revocation::Member(member_id.as_str())).await?;
         tx.commit().await?;
         grants.revoke_member(member_id);
         self.settle_revocation(grants, version).await;
-        Ok(usize::try_from(access + refresh).unwrap_or(usize::MAX))
+        Ok(usize::try_from(ended).unwrap_or(usize::MAX))
     }
 
     /// `reset` on every replica: every code and token is gone.
@@ -453,18 +439,7 @@ impl Database {
             .bind(client_id)
             .execute(&mut **tx)
             .await?;
-        sqlx::query(
-            "UPDATE oauth_access_tokens SET revoked = true WHERE client_id = $1 AND NOT revoked",
-        )
-        .bind(client_id)
-        .execute(&mut **tx)
-        .await?;
-        sqlx::query(
-            "UPDATE oauth_refresh_tokens SET state = 'ended' WHERE client_id = $1 AND state <> 'ended'",
-        )
-        .bind(client_id)
-        .execute(&mut **tx)
-        .await?;
+        end_tokens(tx, Owner::Client, client_id).await?;
         insert_event(tx, &Revocation::Client(client_id)).await
     }
 
@@ -577,23 +552,45 @@ impl NewToken {
     }
 }
 
-fn encode_error(e: serde_json::Error) -> sqlx::Error {
-    sqlx::Error::Encode(Box::new(e))
+/// Whose tokens a revocation ends: the column that names them.
+#[derive(Debug, Clone, Copy)]
+enum Owner {
+    Family,
+    Member,
+    Client,
 }
 
-async fn revoke_family(
+impl Owner {
+    fn column(self) -> &'static str {
+        match self {
+            Owner::Family => "family",
+            Owner::Member => "member_id",
+            Owner::Client => "client_id",
+        }
+    }
+}
+
+/// Ends every live access and refresh token of `key` (a family, a member or an app): how many
+/// were live.
+async fn end_tokens(
     tx: &mut Transaction<'static, Postgres>,
-    family: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE oauth_access_tokens SET revoked = true WHERE family = $1")
-        .bind(family)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query(
-        "UPDATE oauth_refresh_tokens SET state = 'ended' WHERE family = $1 AND state = 'live'",
-    )
-    .bind(family)
+    owner: Owner,
+    key: &str,
+) -> Result<u64, sqlx::Error> {
+    let column = owner.column();
+    let access = sqlx::query(&format!(
+        "UPDATE oauth_access_tokens SET revoked = true WHERE {column} = $1 AND NOT revoked"
+    ))
+    .bind(key)
     .execute(&mut **tx)
-    .await?;
-    Ok(())
+    .await?
+    .rows_affected();
+    let refresh = sqlx::query(&format!(
+        "UPDATE oauth_refresh_tokens SET state = 'ended' WHERE {column} = $1 AND state = 'live'"
+    ))
+    .bind(key)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(access + refresh)
 }

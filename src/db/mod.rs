@@ -48,6 +48,11 @@ pub enum DbError {
 #[error("the database did not answer: {0}")]
 pub struct Unavailable(#[from] pub sqlx::Error);
 
+/// A record that could not be written as JSON, as the database call's error.
+pub(super) fn json_error(e: serde_json::Error) -> sqlx::Error {
+    sqlx::Error::Encode(Box::new(e))
+}
+
 /// The shared database of every replica.
 #[derive(Clone)]
 pub struct Database {
