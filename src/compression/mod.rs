@@ -35,5 +35,5 @@ mod tests;
 pub use accept_encoding::{MIN_GZIP_LEN, ResponseCoding, negotiate};
 pub use deflate_segment::{LEVEL, Segment};
 pub use gzip_body::{COALESCE_BELOW, GzipBody, Gzipped, gzip_whole};
-pub use response::gzip;
+pub use response::{gzip, gzip_parts};
 pub use segment_cache::SegmentCache;

@@ -4,6 +4,11 @@
 //! head, up to `"entry":[`, is sent as stored (uncompressed) DEFLATE blocks, a few hundred bytes,
 //! and the rest is one cached segment ([`SegmentCache`]). Any other body is one cached segment.
 //! The result decompresses to exactly `identity`.
+//!
+//! A body that comes as several buffers ([`gzip_parts`]: a search's per-request head and its
+//! entries, which the server keeps written) needs no search for where its entries start: short
+//! parts go as stored blocks, and each long one is the segment of that very buffer
+//! ([`SegmentCache::shared_segment`]), found without reading its bytes.
 
 use bytes::Bytes;
 
@@ -28,6 +33,30 @@ pub fn gzip(identity: &Bytes, cache: &SegmentCache) -> Gzipped {
             body.segment(&cache.segment(&identity[at..]));
         }
         None => body.segment(&cache.segment(identity)),
+    }
+    body.finish()
+}
+
+/// A part this long or longer is bytes the server keeps (a search page's entries), sent as the
+/// cached segment of that very buffer.
+const SHARED_FROM: usize = HEAD_WITHIN;
+
+/// The body made of `parts`, in order, gzipped: the first part, when short, is the per-request
+/// head and goes as stored blocks; each long part is a kept buffer's segment; any other part is
+/// a segment found by its content, like a whole body.
+pub fn gzip_parts(parts: &[Bytes], cache: &SegmentCache) -> Gzipped {
+    if let [whole] = parts {
+        return gzip(whole, cache);
+    }
+    let mut body = GzipBody::new();
+    for (i, part) in parts.iter().enumerate() {
+        if part.len() >= SHARED_FROM {
+            body.segment(&cache.shared_segment(part));
+        } else if i == 0 {
+            body.piece(part.clone());
+        } else {
+            body.segment(&cache.segment(part));
+        }
     }
     body.finish()
 }
@@ -97,6 +126,38 @@ mod tests {
         ] {
             assert_eq!(gunzip(&gzip(&body, &cache)), body.to_vec());
         }
+    }
+
+    #[test]
+    fn parts_are_a_head_as_stored_blocks_then_shared_buffers_found_by_address() {
+        let cache = SegmentCache::default();
+        let whole = bundle("2026-01-01T00:00:00Z", 300);
+        let at = find(&whole, ENTRIES).unwrap();
+        let (head, entries) = (whole.slice(..at), whole.slice(at..));
+        let a = gzip_parts(&[head.clone(), entries.clone()], &cache);
+        assert_eq!(gunzip(&a), whole.to_vec());
+        let held = cache.held();
+        // The same buffer again, after another head: nothing compressed, nothing hashed.
+        let later = bundle("2026-01-01T00:00:09Z", 300);
+        let later_head = later.slice(..find(&later, ENTRIES).unwrap());
+        let b = gzip_parts(&[later_head, entries.clone()], &cache);
+        assert_eq!(gunzip(&b), later.to_vec());
+        assert_eq!(cache.held(), held);
+        // Equal bytes in another buffer are still right (found by their hash).
+        let copy = Bytes::from(entries.to_vec());
+        let c = gzip_parts(&[head, copy], &cache);
+        assert_eq!(gunzip(&c), whole.to_vec());
+        // Short later parts are compressed too (found by their content).
+        let small = bundle("2026-01-01T00:00:00Z", 3);
+        let at = find(&small, ENTRIES).unwrap();
+        let d = gzip_parts(&[small.slice(..at), small.slice(at..)], &cache);
+        assert_eq!(gunzip(&d), small.to_vec());
+        // One part is a whole body; none is an empty one.
+        assert_eq!(
+            gunzip(&gzip_parts(std::slice::from_ref(&whole), &cache)),
+            whole.to_vec()
+        );
+        assert!(gunzip(&gzip_parts(&[], &cache)).is_empty());
     }
 
     #[test]

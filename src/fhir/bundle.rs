@@ -69,6 +69,25 @@ impl BundleWriter {
         }
     }
 
+    /// Writes only what follows a searchset's head: `,"entry":[…]}`, or `}` without entries.
+    /// Its [`finish`](Self::finish) gives bytes that [`finish_with`](Self::finish_with) puts
+    /// after any head, so that the entries can be written once and kept (`super::rendered`).
+    pub fn entries_only(base: &str) -> Self {
+        BundleWriter {
+            pieces: Pieces::new(),
+            base: base.to_owned(),
+            entries: 0,
+        }
+    }
+
+    /// The Bundle: this head, then `entries` as an [`entries_only`](Self::entries_only) writer
+    /// finished them, shared rather than copied.
+    pub fn finish_with(mut self, entries: Bytes) -> Pieces {
+        debug_assert_eq!(self.entries, 0, "a head with entries of its own");
+        self.pieces.share(entries);
+        self.pieces
+    }
+
     fn open_entry(&mut self) {
         let buf = self.pieces.written();
         if self.entries == 0 {

@@ -14,6 +14,7 @@ pub mod live;
 pub mod outcome;
 pub mod pieces;
 pub mod prior_auth;
+mod rendered;
 pub mod search;
 pub mod search_params;
 mod store;

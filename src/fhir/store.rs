@@ -240,6 +240,8 @@ pub struct Store {
     /// Every resource of each type slot, in default order: what a public API searches. Worked
     /// out on first use, so that the member data, which never needs it, pays nothing.
     pub(super) by_type: std::sync::OnceLock<Vec<Vec<Idx>>>,
+    /// Search pages' entries already written (`super::rendered`): empty until a search asks.
+    pub(super) rendered: super::rendered::RenderedEntries,
 }
 
 /// The hash `by_id` files a resource under.
@@ -253,6 +255,11 @@ pub(super) fn global_param(type_slot: TypeSlot, param: ParamIndex) -> u16 {
 }
 
 impl Store {
+    /// The search pages' entries this store has written.
+    pub(in crate::fhir) fn rendered(&self) -> &super::rendered::RenderedEntries {
+        &self.rendered
+    }
+
     /// Each Patient's compartment (docs/access.md#member-compartment): the Patient; resources whose compartment
     /// parameters reference it; and, transitively, the shared resources those reference.
     pub(super) fn compartments(&self) -> FxHashMap<Idx, Visible> {

@@ -15,7 +15,8 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use crate::compression::{MIN_GZIP_LEN, ResponseCoding, SegmentCache, gzip, negotiate};
+use crate::compression::{MIN_GZIP_LEN, ResponseCoding, SegmentCache, gzip_parts, negotiate};
+use crate::http::pieces_body::parts_body;
 
 /// The longest JSON body read into memory to compress: every JSON body the server makes is
 /// already whole in memory, and far smaller.
@@ -53,22 +54,43 @@ pub async fn layer(
         return response;
     }
     let (mut parts, body) = response.into_parts();
-    let identity: Bytes = match axum::body::to_bytes(body, MAX_COMPRESSED_INPUT).await {
+    let identity = match frames(body).await {
         Ok(identity) => identity,
         Err(e) => {
             tracing::error!("a response body could not be read to compress it: {e}");
             return Response::from_parts(parts, Body::empty());
         }
     };
-    if identity.len() < MIN_GZIP_LEN {
-        return Response::from_parts(parts, Body::from(identity));
+    if identity.iter().map(Bytes::len).sum::<usize>() < MIN_GZIP_LEN {
+        return Response::from_parts(parts, parts_body(identity));
     }
-    let gzipped = gzip(&identity, &cache);
+    let gzipped = gzip_parts(&identity, &cache);
     parts.headers.remove(header::CONTENT_LENGTH);
     parts
         .headers
         .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-    Response::from_parts(parts, Body::from(gzipped.into_chunks().concat()))
+    Response::from_parts(parts, parts_body(gzipped.into_chunks()))
+}
+
+/// The body's data frames as they are: a body the server keeps in shared buffers stays those
+/// buffers, so that their compressed form is found by the buffer (`gzip_parts`).
+async fn frames(mut body: Body) -> Result<Vec<Bytes>, String> {
+    use http_body::Body as _;
+    let mut frames = Vec::new();
+    let mut len = 0usize;
+    while let Some(frame) =
+        std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await
+    {
+        let Ok(data) = frame.map_err(|e| e.to_string())?.into_data() else {
+            continue; // Trailers: a JSON response has none.
+        };
+        len += data.len();
+        if len > MAX_COMPRESSED_INPUT {
+            return Err(format!("longer than {MAX_COMPRESSED_INPUT} bytes"));
+        }
+        frames.push(data);
+    }
+    Ok(frames)
 }
 
 /// JSON of any kind: `application/json`, `application/fhir+json`, `application/jwk-set+json`…

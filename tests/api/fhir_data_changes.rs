@@ -158,6 +158,41 @@ async fn a_decision_is_a_new_version_at_once_with_its_history() {
     assert_eq!(ids(&everything), [format!("ExplanationOfBenefit/{MRI}")]);
 }
 
+/// Search pages' entries are written once and kept (docs/fhir-api.md#bundles): a search made
+/// before a change, made again after it, gives the changed resource, never the kept bytes.
+#[tokio::test]
+async fn the_same_search_after_a_change_gives_the_new_version() {
+    let app = spawn_app().await;
+    let search = "/r4/ExplanationOfBenefit?use=preauthorization&_include=ExplanationOfBenefit:*";
+    let mri_in = |bundle: &Value| -> Value {
+        bundle["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["resource"]["id"] == MRI)
+            .map(|e| e["resource"].clone())
+            .unwrap()
+    };
+    let (_, first) = get(&app, JASON, search).await;
+    let (_, again) = get(&app, JASON, search).await;
+    assert_eq!(
+        first["entry"], again["entry"],
+        "the same page, the same entries"
+    );
+    assert_eq!(mri_in(&first)["meta"]["versionId"], "1");
+    assert_eq!(mri_in(&first)["outcome"], "queued");
+
+    let (status, made) = control(&app, MRI, "decision", json!({"decision": "approve"})).await;
+    assert_eq!(status, 200, "{made}");
+    let (_, after) = get(&app, JASON, search).await;
+    assert_eq!(mri_in(&after)["meta"]["versionId"], "2");
+    assert_eq!(mri_in(&after)["outcome"], "complete");
+    assert_eq!(
+        first["entry"].as_array().unwrap().len(),
+        after["entry"].as_array().unwrap().len()
+    );
+}
+
 #[tokio::test]
 async fn every_decision_and_units_used_and_what_is_refused() {
     let app = spawn_app().await;

@@ -4,6 +4,7 @@
 use crate::fhir::bundle::{BundleWriter, Mode, subset};
 use crate::fhir::outcome::{Severity, operation_outcome};
 use crate::fhir::pieces::Pieces;
+use crate::fhir::rendered::PageKey;
 use crate::fhir::store::Store;
 
 use super::engine::Page;
@@ -45,6 +46,26 @@ pub fn render(
     let total = (request.total || count == 0).then_some(page.total);
     let mut bundle = BundleWriter::searchset(target.base, target.now, total, &links);
     let drop_text = request.summary == Summary::Data;
+    let shaped = request.elements.is_some() || drop_text;
+    if !shaped && request.ignored.is_empty() && !page.matches.is_empty() {
+        // Entries that are the stored resources as they are: the same page, the same bytes.
+        let key = PageKey {
+            base: target.base.to_owned(),
+            matches: page.matches.clone(),
+            included: page.included.clone(),
+        };
+        let entries = store.rendered().get_or_write(key, || {
+            let mut entries = BundleWriter::entries_only(target.base);
+            for &n in &page.matches {
+                entries.entry(&store.entry(n), Mode::Match, None);
+            }
+            for &n in &page.included {
+                entries.entry(&store.entry(n), Mode::Include, None);
+            }
+            entries.finish().to_bytes()
+        });
+        return (bundle.finish_with(entries), next);
+    }
     for &n in &page.matches {
         let entry = store.entry(n);
         let shaped = subset(entry.json_bytes(), request.elements.as_deref(), drop_text);
