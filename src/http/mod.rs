@@ -140,15 +140,14 @@ pub fn router(states: &[AppState]) -> Router {
     let inner = app
         .fallback_service(unrouted.with_state(state.clone()))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // The request context also puts each response in the encoding the client asked for
+        // (`compress::respond`), from one cache of compressed bodies.
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            (
+                state.clone(),
+                std::sync::Arc::new(crate::compression::SegmentCache::default()),
+            ),
             request_context::layer,
-        ))
-        // Outside the request context: what a fault answered is compressed too, and the
-        // request log records the response as the handler made it.
-        .layer(axum::middleware::from_fn_with_state(
-            std::sync::Arc::new(crate::compression::SegmentCache::default()),
-            compress::layer,
         ))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

@@ -2,7 +2,8 @@
 //! and timestamp of the request), works out who is calling once (`Caller`), hands both to the
 //! extractors and handlers through the request's extensions with a `LogNotes` they fill in, and
 //! once the response is ready appends the request to the request log
-//! (docs/sandbox-tools.md#request-log).
+//! (docs/sandbox-tools.md#request-log), then sends the response in the encoding the client
+//! accepts (`compress`, docs/fhir-api.md#compression).
 //!
 //! Only requests that reached a tagged endpoint are logged (`endpoint::tagged`): the sandbox's
 //! own tools, `/healthz` and the stylesheet are the test harness, not the client, and their
@@ -21,8 +22,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use time::OffsetDateTime;
 
+use crate::compression::SegmentCache;
 use crate::http::MAX_BODY_BYTES;
 use crate::http::caller::{self, Caller};
+use crate::http::compress;
 use crate::ids::{ClientId, TokenTag};
 use crate::sandbox::endpoint::Endpoint;
 use crate::sandbox::interaction::Interaction;
@@ -156,8 +159,13 @@ impl LogNotes {
     }
 }
 
-pub async fn layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn layer(
+    State((state, compressed)): State<(AppState, Arc<SegmentCache>)>,
+    request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
+    let wanted = compress::wanted(&request);
     let reading = state.clock.read();
     let now = reading.sandbox;
     let method = request.method().clone();
@@ -171,7 +179,7 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
     let query = uri.query().unwrap_or("").to_owned();
     let (mut request, form) = match buffer_form(request).await {
         Ok(buffered) => buffered,
-        Err(response) => return response,
+        Err(response) => return compress::respond(&compressed, wanted, response).await,
     };
     let caller = Arc::new(
         caller::identify(
@@ -213,7 +221,9 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse().ok());
     pending.record(response.status().as_u16(), retry_after, false);
-    response
+    // The log records the response as the handler (or a fault) made it; the wire gets it in
+    // the encoding the client asked for.
+    compress::respond(&compressed, wanted, response).await
 }
 
 /// A request on its way, to be logged exactly once.
