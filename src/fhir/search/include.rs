@@ -4,9 +4,8 @@
 //! was added until nothing new turns up. Nothing outside the member's compartment, nor of a
 //! type the token may not read, is ever added (docs/access.md#includes-never-leak).
 
-use std::collections::HashSet;
-
 use crate::fhir::compartment::Compartment;
+use crate::fhir::fx_hash::FxHashSet;
 use crate::fhir::search_params::{self, ParamIndex};
 use crate::fhir::store::Idx;
 
@@ -19,25 +18,29 @@ pub fn collect(viewer: &Compartment, matches: &[Idx], request: &SearchRequest) -
     if request.includes.is_empty() && request.revincludes.is_empty() {
         return Vec::new();
     }
-    let mut seen: HashSet<Idx> = matches.iter().copied().collect();
+    // Every resource looked at once: a page's claims reference the same few resources (the
+    // member, the payer, the coverage) over and over, and whether one may be added does not
+    // depend on what led to it, so a refused one is not asked about again either.
+    let mut seen: FxHashSet<Idx> = matches.iter().copied().collect();
     let mut added = Vec::new();
     let mut frontier = matches.to_vec();
     for round in 0..MAX_ROUNDS {
         let mut next = Vec::new();
         let wanted = |spec: &&IncludeSpec| round == 0 || spec.iterate;
         for spec in request.includes.iter().filter(wanted) {
+            let params = params(spec);
             for &n in &frontier {
-                for target in forward(viewer, n, spec) {
-                    if viewer.may_add(target) && seen.insert(target) {
+                forward(viewer, n, spec, &params, |target| {
+                    if seen.insert(target) && viewer.may_add(target) {
                         next.push(target);
                     }
-                }
+                });
             }
         }
         for spec in request.revincludes.iter().filter(wanted) {
             for &n in &frontier {
                 for source in reverse(viewer, n, spec) {
-                    if viewer.may_add(source) && seen.insert(source) {
+                    if seen.insert(source) && viewer.may_add(source) {
                         next.push(source);
                     }
                 }
@@ -61,20 +64,29 @@ fn params(spec: &IncludeSpec) -> Vec<ParamIndex> {
     }
 }
 
-/// What `n` references through the spec's parameters (when `n` is of the source type).
-fn forward(viewer: &Compartment, n: Idx, spec: &IncludeSpec) -> Vec<Idx> {
+/// Gives `found` what `n` references through `params`, the spec's parameters (when `n` is of
+/// the source type).
+fn forward(
+    viewer: &Compartment,
+    n: Idx,
+    spec: &IncludeSpec,
+    params: &[ParamIndex],
+    mut found: impl FnMut(Idx),
+) {
     let entry = viewer.store().entry(n);
     if entry.type_slot != spec.source_slot {
-        return Vec::new();
+        return;
     }
-    params(spec)
-        .into_iter()
-        .flat_map(|p| entry.targets(p).iter().copied())
-        .filter(|&t| {
-            spec.target
+    for &p in params {
+        for &t in entry.targets(p) {
+            if spec
+                .target
                 .is_none_or(|wanted| viewer.store().entry(t).resource_type() == wanted)
-        })
-        .collect()
+            {
+                found(t);
+            }
+        }
+    }
 }
 
 /// The resources of the spec's source type that reference `n` through its parameters. Reads
