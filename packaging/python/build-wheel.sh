@@ -44,13 +44,14 @@ fi
 
 venv="${PAYER_SANDBOX_BUILD_VENV:-}"
 if [ -z "$venv" ]; then
-  venv="$(mktemp -d "${TMPDIR:-/tmp}/payer-sandbox-build.XXXXXX")"
-  trap 'rm -rf "$venv"' EXIT
+  tmp="$(mktemp -d "${TMPDIR:-/tmp}/payer-sandbox-build.XXXXXX")"
+  trap 'rm -rf "$tmp"' EXIT
+  venv="$tmp/venv"
 fi
 if [ ! -x "$venv/bin/python" ] || ! cmp -s "$here/requirements-build.txt" "$venv/.requirements-build.txt"; then
   say "installing the build tools (requirements-build.txt)"
   rm -rf "$venv"
-  "$python" -m venv "$venv"
+  PYTHON="$python" "$here/make-venv.sh" "$venv"
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input -r "$here/requirements-build.txt"
   cp "$here/requirements-build.txt" "$venv/.requirements-build.txt"
 fi
