@@ -365,3 +365,21 @@ def test_factory_starts_a_server_with_other_flags(payer_sandbox_factory: object)
     with pytest.raises(SandboxAPIError, match="PKCE"):
         strict.login("08-testmemid", pkce=False)
     assert strict.login("08-testmemid").access_token
+
+
+def test_a_slow_answer_times_out_and_a_stopped_server_cannot_be_reached(
+    fresh_payer_sandbox: Sandbox, payer_sandbox_factory: object
+) -> None:
+    from payer_sandbox import SandboxClient, SandboxConnectionError
+    from payer_sandbox.pytest_plugin import SandboxFactory
+
+    fresh_payer_sandbox.faults.add("discovery", delay_ms=1500)
+    impatient = SandboxClient(fresh_payer_sandbox.base_url, timeout=0.3)
+    with pytest.raises(TimeoutError, match="no answer within 0.3 s"):
+        impatient.get("/.well-known/smart-configuration")
+
+    assert isinstance(payer_sandbox_factory, SandboxFactory)
+    gone = payer_sandbox_factory()
+    gone.stop()
+    with pytest.raises(SandboxConnectionError, match="could not reach the sandbox"):
+        gone.members

@@ -51,22 +51,27 @@ def test_context_manager_starts_and_stops_the_server() -> None:
     assert sb.stop() == sb.returncode  # idempotent
 
 
-def test_the_log_has_no_colours_and_marks_work() -> None:
+def test_the_log_has_no_colours_and_its_lines_are_placed_by_the_servers_time() -> None:
     with Sandbox() as sb:
-        mark = sb.log_mark()
+        before = time.time()
         sb.get("/r4/metadata")
         sb.get("/healthz")
-        # The access log line is written after the response: wait for it.
-        for _ in range(100):
-            if "path=/healthz" in sb.log_since(mark):
-                break
-            time.sleep(0.01)
-        since = sb.log_since(mark)
+        sb.wait_for_quiet()  # the access log lines are written after the responses
+        since = sb.log_since(before)
         assert "path=/r4/metadata status=200" in since
         assert "path=/healthz" in since
         assert "listening" not in since
         assert "\x1b[" not in sb.log
-        assert sb.log_since(sb.log_mark()) == ""
+        assert sb.log_since(time.time()) == ""
+        assert sb.log_since(0).splitlines() == sb.log.splitlines()
+
+
+def test_log_times_come_from_the_lines_stamps() -> None:
+    from payer_sandbox.sandbox import _stamp
+
+    assert _stamp("2026-11-30T09:33:05.590888Z  INFO payer_sandbox::access: request") == pytest.approx(1796031185.590888, abs=1e-6)
+    assert _stamp('{"timestamp":"2026-11-30T09:33:05Z","level":"INFO"}') == 1796031185.0
+    assert _stamp("payer-sandbox listening on http://127.0.0.1:1") is None
 
 
 def test_an_explicit_listen_replaces_the_default() -> None:

@@ -28,6 +28,7 @@ from .client import (
 from .errors import (
     BinaryNotFoundError,
     SandboxAPIError,
+    SandboxConnectionError,
     SandboxError,
     SandboxStartError,
     TokenError,
@@ -81,6 +82,7 @@ __all__ = [
     "Sandbox",
     "SandboxAPIError",
     "SandboxClient",
+    "SandboxConnectionError",
     "SandboxError",
     "SandboxStartError",
     "Tokens",

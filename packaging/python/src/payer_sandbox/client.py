@@ -9,6 +9,7 @@ import base64
 import hashlib
 import json
 import secrets
+import socket
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -28,7 +29,7 @@ from typing import (
     cast,
 )
 
-from .errors import SandboxAPIError, SandboxError, TokenError
+from .errors import SandboxAPIError, SandboxConnectionError, SandboxError, TokenError
 from .types import (
     ClockState,
     Fault,
@@ -418,7 +419,8 @@ class SandboxClient:
         ``path`` is relative to the server's root (or an absolute URL). ``token`` (a
         :class:`Tokens` or an access token string) is sent as ``Authorization: Bearer``.
         ``json_body`` or ``form`` (URL-encoded) or raw ``data`` is the body. Redirects are not
-        followed and no proxy is used.
+        followed and no proxy is used. Raises :class:`SandboxConnectionError` when the server
+        cannot be reached, ``TimeoutError`` when it does not answer within ``timeout``.
         """
         url = _with_query(self.url(path), params)
         all_headers: Dict[str, str] = {"Accept": "application/json"}
@@ -441,6 +443,13 @@ class SandboxClient:
         except urllib.error.HTTPError as err:
             with err:
                 return Response(err.code, _headers(err.headers), err.read(), url)
+        except socket.timeout as err:  # TimeoutError's alias from Python 3.10
+            raise TimeoutError(f"{method.upper()} {url}: no answer within {self.timeout:g} s") from err
+        except (urllib.error.URLError, ConnectionError) as err:
+            reason = err.reason if isinstance(err, urllib.error.URLError) else err
+            if isinstance(reason, socket.timeout):
+                raise TimeoutError(f"{method.upper()} {url}: no answer within {self.timeout:g} s") from err
+            raise SandboxConnectionError(f"{method.upper()} {url}: could not reach the sandbox: {reason}") from err
 
     def get(
         self,

@@ -7,6 +7,7 @@ from typing import Any, Optional
 __all__ = [
     "BinaryNotFoundError",
     "SandboxAPIError",
+    "SandboxConnectionError",
     "SandboxError",
     "SandboxStartError",
     "TokenError",
@@ -32,6 +33,10 @@ class SandboxStartError(SandboxError):
         super().__init__(message + (f"\n--- payer-sandbox output ---\n{log.rstrip()}" if log.strip() else ""))
         self.log = log
         self.returncode = returncode
+
+
+class SandboxConnectionError(SandboxError):
+    """The sandbox could not be reached (connection refused or reset: is it running?)."""
 
 
 class SandboxAPIError(SandboxError):

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import time
 from pathlib import Path
 from typing import Any, Dict, Generator, Iterator, List, Mapping, Optional, Sequence, Tuple
 
@@ -42,7 +43,7 @@ from .sandbox import Sandbox, running_sandboxes
 __all__ = ["SandboxFactory"]
 
 MARKER = "payer_sandbox"
-_MARKS = pytest.StashKey[Dict[int, int]]()
+_STARTED = pytest.StashKey[float]()
 
 
 class SandboxFactory:
@@ -192,7 +193,7 @@ def fresh_payer_sandbox(request: pytest.FixtureRequest, payer_sandbox_factory: S
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    item.stash[_MARKS] = {id(s): s.log_mark() for s in running_sandboxes(include_exited=True)}
+    item.stash[_STARTED] = time.time()
     fixtures = getattr(item, "fixturenames", ())
     if item.get_closest_marker(MARKER) is not None and "payer_sandbox" in fixtures and "fresh_payer_sandbox" not in fixtures:
         pytest.fail(
@@ -209,11 +210,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report: pytest.TestReport = outcome.get_result()
     if not report.failed:
         return
-    marks = item.stash.get(_MARKS, {})
+    started = item.stash.get(_STARTED, 0.0)
     funcargs = getattr(item, "funcargs", None) or {}
     used = {id(v) for v in funcargs.values() if isinstance(v, Sandbox)}
     for sandbox in running_sandboxes(include_exited=True):
-        text = sandbox.log_since(marks.get(id(sandbox), 0))
+        sandbox.wait_for_quiet()
+        text = sandbox.log_since(started)
         if not text and id(sandbox) not in used:
             continue
         if not text:

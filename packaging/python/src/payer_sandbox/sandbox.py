@@ -11,8 +11,9 @@ import subprocess
 import threading
 import time
 import weakref
+from datetime import datetime, timezone
 from types import TracebackType
-from typing import IO, Deque, Dict, List, Mapping, Optional, Sequence, Type
+from typing import IO, Deque, Dict, List, Mapping, Optional, Sequence, Tuple, Type
 
 from ._binary import find_binary
 from .client import SandboxClient
@@ -25,6 +26,19 @@ LISTENING_PREFIX = "payer-sandbox listening on "
 the line is its public URL."""
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_STAMP = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?Z")
+
+
+def _stamp(line: str) -> Optional[float]:
+    """The epoch time of the RFC 3339 UTC time near the start of a log line, if it has one."""
+    match = _STAMP.search(line, 0, 64)
+    if match is None:
+        return None
+    try:
+        whole = datetime.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+    return whole.timestamp() + float("0." + (match.group(2) or "0"))
 _order = itertools.count()
 _live: "weakref.WeakSet[Sandbox]" = weakref.WeakSet()
 
@@ -94,8 +108,8 @@ class Sandbox(SandboxClient):
         """The command line of the last :meth:`start`."""
         self._process: Optional[subprocess.Popen[bytes]] = None
         self._reader: Optional[threading.Thread] = None
-        self._lines: Deque[str] = collections.deque(maxlen=max_log_lines)
-        self._line_count = 0
+        self._lines: Deque[Tuple[float, str]] = collections.deque(maxlen=max_log_lines)
+        self._last_output = 0.0
         self._lock = threading.Lock()
         self._listening = threading.Event()
         self._listened_at = 0.0
@@ -145,7 +159,6 @@ class Sandbox(SandboxClient):
                 env[key] = value
         with self._lock:
             self._lines.clear()
-            self._line_count = 0
         self._listening.clear()
         self._base_url = None
         self.command = command
@@ -195,8 +208,14 @@ class Sandbox(SandboxClient):
             for raw in iter(stream.readline, b""):
                 line = _ANSI.sub("", raw.decode("utf-8", errors="replace").rstrip("\r\n"))
                 with self._lock:
-                    self._lines.append(line)
-                    self._line_count += 1
+                    # A line's time is the one the server stamped on it (its log lines start
+                    # with an RFC 3339 time, also in --log-format json), else when it was read.
+                    # Reading lags behind writing, so it is the stamp that places a line.
+                    stamp = _stamp(line)
+                    if stamp is None:
+                        stamp = self._lines[-1][0] if self._lines else time.time()
+                    self._lines.append((stamp, line))
+                    self._last_output = time.perf_counter()
                 if self._base_url is None and line.startswith(LISTENING_PREFIX):
                     self._listened_at = time.perf_counter()
                     self._base_url = line[len(LISTENING_PREFIX):].strip().rstrip("/")
@@ -240,18 +259,27 @@ class Sandbox(SandboxClient):
         """What the server printed (stdout and stderr, colours removed), the newest
         ``max_log_lines`` lines."""
         with self._lock:
-            return "\n".join(self._lines)
+            return "\n".join(line for _, line in self._lines)
 
-    def log_mark(self) -> int:
-        """A position in the output, for :meth:`log_since`."""
-        with self._lock:
-            return self._line_count
+    def log_since(self, when: float) -> str:
+        """The lines of :attr:`log` stamped at or after ``when`` (a :func:`time.time` value).
 
-    def log_since(self, mark: int) -> str:
-        """The output printed after :meth:`log_mark` returned ``mark`` (as much as is kept)."""
+        The server stamps each log line with the wall-clock time of the event (the sandbox
+        clock's offset does not apply), so these are the lines of what happened since then, even
+        if some were still in the pipe at that moment. Call :meth:`wait_for_quiet` first to
+        have the latest lines read.
+        """
         with self._lock:
-            new = max(0, self._line_count - mark)
-            if new == 0:
-                return ""
-            lines = list(self._lines)[-new:]
-        return "\n".join(lines)
+            return "\n".join(line for stamp, line in self._lines if stamp >= when)
+
+    def wait_for_quiet(self, quiet: float = 0.05, limit: float = 0.5) -> None:
+        """Wait until the server has printed nothing for ``quiet`` seconds (at most ``limit``
+        seconds in all), so that the lines of requests just answered have been read."""
+        deadline = time.perf_counter() + limit
+        while self.running:
+            idle = time.perf_counter() - self._last_output
+            if idle >= quiet or time.perf_counter() >= deadline:
+                return
+            time.sleep(min(quiet - idle, max(0.0, deadline - time.perf_counter())))
+        if self._reader is not None:
+            self._reader.join(timeout=max(0.0, deadline - time.perf_counter()))
