@@ -12,6 +12,7 @@ import pytest
 from payer_sandbox import find_binary
 
 pytest_plugins = ["pytester"]
+posix_only = pytest.mark.skipif(os.name == "nt", reason="POSIX process handling (os.kill, symlinks)")
 
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
@@ -131,9 +132,8 @@ def test_a_failing_test_shows_the_sandbox_log_since_it_began(pytester: pytest.Py
     assert "listening on" not in section
 
 
+@posix_only
 def test_a_server_that_dies_mid_test_says_so(pytester: pytest.Pytester) -> None:
-    if os.name == "nt":
-        pytest.skip("SIGKILL is POSIX")
     pytester.makepyfile(
         f"""
         import os, time
@@ -150,6 +150,7 @@ def test_a_server_that_dies_mid_test_says_so(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["*payer-sandbox log: http://127.0.0.1:*", "*path=/healthz*", "*exited with status -9*"])
 
 
+@posix_only
 def test_every_server_is_stopped_at_the_end_of_the_session(pytester: pytest.Pytester) -> None:
     pids = pytester.path / "pids.txt"
     pytester.makepyfile(
@@ -200,6 +201,7 @@ def test_a_server_that_cannot_start_fails_its_tests_with_its_message(pytester: p
     )
 
 
+@posix_only
 def test_binary_ini_option_and_the_variable_that_overrides_it(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:

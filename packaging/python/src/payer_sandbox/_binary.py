@@ -22,7 +22,9 @@ def binary_name() -> str:
 def _script_dirs() -> List[str]:
     """Where pip puts the wheel's scripts for this interpreter: its environment, then ``--user``."""
     dirs: List[str] = []
-    for scheme in (None, f"{os.name}_user"):
+    preferred = getattr(sysconfig, "get_preferred_scheme", None)  # Python 3.10+
+    user_scheme = preferred("user") if preferred else f"{os.name}_user"
+    for scheme in (None, user_scheme):
         try:
             path = sysconfig.get_path("scripts") if scheme is None else sysconfig.get_path("scripts", scheme)
         except KeyError:

@@ -161,6 +161,7 @@ class Sandbox(SandboxClient):
             self._lines.clear()
         self._listening.clear()
         self._base_url = None
+        self._plans = None  # another start may have other plans (--plans)
         self.command = command
         self.startup_seconds = None
         started = time.perf_counter()
@@ -197,6 +198,7 @@ class Sandbox(SandboxClient):
             )
         returncode = process.wait(timeout=10)
         self._reader.join(timeout=5)
+        _live.discard(self)  # the error carries the log; no failure report needs it again
         raise SandboxStartError(
             f"payer-sandbox exited with status {returncode} before listening: {' '.join(command)}",
             log=self.log,
