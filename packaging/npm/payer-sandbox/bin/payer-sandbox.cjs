@@ -28,6 +28,20 @@ for (const sig of FORWARDED) {
   process.on(sig, handlers[sig]);
 }
 
+// `npx payer-sandbox` runs this launcher under `sh -c` under npm, and a SIGTERM sent to npm
+// (a CI script's `kill $!`) ends the shell without reaching this process: it is orphaned and
+// reparented. When the parent changes, stop the server as if the signal had come here.
+if (process.platform !== 'win32') {
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid !== parent) {
+      clearInterval(watch);
+      handlers.SIGTERM();
+    }
+  }, 500);
+  watch.unref();
+}
+
 child.on('error', (e) => {
   process.stderr.write(`payer-sandbox: could not run ${binary}: ${e.message}\n`);
   process.exit(1);
