@@ -286,7 +286,7 @@ class Sandbox {
   }
 
   /** A refresh token grant, authenticated as login() does. Resolves with the token response. */
-  refresh(refreshToken, opts = {}) {
+  async refresh(refreshToken, opts = {}) {
     const token = typeof refreshToken === 'object' && refreshToken ? refreshToken.refresh_token : refreshToken;
     if (!token) throw new TypeError('refresh(refreshToken): a refresh token (or a token response that has one)');
     const form = { grant_type: 'refresh_token', refresh_token: token };
@@ -302,9 +302,10 @@ class Sandbox {
    */
   async fhir(fhirPath, token, init = {}) {
     const url = /^https?:\/\//i.test(fhirPath) ? fhirPath : `${this.fhirBase}/${String(fhirPath).replace(/^\/+/, '')}`;
-    const headers = { accept: 'application/fhir+json', ...(init.headers || {}) };
+    const headers = new Headers(init.headers || {});
+    if (!headers.has('accept')) headers.set('accept', 'application/fhir+json');
     const access = token && typeof token === 'object' ? token.access_token : token;
-    if (access) headers.authorization = `Bearer ${access}`;
+    if (access) headers.set('authorization', `Bearer ${access}`);
     const res = await this._fetch(url, { ...init, method: init.method || 'GET', headers });
     const body = await readBody(res);
     return { status: res.status, ok: res.ok, headers: res.headers, body, url };

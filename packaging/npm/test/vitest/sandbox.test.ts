@@ -71,6 +71,16 @@ describe('login and FHIR reads', () => {
     expect(res.body.resourceType).toBe('OperationOutcome');
   });
 
+  it('passes request options on: headers (a Headers object too) and the method', async () => {
+    const metadata = await sandbox.fhir('metadata');
+    expect(metadata.body.resourceType).toBe('CapabilityStatement');
+    const xml = await sandbox.fhir('metadata', null, { headers: new Headers({ accept: 'application/fhir+xml' }) });
+    expect(xml.status).toBe(406);
+    const head = await sandbox.fhir('metadata', null, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.body).toBeNull();
+  });
+
   it('logs in with the public app (PKCE) too', async () => {
     const tokens = await sandbox.login(MEMBER, { client: 'sandbox-public-app', scope: 'patient/*.read' });
     expect((await sandbox.fhir(`Patient/${PATIENT}`, tokens)).status).toBe(200);
