@@ -191,12 +191,13 @@ function mainPackage(stage, version) {
 }
 
 function npmPack(dir, out) {
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const json = execFileSync(npm, ['pack', '--json', '--ignore-scripts', '--pack-destination', out], {
+  // On Windows npm is a .cmd script, which Node runs only through a shell: quote the path.
+  const windows = process.platform === 'win32';
+  const json = execFileSync(windows ? 'npm.cmd' : 'npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', windows ? `"${out}"` : out], {
     cwd: dir,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
-    shell: process.platform === 'win32',
+    shell: windows,
   });
   const [info] = JSON.parse(json);
   return path.join(out, info.filename);

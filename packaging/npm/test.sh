@@ -112,12 +112,29 @@ fi
 export CHROMIUM
 echo "$("$CHROMIUM" --version 2>/dev/null | tail -n 1)"
 
+# running PATTERN...: "pid command line" of each live process whose command line contains one of
+# the patterns (read from /proc, so procps need not be installed; zombies have none).
+running() {
+  local d cmd pat parts
+  for d in /proc/[0-9]*; do
+    { mapfile -d '' parts <"$d/cmdline"; } 2>/dev/null || continue
+    cmd="${parts[*]}"
+    [ -n "$cmd" ] || continue
+    for pat in "$@"; do
+      case "$cmd" in *"$pat"*) echo "${d#/proc/} $cmd"; break ;; esac
+    done
+  done
+}
+
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/payer-sandbox-npm.XXXXXX")"
 DIST="$WORK/dist"
 PROJECT="$WORK/project"
 cleanup() {
   # Anything of the project's still running is a failure reported below; end it by pid.
-  for pid in $(pgrep -f "$PROJECT/node_modules/@payer-sandbox/" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
+  local pid
+  for pid in $(running "$PROJECT/node_modules/@payer-sandbox/" "$PROJECT/node_modules/payer-sandbox/lib/watchdog" | cut -d' ' -f1); do
+    kill -KILL "$pid" 2>/dev/null
+  done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -249,10 +266,10 @@ npx_serve() {
   rc=$?
   echo "npx exited $rc after SIGTERM"
   for i in $(seq 1 50); do
-    pgrep -f "$PROJECT/node_modules/@payer-sandbox/$PLATFORM/bin/payer-sandbox" >/dev/null || break
+    [ -n "$(running "$PROJECT/node_modules/@payer-sandbox/$PLATFORM/bin/payer-sandbox")" ] || break
     sleep 0.1
   done
-  if pgrep -f "$PROJECT/node_modules/@payer-sandbox/$PLATFORM/bin/payer-sandbox" >/dev/null; then
+  if [ -n "$(running "$PROJECT/node_modules/@payer-sandbox/$PLATFORM/bin/payer-sandbox")" ]; then
     echo "the server outlived npx"
     return 1
   fi
@@ -270,7 +287,8 @@ step "tsc --noEmit: bundler resolution without @types/node" npx --no-install tsc
 no_leftovers() {
   sleep 0.5
   local left
-  left=$(pgrep -af "$PROJECT/node_modules/@payer-sandbox/|$PROJECT/node_modules/payer-sandbox/lib/watchdog" || true)
+  left=$(running "$PROJECT/node_modules/@payer-sandbox/" "$PROJECT/node_modules/payer-sandbox/lib/watchdog" \
+    "$PROJECT/node_modules/.bin/payer-sandbox")
   if [ -n "$left" ]; then
     echo "still running:"
     echo "$left"
