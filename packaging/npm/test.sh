@@ -10,7 +10,8 @@
 # a user of the package would:
 #
 #   - the tarballs hold what they should (files, version, optional dependencies), and the
-#     installed binary is the local tarball's, not something fetched;
+#     installed binary is the local tarball's, not something fetched; the other platforms'
+#     packages, built from stand-in files with their executable headers, are right too;
 #   - `npx payer-sandbox --help` and `--version`; `npx payer-sandbox` serving, and stopping on a
 #     SIGTERM sent to npx;
 #   - the Vitest suite (test/vitest), the Playwright suite driving Debian's chromium
@@ -201,6 +202,44 @@ check_tarballs() {
   echo "contents, modes, versions and optional dependencies as expected"
 }
 step "tarball contents" check_tarballs
+
+# The other platforms' packages, from stand-in files with each platform's executable header
+# (no macOS or Windows binary here): names, os/cpu, the .exe, and a binary refused by the wrong
+# platform.
+standin_packages() {
+  local dir="$WORK/standin" out="$WORK/standin-dist" p
+  mkdir -p "$dir"
+  node -e '
+    const fs = require("fs"), path = require("path"), dir = process.argv[1];
+    const elf = (m) => { const b = Buffer.alloc(128); b.writeUInt32BE(0x7f454c46, 0); b[4] = 2; b[5] = 1; b.writeUInt16LE(m, 18); return b; };
+    const macho = (cpu) => { const b = Buffer.alloc(128); b.writeUInt32LE(0xfeedfacf, 0); b.writeUInt32LE(cpu, 4); return b; };
+    const pe = (m) => { const b = Buffer.alloc(256); b.write("MZ", 0, "latin1"); b.writeUInt32LE(0x80, 0x3c); b.write("PE\0\0", 0x80, "latin1"); b.writeUInt16LE(m, 0x84); return b; };
+    const files = { "linux-x64": elf(0x3e), "linux-arm64": elf(0xb7), "darwin-x64": macho(0x01000007), "darwin-arm64": macho(0x0100000c), "win32-x64": pe(0x8664) };
+    for (const [p, b] of Object.entries(files)) fs.writeFileSync(path.join(dir, p), b);
+  ' "$dir" || return 1
+  if node "$HERE/build-packages.mjs" --out "$out" "darwin-arm64=$dir/linux-x64" 2>"$WORK/standin.err"; then
+    echo "a Linux binary was packed as darwin-arm64"
+    return 1
+  fi
+  grep -q 'is not a macOS arm64 executable' "$WORK/standin.err" || { cat "$WORK/standin.err"; return 1; }
+  node "$HERE/build-packages.mjs" --out "$out" "linux-x64=$dir/linux-x64" "linux-arm64=$dir/linux-arm64" \
+    "darwin-x64=$dir/darwin-x64" "darwin-arm64=$dir/darwin-arm64" "win32-x64=$dir/win32-x64" >/dev/null || return 1
+  for p in linux-x64 linux-arm64 darwin-x64 darwin-arm64 win32-x64; do
+    tar xzf "$out/payer-sandbox-$p-$VERSION.tgz" -O package/package.json | node -e '
+      const pkg = JSON.parse(require("fs").readFileSync(0, "utf8"));
+      const [p, version] = process.argv.slice(1);
+      const [os, cpu] = p.split("-");
+      const exe = os === "win32" ? "bin/payer-sandbox.exe" : "bin/payer-sandbox";
+      const ok = pkg.name === "@payer-sandbox/" + p && pkg.version === version && pkg.os.join() === os &&
+        pkg.cpu.join() === cpu && pkg.files.includes(exe) && !pkg.scripts && !pkg.dependencies;
+      if (!ok) { console.log(p + ": " + JSON.stringify(pkg)); process.exit(1); }
+    ' "$p" "$VERSION" || return 1
+    tar tzf "$out/payer-sandbox-$p-$VERSION.tgz" | grep -qx "package/bin/payer-sandbox$([ "$p" = win32-x64 ] && echo .exe)" ||
+      { echo "$p: no binary in the tarball"; return 1; }
+  done
+  echo "five platform packages, each with its os, cpu and binary; a mismatched binary refused"
+}
+step "build-packages.mjs for every platform (stand-in binaries)" standin_packages
 
 # --- a fresh project ---------------------------------------------------------------------
 
