@@ -22,12 +22,13 @@
 #                 (docker/build-rootfs.sh): the host's gcc links it
 #   linux-arm64   aarch64-unknown-linux-gnu, fully static, linked by Debian's cross gcc
 #                 (gcc-aarch64-linux-gnu, libc6-dev-arm64-cross); run under qemu-user
-#   win32-x64     x86_64-pc-windows-gnu, linked by Debian's MinGW-w64 (gcc-mingw-w64-x86-64)
+#   win32-x64     x86_64-pc-windows-gnu, linked by Debian's MinGW-w64 (gcc-mingw-w64-x86-64);
+#                 aws-lc-sys (the JOSE library's crypto) assembles its Windows code with nasm
 #   darwin-x64,   x86_64-apple-darwin and aarch64-apple-darwin, linked by zig through
 #   darwin-arm64  cargo-zigbuild (both from PyPI, pinned in packaging/requirements-release.txt)
 # Each needs its Rust standard library: `rustup target add <triple>`; the script adds what is
 # missing. On Debian: apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross
-# gcc-mingw-w64-x86-64 qemu-user.
+# gcc-mingw-w64-x86-64 nasm qemu-user.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
