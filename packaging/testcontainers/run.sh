@@ -24,8 +24,9 @@
 # 4. The Node recipe (packaging/npm/payer-sandbox/README.md#testcontainers-node): the project of
 #    packaging/testcontainers/node copied to a temporary directory, `npm ci`, `node --test`.
 # 5. No container of the image may be left behind by either recipe. At the end the image is
-#    removed (a `payer-sandbox` tag that was there before is put back), and a dockerd started
-#    here is stopped and its files removed; packages it installed stay installed.
+#    removed (a `payer-sandbox` tag that was there before is put back); a dockerd started here
+#    is stopped, and its files and the docker0 bridge and /etc/docker/key.json it made are
+#    removed; a service that installing the package started is stopped. Packages stay installed.
 #
 # Ryuk, testcontainers' reaper, is an image from Docker Hub: TESTCONTAINERS_RYUK_DISABLED=true.
 # Needs python3 (3.9 or later; PYTHON picks another), Node 20.18 or later with npm, PyPI and the
@@ -56,6 +57,7 @@ not_run() { echo "testcontainers: no container engine here ($1): the recipes wer
 work="$(mktemp -d "${TMPDIR:-/tmp}/payer-sandbox-tc.XXXXXX")"
 engine_up=0        # an engine answered: from then on every failure fails the script
 dockerd_pid=""     # the dockerd started here
+package_engine=0   # the docker.io package installed here started its service
 made_bridge=0      # docker0 did not exist before that dockerd
 made_key=0         # nor /etc/docker/key.json, the identity dockerd 20.10 writes on its first start
 image_id=""        # the image built here
@@ -108,9 +110,15 @@ cleanup() {
     fi
     [ "$made_key" = 0 ] || rm -f /etc/docker/key.json
   fi
+  if [ "$package_engine" = 1 ]; then
+    invoke-rc.d docker stop || rc=1
+    invoke-rc.d containerd stop
+  fi
   rm -rf "$work"
   if [ "$rc" = 0 ] && [ -n "$summary" ]; then
-    echo "$summary"
+    echo "$summary; $(($(date +%s) - t_start)) s)"
+  elif [ "$rc" != 0 ] && [ "$engine_up" = 1 ]; then
+    echo "testcontainers: FAILED (exit $rc; engine: $engine): see above" >&2
   fi
   exit "$rc"
 }
@@ -167,7 +175,8 @@ else
     installed=", installed with apt-get"
   fi
   if docker info >/dev/null 2>&1; then
-    # The package's own service started one (no policy-rc.d forbade it): use it.
+    # The package's own service started one (no policy-rc.d forbade it): use it, stop it at the end.
+    package_engine=1
     engine="Debian's docker.io $(docker version --format '{{.Server.Version}}')$installed, started by its package"
   else
     say "starting dockerd (its log: engine/dockerd.log in the temporary directory)"
@@ -189,7 +198,8 @@ else
     if ! docker info >/dev/null 2>&1; then
       echo "testcontainers: the end of dockerd's log:" >&2
       tail -n 15 "$eng/dockerd.log" >&2
-      why="$(grep -E 'level=(fatal|error)|failed to start' "$eng/dockerd.log" | tail -n 1 | sed 's/^.*msg="\{0,1\}//; s/"\{0,1\}$//')"
+      why="$({ grep -E 'level=(fatal|error)|failed to start' "$eng/dockerd.log" || true; } | tail -n 1 |
+        sed 's/^.*msg="\{0,1\}//; s/"\{0,1\}$//')"
       if kill -0 "$dockerd_pid" 2>/dev/null; then
         not_run "dockerd did not answer within 30 s${why:+: $why}"
       fi
@@ -284,8 +294,9 @@ cp "$here/node/package.json" "$here/node/package-lock.json" "$here/node/"*.test.
   RECIPE_README="$root/packaging/npm/payer-sandbox/README.md" \
     timeout 300 node --test --test-reporter=tap --test-timeout=180000 | tee "$work/node.tap"
 )
-grep -qx '# pass 1' "$work/node.tap" && grep -qx '# fail 0' "$work/node.tap" ||
+if ! grep -qx '# pass 1' "$work/node.tap" || ! grep -qx '# fail 0' "$work/node.tap"; then
   fail "the Node recipe's test did not pass"
+fi
 no_container_left Node
 
-summary="testcontainers: Python recipe passed, Node recipe passed (engine: $engine; $(($(date +%s) - t_start)) s)"
+summary="testcontainers: Python recipe passed, Node recipe passed (engine: $engine"
