@@ -90,9 +90,12 @@ def test_the_testcontainers_recipe(pytester: pytest.Pytester, monkeypatch: pytes
     docker = shutil.which("docker")
     if docker is None or subprocess.run([docker, "info"], capture_output=True).returncode != 0:
         pytest.skip("no container engine answers here: the recipe was only compiled")
-    image = subprocess.run([docker, "image", "inspect", "payer-sandbox"], capture_output=True)
-    if image.returncode != 0:
-        pytest.skip("no payer-sandbox image (docker build -f docker/Dockerfile -t payer-sandbox .)")
+    name = os.environ.get("PAYER_SANDBOX_IMAGE", "payer-sandbox")  # the recipe's image
+    if subprocess.run([docker, "image", "inspect", name], capture_output=True).returncode != 0:
+        pytest.skip(
+            f"no {name} image (docker build -f docker/Dockerfile -t payer-sandbox .; or"
+            " packaging/testcontainers/run.sh ROOTFS, which builds it and runs this test)"
+        )
     # Ryuk, testcontainers' reaper, is an image of its own from Docker Hub; the recipe's
     # `with` removes the container anyway.
     monkeypatch.setenv("TESTCONTAINERS_RYUK_DISABLED", os.environ.get("TESTCONTAINERS_RYUK_DISABLED", "true"))
