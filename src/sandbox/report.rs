@@ -75,6 +75,10 @@ pub struct Handled {
     pub retried_too_early: usize,
     /// A later repeat succeeded (after a 401: with a token obtained after the error).
     pub recovered: usize,
+    /// The `seq` of each error the client did not recover from, or repeated too early: the
+    /// check's `offending` requests.
+    #[serde(skip)]
+    pub offending: Vec<u64>,
 }
 
 #[derive(Debug, Default, Clone, Serialize)]
@@ -235,6 +239,7 @@ fn handled(entries: &[&LoggedRequest], is_error: impl Fn(&LoggedRequest) -> bool
         h.received += 1;
         let later = &entries[i + 1..];
         let Some(retry) = later.iter().find(|e| same_request(error, e)) else {
+            h.offending.push(error.seq);
             continue;
         };
         h.retried += 1;
@@ -246,7 +251,8 @@ fn handled(entries: &[&LoggedRequest], is_error: impl Fn(&LoggedRequest) -> bool
             None if error.status >= 500 || error.client_gone => MIN_BACKOFF_MS,
             None => 0,
         };
-        if waited_ms < wait_ms {
+        let too_early = waited_ms < wait_ms;
+        if too_early {
             h.retried_too_early += 1;
         }
         let recovered = later.iter().enumerate().any(|(j, e)| {
@@ -259,6 +265,9 @@ fn handled(entries: &[&LoggedRequest], is_error: impl Fn(&LoggedRequest) -> bool
         });
         if recovered {
             h.recovered += 1;
+        }
+        if too_early || !recovered {
+            h.offending.push(error.seq);
         }
     }
     h
@@ -477,14 +486,17 @@ fn error_check(h: &Handled, expectation: &'static str, what: &str) -> Check {
     if h.received == 0 {
         return not_applicable(expectation, &format!("no {what} was answered"));
     }
-    check(
-        h.recovered == h.received && h.retried_too_early == 0,
-        expectation,
-        format!(
-            "{} received, {} repeated ({} too early), {} recovered",
-            h.received, h.retried, h.retried_too_early, h.recovered
-        ),
-    )
+    Check {
+        offending: h.offending.clone(),
+        ..check(
+            h.offending.is_empty(),
+            expectation,
+            format!(
+                "{} received, {} repeated ({} too early), {} recovered",
+                h.received, h.retried, h.retried_too_early, h.recovered
+            ),
+        )
+    }
 }
 
 /// `a, b` or `none`, for check details.
@@ -816,6 +828,7 @@ mod tests {
     fn an_impatient_client_is_caught_and_other_clients_are_left_out() {
         let mut throttled = e(0, "GET", "/r4/Patient/1", "", 429);
         throttled.retry_after = Some(2);
+        throttled.seq = 7;
         let mut other = e(0, "GET", "/r4/Coverage", "", 200);
         other.client_id = Some("other".into());
         let log = vec![throttled, e(500, "GET", "/r4/Patient/1", "", 200), other];
@@ -823,6 +836,11 @@ mod tests {
         assert_eq!(report.requests, 2);
         assert_eq!(report.error_handling.throttled.retried_too_early, 1);
         assert_eq!(report.checks["handles_429"].status, CheckStatus::NotMet);
+        assert_eq!(
+            report.checks["handles_429"].offending,
+            vec![7],
+            "the 429 repeated too early"
+        );
         assert_eq!(report.checks["paging"].status, CheckStatus::NotApplicable);
         assert_eq!(
             report.checks["handles_401"].status,

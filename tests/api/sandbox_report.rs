@@ -127,6 +127,12 @@ async fn an_impatient_client_that_skips_the_claims_is_caught() {
         1
     );
     assert_eq!(status(&report, "handles_5xx"), "not_met", "never repeated");
+    // Each names the request it is about in `offending`: the log holds the token exchange (1;
+    // headless authorize is a sandbox tool, not logged), then the reads: the 429 (2), its early
+    // repeat (3) and the 503 (4).
+    let seqs = |check: &str| report["checks"][check]["offending"].clone();
+    assert_eq!(seqs("handles_429"), json!([2]));
+    assert_eq!(seqs("handles_5xx"), json!([4]));
     for check in [
         "eob_search",
         "eob_include",
