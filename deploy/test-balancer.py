@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """docker/haproxy.cfg in front of two real replicas sharing a real PostgreSQL, without containers.
 
-docker/compose.hosted.yaml cannot be started where no container engine runs (CI's machines have
-none), so this runs the same pieces as processes on loopback: PostgreSQL from Debian's packages
+docker/compose.hosted.yaml cannot be started in CI (its images come from a registry CI cannot
+reach, whether or not a container engine runs), so this runs the same pieces as processes on loopback: PostgreSQL from Debian's packages
 (initdb and pg_ctl as an unprivileged user), two replicas of the binary (by default the image's
 own, target/rootfs/usr/local/bin/payer-sandbox; else $PAYER_SANDBOX_BIN, else a debug build)
 configured as the compose file configures them (as root, the image's binary runs alone in a copy
