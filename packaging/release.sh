@@ -6,7 +6,8 @@
 #
 #   --out DIR         where the artifacts go (default target/release-artifacts), emptied first
 #   --platforms LIST  comma-separated, from: linux-x64 linux-arm64 win32-x64 darwin-x64
-#                     darwin-arm64 (default: all of them)
+#                     darwin-arm64 (default: the first three, and the two darwin ones on a Mac or
+#                     where SDKROOT names a macOS SDK)
 #   --no-run          do not run the built binaries (by default each one that this machine can
 #                     run, natively or under qemu-user, must answer --version with the release's
 #                     version, start, and serve /r4/metadata)
@@ -24,8 +25,11 @@
 #                 (gcc-aarch64-linux-gnu, libc6-dev-arm64-cross); run under qemu-user
 #   win32-x64     x86_64-pc-windows-gnu, linked by Debian's MinGW-w64 (gcc-mingw-w64-x86-64);
 #                 aws-lc-sys (the JOSE library's crypto) assembles its Windows code with nasm
-#   darwin-x64,   x86_64-apple-darwin and aarch64-apple-darwin, linked by zig through
-#   darwin-arm64  cargo-zigbuild (both from PyPI, pinned in packaging/requirements-release.txt)
+#   darwin-x64,   x86_64-apple-darwin and aarch64-apple-darwin: on a Mac, its own toolchain;
+#   darwin-arm64  elsewhere linked by zig through cargo-zigbuild (both from PyPI, pinned in
+#                 packaging/requirements-release.txt), which needs Apple's macOS SDK in SDKROOT
+#                 (hosted mode's PostgreSQL driver links CoreFoundation and SystemConfiguration,
+#                 and only the SDK has them; it is not redistributable, so it is not fetched)
 # Each needs its Rust standard library: `rustup target add <triple>`; the script adds what is
 # missing. On Debian: apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 # gcc-mingw-w64-x86-64 nasm qemu-user.
@@ -33,7 +37,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 OUT=target/release-artifacts
-PLATFORMS=linux-x64,linux-arm64,win32-x64,darwin-x64,darwin-arm64
+PLATFORMS=linux-x64,linux-arm64,win32-x64
+if [ "$(uname -s)" = Darwin ] || [ -n "${SDKROOT:-}" ]; then
+  PLATFORMS=$PLATFORMS,darwin-x64,darwin-arm64
+fi
 RUN=1
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -102,7 +109,14 @@ build() {
         RUSTFLAGS='-C target-feature=+crt-static' \
         cargo build --release --locked --target "$triple" ;;
     darwin-*)
-      zigbuild --release --locked --target "$triple" ;;
+      if [ "$(uname -s)" = Darwin ]; then
+        cargo build --release --locked --target "$triple"
+      elif [ -n "${SDKROOT:-}" ]; then
+        zigbuild --release --locked --target "$triple"
+      else
+        echo "$platform: linking for macOS needs Apple's macOS SDK: set SDKROOT to one, or build on a Mac" >&2
+        exit 1
+      fi ;;
   esac
 }
 
