@@ -6,8 +6,6 @@
 //! owner's edit, rotation or deletion (docs/developer-accounts.md#apps) is a new version of the
 //! app's row, made under its lock and announced the same way.
 
-use std::sync::atomic::Ordering;
-
 use sqlx::types::Json;
 use sqlx::{Postgres, Transaction};
 
@@ -22,11 +20,11 @@ impl Database {
     /// Loads the apps this replica does not have yet into `registry` (at start-up, on each
     /// announcement, and at the heartbeat).
     pub async fn sync_apps(&self, registry: &AppRegistry) -> Result<(), sqlx::Error> {
-        let known = self.apps_applied.load(Ordering::SeqCst);
+        let mut applied = self.apps_applied.lock().await;
         let rows: Vec<(Json<App>, i64, bool)> = sqlx::query_as(
             "SELECT app, version, deleted FROM apps WHERE version > $1 ORDER BY version",
         )
-        .bind(known)
+        .bind(*applied)
         .fetch_all(&self.pool)
         .await?;
         let Some(newest) = rows.last().map(|(_, version, _)| *version) else {
@@ -38,7 +36,8 @@ impl Database {
                 false => registry.insert(app),
             }
         }
-        self.apps_applied.fetch_max(newest, Ordering::SeqCst);
+        *applied = newest;
+        drop(applied);
         self.record_applied("apps_version", newest).await?;
         Ok(())
     }

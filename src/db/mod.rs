@@ -62,8 +62,10 @@ pub struct Database {
     /// This replica's row in `replicas`.
     replica: String,
     applied: Arc<clock::Applied>,
-    /// The newest app version this replica has loaded.
-    apps_applied: Arc<std::sync::atomic::AtomicI64>,
+    /// The newest app version applied here. Held across a whole `sync_apps` (read, then apply),
+    /// so that two syncs of one replica (its own change, an announcement, the heartbeat) take
+    /// turns: otherwise a slower one could apply an older version of an app over a newer one.
+    apps_applied: Arc<tokio::sync::Mutex<i64>>,
     /// The revocations this replica has applied to its token cache.
     grants_sync: Arc<grants::GrantsSync>,
     /// One request-log flush at a time on this replica.
