@@ -56,24 +56,18 @@ pub fn render(
         };
         let entries = store.rendered().get_or_write(key, || {
             let mut entries = BundleWriter::entries_only(target.base);
-            for &n in &page.matches {
-                entries.entry(&store.entry(n), Mode::Match, None);
-            }
-            for &n in &page.included {
-                entries.entry(&store.entry(n), Mode::Include, None);
-            }
+            write_entries(&mut entries, store, page, None, false);
             entries.finish().to_bytes()
         });
         return (bundle.finish_with(entries), next);
     }
-    for &n in &page.matches {
-        let entry = store.entry(n);
-        let shaped = subset(entry.json_bytes(), request.elements.as_deref(), drop_text);
-        bundle.entry(&entry, Mode::Match, shaped.as_deref());
-    }
-    for &n in &page.included {
-        bundle.entry(&store.entry(n), Mode::Include, None);
-    }
+    write_entries(
+        &mut bundle,
+        store,
+        page,
+        request.elements.as_deref(),
+        drop_text,
+    );
     if !request.ignored.is_empty() {
         bundle.outcome(&operation_outcome(
             Severity::Warning,
@@ -82,4 +76,22 @@ pub fn render(
         ));
     }
     (bundle.finish(), next)
+}
+
+/// The page's matches, shaped by `_elements` and `_summary=data` when asked, then its includes.
+fn write_entries(
+    bundle: &mut BundleWriter,
+    store: &Store,
+    page: &Page,
+    elements: Option<&[String]>,
+    drop_text: bool,
+) {
+    for &n in &page.matches {
+        let entry = store.entry(n);
+        let shaped = subset(entry.json_bytes(), elements, drop_text);
+        bundle.entry(&entry, Mode::Match, shaped.as_deref());
+    }
+    for &n in &page.included {
+        bundle.entry(&store.entry(n), Mode::Include, None);
+    }
 }
