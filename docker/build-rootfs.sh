@@ -5,9 +5,8 @@
 #
 #   docker/build-rootfs.sh [ROOTFS_DIR] [--verify]
 #
-# 1. cargo build --release of a fully static binary: the glibc target with crt-static (the crate
-#    has no C dependencies, and the server never resolves names through NSS, so nothing needs
-#    the dynamic loader or /etc/nsswitch.conf at run time).
+# 1. A fully static release binary for the host (docker/static-build.sh says how: the glibc
+#    target with crt-static, so nothing needs the dynamic loader or /etc/nsswitch.conf).
 # 2. Lays out the runtime filesystem for a `scratch` image in ROOTFS_DIR (default
 #    target/rootfs): the binary, /etc/passwd and /etc/group naming the non-root user
 #    `sandbox` (10001), and the state directory /var/lib/payer-sandbox owned by that user.
@@ -32,13 +31,7 @@ APP_UID=10001
 STATE_DIR=/var/lib/payer-sandbox
 
 echo "== build: static release binary"
-TARGET=$(rustc -vV | sed -n 's/^host: //p')
-# --target keeps RUSTFLAGS off build scripts and proc macros, which must stay dynamic.
-# getrandom finds glibc's getrandom() with dlsym, which a static binary cannot do, and would fall
-# back to /dev/urandom, which an empty rootfs does not have: call getrandom() directly instead.
-RUSTFLAGS='-C target-feature=+crt-static --cfg getrandom_backend="linux_getrandom"' \
-  cargo build --release --locked --target "$TARGET"
-BINARY=target/$TARGET/release/payer-sandbox
+BINARY=$(docker/static-build.sh "$(rustc -vV | sed -n 's/^host: //p')")
 
 echo "== assemble the runtime filesystem in $ROOTFS"
 rm -rf "$ROOTFS"

@@ -19,8 +19,8 @@
 # and once: payer-sandbox-VERSION.tgz (the npm main package) and SHA256SUMS over every file.
 #
 # How each platform is built:
-#   linux-x64     x86_64-unknown-linux-gnu, fully static (crt-static), as the container image
-#                 (docker/build-rootfs.sh): the host's gcc links it
+#   linux-x64     x86_64-unknown-linux-gnu, fully static (crt-static), built by
+#                 docker/static-build.sh as the container image is: the host's gcc links it
 #   linux-arm64   aarch64-unknown-linux-gnu, fully static, linked by Debian's cross gcc
 #                 (gcc-aarch64-linux-gnu, libc6-dev-arm64-cross); run under qemu-user
 #   win32-x64     x86_64-pc-windows-gnu, linked by Debian's MinGW-w64 (gcc-mingw-w64-x86-64);
@@ -75,11 +75,6 @@ wheel_tag_of() {
   esac
 }
 
-# The static flags of docker/build-rootfs.sh: crt-static, and getrandom calling getrandom()
-# directly (a static binary cannot find glibc's with dlsym). --target keeps RUSTFLAGS off build
-# scripts and proc macros.
-LINUX_RUSTFLAGS='-C target-feature=+crt-static --cfg getrandom_backend="linux_getrandom"'
-
 ZIG_VENV=target/release-tools
 zigbuild() {
   if [ ! -x "$ZIG_VENV/bin/cargo-zigbuild" ]; then
@@ -94,14 +89,14 @@ build() {
   triple=$(triple_of "$platform")
   rustup target list --installed | grep -qx "$triple" || rustup target add "$triple"
   case "$platform" in
+    # The Linux builds are the container image's static build (docker/static-build.sh).
     linux-x64)
-      RUSTFLAGS=$LINUX_RUSTFLAGS cargo build --release --locked --target "$triple" ;;
+      docker/static-build.sh "$triple" > /dev/null ;;
     linux-arm64)
-      RUSTFLAGS=$LINUX_RUSTFLAGS \
-        CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
+      CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
         CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc \
         AR_aarch64_unknown_linux_gnu=aarch64-linux-gnu-ar \
-        cargo build --release --locked --target "$triple" ;;
+        docker/static-build.sh "$triple" > /dev/null ;;
     win32-x64)
       CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc \
         CC_x86_64_pc_windows_gnu=x86_64-w64-mingw32-gcc \
