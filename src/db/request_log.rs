@@ -12,7 +12,8 @@
 //!   answering replica's wall clock; one replica's requests strictly in its own order), under an
 //!   advisory lock, from a counter that never goes back: every replica lists the same requests,
 //!   in the same order, with the same `seq`. A request that follows a `next` link offered by any
-//!   replica before it was answered is marked `followed_next` then.
+//!   replica before it was answered (allowing for the replicas' clocks to differ by up to a
+//!   second) is marked `followed_next` then.
 //! - **Clearing** (and `reset`) makes every replica flush the same way, then deletes the rows:
 //!   a request answered before the clear began, anywhere, is gone.
 //! - The table holds at most `--request-log-size` rows (the oldest go at each flush). A flush
@@ -43,6 +44,14 @@ pub(super) const CHANNEL: &str = "payer_sandbox_request_log";
 const FLUSH_EVERY: Duration = Duration::from_millis(5);
 /// After a failed flush, the wait before the next one doubles up to this.
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
+
+/// How far another replica's clock may run ahead of the answering one's and a `next` link it
+/// offered still count as offered before a request that followed it was answered. The link is
+/// in a response the client had read before it sent that request, so the true order is never in
+/// doubt; only the two clocks can disagree (two machines, or one clock stepped back between the
+/// two requests). A client that builds the very URL of a link itself, less than this before a
+/// search offers it, is counted as following it.
+const LINK_CLOCK_SKEW_US: i64 = 1_000_000;
 
 /// The PostgreSQL advisory lock (transaction-scoped) that numbering, trimming and clearing take,
 /// so that they never fight over the same rows (no deadlock, no row numbered twice).
@@ -381,13 +390,14 @@ impl Database {
                  UPDATE request_log r SET seq = base.next_seq + todo.n,
                      followed_next = r.followed_next OR (r.request_key IS NOT NULL AND EXISTS (
                          SELECT 1 FROM request_next_links l
-                         WHERE l.key = r.request_key AND l.offered_at < r.answered_at))
+                         WHERE l.key = r.request_key AND l.offered_at < r.answered_at + $1))
                  FROM todo, base WHERE r.id = todo.id
                  RETURNING r.seq
              )
              UPDATE request_log_state SET next_seq = next_seq + (SELECT count(*) FROM numbered)
              RETURNING next_seq",
         )
+        .bind(LINK_CLOCK_SKEW_US)
         .fetch_one(&mut **tx)
         .await?;
         sqlx::query("DELETE FROM request_log WHERE seq <= $1")
