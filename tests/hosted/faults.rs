@@ -240,7 +240,8 @@ async fn a_next_link_offered_by_one_replica_and_followed_on_the_other_counts_as_
     let a = replica(&database).await;
     let b = replica(&database).await;
     let client = reqwest::Client::new();
-    let log = offer_on_a_and_follow_on_b(&client, &a, &b).await;
+    let log = follow_on_b_a_link_offered_on_a(&client, &a, &b).await;
+    only_the_follow_is_marked(&log);
     let report: Value = get_json(
         &client,
         &format!("{b}/sandbox/api/report?client_id=sandbox-app"),
@@ -261,25 +262,13 @@ async fn a_next_link_counts_as_followed_though_the_offering_replicas_clock_runs_
     let a = replica_at(&database, behind + time::Duration::milliseconds(500)).await;
     let b = replica_at(&database, behind).await;
     let client = reqwest::Client::new();
-    offer_on_a_and_follow_on_b(&client, &a, &b).await;
+    only_the_follow_is_marked(&follow_on_b_a_link_offered_on_a(&client, &a, &b).await);
 
     // Beyond a second of difference the clocks are not trusted to be that far apart.
     let database = fresh_database("payer_request_log_next_far").await;
     let a = replica_at(&database, behind + time::Duration::seconds(3)).await;
     let b = replica_at(&database, behind).await;
-    let token_a = token(&client, &a).await;
-    let token_b = token(&client, &b).await;
-    let next = next_link_at(&client, &a, &token_a)
-        .await
-        .replacen(&a, &b, 1);
-    let followed = client
-        .get(&next)
-        .bearer_auth(&token_b)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(followed.status(), 200);
-    let log = requests(&client, &a).await;
+    let log = follow_on_b_a_link_offered_on_a(&client, &a, &b).await;
     assert!(
         log.iter().all(|e| e["followed_next"] != true),
         "a link offered 3 s after the request by the clocks: {log:?}"
@@ -309,9 +298,8 @@ async fn next_link_at(client: &reqwest::Client, url: &str, token: &str) -> Strin
 }
 
 /// A search on `a` offers a `next` link, which the client follows on `b` (tokens are still
-/// each replica's own, docs/hosted.md): the log, read on `a`, marks the follow, and only it,
-/// whichever order the two replicas' clocks put the two searches in. The log.
-async fn offer_on_a_and_follow_on_b(client: &reqwest::Client, a: &str, b: &str) -> Vec<Value> {
+/// each replica's own, docs/hosted.md): the log, read on `a`.
+async fn follow_on_b_a_link_offered_on_a(client: &reqwest::Client, a: &str, b: &str) -> Vec<Value> {
     let token_a = token(client, a).await;
     let token_b = token(client, b).await;
     let next = next_link_at(client, a, &token_a).await.replacen(a, b, 1);
@@ -322,7 +310,12 @@ async fn offer_on_a_and_follow_on_b(client: &reqwest::Client, a: &str, b: &str) 
         .await
         .unwrap();
     assert_eq!(followed.status(), 200);
-    let log = requests(client, a).await;
+    requests(client, a).await
+}
+
+/// Of the two searches in `log`, the follow (the one with the link's `_offset`), and only it, is
+/// marked `followed_next`, whichever order the two replicas' clocks put them in.
+fn only_the_follow_is_marked(log: &[Value]) {
     let searches: Vec<&Value> = log
         .iter()
         .filter(|e| e["path"] == "/r4/ExplanationOfBenefit")
@@ -339,7 +332,6 @@ async fn offer_on_a_and_follow_on_b(client: &reqwest::Client, a: &str, b: &str) 
             "only the request with the offered link's _offset follows it: {log:?}"
         );
     }
-    log
 }
 
 #[tokio::test]
