@@ -5,6 +5,7 @@
 //! message are the same whatever the threads' timing. Errors name the file (and line) and the
 //! problem; nothing is served half-loaded.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -164,6 +165,11 @@ fn parse_unit(unit: &Unit, names: &[String]) -> Parsed {
         batch: Batch::with_capacity(unit.bytes.len() + unit.bytes.len() / 16),
         ..Parsed::default()
     };
+    // Embedded data lives as long as the process: a resource whose line is already what the
+    // server serves is served from the binary's own bytes (docs/data.md#seed-data).
+    if let Cow::Borrowed(input) = unit.bytes {
+        parsed.batch.serving_from(input);
+    }
     let result = parse::resources(unit, names, &mut |resource, origin| {
         let (resource_type, id) = validate::identify(resource, || origin.describe(names))?;
         let Some((slot, _)) = search_params::resource(resource_type) else {
@@ -439,6 +445,42 @@ mod tests {
                 .iter()
                 .all(|m| m.patient_id.starts_with("cascade-"))
         );
+    }
+
+    /// The embedded directory and formulary are served from the executable's own bytes: each
+    /// line of their NDJSON is already what the server serves (`meta.versionId` included), so
+    /// nothing of them is copied (docs/data.md#seed-data).
+    #[test]
+    fn the_embedded_public_data_is_served_from_the_executables_bytes() {
+        for (api, folder) in [(Api::Directory, "directory"), (Api::Formulary, "formulary")] {
+            let store = load_public(&DataSource::Embedded, api).unwrap();
+            let files = sources::list_public(&DataSource::Embedded, folder).unwrap();
+            let embedded: Vec<&'static [u8]> = files
+                .iter()
+                .filter_map(|f| {
+                    sources::embedded_file(f.name.strip_prefix("seed-data/").unwrap_or(&f.name))
+                })
+                .collect();
+            assert_eq!(embedded.len(), files.len(), "{folder}");
+            let inside = |json: &[u8]| {
+                embedded.iter().any(|file| {
+                    let range = file.as_ptr_range();
+                    range.contains(&json.as_ptr()) && json.as_ptr_range().end <= range.end
+                })
+            };
+            assert!(store.len() > 50, "{folder}: {} resources", store.len());
+            let copied: Vec<String> = store
+                .every_json()
+                .filter(|json| !inside(json))
+                .map(|json| String::from_utf8_lossy(json).chars().take(120).collect())
+                .collect();
+            assert!(copied.is_empty(), "{folder}: copied: {copied:?}");
+        }
+        // Data given with --data is read into memory: nothing to serve it from.
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seed-data");
+        let on_disk = load_public(&DataSource::Directory(dir), Api::Directory).unwrap();
+        let from_binary = load_public(&DataSource::Embedded, Api::Directory).unwrap();
+        assert!(on_disk.every_json().eq(from_binary.every_json()));
     }
 
     /// `directory/` and `formulary/` at the top of the data are not member data.

@@ -319,6 +319,7 @@ pub(super) struct Units<'f> {
     files: &'f [InputFile],
     next_file: usize,
     ndjson: Option<Ndjson>,
+    embedded: Option<EmbeddedNdjson>,
     /// Buffers of units already parsed, to read the next ones into: fresh memory costs a page
     /// fault per page.
     spare: Vec<Vec<u8>>,
@@ -339,6 +340,7 @@ impl<'f> Units<'f> {
             files,
             next_file: 0,
             ndjson: None,
+            embedded: None,
             spare: Vec::new(),
         }
     }
@@ -355,6 +357,12 @@ impl<'f> Units<'f> {
     /// The next unit; `None` when every file is done.
     pub fn next_unit(&mut self) -> Option<Result<Unit, LoadError>> {
         loop {
+            if let Some(embedded) = &mut self.embedded {
+                match embedded.next_unit() {
+                    Some(unit) => return Some(Ok(unit)),
+                    None => self.embedded = None,
+                }
+            }
             if let Some(ndjson) = &mut self.ndjson {
                 match ndjson.next_unit(&mut self.spare) {
                     Ok(Some(unit)) => return Some(Ok(unit)),
@@ -376,7 +384,14 @@ impl<'f> Units<'f> {
                         bytes: Cow::Borrowed(bytes),
                     }));
                 }
-                Content::Embedded(bytes) => Ok(Box::new(*bytes)),
+                Content::Embedded(bytes) => {
+                    self.embedded = Some(EmbeddedNdjson {
+                        file: index as u32,
+                        rest: bytes,
+                        line: 1,
+                    });
+                    continue;
+                }
                 Content::Path(path) if !file.is_ndjson() => {
                     return Some(
                         std::fs::read(path)
@@ -405,6 +420,56 @@ impl<'f> Units<'f> {
                 Err(e) => return Some(Err(e)),
             }
         }
+    }
+}
+
+/// An embedded NDJSON file being cut into units: slices of the bytes in the executable, not
+/// copies, so that a resource whose line is what the server serves is served from those bytes
+/// (`Batch::serving_from`). Cut where `Ndjson` cuts the same file read from disk.
+struct EmbeddedNdjson {
+    file: u32,
+    /// What is not handed out yet.
+    rest: &'static [u8],
+    line: u32,
+}
+
+impl EmbeddedNdjson {
+    fn next_unit(&mut self) -> Option<Unit> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let newline = |b: &u8| *b == b'\n';
+        let len = self.rest.len();
+        // As `Ndjson::next_unit` reads: after the last newline within a unit's length, else
+        // within twice that, and so on.
+        let cut = if len < NDJSON_UNIT {
+            len
+        } else {
+            let (mut searched, mut end) = (0, NDJSON_UNIT);
+            loop {
+                if let Some(at) = self
+                    .rest
+                    .get(searched..end)
+                    .and_then(|window| window.iter().rposition(newline))
+                {
+                    break searched + at + 1;
+                }
+                if end >= len {
+                    break len;
+                }
+                searched = end;
+                end = end.saturating_mul(2).min(len);
+            }
+        };
+        let (unit, rest) = self.rest.split_at(cut.min(self.rest.len()));
+        self.rest = rest;
+        let first_line = self.line;
+        self.line = self.line.saturating_add(count_newlines(unit) as u32);
+        Some(Unit {
+            file: self.file,
+            first_line,
+            bytes: Cow::Borrowed(unit),
+        })
     }
 }
 
@@ -488,6 +553,10 @@ mod tests {
         let mut expected_line = 1;
         while let Some(unit) = units.next_unit() {
             let unit = unit.unwrap();
+            assert!(
+                matches!(unit.bytes, Cow::Borrowed(_)),
+                "embedded units are the executable's bytes"
+            );
             assert_eq!(unit.first_line, expected_line);
             assert!(unit.bytes.ends_with(b"\n"));
             let newlines = unit.bytes.iter().filter(|&&b| b == b'\n').count();
@@ -496,5 +565,47 @@ mod tests {
             joined.extend_from_slice(&unit.bytes);
         }
         assert!(expected_line > 1 && joined == text.as_bytes());
+    }
+
+    #[test]
+    fn an_embedded_file_and_the_same_file_on_disk_are_cut_into_the_same_units() {
+        // Lines of many lengths, one longer than a unit, and no newline at the very end.
+        let mut text = String::new();
+        for i in 0..9_000 {
+            text.push_str(&format!(
+                "{{\"n\":{i},\"pad\":\"{}\"}}\n",
+                "y".repeat(i % 977)
+            ));
+        }
+        text.push_str(&format!(
+            "{{\"long\":\"{}\"}}\n",
+            "z".repeat(NDJSON_UNIT + 10)
+        ));
+        text.push_str("{\"last\":true}");
+        let dir = std::env::temp_dir().join(format!("payer-sandbox-units-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("cut.ndjson");
+        std::fs::write(&path, &text).unwrap();
+        let cut = |content: Content| {
+            let files = [InputFile {
+                name: "cut.ndjson".to_owned(),
+                len: text.len(),
+                content,
+            }];
+            let mut units = Units::new(&files);
+            let mut all = Vec::new();
+            while let Some(unit) = units.next_unit() {
+                let unit = unit.unwrap();
+                all.push((unit.first_line, unit.bytes.into_owned()));
+            }
+            all
+        };
+        let embedded = cut(Content::Embedded(
+            Box::leak(text.clone().into_boxed_str()).as_bytes(),
+        ));
+        let read = cut(Content::Path(path));
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(embedded.len() > 2, "{} units", embedded.len());
+        assert_eq!(embedded, read);
     }
 }

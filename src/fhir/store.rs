@@ -444,9 +444,17 @@ impl Store {
             .is_some_and(|(slot, _)| self.find(slot, id).is_some())
     }
 
-    /// How many bytes of served JSON the store holds.
+    /// How many bytes of served JSON the store holds (also those it serves from the embedded
+    /// data's bytes).
     pub fn json_len(&self) -> usize {
         self.segments.iter().map(Bytes::len).sum()
+    }
+
+    /// Every stored resource's served bytes, for tests of where they are kept. Not for
+    /// handlers, which reach a resource through a compartment-bound view.
+    #[cfg(test)]
+    pub(crate) fn every_json(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        (0..self.records.len()).map(|n| self.entry(Idx::new(n)).json_bytes())
     }
 }
 

@@ -3,6 +3,10 @@
 //! them: each resource's served bytes (with `meta.versionId` filled in), its search-parameter
 //! values, and its references, still as type and id. Strings are numbered within the batch.
 //! Nothing of the parsed JSON is kept.
+//!
+//! A resource whose served bytes are exactly its bytes in an input that lives as long as the
+//! process (the embedded data, docs/data.md#seed-data) is not copied: it is served from the
+//! input itself (`Batch::serving_from`).
 
 use super::date::{self, Nanos};
 use super::extract::{self, IndexValue, split_reference};
@@ -18,8 +22,10 @@ pub(super) struct Prepared {
     pub id: Sym,
     pub version_id: Sym,
     pub last_updated: Option<Nanos>,
+    /// A span of the batch's `json`, or, when `in_input`, of the batch's input.
     pub json_start: u32,
     pub json_len: u32,
+    pub in_input: bool,
     /// Where the resource's `param_count + 1` offsets start in `value_offsets` and
     /// `candidate_offsets`.
     pub offsets_at: u32,
@@ -47,6 +53,8 @@ pub struct TooLarge;
 pub struct Batch {
     pub(super) strings: Interner,
     pub(super) json: Vec<u8>,
+    /// The bytes the resources are parsed from, when they live as long as the process.
+    pub(super) input: Option<&'static [u8]>,
     pub(super) resources: Vec<Prepared>,
     pub(super) values: Vec<Indexed>,
     pub(super) value_offsets: Vec<u32>,
@@ -72,6 +80,12 @@ impl Batch {
             refs: Vec::with_capacity(json_bytes / 256),
             ..Batch::default()
         }
+    }
+
+    /// The resources added from now on are parsed from `input`, which lives as long as the
+    /// process: each one whose served bytes are a span of it is served from there, not copied.
+    pub fn serving_from(&mut self, input: &'static [u8]) {
+        self.input = Some(input);
     }
 
     pub fn len(&self) -> usize {
@@ -104,7 +118,12 @@ impl Batch {
             },
         );
         let json_len = self.json.len() - json_start;
-        if self.json.len() > u32::MAX as usize {
+        let in_input = self.span_in_input(resource, json_start);
+        if in_input.is_some() {
+            self.json.truncate(json_start);
+        }
+        let start = in_input.unwrap_or(json_start);
+        if self.json.len() > u32::MAX as usize || start > u32::MAX as usize {
             self.json.truncate(json_start);
             return Err(TooLarge);
         }
@@ -148,13 +167,27 @@ impl Batch {
             id,
             version_id,
             last_updated,
-            json_start: json_start as u32,
+            json_start: start as u32,
             json_len: json_len as u32,
+            in_input: in_input.is_some(),
             offsets_at,
             refs_start,
             refs_len: self.refs.len() as u32 - refs_start,
         });
         Ok(())
+    }
+
+    /// Where in the batch's input the bytes just written from `json_start` on already are: the
+    /// resource's own text, when writing it changed nothing. Found by the text's address, and
+    /// then compared byte for byte, so a span is only ever one that holds the very bytes the
+    /// store would otherwise keep.
+    fn span_in_input(&self, resource: Node<'_, '_>, json_start: usize) -> Option<usize> {
+        let input = self.input?;
+        let text = resource.canonical()?.as_bytes();
+        let written = self.json.get(json_start..)?;
+        let start = (text.as_ptr() as usize).checked_sub(input.as_ptr() as usize)?;
+        let span = input.get(start..start.checked_add(written.len())?)?;
+        (span == written).then_some(start)
     }
 
     /// Keeps what the builder needs of one `reference` string: the literal reference it makes,

@@ -39,7 +39,7 @@ pub struct Dangling {
 pub struct StoreBuilder {
     strings: Interner,
     segments: Vec<Bytes>,
-    /// In the order added; `segment` is the batch's JSON in `segments`.
+    /// In the order added; `segment` is the batch's JSON (or its input) in `segments`.
     resources: Vec<(u32, Prepared)>,
     values: Vec<Indexed>,
     value_offsets: Vec<u32>,
@@ -81,6 +81,7 @@ impl StoreBuilder {
         let Batch {
             strings,
             mut json,
+            input,
             resources,
             values,
             value_offsets,
@@ -94,6 +95,15 @@ impl StoreBuilder {
         let segment = self.segments.len() as u32;
         json.shrink_to_fit();
         self.segments.push(Bytes::from(json));
+        // Resources served from the batch's input: the input is a segment too, shared, not
+        // copied (`Bytes::from_static`).
+        let input_segment = match input {
+            Some(input) if resources.iter().any(|r| r.in_input) => {
+                self.segments.push(Bytes::from_static(input));
+                segment + 1
+            }
+            _ => segment,
+        };
         let values_base = self.values.len() as u32;
         let offsets_base = self.value_offsets.len() as u32;
         let candidates_base = self.candidates.len() as u32;
@@ -123,7 +133,11 @@ impl StoreBuilder {
             }
             self.by_id.insert(resource.slot, id, again as u32);
             self.resources.push((
-                segment,
+                if resource.in_input {
+                    input_segment
+                } else {
+                    segment
+                },
                 Prepared {
                     id,
                     version_id: sym(resource.version_id),

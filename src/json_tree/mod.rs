@@ -247,7 +247,7 @@ impl<'t, 'a> Node<'t, 'a> {
     }
 
     /// The text of the root, when it is exactly what writing it would give.
-    fn canonical(&self) -> Option<&'a str> {
+    pub fn canonical(&self) -> Option<&'a str> {
         if self.at == 0 {
             self.tree.canonical
         } else {

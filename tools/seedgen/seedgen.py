@@ -50,8 +50,20 @@ def bundle(bundle_id, resources):
     }
 
 
+def as_served(resource):
+    """The resource with `meta.versionId` "1" where the server would put it (last in `meta`, or a
+    `meta` of its own last in the resource): each line is then byte for byte the JSON the server
+    serves, which it serves from the embedded file itself (docs/data.md#seed-data)."""
+    meta = resource.get("meta")
+    if isinstance(meta, dict) and isinstance(meta.get("versionId"), str):
+        return resource
+    # Replacing a key keeps its place in a dict; a new key goes last.
+    return {**resource, "meta": {**(meta if isinstance(meta, dict) else {}), "versionId": "1"}}
+
+
 def dump_ndjson(resources):
-    return "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in resources)
+    return "".join(json.dumps(as_served(r), ensure_ascii=False, separators=(",", ":")) + "\n"
+                   for r in resources)
 
 
 def write_public(out_dir, folder, by_type):
@@ -339,7 +351,8 @@ the claims that carry the authorization number in `preAuthRef`: {tracked}.
 ## Provider directory (`directory/`)
 
 Public data for the provider directory API (`/directory/r4`), kept apart from the member data:
-one NDJSON file per resource type, compact, without narrative. Every resource declares its
+one NDJSON file per resource type, compact, without narrative, each line as the server serves
+it. Every resource declares its
 Da Vinci PDex Plan-Net 1.1.0 profile
 (`http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-...|1.1.0`;
 networks are Organizations declaring `plannet-Network`). {directory_counts}.
