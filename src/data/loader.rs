@@ -476,7 +476,7 @@ mod tests {
                 .collect();
             assert!(copied.is_empty(), "{folder}: copied: {copied:?}");
         }
-        // Data given with --data is read into memory: nothing to serve it from.
+        // The same files read from disk (as with --data) are copied, and serve the same bytes.
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seed-data");
         let on_disk = load_public(&DataSource::Directory(dir), Api::Directory).unwrap();
         let from_binary = load_public(&DataSource::Embedded, Api::Directory).unwrap();
