@@ -269,6 +269,12 @@ async fn a_next_link_counts_as_followed_though_the_offering_replicas_clock_runs_
     let a = replica_at(&database, behind + time::Duration::seconds(3)).await;
     let b = replica_at(&database, behind).await;
     let log = follow_on_b_a_link_offered_on_a(&client, &a, &b).await;
+    // The follow is in the log (so the check below is not of an empty list), and not marked.
+    let follows: Vec<&Value> = log
+        .iter()
+        .filter(|e| e["query"].as_str().is_some_and(|q| q.contains("_offset")))
+        .collect();
+    assert_eq!(follows.len(), 1, "{log:?}");
     assert!(
         log.iter().all(|e| e["followed_next"] != true),
         "a link offered 3 s after the request by the clocks: {log:?}"
