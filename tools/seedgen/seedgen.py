@@ -54,11 +54,12 @@ def as_served(resource):
     """The resource with `meta.versionId` "1" where the server would put it (last in `meta`, or a
     `meta` of its own last in the resource): each line is then byte for byte the JSON the server
     serves, which it serves from the embedded file itself (docs/data.md#seed-data)."""
-    meta = resource.get("meta")
-    if isinstance(meta, dict) and isinstance(meta.get("versionId"), str):
+    meta = resource.get("meta", {})
+    # A `meta` that is not an object the server leaves alone, as it leaves a string `versionId`.
+    if not isinstance(meta, dict) or isinstance(meta.get("versionId"), str):
         return resource
     # Replacing a key keeps its place in a dict; a new key goes last.
-    return {**resource, "meta": {**(meta if isinstance(meta, dict) else {}), "versionId": "1"}}
+    return {**resource, "meta": {**meta, "versionId": "1"}}
 
 
 def dump_ndjson(resources):
